@@ -1,0 +1,274 @@
+"""aws cli v2 (official build, CRC64NVME by default) and aws cli v1 (pip, CRC32)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+import requests
+
+from s3util import (SIZE_IDS, SIZES, MULTIPART_THRESHOLD_MB, VENV_BIN, b64_crc32,
+                    b64_crc64nvme, clean_env, find_tool, missing_tool, run,
+                    sha256_bytes, sha256_file)
+
+
+class AwsCli:
+    def __init__(self, cfg, version: str, exe: str, home: Path):
+        self.cfg = cfg
+        self.version = version
+        self.exe = exe
+        home.mkdir(parents=True, exist_ok=True)
+        conf = home / "config"
+        creds = home / "credentials"
+        conf.write_text(
+            "[default]\n"
+            f"region = {cfg.region}\n"
+            "output = json\n"
+            "cli_pager =\n"
+            "s3 =\n"
+            "    addressing_style = path\n"
+            f"    multipart_threshold = {MULTIPART_THRESHOLD_MB}MB\n"
+            f"    multipart_chunksize = {MULTIPART_THRESHOLD_MB}MB\n"
+        )
+        creds.write_text(
+            "[default]\n"
+            f"aws_access_key_id = {cfg.access_key}\n"
+            f"aws_secret_access_key = {cfg.secret_key}\n"
+        )
+        extra = {
+            "AWS_CONFIG_FILE": str(conf),
+            "AWS_SHARED_CREDENTIALS_FILE": str(creds),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_PAGER": "",
+            "HOME": str(home),  # never read or write the real ~/.aws
+        }
+        if cfg.is_https and cfg.ca_bundle:
+            extra["AWS_CA_BUNDLE"] = cfg.ca_bundle
+        self.env = clean_env(extra)
+
+    def __call__(self, *args, check=True, timeout=180, input=None, cwd=None):
+        cmd = [self.exe, *args, "--endpoint-url", self.cfg.endpoint]
+        if self.cfg.is_https and self.cfg.ca_bundle:
+            cmd += ["--ca-bundle", self.cfg.ca_bundle]
+        return run(cmd, env=self.env, check=check, timeout=timeout, input=input, cwd=cwd)
+
+    def json(self, *args, **kw):
+        return json.loads(self(*args, **kw).stdout or "{}")
+
+
+@pytest.fixture(params=["v2", "v1"])
+def aws(request, cfg, tmp_path):
+    if request.param == "v2":
+        exe = find_tool("aws-v2-not-on-path", cfg.tools_dir / "bin" / "aws", cfg.tools_dir / "aws")
+    else:
+        exe = find_tool("aws-v1-not-on-path", VENV_BIN / "aws")
+    if not exe:
+        missing_tool(cfg, f"aws cli {request.param}")
+    cli = AwsCli(cfg, request.param, exe, tmp_path / f"aws-{request.param}-home")
+    if exe not in _checked:
+        r = run([exe, "--version"], env=cli.env, timeout=60)
+        out = r.stdout + r.stderr
+        want = "aws-cli/2." if request.param == "v2" else "aws-cli/1."
+        assert want in out, f"{exe} is not aws cli {request.param}: {out!r}"
+        _checked.add(exe)
+    return cli
+
+
+_checked: set = set()
+
+
+def ls_entries(stdout: str):
+    """Parse `aws s3 ls` output into ({name: size}, [prefixes])."""
+    files, prefixes = {}, []
+    for line in stdout.splitlines():
+        if not line.strip():
+            continue
+        parts = line.split(None, 3)
+        if parts[0] == "PRE":
+            prefixes.append(line.strip()[4:])
+        elif len(parts) == 4:
+            files[parts[3]] = int(parts[2])
+    return files, prefixes
+
+
+def s3_keys(admin, bucket, prefix=""):
+    keys = {}
+    for page in admin.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for o in page.get("Contents", []):
+            keys[o["Key"]] = o["Size"]
+    return keys
+
+
+def tree(root: Path):
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def transfer_lines(stdout: str, verb: str):
+    return [l for l in stdout.splitlines() if l.startswith(verb + ":")]
+
+
+# ----------------------------------------------------------------- tests
+
+
+def test_mb_ls_rb(aws, admin, bucket_factory, make_file):
+    name = bucket_factory.register(f"s3c-awsmb-{aws.version}-{os.urandom(4).hex()}")
+    out = aws("s3", "mb", f"s3://{name}").stdout
+    assert f"make_bucket: {name}" in out
+    admin.head_bucket(Bucket=name)
+    assert name in aws("s3", "ls").stdout.split()
+
+    f = make_file(10)
+    aws("s3", "cp", str(f), f"s3://{name}/x")
+    r = aws("s3", "rb", f"s3://{name}", check=False)
+    assert r.returncode != 0 and "BucketNotEmpty" in r.stderr, r.stderr
+    out = aws("s3", "rb", "--force", f"s3://{name}").stdout
+    assert f"remove_bucket: {name}" in out
+    assert name not in aws("s3", "ls").stdout.split()
+
+    aws("s3", "mb", f"s3://{name}")
+    out = aws("s3", "rb", f"s3://{name}").stdout
+    assert f"remove_bucket: {name}" in out
+
+
+def test_cp_round_trip(aws, admin, bucket, make_file, tmp_path):
+    src = tmp_path / "cp-src"
+    for size, sid in zip(SIZES, SIZE_IDS):
+        make_file(size, name=f"up load+{sid}.bin", dir=src)
+    want = tree(src)
+
+    # One file at a time (the common case), the rest recursively.
+    single = src / "up load+5MiB.bin"
+    out = aws("s3", "cp", str(single), f"s3://{bucket}/cp/").stdout
+    assert len(transfer_lines(out, "upload")) == 1
+    out = aws("s3", "cp", "--recursive", "--exclude", single.name, str(src), f"s3://{bucket}/cp/").stdout
+    assert len(transfer_lines(out, "upload")) == len(want) - 1
+
+    files, _ = ls_entries(aws("s3", "ls", f"s3://{bucket}/cp/").stdout)
+    assert files == {name: (src / name).stat().st_size for name in want}
+    for name in want:
+        head = admin.head_object(Bucket=bucket, Key=f"cp/{name}")
+        assert head["ContentLength"] == (src / name).stat().st_size
+        assert head["ETag"] == '"' + hashlib.md5((src / name).read_bytes()).hexdigest() + '"', name
+        assert "aws-chunked" not in (head.get("ContentEncoding") or ""), name
+
+    dst = tmp_path / "cp-dst"
+    aws("s3", "cp", f"s3://{bucket}/cp/{single.name}", str(dst / single.name))
+    out = aws("s3", "cp", "--recursive", "--exclude", single.name, f"s3://{bucket}/cp/", str(dst)).stdout
+    assert len(transfer_lines(out, "download")) == len(want) - 1
+    assert tree(dst) == want
+
+
+def test_cp_stdin_stdout(aws, bucket):
+    data = os.urandom(200_000).hex()  # text, 400 kB, non-seekable upload
+    aws("s3", "cp", "-", f"s3://{bucket}/stdin.txt", input=data)
+    out = aws("s3", "cp", f"s3://{bucket}/stdin.txt", "-").stdout
+    assert sha256_bytes(out.encode()) == sha256_bytes(data.encode())
+
+
+def test_ls_recursive_and_prefixes(aws, admin, bucket):
+    for k in ["a/1", "a/b/2", "c d/3", "top"]:
+        admin.put_object(Bucket=bucket, Key=k, Body=b"12345")
+    files, prefixes = ls_entries(aws("s3", "ls", f"s3://{bucket}/").stdout)
+    assert files == {"top": 5}
+    assert sorted(prefixes) == ["a/", "c d/"]
+    files, prefixes = ls_entries(aws("s3", "ls", "--recursive", f"s3://{bucket}/").stdout)
+    assert files == {"a/1": 5, "a/b/2": 5, "c d/3": 5, "top": 5}
+
+
+def test_sync_both_ways(aws, admin, bucket, make_file, tmp_path):
+    src = tmp_path / "sync-src"
+    for size, sid in zip(SIZES, SIZE_IDS):
+        make_file(size, name=f"f-{sid}.bin", dir=src)
+    make_file(123, name="sub dir/ünï cödé+1.txt", dir=src)
+    make_file(7, name="deep/er/x%41.txt", dir=src)
+    want = tree(src)
+
+    out = aws("s3", "sync", str(src), f"s3://{bucket}/sync/").stdout
+    assert len(transfer_lines(out, "upload")) == len(want)
+    remote = s3_keys(admin, bucket, "sync/")
+    assert {k[len("sync/"):] for k in remote} == set(want)
+
+    out = aws("s3", "sync", str(src), f"s3://{bucket}/sync/").stdout
+    assert transfer_lines(out, "upload") == [], f"second sync transferred again:\n{out}"
+
+    dst = tmp_path / "sync-dst"
+    out = aws("s3", "sync", f"s3://{bucket}/sync/", str(dst)).stdout
+    assert len(transfer_lines(out, "download")) == len(want)
+    assert tree(dst) == want
+    out = aws("s3", "sync", f"s3://{bucket}/sync/", str(dst)).stdout
+    assert transfer_lines(out, "download") == [], f"second sync transferred again:\n{out}"
+
+    # --delete removes what disappeared locally; a changed size is uploaded again.
+    (src / "f-1B.bin").unlink()
+    (src / "f-0B.bin").write_bytes(b"now three")
+    out = aws("s3", "sync", "--delete", str(src), f"s3://{bucket}/sync/").stdout
+    assert len(transfer_lines(out, "delete")) == 1, out
+    assert len(transfer_lines(out, "upload")) == 1, out
+    remote = s3_keys(admin, bucket, "sync/")
+    assert "sync/f-1B.bin" not in remote and remote["sync/f-0B.bin"] == 9
+
+
+def test_rm_recursive(aws, admin, bucket):
+    for i in range(6):
+        admin.put_object(Bucket=bucket, Key=f"rm/{i}/obj", Body=b"x")
+    admin.put_object(Bucket=bucket, Key="keep/obj", Body=b"x")
+    out = aws("s3", "rm", "--recursive", f"s3://{bucket}/rm/").stdout
+    assert len(transfer_lines(out, "delete")) == 6
+    assert s3_keys(admin, bucket) == {"keep/obj": 1}
+    aws("s3", "rm", f"s3://{bucket}/keep/obj")
+    assert s3_keys(admin, bucket) == {}
+
+
+def test_s3api_put_head_get(aws, bucket, make_file, tmp_path):
+    src = make_file(100_001)
+    data = src.read_bytes()
+    put = aws.json("s3api", "put-object", "--bucket", bucket, "--key", "api/obj+1",
+                   "--body", str(src), "--content-type", "application/x-api",
+                   "--metadata", "owner=tests")
+    assert put["ETag"] == '"' + hashlib.md5(data).hexdigest() + '"'
+
+    head = aws.json("s3api", "head-object", "--bucket", bucket, "--key", "api/obj+1",
+                    "--checksum-mode", "ENABLED")
+    assert head["ContentLength"] == len(data)
+    assert head["ContentType"] == "application/x-api"
+    assert head["Metadata"] == {"owner": "tests"}
+    # Each cli sends its default checksum; the gateway must store and return it.
+    if aws.version == "v2":
+        assert head.get("ChecksumCRC64NVME") == b64_crc64nvme(data), head
+    else:
+        assert head.get("ChecksumCRC32") == b64_crc32(data), head
+
+    out = tmp_path / "api-out.bin"
+    got = aws.json("s3api", "get-object", "--bucket", bucket, "--key", "api/obj+1", str(out))
+    assert got["ContentLength"] == len(data)
+    assert sha256_file(out) == sha256_bytes(data)
+
+    listing = aws.json("s3api", "list-objects-v2", "--bucket", bucket)
+    assert [o["Key"] for o in listing["Contents"]] == ["api/obj+1"]
+
+    r = aws("s3api", "head-object", "--bucket", bucket, "--key", "missing", check=False)
+    assert r.returncode != 0 and "404" in r.stderr
+
+
+def test_cp_no_overwrite(aws, admin, bucket, make_file):
+    first, second = make_file(1000), make_file(2000)
+    r = aws("s3", "cp", "--no-overwrite", str(first), f"s3://{bucket}/once", check=False)
+    if r.returncode != 0 and ("Unknown options" in r.stderr or "no-overwrite" in r.stderr):
+        pytest.skip(f"aws cli {aws.version} has no --no-overwrite")
+    assert r.returncode == 0, r.stderr
+    aws("s3", "cp", "--no-overwrite", str(second), f"s3://{bucket}/once", check=False)
+    body = admin.get_object(Bucket=bucket, Key="once")["Body"].read()
+    assert sha256_bytes(body) == sha256_file(first), "--no-overwrite replaced the object"
+
+
+def test_presign(aws, cfg, admin, bucket):
+    data = os.urandom(5000)
+    admin.put_object(Bucket=bucket, Key="pre sign/ü+.bin", Body=data)
+    url = aws("s3", "presign", f"s3://{bucket}/pre sign/ü+.bin", "--expires-in", "300").stdout.strip()
+    assert url.startswith(cfg.endpoint), url
+    r = requests.get(url, verify=cfg.verify, timeout=60)
+    assert r.status_code == 200, r.text
+    assert sha256_bytes(r.content) == sha256_bytes(data)

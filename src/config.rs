@@ -1,0 +1,239 @@
+//! Configuration: a TOML file, then `S3GW_*` environment variables, then
+//! command-line flags, in increasing precedence; and the root credentials.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use rand::Rng;
+use serde::Deserialize;
+
+/// Flags of `s3gw serve`; each also reads an environment variable.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "S3GW_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:9000].
+    #[arg(long, env = "S3GW_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the embedded store [default: ./data].
+    #[arg(long, env = "S3GW_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Region reported and expected [default: us-east-1].
+    #[arg(long, env = "S3GW_REGION")]
+    pub region: Option<String>,
+    /// Domain for virtual-hosted-style requests (`<bucket>.<domain>`).
+    #[arg(long, env = "S3GW_DOMAIN")]
+    pub domain: Option<String>,
+    /// Chunk size in bytes for newly written objects [default: 1 MiB].
+    #[arg(long, env = "S3GW_CHUNK_SIZE")]
+    pub chunk_size: Option<u32>,
+    /// Seconds a replaced blob is kept for in-flight reads [default: 900].
+    #[arg(long, env = "S3GW_GC_GRACE_SECS")]
+    pub gc_grace_secs: Option<u64>,
+}
+
+/// The file form; every field optional.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    region: Option<String>,
+    domain: Option<String>,
+    chunk_size: Option<u32>,
+    gc_grace_secs: Option<u64>,
+    upload_chunks_in_flight: Option<usize>,
+    get_prefetch_chunks: Option<usize>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub domain: Option<String>,
+    pub chunk_size: u32,
+    pub gc_grace_secs: u64,
+    pub upload_chunks_in_flight: usize,
+    pub get_prefetch_chunks: usize,
+}
+
+pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
+pub const MAX_CHUNK_SIZE: u32 = 8 * 1024 * 1024;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            data_dir: PathBuf::from("./data"),
+            region: "us-east-1".into(),
+            domain: None,
+            chunk_size: 1024 * 1024,
+            gc_grace_secs: 900,
+            upload_chunks_in_flight: 4,
+            get_prefetch_chunks: 4,
+        }
+    }
+}
+
+impl Config {
+    pub fn resolve(args: &ServeArgs) -> Result<Config, String> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| format!("invalid {}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let d = Config::default();
+        let cfg = Config {
+            listen: args.listen.or(file.listen).unwrap_or(d.listen),
+            data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or(d.data_dir),
+            region: args.region.clone().or(file.region).unwrap_or(d.region),
+            domain: args.domain.clone().or(file.domain).filter(|s| !s.is_empty()),
+            chunk_size: args.chunk_size.or(file.chunk_size).unwrap_or(d.chunk_size),
+            gc_grace_secs: args.gc_grace_secs.or(file.gc_grace_secs).unwrap_or(d.gc_grace_secs),
+            upload_chunks_in_flight: file.upload_chunks_in_flight.unwrap_or(d.upload_chunks_in_flight).max(1),
+            get_prefetch_chunks: file.get_prefetch_chunks.unwrap_or(d.get_prefetch_chunks).max(1),
+        };
+        if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&cfg.chunk_size) {
+            return Err(format!(
+                "chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes"
+            ));
+        }
+        Ok(cfg)
+    }
+}
+
+/// The root access key pair.
+pub struct RootCredentials {
+    pub access_key: String,
+    pub secret_key: crate::auth::SecretKey,
+    /// Where they came from, for the start-up banner.
+    pub origin: CredentialOrigin,
+}
+
+pub enum CredentialOrigin {
+    Environment,
+    Stored(PathBuf),
+    /// Generated now; the secret is shown once, on this start only.
+    Generated(PathBuf),
+}
+
+const CREDENTIALS_FILE: &str = "root-credentials.toml";
+
+#[derive(Deserialize)]
+struct StoredCredentials {
+    access_key: String,
+    secret_key: String,
+}
+
+fn random_string(len: usize, alphabet: &[u8]) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+/// Root credentials from `S3GW_ROOT_ACCESS_KEY`/`S3GW_ROOT_SECRET_KEY`,
+/// else from the data directory, else freshly generated and stored there
+/// (mode 0600).
+pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials, String> {
+    let env_ak = std::env::var("S3GW_ROOT_ACCESS_KEY").ok().filter(|s| !s.is_empty());
+    let env_sk = std::env::var("S3GW_ROOT_SECRET_KEY").ok().filter(|s| !s.is_empty());
+    match (env_ak, env_sk) {
+        (Some(ak), Some(sk)) => {
+            return Ok(RootCredentials {
+                access_key: ak,
+                secret_key: crate::auth::SecretKey::new(sk),
+                origin: CredentialOrigin::Environment,
+            })
+        }
+        (None, None) => {}
+        _ => {
+            return Err(
+                "set both S3GW_ROOT_ACCESS_KEY and S3GW_ROOT_SECRET_KEY, or neither".into(),
+            )
+        }
+    }
+    let path = data_dir.join(CREDENTIALS_FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let stored: StoredCredentials =
+            toml::from_str(&text).map_err(|e| format!("invalid {}: {e}", path.display()))?;
+        return Ok(RootCredentials {
+            access_key: stored.access_key,
+            secret_key: crate::auth::SecretKey::new(stored.secret_key),
+            origin: CredentialOrigin::Stored(path),
+        });
+    }
+    let access_key = format!(
+        "S3GW{}",
+        random_string(16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    );
+    let secret = random_string(
+        40,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    );
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    write_private(
+        &path,
+        &format!("access_key = \"{access_key}\"\nsecret_key = \"{secret}\"\n"),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(RootCredentials {
+        access_key,
+        secret_key: crate::auth::SecretKey::new(secret),
+        origin: CredentialOrigin::Generated(path),
+    })
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_file_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9100\"\nregion = \"eu-west-1\"\nchunk_size = 262144\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            region: Some("us-west-2".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&args).unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.region, "us-west-2");
+        assert_eq!(c.chunk_size, 262144);
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+
+        std::fs::write(&path, "nonsense = 1\n").unwrap();
+        assert!(Config::resolve(&args).is_err());
+        std::fs::write(&path, "chunk_size = 10\n").unwrap();
+        assert!(Config::resolve(&args).is_err());
+    }
+}

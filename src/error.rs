@@ -1,0 +1,319 @@
+//! The one error vocabulary on the wire: a closed set of S3 error codes,
+//! and exhaustive mappings from the lower layers' errors.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::StatusCode;
+
+use crate::auth::AuthError;
+use crate::storage::StorageError;
+
+macro_rules! s3_error_codes {
+    ($($name:ident => $status:literal),* $(,)?) => {
+        /// Every S3 error code s3gw answers with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum S3ErrorCode { $($name),* }
+
+        impl S3ErrorCode {
+            pub const ALL: &'static [S3ErrorCode] = &[$(S3ErrorCode::$name),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(S3ErrorCode::$name => stringify!($name)),* }
+            }
+
+            pub fn status(self) -> StatusCode {
+                let code = match self { $(S3ErrorCode::$name => $status),* };
+                StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    };
+}
+
+s3_error_codes! {
+    AccessDenied => 403,
+    AuthorizationHeaderMalformed => 400,
+    AuthorizationQueryParametersError => 400,
+    BadDigest => 400,
+    BucketAlreadyExists => 409,
+    BucketAlreadyOwnedByYou => 409,
+    BucketNotEmpty => 409,
+    EntityTooLarge => 400,
+    EntityTooSmall => 400,
+    IllegalLocationConstraintException => 400,
+    IncompleteBody => 400,
+    InternalError => 500,
+    InvalidAccessKeyId => 403,
+    InvalidArgument => 400,
+    InvalidBucketName => 400,
+    InvalidDigest => 400,
+    InvalidPart => 400,
+    InvalidPartOrder => 400,
+    InvalidRange => 416,
+    InvalidRequest => 400,
+    InvalidURI => 400,
+    KeyTooLongError => 400,
+    MalformedXML => 400,
+    MaxMessageLengthExceeded => 400,
+    MetadataTooLarge => 400,
+    MethodNotAllowed => 405,
+    MissingContentLength => 411,
+    MissingRequestBodyError => 400,
+    NoSuchBucket => 404,
+    NoSuchBucketPolicy => 404,
+    NoSuchCORSConfiguration => 404,
+    NoSuchKey => 404,
+    NoSuchLifecycleConfiguration => 404,
+    NoSuchPublicAccessBlockConfiguration => 404,
+    NoSuchTagSet => 404,
+    NoSuchUpload => 404,
+    NoSuchWebsiteConfiguration => 404,
+    NotImplemented => 501,
+    NotModified => 304,
+    OwnershipControlsNotFoundError => 404,
+    PreconditionFailed => 412,
+    RequestTimeTooSkewed => 403,
+    ServerSideEncryptionConfigurationNotFoundError => 404,
+    ServiceUnavailable => 503,
+    SignatureDoesNotMatch => 403,
+    XAmzContentSHA256Mismatch => 400,
+}
+
+/// An S3 error: what the client is told, plus a `source` that is logged and
+/// never sent.
+#[derive(Debug)]
+pub struct S3Error {
+    pub code: S3ErrorCode,
+    pub message: Cow<'static, str>,
+    pub source: Option<String>,
+}
+
+impl S3Error {
+    pub fn new(code: S3ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        S3Error {
+            code,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The code with its standard message.
+    pub fn code(code: S3ErrorCode) -> Self {
+        S3Error::new(code, default_message(code))
+    }
+
+    pub fn with_source(mut self, source: impl fmt::Display) -> Self {
+        self.source = Some(source.to_string());
+        self
+    }
+
+    pub fn internal(source: impl fmt::Display) -> Self {
+        S3Error::code(S3ErrorCode::InternalError).with_source(source)
+    }
+
+    pub fn not_implemented(operation: &str) -> Self {
+        S3Error::new(
+            S3ErrorCode::NotImplemented,
+            format!("{operation} is not implemented by s3gw"),
+        )
+    }
+}
+
+impl fmt::Display for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+pub fn default_message(code: S3ErrorCode) -> &'static str {
+    use S3ErrorCode::*;
+    match code {
+        AccessDenied => "Access Denied",
+        AuthorizationHeaderMalformed => "The authorization header is malformed.",
+        AuthorizationQueryParametersError => "The authorization query parameters are malformed.",
+        BadDigest => "The Content-MD5 or checksum you specified did not match what we received.",
+        BucketAlreadyExists => "The requested bucket name is not available.",
+        BucketAlreadyOwnedByYou => {
+            "Your previous request to create the named bucket succeeded and you already own it."
+        }
+        BucketNotEmpty => "The bucket you tried to delete is not empty.",
+        EntityTooLarge => "Your proposed upload exceeds the maximum allowed object size.",
+        EntityTooSmall => "Your proposed upload is smaller than the minimum allowed object size.",
+        IllegalLocationConstraintException => "The location constraint is not valid here.",
+        IncompleteBody => "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        InternalError => "We encountered an internal error. Please try again.",
+        InvalidAccessKeyId => "The AWS access key ID you provided does not exist in our records.",
+        InvalidArgument => "Invalid Argument",
+        InvalidBucketName => "The specified bucket is not valid.",
+        InvalidDigest => "The Content-MD5 you specified is not valid.",
+        InvalidPart => "One or more of the specified parts could not be found.",
+        InvalidPartOrder => "The list of parts was not in ascending order.",
+        InvalidRange => "The requested range is not satisfiable",
+        InvalidRequest => "Invalid Request",
+        InvalidURI => "Couldn't parse the specified URI.",
+        KeyTooLongError => "Your key is too long.",
+        MalformedXML => "The XML you provided was not well-formed or did not validate against our published schema.",
+        MaxMessageLengthExceeded => "Your request was too big.",
+        MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size.",
+        MethodNotAllowed => "The specified method is not allowed against this resource.",
+        MissingContentLength => "You must provide the Content-Length HTTP header.",
+        MissingRequestBodyError => "Request Body is empty.",
+        NoSuchBucket => "The specified bucket does not exist",
+        NoSuchBucketPolicy => "The bucket policy does not exist",
+        NoSuchCORSConfiguration => "The CORS configuration does not exist",
+        NoSuchKey => "The specified key does not exist.",
+        NoSuchLifecycleConfiguration => "The lifecycle configuration does not exist",
+        NoSuchPublicAccessBlockConfiguration => "The public access block configuration was not found",
+        NoSuchTagSet => "The TagSet does not exist",
+        NoSuchUpload => "The specified upload does not exist.",
+        NoSuchWebsiteConfiguration => "The specified bucket does not have a website configuration",
+        NotImplemented => "A header or operation you provided is not implemented.",
+        NotModified => "Not Modified",
+        OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
+        PreconditionFailed => "At least one of the preconditions you specified did not hold.",
+        RequestTimeTooSkewed => "The difference between the request time and the server's time is too large.",
+        ServerSideEncryptionConfigurationNotFoundError => "The server side encryption configuration was not found",
+        ServiceUnavailable => "Please reduce your request rate.",
+        SignatureDoesNotMatch => "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        XAmzContentSHA256Mismatch => "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    }
+}
+
+impl From<StorageError> for S3Error {
+    fn from(e: StorageError) -> Self {
+        use S3ErrorCode as C;
+        let code = match &e {
+            StorageError::BucketExists(_) => C::BucketAlreadyExists,
+            StorageError::BucketNotEmpty => C::BucketNotEmpty,
+            StorageError::NoSuchBucket => C::NoSuchBucket,
+            StorageError::PreconditionFailed => C::PreconditionFailed,
+            StorageError::ChunkMissing { .. } => C::InternalError,
+            StorageError::Corrupt(_) => C::InternalError,
+            StorageError::Unavailable(_) => C::ServiceUnavailable,
+            StorageError::Io(_) => C::InternalError,
+            StorageError::Database(_) => C::InternalError,
+        };
+        S3Error::code(code).with_source(e)
+    }
+}
+
+impl From<AuthError> for S3Error {
+    fn from(e: AuthError) -> Self {
+        use S3ErrorCode as C;
+        let (code, message): (C, Cow<'static, str>) = match &e {
+            AuthError::MalformedAuthorization(m) => (C::AuthorizationHeaderMalformed, m.clone().into()),
+            AuthError::UnsupportedSignatureVersion => (
+                C::InvalidRequest,
+                "Please use AWS4-HMAC-SHA256 (Signature Version 4).".into(),
+            ),
+            AuthError::MissingDate => (
+                C::AccessDenied,
+                "AWS authentication requires a valid Date or x-amz-date header".into(),
+            ),
+            AuthError::InvalidAccessKeyId => (C::InvalidAccessKeyId, default_message(C::InvalidAccessKeyId).into()),
+            AuthError::SignatureDoesNotMatch => (C::SignatureDoesNotMatch, default_message(C::SignatureDoesNotMatch).into()),
+            AuthError::RequestTimeTooSkewed => (C::RequestTimeTooSkewed, default_message(C::RequestTimeTooSkewed).into()),
+            AuthError::Expired => (C::AccessDenied, "Request has expired".into()),
+            AuthError::NotYetValid => (C::AccessDenied, "Request is not valid yet".into()),
+            AuthError::InvalidPresign(m) => (C::AuthorizationQueryParametersError, m.clone().into()),
+            AuthError::InvalidContentSha256 => (
+                C::InvalidArgument,
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value, or a valid sha256 value.".into(),
+            ),
+            AuthError::ContentSha256Mismatch => (C::XAmzContentSHA256Mismatch, default_message(C::XAmzContentSHA256Mismatch).into()),
+            AuthError::ChunkSignatureMismatch => (C::SignatureDoesNotMatch, "The chunk signature does not match.".into()),
+            AuthError::MalformedChunk(m) => (C::InvalidRequest, format!("Malformed aws-chunked body: {m}").into()),
+            AuthError::IncompleteBody => (C::IncompleteBody, default_message(C::IncompleteBody).into()),
+            AuthError::BadDigest => (C::BadDigest, "The Content-MD5 you specified did not match what we received.".into()),
+            AuthError::InvalidDigest => (C::InvalidDigest, default_message(C::InvalidDigest).into()),
+            AuthError::ChecksumMismatch(alg) => (
+                C::BadDigest,
+                format!("The {} you specified did not match the calculated checksum.", alg.as_str()).into(),
+            ),
+            AuthError::InvalidChecksumRequest(m) => (C::InvalidRequest, m.clone().into()),
+            AuthError::BodyRead(_) => (C::IncompleteBody, default_message(C::IncompleteBody).into()),
+        };
+        S3Error::new(code, message).with_source(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_distinct_name_and_a_sane_status() {
+        let mut names = std::collections::HashSet::new();
+        for code in S3ErrorCode::ALL {
+            assert!(names.insert(code.as_str()), "duplicate {}", code.as_str());
+            let s = code.status().as_u16();
+            assert!((300..600).contains(&s), "{} has status {s}", code.as_str());
+            assert!(!default_message(*code).is_empty());
+        }
+    }
+
+    #[test]
+    fn status_table() {
+        use S3ErrorCode::*;
+        let table = [
+            (NoSuchKey, 404),
+            (NoSuchBucket, 404),
+            (InvalidRange, 416),
+            (PreconditionFailed, 412),
+            (NotModified, 304),
+            (BucketNotEmpty, 409),
+            (SignatureDoesNotMatch, 403),
+            (NotImplemented, 501),
+            (ServiceUnavailable, 503),
+            (MissingContentLength, 411),
+            (InternalError, 500),
+        ];
+        for (code, status) in table {
+            assert_eq!(code.status().as_u16(), status, "{}", code.as_str());
+        }
+    }
+
+    #[test]
+    fn storage_errors_map_to_codes() {
+        use S3ErrorCode::*;
+        let table: Vec<(StorageError, S3ErrorCode)> = vec![
+            (StorageError::BucketNotEmpty, BucketNotEmpty),
+            (StorageError::NoSuchBucket, NoSuchBucket),
+            (StorageError::PreconditionFailed, PreconditionFailed),
+            (StorageError::Unavailable("quorum".into()), ServiceUnavailable),
+            (StorageError::Corrupt("x".into()), InternalError),
+            (StorageError::Database("x".into()), InternalError),
+            (StorageError::Io(std::io::Error::other("x")), InternalError),
+        ];
+        for (err, code) in table {
+            let s3: S3Error = err.into();
+            assert_eq!(s3.code, code);
+            assert!(s3.source.is_some());
+        }
+    }
+
+    #[test]
+    fn auth_errors_map_to_codes() {
+        use crate::auth::ChecksumAlgorithm;
+        use S3ErrorCode::*;
+        let table: Vec<(AuthError, S3ErrorCode)> = vec![
+            (AuthError::SignatureDoesNotMatch, SignatureDoesNotMatch),
+            (AuthError::InvalidAccessKeyId, InvalidAccessKeyId),
+            (AuthError::RequestTimeTooSkewed, RequestTimeTooSkewed),
+            (AuthError::Expired, AccessDenied),
+            (AuthError::ContentSha256Mismatch, XAmzContentSHA256Mismatch),
+            (AuthError::ChunkSignatureMismatch, SignatureDoesNotMatch),
+            (AuthError::IncompleteBody, IncompleteBody),
+            (AuthError::BadDigest, BadDigest),
+            (AuthError::InvalidDigest, InvalidDigest),
+            (AuthError::ChecksumMismatch(ChecksumAlgorithm::Crc32), BadDigest),
+            (AuthError::MalformedAuthorization("x".into()), AuthorizationHeaderMalformed),
+            (AuthError::InvalidPresign("x".into()), AuthorizationQueryParametersError),
+            (AuthError::MissingDate, AccessDenied),
+        ];
+        for (err, code) in table {
+            let s3: S3Error = err.into();
+            assert_eq!(s3.code, code);
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Typed parsing of request headers: ranges, conditionals, content headers
+//! and user metadata.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use http::HeaderMap;
+
+use crate::error::{S3Error, S3ErrorCode};
+use crate::storage::records::ContentHeaders;
+use crate::types::{unquote_etag, MAX_USER_META_BYTES};
+
+/// A header as UTF-8 text, if present and valid.
+pub fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Resolves a `Range` header against an object of `size` bytes: `Ok(None)`
+/// means the whole object, `Ok(Some((start, end)))` the half-open range.
+/// Syntax S3 ignores (several ranges, junk) yields the whole object.
+pub fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, S3Error> {
+    let Some(v) = value else { return Ok(None) };
+    let Some(spec) = v.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let unsatisfiable = || S3Error::code(S3ErrorCode::InvalidRange);
+    if a.is_empty() {
+        let Ok(n) = b.parse::<u64>() else {
+            return Ok(None);
+        };
+        if n == 0 || size == 0 {
+            return Err(unsatisfiable());
+        }
+        return Ok(Some((size.saturating_sub(n), size)));
+    }
+    let Ok(start) = a.parse::<u64>() else {
+        return Ok(None);
+    };
+    let end = if b.is_empty() {
+        size
+    } else {
+        match b.parse::<u64>() {
+            Ok(e) if e >= start => e.saturating_add(1).min(size),
+            _ => return Ok(None),
+        }
+    };
+    if start >= size {
+        return Err(unsatisfiable());
+    }
+    Ok(Some((start, end)))
+}
+
+fn etag_list_matches(list: &str, etag: &str) -> bool {
+    list.split(',')
+        .map(str::trim)
+        .any(|e| e == "*" || unquote_etag(e) == etag)
+}
+
+fn http_date(v: &str) -> Option<SystemTime> {
+    httpdate::parse_http_date(v.trim()).ok()
+}
+
+/// Last-Modified at the one-second precision HTTP dates carry.
+fn to_system_time_secs(last_modified_ms: i64) -> SystemTime {
+    let secs = u64::try_from(last_modified_ms.div_euclid(1000)).unwrap_or(0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// The four conditional headers of GetObject/HeadObject, or their
+/// `x-amz-copy-source-if-*` twins.
+#[derive(Debug, Default)]
+pub struct Conditions<'a> {
+    pub if_match: Option<&'a str>,
+    pub if_none_match: Option<&'a str>,
+    pub if_modified_since: Option<&'a str>,
+    pub if_unmodified_since: Option<&'a str>,
+}
+
+/// What the conditions say about an existing object.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Proceed,
+    NotModified,
+    PreconditionFailed,
+}
+
+impl<'a> Conditions<'a> {
+    pub fn from_request(h: &'a HeaderMap) -> Self {
+        Conditions {
+            if_match: text(h, "if-match"),
+            if_none_match: text(h, "if-none-match"),
+            if_modified_since: text(h, "if-modified-since"),
+            if_unmodified_since: text(h, "if-unmodified-since"),
+        }
+    }
+
+    pub fn from_copy_source(h: &'a HeaderMap) -> Self {
+        Conditions {
+            if_match: text(h, "x-amz-copy-source-if-match"),
+            if_none_match: text(h, "x-amz-copy-source-if-none-match"),
+            if_modified_since: text(h, "x-amz-copy-source-if-modified-since"),
+            if_unmodified_since: text(h, "x-amz-copy-source-if-unmodified-since"),
+        }
+    }
+
+    /// Evaluates the conditions as S3 does: If-Match wins over
+    /// If-Unmodified-Since, If-None-Match over If-Modified-Since.
+    pub fn evaluate(&self, etag: &str, last_modified_ms: i64) -> Verdict {
+        let modified = to_system_time_secs(last_modified_ms);
+        if let Some(list) = self.if_match {
+            if !etag_list_matches(list, etag) {
+                return Verdict::PreconditionFailed;
+            }
+        } else if let Some(since) = self.if_unmodified_since.and_then(http_date) {
+            if modified > since {
+                return Verdict::PreconditionFailed;
+            }
+        }
+        if let Some(list) = self.if_none_match {
+            if etag_list_matches(list, etag) {
+                return Verdict::NotModified;
+            }
+        } else if let Some(since) = self.if_modified_since.and_then(http_date) {
+            if modified <= since {
+                return Verdict::NotModified;
+            }
+        }
+        Verdict::Proceed
+    }
+}
+
+/// Content headers as stored with an object.
+pub fn content_headers(h: &HeaderMap) -> ContentHeaders {
+    let get = |n: &str| text(h, n).map(str::to_owned);
+    ContentHeaders {
+        content_type: get("content-type"),
+        content_encoding: text(h, "content-encoding").and_then(strip_aws_chunked),
+        cache_control: get("cache-control"),
+        content_disposition: get("content-disposition"),
+        content_language: get("content-language"),
+        expires: get("expires"),
+    }
+}
+
+/// Removes the `aws-chunked` transport coding from a Content-Encoding
+/// value; `None` if nothing else remains.
+pub fn strip_aws_chunked(v: &str) -> Option<String> {
+    let rest: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!rest.is_empty()).then(|| rest.join(","))
+}
+
+/// `x-amz-meta-*` headers, names lower-cased without the prefix; at most
+/// 2 KiB of names and values in all.
+pub fn user_metadata(h: &HeaderMap) -> Result<BTreeMap<String, String>, S3Error> {
+    let mut meta = BTreeMap::new();
+    let mut total = 0;
+    for (name, value) in h {
+        let Some(key) = name.as_str().strip_prefix("x-amz-meta-") else {
+            continue;
+        };
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        total += key.len() + value.len();
+        meta.entry(key.to_owned())
+            .and_modify(|v: &mut String| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    if total > MAX_USER_META_BYTES {
+        return Err(S3Error::code(S3ErrorCode::MetadataTooLarge));
+    }
+    Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let ok = |v: &str, size| parse_range(Some(v), size).unwrap();
+        assert_eq!(ok("bytes=0-0", 10), Some((0, 1)));
+        assert_eq!(ok("bytes=2-5", 10), Some((2, 6)));
+        assert_eq!(ok("bytes=5-", 10), Some((5, 10)));
+        assert_eq!(ok("bytes=5-100", 10), Some((5, 10)));
+        assert_eq!(ok("bytes=-3", 10), Some((7, 10)));
+        assert_eq!(ok("bytes=-30", 10), Some((0, 10)));
+        assert_eq!(ok("bytes=0-1,3-4", 10), None);
+        assert_eq!(ok("items=0-1", 10), None);
+        assert_eq!(ok("bytes=5-2", 10), None);
+        assert_eq!(ok("bytes=x-2", 10), None);
+        assert_eq!(parse_range(None, 10).unwrap(), None);
+        for bad in ["bytes=10-", "bytes=10-20", "bytes=-0"] {
+            let e = parse_range(Some(bad), 10).unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::InvalidRange, "{bad}");
+        }
+        assert!(parse_range(Some("bytes=0-0"), 0).is_err());
+        assert!(parse_range(Some("bytes=-1"), 0).is_err());
+    }
+
+    #[test]
+    fn conditionals() {
+        // Last-Modified: Wed, 21 Oct 2015 07:28:00 GMT, plus 500 ms.
+        let lm = 1_445_412_480_500;
+        let c = |m, n, ms, us| Conditions {
+            if_match: m,
+            if_none_match: n,
+            if_modified_since: ms,
+            if_unmodified_since: us,
+        };
+        let before = Some("Wed, 21 Oct 2015 07:27:59 GMT");
+        let same = Some("Wed, 21 Oct 2015 07:28:00 GMT");
+        let after = Some("Wed, 21 Oct 2015 07:28:01 GMT");
+        use Verdict::*;
+        let table = [
+            (c(None, None, None, None), Proceed),
+            (c(Some("\"e1\""), None, None, None), Proceed),
+            (c(Some("e1"), None, None, None), Proceed),
+            (c(Some("\"x\", \"e1\""), None, None, None), Proceed),
+            (c(Some("*"), None, None, None), Proceed),
+            (c(Some("\"x\""), None, None, None), PreconditionFailed),
+            (c(None, Some("\"e1\""), None, None), NotModified),
+            (c(None, Some("*"), None, None), NotModified),
+            (c(None, Some("\"x\""), None, None), Proceed),
+            (c(None, None, same, None), NotModified),
+            (c(None, None, after, None), NotModified),
+            (c(None, None, before, None), Proceed),
+            (c(None, None, None, before), PreconditionFailed),
+            (c(None, None, None, same), Proceed),
+            // If-Match true overrides a failing If-Unmodified-Since.
+            (c(Some("e1"), None, None, before), Proceed),
+            // If-None-Match false (no match) overrides If-Modified-Since.
+            (c(None, Some("\"x\""), same, None), Proceed),
+            (c(None, None, Some("garbage"), None), Proceed),
+        ];
+        for (i, (cond, want)) in table.into_iter().enumerate() {
+            assert_eq!(cond.evaluate("e1", lm), want, "case {i}: {cond:?}");
+        }
+    }
+
+    #[test]
+    fn metadata_and_content() {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-meta-Color", "blue".parse().unwrap());
+        h.insert("content-encoding", "gzip,aws-chunked".parse().unwrap());
+        h.insert("content-type", "text/plain".parse().unwrap());
+        let m = user_metadata(&h).unwrap();
+        assert_eq!(m.get("color").map(String::as_str), Some("blue"));
+        let c = content_headers(&h);
+        assert_eq!(c.content_encoding.as_deref(), Some("gzip"));
+        assert_eq!(c.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(strip_aws_chunked("aws-chunked"), None);
+        h.insert("x-amz-meta-big", "x".repeat(2100).parse().unwrap());
+        assert_eq!(user_metadata(&h).unwrap_err().code, S3ErrorCode::MetadataTooLarge);
+    }
+}

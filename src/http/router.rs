@@ -1,0 +1,403 @@
+//! A pure function from (method, URI, Host) to the S3 operation, the bucket
+//! and the key. No I/O: it is tested with tables.
+
+use http::Method;
+use percent_encoding::percent_decode_str;
+
+use super::query::Query;
+
+/// Bucket sub-resources answered with a fixed "not configured" reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketConfig {
+    Acl,
+    Cors,
+    Encryption,
+    Lifecycle,
+    OwnershipControls,
+    Policy,
+    PublicAccessBlock,
+    RequestPayment,
+    Tagging,
+    Website,
+}
+
+/// Every S3 operation the gateway knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Health,
+    ListBuckets,
+    CreateBucket,
+    DeleteBucket,
+    HeadBucket,
+    GetBucketLocation,
+    GetBucketVersioning,
+    GetBucketConfig(BucketConfig),
+    ListObjects,
+    ListObjectsV2,
+    DeleteObjects,
+    ListMultipartUploads,
+    GetObject,
+    HeadObject,
+    PutObject,
+    CopyObject,
+    DeleteObject,
+    GetObjectTagging,
+    GetObjectAcl,
+    CreateMultipartUpload,
+    UploadPart,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    /// Known to S3 but not served; the name is the S3 operation.
+    NotImplemented(String),
+}
+
+impl Endpoint {
+    /// The S3 operation name, for logs and metrics.
+    pub fn name(&self) -> &str {
+        use Endpoint::*;
+        match self {
+            Health => "Health",
+            ListBuckets => "ListBuckets",
+            CreateBucket => "CreateBucket",
+            DeleteBucket => "DeleteBucket",
+            HeadBucket => "HeadBucket",
+            GetBucketLocation => "GetBucketLocation",
+            GetBucketVersioning => "GetBucketVersioning",
+            GetBucketConfig(c) => match c {
+                BucketConfig::Acl => "GetBucketAcl",
+                BucketConfig::Cors => "GetBucketCors",
+                BucketConfig::Encryption => "GetBucketEncryption",
+                BucketConfig::Lifecycle => "GetBucketLifecycleConfiguration",
+                BucketConfig::OwnershipControls => "GetBucketOwnershipControls",
+                BucketConfig::Policy => "GetBucketPolicy",
+                BucketConfig::PublicAccessBlock => "GetPublicAccessBlock",
+                BucketConfig::RequestPayment => "GetBucketRequestPayment",
+                BucketConfig::Tagging => "GetBucketTagging",
+                BucketConfig::Website => "GetBucketWebsite",
+            },
+            ListObjects => "ListObjects",
+            ListObjectsV2 => "ListObjectsV2",
+            DeleteObjects => "DeleteObjects",
+            ListMultipartUploads => "ListMultipartUploads",
+            GetObject => "GetObject",
+            HeadObject => "HeadObject",
+            PutObject => "PutObject",
+            CopyObject => "CopyObject",
+            DeleteObject => "DeleteObject",
+            GetObjectTagging => "GetObjectTagging",
+            GetObjectAcl => "GetObjectAcl",
+            CreateMultipartUpload => "CreateMultipartUpload",
+            UploadPart => "UploadPart",
+            UploadPartCopy => "UploadPartCopy",
+            CompleteMultipartUpload => "CompleteMultipartUpload",
+            AbortMultipartUpload => "AbortMultipartUpload",
+            ListParts => "ListParts",
+            NotImplemented(name) => name,
+        }
+    }
+
+    /// Whether the request body may be an aws-chunked upload stream.
+    pub fn takes_streaming_body(&self) -> bool {
+        matches!(self, Endpoint::PutObject | Endpoint::UploadPart)
+    }
+}
+
+/// The routed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub endpoint: Endpoint,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    pub query: Query,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteError {
+    /// The path or query is not valid percent-encoded UTF-8.
+    InvalidUri,
+    MethodNotAllowed,
+}
+
+/// Path of the health check: underscores cannot start a bucket name, so it
+/// never collides with path-style bucket requests.
+pub const HEALTH_PATH: &str = "/_s3gw/health";
+
+/// Bucket sub-resources and the S3 name (without the verb) of each.
+const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
+    ("accelerate", "BucketAccelerateConfiguration", None),
+    ("acl", "BucketAcl", Some(BucketConfig::Acl)),
+    ("analytics", "BucketAnalyticsConfiguration", None),
+    ("cors", "BucketCors", Some(BucketConfig::Cors)),
+    ("encryption", "BucketEncryption", Some(BucketConfig::Encryption)),
+    ("intelligent-tiering", "BucketIntelligentTieringConfiguration", None),
+    ("inventory", "BucketInventoryConfiguration", None),
+    ("lifecycle", "BucketLifecycleConfiguration", Some(BucketConfig::Lifecycle)),
+    ("logging", "BucketLogging", None),
+    ("metrics", "BucketMetricsConfiguration", None),
+    ("notification", "BucketNotificationConfiguration", None),
+    ("object-lock", "ObjectLockConfiguration", None),
+    ("ownershipControls", "BucketOwnershipControls", Some(BucketConfig::OwnershipControls)),
+    ("policy", "BucketPolicy", Some(BucketConfig::Policy)),
+    ("policyStatus", "BucketPolicyStatus", None),
+    ("publicAccessBlock", "PublicAccessBlock", Some(BucketConfig::PublicAccessBlock)),
+    ("replication", "BucketReplication", None),
+    ("requestPayment", "BucketRequestPayment", Some(BucketConfig::RequestPayment)),
+    ("tagging", "BucketTagging", Some(BucketConfig::Tagging)),
+    ("versioning", "BucketVersioning", None),
+    ("website", "BucketWebsite", Some(BucketConfig::Website)),
+];
+
+/// Object sub-resources that are not served.
+const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
+    ("acl", "ObjectAcl"),
+    ("attributes", "ObjectAttributes"),
+    ("legal-hold", "ObjectLegalHold"),
+    ("restore", "RestoreObject"),
+    ("retention", "ObjectRetention"),
+    ("select", "SelectObjectContent"),
+    ("tagging", "ObjectTagging"),
+    ("torrent", "ObjectTorrent"),
+];
+
+fn verb(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "Get",
+        Method::PUT => "Put",
+        Method::DELETE => "Delete",
+        Method::POST => "Post",
+        _ => "",
+    }
+}
+
+/// Host without port, lower-cased.
+fn host_name(host: &str) -> String {
+    let h = if host.starts_with('[') {
+        host.split_once(']').map_or(host, |(h, _)| h).trim_start_matches('[')
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    h.to_ascii_lowercase()
+}
+
+fn decode_path(s: &str) -> Result<String, RouteError> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| RouteError::InvalidUri)
+}
+
+impl Route {
+    /// Routes a request. `domain` enables virtual-hosted-style addressing
+    /// for hosts `<bucket>.<domain>`.
+    pub fn from_request(
+        method: &Method,
+        uri: &http::Uri,
+        host: Option<&str>,
+        copy_source: bool,
+        domain: Option<&str>,
+    ) -> Result<Route, RouteError> {
+        let query = Query::parse(uri.query()).ok_or(RouteError::InvalidUri)?;
+        let path = uri.path();
+        let vhost_bucket = match (domain, host) {
+            (Some(d), Some(h)) => {
+                let h = host_name(h);
+                let d = d.to_ascii_lowercase();
+                h.strip_suffix(&d)
+                    .and_then(|b| b.strip_suffix('.'))
+                    .filter(|b| !b.is_empty())
+                    .map(str::to_owned)
+            }
+            _ => None,
+        };
+        if vhost_bucket.is_none() && path == HEALTH_PATH {
+            return Ok(Route {
+                endpoint: Endpoint::Health,
+                bucket: None,
+                key: None,
+                query,
+            });
+        }
+        let rest = path.strip_prefix('/').unwrap_or(path);
+        let (bucket, key) = match vhost_bucket {
+            Some(b) => (Some(b), (!rest.is_empty()).then(|| rest.to_owned())),
+            None => match rest.split_once('/') {
+                Some((b, k)) => (Some(b.to_owned()), (!k.is_empty()).then(|| k.to_owned())),
+                None if rest.is_empty() => (None, None),
+                None => (Some(rest.to_owned()), None),
+            },
+        };
+        let bucket = bucket.map(|b| decode_path(&b)).transpose()?;
+        let key = key.map(|k| decode_path(&k)).transpose()?;
+        let endpoint = match (&bucket, &key) {
+            (None, _) => service_endpoint(method)?,
+            (Some(_), None) => bucket_endpoint(method, &query)?,
+            (Some(_), Some(_)) => object_endpoint(method, &query, copy_source)?,
+        };
+        Ok(Route {
+            endpoint,
+            bucket,
+            key,
+            query,
+        })
+    }
+}
+
+fn service_endpoint(method: &Method) -> Result<Endpoint, RouteError> {
+    match *method {
+        Method::GET => Ok(Endpoint::ListBuckets),
+        _ => Err(RouteError::MethodNotAllowed),
+    }
+}
+
+fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
+    use Endpoint::*;
+    let m = method.clone();
+    if m == Method::GET && q.has("location") {
+        return Ok(GetBucketLocation);
+    }
+    if m == Method::GET && q.has("versioning") {
+        return Ok(GetBucketVersioning);
+    }
+    for (name, op, config) in BUCKET_SUBRESOURCES {
+        if q.has(name) {
+            return Ok(match (&m, config) {
+                (&Method::GET, Some(c)) => GetBucketConfig(*c),
+                _ => NotImplemented(format!("{}{op}", verb(&m))),
+            });
+        }
+    }
+    Ok(match m {
+        Method::GET if q.has("uploads") => ListMultipartUploads,
+        Method::GET if q.has("versions") => NotImplemented("ListObjectVersions".into()),
+        Method::GET if q.get("list-type") == Some("2") => ListObjectsV2,
+        Method::GET => ListObjects,
+        Method::HEAD => HeadBucket,
+        Method::PUT => CreateBucket,
+        Method::DELETE => DeleteBucket,
+        Method::POST if q.has("delete") => DeleteObjects,
+        Method::POST => NotImplemented("PostObject".into()),
+        _ => return Err(RouteError::MethodNotAllowed),
+    })
+}
+
+fn object_endpoint(method: &Method, q: &Query, copy_source: bool) -> Result<Endpoint, RouteError> {
+    use Endpoint::*;
+    let m = method.clone();
+    if m == Method::GET && q.has("tagging") {
+        return Ok(GetObjectTagging);
+    }
+    if m == Method::GET && q.has("acl") {
+        return Ok(GetObjectAcl);
+    }
+    for (name, op) in OBJECT_SUBRESOURCES {
+        if q.has(name) {
+            let full = match *name {
+                "restore" | "select" => (*op).to_owned(),
+                _ => format!("{}{op}", verb(&m)),
+            };
+            return Ok(NotImplemented(full));
+        }
+    }
+    let upload = q.has("uploadId");
+    Ok(match m {
+        Method::GET if upload => ListParts,
+        Method::GET => GetObject,
+        Method::HEAD => HeadObject,
+        Method::PUT if upload && copy_source => UploadPartCopy,
+        Method::PUT if upload => UploadPart,
+        Method::PUT if copy_source => CopyObject,
+        Method::PUT => PutObject,
+        Method::DELETE if upload => AbortMultipartUpload,
+        Method::DELETE => DeleteObject,
+        Method::POST if q.has("uploads") => CreateMultipartUpload,
+        Method::POST if upload => CompleteMultipartUpload,
+        _ => return Err(RouteError::MethodNotAllowed),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Endpoint::*;
+
+    type Case<'a> = (&'a str, &'a str, &'a str, bool, Endpoint, Option<&'a str>, Option<&'a str>);
+
+    fn route(method: &str, uri: &str, host: &str, copy: bool) -> Result<Route, RouteError> {
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let u: http::Uri = uri.parse().unwrap();
+        Route::from_request(&m, &u, Some(host), copy, Some("s3.local"))
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[Case] = &[
+            ("GET", "/", "localhost:9000", false, ListBuckets, None, None),
+            ("GET", "/_s3gw/health", "localhost", false, Health, None, None),
+            ("PUT", "/b1", "localhost", false, CreateBucket, Some("b1"), None),
+            ("PUT", "/b1/", "localhost", false, CreateBucket, Some("b1"), None),
+            ("HEAD", "/b1", "localhost", false, HeadBucket, Some("b1"), None),
+            ("DELETE", "/b1", "localhost", false, DeleteBucket, Some("b1"), None),
+            ("GET", "/b1", "localhost", false, ListObjects, Some("b1"), None),
+            ("GET", "/b1?list-type=2&prefix=a", "localhost", false, ListObjectsV2, Some("b1"), None),
+            ("GET", "/b1?location", "localhost", false, GetBucketLocation, Some("b1"), None),
+            ("GET", "/b1?versioning", "localhost", false, GetBucketVersioning, Some("b1"), None),
+            ("GET", "/b1?uploads", "localhost", false, ListMultipartUploads, Some("b1"), None),
+            ("GET", "/b1?acl", "localhost", false, GetBucketConfig(BucketConfig::Acl), Some("b1"), None),
+            ("GET", "/b1?policy", "localhost", false, GetBucketConfig(BucketConfig::Policy), Some("b1"), None),
+            ("PUT", "/b1?policy", "localhost", false, NotImplemented("PutBucketPolicy".into()), Some("b1"), None),
+            ("PUT", "/b1?versioning", "localhost", false, NotImplemented("PutBucketVersioning".into()), Some("b1"), None),
+            ("DELETE", "/b1?cors", "localhost", false, NotImplemented("DeleteBucketCors".into()), Some("b1"), None),
+            ("GET", "/b1?versions", "localhost", false, NotImplemented("ListObjectVersions".into()), Some("b1"), None),
+            ("POST", "/b1?delete", "localhost", false, DeleteObjects, Some("b1"), None),
+            ("GET", "/b1/k", "localhost", false, GetObject, Some("b1"), Some("k")),
+            ("GET", "/b1/a/b//c", "localhost", false, GetObject, Some("b1"), Some("a/b//c")),
+            ("GET", "/b1/a%20b%2Bc", "localhost", false, GetObject, Some("b1"), Some("a b+c")),
+            ("GET", "/b1/a+b", "localhost", false, GetObject, Some("b1"), Some("a+b")),
+            ("HEAD", "/b1/k", "localhost", false, HeadObject, Some("b1"), Some("k")),
+            ("PUT", "/b1/k", "localhost", false, PutObject, Some("b1"), Some("k")),
+            ("PUT", "/b1/k", "localhost", true, CopyObject, Some("b1"), Some("k")),
+            ("DELETE", "/b1/k", "localhost", false, DeleteObject, Some("b1"), Some("k")),
+            ("GET", "/b1/k?tagging", "localhost", false, GetObjectTagging, Some("b1"), Some("k")),
+            ("PUT", "/b1/k?tagging", "localhost", false, NotImplemented("PutObjectTagging".into()), Some("b1"), Some("k")),
+            ("POST", "/b1/k?uploads", "localhost", false, CreateMultipartUpload, Some("b1"), Some("k")),
+            ("PUT", "/b1/k?partNumber=1&uploadId=u", "localhost", false, UploadPart, Some("b1"), Some("k")),
+            ("PUT", "/b1/k?partNumber=1&uploadId=u", "localhost", true, UploadPartCopy, Some("b1"), Some("k")),
+            ("POST", "/b1/k?uploadId=u", "localhost", false, CompleteMultipartUpload, Some("b1"), Some("k")),
+            ("DELETE", "/b1/k?uploadId=u", "localhost", false, AbortMultipartUpload, Some("b1"), Some("k")),
+            ("GET", "/b1/k?uploadId=u", "localhost", false, ListParts, Some("b1"), Some("k")),
+            ("POST", "/b1/k?restore", "localhost", false, NotImplemented("RestoreObject".into()), Some("b1"), Some("k")),
+            // virtual-hosted style
+            ("GET", "/", "vb.s3.local:9000", false, ListObjects, Some("vb"), None),
+            ("GET", "/?list-type=2", "vb.s3.local", false, ListObjectsV2, Some("vb"), None),
+            ("PUT", "/", "vb.s3.local", false, CreateBucket, Some("vb"), None),
+            ("GET", "/dir/key", "vb.S3.Local:9000", false, GetObject, Some("vb"), Some("dir/key")),
+            ("GET", "/_s3gw/health", "vb.s3.local", false, GetObject, Some("vb"), Some("_s3gw/health")),
+            ("GET", "/", "s3.local", false, ListBuckets, None, None),
+            ("GET", "/b2/k", "other.host", false, GetObject, Some("b2"), Some("k")),
+        ];
+        for (m, uri, host, copy, endpoint, bucket, key) in cases {
+            let r = route(m, uri, host, *copy).unwrap_or_else(|e| panic!("{m} {uri}: {e:?}"));
+            assert_eq!(&r.endpoint, endpoint, "{m} {uri} {host}");
+            assert_eq!(r.bucket.as_deref(), *bucket, "{m} {uri} {host}");
+            assert_eq!(r.key.as_deref(), *key, "{m} {uri} {host}");
+        }
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(route("POST", "/", "h", false), Err(RouteError::MethodNotAllowed));
+        assert_eq!(route("PATCH", "/b/k", "h", false), Err(RouteError::MethodNotAllowed));
+        assert_eq!(route("GET", "/b/%ff", "h", false), Err(RouteError::InvalidUri));
+        assert_eq!(route("GET", "/b?prefix=%c3", "h", false), Err(RouteError::InvalidUri));
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(GetBucketConfig(BucketConfig::Lifecycle).name(), "GetBucketLifecycleConfiguration");
+        assert_eq!(NotImplemented("PutBucketPolicy".into()).name(), "PutBucketPolicy");
+        assert!(PutObject.takes_streaming_body());
+        assert!(!DeleteObjects.takes_streaming_body());
+    }
+}

@@ -1,0 +1,12 @@
+//! s3gw: an S3-compatible object storage gateway.
+
+#[path = "auth_stub.rs"]
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod s3;
+pub mod server;
+pub mod storage;
+pub mod types;
+pub mod xml;

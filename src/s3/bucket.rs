@@ -1,0 +1,152 @@
+//! Bucket operations.
+
+use http::{Response, StatusCode};
+
+use super::response::{self, iso8601, now_ms};
+use super::RequestCx;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::{BucketConfig, ResponseBody};
+use crate::storage::{BucketId, BucketRecord, StorageError};
+use crate::types::BucketName;
+use crate::xml;
+
+type Res = Result<Response<ResponseBody>, S3Error>;
+
+/// The one owner every bucket and object has for now: the root key.
+pub fn owner(cx: &RequestCx) -> xml::Owner {
+    xml::Owner {
+        id: cx.state.root_access_key.to_ascii_lowercase(),
+        display_name: cx.state.root_access_key.clone(),
+    }
+}
+
+pub async fn list_buckets(cx: &mut RequestCx) -> Res {
+    let mut buckets = cx.storage().list_buckets().await?;
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    response::xml(&xml::ListAllMyBucketsResult {
+        xmlns: (),
+        owner: owner(cx),
+        buckets: xml::BucketList {
+            bucket: buckets
+                .into_iter()
+                .map(|b| xml::BucketEntry {
+                    name: b.name,
+                    creation_date: iso8601(b.created_ms),
+                    region: b.region,
+                })
+                .collect(),
+        },
+    })
+}
+
+pub async fn create_bucket(cx: &mut RequestCx) -> Res {
+    let name = BucketName::parse(cx.bucket_name()?)
+        .ok_or_else(|| S3Error::code(S3ErrorCode::InvalidBucketName))?;
+    let (body, _) = cx.read_small_body(64 * 1024).await?;
+    let region = cx.state.config.region.clone();
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| S3Error::code(S3ErrorCode::MalformedXML))?;
+        let conf: xml::CreateBucketConfiguration = xml::from_xml(text)
+            .map_err(|e| S3Error::code(S3ErrorCode::MalformedXML).with_source(e))?;
+        if let Some(lc) = conf.location_constraint.filter(|s| !s.is_empty()) {
+            if lc != region {
+                return Err(S3Error::new(
+                    S3ErrorCode::IllegalLocationConstraintException,
+                    format!("The {lc} location constraint is incompatible for the region specific endpoint this request was sent to ({region})."),
+                ));
+            }
+        }
+    }
+    let record = BucketRecord {
+        name: name.to_string(),
+        id: BucketId::new(),
+        created_ms: now_ms(),
+        region,
+    };
+    match cx.storage().create_bucket(&record).await {
+        Ok(()) => {}
+        // One owner for now: an existing bucket is always the caller's.
+        Err(StorageError::BucketExists(_)) => {
+            return Err(S3Error::code(S3ErrorCode::BucketAlreadyOwnedByYou))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut r = response::empty(StatusCode::OK);
+    response::set(&mut r, "location", &format!("/{name}"));
+    Ok(r)
+}
+
+pub async fn head_bucket(cx: &mut RequestCx) -> Res {
+    let bucket = cx.bucket().await?;
+    let mut r = response::empty(StatusCode::OK);
+    response::set(&mut r, "x-amz-bucket-region", &bucket.region);
+    Ok(r)
+}
+
+pub async fn delete_bucket(cx: &mut RequestCx) -> Res {
+    let bucket = cx.bucket().await?;
+    cx.storage().delete_bucket(&bucket).await?;
+    Ok(response::empty(StatusCode::NO_CONTENT))
+}
+
+pub async fn get_bucket_location(cx: &mut RequestCx) -> Res {
+    let bucket = cx.bucket().await?;
+    // us-east-1 is reported as an empty constraint, as S3 does.
+    let region = if bucket.region == "us-east-1" {
+        String::new()
+    } else {
+        bucket.region
+    };
+    response::xml(&xml::LocationConstraint { xmlns: (), region })
+}
+
+pub async fn get_bucket_versioning(cx: &mut RequestCx) -> Res {
+    cx.bucket().await?;
+    response::xml(&xml::VersioningConfiguration { xmlns: () })
+}
+
+/// The bucket's ACL: the owner has full control.
+pub fn owner_acl(cx: &RequestCx) -> xml::AccessControlPolicy {
+    let o = owner(cx);
+    xml::AccessControlPolicy {
+        xmlns: (),
+        owner: o.clone(),
+        acl: xml::AccessControlList {
+            grant: vec![xml::Grant {
+                grantee: xml::Grantee {
+                    xmlns_xsi: "http://www.w3.org/2001/XMLSchema-instance",
+                    xsi_type: "CanonicalUser",
+                    id: o.id,
+                    display_name: o.display_name,
+                },
+                permission: "FULL_CONTROL",
+            }],
+        },
+    }
+}
+
+/// Sub-resources that have a fixed answer: the default ACL and payer, or
+/// the "not configured" error S3 gives for an unset configuration.
+pub async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) -> Res {
+    cx.bucket().await?;
+    use S3ErrorCode as C;
+    let missing = match config {
+        BucketConfig::Acl => return response::xml(&owner_acl(cx)),
+        BucketConfig::RequestPayment => {
+            return response::xml(&xml::RequestPaymentConfiguration {
+                xmlns: (),
+                payer: "BucketOwner",
+            })
+        }
+        BucketConfig::Cors => C::NoSuchCORSConfiguration,
+        BucketConfig::Encryption => C::ServerSideEncryptionConfigurationNotFoundError,
+        BucketConfig::Lifecycle => C::NoSuchLifecycleConfiguration,
+        BucketConfig::OwnershipControls => C::OwnershipControlsNotFoundError,
+        BucketConfig::Policy => C::NoSuchBucketPolicy,
+        BucketConfig::PublicAccessBlock => C::NoSuchPublicAccessBlockConfiguration,
+        BucketConfig::Tagging => C::NoSuchTagSet,
+        BucketConfig::Website => C::NoSuchWebsiteConfiguration,
+    };
+    Err(S3Error::code(missing))
+}

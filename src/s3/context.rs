@@ -1,0 +1,187 @@
+//! Per-request context: the routed, authenticated request and its body,
+//! with the lookups every handler needs.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use http_body_util::BodyStream;
+
+use super::AppState;
+use crate::auth::{self, BodyDigest, DecodedBody, DigestSummary, Expectations, VerifiedAuth};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::headers::text;
+use crate::http::Route;
+use crate::storage::writer::BodyHasher;
+use crate::storage::{BucketRecord, Storage};
+use crate::types::MAX_KEY_BYTES;
+
+pub type RawBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// The data frames of a request body as a stream.
+pub fn body_stream<B>(body: B) -> RawBody
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: std::fmt::Display,
+{
+    BodyStream::new(body)
+        .filter_map(|frame| {
+            std::future::ready(match frame {
+                Ok(f) => f.into_data().ok().map(Ok),
+                Err(e) => Some(Err(std::io::Error::other(e.to_string()))),
+            })
+        })
+        .boxed()
+}
+
+impl BodyHasher for BodyDigest {
+    fn update(&mut self, data: &[u8]) {
+        BodyDigest::update(self, data)
+    }
+}
+
+pub struct RequestCx {
+    pub state: Arc<AppState>,
+    pub parts: http::request::Parts,
+    pub route: Route,
+    pub auth: VerifiedAuth,
+    /// Behind a mutex only so that the context is `Sync`; taken once.
+    body: std::sync::Mutex<Option<RawBody>>,
+}
+
+impl RequestCx {
+    pub fn new(
+        state: Arc<AppState>,
+        parts: http::request::Parts,
+        route: Route,
+        auth: VerifiedAuth,
+        body: RawBody,
+    ) -> Self {
+        RequestCx {
+            state,
+            parts,
+            route,
+            auth,
+            body: std::sync::Mutex::new(Some(body)),
+        }
+    }
+
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.state.storage
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        text(&self.parts.headers, name)
+    }
+
+    pub fn bucket_name(&self) -> Result<&str, S3Error> {
+        self.route
+            .bucket
+            .as_deref()
+            .ok_or_else(|| S3Error::internal("routed without a bucket"))
+    }
+
+    /// The object key, checked against S3's length limit.
+    pub fn key(&self) -> Result<&str, S3Error> {
+        let key = self
+            .route
+            .key
+            .as_deref()
+            .ok_or_else(|| S3Error::internal("routed without a key"))?;
+        if key.len() > MAX_KEY_BYTES {
+            return Err(S3Error::code(S3ErrorCode::KeyTooLongError));
+        }
+        Ok(key)
+    }
+
+    /// The bucket record, or `NoSuchBucket`.
+    pub async fn bucket(&self) -> Result<BucketRecord, S3Error> {
+        let name = self.bucket_name()?;
+        self.storage()
+            .get_bucket(name)
+            .await?
+            .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchBucket))
+    }
+
+    /// The digests the body must match, from the signature and headers.
+    pub fn expectations(&self) -> Result<Expectations, S3Error> {
+        let h = &self.parts.headers;
+        let checksum = auth::parse_checksum_request(h)?;
+        let trailer_mode = matches!(
+            self.auth.payload,
+            auth::PayloadMode::StreamingUnsignedTrailer
+                | auth::PayloadMode::StreamingSigned { trailer: true }
+        );
+        if let Some(c) = &checksum {
+            if c.in_trailer && !trailer_mode {
+                return Err(S3Error::new(
+                    S3ErrorCode::InvalidRequest,
+                    "x-amz-trailer requires a STREAMING-*-TRAILER payload.",
+                ));
+            }
+        }
+        Ok(Expectations {
+            sha256: match self.auth.payload {
+                auth::PayloadMode::Signed(h) => Some(h),
+                _ => None,
+            },
+            content_md5: auth::parse_content_md5(h)?,
+            checksum,
+        })
+    }
+
+    /// Length of the decoded body, when the client announced it.
+    pub fn decoded_length(&self) -> Result<Option<u64>, S3Error> {
+        let streaming = !matches!(
+            self.auth.payload,
+            auth::PayloadMode::Signed(_) | auth::PayloadMode::Unsigned
+        );
+        let name = if streaming {
+            "x-amz-decoded-content-length"
+        } else {
+            "content-length"
+        };
+        match self.header(name) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+                S3Error::new(S3ErrorCode::InvalidArgument, format!("Invalid {name} header"))
+            }),
+        }
+    }
+
+    /// Takes the body, de-framed and (for streaming modes) signature-checked
+    /// chunk by chunk. Digests are the caller's job.
+    pub fn take_body(&mut self) -> Result<DecodedBody, S3Error> {
+        let decoded_length = self.decoded_length()?;
+        let raw = self
+            .body
+            .get_mut()
+            .ok()
+            .and_then(Option::take)
+            .ok_or_else(|| S3Error::internal("request body taken twice"))?;
+        Ok(DecodedBody::new(
+            raw,
+            &self.auth.payload,
+            self.auth.chunk_signer.clone(),
+            decoded_length,
+        ))
+    }
+
+    /// Reads a small body (XML) whole, at most `cap` bytes, and verifies it.
+    pub async fn read_small_body(&mut self, cap: usize) -> Result<(Bytes, DigestSummary), S3Error> {
+        let mut digest = BodyDigest::new(self.expectations()?);
+        let mut body = self.take_body()?;
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            if buf.len() + chunk.len() > cap {
+                return Err(S3Error::code(S3ErrorCode::MaxMessageLengthExceeded));
+            }
+            digest.update(&chunk);
+            buf.extend_from_slice(&chunk);
+        }
+        let summary = digest.finish(body.trailer_checksum())?;
+        Ok((buf.freeze(), summary))
+    }
+}

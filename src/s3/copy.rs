@@ -1,0 +1,234 @@
+//! CopyObject: metadata directives, copy-source conditionals, and copy onto
+//! itself (which rewrites the head and shares the data).
+
+use futures_util::stream;
+use http::Response;
+use percent_encoding::percent_decode_str;
+
+use super::response::{self, iso8601, now_ms};
+use super::upload::{b64, discard};
+use super::RequestCx;
+use crate::auth::{self, BodyDigest, ChecksumRequest, Expectations};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::headers::{content_headers, user_metadata, Conditions, Verdict};
+use crate::http::ResponseBody;
+use crate::storage::reader::read_range;
+use crate::storage::records::{PartRef, StoredChecksum};
+use crate::storage::writer::{write_blob, WriteError, WriteLimits};
+use crate::storage::{ObjectHead, WriteCondition};
+use crate::types::{quote_etag, MAX_KEY_BYTES, MAX_PUT_SIZE};
+use crate::xml;
+
+/// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
+pub fn parse_copy_source(v: &str) -> Result<(String, String), S3Error> {
+    let bad = || S3Error::new(S3ErrorCode::InvalidArgument, "Invalid copy source");
+    let (path, query) = v.split_once('?').unwrap_or((v, ""));
+    if let Some(version) = query.strip_prefix("versionId=") {
+        if version != "null" {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "Invalid version id specified",
+            ));
+        }
+    }
+    let decoded = percent_decode_str(path)
+        .decode_utf8()
+        .map_err(|_| bad())?;
+    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
+    let (bucket, key) = decoded.split_once('/').ok_or_else(bad)?;
+    if bucket.is_empty() || key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(bad());
+    }
+    Ok((bucket.to_owned(), key.to_owned()))
+}
+
+pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
+    let dest_key = cx.key()?.to_owned();
+    let (src_bucket_name, src_key) = parse_copy_source(cx.header("x-amz-copy-source").unwrap_or(""))?;
+    let dest_bucket = cx.bucket().await?;
+    let src_bucket = cx
+        .storage()
+        .get_bucket(&src_bucket_name)
+        .await?
+        .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchBucket))?;
+    let src = cx
+        .storage()
+        .get_object(src_bucket.id, &src_key)
+        .await?
+        .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))?;
+    if Conditions::from_copy_source(&cx.parts.headers).evaluate(&src.etag, src.last_modified_ms)
+        != Verdict::Proceed
+    {
+        return Err(S3Error::code(S3ErrorCode::PreconditionFailed));
+    }
+    let replace = match cx.header("x-amz-metadata-directive").map(str::to_ascii_uppercase) {
+        None => false,
+        Some(d) if d == "COPY" => false,
+        Some(d) if d == "REPLACE" => true,
+        Some(_) => {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "Unknown metadata directive.",
+            ))
+        }
+    };
+    let same_object = src_bucket.id == dest_bucket.id && src_key == dest_key;
+    if same_object && !replace {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    if src.size > MAX_PUT_SIZE {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidRequest,
+            "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
+        ));
+    }
+    let (content, user_meta) = if replace {
+        (content_headers(&cx.parts.headers), user_metadata(&cx.parts.headers)?)
+    } else {
+        (src.content.clone(), src.user_meta.clone())
+    };
+    let mut head = if same_object {
+        // The data is unchanged: the new head shares the blobs.
+        ObjectHead {
+            last_modified_ms: now_ms(),
+            content,
+            user_meta,
+            ..src.clone()
+        }
+    } else {
+        copy_data(cx, &src, content, user_meta).await?
+    };
+    head.last_modified_ms = now_ms();
+    if let Err(e) = cx
+        .storage()
+        .put_object(dest_bucket.id, &dest_key, &head, &WriteCondition::None)
+        .await
+    {
+        if !same_object {
+            for blob in head.blobs() {
+                discard(cx, blob).await;
+            }
+        }
+        return Err(e.into());
+    }
+    let checksum = match &head.checksum {
+        Some(c) => xml::Checksums::one(&c.algorithm, &c.value, &c.kind),
+        None => xml::Checksums::default(),
+    };
+    response::xml_root(
+        "CopyObjectResult",
+        &xml::CopyObjectResult {
+            xmlns: (),
+            last_modified: iso8601(head.last_modified_ms),
+            etag: quote_etag(&head.etag),
+            checksum,
+        },
+    )
+}
+
+/// Streams the source's bytes into a new blob, recomputing the MD5 and the
+/// source's checksum algorithm (or the one the request names).
+async fn copy_data(
+    cx: &RequestCx,
+    src: &ObjectHead,
+    content: crate::storage::records::ContentHeaders,
+    user_meta: std::collections::BTreeMap<String, String>,
+) -> Result<ObjectHead, S3Error> {
+    let algorithm = match cx.header("x-amz-checksum-algorithm") {
+        Some(name) => Some(auth::ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+            S3Error::new(S3ErrorCode::InvalidRequest, "Invalid checksum algorithm")
+        })?),
+        None => src
+            .checksum
+            .as_ref()
+            .and_then(|c| auth::ChecksumAlgorithm::from_name(&c.algorithm)),
+    };
+    let digest = BodyDigest::new(Expectations {
+        sha256: None,
+        content_md5: None,
+        checksum: algorithm.map(|algorithm| ChecksumRequest {
+            algorithm,
+            expected: None,
+            in_trailer: false,
+        }),
+    });
+    let config = &cx.state.config;
+    let mut rx = read_range(
+        cx.storage().clone(),
+        src,
+        0,
+        src.size,
+        config.get_prefetch_chunks,
+    );
+    let source = stream::poll_fn(move |c| rx.poll_recv(c));
+    let limits = WriteLimits {
+        chunk_size: config.chunk_size,
+        in_flight: config.upload_chunks_in_flight,
+        max_size: MAX_PUT_SIZE,
+    };
+    let (written, digest) = match write_blob(cx.storage(), source, digest, limits).await {
+        Ok(done) => done,
+        Err(WriteError::Body(e)) | Err(WriteError::Storage(e)) => return Err(e.into()),
+        Err(WriteError::TooLarge) => return Err(S3Error::code(S3ErrorCode::EntityTooLarge)),
+    };
+    if written.size != src.size {
+        discard(cx, written.blob).await;
+        return Err(S3Error::internal("copy source changed size while being read"));
+    }
+    let summary = match digest.finish(None) {
+        Ok(s) => s,
+        Err(e) => {
+            discard(cx, written.blob).await;
+            return Err(S3Error::internal(e));
+        }
+    };
+    let checksum = summary.checksum.map(|(alg, v)| StoredChecksum {
+        algorithm: alg.as_str().to_owned(),
+        value: b64(&v),
+        kind: "FULL_OBJECT".to_owned(),
+    });
+    let part = PartRef {
+        blob: written.blob,
+        size: written.size,
+        etag: hex::encode(summary.md5),
+        checksum: checksum.clone(),
+    };
+    if part.size == 0 {
+        discard(cx, part.blob).await;
+    }
+    Ok(ObjectHead {
+        size: part.size,
+        etag: part.etag.clone(),
+        last_modified_ms: now_ms(),
+        chunk_size: config.chunk_size,
+        parts: if part.size == 0 { vec![] } else { vec![part] },
+        multipart: false,
+        checksum,
+        content,
+        user_meta,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_source_forms() {
+        assert_eq!(
+            parse_copy_source("/b1/a%20b/c").unwrap(),
+            ("b1".to_owned(), "a b/c".to_owned())
+        );
+        assert_eq!(
+            parse_copy_source("b1/k?versionId=null").unwrap(),
+            ("b1".to_owned(), "k".to_owned())
+        );
+        assert!(parse_copy_source("b1").is_err());
+        assert!(parse_copy_source("/b1/").is_err());
+        assert!(parse_copy_source("b1/k?versionId=abc").is_err());
+        assert!(parse_copy_source("b1/%ff").is_err());
+    }
+}

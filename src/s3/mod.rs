@@ -1,0 +1,165 @@
+//! S3 semantics, once for every backend: the request pipeline and one
+//! file per resource family.
+
+mod bucket;
+mod context;
+mod copy;
+mod delete;
+mod list;
+mod object;
+mod response;
+mod upload;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Request, Response};
+
+use crate::auth::{self, SecretKey};
+use crate::config::Config;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::router::RouteError;
+use crate::http::{Endpoint, ResponseBody, Route};
+use crate::storage::Storage;
+
+pub use context::RequestCx;
+
+/// Everything a request needs, shared by all requests.
+pub struct AppState {
+    pub config: Config,
+    pub storage: Arc<dyn Storage>,
+    pub root_access_key: String,
+    pub root_secret_key: SecretKey,
+}
+
+impl AppState {
+    /// The secret of `access_key`, if it is known.
+    fn secret_for(&self, access_key: &str) -> Option<&SecretKey> {
+        (access_key == self.root_access_key).then_some(&self.root_secret_key)
+    }
+}
+
+/// Serves one request; never fails (errors become S3 error responses).
+pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<ResponseBody>
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: std::fmt::Display,
+{
+    let started = Instant::now();
+    let request_id = response::new_request_id();
+    let (parts, body) = req.into_parts();
+    let is_head = parts.method == http::Method::HEAD;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let copy_source = parts.headers.contains_key("x-amz-copy-source");
+    let routed = Route::from_request(
+        &parts.method,
+        &parts.uri,
+        host,
+        copy_source,
+        state.config.domain.as_deref(),
+    );
+    let resource = parts.uri.path().to_owned();
+    let route = match routed {
+        Ok(r) => r,
+        Err(e) => {
+            let err = match e {
+                RouteError::InvalidUri => S3Error::code(S3ErrorCode::InvalidURI),
+                RouteError::MethodNotAllowed => S3Error::code(S3ErrorCode::MethodNotAllowed),
+            };
+            return response::error(&err, &request_id, &resource, is_head);
+        }
+    };
+    let op = route.endpoint.name().to_owned();
+    let result = if route.endpoint == Endpoint::Health {
+        Ok(response::text(http::StatusCode::OK, "ok"))
+    } else {
+        match authenticate(&state, &parts, &route) {
+            Ok(verified) => {
+                let body = context::body_stream(body);
+                let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
+                dispatch(&mut cx).await
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let response = match result {
+        Ok(mut r) => {
+            response::stamp(&mut r, &request_id);
+            r
+        }
+        Err(e) => {
+            match e.code {
+                S3ErrorCode::InternalError | S3ErrorCode::ServiceUnavailable => {
+                    tracing::error!(%request_id, op, error = %e, source = e.source.as_deref().unwrap_or(""), "request failed")
+                }
+                S3ErrorCode::NotImplemented => {
+                    tracing::info!(%request_id, op, "operation not implemented")
+                }
+                _ => {
+                    tracing::debug!(%request_id, op, error = %e, source = e.source.as_deref().unwrap_or(""), "request rejected")
+                }
+            }
+            response::error(&e, &request_id, &resource, is_head)
+        }
+    };
+    tracing::debug!(%request_id, op, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "done");
+    response
+}
+
+fn authenticate(
+    state: &AppState,
+    parts: &http::request::Parts,
+    route: &Route,
+) -> Result<auth::VerifiedAuth, S3Error> {
+    let Some(request) = auth::parse_auth(parts)? else {
+        return Err(S3Error::code(S3ErrorCode::AccessDenied));
+    };
+    let secret = state
+        .secret_for(&request.access_key)
+        .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))?;
+    let verified = auth::verify(&request, parts, secret, time::OffsetDateTime::now_utc())?;
+    let streaming = matches!(
+        verified.payload,
+        auth::PayloadMode::StreamingSigned { .. } | auth::PayloadMode::StreamingUnsignedTrailer
+    );
+    if streaming && !route.endpoint.takes_streaming_body() {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidRequest,
+            "The value of x-amz-content-sha256 header is invalid for this operation.",
+        ));
+    }
+    Ok(verified)
+}
+
+async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
+    use Endpoint::*;
+    match cx.route.endpoint.clone() {
+        Health => Ok(response::text(http::StatusCode::OK, "ok")),
+        ListBuckets => bucket::list_buckets(cx).await,
+        CreateBucket => bucket::create_bucket(cx).await,
+        DeleteBucket => bucket::delete_bucket(cx).await,
+        HeadBucket => bucket::head_bucket(cx).await,
+        GetBucketLocation => bucket::get_bucket_location(cx).await,
+        GetBucketVersioning => bucket::get_bucket_versioning(cx).await,
+        GetBucketConfig(c) => bucket::get_bucket_config(cx, c).await,
+        ListObjects => list::list_objects_v1(cx).await,
+        ListObjectsV2 => list::list_objects_v2(cx).await,
+        DeleteObjects => delete::delete_objects(cx).await,
+        GetObject => object::get_object(cx, false).await,
+        HeadObject => object::get_object(cx, true).await,
+        PutObject => object::put_object(cx).await,
+        CopyObject => copy::copy_object(cx).await,
+        DeleteObject => object::delete_object(cx).await,
+        GetObjectTagging => object::get_object_tagging(cx).await,
+        GetObjectAcl => object::get_object_acl(cx).await,
+        ListMultipartUploads | CreateMultipartUpload | UploadPart | UploadPartCopy
+        | CompleteMultipartUpload | AbortMultipartUpload | ListParts => {
+            Err(S3Error::not_implemented(cx.route.endpoint.name()))
+        }
+        NotImplemented(name) => Err(S3Error::not_implemented(&name)),
+    }
+}

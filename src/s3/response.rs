@@ -1,0 +1,134 @@
+//! Building responses: XML bodies, S3 error shapes, common headers, dates.
+
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderValue, Response, StatusCode};
+use rand::Rng;
+use serde::Serialize;
+
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::ResponseBody;
+use crate::xml;
+
+pub fn new_request_id() -> String {
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016X}")
+}
+
+/// Adds the headers every response carries.
+pub fn stamp(r: &mut Response<ResponseBody>, request_id: &str) {
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amz-request-id", v.clone());
+        h.insert("x-amz-id-2", v);
+    }
+    h.insert(http::header::SERVER, HeaderValue::from_static("s3gw"));
+}
+
+pub fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain"),
+    );
+    r
+}
+
+pub fn empty(status: StatusCode) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::Empty);
+    *r.status_mut() = status;
+    r
+}
+
+fn xml_body(status: StatusCode, body: String) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    r
+}
+
+pub fn xml<T: Serialize>(value: &T) -> Result<Response<ResponseBody>, S3Error> {
+    let body = xml::to_xml(value).map_err(S3Error::internal)?;
+    Ok(xml_body(StatusCode::OK, body))
+}
+
+pub fn xml_root<T: Serialize>(root: &str, value: &T) -> Result<Response<ResponseBody>, S3Error> {
+    let body = xml::to_xml_root(root, value).map_err(S3Error::internal)?;
+    Ok(xml_body(StatusCode::OK, body))
+}
+
+/// The S3 error response; HEAD and 304 responses carry no body.
+pub fn error(
+    err: &S3Error,
+    request_id: &str,
+    resource: &str,
+    is_head: bool,
+) -> Response<ResponseBody> {
+    let status = err.code.status();
+    let mut r = if is_head || err.code == S3ErrorCode::NotModified {
+        empty(status)
+    } else {
+        let body = xml::to_xml(&xml::ErrorBody {
+            code: err.code.as_str(),
+            message: &err.message,
+            resource: Some(resource),
+            request_id,
+        })
+        .unwrap_or_default();
+        xml_body(status, body)
+    };
+    stamp(&mut r, request_id);
+    r
+}
+
+fn system_time(ms: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// `Last-Modified` form: IMF-fixdate, second precision.
+pub fn http_date(ms: i64) -> String {
+    httpdate::fmt_http_date(system_time(ms))
+}
+
+/// XML timestamp form: ISO 8601 UTC with milliseconds.
+pub fn iso8601(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Sets a header from text, skipping values that are not valid headers.
+pub fn set(r: &mut Response<ResponseBody>, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        r.headers_mut().insert(name, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(iso8601(1_255_369_830_000), "2009-10-12T17:50:30.000Z");
+        assert_eq!(iso8601(1_255_369_830_123), "2009-10-12T17:50:30.123Z");
+        assert_eq!(http_date(1_255_369_830_999), "Mon, 12 Oct 2009 17:50:30 GMT");
+    }
+}

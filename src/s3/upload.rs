@@ -1,0 +1,85 @@
+//! The shared upload path: stream a verified body into a new blob. Used by
+//! PutObject (and by UploadPart).
+
+use base64::Engine;
+
+use super::RequestCx;
+use crate::auth::BodyDigest;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::storage::records::{PartRef, StoredChecksum};
+use crate::storage::writer::{write_blob, WriteError, WriteLimits};
+
+/// A body stored as a sealed blob that nothing references yet.
+pub struct StoredBody {
+    pub part: PartRef,
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Checks the announced length before any byte is read.
+fn check_length(cx: &RequestCx, max_size: u64) -> Result<(), S3Error> {
+    let chunked = cx
+        .header("transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    // botocore sends trailer bodies chunked with no length at all: allowed.
+    let has_length = cx.header("content-length").is_some();
+    if !has_length && !chunked {
+        return Err(S3Error::code(S3ErrorCode::MissingContentLength));
+    }
+    if let Some(n) = cx.decoded_length()? {
+        if n > max_size {
+            return Err(S3Error::code(S3ErrorCode::EntityTooLarge));
+        }
+    }
+    Ok(())
+}
+
+/// Streams the request body into a new blob, verifying every digest the
+/// request promised. On any failure the blob is discarded.
+pub async fn store_body(cx: &mut RequestCx, max_size: u64) -> Result<StoredBody, S3Error> {
+    check_length(cx, max_size)?;
+    let digest = BodyDigest::new(cx.expectations()?);
+    let mut body = cx.take_body()?;
+    let config = &cx.state.config;
+    let limits = WriteLimits {
+        chunk_size: config.chunk_size,
+        in_flight: config.upload_chunks_in_flight,
+        max_size,
+    };
+    let storage = cx.storage().clone();
+    let (written, digest) = match write_blob(&storage, &mut body, digest, limits).await {
+        Ok(done) => done,
+        Err(WriteError::Body(e)) => return Err(e.into()),
+        Err(WriteError::Storage(e)) => return Err(e.into()),
+        Err(WriteError::TooLarge) => return Err(S3Error::code(S3ErrorCode::EntityTooLarge)),
+    };
+    let summary = match digest.finish(body.trailer_checksum()) {
+        Ok(s) => s,
+        Err(e) => {
+            discard(cx, written.blob).await;
+            return Err(e.into());
+        }
+    };
+    Ok(StoredBody {
+        part: PartRef {
+            blob: written.blob,
+            size: written.size,
+            etag: hex::encode(summary.md5),
+            checksum: summary.checksum.map(|(alg, value)| StoredChecksum {
+                algorithm: alg.as_str().to_owned(),
+                value: b64(&value),
+                kind: "FULL_OBJECT".to_owned(),
+            }),
+        },
+    })
+}
+
+/// Drops a blob that will not be committed; failures are only logged (the
+/// start-up sweep catches what is left).
+pub async fn discard(cx: &RequestCx, blob: crate::storage::BlobId) {
+    if let Err(e) = cx.storage().discard_blob(blob).await {
+        tracing::warn!(%blob, error = %e, "could not discard blob");
+    }
+}

@@ -1,0 +1,110 @@
+//! Blob files of the embedded backend: one file per blob under
+//! `blobs/<hh>/<blob>`, chunk `i` at offset `i * chunk_size`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::storage::records::{BlobId, ChunkAddr};
+
+pub(super) struct BlobFiles {
+    root: PathBuf,
+}
+
+impl BlobFiles {
+    /// Creates the 256 shard directories once and makes them durable.
+    pub(super) fn open(root: PathBuf) -> io::Result<Self> {
+        fs::create_dir_all(&root)?;
+        for shard in 0..=255u8 {
+            fs::create_dir_all(root.join(format!("{shard:02x}")))?;
+        }
+        sync_dir(&root)?;
+        Ok(BlobFiles { root })
+    }
+
+    fn shard_dir(&self, blob: BlobId) -> PathBuf {
+        let name = blob.to_string();
+        self.root.join(&name[..2])
+    }
+
+    fn path(&self, blob: BlobId) -> PathBuf {
+        self.shard_dir(blob).join(blob.to_string())
+    }
+
+    pub(super) fn write_chunk(&self, addr: ChunkAddr, data: &[u8]) -> io::Result<()> {
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(self.path(addr.blob))?;
+        file.write_all_at(data, addr.offset())
+    }
+
+    /// fsync of the file and of its directory entry.
+    pub(super) fn seal(&self, blob: BlobId) -> io::Result<()> {
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(self.path(blob))?;
+        file.sync_all()?;
+        sync_dir(&self.shard_dir(blob))
+    }
+
+    /// Reads up to one chunk; shorter only at the end of the blob.
+    pub(super) fn read_chunk(&self, addr: ChunkAddr) -> io::Result<Option<Bytes>> {
+        let file = match File::open(self.path(addr.blob)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let want = addr.chunk_size as usize;
+        let mut buf = BytesMut::zeroed(want);
+        let mut filled = 0;
+        while filled < want {
+            let n = file.read_at(&mut buf[filled..], addr.offset() + filled as u64)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        buf.truncate(filled);
+        Ok(Some(buf.freeze()))
+    }
+
+    pub(super) fn remove(&self, blob: BlobId) -> io::Result<()> {
+        match fs::remove_file(self.path(blob)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every blob file present on disk.
+    pub(super) fn list(&self) -> io::Result<Vec<BlobId>> {
+        let mut out = Vec::new();
+        for shard in fs::read_dir(&self.root)? {
+            let shard = shard?;
+            if !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in fs::read_dir(shard.path())? {
+                let entry = entry?;
+                if let Some(id) = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| uuid::Uuid::try_parse(n).ok())
+                {
+                    out.push(BlobId(id));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}

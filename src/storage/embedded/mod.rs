@@ -1,0 +1,460 @@
+//! The embedded backend: records in a redb database, blob data in files.
+//!
+//! Durability: chunk data is written with `pwrite` and made durable by
+//! `seal_blob` (fsync of the blob file and its directory) before the head
+//! is committed; every redb commit is `Durability::Immediate` (fsync). So an
+//! acknowledged PUT survives kill -9 and power loss, and a killed PUT leaves
+//! only an unreferenced blob file, removed by the sweep at the next start.
+
+mod blobs;
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use redb::{Database, ReadableTable, TableDefinition};
+
+use super::{
+    BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, Storage, StorageError,
+    WriteCondition,
+};
+use blobs::BlobFiles;
+
+const BUCKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("buckets");
+const BUCKET_IDS: TableDefinition<u128, ()> = TableDefinition::new("bucket_ids");
+/// Key: 16 bytes of bucket id, then the object key's UTF-8 bytes.
+const OBJECTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("objects");
+/// Blobs referenced by a committed record.
+const LIVE_BLOBS: TableDefinition<u128, ()> = TableDefinition::new("live_blobs");
+/// Blobs released by a commit, with the time (ms) after which they go.
+const GC_QUEUE: TableDefinition<u128, i64> = TableDefinition::new("gc_queue");
+
+struct Inner {
+    db: Database,
+    files: BlobFiles,
+    gc_grace: Duration,
+}
+
+/// Handle to the embedded store; cheap to clone.
+#[derive(Clone)]
+pub struct EmbeddedStorage {
+    inner: Arc<Inner>,
+}
+
+fn db_err(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Database(e.to_string())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(e.to_string())
+}
+
+fn object_key(bucket: BucketId, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(16 + key.len());
+    k.extend_from_slice(bucket.0.as_bytes());
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+impl EmbeddedStorage {
+    /// Opens (or creates) the store under `dir`, sweeps blob files that no
+    /// record references (left by a crash), and starts the collector.
+    pub fn open(dir: &Path, gc_grace: Duration) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir)?;
+        let db = Database::create(dir.join("records.redb")).map_err(db_err)?;
+        let files = BlobFiles::open(dir.join("blobs"))?;
+        let txn = db.begin_write().map_err(db_err)?;
+        {
+            txn.open_table(BUCKETS).map_err(db_err)?;
+            txn.open_table(BUCKET_IDS).map_err(db_err)?;
+            txn.open_table(OBJECTS).map_err(db_err)?;
+            txn.open_table(LIVE_BLOBS).map_err(db_err)?;
+            txn.open_table(GC_QUEUE).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)?;
+        let store = EmbeddedStorage {
+            inner: Arc::new(Inner {
+                db,
+                files,
+                gc_grace,
+            }),
+        };
+        store.sweep_orphans()?;
+        Ok(store)
+    }
+
+    /// Removes blob files that neither a record nor the GC queue knows.
+    /// Only safe while no write is in flight, i.e. at start-up.
+    fn sweep_orphans(&self) -> Result<usize, StorageError> {
+        let known: HashSet<u128> = {
+            let txn = self.inner.db.begin_read().map_err(db_err)?;
+            let mut known = HashSet::new();
+            for table in [LIVE_BLOBS] {
+                let t = txn.open_table(table).map_err(db_err)?;
+                for row in t.iter().map_err(db_err)? {
+                    known.insert(row.map_err(db_err)?.0.value());
+                }
+            }
+            let gc = txn.open_table(GC_QUEUE).map_err(db_err)?;
+            for row in gc.iter().map_err(db_err)? {
+                known.insert(row.map_err(db_err)?.0.value());
+            }
+            known
+        };
+        let mut removed = 0;
+        for blob in self.inner.files.list()? {
+            if !known.contains(&blob.0.as_u128()) {
+                self.inner.files.remove(blob)?;
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed unreferenced blob files left by an earlier run");
+        }
+        Ok(removed)
+    }
+
+    /// Deletes the blobs whose grace period has passed; returns how many.
+    pub fn collect_garbage(&self) -> Result<usize, StorageError> {
+        let now = now_ms();
+        let due: Vec<u128> = {
+            let txn = self.inner.db.begin_read().map_err(db_err)?;
+            let gc = txn.open_table(GC_QUEUE).map_err(db_err)?;
+            let mut due = Vec::new();
+            for row in gc.iter().map_err(db_err)? {
+                let (k, v) = row.map_err(db_err)?;
+                if v.value() <= now {
+                    due.push(k.value());
+                }
+            }
+            due
+        };
+        if due.is_empty() {
+            return Ok(0);
+        }
+        for id in &due {
+            self.inner.files.remove(BlobId(uuid::Uuid::from_u128(*id)))?;
+        }
+        let txn = self.inner.db.begin_write().map_err(db_err)?;
+        {
+            let mut gc = txn.open_table(GC_QUEUE).map_err(db_err)?;
+            for id in &due {
+                gc.remove(*id).map_err(db_err)?;
+            }
+        }
+        txn.commit().map_err(db_err)?;
+        Ok(due.len())
+    }
+
+    /// Runs the collector every `every` until the runtime stops.
+    pub fn spawn_collector(&self, every: Duration) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let s = store.clone();
+                match tokio::task::spawn_blocking(move || s.collect_garbage()).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::debug!(blobs = n, "garbage collected"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "garbage collection failed"),
+                    Err(e) => tracing::warn!(error = %e, "garbage collection task failed"),
+                }
+            }
+        });
+    }
+
+    async fn blocking<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T, StorageError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| StorageError::Database(format!("blocking task failed: {e}")))?
+    }
+}
+
+impl Inner {
+    /// Moves `released` blobs from the live set to the GC queue.
+    fn release(
+        &self,
+        txn: &redb::WriteTransaction,
+        released: impl Iterator<Item = BlobId>,
+    ) -> Result<(), StorageError> {
+        let due = now_ms() + self.gc_grace.as_millis() as i64;
+        let mut live = txn.open_table(LIVE_BLOBS).map_err(db_err)?;
+        let mut gc = txn.open_table(GC_QUEUE).map_err(db_err)?;
+        for blob in released {
+            live.remove(blob.0.as_u128()).map_err(db_err)?;
+            gc.insert(blob.0.as_u128(), due).map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
+fn decode_head(bytes: &[u8]) -> Result<ObjectHead, StorageError> {
+    serde_json::from_slice(bytes).map_err(corrupt)
+}
+
+#[async_trait]
+impl Storage for EmbeddedStorage {
+    async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
+        let bucket = bucket.clone();
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_write().map_err(db_err)?;
+            {
+                let mut t = txn.open_table(BUCKETS).map_err(db_err)?;
+                if let Some(existing) = t.get(bucket.name.as_str()).map_err(db_err)? {
+                    let rec: BucketRecord =
+                        serde_json::from_slice(existing.value()).map_err(corrupt)?;
+                    return Err(StorageError::BucketExists(Box::new(rec)));
+                }
+                let bytes = serde_json::to_vec(&bucket).map_err(corrupt)?;
+                t.insert(bucket.name.as_str(), bytes.as_slice())
+                    .map_err(db_err)?;
+                let mut ids = txn.open_table(BUCKET_IDS).map_err(db_err)?;
+                ids.insert(bucket.id.0.as_u128(), ()).map_err(db_err)?;
+            }
+            txn.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
+        let name = name.to_owned();
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_read().map_err(db_err)?;
+            let t = txn.open_table(BUCKETS).map_err(db_err)?;
+            match t.get(name.as_str()).map_err(db_err)? {
+                Some(v) => Ok(Some(serde_json::from_slice(v.value()).map_err(corrupt)?)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
+        self.blocking(|inner| {
+            let txn = inner.db.begin_read().map_err(db_err)?;
+            let t = txn.open_table(BUCKETS).map_err(db_err)?;
+            let mut out = Vec::new();
+            for row in t.iter().map_err(db_err)? {
+                let (_, v) = row.map_err(db_err)?;
+                out.push(serde_json::from_slice(v.value()).map_err(corrupt)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
+        let bucket = bucket.clone();
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_write().map_err(db_err)?;
+            {
+                let objects = txn.open_table(OBJECTS).map_err(db_err)?;
+                let first = bucket.id.0.as_bytes().to_vec();
+                let mut range = objects.range::<&[u8]>(first.as_slice()..).map_err(db_err)?;
+                if let Some(row) = range.next() {
+                    if row.map_err(db_err)?.0.value().starts_with(&first) {
+                        return Err(StorageError::BucketNotEmpty);
+                    }
+                }
+                let mut t = txn.open_table(BUCKETS).map_err(db_err)?;
+                let matches = match t.get(bucket.name.as_str()).map_err(db_err)? {
+                    Some(v) => {
+                        let rec: BucketRecord =
+                            serde_json::from_slice(v.value()).map_err(corrupt)?;
+                        rec.id == bucket.id
+                    }
+                    None => false,
+                };
+                if !matches {
+                    return Err(StorageError::NoSuchBucket);
+                }
+                t.remove(bucket.name.as_str()).map_err(db_err)?;
+                let mut ids = txn.open_table(BUCKET_IDS).map_err(db_err)?;
+                ids.remove(bucket.id.0.as_u128()).map_err(db_err)?;
+            }
+            txn.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn begin_blob(&self, _blob: BlobId) -> Result<(), StorageError> {
+        // A crash leaves a file no record knows; the start-up sweep removes it.
+        Ok(())
+    }
+
+    async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
+        self.blocking(move |inner| Ok(inner.files.write_chunk(addr, &data)?))
+            .await
+    }
+
+    async fn seal_blob(&self, blob: BlobId) -> Result<(), StorageError> {
+        self.blocking(move |inner| Ok(inner.files.seal(blob)?))
+            .await
+    }
+
+    async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
+        self.blocking(move |inner| {
+            inner
+                .files
+                .read_chunk(addr)?
+                .ok_or(StorageError::ChunkMissing {
+                    blob: addr.blob,
+                    index: addr.index,
+                })
+        })
+        .await
+    }
+
+    async fn discard_blob(&self, blob: BlobId) -> Result<(), StorageError> {
+        self.blocking(move |inner| Ok(inner.files.remove(blob)?))
+            .await
+    }
+
+    async fn get_object(
+        &self,
+        bucket: BucketId,
+        key: &str,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        let k = object_key(bucket, key);
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_read().map_err(db_err)?;
+            let t = txn.open_table(OBJECTS).map_err(db_err)?;
+            match t.get(k.as_slice()).map_err(db_err)? {
+                Some(v) => Ok(Some(decode_head(v.value())?)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn put_object(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        cond: &WriteCondition,
+    ) -> Result<(), StorageError> {
+        let k = object_key(bucket, key);
+        let head = head.clone();
+        let cond = cond.clone();
+        self.blocking(move |inner| {
+            let bytes = serde_json::to_vec(&head).map_err(corrupt)?;
+            let txn = inner.db.begin_write().map_err(db_err)?;
+            {
+                let ids = txn.open_table(BUCKET_IDS).map_err(db_err)?;
+                if ids.get(bucket.0.as_u128()).map_err(db_err)?.is_none() {
+                    return Err(StorageError::NoSuchBucket);
+                }
+                let mut objects = txn.open_table(OBJECTS).map_err(db_err)?;
+                let old = match objects.get(k.as_slice()).map_err(db_err)? {
+                    Some(v) => Some(decode_head(v.value())?),
+                    None => None,
+                };
+                let allowed = match (&cond, &old) {
+                    (WriteCondition::None, _) => true,
+                    (WriteCondition::IfNoneMatch, existing) => existing.is_none(),
+                    (WriteCondition::IfMatch(etag), Some(existing)) => existing.etag == *etag,
+                    (WriteCondition::IfMatch(_), None) => false,
+                };
+                if !allowed {
+                    return Err(StorageError::PreconditionFailed);
+                }
+                objects
+                    .insert(k.as_slice(), bytes.as_slice())
+                    .map_err(db_err)?;
+                drop(objects);
+                let kept: HashSet<BlobId> = head.blobs().collect();
+                if let Some(old) = &old {
+                    inner.release(&txn, old.blobs().filter(|b| !kept.contains(b)))?;
+                }
+                let mut live = txn.open_table(LIVE_BLOBS).map_err(db_err)?;
+                for blob in &kept {
+                    live.insert(blob.0.as_u128(), ()).map_err(db_err)?;
+                }
+            }
+            txn.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
+        let k = object_key(bucket, key);
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_write().map_err(db_err)?;
+            let old = {
+                let mut objects = txn.open_table(OBJECTS).map_err(db_err)?;
+                let old = objects.remove(k.as_slice()).map_err(db_err)?;
+                match old {
+                    Some(v) => Some(decode_head(v.value())?),
+                    None => None,
+                }
+            };
+            let existed = old.is_some();
+            if let Some(old) = old {
+                inner.release(&txn, old.blobs())?;
+                txn.commit().map_err(db_err)?;
+            }
+            Ok(existed)
+        })
+        .await
+    }
+
+    async fn list_objects(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        start: Bound<&str>,
+        limit: usize,
+    ) -> Result<Vec<ListEntry>, StorageError> {
+        let full_prefix = object_key(bucket, prefix);
+        let lower = match start {
+            Bound::Included(s) if s >= prefix => Bound::Included(object_key(bucket, s)),
+            Bound::Excluded(s) if s >= prefix => Bound::Excluded(object_key(bucket, s)),
+            _ => Bound::Included(full_prefix.clone()),
+        };
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_read().map_err(db_err)?;
+            let t = txn.open_table(OBJECTS).map_err(db_err)?;
+            let lower_ref = match &lower {
+                Bound::Included(v) => Bound::Included(v.as_slice()),
+                Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+                Bound::Unbounded => Bound::Unbounded,
+            };
+            let mut out = Vec::new();
+            for row in t
+                .range::<&[u8]>((lower_ref, Bound::Unbounded))
+                .map_err(db_err)?
+            {
+                if out.len() >= limit {
+                    break;
+                }
+                let (k, v) = row.map_err(db_err)?;
+                let k = k.value();
+                if !k.starts_with(&full_prefix) {
+                    break;
+                }
+                let key = std::str::from_utf8(&k[16..]).map_err(corrupt)?.to_owned();
+                out.push(ListEntry {
+                    key,
+                    head: decode_head(v.value())?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}

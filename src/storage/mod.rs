@@ -1,0 +1,110 @@
+//! The record-level storage contract shared by every backend.
+//!
+//! Handlers in `s3/` talk only to [`Storage`]; they never see files or CQL.
+//! Object data lives in immutable blobs split into chunks, addressed by
+//! `(blob, index)`. An object becomes visible when its head (the manifest)
+//! is written: that single write is the commit point.
+
+pub mod embedded;
+pub mod reader;
+pub mod records;
+pub mod writer;
+
+use std::ops::Bound;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+pub use records::{BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRef};
+
+/// Failures of a storage backend. The S3 layer maps each variant to an S3
+/// error code with an exhaustive match (see `error.rs`).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("bucket already exists")]
+    BucketExists(Box<BucketRecord>),
+    #[error("bucket is not empty")]
+    BucketNotEmpty,
+    #[error("no such bucket")]
+    NoSuchBucket,
+    #[error("write precondition failed")]
+    PreconditionFailed,
+    #[error("chunk {index} of blob {blob} is missing")]
+    ChunkMissing { blob: BlobId, index: u32 },
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// A condition checked atomically with an object head write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// Unconditional: last writer wins.
+    None,
+    /// `If-None-Match: *`: the key must not exist.
+    IfNoneMatch,
+    /// `If-Match: etag`: the key must exist with this ETag (unquoted).
+    IfMatch(String),
+}
+
+/// One entry of a listing, in UTF-8 byte order of keys.
+#[derive(Debug, Clone)]
+pub struct ListEntry {
+    pub key: String,
+    pub head: ObjectHead,
+}
+
+/// The backend contract. Every method is a small record-level operation;
+/// S3 semantics (delimiters, ranges, conditionals, ETags) live in `s3/`.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Creates a bucket; `BucketExists` carries the existing record.
+    async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError>;
+    async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError>;
+    async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError>;
+    /// Deletes an empty bucket; `BucketNotEmpty` otherwise.
+    async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError>;
+
+    /// Announces a blob about to be written, so a crash mid-write leaves
+    /// something the collector can find.
+    async fn begin_blob(&self, blob: BlobId) -> Result<(), StorageError>;
+    /// Stores one chunk. Chunks of a blob may be written concurrently.
+    async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError>;
+    /// Makes every chunk of the blob durable before the head refers to it.
+    async fn seal_blob(&self, blob: BlobId) -> Result<(), StorageError>;
+    /// Reads one whole chunk.
+    async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError>;
+    /// Drops a blob that was never committed (failed or rejected upload).
+    async fn discard_blob(&self, blob: BlobId) -> Result<(), StorageError>;
+
+    async fn get_object(
+        &self,
+        bucket: BucketId,
+        key: &str,
+    ) -> Result<Option<ObjectHead>, StorageError>;
+    /// The commit point: writes the head if `cond` holds. Blobs of a replaced
+    /// head are handed to garbage collection by the backend.
+    async fn put_object(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        cond: &WriteCondition,
+    ) -> Result<(), StorageError>;
+    /// Removes a head; returns whether one existed. Its blobs go to GC.
+    async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError>;
+    /// Up to `limit` entries whose keys start with `prefix` and lie after
+    /// `start`, in UTF-8 byte order.
+    async fn list_objects(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        start: Bound<&str>,
+        limit: usize,
+    ) -> Result<Vec<ListEntry>, StorageError>;
+}

@@ -1,0 +1,139 @@
+//! Records stored by every backend: buckets, object heads (manifests) and
+//! the addresses of chunks.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Identity of a bucket incarnation: a re-created name gets a new id, so it
+/// never sees the data of its predecessor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BucketId(pub Uuid);
+
+impl BucketId {
+    pub fn new() -> Self {
+        BucketId(Uuid::new_v4())
+    }
+}
+
+impl Default for BucketId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Identity of an immutable blob of object data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BlobId(pub Uuid);
+
+impl BlobId {
+    pub fn new() -> Self {
+        BlobId(Uuid::new_v4())
+    }
+}
+
+impl Default for BlobId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.simple())
+    }
+}
+
+/// Where one chunk lives: chunk `index` of `blob`, whose chunks are
+/// `chunk_size` bytes each except the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkAddr {
+    pub blob: BlobId,
+    pub index: u32,
+    pub chunk_size: u32,
+}
+
+impl ChunkAddr {
+    pub fn offset(&self) -> u64 {
+        u64::from(self.index) * u64::from(self.chunk_size)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketRecord {
+    pub name: String,
+    pub id: BucketId,
+    /// Creation time, milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    pub region: String,
+}
+
+/// An additional checksum as S3 reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChecksum {
+    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
+    pub algorithm: String,
+    /// Base64 of the digest; a composite value ends in `-N`.
+    pub value: String,
+    /// `FULL_OBJECT` or `COMPOSITE`.
+    pub kind: String,
+}
+
+/// One blob of an object: the whole body of a single PUT, or one part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRef {
+    pub blob: BlobId,
+    pub size: u64,
+    /// Hex MD5 of this part's bytes.
+    pub etag: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<StoredChecksum>,
+}
+
+/// Standard content headers stored with an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentHeaders {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// The manifest of an object. Writing it is the commit point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectHead {
+    pub size: u64,
+    /// Unquoted ETag: hex MD5, or `hex-N` for multipart objects.
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub chunk_size: u32,
+    /// The blobs holding the data, in order. Empty for a zero-byte object.
+    pub parts: Vec<PartRef>,
+    /// Whether the object was assembled by CompleteMultipartUpload.
+    #[serde(default)]
+    pub multipart: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<StoredChecksum>,
+    #[serde(default)]
+    pub content: ContentHeaders,
+    /// User metadata, names lower-cased without the `x-amz-meta-` prefix.
+    #[serde(default)]
+    pub user_meta: BTreeMap<String, String>,
+}
+
+impl ObjectHead {
+    /// Every blob this head references.
+    pub fn blobs(&self) -> impl Iterator<Item = BlobId> + '_ {
+        self.parts.iter().map(|p| p.blob)
+    }
+}

@@ -1,0 +1,110 @@
+//! Domain newtypes and their validation rules, shared by the router and the
+//! handlers.
+
+use std::fmt;
+
+/// A bucket name that follows the S3 naming rules.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BucketName(String);
+
+impl BucketName {
+    /// Validates `name` by the S3 rules for new buckets: 3–63 characters of
+    /// lower-case letters, digits, `.` and `-`, starting and ending with a
+    /// letter or digit, no `..`, not an IPv4 address, no reserved affixes.
+    pub fn parse(name: &str) -> Option<BucketName> {
+        let b = name.as_bytes();
+        if !(3..=63).contains(&b.len()) {
+            return None;
+        }
+        let ok_char = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-';
+        let ok_edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        if !b.iter().all(|&c| ok_char(c)) || !ok_edge(b[0]) || !ok_edge(b[b.len() - 1]) {
+            return None;
+        }
+        if name.contains("..") || name.contains(".-") || name.contains("-.") {
+            return None;
+        }
+        if name.parse::<std::net::Ipv4Addr>().is_ok() {
+            return None;
+        }
+        let reserved_prefix = ["xn--", "sthree-", "amzn-s3-demo-"];
+        let reserved_suffix = ["-s3alias", "--ol-s3", "--x-s3", "--table-s3"];
+        if reserved_prefix.iter().any(|p| name.starts_with(p))
+            || reserved_suffix.iter().any(|s| name.ends_with(s))
+        {
+            return None;
+        }
+        Some(BucketName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BucketName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Longest object key S3 accepts, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Largest single PUT (and CopyObject source): 5 GiB.
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Largest total size of user metadata (names and values): 2 KiB.
+pub const MAX_USER_META_BYTES: usize = 2048;
+
+/// Formats an unquoted ETag for the wire.
+pub fn quote_etag(etag: &str) -> String {
+    format!("\"{etag}\"")
+}
+
+/// Strips optional surrounding quotes (and a weak `W/` prefix) from an ETag
+/// a client sent.
+pub fn unquote_etag(etag: &str) -> &str {
+    let e = etag.trim();
+    let e = e.strip_prefix("W/").unwrap_or(e);
+    e.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names() {
+        for good in ["abc", "my-bucket", "my.bucket.1", "a1b", &"a".repeat(63)] {
+            assert!(BucketName::parse(good).is_some(), "{good} should be valid");
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "Abc",
+            "a_b",
+            "-abc",
+            "abc-",
+            "a..b",
+            "a.-b",
+            "192.168.5.4",
+            "xn--abc",
+            "abc-s3alias",
+            "_s3gw",
+            "abc/d",
+        ] {
+            assert!(BucketName::parse(bad).is_none(), "{bad} should be invalid");
+        }
+    }
+
+    #[test]
+    fn etag_quotes() {
+        assert_eq!(quote_etag("abc"), "\"abc\"");
+        assert_eq!(unquote_etag("\"abc\""), "abc");
+        assert_eq!(unquote_etag("abc"), "abc");
+        assert_eq!(unquote_etag(" W/\"abc\" "), "abc");
+    }
+}

@@ -1,0 +1,439 @@
+//! Request and response bodies, (de)serialized with quick-xml's serde
+//! support. No XML is written by hand anywhere else.
+
+use serde::{Deserialize, Serialize};
+
+pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// Serializes a response body with the XML declaration.
+pub fn to_xml<T: Serialize>(value: &T) -> Result<String, quick_xml::SeError> {
+    let mut out = String::from(DECL);
+    out.push_str(&quick_xml::se::to_string(value)?);
+    Ok(out)
+}
+
+/// Like [`to_xml`], naming the root element (needed by flattened structs).
+pub fn to_xml_root<T: Serialize>(root: &str, value: &T) -> Result<String, quick_xml::SeError> {
+    let mut out = String::from(DECL);
+    out.push_str(&quick_xml::se::to_string_with_root(root, value)?);
+    Ok(out)
+}
+
+/// Parses a request body.
+pub fn from_xml<'de, T: Deserialize<'de>>(body: &'de str) -> Result<T, quick_xml::DeError> {
+    quick_xml::de::from_str(body)
+}
+
+fn ns() -> &'static str {
+    S3_NS
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "Error")]
+pub struct ErrorBody<'a> {
+    #[serde(rename = "Code")]
+    pub code: &'a str,
+    #[serde(rename = "Message")]
+    pub message: &'a str,
+    #[serde(rename = "Resource", skip_serializing_if = "Option::is_none")]
+    pub resource: Option<&'a str>,
+    #[serde(rename = "RequestId")]
+    pub request_id: &'a str,
+}
+
+#[derive(Debug, Serialize, Clone)]
+pub struct Owner {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "DisplayName")]
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "ListAllMyBucketsResult")]
+pub struct ListAllMyBucketsResult {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "Owner")]
+    pub owner: Owner,
+    #[serde(rename = "Buckets")]
+    pub buckets: BucketList,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BucketList {
+    #[serde(rename = "Bucket")]
+    pub bucket: Vec<BucketEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BucketEntry {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "CreationDate")]
+    pub creation_date: String,
+    #[serde(rename = "BucketRegion")]
+    pub region: String,
+}
+
+fn ser_ns<S: serde::Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(ns())
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "LocationConstraint")]
+pub struct LocationConstraint {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "$text")]
+    pub region: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct CreateBucketConfiguration {
+    #[serde(rename = "LocationConstraint", default)]
+    pub location_constraint: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "VersioningConfiguration")]
+pub struct VersioningConfiguration {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "Tagging")]
+pub struct Tagging {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "TagSet")]
+    pub tag_set: (),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "RequestPaymentConfiguration")]
+pub struct RequestPaymentConfiguration {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "Payer")]
+    pub payer: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "AccessControlPolicy")]
+pub struct AccessControlPolicy {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "Owner")]
+    pub owner: Owner,
+    #[serde(rename = "AccessControlList")]
+    pub acl: AccessControlList,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AccessControlList {
+    #[serde(rename = "Grant")]
+    pub grant: Vec<Grant>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Grant {
+    #[serde(rename = "Grantee")]
+    pub grantee: Grantee,
+    #[serde(rename = "Permission")]
+    pub permission: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Grantee {
+    #[serde(rename = "@xmlns:xsi")]
+    pub xmlns_xsi: &'static str,
+    #[serde(rename = "@xsi:type")]
+    pub xsi_type: &'static str,
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "DisplayName")]
+    pub display_name: String,
+}
+
+/// One object in a listing.
+#[derive(Debug, Serialize)]
+pub struct ListContents {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "LastModified")]
+    pub last_modified: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+    #[serde(rename = "Size")]
+    pub size: u64,
+    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    #[serde(rename = "StorageClass")]
+    pub storage_class: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommonPrefix {
+    #[serde(rename = "Prefix")]
+    pub prefix: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "ListBucketResult")]
+pub struct ListBucketResultV1 {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Prefix")]
+    pub prefix: String,
+    #[serde(rename = "Marker")]
+    pub marker: String,
+    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    #[serde(rename = "MaxKeys")]
+    pub max_keys: usize,
+    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<&'static str>,
+    #[serde(rename = "IsTruncated")]
+    pub is_truncated: bool,
+    #[serde(rename = "Contents")]
+    pub contents: Vec<ListContents>,
+    #[serde(rename = "CommonPrefixes")]
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "ListBucketResult")]
+pub struct ListBucketResultV2 {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Prefix")]
+    pub prefix: String,
+    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    #[serde(rename = "MaxKeys")]
+    pub max_keys: usize,
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<&'static str>,
+    #[serde(rename = "KeyCount")]
+    pub key_count: usize,
+    #[serde(rename = "IsTruncated")]
+    pub is_truncated: bool,
+    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+    #[serde(rename = "NextContinuationToken", skip_serializing_if = "Option::is_none")]
+    pub next_continuation_token: Option<String>,
+    #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    #[serde(rename = "Contents")]
+    pub contents: Vec<ListContents>,
+    #[serde(rename = "CommonPrefixes")]
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "CopyObjectResult")]
+pub struct CopyObjectResult {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "LastModified")]
+    pub last_modified: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(flatten)]
+    pub checksum: Checksums,
+}
+
+/// The `Checksum<ALG>` elements; at most one is set.
+#[derive(Debug, Serialize, Default)]
+pub struct Checksums {
+    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
+    pub crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
+    pub crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl Checksums {
+    /// From an algorithm name (`CRC32`, …), a base64 value and a type.
+    pub fn one(algorithm: &str, value: &str, kind: &str) -> Checksums {
+        let mut c = Checksums {
+            kind: Some(kind.to_owned()),
+            ..Default::default()
+        };
+        let v = Some(value.to_owned());
+        match algorithm {
+            "CRC32" => c.crc32 = v,
+            "CRC32C" => c.crc32c = v,
+            "CRC64NVME" => c.crc64nvme = v,
+            "SHA1" => c.sha1 = v,
+            "SHA256" => c.sha256 = v,
+            _ => c.kind = None,
+        }
+        c
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Delete {
+    #[serde(rename = "Quiet", default)]
+    pub quiet: Option<bool>,
+    #[serde(rename = "Object", default)]
+    pub objects: Vec<DeleteObjectId>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteObjectId {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "VersionId", default)]
+    pub version_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "DeleteResult")]
+pub struct DeleteResult {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    #[serde(rename = "Deleted")]
+    pub deleted: Vec<Deleted>,
+    #[serde(rename = "Error")]
+    pub errors: Vec<DeleteError>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    #[serde(rename = "Key")]
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteError {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Code")]
+    pub code: &'static str,
+    #[serde(rename = "Message")]
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_shape() {
+        let xml = to_xml(&ErrorBody {
+            code: "NoSuchKey",
+            message: "gone <&>",
+            resource: Some("/b/k"),
+            request_id: "R1",
+        })
+        .unwrap();
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"));
+        assert!(xml.contains("<Code>NoSuchKey</Code>"));
+        assert!(xml.contains("<Message>gone &lt;&amp;&gt;</Message>"));
+        assert!(xml.contains("<Resource>/b/k</Resource><RequestId>R1</RequestId></Error>"));
+    }
+
+    #[test]
+    fn list_v2_shape() {
+        let xml = to_xml(&ListBucketResultV2 {
+            xmlns: (),
+            name: "b".into(),
+            prefix: String::new(),
+            delimiter: Some("/".into()),
+            max_keys: 1000,
+            encoding_type: Some("url"),
+            key_count: 2,
+            is_truncated: false,
+            continuation_token: None,
+            next_continuation_token: None,
+            start_after: None,
+            contents: vec![ListContents {
+                key: "a".into(),
+                last_modified: "2009-10-12T17:50:30.000Z".into(),
+                etag: "\"x\"".into(),
+                checksum_algorithm: None,
+                checksum_type: None,
+                size: 3,
+                owner: None,
+                storage_class: "STANDARD",
+            }],
+            common_prefixes: vec![CommonPrefix { prefix: "d/".into() }],
+        })
+        .unwrap();
+        assert!(xml.contains(&format!("<ListBucketResult xmlns=\"{S3_NS}\">")));
+        assert!(xml.contains("<Prefix></Prefix>") || xml.contains("<Prefix/>"));
+        assert!(xml.contains("<KeyCount>2</KeyCount><IsTruncated>false</IsTruncated>"));
+        assert!(xml.contains("<Contents><Key>a</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>\"x\"</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>"), "{xml}");
+        assert!(xml.contains("<CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"));
+        assert!(!xml.contains("ContinuationToken"));
+    }
+
+    #[test]
+    fn location_constraint_text() {
+        let xml = to_xml(&LocationConstraint {
+            xmlns: (),
+            region: "eu-west-1".into(),
+        })
+        .unwrap();
+        assert!(xml.ends_with(&format!(
+            "<LocationConstraint xmlns=\"{S3_NS}\">eu-west-1</LocationConstraint>"
+        )));
+    }
+
+    #[test]
+    fn parse_delete_request() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>
+<Object><Key>a b</Key></Object><Object><Key>c&amp;d</Key><VersionId>null</VersionId></Object></Delete>"#;
+        let d: Delete = from_xml(body).unwrap();
+        assert_eq!(d.quiet, Some(true));
+        assert_eq!(d.objects.len(), 2);
+        assert_eq!(d.objects[1].key, "c&d");
+        let d: Delete = from_xml("<Delete><Object><Key>x</Key></Object></Delete>").unwrap();
+        assert_eq!(d.quiet, None);
+        assert!(from_xml::<Delete>("<Delete><Object>").is_err());
+    }
+
+    #[test]
+    fn parse_create_bucket_configuration() {
+        let c: CreateBucketConfiguration = from_xml(
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>",
+        )
+        .unwrap();
+        assert_eq!(c.location_constraint.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn copy_result_with_checksum() {
+        let xml = to_xml_root("CopyObjectResult", &CopyObjectResult {
+            xmlns: (),
+            last_modified: "t".into(),
+            etag: "\"e\"".into(),
+            checksum: Checksums::one("CRC32", "AAAAAA==", "FULL_OBJECT"),
+        })
+        .unwrap();
+        assert!(xml.contains("<ChecksumCRC32>AAAAAA==</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType>"));
+    }
+}

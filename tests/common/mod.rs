@@ -1,0 +1,164 @@
+//! Test harness: the real server in-process on 127.0.0.1:0, a temp data
+//! directory, and AWS SDK clients (path-style and virtual-hosted).
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::{BehaviorVersion, Region};
+use aws_sdk_s3::Client;
+use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns};
+use s3gw::auth::SecretKey;
+use s3gw::config::Config;
+use tokio::sync::oneshot;
+
+pub const ACCESS_KEY: &str = "TESTACCESSKEY0000001";
+pub const SECRET_KEY: &str = "test/secret/key/0123456789abcdefghijklmn";
+pub const DOMAIN: &str = "s3.test";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts a gateway with a small chunk size, so tests cross chunk
+/// boundaries with small bodies.
+pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config {
+        data_dir: dir.path().join("data"),
+        domain: Some(DOMAIN.into()),
+        chunk_size: 64 * 1024,
+        ..Config::default()
+    };
+    tweak(&mut config);
+    start_in(dir, config).await
+}
+
+pub async fn start_in(dir: tempfile::TempDir, config: Config) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = s3gw::server::embedded_state(config, ACCESS_KEY.into(), SecretKey::new(SECRET_KEY.into()))
+        .expect("state");
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(s3gw::server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    TestServer { addr, dir, stop: Some(tx), task: Some(task) }
+}
+
+impl TestServer {
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn config(&self, endpoint: String, path_style: bool) -> aws_sdk_s3::config::Builder {
+        let resolver = Loopback;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_with_resolver(resolver);
+        aws_sdk_s3::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test"))
+            .endpoint_url(endpoint)
+            .force_path_style(path_style)
+            .http_client(http)
+    }
+
+    /// Path-style client with the SDK's default checksum behaviour.
+    pub fn client(&self) -> Client {
+        Client::from_conf(self.config(self.endpoint(), true).build())
+    }
+
+    /// Virtual-hosted-style client: requests go to `<bucket>.s3.test:port`.
+    pub fn vhost_client(&self) -> Client {
+        let endpoint = format!("http://{DOMAIN}:{}", self.addr.port());
+        Client::from_conf(self.config(endpoint, false).build())
+    }
+
+    /// A client with the given secret (for negative auth tests).
+    pub fn client_with_secret(&self, access: &str, secret: &str) -> Client {
+        let conf = self
+            .config(self.endpoint(), true)
+            .credentials_provider(Credentials::new(access, secret, None, None, "test"))
+            .build();
+        Client::from_conf(conf)
+    }
+
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Resolves every name to 127.0.0.1, so `<bucket>.s3.test` reaches us.
+#[derive(Debug, Clone)]
+struct Loopback;
+
+impl ResolveDns for Loopback {
+    fn resolve_dns<'a>(&'a self, _name: &'a str) -> DnsFuture<'a> {
+        DnsFuture::ready(Ok(vec!["127.0.0.1".parse().expect("ip")]))
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A bucket name unique within this test process.
+pub fn bucket_name(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{tag}-{}-{n}", std::process::id())
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Sends raw bytes and returns (status, head text, body) of the reply.
+pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(request).await.expect("write");
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut buf)).await;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.as_bytes().to_vec())
+}

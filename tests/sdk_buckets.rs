@@ -1,0 +1,133 @@
+//! Bucket operations through the AWS SDK for Rust.
+
+mod common;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use common::*;
+
+fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("").to_owned()
+}
+
+#[tokio::test]
+async fn create_list_head_delete() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = bucket_name("buckets");
+    c.create_bucket().bucket(&b).send().await.expect("create");
+    let list = c.list_buckets().send().await.expect("list");
+    let names: Vec<_> = list.buckets().iter().filter_map(|b| b.name()).collect();
+    assert!(names.contains(&b.as_str()), "{names:?}");
+    assert!(list.buckets().iter().all(|b| b.creation_date().is_some()));
+    let head = c.head_bucket().bucket(&b).send().await.expect("head");
+    assert_eq!(head.bucket_region(), Some("us-east-1"));
+    let loc = c.get_bucket_location().bucket(&b).send().await.expect("location");
+    assert_eq!(loc.location_constraint(), None);
+    let v = c.get_bucket_versioning().bucket(&b).send().await.expect("versioning");
+    assert!(v.status().is_none());
+
+    let again = c.create_bucket().bucket(&b).send().await.expect_err("exists");
+    assert_eq!(code(&again.into_service_error()), "BucketAlreadyOwnedByYou");
+
+    c.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"x")).send().await.expect("put");
+    let not_empty = c.delete_bucket().bucket(&b).send().await.expect_err("not empty");
+    assert_eq!(code(&not_empty.into_service_error()), "BucketNotEmpty");
+    c.delete_object().bucket(&b).key("k").send().await.expect("delete object");
+    c.delete_bucket().bucket(&b).send().await.expect("delete bucket");
+    let gone = c.head_bucket().bucket(&b).send().await.expect_err("gone");
+    assert!(gone.into_service_error().is_not_found());
+    let missing = c.delete_bucket().bucket(&b).send().await.expect_err("missing");
+    assert_eq!(code(&missing.into_service_error()), "NoSuchBucket");
+}
+
+#[tokio::test]
+async fn recreated_bucket_does_not_see_old_data() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = bucket_name("recreate");
+    c.create_bucket().bucket(&b).send().await.expect("create");
+    c.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"x")).send().await.expect("put");
+    c.delete_object().bucket(&b).key("k").send().await.expect("delete");
+    c.delete_bucket().bucket(&b).send().await.expect("delete bucket");
+    c.create_bucket().bucket(&b).send().await.expect("create again");
+    let list = c.list_objects_v2().bucket(&b).send().await.expect("list");
+    assert_eq!(list.key_count(), Some(0));
+}
+
+#[tokio::test]
+async fn location_constraint_rules() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = bucket_name("loc");
+    let conf = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::EuWest1)
+        .build();
+    let e = c.create_bucket().bucket(&b).create_bucket_configuration(conf).send().await.expect_err("wrong region");
+    assert_eq!(code(&e.into_service_error()), "IllegalLocationConstraintException");
+
+    let srv2 = start_with(|c| c.region = "eu-west-1".into()).await;
+    let c2 = srv2.client();
+    let conf = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::EuWest1)
+        .build();
+    c2.create_bucket().bucket(&b).create_bucket_configuration(conf).send().await.expect("same region");
+    let loc = c2.get_bucket_location().bucket(&b).send().await.expect("location");
+    assert_eq!(loc.location_constraint(), Some(&BucketLocationConstraint::EuWest1));
+}
+
+#[tokio::test]
+async fn invalid_bucket_names_are_rejected() {
+    let srv = start().await;
+    let c = srv.client();
+    for bad in ["ab", "Upper-Case", "under_score", "192.168.1.1", "a..b"] {
+        let e = c.create_bucket().bucket(bad).send().await.expect_err(bad);
+        assert_eq!(code(&e.into_service_error()), "InvalidBucketName", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn virtual_hosted_style() {
+    let srv = start().await;
+    let c = srv.vhost_client();
+    let b = bucket_name("vhost");
+    c.create_bucket().bucket(&b).send().await.expect("create");
+    c.put_object().bucket(&b).key("dir/a b").body(ByteStream::from_static(b"hello")).send().await.expect("put");
+    let got = c.get_object().bucket(&b).key("dir/a b").send().await.expect("get");
+    assert_eq!(got.body.collect().await.expect("body").into_bytes().as_ref(), b"hello");
+    let list = c.list_objects_v2().bucket(&b).send().await.expect("list");
+    assert_eq!(list.contents().len(), 1);
+    assert_eq!(list.contents()[0].key(), Some("dir/a b"));
+    // The same object through a path-style client.
+    let p = srv.client();
+    let got = p.get_object().bucket(&b).key("dir/a b").send().await.expect("get path-style");
+    assert_eq!(got.content_length(), Some(5));
+}
+
+#[tokio::test]
+async fn fixed_bucket_subresources() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = bucket_name("subres");
+    c.create_bucket().bucket(&b).send().await.expect("create");
+    let acl = c.get_bucket_acl().bucket(&b).send().await.expect("acl");
+    assert_eq!(acl.grants().len(), 1);
+    let e = c.get_bucket_policy().bucket(&b).send().await.expect_err("policy");
+    assert_eq!(code(&e.into_service_error()), "NoSuchBucketPolicy");
+    let e = c.get_bucket_cors().bucket(&b).send().await.expect_err("cors");
+    assert_eq!(code(&e.into_service_error()), "NoSuchCORSConfiguration");
+    let e = c.get_bucket_tagging().bucket(&b).send().await.expect_err("tagging");
+    assert_eq!(code(&e.into_service_error()), "NoSuchTagSet");
+    let e = c
+        .put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("not implemented");
+    assert_eq!(code(&e.into_service_error()), "NotImplemented");
+}
