@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,12 @@ def tree(root: Path):
     return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def backdate(root: Path, seconds: int = 3600):
+    t = time.time() - seconds
+    for p in root.rglob("*"):
+        os.utime(p, (t, t))
+
+
 def transfer_lines(stdout: str, verb: str):
     return [l for l in stdout.splitlines() if l.startswith(verb + ":")]
 
@@ -185,6 +192,9 @@ def test_sync_both_ways(aws, admin, bucket, make_file, tmp_path):
     make_file(123, name="sub dir/ünï cödé+1.txt", dir=src)
     make_file(7, name="deep/er/x%41.txt", dir=src)
     want = tree(src)
+    # sync re-uploads when the remote LastModified (whole seconds in listings, on AWS
+    # too) is older than the local mtime; files made this very second would race.
+    backdate(src)
 
     out = aws("s3", "sync", str(src), f"s3://{bucket}/sync/").stdout
     assert len(transfer_lines(out, "upload")) == len(want)

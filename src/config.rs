@@ -94,13 +94,30 @@ impl Config {
         let d = Config::default();
         let cfg = Config {
             listen: args.listen.or(file.listen).unwrap_or(d.listen),
-            data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or(d.data_dir),
+            data_dir: args
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or(d.data_dir),
             region: args.region.clone().or(file.region).unwrap_or(d.region),
-            domain: args.domain.clone().or(file.domain).filter(|s| !s.is_empty()),
+            domain: args
+                .domain
+                .clone()
+                .or(file.domain)
+                .filter(|s| !s.is_empty()),
             chunk_size: args.chunk_size.or(file.chunk_size).unwrap_or(d.chunk_size),
-            gc_grace_secs: args.gc_grace_secs.or(file.gc_grace_secs).unwrap_or(d.gc_grace_secs),
-            upload_chunks_in_flight: file.upload_chunks_in_flight.unwrap_or(d.upload_chunks_in_flight).max(1),
-            get_prefetch_chunks: file.get_prefetch_chunks.unwrap_or(d.get_prefetch_chunks).max(1),
+            gc_grace_secs: args
+                .gc_grace_secs
+                .or(file.gc_grace_secs)
+                .unwrap_or(d.gc_grace_secs),
+            upload_chunks_in_flight: file
+                .upload_chunks_in_flight
+                .unwrap_or(d.upload_chunks_in_flight)
+                .max(1),
+            get_prefetch_chunks: file
+                .get_prefetch_chunks
+                .unwrap_or(d.get_prefetch_chunks)
+                .max(1),
         };
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&cfg.chunk_size) {
             return Err(format!(
@@ -145,8 +162,12 @@ fn random_string(len: usize, alphabet: &[u8]) -> String {
 /// else from the data directory, else freshly generated and stored there
 /// (mode 0600).
 pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials, String> {
-    let env_ak = std::env::var("S3GW_ROOT_ACCESS_KEY").ok().filter(|s| !s.is_empty());
-    let env_sk = std::env::var("S3GW_ROOT_SECRET_KEY").ok().filter(|s| !s.is_empty());
+    let env_ak = std::env::var("S3GW_ROOT_ACCESS_KEY")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let env_sk = std::env::var("S3GW_ROOT_SECRET_KEY")
+        .ok()
+        .filter(|s| !s.is_empty());
     match (env_ak, env_sk) {
         (Some(ak), Some(sk)) => {
             return Ok(RootCredentials {
@@ -157,9 +178,7 @@ pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials, String> {
         }
         (None, None) => {}
         _ => {
-            return Err(
-                "set both S3GW_ROOT_ACCESS_KEY and S3GW_ROOT_SECRET_KEY, or neither".into(),
-            )
+            return Err("set both S3GW_ROOT_ACCESS_KEY and S3GW_ROOT_SECRET_KEY, or neither".into())
         }
     }
     let path = data_dir.join(CREDENTIALS_FILE);

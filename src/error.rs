@@ -280,7 +280,10 @@ mod tests {
             (StorageError::BucketNotEmpty, BucketNotEmpty),
             (StorageError::NoSuchBucket, NoSuchBucket),
             (StorageError::PreconditionFailed, PreconditionFailed),
-            (StorageError::Unavailable("quorum".into()), ServiceUnavailable),
+            (
+                StorageError::Unavailable("quorum".into()),
+                ServiceUnavailable,
+            ),
             (StorageError::Corrupt("x".into()), InternalError),
             (StorageError::Database("x".into()), InternalError),
             (StorageError::Io(std::io::Error::other("x")), InternalError),
@@ -306,9 +309,18 @@ mod tests {
             (AuthError::IncompleteBody, IncompleteBody),
             (AuthError::BadDigest, BadDigest),
             (AuthError::InvalidDigest, InvalidDigest),
-            (AuthError::ChecksumMismatch(ChecksumAlgorithm::Crc32), BadDigest),
-            (AuthError::MalformedAuthorization("x".into()), AuthorizationHeaderMalformed),
-            (AuthError::InvalidPresign("x".into()), AuthorizationQueryParametersError),
+            (
+                AuthError::ChecksumMismatch(ChecksumAlgorithm::Crc32),
+                BadDigest,
+            ),
+            (
+                AuthError::MalformedAuthorization("x".into()),
+                AuthorizationHeaderMalformed,
+            ),
+            (
+                AuthError::InvalidPresign("x".into()),
+                AuthorizationQueryParametersError,
+            ),
             (AuthError::MissingDate, AccessDenied),
         ];
         for (err, code) in table {

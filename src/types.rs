@@ -16,7 +16,8 @@ impl BucketName {
         if !(3..=63).contains(&b.len()) {
             return None;
         }
-        let ok_char = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-';
+        let ok_char =
+            |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-';
         let ok_edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
         if !b.iter().all(|&c| ok_char(c)) || !ok_edge(b[0]) || !ok_edge(b[b.len() - 1]) {
             return None;

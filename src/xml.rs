@@ -233,7 +233,10 @@ pub struct ListBucketResultV2 {
     pub is_truncated: bool,
     #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
     pub continuation_token: Option<String>,
-    #[serde(rename = "NextContinuationToken", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "NextContinuationToken",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub next_continuation_token: Option<String>,
     #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
     pub start_after: Option<String>,
@@ -379,7 +382,9 @@ mod tests {
                 owner: None,
                 storage_class: "STANDARD",
             }],
-            common_prefixes: vec![CommonPrefix { prefix: "d/".into() }],
+            common_prefixes: vec![CommonPrefix {
+                prefix: "d/".into(),
+            }],
         })
         .unwrap();
         assert!(xml.contains(&format!("<ListBucketResult xmlns=\"{S3_NS}\">")));
@@ -427,13 +432,18 @@ mod tests {
 
     #[test]
     fn copy_result_with_checksum() {
-        let xml = to_xml_root("CopyObjectResult", &CopyObjectResult {
-            xmlns: (),
-            last_modified: "t".into(),
-            etag: "\"e\"".into(),
-            checksum: Checksums::one("CRC32", "AAAAAA==", "FULL_OBJECT"),
-        })
+        let xml = to_xml_root(
+            "CopyObjectResult",
+            &CopyObjectResult {
+                xmlns: (),
+                last_modified: "t".into(),
+                etag: "\"e\"".into(),
+                checksum: Checksums::one("CRC32", "AAAAAA==", "FULL_OBJECT"),
+            },
+        )
         .unwrap();
-        assert!(xml.contains("<ChecksumCRC32>AAAAAA==</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType>"));
+        assert!(xml.contains(
+            "<ChecksumCRC32>AAAAAA==</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType>"
+        ));
     }
 }

@@ -21,7 +21,14 @@ struct Gateway {
 
 fn spawn(data_dir: &std::path::Path) -> Gateway {
     let mut child = Command::new(env!("CARGO_BIN_EXE_s3gw"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--chunk-size", "65536", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--chunk-size",
+            "65536",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env("S3GW_ROOT_ACCESS_KEY", ACCESS_KEY)
         .env("S3GW_ROOT_SECRET_KEY", SECRET_KEY)
@@ -30,8 +37,11 @@ fn spawn(data_dir: &std::path::Path) -> Gateway {
         .spawn()
         .expect("spawn s3gw");
     let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("banner");
+    reader.read_line(&mut line).expect("banner");
+    // Keep draining stdout so the gateway never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let endpoint = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -55,7 +65,11 @@ fn blob_files(data_dir: &std::path::Path) -> usize {
     std::fs::read_dir(data_dir.join("blobs"))
         .expect("blobs dir")
         .flatten()
-        .map(|shard| std::fs::read_dir(shard.path()).map(|d| d.count()).unwrap_or(0))
+        .map(|shard| {
+            std::fs::read_dir(shard.path())
+                .map(|d| d.count())
+                .unwrap_or(0)
+        })
         .sum()
 }
 
@@ -65,20 +79,45 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     let data_dir = dir.path().join("data");
     let mut gw = spawn(&data_dir);
     let c = client(&gw.endpoint);
-    c.create_bucket().bucket("crash").send().await.expect("create");
+    c.create_bucket()
+        .bucket("crash")
+        .send()
+        .await
+        .expect("create");
 
-    let acked: Vec<(String, Vec<u8>)> = (0..5).map(|i| (format!("acked-{i}"), data(200_000 + i * 1000, i as u64))).collect();
+    let acked: Vec<(String, Vec<u8>)> = (0..5)
+        .map(|i| (format!("acked-{i}"), data(200_000 + i * 1000, i as u64)))
+        .collect();
     for (k, body) in &acked {
-        c.put_object().bucket("crash").key(k).body(ByteStream::from(body.clone())).send().await.expect("put acked");
+        c.put_object()
+            .bucket("crash")
+            .key(k)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .expect("put acked");
     }
 
     // Start many large uploads, then kill -9 while they are in flight.
-    let inflight: Vec<(String, Vec<u8>)> = (0..8).map(|i| (format!("inflight-{i}"), data(4 * 1024 * 1024, 100 + i as u64))).collect();
+    let inflight: Vec<(String, Vec<u8>)> = (0..8)
+        .map(|i| {
+            (
+                format!("inflight-{i}"),
+                data(4 * 1024 * 1024, 100 + i as u64),
+            )
+        })
+        .collect();
     let mut tasks = Vec::new();
     for (k, body) in inflight.clone() {
         let c = c.clone();
         tasks.push(tokio::spawn(async move {
-            c.put_object().bucket("crash").key(&k).body(ByteStream::from(body)).send().await.is_ok()
+            c.put_object()
+                .bucket("crash")
+                .key(&k)
+                .body(ByteStream::from(body))
+                .send()
+                .await
+                .is_ok()
         }));
     }
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -92,7 +131,13 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     let mut gw = spawn(&data_dir);
     let c = client(&gw.endpoint);
     for (k, body) in &acked {
-        let got = c.get_object().bucket("crash").key(k).send().await.expect("acked object survives");
+        let got = c
+            .get_object()
+            .bucket("crash")
+            .key(k)
+            .send()
+            .await
+            .expect("acked object survives");
         let bytes = got.body.collect().await.expect("body").into_bytes();
         assert_eq!(Sha256::digest(&bytes), Sha256::digest(body), "{k}");
     }
@@ -102,7 +147,11 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
             Ok(got) => {
                 visible += 1;
                 let bytes = got.body.collect().await.expect("body").into_bytes();
-                assert_eq!(Sha256::digest(&bytes), Sha256::digest(body), "{k} is partial");
+                assert_eq!(
+                    Sha256::digest(&bytes),
+                    Sha256::digest(body),
+                    "{k} is partial"
+                );
             }
             Err(_) => assert!(!acknowledged, "{k} was acknowledged but is gone"),
         }

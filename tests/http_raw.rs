@@ -12,7 +12,12 @@ use aws_sdk_s3::primitives::ByteStream;
 use common::*;
 
 fn get(path: &str, extra: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}\r\n").into_bytes()
+    get_at("127.0.0.1", path, extra)
+}
+
+/// A GET with the Host header a presigned URL was signed for.
+fn get_at(host: &str, path: &str, extra: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n").into_bytes()
 }
 
 #[tokio::test]
@@ -28,7 +33,10 @@ async fn anonymous_requests_are_denied_with_an_s3_error() {
     let srv = start().await;
     let (status, head, body) = raw_request(srv.addr, &get("/", "")).await;
     assert_eq!(status, 403);
-    assert!(head.to_ascii_lowercase().contains("x-amz-request-id:"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("x-amz-request-id:"),
+        "{head}"
+    );
     let body = String::from_utf8(body).expect("utf8");
     assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
     assert!(body.contains("<RequestId>"), "{body}");
@@ -55,7 +63,10 @@ async fn malformed_requests_get_4xx_and_the_server_survives() {
     for req in cases {
         let (status, head, _) = raw_request(srv.addr, &req).await;
         let shown = String::from_utf8_lossy(&req[..req.len().min(80)]).into_owned();
-        assert!((400..500).contains(&status), "{shown:?} gave {status}: {head}");
+        assert!(
+            (400..500).contains(&status),
+            "{shown:?} gave {status}: {head}"
+        );
     }
     let (status, _, _) = raw_request(srv.addr, &get("/_s3gw/health", "")).await;
     assert_eq!(status, 200);
@@ -64,9 +75,19 @@ async fn malformed_requests_get_4xx_and_the_server_survives() {
 #[tokio::test]
 async fn wrong_secret_and_unknown_key() {
     let srv = start().await;
-    let e = srv.client_with_secret(ACCESS_KEY, "wrong-secret").list_buckets().send().await.expect_err("bad sig");
+    let e = srv
+        .client_with_secret(ACCESS_KEY, "wrong-secret")
+        .list_buckets()
+        .send()
+        .await
+        .expect_err("bad sig");
     assert_eq!(e.into_service_error().code(), Some("SignatureDoesNotMatch"));
-    let e = srv.client_with_secret("NOSUCHKEY", SECRET_KEY).list_buckets().send().await.expect_err("bad key");
+    let e = srv
+        .client_with_secret("NOSUCHKEY", SECRET_KEY)
+        .list_buckets()
+        .send()
+        .await
+        .expect_err("bad key");
     assert_eq!(e.into_service_error().code(), Some("InvalidAccessKeyId"));
 }
 
@@ -76,20 +97,38 @@ async fn presigned_get_and_put() {
     let c = srv.client();
     let b = bucket_name("presign");
     c.create_bucket().bucket(&b).send().await.expect("create");
-    c.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"secret data")).send().await.expect("put");
+    c.put_object()
+        .bucket(&b)
+        .key("k")
+        .body(ByteStream::from_static(b"secret data"))
+        .send()
+        .await
+        .expect("put");
 
-    let req = c.get_object().bucket(&b).key("k")
+    let req = c
+        .get_object()
+        .bucket(&b)
+        .key("k")
         .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).expect("cfg"))
         .await
         .expect("presign");
+    let host = srv.addr.to_string();
     let uri: http::Uri = req.uri().parse().expect("uri");
-    let (status, head, body) = raw_request(srv.addr, &get(uri.path_and_query().expect("pq").as_str(), "")).await;
+    let (status, head, body) = raw_request(
+        srv.addr,
+        &get_at(&host, uri.path_and_query().expect("pq").as_str(), ""),
+    )
+    .await;
     assert_eq!(status, 200, "{head}");
     assert_eq!(body, b"secret data");
 
     // Tampering with the path breaks the signature.
-    let tampered = uri.path_and_query().expect("pq").as_str().replacen("/k?", "/k2?", 1);
-    let (status, _, body) = raw_request(srv.addr, &get(&tampered, "")).await;
+    let tampered = uri
+        .path_and_query()
+        .expect("pq")
+        .as_str()
+        .replacen("/k?", "/k2?", 1);
+    let (status, _, body) = raw_request(srv.addr, &get_at(&host, &tampered, "")).await;
     assert_eq!(status, 403);
     assert!(String::from_utf8_lossy(&body).contains("SignatureDoesNotMatch"));
 
@@ -99,15 +138,31 @@ async fn presigned_get_and_put() {
         .expires_in(Duration::from_secs(60))
         .build()
         .expect("cfg");
-    let req = c.get_object().bucket(&b).key("k").presigned(cfg).await.expect("presign");
+    let req = c
+        .get_object()
+        .bucket(&b)
+        .key("k")
+        .presigned(cfg)
+        .await
+        .expect("presign");
     let uri: http::Uri = req.uri().parse().expect("uri");
-    let (status, _, body) = raw_request(srv.addr, &get(uri.path_and_query().expect("pq").as_str(), "")).await;
+    let (status, _, body) = raw_request(
+        srv.addr,
+        &get_at(&host, uri.path_and_query().expect("pq").as_str(), ""),
+    )
+    .await;
     assert_eq!(status, 403);
     let body = String::from_utf8_lossy(&body);
-    assert!(body.contains("AccessDenied") && body.contains("expired"), "{body}");
+    assert!(
+        body.contains("AccessDenied") && body.contains("expired"),
+        "{body}"
+    );
 
     // Presigned PUT.
-    let req = c.put_object().bucket(&b).key("up")
+    let req = c
+        .put_object()
+        .bucket(&b)
+        .key("up")
         .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).expect("cfg"))
         .await
         .expect("presign put");
@@ -117,11 +172,25 @@ async fn presigned_get_and_put() {
         extra.push_str(&format!("{name}: {value}\r\n"));
     }
     let raw = format!(
-        "PUT {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n{extra}\r\nhello",
+        "PUT {} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5\r\nConnection: close\r\n{extra}\r\nhello",
         uri.path_and_query().expect("pq")
     );
     let (status, head, _) = raw_request(srv.addr, raw.as_bytes()).await;
     assert_eq!(status, 200, "{head}");
-    let got = c.get_object().bucket(&b).key("up").send().await.expect("get");
-    assert_eq!(got.body.collect().await.expect("body").into_bytes().as_ref(), b"hello");
+    let got = c
+        .get_object()
+        .bucket(&b)
+        .key("up")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"hello"
+    );
 }

@@ -22,22 +22,66 @@ async fn create_list_head_delete() {
     assert!(list.buckets().iter().all(|b| b.creation_date().is_some()));
     let head = c.head_bucket().bucket(&b).send().await.expect("head");
     assert_eq!(head.bucket_region(), Some("us-east-1"));
-    let loc = c.get_bucket_location().bucket(&b).send().await.expect("location");
-    assert_eq!(loc.location_constraint(), None);
-    let v = c.get_bucket_versioning().bucket(&b).send().await.expect("versioning");
+    let loc = c
+        .get_bucket_location()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("location");
+    // us-east-1 is an empty constraint, which the SDK reads as "".
+    assert_eq!(
+        loc.location_constraint().map(|c| c.as_str()).unwrap_or(""),
+        ""
+    );
+    let v = c
+        .get_bucket_versioning()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("versioning");
     assert!(v.status().is_none());
 
-    let again = c.create_bucket().bucket(&b).send().await.expect_err("exists");
+    let again = c
+        .create_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("exists");
     assert_eq!(code(&again.into_service_error()), "BucketAlreadyOwnedByYou");
 
-    c.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"x")).send().await.expect("put");
-    let not_empty = c.delete_bucket().bucket(&b).send().await.expect_err("not empty");
+    c.put_object()
+        .bucket(&b)
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("put");
+    let not_empty = c
+        .delete_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("not empty");
     assert_eq!(code(&not_empty.into_service_error()), "BucketNotEmpty");
-    c.delete_object().bucket(&b).key("k").send().await.expect("delete object");
-    c.delete_bucket().bucket(&b).send().await.expect("delete bucket");
+    c.delete_object()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("delete object");
+    c.delete_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("delete bucket");
     let gone = c.head_bucket().bucket(&b).send().await.expect_err("gone");
     assert!(gone.into_service_error().is_not_found());
-    let missing = c.delete_bucket().bucket(&b).send().await.expect_err("missing");
+    let missing = c
+        .delete_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("missing");
     assert_eq!(code(&missing.into_service_error()), "NoSuchBucket");
 }
 
@@ -47,10 +91,29 @@ async fn recreated_bucket_does_not_see_old_data() {
     let c = srv.client();
     let b = bucket_name("recreate");
     c.create_bucket().bucket(&b).send().await.expect("create");
-    c.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"x")).send().await.expect("put");
-    c.delete_object().bucket(&b).key("k").send().await.expect("delete");
-    c.delete_bucket().bucket(&b).send().await.expect("delete bucket");
-    c.create_bucket().bucket(&b).send().await.expect("create again");
+    c.put_object()
+        .bucket(&b)
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("put");
+    c.delete_object()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("delete");
+    c.delete_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("delete bucket");
+    c.create_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("create again");
     let list = c.list_objects_v2().bucket(&b).send().await.expect("list");
     assert_eq!(list.key_count(), Some(0));
 }
@@ -63,17 +126,39 @@ async fn location_constraint_rules() {
     let conf = CreateBucketConfiguration::builder()
         .location_constraint(BucketLocationConstraint::EuWest1)
         .build();
-    let e = c.create_bucket().bucket(&b).create_bucket_configuration(conf).send().await.expect_err("wrong region");
-    assert_eq!(code(&e.into_service_error()), "IllegalLocationConstraintException");
+    let e = c
+        .create_bucket()
+        .bucket(&b)
+        .create_bucket_configuration(conf)
+        .send()
+        .await
+        .expect_err("wrong region");
+    assert_eq!(
+        code(&e.into_service_error()),
+        "IllegalLocationConstraintException"
+    );
 
     let srv2 = start_with(|c| c.region = "eu-west-1".into()).await;
     let c2 = srv2.client();
     let conf = CreateBucketConfiguration::builder()
         .location_constraint(BucketLocationConstraint::EuWest1)
         .build();
-    c2.create_bucket().bucket(&b).create_bucket_configuration(conf).send().await.expect("same region");
-    let loc = c2.get_bucket_location().bucket(&b).send().await.expect("location");
-    assert_eq!(loc.location_constraint(), Some(&BucketLocationConstraint::EuWest1));
+    c2.create_bucket()
+        .bucket(&b)
+        .create_bucket_configuration(conf)
+        .send()
+        .await
+        .expect("same region");
+    let loc = c2
+        .get_bucket_location()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("location");
+    assert_eq!(
+        loc.location_constraint(),
+        Some(&BucketLocationConstraint::EuWest1)
+    );
 }
 
 #[tokio::test]
@@ -92,15 +177,41 @@ async fn virtual_hosted_style() {
     let c = srv.vhost_client();
     let b = bucket_name("vhost");
     c.create_bucket().bucket(&b).send().await.expect("create");
-    c.put_object().bucket(&b).key("dir/a b").body(ByteStream::from_static(b"hello")).send().await.expect("put");
-    let got = c.get_object().bucket(&b).key("dir/a b").send().await.expect("get");
-    assert_eq!(got.body.collect().await.expect("body").into_bytes().as_ref(), b"hello");
+    c.put_object()
+        .bucket(&b)
+        .key("dir/a b")
+        .body(ByteStream::from_static(b"hello"))
+        .send()
+        .await
+        .expect("put");
+    let got = c
+        .get_object()
+        .bucket(&b)
+        .key("dir/a b")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"hello"
+    );
     let list = c.list_objects_v2().bucket(&b).send().await.expect("list");
     assert_eq!(list.contents().len(), 1);
     assert_eq!(list.contents()[0].key(), Some("dir/a b"));
     // The same object through a path-style client.
     let p = srv.client();
-    let got = p.get_object().bucket(&b).key("dir/a b").send().await.expect("get path-style");
+    let got = p
+        .get_object()
+        .bucket(&b)
+        .key("dir/a b")
+        .send()
+        .await
+        .expect("get path-style");
     assert_eq!(got.content_length(), Some(5));
 }
 
@@ -112,11 +223,26 @@ async fn fixed_bucket_subresources() {
     c.create_bucket().bucket(&b).send().await.expect("create");
     let acl = c.get_bucket_acl().bucket(&b).send().await.expect("acl");
     assert_eq!(acl.grants().len(), 1);
-    let e = c.get_bucket_policy().bucket(&b).send().await.expect_err("policy");
+    let e = c
+        .get_bucket_policy()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("policy");
     assert_eq!(code(&e.into_service_error()), "NoSuchBucketPolicy");
-    let e = c.get_bucket_cors().bucket(&b).send().await.expect_err("cors");
+    let e = c
+        .get_bucket_cors()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("cors");
     assert_eq!(code(&e.into_service_error()), "NoSuchCORSConfiguration");
-    let e = c.get_bucket_tagging().bucket(&b).send().await.expect_err("tagging");
+    let e = c
+        .get_bucket_tagging()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("tagging");
     assert_eq!(code(&e.into_service_error()), "NoSuchTagSet");
     let e = c
         .put_bucket_versioning()

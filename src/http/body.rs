@@ -47,7 +47,9 @@ impl Body for ResponseBody {
                 }
                 Poll::Ready(None) if *remaining > 0 => {
                     tracing::error!(remaining = *remaining, "object stream ended early");
-                    Poll::Ready(Some(Err(std::io::Error::other("object stream ended early"))))
+                    Poll::Ready(Some(Err(std::io::Error::other(
+                        "object stream ended early",
+                    ))))
                 }
                 Poll::Ready(None) => Poll::Ready(None),
                 Poll::Pending => Poll::Pending,

@@ -263,6 +263,9 @@ mod tests {
         assert_eq!(c.content_type.as_deref(), Some("text/plain"));
         assert_eq!(strip_aws_chunked("aws-chunked"), None);
         h.insert("x-amz-meta-big", "x".repeat(2100).parse().unwrap());
-        assert_eq!(user_metadata(&h).unwrap_err().code, S3ErrorCode::MetadataTooLarge);
+        assert_eq!(
+            user_metadata(&h).unwrap_err().code,
+            S3ErrorCode::MetadataTooLarge
+        );
     }
 }

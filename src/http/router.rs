@@ -130,20 +130,44 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
     ("acl", "BucketAcl", Some(BucketConfig::Acl)),
     ("analytics", "BucketAnalyticsConfiguration", None),
     ("cors", "BucketCors", Some(BucketConfig::Cors)),
-    ("encryption", "BucketEncryption", Some(BucketConfig::Encryption)),
-    ("intelligent-tiering", "BucketIntelligentTieringConfiguration", None),
+    (
+        "encryption",
+        "BucketEncryption",
+        Some(BucketConfig::Encryption),
+    ),
+    (
+        "intelligent-tiering",
+        "BucketIntelligentTieringConfiguration",
+        None,
+    ),
     ("inventory", "BucketInventoryConfiguration", None),
-    ("lifecycle", "BucketLifecycleConfiguration", Some(BucketConfig::Lifecycle)),
+    (
+        "lifecycle",
+        "BucketLifecycleConfiguration",
+        Some(BucketConfig::Lifecycle),
+    ),
     ("logging", "BucketLogging", None),
     ("metrics", "BucketMetricsConfiguration", None),
     ("notification", "BucketNotificationConfiguration", None),
     ("object-lock", "ObjectLockConfiguration", None),
-    ("ownershipControls", "BucketOwnershipControls", Some(BucketConfig::OwnershipControls)),
+    (
+        "ownershipControls",
+        "BucketOwnershipControls",
+        Some(BucketConfig::OwnershipControls),
+    ),
     ("policy", "BucketPolicy", Some(BucketConfig::Policy)),
     ("policyStatus", "BucketPolicyStatus", None),
-    ("publicAccessBlock", "PublicAccessBlock", Some(BucketConfig::PublicAccessBlock)),
+    (
+        "publicAccessBlock",
+        "PublicAccessBlock",
+        Some(BucketConfig::PublicAccessBlock),
+    ),
     ("replication", "BucketReplication", None),
-    ("requestPayment", "BucketRequestPayment", Some(BucketConfig::RequestPayment)),
+    (
+        "requestPayment",
+        "BucketRequestPayment",
+        Some(BucketConfig::RequestPayment),
+    ),
     ("tagging", "BucketTagging", Some(BucketConfig::Tagging)),
     ("versioning", "BucketVersioning", None),
     ("website", "BucketWebsite", Some(BucketConfig::Website)),
@@ -174,7 +198,9 @@ fn verb(method: &Method) -> &'static str {
 /// Host without port, lower-cased.
 fn host_name(host: &str) -> String {
     let h = if host.starts_with('[') {
-        host.split_once(']').map_or(host, |(h, _)| h).trim_start_matches('[')
+        host.split_once(']')
+            .map_or(host, |(h, _)| h)
+            .trim_start_matches('[')
     } else {
         host.rsplit_once(':').map_or(host, |(h, _)| h)
     };
@@ -322,7 +348,15 @@ mod tests {
     use super::*;
     use Endpoint::*;
 
-    type Case<'a> = (&'a str, &'a str, &'a str, bool, Endpoint, Option<&'a str>, Option<&'a str>);
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        bool,
+        Endpoint,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
 
     fn route(method: &str, uri: &str, host: &str, copy: bool) -> Result<Route, RouteError> {
         let m = Method::from_bytes(method.as_bytes()).unwrap();
@@ -334,48 +368,368 @@ mod tests {
     fn table() {
         let cases: &[Case] = &[
             ("GET", "/", "localhost:9000", false, ListBuckets, None, None),
-            ("GET", "/_s3gw/health", "localhost", false, Health, None, None),
-            ("PUT", "/b1", "localhost", false, CreateBucket, Some("b1"), None),
-            ("PUT", "/b1/", "localhost", false, CreateBucket, Some("b1"), None),
-            ("HEAD", "/b1", "localhost", false, HeadBucket, Some("b1"), None),
-            ("DELETE", "/b1", "localhost", false, DeleteBucket, Some("b1"), None),
-            ("GET", "/b1", "localhost", false, ListObjects, Some("b1"), None),
-            ("GET", "/b1?list-type=2&prefix=a", "localhost", false, ListObjectsV2, Some("b1"), None),
-            ("GET", "/b1?location", "localhost", false, GetBucketLocation, Some("b1"), None),
-            ("GET", "/b1?versioning", "localhost", false, GetBucketVersioning, Some("b1"), None),
-            ("GET", "/b1?uploads", "localhost", false, ListMultipartUploads, Some("b1"), None),
-            ("GET", "/b1?acl", "localhost", false, GetBucketConfig(BucketConfig::Acl), Some("b1"), None),
-            ("GET", "/b1?policy", "localhost", false, GetBucketConfig(BucketConfig::Policy), Some("b1"), None),
-            ("PUT", "/b1?policy", "localhost", false, NotImplemented("PutBucketPolicy".into()), Some("b1"), None),
-            ("PUT", "/b1?versioning", "localhost", false, NotImplemented("PutBucketVersioning".into()), Some("b1"), None),
-            ("DELETE", "/b1?cors", "localhost", false, NotImplemented("DeleteBucketCors".into()), Some("b1"), None),
-            ("GET", "/b1?versions", "localhost", false, NotImplemented("ListObjectVersions".into()), Some("b1"), None),
-            ("POST", "/b1?delete", "localhost", false, DeleteObjects, Some("b1"), None),
-            ("GET", "/b1/k", "localhost", false, GetObject, Some("b1"), Some("k")),
-            ("GET", "/b1/a/b//c", "localhost", false, GetObject, Some("b1"), Some("a/b//c")),
-            ("GET", "/b1/a%20b%2Bc", "localhost", false, GetObject, Some("b1"), Some("a b+c")),
-            ("GET", "/b1/a+b", "localhost", false, GetObject, Some("b1"), Some("a+b")),
-            ("HEAD", "/b1/k", "localhost", false, HeadObject, Some("b1"), Some("k")),
-            ("PUT", "/b1/k", "localhost", false, PutObject, Some("b1"), Some("k")),
-            ("PUT", "/b1/k", "localhost", true, CopyObject, Some("b1"), Some("k")),
-            ("DELETE", "/b1/k", "localhost", false, DeleteObject, Some("b1"), Some("k")),
-            ("GET", "/b1/k?tagging", "localhost", false, GetObjectTagging, Some("b1"), Some("k")),
-            ("PUT", "/b1/k?tagging", "localhost", false, NotImplemented("PutObjectTagging".into()), Some("b1"), Some("k")),
-            ("POST", "/b1/k?uploads", "localhost", false, CreateMultipartUpload, Some("b1"), Some("k")),
-            ("PUT", "/b1/k?partNumber=1&uploadId=u", "localhost", false, UploadPart, Some("b1"), Some("k")),
-            ("PUT", "/b1/k?partNumber=1&uploadId=u", "localhost", true, UploadPartCopy, Some("b1"), Some("k")),
-            ("POST", "/b1/k?uploadId=u", "localhost", false, CompleteMultipartUpload, Some("b1"), Some("k")),
-            ("DELETE", "/b1/k?uploadId=u", "localhost", false, AbortMultipartUpload, Some("b1"), Some("k")),
-            ("GET", "/b1/k?uploadId=u", "localhost", false, ListParts, Some("b1"), Some("k")),
-            ("POST", "/b1/k?restore", "localhost", false, NotImplemented("RestoreObject".into()), Some("b1"), Some("k")),
+            (
+                "GET",
+                "/_s3gw/health",
+                "localhost",
+                false,
+                Health,
+                None,
+                None,
+            ),
+            (
+                "PUT",
+                "/b1",
+                "localhost",
+                false,
+                CreateBucket,
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1/",
+                "localhost",
+                false,
+                CreateBucket,
+                Some("b1"),
+                None,
+            ),
+            (
+                "HEAD",
+                "/b1",
+                "localhost",
+                false,
+                HeadBucket,
+                Some("b1"),
+                None,
+            ),
+            (
+                "DELETE",
+                "/b1",
+                "localhost",
+                false,
+                DeleteBucket,
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1",
+                "localhost",
+                false,
+                ListObjects,
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?list-type=2&prefix=a",
+                "localhost",
+                false,
+                ListObjectsV2,
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?location",
+                "localhost",
+                false,
+                GetBucketLocation,
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?versioning",
+                "localhost",
+                false,
+                GetBucketVersioning,
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?uploads",
+                "localhost",
+                false,
+                ListMultipartUploads,
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?acl",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::Acl),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?policy",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::Policy),
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1?policy",
+                "localhost",
+                false,
+                NotImplemented("PutBucketPolicy".into()),
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1?versioning",
+                "localhost",
+                false,
+                NotImplemented("PutBucketVersioning".into()),
+                Some("b1"),
+                None,
+            ),
+            (
+                "DELETE",
+                "/b1?cors",
+                "localhost",
+                false,
+                NotImplemented("DeleteBucketCors".into()),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?versions",
+                "localhost",
+                false,
+                NotImplemented("ListObjectVersions".into()),
+                Some("b1"),
+                None,
+            ),
+            (
+                "POST",
+                "/b1?delete",
+                "localhost",
+                false,
+                DeleteObjects,
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1/k",
+                "localhost",
+                false,
+                GetObject,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "GET",
+                "/b1/a/b//c",
+                "localhost",
+                false,
+                GetObject,
+                Some("b1"),
+                Some("a/b//c"),
+            ),
+            (
+                "GET",
+                "/b1/a%20b%2Bc",
+                "localhost",
+                false,
+                GetObject,
+                Some("b1"),
+                Some("a b+c"),
+            ),
+            (
+                "GET",
+                "/b1/a+b",
+                "localhost",
+                false,
+                GetObject,
+                Some("b1"),
+                Some("a+b"),
+            ),
+            (
+                "HEAD",
+                "/b1/k",
+                "localhost",
+                false,
+                HeadObject,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "PUT",
+                "/b1/k",
+                "localhost",
+                false,
+                PutObject,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "PUT",
+                "/b1/k",
+                "localhost",
+                true,
+                CopyObject,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "DELETE",
+                "/b1/k",
+                "localhost",
+                false,
+                DeleteObject,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "GET",
+                "/b1/k?tagging",
+                "localhost",
+                false,
+                GetObjectTagging,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "PUT",
+                "/b1/k?tagging",
+                "localhost",
+                false,
+                NotImplemented("PutObjectTagging".into()),
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "POST",
+                "/b1/k?uploads",
+                "localhost",
+                false,
+                CreateMultipartUpload,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "PUT",
+                "/b1/k?partNumber=1&uploadId=u",
+                "localhost",
+                false,
+                UploadPart,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "PUT",
+                "/b1/k?partNumber=1&uploadId=u",
+                "localhost",
+                true,
+                UploadPartCopy,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "POST",
+                "/b1/k?uploadId=u",
+                "localhost",
+                false,
+                CompleteMultipartUpload,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "DELETE",
+                "/b1/k?uploadId=u",
+                "localhost",
+                false,
+                AbortMultipartUpload,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "GET",
+                "/b1/k?uploadId=u",
+                "localhost",
+                false,
+                ListParts,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "POST",
+                "/b1/k?restore",
+                "localhost",
+                false,
+                NotImplemented("RestoreObject".into()),
+                Some("b1"),
+                Some("k"),
+            ),
             // virtual-hosted style
-            ("GET", "/", "vb.s3.local:9000", false, ListObjects, Some("vb"), None),
-            ("GET", "/?list-type=2", "vb.s3.local", false, ListObjectsV2, Some("vb"), None),
-            ("PUT", "/", "vb.s3.local", false, CreateBucket, Some("vb"), None),
-            ("GET", "/dir/key", "vb.S3.Local:9000", false, GetObject, Some("vb"), Some("dir/key")),
-            ("GET", "/_s3gw/health", "vb.s3.local", false, GetObject, Some("vb"), Some("_s3gw/health")),
+            (
+                "GET",
+                "/",
+                "vb.s3.local:9000",
+                false,
+                ListObjects,
+                Some("vb"),
+                None,
+            ),
+            (
+                "GET",
+                "/?list-type=2",
+                "vb.s3.local",
+                false,
+                ListObjectsV2,
+                Some("vb"),
+                None,
+            ),
+            (
+                "PUT",
+                "/",
+                "vb.s3.local",
+                false,
+                CreateBucket,
+                Some("vb"),
+                None,
+            ),
+            (
+                "GET",
+                "/dir/key",
+                "vb.S3.Local:9000",
+                false,
+                GetObject,
+                Some("vb"),
+                Some("dir/key"),
+            ),
+            (
+                "GET",
+                "/_s3gw/health",
+                "vb.s3.local",
+                false,
+                GetObject,
+                Some("vb"),
+                Some("_s3gw/health"),
+            ),
             ("GET", "/", "s3.local", false, ListBuckets, None, None),
-            ("GET", "/b2/k", "other.host", false, GetObject, Some("b2"), Some("k")),
+            (
+                "GET",
+                "/b2/k",
+                "other.host",
+                false,
+                GetObject,
+                Some("b2"),
+                Some("k"),
+            ),
         ];
         for (m, uri, host, copy, endpoint, bucket, key) in cases {
             let r = route(m, uri, host, *copy).unwrap_or_else(|e| panic!("{m} {uri}: {e:?}"));
@@ -387,16 +741,34 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(route("POST", "/", "h", false), Err(RouteError::MethodNotAllowed));
-        assert_eq!(route("PATCH", "/b/k", "h", false), Err(RouteError::MethodNotAllowed));
-        assert_eq!(route("GET", "/b/%ff", "h", false), Err(RouteError::InvalidUri));
-        assert_eq!(route("GET", "/b?prefix=%c3", "h", false), Err(RouteError::InvalidUri));
+        assert_eq!(
+            route("POST", "/", "h", false),
+            Err(RouteError::MethodNotAllowed)
+        );
+        assert_eq!(
+            route("PATCH", "/b/k", "h", false),
+            Err(RouteError::MethodNotAllowed)
+        );
+        assert_eq!(
+            route("GET", "/b/%ff", "h", false),
+            Err(RouteError::InvalidUri)
+        );
+        assert_eq!(
+            route("GET", "/b?prefix=%c3", "h", false),
+            Err(RouteError::InvalidUri)
+        );
     }
 
     #[test]
     fn names() {
-        assert_eq!(GetBucketConfig(BucketConfig::Lifecycle).name(), "GetBucketLifecycleConfiguration");
-        assert_eq!(NotImplemented("PutBucketPolicy".into()).name(), "PutBucketPolicy");
+        assert_eq!(
+            GetBucketConfig(BucketConfig::Lifecycle).name(),
+            "GetBucketLifecycleConfiguration"
+        );
+        assert_eq!(
+            NotImplemented("PutBucketPolicy".into()).name(),
+            "PutBucketPolicy"
+        );
         assert!(PutObject.takes_streaming_body());
         assert!(!DeleteObjects.takes_streaming_body());
     }

@@ -45,8 +45,8 @@ pub async fn create_bucket(cx: &mut RequestCx) -> Res {
     let (body, _) = cx.read_small_body(64 * 1024).await?;
     let region = cx.state.config.region.clone();
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let text = std::str::from_utf8(&body)
-            .map_err(|_| S3Error::code(S3ErrorCode::MalformedXML))?;
+        let text =
+            std::str::from_utf8(&body).map_err(|_| S3Error::code(S3ErrorCode::MalformedXML))?;
         let conf: xml::CreateBucketConfiguration = xml::from_xml(text)
             .map_err(|e| S3Error::code(S3ErrorCode::MalformedXML).with_source(e))?;
         if let Some(lc) = conf.location_constraint.filter(|s| !s.is_empty()) {

@@ -145,7 +145,10 @@ impl RequestCx {
         match self.header(name) {
             None => Ok(None),
             Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
-                S3Error::new(S3ErrorCode::InvalidArgument, format!("Invalid {name} header"))
+                S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    format!("Invalid {name} header"),
+                )
             }),
         }
     }

@@ -31,9 +31,7 @@ pub fn parse_copy_source(v: &str) -> Result<(String, String), S3Error> {
             ));
         }
     }
-    let decoded = percent_decode_str(path)
-        .decode_utf8()
-        .map_err(|_| bad())?;
+    let decoded = percent_decode_str(path).decode_utf8().map_err(|_| bad())?;
     let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
     let (bucket, key) = decoded.split_once('/').ok_or_else(bad)?;
     if bucket.is_empty() || key.is_empty() || key.len() > MAX_KEY_BYTES {
@@ -44,7 +42,8 @@ pub fn parse_copy_source(v: &str) -> Result<(String, String), S3Error> {
 
 pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
     let dest_key = cx.key()?.to_owned();
-    let (src_bucket_name, src_key) = parse_copy_source(cx.header("x-amz-copy-source").unwrap_or(""))?;
+    let (src_bucket_name, src_key) =
+        parse_copy_source(cx.header("x-amz-copy-source").unwrap_or(""))?;
     let dest_bucket = cx.bucket().await?;
     let src_bucket = cx
         .storage()
@@ -61,7 +60,10 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
     {
         return Err(S3Error::code(S3ErrorCode::PreconditionFailed));
     }
-    let replace = match cx.header("x-amz-metadata-directive").map(str::to_ascii_uppercase) {
+    let replace = match cx
+        .header("x-amz-metadata-directive")
+        .map(str::to_ascii_uppercase)
+    {
         None => false,
         Some(d) if d == "COPY" => false,
         Some(d) if d == "REPLACE" => true,
@@ -86,7 +88,10 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
         ));
     }
     let (content, user_meta) = if replace {
-        (content_headers(&cx.parts.headers), user_metadata(&cx.parts.headers)?)
+        (
+            content_headers(&cx.parts.headers),
+            user_metadata(&cx.parts.headers)?,
+        )
     } else {
         (src.content.clone(), src.user_meta.clone())
     };
@@ -176,7 +181,9 @@ async fn copy_data(
     };
     if written.size != src.size {
         discard(cx, written.blob).await;
-        return Err(S3Error::internal("copy source changed size while being read"));
+        return Err(S3Error::internal(
+            "copy source changed size while being read",
+        ));
     }
     let summary = match digest.finish(None) {
         Ok(s) => s,

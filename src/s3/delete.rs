@@ -18,8 +18,8 @@ pub async fn delete_objects(cx: &mut RequestCx) -> Result<Response<ResponseBody>
     // verified when present (read_small_body), neither is demanded.
     let (body, _) = cx.read_small_body(MAX_BODY).await?;
     let text = std::str::from_utf8(&body).map_err(|_| S3Error::code(S3ErrorCode::MalformedXML))?;
-    let request: xml::Delete = xml::from_xml(text)
-        .map_err(|e| S3Error::code(S3ErrorCode::MalformedXML).with_source(e))?;
+    let request: xml::Delete =
+        xml::from_xml(text).map_err(|e| S3Error::code(S3ErrorCode::MalformedXML).with_source(e))?;
     if request.objects.is_empty() || request.objects.len() > 1000 {
         return Err(S3Error::code(S3ErrorCode::MalformedXML));
     }

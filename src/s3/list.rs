@@ -139,21 +139,34 @@ impl Params {
         let q = &cx.route.query;
         let max_keys = match q.get("max-keys") {
             None => 1000,
-            Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                S3Error::new(S3ErrorCode::InvalidArgument, "max-keys must be a non-negative integer")
-            })?
-            .min(1000) as usize,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    S3Error::new(
+                        S3ErrorCode::InvalidArgument,
+                        "max-keys must be a non-negative integer",
+                    )
+                })?
+                .min(1000) as usize,
         };
         let url_encode = match q.get("encoding-type") {
             None => false,
             Some(v) if v.eq_ignore_ascii_case("url") => true,
             Some(_) => {
-                return Err(S3Error::new(S3ErrorCode::InvalidArgument, "Invalid Encoding Method specified in Request"))
+                return Err(S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    "Invalid Encoding Method specified in Request",
+                ))
             }
         };
         Ok(Params {
             prefix: q.get("prefix").unwrap_or("").to_owned(),
-            delimiter: q.get("delimiter").filter(|d| !d.is_empty()).map(str::to_owned),
+            delimiter: q
+                .get("delimiter")
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned),
             max_keys,
             url_encode,
         })
@@ -200,10 +213,22 @@ pub async fn list_objects_v1(cx: &mut RequestCx) -> Result<Response<ResponseBody
     let p = Params::parse(cx)?;
     let marker = cx.route.query.get("marker").unwrap_or("").to_owned();
     let after = (!marker.is_empty()).then_some(marker.as_str());
-    let page = list_page(cx.storage().as_ref(), bucket.id, &p.prefix, p.delimiter.as_deref(), after, p.max_keys).await?;
+    let page = list_page(
+        cx.storage().as_ref(),
+        bucket.id,
+        &p.prefix,
+        p.delimiter.as_deref(),
+        after,
+        p.max_keys,
+    )
+    .await?;
     // NextMarker is sent when truncated, delimiter or not: clients fall back
     // to the last key otherwise, which fails on a page of only prefixes.
-    let next_marker = if page.truncated { page.last.as_deref().map(|l| p.enc(l)) } else { None };
+    let next_marker = if page.truncated {
+        page.last.as_deref().map(|l| p.enc(l))
+    } else {
+        None
+    };
     response::xml(&xml::ListBucketResultV1 {
         xmlns: (),
         name: bucket.name.clone(),
@@ -228,7 +253,12 @@ fn decode_token(token: &str) -> Result<String, S3Error> {
         .decode(token)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidArgument, "The continuation token provided is incorrect"))
+        .ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+        })
 }
 
 pub async fn list_objects_v2(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
@@ -236,14 +266,31 @@ pub async fn list_objects_v2(cx: &mut RequestCx) -> Result<Response<ResponseBody
     let p = Params::parse(cx)?;
     let q = &cx.route.query;
     let token = q.get("continuation-token").map(str::to_owned);
-    let start_after = q.get("start-after").filter(|s| !s.is_empty()).map(str::to_owned);
-    let fetch_owner = q.get("fetch-owner").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let start_after = q
+        .get("start-after")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let fetch_owner = q
+        .get("fetch-owner")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let after = match &token {
         Some(t) => Some(decode_token(t)?),
         None => start_after.clone(),
     };
-    let page = list_page(cx.storage().as_ref(), bucket.id, &p.prefix, p.delimiter.as_deref(), after.as_deref(), p.max_keys).await?;
-    let next_token = if page.truncated { page.last.as_deref().map(encode_token) } else { None };
+    let page = list_page(
+        cx.storage().as_ref(),
+        bucket.id,
+        &p.prefix,
+        p.delimiter.as_deref(),
+        after.as_deref(),
+        p.max_keys,
+    )
+    .await?;
+    let next_token = if page.truncated {
+        page.last.as_deref().map(encode_token)
+    } else {
+        None
+    };
     response::xml(&xml::ListBucketResultV2 {
         xmlns: (),
         name: bucket.name.clone(),
@@ -282,7 +329,12 @@ mod tests {
 
     #[test]
     fn url_encoding_matches_botocore_expectations() {
-        let p = Params { prefix: String::new(), delimiter: None, max_keys: 1, url_encode: true };
+        let p = Params {
+            prefix: String::new(),
+            delimiter: None,
+            max_keys: 1,
+            url_encode: true,
+        };
         assert_eq!(p.enc("asdf+b"), "asdf%2Bb");
         assert_eq!(p.enc("quux ab/"), "quux%20ab/");
         assert_eq!(p.enc("é%"), "%C3%A9%25");

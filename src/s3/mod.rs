@@ -122,6 +122,11 @@ fn authenticate(
         .secret_for(&request.access_key)
         .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))?;
     let verified = auth::verify(&request, parts, secret, time::OffsetDateTime::now_utc())?;
+    tracing::debug!(
+        op = route.endpoint.name(),
+        payload = payload_name(&verified.payload),
+        "authenticated"
+    );
     let streaming = matches!(
         verified.payload,
         auth::PayloadMode::StreamingSigned { .. } | auth::PayloadMode::StreamingUnsignedTrailer
@@ -133,6 +138,21 @@ fn authenticate(
         ));
     }
     Ok(verified)
+}
+
+/// The payload mode as it appears in `x-amz-content-sha256`, for logs.
+fn payload_name(mode: &auth::PayloadMode) -> &'static str {
+    match mode {
+        auth::PayloadMode::Signed(_) => "sha256",
+        auth::PayloadMode::Unsigned => "UNSIGNED-PAYLOAD",
+        auth::PayloadMode::StreamingSigned { trailer: false } => {
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+        }
+        auth::PayloadMode::StreamingSigned { trailer: true } => {
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+        }
+        auth::PayloadMode::StreamingUnsignedTrailer => "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    }
 }
 
 async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
@@ -156,10 +176,13 @@ async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error>
         DeleteObject => object::delete_object(cx).await,
         GetObjectTagging => object::get_object_tagging(cx).await,
         GetObjectAcl => object::get_object_acl(cx).await,
-        ListMultipartUploads | CreateMultipartUpload | UploadPart | UploadPartCopy
-        | CompleteMultipartUpload | AbortMultipartUpload | ListParts => {
-            Err(S3Error::not_implemented(cx.route.endpoint.name()))
-        }
+        ListMultipartUploads
+        | CreateMultipartUpload
+        | UploadPart
+        | UploadPartCopy
+        | CompleteMultipartUpload
+        | AbortMultipartUpload
+        | ListParts => Err(S3Error::not_implemented(cx.route.endpoint.name())),
         NotImplemented(name) => Err(S3Error::not_implemented(&name)),
     }
 }

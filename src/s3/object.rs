@@ -77,16 +77,16 @@ pub async fn put_object(cx: &mut RequestCx) -> Res {
         last_modified_ms: now_ms(),
         chunk_size: cx.state.config.chunk_size,
         checksum: part.checksum.clone(),
-        parts: if part.size == 0 { vec![] } else { vec![part.clone()] },
+        parts: if part.size == 0 {
+            vec![]
+        } else {
+            vec![part.clone()]
+        },
         multipart: false,
         content,
         user_meta,
     };
-    if let Err(e) = cx
-        .storage()
-        .put_object(bucket.id, &key, &head, &cond)
-        .await
-    {
+    if let Err(e) = cx.storage().put_object(bucket.id, &key, &head, &cond).await {
         discard(cx, part.blob).await;
         return Err(e.into());
     }
@@ -238,10 +238,18 @@ pub async fn get_object(cx: &mut RequestCx, is_head: bool) -> Res {
         }
     }
     if part_number.is_some() && head.multipart {
-        response::set(&mut r, "x-amz-mp-parts-count", &head.parts.len().to_string());
+        response::set(
+            &mut r,
+            "x-amz-mp-parts-count",
+            &head.parts.len().to_string(),
+        );
     }
     let whole = range.is_none() || (start == 0 && end == head.size && !head.multipart);
-    if whole && cx.header("x-amz-checksum-mode").is_some_and(|v| v.eq_ignore_ascii_case("enabled")) {
+    if whole
+        && cx
+            .header("x-amz-checksum-mode")
+            .is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
+    {
         if let Some(c) = &head.checksum {
             response::set(&mut r, checksum_header(&c.algorithm), &c.value);
             response::set(&mut r, "x-amz-checksum-type", &c.kind);

@@ -177,8 +177,8 @@ async fn store_chunk<H: BodyHasher, E>(
         index,
         chunk_size: limits.chunk_size,
     };
-    guard
-        .pending
-        .push(tokio::spawn(async move { storage.put_chunk(addr, chunk).await }));
+    guard.pending.push(tokio::spawn(
+        async move { storage.put_chunk(addr, chunk).await },
+    ));
     Ok(hasher)
 }

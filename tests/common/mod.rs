@@ -43,15 +43,23 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
 }
 
 pub async fn start_in(dir: tempfile::TempDir, config: Config) -> TestServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = s3gw::server::embedded_state(config, ACCESS_KEY.into(), SecretKey::new(SECRET_KEY.into()))
-        .expect("state");
+    let state =
+        s3gw::server::embedded_state(config, ACCESS_KEY.into(), SecretKey::new(SECRET_KEY.into()))
+            .expect("state");
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(s3gw::server::serve(listener, state, async {
         let _ = rx.await;
     }));
-    TestServer { addr, dir, stop: Some(tx), task: Some(task) }
+    TestServer {
+        addr,
+        dir,
+        stop: Some(tx),
+        task: Some(task),
+    }
 }
 
 impl TestServer {
@@ -135,7 +143,10 @@ pub fn bucket_name(tag: &str) -> String {
 
 /// Deterministic pseudo-random bytes.
 pub fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
     (0..len)
         .map(|_| {
             x ^= x << 13;

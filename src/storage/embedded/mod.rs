@@ -117,7 +117,10 @@ impl EmbeddedStorage {
             }
         }
         if removed > 0 {
-            tracing::info!(removed, "removed unreferenced blob files left by an earlier run");
+            tracing::info!(
+                removed,
+                "removed unreferenced blob files left by an earlier run"
+            );
         }
         Ok(removed)
     }
@@ -141,7 +144,9 @@ impl EmbeddedStorage {
             return Ok(0);
         }
         for id in &due {
-            self.inner.files.remove(BlobId(uuid::Uuid::from_u128(*id)))?;
+            self.inner
+                .files
+                .remove(BlobId(uuid::Uuid::from_u128(*id)))?;
         }
         let txn = self.inner.db.begin_write().map_err(db_err)?;
         {
