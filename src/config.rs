@@ -47,6 +47,7 @@ struct FileConfig {
     gc_grace_secs: Option<u64>,
     upload_chunks_in_flight: Option<usize>,
     get_prefetch_chunks: Option<usize>,
+    max_buffered_chunks: Option<usize>,
 }
 
 /// The resolved configuration.
@@ -60,6 +61,8 @@ pub struct Config {
     pub gc_grace_secs: u64,
     pub upload_chunks_in_flight: usize,
     pub get_prefetch_chunks: usize,
+    /// Upload chunk buffers for the whole gateway.
+    pub max_buffered_chunks: usize,
 }
 
 pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
@@ -76,6 +79,7 @@ impl Default for Config {
             gc_grace_secs: 900,
             upload_chunks_in_flight: 4,
             get_prefetch_chunks: 4,
+            max_buffered_chunks: 256,
         }
     }
 }
@@ -117,6 +121,10 @@ impl Config {
             get_prefetch_chunks: file
                 .get_prefetch_chunks
                 .unwrap_or(d.get_prefetch_chunks)
+                .max(1),
+            max_buffered_chunks: file
+                .max_buffered_chunks
+                .unwrap_or(d.max_buffered_chunks)
                 .max(1),
         };
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&cfg.chunk_size) {

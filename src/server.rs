@@ -33,7 +33,9 @@ pub fn embedded_state(
 ) -> Result<Arc<AppState>, StorageError> {
     let store = EmbeddedStorage::open(&config.data_dir, Duration::from_secs(config.gc_grace_secs))?;
     store.spawn_collector(Duration::from_secs(30));
+    let upload_slots = Arc::new(tokio::sync::Semaphore::new(config.max_buffered_chunks));
     Ok(Arc::new(AppState {
+        upload_slots,
         config,
         storage: Arc::new(store),
         root_access_key: access_key,

@@ -737,3 +737,33 @@ async fn tagging_and_acl_answers() {
         .expect_err("404");
     assert_eq!(code(&e.into_service_error()), "NoSuchKey");
 }
+
+#[tokio::test]
+async fn uploads_share_a_tiny_buffer_budget_without_deadlock() {
+    let srv = start_with(|c| c.max_buffered_chunks = 1).await;
+    let c = srv.client();
+    let b = bucket(&c, "budget").await;
+    let mut tasks = Vec::new();
+    for i in 0..6u64 {
+        let c = c.clone();
+        let b = b.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = data(5 * CHUNK + 123, i);
+            c.put_object()
+                .bucket(&b)
+                .key(format!("k{i}"))
+                .body(ByteStream::from(body.clone()))
+                .send()
+                .await
+                .expect("put");
+            (i, body)
+        }));
+    }
+    for t in tasks {
+        let (i, body) = tokio::time::timeout(std::time::Duration::from_secs(60), t)
+            .await
+            .expect("no deadlock")
+            .expect("task");
+        assert_eq!(get_bytes(&c, &b, &format!("k{i}")).await, body);
+    }
+}

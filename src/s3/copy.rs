@@ -14,7 +14,7 @@ use crate::http::headers::{content_headers, user_metadata, Conditions, Verdict};
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
 use crate::storage::records::{PartRef, StoredChecksum};
-use crate::storage::writer::{write_blob, WriteError, WriteLimits};
+use crate::storage::writer::{write_blob, WriteError};
 use crate::storage::{ObjectHead, WriteCondition};
 use crate::types::{quote_etag, MAX_KEY_BYTES, MAX_PUT_SIZE};
 use crate::xml;
@@ -169,12 +169,8 @@ async fn copy_data(
         config.get_prefetch_chunks,
     );
     let source = stream::poll_fn(move |c| rx.poll_recv(c));
-    let limits = WriteLimits {
-        chunk_size: config.chunk_size,
-        in_flight: config.upload_chunks_in_flight,
-        max_size: MAX_PUT_SIZE,
-    };
-    let (written, digest) = match write_blob(cx.storage(), source, digest, limits).await {
+    let limits = cx.state.write_limits(MAX_PUT_SIZE);
+    let (written, digest) = match write_blob(cx.storage(), source, digest, &limits).await {
         Ok(done) => done,
         Err(WriteError::Body(e)) | Err(WriteError::Storage(e)) => return Err(e.into()),
         Err(WriteError::TooLarge) => return Err(S3Error::code(S3ErrorCode::EntityTooLarge)),

@@ -31,9 +31,21 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub root_access_key: String,
     pub root_secret_key: SecretKey,
+    /// Gateway-wide upload chunk buffers (see `storage::writer`).
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
+    /// Limits of one upload of at most `max_size` bytes.
+    pub fn write_limits(&self, max_size: u64) -> crate::storage::writer::WriteLimits {
+        crate::storage::writer::WriteLimits {
+            chunk_size: self.config.chunk_size,
+            in_flight: self.config.upload_chunks_in_flight,
+            max_size,
+            slots: self.upload_slots.clone(),
+        }
+    }
+
     /// The secret of `access_key`, if it is known.
     fn secret_for(&self, access_key: &str) -> Option<&SecretKey> {
         (access_key == self.root_access_key).then_some(&self.root_secret_key)

@@ -7,7 +7,7 @@ use super::RequestCx;
 use crate::auth::BodyDigest;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::storage::records::{PartRef, StoredChecksum};
-use crate::storage::writer::{write_blob, WriteError, WriteLimits};
+use crate::storage::writer::{write_blob, WriteError};
 
 /// A body stored as a sealed blob that nothing references yet.
 pub struct StoredBody {
@@ -42,14 +42,9 @@ pub async fn store_body(cx: &mut RequestCx, max_size: u64) -> Result<StoredBody,
     check_length(cx, max_size)?;
     let digest = BodyDigest::new(cx.expectations()?);
     let mut body = cx.take_body()?;
-    let config = &cx.state.config;
-    let limits = WriteLimits {
-        chunk_size: config.chunk_size,
-        in_flight: config.upload_chunks_in_flight,
-        max_size,
-    };
+    let limits = cx.state.write_limits(max_size);
     let storage = cx.storage().clone();
-    let (written, digest) = match write_blob(&storage, &mut body, digest, limits).await {
+    let (written, digest) = match write_blob(&storage, &mut body, digest, &limits).await {
         Ok(done) => done,
         Err(WriteError::Body(e)) => return Err(e.into()),
         Err(WriteError::Storage(e)) => return Err(e.into()),

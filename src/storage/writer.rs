@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::{BlobId, ChunkAddr, Storage, StorageError};
@@ -18,13 +19,24 @@ pub trait BodyHasher: Send + 'static {
 /// Chunks below this size are hashed inline rather than on the blocking pool.
 const INLINE_HASH_LIMIT: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WriteLimits {
     pub chunk_size: u32,
     /// Chunks being stored at once for this request.
     pub in_flight: usize,
     /// Largest accepted body.
     pub max_size: u64,
+    /// Gateway-wide chunk buffers: one permit per chunk being filled or
+    /// stored. When they run out, uploads wait (backpressure to TCP).
+    pub slots: Arc<Semaphore>,
+}
+
+async fn slot(slots: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, StorageError> {
+    slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| StorageError::Unavailable("upload buffers closed".into()))
 }
 
 #[derive(Debug)]
@@ -100,7 +112,7 @@ pub async fn write_blob<S, E, H>(
     storage: &Arc<dyn Storage>,
     mut body: S,
     mut hasher: H,
-    limits: WriteLimits,
+    limits: &WriteLimits,
 ) -> Result<(WrittenBlob, H), WriteError<E>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -116,6 +128,7 @@ where
         armed: true,
     };
     let mut buf = BytesMut::new();
+    let mut permit = None;
     let mut index: u32 = 0;
     let mut size: u64 = 0;
     loop {
@@ -129,15 +142,29 @@ where
         if size > limits.max_size {
             return Err(WriteError::TooLarge);
         }
+        if permit.is_none() && !data.is_empty() {
+            permit = Some(slot(&limits.slots).await?);
+        }
         buf.extend_from_slice(&data);
         while buf.len() >= chunk_size {
             let chunk = buf.split_to(chunk_size).freeze();
-            hasher = store_chunk(&mut guard, hasher, chunk, index, limits).await?;
+            let held = match permit.take() {
+                Some(p) => p,
+                None => slot(&limits.slots).await?,
+            };
+            hasher = store_chunk(&mut guard, hasher, chunk, index, limits, held).await?;
             index += 1;
+            if !buf.is_empty() {
+                permit = Some(slot(&limits.slots).await?);
+            }
         }
     }
     if !buf.is_empty() {
-        hasher = store_chunk(&mut guard, hasher, buf.freeze(), index, limits).await?;
+        let held = match permit.take() {
+            Some(p) => p,
+            None => slot(&limits.slots).await?,
+        };
+        hasher = store_chunk(&mut guard, hasher, buf.freeze(), index, limits, held).await?;
     }
     guard.drain().await?;
     storage.seal_blob(blob).await?;
@@ -150,7 +177,8 @@ async fn store_chunk<H: BodyHasher, E>(
     mut hasher: H,
     chunk: Bytes,
     index: u32,
-    limits: WriteLimits,
+    limits: &WriteLimits,
+    permit: OwnedSemaphorePermit,
 ) -> Result<H, WriteError<E>> {
     let chunk = if chunk.len() <= INLINE_HASH_LIMIT {
         hasher.update(&chunk);
@@ -177,8 +205,10 @@ async fn store_chunk<H: BodyHasher, E>(
         index,
         chunk_size: limits.chunk_size,
     };
-    guard.pending.push(tokio::spawn(
-        async move { storage.put_chunk(addr, chunk).await },
-    ));
+    guard.pending.push(tokio::spawn(async move {
+        let result = storage.put_chunk(addr, chunk).await;
+        drop(permit);
+        result
+    }));
     Ok(hasher)
 }
