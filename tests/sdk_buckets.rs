@@ -6,10 +6,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use common::*;
 
-fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
-    e.code().unwrap_or("").to_owned()
-}
-
 #[tokio::test]
 async fn create_list_head_delete() {
     let srv = start().await;

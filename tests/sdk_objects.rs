@@ -12,10 +12,6 @@ use sha2::{Digest, Sha256};
 
 const CHUNK: usize = 64 * 1024; // the test server's chunk size
 
-fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
-    e.code().unwrap_or("").to_owned()
-}
-
 async fn bucket(c: &Client, tag: &str) -> String {
     let b = bucket_name(tag);
     c.create_bucket()

@@ -173,3 +173,8 @@ pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<
         .unwrap_or(0);
     (status, head.to_owned(), body.as_bytes().to_vec())
 }
+
+/// The S3 error code of an SDK service error ("" if none).
+pub fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("").to_owned()
+}
