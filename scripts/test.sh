@@ -51,7 +51,7 @@ done
 curl -fsS "http://127.0.0.1:$PORT/_s3gw/health" >/dev/null
 
 status=0
-bash scripts/run-compat.sh "$PORT" || status=$?
+S3_VHOST_DOMAIN=localhost bash scripts/run-compat.sh "$PORT" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- gateway log (last 50 lines) ---"
   tail -n 50 "$WORK/gateway.log"

@@ -194,3 +194,23 @@ async fn presigned_get_and_put() {
         b"hello"
     );
 }
+
+#[tokio::test]
+async fn expect_continue_answered_without_reading_a_body_closes_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = start().await;
+    // Unauthenticated, so the answer (403) comes before any body is read.
+    let req = b"PUT /b/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n";
+    let mut s = tokio::net::TcpStream::connect(srv.addr)
+        .await
+        .expect("connect");
+    s.write_all(req).await.expect("write");
+    let mut buf = Vec::new();
+    // Without `Connection: close` the server would keep the socket open and
+    // this read would only end at the timeout.
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "connection left open");
+    let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 403"), "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+}

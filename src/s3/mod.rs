@@ -62,6 +62,7 @@ where
     let request_id = response::new_request_id();
     let (parts, body) = req.into_parts();
     let is_head = parts.method == http::Method::HEAD;
+    let close_after = answers_without_continue(&parts.headers);
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -118,8 +119,31 @@ where
             response::error(&e, &request_id, &resource, is_head)
         }
     };
+    let mut response = response;
+    if close_after(response.status()) {
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
     tracing::debug!(%request_id, op, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "done");
     response
+}
+
+/// hyper sends `100 Continue` only when a handler reads the body. A request
+/// that asked for it but is answered without it (empty body, or an early
+/// error) leaves botocore's pooled connection holding a stale status line,
+/// so such a connection is closed after the answer.
+fn answers_without_continue(headers: &http::HeaderMap) -> impl Fn(http::StatusCode) -> bool {
+    let expects = headers
+        .get(http::header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    let empty = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "0");
+    move |status| expects && (empty || !status.is_success())
 }
 
 fn authenticate(
