@@ -261,3 +261,168 @@ def missing_tool(cfg: Config, what: str):
     if cfg.require_all:
         pytest.fail(msg, pytrace=False)
     pytest.skip(msg)
+
+
+# ----------------------------------------------------------------- big files
+#
+# Multipart tests need files of 20 MiB to 1 GiB, written fast and with checksums
+# known without reading them back. A file is a sequence of blocks: a 16-byte
+# header (block index, per-file tag) followed by one random body shared by all
+# blocks. The block length is not a divisor of any part or chunk size, so every
+# part and every gateway chunk starts at a different offset within a block, and
+# the headers make every block (hence every part) distinct. CRC-64/NVME is
+# affine in the data, so the file's CRC comes from the body's CRC plus one
+# 64x64 GF(2) operator per block: no pure-Python pass over the whole file.
+
+PATTERN_BLOCK = MiB + 4099
+_CRC64_MASK = 0xFFFFFFFFFFFFFFFF
+
+
+def _crc64_update(crc: int, data) -> int:
+    """Raw reflected CRC-64/NVME register update (no init/xorout)."""
+    global _CRC64_TABLE
+    if _CRC64_TABLE is None:
+        _CRC64_TABLE = _crc64nvme_table()
+    t = _CRC64_TABLE
+    for b in data:
+        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc
+
+
+def _gf2_apply(op, v: int) -> int:
+    r, i = 0, 0
+    while v:
+        if v & 1:
+            r ^= op[i]
+        v >>= 1
+        i += 1
+    return r
+
+
+def _gf2_compose(a, b):
+    """a after b."""
+    return [_gf2_apply(a, col) for col in b]
+
+
+_ZEROS_OPS: dict = {}
+
+
+def _zeros_op(n: int):
+    """Linear operator: CRC register -> register after n zero bytes."""
+    op = _ZEROS_OPS.get(n)
+    if op is not None:
+        return op
+    result = [1 << i for i in range(64)]
+    base = [_crc64_update(1 << i, b"\0") for i in range(64)]
+    k = n
+    while k:
+        if k & 1:
+            result = _gf2_compose(base, result)
+        k >>= 1
+        if k:
+            base = _gf2_compose(base, base)
+    _ZEROS_OPS[n] = result
+    return result
+
+
+def _pattern_header(index: int, tag: int) -> bytes:
+    return index.to_bytes(8, "big") + tag.to_bytes(8, "big")
+
+
+def _pattern_crc64nvme(body: bytes, tag: int, size: int) -> int:
+    block = len(body) + 16
+    full, tail = divmod(size, block)
+    zb = _zeros_op(block)
+    zh = _zeros_op(block - 16)
+    body_crc = _crc64_update(0, body)
+    s = _CRC64_MASK
+    for i in range(full):
+        h = _crc64_update(0, _pattern_header(i, tag))
+        s = _gf2_apply(zb, s) ^ _gf2_apply(zh, h) ^ body_crc
+    if tail:
+        hdr = _pattern_header(full, tag)
+        if tail <= 16:
+            s = _crc64_update(s, hdr[:tail])
+        else:
+            h = _crc64_update(0, hdr)
+            s = (_gf2_apply(_zeros_op(tail), s) ^ _gf2_apply(_zeros_op(tail - 16), h)
+                 ^ _crc64_update(0, body[: tail - 16]))
+    return s ^ _CRC64_MASK
+
+
+def _pattern_bytes(body: bytes, tag: int, size: int) -> bytes:
+    out = bytearray()
+    i = 0
+    while len(out) < size:
+        out += _pattern_header(i, tag) + body
+        i += 1
+    return bytes(out[:size])
+
+
+# The shortcut must agree with the plain CRC (a few sizes around block edges).
+for _n in (0, 5, 16, 17, 40, 41, 123):
+    _b, _t = bytes(range(7, 31)), 0x0123456789ABCDEF
+    assert _pattern_crc64nvme(_b, _t, _n) == crc64nvme(_pattern_bytes(_b, _t, _n)), _n
+_ZEROS_OPS.clear()
+
+
+@dataclass
+class BigFile:
+    path: Path
+    size: int
+    sha256: str
+    body: bytes
+    tag: int
+
+    def crc64nvme(self) -> int:
+        return _pattern_crc64nvme(self.body, self.tag, self.size)
+
+    def b64_crc64nvme(self) -> str:
+        return base64.b64encode(self.crc64nvme().to_bytes(8, "big")).decode()
+
+    def read(self, start: int, length: int) -> bytes:
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            return f.read(length)
+
+    def parts(self, part_size: int):
+        """Yield the file's bytes in parts of part_size (the last may be shorter)."""
+        with open(self.path, "rb") as f:
+            for block in iter(lambda: f.read(part_size), b""):
+                yield block
+
+    def md5(self) -> str:
+        return md5_file(self.path)
+
+    def multipart_etag(self, part_size: int) -> str:
+        """The de-facto multipart ETag (quoted): md5 of the parts' binary MD5s, '-N'."""
+        digests = [hashlib.md5(p).digest() for p in self.parts(part_size)]
+        return f'"{hashlib.md5(b"".join(digests)).hexdigest()}-{len(digests)}"'
+
+    def composite_crc32(self, part_size: int) -> str:
+        """S3's COMPOSITE CRC32 of a multipart object: CRC32 of the parts' CRC32s, '-N'."""
+        raws = [zlib.crc32(p).to_bytes(4, "big") for p in self.parts(part_size)]
+        return f"{b64_crc32(b''.join(raws))}-{len(raws)}"
+
+    def unlink(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def write_big_file(path, size: int) -> BigFile:
+    """Write `size` bytes of the block pattern described above to `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = os.urandom(PATTERN_BLOCK - 16)
+    tag = int.from_bytes(os.urandom(8), "big")
+    h = hashlib.sha256()
+    left, i = size, 0
+    with open(path, "wb") as f:
+        while left:
+            block = _pattern_header(i, tag) + body
+            if left < len(block):
+                block = block[:left]
+            f.write(block)
+            h.update(block)
+            left -= len(block)
+            i += 1
+    return BigFile(path=path, size=size, sha256=h.hexdigest(), body=body, tag=tag)

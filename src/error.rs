@@ -187,6 +187,7 @@ impl From<StorageError> for S3Error {
             StorageError::BucketNotEmpty => C::BucketNotEmpty,
             StorageError::NoSuchBucket => C::NoSuchBucket,
             StorageError::PreconditionFailed => C::PreconditionFailed,
+            StorageError::NoSuchUpload => C::NoSuchUpload,
             StorageError::ChunkMissing { .. } => C::InternalError,
             StorageError::Corrupt(_) => C::InternalError,
             StorageError::Unavailable(_) => C::ServiceUnavailable,

@@ -162,6 +162,58 @@ impl Checksummer {
     }
 }
 
+impl ChecksumAlgorithm {
+    /// The CRC variant, for algorithms that are CRCs.
+    fn crc(self) -> Option<CrcAlgorithm> {
+        match self {
+            ChecksumAlgorithm::Crc32 => Some(CrcAlgorithm::Crc32IsoHdlc),
+            ChecksumAlgorithm::Crc32c => Some(CrcAlgorithm::Crc32Iscsi),
+            ChecksumAlgorithm::Crc64Nvme => Some(CrcAlgorithm::Crc64Nvme),
+            ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => None,
+        }
+    }
+
+    /// Whether a multipart object can carry a full-object checksum of this
+    /// algorithm (CRCs combine; hashes do not).
+    pub fn supports_full_object(self) -> bool {
+        self.crc().is_some()
+    }
+}
+
+fn crc_value(raw: &[u8]) -> Option<u64> {
+    match raw.len() {
+        4 => Some(u64::from(u32::from_be_bytes(raw.try_into().ok()?))),
+        8 => Some(u64::from_be_bytes(raw.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// The CRC of a concatenation, from each part's raw CRC and length: the
+/// full-object checksum of a multipart object. `None` for hash algorithms
+/// or a malformed part value.
+pub fn combine_crcs(algorithm: ChecksumAlgorithm, parts: &[(Vec<u8>, u64)]) -> Option<Vec<u8>> {
+    let crc = algorithm.crc()?;
+    let mut acc = crc_value(&checksum_of(algorithm, b""))?;
+    for (raw, len) in parts {
+        let part = crc_value(raw)?;
+        acc = crc_fast::checksum_combine(crc, acc, part, *len);
+    }
+    Some(match algorithm {
+        ChecksumAlgorithm::Crc64Nvme => acc.to_be_bytes().to_vec(),
+        _ => (acc as u32).to_be_bytes().to_vec(),
+    })
+}
+
+/// The composite checksum of a multipart object: the checksum of the
+/// concatenated raw part checksums (S3 appends `-N` to its base64).
+pub fn composite_of(algorithm: ChecksumAlgorithm, parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut c = Checksummer::new(algorithm);
+    for p in parts {
+        c.update(p);
+    }
+    c.finalize()
+}
+
 /// The checksum of `data` in one call.
 pub fn checksum_of(algorithm: ChecksumAlgorithm, data: &[u8]) -> Vec<u8> {
     let mut c = Checksummer::new(algorithm);
@@ -526,5 +578,38 @@ mod tests {
                 "{case:?}"
             );
         }
+    }
+
+    #[test]
+    fn crcs_combine_into_the_crc_of_the_whole() {
+        let pieces: [&[u8]; 4] = [b"", b"hello ", b"", b"wonderful world"];
+        let whole: Vec<u8> = pieces.concat();
+        for alg in [
+            ChecksumAlgorithm::Crc32,
+            ChecksumAlgorithm::Crc32c,
+            ChecksumAlgorithm::Crc64Nvme,
+        ] {
+            let parts: Vec<(Vec<u8>, u64)> = pieces
+                .iter()
+                .map(|p| (checksum_of(alg, p), p.len() as u64))
+                .collect();
+            assert_eq!(
+                combine_crcs(alg, &parts),
+                Some(checksum_of(alg, &whole)),
+                "{alg}"
+            );
+            assert_eq!(combine_crcs(alg, &[]), Some(checksum_of(alg, b"")), "{alg}");
+            assert!(combine_crcs(alg, &[(vec![1, 2, 3], 3)]).is_none());
+        }
+        assert!(combine_crcs(ChecksumAlgorithm::Sha256, &[]).is_none());
+        assert!(!ChecksumAlgorithm::Sha1.supports_full_object());
+    }
+
+    #[test]
+    fn composite_is_the_checksum_of_concatenated_part_checksums() {
+        // CRC32 of 00 00 00 00 ff ff ff ff is 0xbb99ff8a (Python's zlib.crc32).
+        let parts = vec![vec![0, 0, 0, 0], vec![0xff, 0xff, 0xff, 0xff]];
+        let got = composite_of(ChecksumAlgorithm::Crc32, &parts);
+        assert_eq!(got, vec![0xbb, 0x99, 0xff, 0x8a]);
     }
 }

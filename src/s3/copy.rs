@@ -13,11 +13,13 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{content_headers, user_metadata, Conditions, Verdict};
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
-use crate::storage::records::{PartRef, StoredChecksum};
+use crate::storage::records::{ContentHeaders, PartRef, StoredChecksum};
 use crate::storage::writer::{write_blob, WriteError};
+use crate::storage::BucketRecord;
 use crate::storage::{ObjectHead, WriteCondition};
 use crate::types::{quote_etag, MAX_KEY_BYTES, MAX_PUT_SIZE};
 use crate::xml;
+use std::collections::BTreeMap;
 
 /// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
 pub fn parse_copy_source(v: &str) -> Result<(String, String), S3Error> {
@@ -40,26 +42,42 @@ pub fn parse_copy_source(v: &str) -> Result<(String, String), S3Error> {
     Ok((bucket.to_owned(), key.to_owned()))
 }
 
-pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
-    let dest_key = cx.key()?.to_owned();
-    let (src_bucket_name, src_key) =
-        parse_copy_source(cx.header("x-amz-copy-source").unwrap_or(""))?;
-    let dest_bucket = cx.bucket().await?;
-    let src_bucket = cx
+/// The copy source of a CopyObject/UploadPartCopy: its bucket, key and
+/// head, after the `x-amz-copy-source-if-*` conditions.
+pub struct CopySource {
+    pub bucket: BucketRecord,
+    pub key: String,
+    pub head: ObjectHead,
+}
+
+pub async fn copy_source(cx: &RequestCx) -> Result<CopySource, S3Error> {
+    let (bucket_name, key) = parse_copy_source(cx.header("x-amz-copy-source").unwrap_or(""))?;
+    let bucket = cx
         .storage()
-        .get_bucket(&src_bucket_name)
+        .get_bucket(&bucket_name)
         .await?
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchBucket))?;
-    let src = cx
+    let head = cx
         .storage()
-        .get_object(src_bucket.id, &src_key)
+        .get_object(bucket.id, &key)
         .await?
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))?;
-    if Conditions::from_copy_source(&cx.parts.headers).evaluate(&src.etag, src.last_modified_ms)
+    if Conditions::from_copy_source(&cx.parts.headers).evaluate(&head.etag, head.last_modified_ms)
         != Verdict::Proceed
     {
         return Err(S3Error::code(S3ErrorCode::PreconditionFailed));
     }
+    Ok(CopySource { bucket, key, head })
+}
+
+pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
+    let dest_key = cx.key()?.to_owned();
+    let dest_bucket = cx.bucket().await?;
+    let CopySource {
+        bucket: src_bucket,
+        key: src_key,
+        head: src,
+    } = copy_source(cx).await?;
     let replace = match cx
         .header("x-amz-metadata-directive")
         .map(str::to_ascii_uppercase)
@@ -134,23 +152,32 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
     )
 }
 
-/// Streams the source's bytes into a new blob, recomputing the MD5 and the
-/// source's checksum algorithm (or the one the request names).
-async fn copy_data(
+/// The checksum algorithm of a copy: the one the request names, else the
+/// source's.
+fn copy_algorithm(
     cx: &RequestCx,
     src: &ObjectHead,
-    content: crate::storage::records::ContentHeaders,
-    user_meta: std::collections::BTreeMap<String, String>,
-) -> Result<ObjectHead, S3Error> {
-    let algorithm = match cx.header("x-amz-checksum-algorithm") {
-        Some(name) => Some(auth::ChecksumAlgorithm::from_name(name).ok_or_else(|| {
-            S3Error::new(S3ErrorCode::InvalidRequest, "Invalid checksum algorithm")
-        })?),
-        None => src
+) -> Result<Option<auth::ChecksumAlgorithm>, S3Error> {
+    match cx.header("x-amz-checksum-algorithm") {
+        Some(name) => auth::ChecksumAlgorithm::from_name(name)
+            .map(Some)
+            .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidRequest, "Invalid checksum algorithm")),
+        None => Ok(src
             .checksum
             .as_ref()
-            .and_then(|c| auth::ChecksumAlgorithm::from_name(&c.algorithm)),
-    };
+            .and_then(|c| auth::ChecksumAlgorithm::from_name(&c.algorithm))),
+    }
+}
+
+/// Streams bytes `start..end` of `src` into a new sealed blob, computing
+/// its MD5 and, if asked, a checksum. Nothing references the blob yet.
+pub async fn copy_range(
+    cx: &RequestCx,
+    src: &ObjectHead,
+    start: u64,
+    end: u64,
+    algorithm: Option<auth::ChecksumAlgorithm>,
+) -> Result<PartRef, S3Error> {
     let digest = BodyDigest::new(Expectations {
         sha256: None,
         content_md5: None,
@@ -164,8 +191,8 @@ async fn copy_data(
     let mut rx = read_range(
         cx.storage().clone(),
         src,
-        0,
-        src.size,
+        start,
+        end,
         config.get_prefetch_chunks,
     );
     let source = stream::poll_fn(move |c| rx.poll_recv(c));
@@ -175,7 +202,7 @@ async fn copy_data(
         Err(WriteError::Body(e)) | Err(WriteError::Storage(e)) => return Err(e.into()),
         Err(WriteError::TooLarge) => return Err(S3Error::code(S3ErrorCode::EntityTooLarge)),
     };
-    if written.size != src.size {
+    if written.size != end - start {
         discard(cx, written.blob).await;
         return Err(S3Error::internal(
             "copy source changed size while being read",
@@ -188,17 +215,27 @@ async fn copy_data(
             return Err(S3Error::internal(e));
         }
     };
-    let checksum = summary.checksum.map(|(alg, v)| StoredChecksum {
-        algorithm: alg.as_str().to_owned(),
-        value: b64(&v),
-        kind: "FULL_OBJECT".to_owned(),
-    });
-    let part = PartRef {
+    Ok(PartRef {
         blob: written.blob,
         size: written.size,
         etag: hex::encode(summary.md5),
-        checksum: checksum.clone(),
-    };
+        checksum: summary.checksum.map(|(alg, v)| StoredChecksum {
+            algorithm: alg.as_str().to_owned(),
+            value: b64(&v),
+            kind: "FULL_OBJECT".to_owned(),
+        }),
+        chunk_size: Some(config.chunk_size),
+    })
+}
+
+/// A new single-part object holding a copy of `src`'s data.
+async fn copy_data(
+    cx: &RequestCx,
+    src: &ObjectHead,
+    content: ContentHeaders,
+    user_meta: BTreeMap<String, String>,
+) -> Result<ObjectHead, S3Error> {
+    let part = copy_range(cx, src, 0, src.size, copy_algorithm(cx, src)?).await?;
     if part.size == 0 {
         discard(cx, part.blob).await;
     }
@@ -206,10 +243,11 @@ async fn copy_data(
         size: part.size,
         etag: part.etag.clone(),
         last_modified_ms: now_ms(),
-        chunk_size: config.chunk_size,
+        chunk_size: cx.state.config.chunk_size,
+        checksum: part.checksum.clone(),
         parts: if part.size == 0 { vec![] } else { vec![part] },
         multipart: false,
-        checksum,
+        upload_id: None,
         content,
         user_meta,
     })

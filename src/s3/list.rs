@@ -120,7 +120,7 @@ pub async fn list_page(
 
 /// Characters left as they are by `encoding-type=url` (botocore decodes
 /// with `unquote_plus`, so `+` and space must be escaped).
-const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+pub const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')

@@ -2,10 +2,13 @@
 //! file per resource family.
 
 mod bucket;
+mod complete;
 mod context;
 mod copy;
 mod delete;
 mod list;
+mod multipart;
+mod multipart_list;
 mod object;
 mod response;
 mod upload;
@@ -212,13 +215,13 @@ async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error>
         DeleteObject => object::delete_object(cx).await,
         GetObjectTagging => object::get_object_tagging(cx).await,
         GetObjectAcl => object::get_object_acl(cx).await,
-        ListMultipartUploads
-        | CreateMultipartUpload
-        | UploadPart
-        | UploadPartCopy
-        | CompleteMultipartUpload
-        | AbortMultipartUpload
-        | ListParts => Err(S3Error::not_implemented(cx.route.endpoint.name())),
+        CreateMultipartUpload => multipart::create_multipart_upload(cx).await,
+        UploadPart => multipart::upload_part(cx).await,
+        UploadPartCopy => multipart::upload_part_copy(cx).await,
+        CompleteMultipartUpload => complete::complete_multipart_upload(cx).await,
+        AbortMultipartUpload => multipart::abort_multipart_upload(cx).await,
+        ListParts => multipart_list::list_parts(cx).await,
+        ListMultipartUploads => multipart_list::list_multipart_uploads(cx).await,
         NotImplemented(name) => Err(S3Error::not_implemented(&name)),
     }
 }

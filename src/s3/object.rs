@@ -69,7 +69,7 @@ pub async fn put_object(cx: &mut RequestCx) -> Res {
             return Err(S3Error::code(S3ErrorCode::PreconditionFailed));
         }
     }
-    let stored = store_body(cx, MAX_PUT_SIZE).await?;
+    let stored = store_body(cx, MAX_PUT_SIZE, None).await?;
     let part = stored.part;
     let head = ObjectHead {
         size: part.size,
@@ -83,6 +83,7 @@ pub async fn put_object(cx: &mut RequestCx) -> Res {
             vec![part.clone()]
         },
         multipart: false,
+        upload_id: None,
         content,
         user_meta,
     };
@@ -244,13 +245,21 @@ pub async fn get_object(cx: &mut RequestCx, is_head: bool) -> Res {
             &head.parts.len().to_string(),
         );
     }
-    let whole = range.is_none() || (start == 0 && end == head.size && !head.multipart);
-    if whole
-        && cx
-            .header("x-amz-checksum-mode")
-            .is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
+    if cx
+        .header("x-amz-checksum-mode")
+        .is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
     {
-        if let Some(c) = &head.checksum {
+        // Whole objects and single parts have a checksum; other ranges do not.
+        let checksum = match (part_number, head.multipart) {
+            (Some(n), true) => n
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| head.parts.get(n.wrapping_sub(1)))
+                .and_then(|p| p.checksum.as_ref()),
+            _ if range.is_none() || (start == 0 && end == head.size) => head.checksum.as_ref(),
+            _ => None,
+        };
+        if let Some(c) = checksum {
             response::set(&mut r, checksum_header(&c.algorithm), &c.value);
             response::set(&mut r, "x-amz-checksum-type", &c.kind);
         }

@@ -4,7 +4,7 @@
 use base64::Engine;
 
 use super::RequestCx;
-use crate::auth::BodyDigest;
+use crate::auth::{BodyDigest, ChecksumAlgorithm, ChecksumRequest};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::storage::records::{PartRef, StoredChecksum};
 use crate::storage::writer::{write_blob, WriteError};
@@ -12,6 +12,8 @@ use crate::storage::writer::{write_blob, WriteError};
 /// A body stored as a sealed blob that nothing references yet.
 pub struct StoredBody {
     pub part: PartRef,
+    /// Whether the client sent a checksum (then the response echoes it).
+    pub client_checksum: bool,
 }
 
 pub fn b64(bytes: &[u8]) -> String {
@@ -37,10 +39,38 @@ fn check_length(cx: &RequestCx, max_size: u64) -> Result<(), S3Error> {
 }
 
 /// Streams the request body into a new blob, verifying every digest the
-/// request promised. On any failure the blob is discarded.
-pub async fn store_body(cx: &mut RequestCx, max_size: u64) -> Result<StoredBody, S3Error> {
+/// request promised, and computing `required` (a multipart upload's
+/// algorithm) even when the client sent no checksum. On any failure the
+/// blob is discarded.
+pub async fn store_body(
+    cx: &mut RequestCx,
+    max_size: u64,
+    required: Option<ChecksumAlgorithm>,
+) -> Result<StoredBody, S3Error> {
     check_length(cx, max_size)?;
-    let digest = BodyDigest::new(cx.expectations()?);
+    let mut expect = cx.expectations()?;
+    let client_checksum = expect.checksum.is_some();
+    match (&expect.checksum, required) {
+        (Some(c), Some(alg)) if c.algorithm != alg => {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidRequest,
+                format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                    alg.as_str().to_ascii_lowercase(),
+                    c.algorithm.as_str().to_ascii_lowercase()
+                ),
+            ))
+        }
+        (None, Some(algorithm)) => {
+            expect.checksum = Some(ChecksumRequest {
+                algorithm,
+                expected: None,
+                in_trailer: false,
+            })
+        }
+        _ => {}
+    }
+    let digest = BodyDigest::new(expect);
     let mut body = cx.take_body()?;
     let limits = cx.state.write_limits(max_size);
     let storage = cx.storage().clone();
@@ -67,7 +97,9 @@ pub async fn store_body(cx: &mut RequestCx, max_size: u64) -> Result<StoredBody,
                 value: b64(&value),
                 kind: "FULL_OBJECT".to_owned(),
             }),
+            chunk_size: Some(cx.state.config.chunk_size),
         },
+        client_checksum,
     })
 }
 

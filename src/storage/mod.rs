@@ -15,7 +15,9 @@ use std::ops::Bound;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-pub use records::{BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRef};
+pub use records::{
+    BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef, UploadRecord,
+};
 
 /// Failures of a storage backend. The S3 layer maps each variant to an S3
 /// error code with an exhaustive match (see `error.rs`).
@@ -29,6 +31,8 @@ pub enum StorageError {
     NoSuchBucket,
     #[error("write precondition failed")]
     PreconditionFailed,
+    #[error("no such multipart upload")]
+    NoSuchUpload,
     #[error("chunk {index} of blob {blob} is missing")]
     ChunkMissing { blob: BlobId, index: u32 },
     #[error("stored record is corrupt: {0}")]
@@ -107,4 +111,61 @@ pub trait Storage: Send + Sync + 'static {
         start: Bound<&str>,
         limit: usize,
     ) -> Result<Vec<ListEntry>, StorageError>;
+
+    /// Records a new multipart upload.
+    async fn create_upload(
+        &self,
+        bucket: BucketId,
+        upload: &UploadRecord,
+    ) -> Result<(), StorageError>;
+    async fn get_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadRecord>, StorageError>;
+    /// Records an uploaded part (its blob sealed); a part with the same
+    /// number is replaced and its blob handed to GC. `NoSuchUpload` if the
+    /// upload is gone.
+    async fn put_part(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        part: &PartRecord,
+    ) -> Result<(), StorageError>;
+    /// Parts with numbers above `after`, ascending.
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>, StorageError>;
+    /// Uploads whose keys start with `prefix`, ordered by key then upload
+    /// id (ids sort by creation time), after `(key, upload id)`; an empty
+    /// upload id skips every upload of that key.
+    async fn list_uploads(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>, StorageError>;
+    /// The commit point of a multipart upload: writes `head`, removes the
+    /// upload and its parts, and hands to GC every blob of a part the head
+    /// does not use and of the head it replaces. `NoSuchUpload` if gone.
+    async fn complete_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        head: &ObjectHead,
+    ) -> Result<(), StorageError>;
+    /// Removes the upload and hands all its parts' blobs to GC.
+    async fn abort_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError>;
 }

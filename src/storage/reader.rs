@@ -21,8 +21,7 @@ pub struct ChunkSlice {
 
 /// The chunks and slices covering bytes `start..end` of an object made of
 /// `parts`, each split into chunks of `chunk_size`.
-pub fn plan(parts: &[PartRef], chunk_size: u32, start: u64, end: u64) -> Vec<ChunkSlice> {
-    let cs = u64::from(chunk_size.max(1));
+pub fn plan(parts: &[PartRef], default_chunk_size: u32, start: u64, end: u64) -> Vec<ChunkSlice> {
     let mut out = Vec::new();
     if start >= end {
         return out;
@@ -37,6 +36,8 @@ pub fn plan(parts: &[PartRef], chunk_size: u32, start: u64, end: u64) -> Vec<Chu
         if part_start >= end {
             break;
         }
+        let chunk_size = part.chunk_size.unwrap_or(default_chunk_size).max(1);
+        let cs = u64::from(chunk_size);
         let from = start.max(part_start) - part_start;
         let to = end.min(part_end) - part_start;
         let mut index = from / cs;
@@ -111,6 +112,7 @@ mod tests {
             size,
             etag: String::new(),
             checksum: None,
+            chunk_size: None,
         }
     }
 
@@ -150,6 +152,19 @@ mod tests {
         assert_eq!(p[2].addr.blob, parts[1].blob);
         assert_eq!((p[2].start, p[2].end, p[2].chunk_len), (0, 3, 4));
         assert_eq!(covered(&p), 6);
+    }
+
+    #[test]
+    fn parts_with_their_own_chunk_size() {
+        let mut small = part(5);
+        small.chunk_size = Some(2);
+        let parts = [small, part(6)];
+        let p = plan(&parts, 4, 0, 11);
+        let lens: Vec<u32> = p.iter().map(|s| s.chunk_len).collect();
+        assert_eq!(lens, vec![2, 2, 1, 4, 2]);
+        assert_eq!(p[3].addr.chunk_size, 4);
+        assert_eq!(p[0].addr.chunk_size, 2);
+        assert_eq!(covered(&p), 11);
     }
 
     #[test]

@@ -90,6 +90,10 @@ pub struct PartRef {
     pub etag: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<StoredChecksum>,
+    /// Chunk size of this blob when it differs from the head's (parts of
+    /// one upload may be written under different configurations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_size: Option<u32>,
 }
 
 /// Standard content headers stored with an object.
@@ -122,6 +126,10 @@ pub struct ObjectHead {
     /// Whether the object was assembled by CompleteMultipartUpload.
     #[serde(default)]
     pub multipart: bool,
+    /// The multipart upload that produced this head, so that a retried
+    /// CompleteMultipartUpload can answer with the same result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<StoredChecksum>,
     #[serde(default)]
@@ -136,4 +144,31 @@ impl ObjectHead {
     pub fn blobs(&self) -> impl Iterator<Item = BlobId> + '_ {
         self.parts.iter().map(|p| p.blob)
     }
+}
+
+/// A multipart upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub upload_id: String,
+    pub key: String,
+    pub initiated_ms: i64,
+    #[serde(default)]
+    pub content: ContentHeaders,
+    #[serde(default)]
+    pub user_meta: BTreeMap<String, String>,
+    /// The additional checksum the final object carries, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
+    /// `FULL_OBJECT` or `COMPOSITE`, with `checksum_algorithm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+}
+
+/// One uploaded part: its own blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord {
+    pub part_number: u32,
+    pub last_modified_ms: i64,
+    /// The blob, its size, MD5, checksum and chunk size.
+    pub data: PartRef,
 }

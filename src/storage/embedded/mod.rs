@@ -7,6 +7,7 @@
 //! only an unreferenced blob file, removed by the sweep at the next start.
 
 mod blobs;
+mod multipart;
 
 use std::collections::HashSet;
 use std::ops::Bound;
@@ -19,8 +20,8 @@ use bytes::Bytes;
 use redb::{Database, ReadableTable, TableDefinition};
 
 use super::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, Storage, StorageError,
-    WriteCondition,
+    BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, PartRecord, Storage,
+    StorageError, UploadRecord, WriteCondition,
 };
 use blobs::BlobFiles;
 
@@ -78,6 +79,8 @@ impl EmbeddedStorage {
             txn.open_table(OBJECTS).map_err(db_err)?;
             txn.open_table(LIVE_BLOBS).map_err(db_err)?;
             txn.open_table(GC_QUEUE).map_err(db_err)?;
+            txn.open_table(multipart::UPLOADS).map_err(db_err)?;
+            txn.open_table(multipart::PARTS).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
         let store = EmbeddedStorage {
@@ -291,6 +294,7 @@ impl Storage for EmbeddedStorage {
                 let mut ids = txn.open_table(BUCKET_IDS).map_err(db_err)?;
                 ids.remove(bucket.id.0.as_u128()).map_err(db_err)?;
             }
+            inner.abort_all_uploads(&txn, bucket.id)?;
             txn.commit().map_err(db_err)
         })
         .await
@@ -461,5 +465,88 @@ impl Storage for EmbeddedStorage {
             Ok(out)
         })
         .await
+    }
+
+    async fn create_upload(
+        &self,
+        bucket: BucketId,
+        upload: &UploadRecord,
+    ) -> Result<(), StorageError> {
+        let upload = upload.clone();
+        self.blocking(move |inner| inner.create_upload(bucket, &upload))
+            .await
+    }
+
+    async fn get_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadRecord>, StorageError> {
+        let (key, id) = (key.to_owned(), upload_id.to_owned());
+        self.blocking(move |inner| inner.get_upload(bucket, &key, &id))
+            .await
+    }
+
+    async fn put_part(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        part: &PartRecord,
+    ) -> Result<(), StorageError> {
+        let (key, id, part) = (key.to_owned(), upload_id.to_owned(), part.clone());
+        self.blocking(move |inner| inner.put_part(bucket, &key, &id, &part))
+            .await
+    }
+
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>, StorageError> {
+        let id = upload_id.to_owned();
+        self.blocking(move |inner| inner.list_parts(&id, after, limit))
+            .await
+    }
+
+    async fn list_uploads(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>, StorageError> {
+        let prefix = prefix.to_owned();
+        let after = after.map(|(k, i)| (k.to_owned(), i.to_owned()));
+        self.blocking(move |inner| {
+            let after = after.as_ref().map(|(k, i)| (k.as_str(), i.as_str()));
+            inner.list_uploads(bucket, &prefix, after, limit)
+        })
+        .await
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        head: &ObjectHead,
+    ) -> Result<(), StorageError> {
+        let (key, id, head) = (key.to_owned(), upload_id.to_owned(), head.clone());
+        self.blocking(move |inner| inner.complete_upload(bucket, &key, &id, &head))
+            .await
+    }
+
+    async fn abort_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError> {
+        let (key, id) = (key.to_owned(), upload_id.to_owned());
+        self.blocking(move |inner| inner.abort_upload(bucket, &key, &id))
+            .await
     }
 }
