@@ -188,6 +188,7 @@ impl From<StorageError> for S3Error {
             StorageError::NoSuchBucket => C::NoSuchBucket,
             StorageError::PreconditionFailed => C::PreconditionFailed,
             StorageError::NoSuchUpload => C::NoSuchUpload,
+            StorageError::PartChanged => C::InvalidPart,
             StorageError::ChunkMissing { .. } => C::InternalError,
             StorageError::Corrupt(_) => C::InternalError,
             StorageError::Unavailable(_) => C::ServiceUnavailable,

@@ -33,6 +33,8 @@ pub enum StorageError {
     PreconditionFailed,
     #[error("no such multipart upload")]
     NoSuchUpload,
+    #[error("a part changed while the upload was being completed")]
+    PartChanged,
     #[error("chunk {index} of blob {blob} is missing")]
     ChunkMissing { blob: BlobId, index: u32 },
     #[error("stored record is corrupt: {0}")]
@@ -153,7 +155,9 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Vec<UploadRecord>, StorageError>;
     /// The commit point of a multipart upload: writes `head`, removes the
     /// upload and its parts, and hands to GC every blob of a part the head
-    /// does not use and of the head it replaces. `NoSuchUpload` if gone.
+    /// does not use and of the head it replaces. `NoSuchUpload` if gone;
+    /// `PartChanged` (and nothing written) if a blob of `head` is no longer
+    /// the current blob of a part, because a part was uploaded again.
     async fn complete_upload(
         &self,
         bucket: BucketId,

@@ -217,6 +217,11 @@ impl Inner {
         }
         let kept: HashSet<BlobId> = head.blobs().collect();
         let parts = take_parts(&txn, upload_id)?;
+        let current: HashSet<BlobId> = parts.iter().map(|p| p.data.blob).collect();
+        if !kept.is_subset(&current) {
+            // Dropping the transaction undoes the removals above.
+            return Err(StorageError::PartChanged);
+        }
         let old = {
             let mut objects = txn.open_table(OBJECTS).map_err(db_err)?;
             let old = objects
