@@ -6,14 +6,14 @@ use http::Response;
 use percent_encoding::percent_decode_str;
 
 use super::response::{self, iso8601, now_ms};
-use super::upload::{b64, discard};
+use super::upload::{discard, part_ref};
 use super::RequestCx;
 use crate::auth::{self, BodyDigest, ChecksumRequest, Expectations};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{content_headers, user_metadata, Conditions, Verdict};
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
-use crate::storage::records::{ContentHeaders, PartRef, StoredChecksum};
+use crate::storage::records::{ContentHeaders, PartRef};
 use crate::storage::writer::{write_blob, WriteError};
 use crate::storage::BucketRecord;
 use crate::storage::{ObjectHead, WriteCondition};
@@ -215,17 +215,7 @@ pub async fn copy_range(
             return Err(S3Error::internal(e));
         }
     };
-    Ok(PartRef {
-        blob: written.blob,
-        size: written.size,
-        etag: hex::encode(summary.md5),
-        checksum: summary.checksum.map(|(alg, v)| StoredChecksum {
-            algorithm: alg.as_str().to_owned(),
-            value: b64(&v),
-            kind: "FULL_OBJECT".to_owned(),
-        }),
-        chunk_size: Some(config.chunk_size),
-    })
+    Ok(part_ref(&written, summary, config.chunk_size))
 }
 
 /// A new single-part object holding a copy of `src`'s data.

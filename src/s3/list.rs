@@ -127,6 +127,18 @@ pub const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
+/// `encoding-type`: only `url` is defined.
+pub fn url_encoding(q: &crate::http::Query) -> Result<bool, S3Error> {
+    match q.get("encoding-type") {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
+        Some(_) => Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            "Invalid Encoding Method specified in Request",
+        )),
+    }
+}
+
 struct Params {
     prefix: String,
     delimiter: Option<String>,
@@ -151,16 +163,7 @@ impl Params {
                 })?
                 .min(1000) as usize,
         };
-        let url_encode = match q.get("encoding-type") {
-            None => false,
-            Some(v) if v.eq_ignore_ascii_case("url") => true,
-            Some(_) => {
-                return Err(S3Error::new(
-                    S3ErrorCode::InvalidArgument,
-                    "Invalid Encoding Method specified in Request",
-                ))
-            }
-        };
+        let url_encode = url_encoding(q)?;
         Ok(Params {
             prefix: q.get("prefix").unwrap_or("").to_owned(),
             delimiter: q

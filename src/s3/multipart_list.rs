@@ -4,7 +4,7 @@ use http::Response;
 use percent_encoding::utf8_percent_encode;
 
 use super::bucket::owner;
-use super::list::URL_ENCODE;
+use super::list::{url_encoding, URL_ENCODE};
 use super::multipart::{current_upload, upload_id};
 use super::response::{self, iso8601};
 use super::RequestCx;
@@ -111,16 +111,7 @@ pub async fn list_multipart_uploads(cx: &mut RequestCx) -> Res {
     } else {
         q.get("upload-id-marker").unwrap_or("").to_owned()
     };
-    let url = match q.get("encoding-type") {
-        None => false,
-        Some(v) if v.eq_ignore_ascii_case("url") => true,
-        Some(_) => {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "Invalid Encoding Method specified in Request",
-            ))
-        }
-    };
+    let url = url_encoding(q)?;
     let enc = |s: &str| {
         if url {
             utf8_percent_encode(s, URL_ENCODE).to_string()

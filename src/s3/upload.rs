@@ -4,10 +4,11 @@
 use base64::Engine;
 
 use super::RequestCx;
+use crate::auth::DigestSummary;
 use crate::auth::{BodyDigest, ChecksumAlgorithm, ChecksumRequest};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::storage::records::{PartRef, StoredChecksum};
-use crate::storage::writer::{write_blob, WriteError};
+use crate::storage::writer::{write_blob, WriteError, WrittenBlob};
 
 /// A body stored as a sealed blob that nothing references yet.
 pub struct StoredBody {
@@ -88,19 +89,24 @@ pub async fn store_body(
         }
     };
     Ok(StoredBody {
-        part: PartRef {
-            blob: written.blob,
-            size: written.size,
-            etag: hex::encode(summary.md5),
-            checksum: summary.checksum.map(|(alg, value)| StoredChecksum {
-                algorithm: alg.as_str().to_owned(),
-                value: b64(&value),
-                kind: "FULL_OBJECT".to_owned(),
-            }),
-            chunk_size: Some(cx.state.config.chunk_size),
-        },
+        part: part_ref(&written, summary, cx.state.config.chunk_size),
         client_checksum,
     })
+}
+
+/// The record of a freshly written, verified blob.
+pub fn part_ref(written: &WrittenBlob, summary: DigestSummary, chunk_size: u32) -> PartRef {
+    PartRef {
+        blob: written.blob,
+        size: written.size,
+        etag: hex::encode(summary.md5),
+        checksum: summary.checksum.map(|(alg, value)| StoredChecksum {
+            algorithm: alg.as_str().to_owned(),
+            value: b64(&value),
+            kind: "FULL_OBJECT".to_owned(),
+        }),
+        chunk_size: Some(chunk_size),
+    }
 }
 
 /// Drops a blob that will not be committed; failures are only logged (the

@@ -210,6 +210,36 @@ impl Inner {
     }
 }
 
+/// Up to `limit` rows from `lower` on whose keys start with `prefix`.
+fn scan_prefixed<T>(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    lower: &Bound<Vec<u8>>,
+    prefix: &[u8],
+    limit: usize,
+    mut decode: impl FnMut(&[u8], &[u8]) -> Result<T, StorageError>,
+) -> Result<Vec<T>, StorageError> {
+    let lower: Bound<&[u8]> = match lower {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    };
+    let mut out = Vec::new();
+    for row in table
+        .range::<&[u8]>((lower, Bound::Unbounded))
+        .map_err(db_err)?
+    {
+        if out.len() >= limit {
+            break;
+        }
+        let (k, v) = row.map_err(db_err)?;
+        if !k.value().starts_with(prefix) {
+            break;
+        }
+        out.push(decode(k.value(), v.value())?);
+    }
+    Ok(out)
+}
+
 fn decode_head(bytes: &[u8]) -> Result<ObjectHead, StorageError> {
     serde_json::from_slice(bytes).map_err(corrupt)
 }
@@ -438,31 +468,13 @@ impl Storage for EmbeddedStorage {
         self.blocking(move |inner| {
             let txn = inner.db.begin_read().map_err(db_err)?;
             let t = txn.open_table(OBJECTS).map_err(db_err)?;
-            let lower_ref = match &lower {
-                Bound::Included(v) => Bound::Included(v.as_slice()),
-                Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
-                Bound::Unbounded => Bound::Unbounded,
-            };
-            let mut out = Vec::new();
-            for row in t
-                .range::<&[u8]>((lower_ref, Bound::Unbounded))
-                .map_err(db_err)?
-            {
-                if out.len() >= limit {
-                    break;
-                }
-                let (k, v) = row.map_err(db_err)?;
-                let k = k.value();
-                if !k.starts_with(&full_prefix) {
-                    break;
-                }
+            scan_prefixed(&t, &lower, &full_prefix, limit, |k, v| {
                 let key = std::str::from_utf8(&k[16..]).map_err(corrupt)?.to_owned();
-                out.push(ListEntry {
+                Ok(ListEntry {
                     key,
-                    head: decode_head(v.value())?,
-                });
-            }
-            Ok(out)
+                    head: decode_head(v)?,
+                })
+            })
         })
         .await
     }

@@ -6,7 +6,9 @@ use std::ops::Bound;
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-use super::{corrupt, db_err, decode_head, object_key, Inner, BUCKET_IDS, LIVE_BLOBS, OBJECTS};
+use super::{
+    corrupt, db_err, decode_head, object_key, scan_prefixed, Inner, BUCKET_IDS, LIVE_BLOBS, OBJECTS,
+};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, StorageError, UploadRecord};
 
 /// Key: bucket id (16 bytes), object key, 0x00, upload id.
@@ -176,26 +178,7 @@ impl Inner {
         };
         let txn = self.db.begin_read().map_err(db_err)?;
         let uploads = txn.open_table(UPLOADS).map_err(db_err)?;
-        let lower_ref = match &lower {
-            Bound::Included(v) => Bound::Included(v.as_slice()),
-            Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
-            Bound::Unbounded => Bound::Unbounded,
-        };
-        let mut out = Vec::new();
-        for row in uploads
-            .range::<&[u8]>((lower_ref, Bound::Unbounded))
-            .map_err(db_err)?
-        {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = row.map_err(db_err)?;
-            if !k.value().starts_with(&full_prefix) {
-                break;
-            }
-            out.push(decode(v.value())?);
-        }
-        Ok(out)
+        scan_prefixed(&uploads, &lower, &full_prefix, limit, |_, v| decode(v))
     }
 
     pub(super) fn complete_upload(
