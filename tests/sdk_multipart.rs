@@ -641,3 +641,65 @@ async fn checksums_full_object_and_composite() {
         assert_eq!(Sha256::digest(&bytes), Sha256::digest(&whole));
     }
 }
+
+#[tokio::test]
+async fn complete_checks_an_announced_full_object_checksum() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = bucket(&c, "announced").await;
+    let body = data(1000, 5);
+    let mut parts = Vec::new();
+    let id = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("k")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .checksum_type(aws_sdk_s3::types::ChecksumType::FullObject)
+        .send()
+        .await
+        .expect("create")
+        .upload_id()
+        .expect("id")
+        .to_owned();
+    let out = c
+        .upload_part()
+        .bucket(&b)
+        .key("k")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .expect("part");
+    parts.push((1, out.e_tag().expect("etag").to_owned()));
+    // The whole-object CRC32 of a single part is that part's CRC32.
+    let right = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(
+            crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, &body).to_be_bytes()[4..]
+                .to_vec(),
+        )
+    };
+    let e = c
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("k")
+        .upload_id(&id)
+        .checksum_crc32("AAAAAA==")
+        .multipart_upload(completed(&parts))
+        .send()
+        .await
+        .expect_err("wrong whole-object crc");
+    assert_eq!(code(&e.into_service_error()), "BadDigest");
+    let done = c
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("k")
+        .upload_id(&id)
+        .checksum_crc32(&right)
+        .multipart_upload(completed(&parts))
+        .send()
+        .await
+        .expect("right crc");
+    assert_eq!(done.checksum_crc32(), Some(right.as_str()));
+}

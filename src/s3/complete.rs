@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use md5::{Digest, Md5};
 
 use super::multipart::{upload_algorithm, upload_id};
+use super::object::checksum_header;
 use super::response::{self, now_ms};
 use super::upload::b64;
 use super::RequestCx;
 use crate::auth::checksum::{combine_crcs, composite_of, decode_base64};
+use crate::auth::Expectations;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::ResponseBody;
 use crate::storage::records::StoredChecksum;
@@ -157,6 +159,33 @@ fn result(
     )
 }
 
+/// The object size and checksum a client may announce on Complete
+/// (`x-amz-mp-object-size`, `x-amz-checksum-<alg>`) must match the object.
+fn check_announced(cx: &RequestCx, head: &ObjectHead) -> Result<(), S3Error> {
+    if let Some(size) = cx.header("x-amz-mp-object-size") {
+        if size.trim().parse::<u64>().ok() != Some(head.size) {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidRequest,
+                "The provided 'x-amz-mp-object-size' header value does not match what was computed.",
+            ));
+        }
+    }
+    if let Some(ours) = &head.checksum {
+        if let Some(sent) = cx.header(checksum_header(&ours.algorithm)) {
+            if sent.trim() != ours.value {
+                return Err(S3Error::new(
+                    S3ErrorCode::BadDigest,
+                    format!(
+                        "The {} you specified did not match the calculated checksum.",
+                        ours.algorithm
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// If the upload already completed, its object answers the retry.
 async fn completed_before(
     cx: &RequestCx,
@@ -176,7 +205,13 @@ pub async fn complete_multipart_upload(
     let key = cx.key()?.to_owned();
     let id = upload_id(cx)?.to_owned();
     let bucket = cx.bucket().await?;
-    let (body, _) = cx.read_small_body(MAX_BODY).await?;
+    // On Complete, `x-amz-checksum-*` is the expected checksum of the whole
+    // object, not of this XML body.
+    let expect = Expectations {
+        checksum: None,
+        ..cx.expectations()?
+    };
+    let (body, _) = cx.read_small_body_expecting(MAX_BODY, expect).await?;
     let text = std::str::from_utf8(&body).map_err(|_| S3Error::code(S3ErrorCode::MalformedXML))?;
     let request: xml::CompleteMultipartUpload =
         xml::from_xml(text).map_err(|e| S3Error::code(S3ErrorCode::MalformedXML).with_source(e))?;
@@ -201,6 +236,7 @@ pub async fn complete_multipart_upload(
         content: upload.content,
         user_meta: upload.user_meta,
     };
+    check_announced(cx, &head)?;
     match cx
         .storage()
         .complete_upload(bucket.id, &key, &id, &head)

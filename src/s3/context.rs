@@ -173,7 +173,17 @@ impl RequestCx {
 
     /// Reads a small body (XML) whole, at most `cap` bytes, and verifies it.
     pub async fn read_small_body(&mut self, cap: usize) -> Result<(Bytes, DigestSummary), S3Error> {
-        let mut digest = BodyDigest::new(self.expectations()?);
+        let expect = self.expectations()?;
+        self.read_small_body_expecting(cap, expect).await
+    }
+
+    /// Like [`Self::read_small_body`], with the caller's expectations.
+    pub async fn read_small_body_expecting(
+        &mut self,
+        cap: usize,
+        expect: Expectations,
+    ) -> Result<(Bytes, DigestSummary), S3Error> {
+        let mut digest = BodyDigest::new(expect);
         let mut body = self.take_body()?;
         let mut buf = BytesMut::new();
         while let Some(chunk) = body.next().await {
