@@ -39,6 +39,22 @@ def cfg(pytestconfig) -> s3util.Config:
     return pytestconfig._s3cfg
 
 
+_FIGURES: list = []
+
+
+@pytest.fixture
+def figure(request):
+    """figure("text"): a line for the summary at the end of the run (timings, rates)."""
+    return lambda text: _FIGURES.append(f"{request.node.name}: {text}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
 # ----------------------------------------------------------------- boto3
 
 

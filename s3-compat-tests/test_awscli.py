@@ -17,7 +17,9 @@ from s3util import (SIZE_IDS, SIZES, MULTIPART_THRESHOLD_MB, VENV_BIN, b64_crc32
 
 
 class AwsCli:
-    def __init__(self, cfg, version: str, exe: str, home: Path, s3_extra: str = ""):
+    def __init__(self, cfg, version: str, exe: str, home: Path, s3_extra: str = "",
+                 multipart_mb: int | None = MULTIPART_THRESHOLD_MB):
+        """multipart_mb: threshold and part size; None keeps the cli's defaults (8 MB)."""
         self.cfg = cfg
         self.version = version
         self.exe = exe
@@ -34,8 +36,8 @@ class AwsCli:
             # aws cli v1's `s3 presign` makes SigV2 URLs unless told otherwise
             # (its help says to set this); v2 always uses SigV4.
             "    signature_version = s3v4\n"
-            f"    multipart_threshold = {MULTIPART_THRESHOLD_MB}MB\n"
-            f"    multipart_chunksize = {MULTIPART_THRESHOLD_MB}MB\n"
+            + (f"    multipart_threshold = {multipart_mb}MB\n"
+               f"    multipart_chunksize = {multipart_mb}MB\n" if multipart_mb else "")
             + s3_extra
         )
         creds.write_text(

@@ -15,7 +15,9 @@ from s3util import (SIZE_IDS, SIZES, MULTIPART_THRESHOLD_MB, VENV_BIN, clean_env
 
 
 class S3cmd:
-    def __init__(self, cfg, exe: str, home: Path):
+    def __init__(self, cfg, exe: str, home: Path, multipart_chunk_mb: int | None = None):
+        """multipart_chunk_mb: enable multipart with this chunk size (s3cmd's default
+        is 15); None disables multipart."""
         self.cfg = cfg
         self.exe = exe
         home.mkdir(parents=True, exist_ok=True)
@@ -32,8 +34,8 @@ class S3cmd:
             f"check_ssl_certificate = True",
             f"check_ssl_hostname = True",
             f"ca_certs_file = {cfg.ca_bundle if (cfg.is_https and cfg.ca_bundle) else ''}",
-            "enable_multipart = False",
-            f"multipart_chunk_size_mb = {MULTIPART_THRESHOLD_MB}",
+            f"enable_multipart = {bool(multipart_chunk_mb)}",
+            f"multipart_chunk_size_mb = {multipart_chunk_mb or MULTIPART_THRESHOLD_MB}",
             "max_retries = 0",  # a retried failure would hide a gateway bug
             "socket_timeout = 60",
             "progress_meter = False",

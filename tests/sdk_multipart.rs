@@ -195,7 +195,7 @@ async fn parallel_parts_of_mixed_sizes() {
         .send()
         .await
         .expect_err("no part 22");
-    assert_eq!(code(&e.into_service_error()), "InvalidRange");
+    assert_eq!(code(&e.into_service_error()), "InvalidPartNumber");
 }
 
 #[tokio::test]

@@ -179,14 +179,14 @@ fn part_range(head: &ObjectHead, part_number: &str) -> Result<(u64, u64), S3Erro
         return if n == 1 {
             Ok((0, head.size))
         } else {
-            Err(S3Error::code(S3ErrorCode::InvalidRange))
+            Err(S3Error::code(S3ErrorCode::InvalidPartNumber))
         };
     }
     let start: u64 = head.parts.iter().take(n - 1).map(|p| p.size).sum();
     let part = head
         .parts
         .get(n - 1)
-        .ok_or_else(|| S3Error::code(S3ErrorCode::InvalidRange))?;
+        .ok_or_else(|| S3Error::code(S3ErrorCode::InvalidPartNumber))?;
     Ok((start, start + part.size))
 }
 
