@@ -71,7 +71,9 @@ pub fn read_range(
     prefetch: usize,
 ) -> mpsc::Receiver<Result<Bytes, StorageError>> {
     let slices = plan(&head.parts, head.chunk_size, start, end);
-    let (tx, rx) = mpsc::channel(prefetch.max(1));
+    // `prefetch` fetches run ahead; the channel adds one more chunk. So a
+    // GET holds at most `prefetch + 1` chunks, however slow its client.
+    let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
         let mut fetches = stream::iter(slices)
             .map(|s| {
