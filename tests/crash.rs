@@ -3,63 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use aws_credential_types::Credentials;
-use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::Client;
-use common::{data, ACCESS_KEY, SECRET_KEY};
+use common::{client_for as client, data, spawn_gateway};
 use sha2::{Digest, Sha256};
-
-struct Gateway {
-    child: Child,
-    endpoint: String,
-}
-
-fn spawn(data_dir: &std::path::Path) -> Gateway {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3gw"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--chunk-size",
-            "65536",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env("S3GW_ROOT_ACCESS_KEY", ACCESS_KEY)
-        .env("S3GW_ROOT_SECRET_KEY", SECRET_KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn s3gw");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("banner");
-    // Keep draining stdout so the gateway never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let endpoint = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no endpoint in {line:?}"))
-        .to_owned();
-    Gateway { child, endpoint }
-}
-
-fn client(endpoint: &str) -> Client {
-    let conf = aws_sdk_s3::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test"))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .build();
-    Client::from_conf(conf)
-}
 
 fn blob_files(data_dir: &std::path::Path) -> usize {
     std::fs::read_dir(data_dir.join("blobs"))
@@ -77,8 +25,8 @@ fn blob_files(data_dir: &std::path::Path) -> usize {
 async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     let dir = tempfile::tempdir().expect("tmp");
     let data_dir = dir.path().join("data");
-    let mut gw = spawn(&data_dir);
-    let c = client(&gw.endpoint);
+    let (mut child, endpoint) = spawn_gateway(&data_dir, &["--chunk-size", "65536"]);
+    let c = client(&endpoint);
     c.create_bucket()
         .bucket("crash")
         .send()
@@ -121,15 +69,15 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(150)).await;
-    gw.child.kill().expect("kill -9");
-    gw.child.wait().expect("reap");
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
     let mut ok = Vec::new();
     for t in tasks {
         ok.push(t.await.unwrap_or(false));
     }
 
-    let mut gw = spawn(&data_dir);
-    let c = client(&gw.endpoint);
+    let (mut child, endpoint) = spawn_gateway(&data_dir, &["--chunk-size", "65536"]);
+    let c = client(&endpoint);
     for (k, body) in &acked {
         let got = c
             .get_object()
@@ -158,6 +106,6 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     }
     // The start-up sweep removed every blob no object references.
     assert_eq!(blob_files(&data_dir), acked.len() + visible);
-    gw.child.kill().expect("kill");
-    gw.child.wait().expect("reap");
+    child.kill().expect("kill");
+    child.wait().expect("reap");
 }

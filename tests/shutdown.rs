@@ -4,55 +4,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use aws_credential_types::Credentials;
-use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::Client;
-use common::{data, ACCESS_KEY, SECRET_KEY};
+use common::{client_for as client, data, spawn_gateway};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn client(endpoint: &str) -> Client {
-    let conf = aws_sdk_s3::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test"))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .build();
-    Client::from_conf(conf)
-}
-
-fn spawn(data_dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3gw"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("S3GW_ROOT_ACCESS_KEY", ACCESS_KEY)
-        .env("S3GW_ROOT_SECRET_KEY", SECRET_KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn s3gw");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("banner");
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let endpoint = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("endpoint")
-        .to_owned();
-    (child, endpoint)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_an_upload_in_flight() {
     let dir = tempfile::tempdir().expect("tmp");
     let data_dir = dir.path().join("data");
-    let (mut child, endpoint) = spawn(&data_dir);
+    let (mut child, endpoint) = spawn_gateway(&data_dir, &[]);
     let c = client(&endpoint);
     c.create_bucket()
         .bucket("drain")
@@ -111,7 +74,7 @@ async fn sigterm_drains_an_upload_in_flight() {
         .expect("wait");
     assert!(exit.success(), "exit status {exit:?}");
 
-    let (mut child, endpoint) = spawn(&data_dir);
+    let (mut child, endpoint) = spawn_gateway(&data_dir, &[]);
     let got = client(&endpoint)
         .get_object()
         .bucket("drain")

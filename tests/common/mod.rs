@@ -178,3 +178,43 @@ pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<
 pub fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("").to_owned()
 }
+
+/// The real `s3gw` binary on a free port: its process and endpoint. Its
+/// stdout is drained so the banner never writes into a closed pipe.
+pub fn spawn_gateway(data_dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3gw"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("S3GW_ROOT_ACCESS_KEY", ACCESS_KEY)
+        .env("S3GW_ROOT_SECRET_KEY", SECRET_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn s3gw");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("banner");
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let endpoint = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no endpoint in {line:?}"))
+        .to_owned();
+    (child, endpoint)
+}
+
+/// A path-style SDK client for `endpoint`, with the default HTTP client.
+pub fn client_for(endpoint: &str) -> Client {
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    Client::from_conf(conf)
+}
