@@ -48,6 +48,7 @@ struct FileConfig {
     upload_chunks_in_flight: Option<usize>,
     get_prefetch_chunks: Option<usize>,
     max_buffered_chunks: Option<usize>,
+    body_idle_timeout_secs: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -63,6 +64,8 @@ pub struct Config {
     pub get_prefetch_chunks: usize,
     /// Upload chunk buffers for the whole gateway.
     pub max_buffered_chunks: usize,
+    /// A request body that sends nothing this long gets `RequestTimeout`.
+    pub body_idle_timeout_secs: u64,
 }
 
 pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
@@ -80,6 +83,7 @@ impl Default for Config {
             upload_chunks_in_flight: 4,
             get_prefetch_chunks: 4,
             max_buffered_chunks: 256,
+            body_idle_timeout_secs: 60,
         }
     }
 }
@@ -125,6 +129,10 @@ impl Config {
             max_buffered_chunks: file
                 .max_buffered_chunks
                 .unwrap_or(d.max_buffered_chunks)
+                .max(1),
+            body_idle_timeout_secs: file
+                .body_idle_timeout_secs
+                .unwrap_or(d.body_idle_timeout_secs)
                 .max(1),
         };
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&cfg.chunk_size) {

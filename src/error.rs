@@ -74,6 +74,7 @@ s3_error_codes! {
     OwnershipControlsNotFoundError => 404,
     PreconditionFailed => 412,
     RequestTimeTooSkewed => 403,
+    RequestTimeout => 400,
     ServerSideEncryptionConfigurationNotFoundError => 404,
     ServiceUnavailable => 503,
     SignatureDoesNotMatch => 403,
@@ -174,6 +175,7 @@ pub fn default_message(code: S3ErrorCode) -> &'static str {
         OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
         PreconditionFailed => "At least one of the preconditions you specified did not hold.",
         RequestTimeTooSkewed => "The difference between the request time and the server's time is too large.",
+        RequestTimeout => "Your socket connection to the server was not read from or written to within the timeout period.",
         ServerSideEncryptionConfigurationNotFoundError => "The server side encryption configuration was not found",
         ServiceUnavailable => "Please reduce your request rate.",
         SignatureDoesNotMatch => "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
@@ -235,6 +237,9 @@ impl From<AuthError> for S3Error {
                 format!("The {} you specified did not match the calculated checksum.", alg.as_str()).into(),
             ),
             AuthError::InvalidChecksumRequest(m) => (C::InvalidRequest, m.clone().into()),
+            AuthError::BodyRead(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+                (C::RequestTimeout, default_message(C::RequestTimeout).into())
+            }
             AuthError::BodyRead(_) => (C::IncompleteBody, default_message(C::IncompleteBody).into()),
         };
         S3Error::new(code, message).with_source(e)
@@ -327,6 +332,14 @@ mod tests {
                 AuthorizationQueryParametersError,
             ),
             (AuthError::MissingDate, AccessDenied),
+            (
+                AuthError::BodyRead(std::io::Error::other("reset")),
+                IncompleteBody,
+            ),
+            (
+                AuthError::BodyRead(std::io::ErrorKind::TimedOut.into()),
+                RequestTimeout,
+            ),
         ];
         for (err, code) in table {
             let s3: S3Error = err.into();

@@ -214,3 +214,44 @@ async fn expect_continue_answered_without_reading_a_body_closes_the_connection()
     assert!(text.starts_with("http/1.1 403"), "{text}");
     assert!(text.contains("connection: close"), "{text}");
 }
+
+#[tokio::test]
+async fn a_body_that_stalls_gets_request_timeout_and_stores_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = start_with(|c| c.body_idle_timeout_secs = 1).await;
+    let c = srv.client();
+    let b = bucket_name("stall");
+    c.create_bucket().bucket(&b).send().await.expect("create");
+    let req = c
+        .put_object()
+        .bucket(&b)
+        .key("k")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).expect("cfg"))
+        .await
+        .expect("presign");
+    let uri: http::Uri = req.uri().parse().expect("uri");
+    let head = format!(
+        "PUT {} HTTP/1.1\r\nHost: {}\r\nContent-Length: 100\r\n\r\n0123456789",
+        uri.path_and_query().expect("pq"),
+        srv.addr
+    );
+    let mut s = tokio::net::TcpStream::connect(srv.addr)
+        .await
+        .expect("connect");
+    s.write_all(head.as_bytes()).await.expect("write");
+    // Send nothing more; the gateway must answer on its own.
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "no answer to a stalled body");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("<Code>RequestTimeout</Code>"), "{text}");
+    let e = c
+        .head_object()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect_err("nothing stored");
+    assert!(e.into_service_error().is_not_found());
+}

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use futures_util::stream::BoxStream;
+use std::time::Duration;
+
+use futures_util::stream::{self, BoxStream};
 use futures_util::StreamExt;
 use http_body_util::BodyStream;
 
@@ -19,20 +21,34 @@ use crate::types::MAX_KEY_BYTES;
 
 pub type RawBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
 
-/// The data frames of a request body as a stream.
-pub fn body_stream<B>(body: B) -> RawBody
+/// The data frames of a request body as a stream. A client that sends
+/// nothing for `idle` gets a `TimedOut` error (S3's `RequestTimeout`)
+/// rather than holding its buffers forever.
+pub fn body_stream<B>(body: B, idle: Duration) -> RawBody
 where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,
 {
-    BodyStream::new(body)
+    let frames = BodyStream::new(body)
         .filter_map(|frame| {
             std::future::ready(match frame {
                 Ok(f) => f.into_data().ok().map(Ok),
                 Err(e) => Some(Err(std::io::Error::other(e.to_string()))),
             })
         })
-        .boxed()
+        .boxed();
+    stream::unfold(Some(frames), move |frames| async move {
+        let mut frames = frames?;
+        match tokio::time::timeout(idle, frames.next()).await {
+            Ok(Some(item)) => Some((item, Some(frames))),
+            Ok(None) => None,
+            Err(_) => {
+                let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "request body idle");
+                Some((Err(e), None))
+            }
+        }
+    })
+    .boxed()
 }
 
 impl BodyHasher for BodyDigest {

@@ -95,7 +95,8 @@ where
     } else {
         match authenticate(&state, &parts, &route) {
             Ok(verified) => {
-                let body = context::body_stream(body);
+                let idle = std::time::Duration::from_secs(state.config.body_idle_timeout_secs);
+                let body = context::body_stream(body, idle);
                 let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
                 dispatch(&mut cx).await
             }
