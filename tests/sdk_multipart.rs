@@ -59,6 +59,28 @@ fn completed(parts: &[(i32, String)]) -> CompletedMultipartUpload {
         .build()
 }
 
+/// CompleteMultipartUpload of `parts` (number, ETag).
+async fn complete(
+    c: &Client,
+    b: &str,
+    k: &str,
+    id: &str,
+    parts: &[(i32, String)],
+) -> Result<
+    aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput,
+    aws_sdk_s3::error::SdkError<
+        aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadError,
+    >,
+> {
+    c.complete_multipart_upload()
+        .bucket(b)
+        .key(k)
+        .upload_id(id)
+        .multipart_upload(completed(parts))
+        .send()
+        .await
+}
+
 async fn get_bytes(c: &Client, b: &str, k: &str) -> Vec<u8> {
     let out = c.get_object().bucket(b).key(k).send().await.expect("get");
     out.body
@@ -110,13 +132,7 @@ async fn parallel_parts_of_mixed_sizes() {
         etags.push(t.await.expect("task"));
     }
     etags.sort();
-    let out = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("big")
-        .upload_id(&id)
-        .multipart_upload(completed(&etags))
-        .send()
+    let out = complete(&c, &b, "big", &id, &etags)
         .await
         .expect("complete");
     let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
@@ -209,33 +225,13 @@ async fn reuploaded_part_replaces_the_first_and_complete_is_idempotent() {
     let second = put_part(&c, &b, "k", &id, 1, second_body.clone()).await;
     assert_ne!(first, second);
     let tail = put_part(&c, &b, "k", &id, 2, b"tail".to_vec()).await;
-    let e = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(completed(&[(1, first), (2, tail.clone())]))
-        .send()
+    let e = complete(&c, &b, "k", &id, &[(1, first), (2, tail.clone())])
         .await
         .expect_err("stale etag");
     assert_eq!(code(&e.into_service_error()), "InvalidPart");
     let parts = [(1, second.clone()), (2, tail.clone())];
-    let out = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(completed(&parts))
-        .send()
-        .await
-        .expect("complete");
-    let again = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(completed(&parts))
-        .send()
+    let out = complete(&c, &b, "k", &id, &parts).await.expect("complete");
+    let again = complete(&c, &b, "k", &id, &parts)
         .await
         .expect("retried complete");
     assert_eq!(out.e_tag(), again.e_tag());
@@ -264,44 +260,20 @@ async fn validation_rules() {
     // Small parts are accepted at UploadPart and refused at Complete.
     let e1 = put_part(&c, &b, "k", &id, 1, b"one".to_vec()).await;
     let e2 = put_part(&c, &b, "k", &id, 2, b"two".to_vec()).await;
-    let e = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(completed(&[(1, e1.clone()), (2, e2.clone())]))
-        .send()
+    let e = complete(&c, &b, "k", &id, &[(1, e1.clone()), (2, e2.clone())])
         .await
         .expect_err("too small");
     assert_eq!(code(&e.into_service_error()), "EntityTooSmall");
-    let e = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(completed(&[(2, e2.clone()), (1, e1.clone())]))
-        .send()
+    let e = complete(&c, &b, "k", &id, &[(2, e2.clone()), (1, e1.clone())])
         .await
         .expect_err("order");
     assert_eq!(code(&e.into_service_error()), "InvalidPartOrder");
-    let e = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(completed(&[(3, e1.clone())]))
-        .send()
+    let e = complete(&c, &b, "k", &id, &[(3, e1.clone())])
         .await
         .expect_err("unknown part");
     assert_eq!(code(&e.into_service_error()), "InvalidPart");
     // A single small part is a valid object; an unquoted ETag is accepted.
-    let out = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(completed(&[(2, e2.trim_matches('"').to_owned())]))
-        .send()
+    let out = complete(&c, &b, "k", &id, &[(2, e2.trim_matches('"').to_owned())])
         .await
         .expect("one part");
     assert_eq!(out.e_tag(), Some(expected_etag(&[b"two"]).as_str()));
@@ -533,13 +505,7 @@ async fn upload_part_copy_from_a_large_source() {
         .await
         .expect_err("range past the end");
     assert_eq!(code(&e.into_service_error()), "InvalidRange");
-    let out = c
-        .complete_multipart_upload()
-        .bucket(&b)
-        .key("dst")
-        .upload_id(&id)
-        .multipart_upload(completed(&parts))
-        .send()
+    let out = complete(&c, &b, "dst", &id, &parts)
         .await
         .expect("complete");
     assert_eq!(
