@@ -5,9 +5,15 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use clap::Args;
 use rand::Rng;
 use serde::Deserialize;
+
+use crate::storage::cassandra::options::{
+    check_keyspace, parse_consistency, CassandraOptions, Replication, DEFAULT_INDEX_SHARDS,
+};
 
 /// Flags of `s3gw serve`; each also reads an environment variable.
 #[derive(Debug, Args, Default)]
@@ -33,6 +39,142 @@ pub struct ServeArgs {
     /// Seconds a replaced blob is kept for in-flight reads [default: 900].
     #[arg(long, env = "S3GW_GC_GRACE_SECS")]
     pub gc_grace_secs: Option<u64>,
+    /// Where objects live [default: embedded].
+    #[arg(long, env = "S3GW_BACKEND", value_enum)]
+    pub backend: Option<BackendKind>,
+    /// Chunks of one upload being stored at once [default: 4].
+    #[arg(long, env = "S3GW_CHUNKS_IN_FLIGHT")]
+    pub chunks_in_flight: Option<usize>,
+    #[command(flatten)]
+    pub cassandra: CassandraArgs,
+}
+
+/// The storage backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Local disk under the data directory (single machine).
+    #[default]
+    Embedded,
+    /// Apache Cassandra or ScyllaDB.
+    Cassandra,
+}
+
+/// Flags of the Cassandra backend; the file form is the `[cassandra]` table.
+#[derive(Debug, Args, Default)]
+pub struct CassandraArgs {
+    /// Nodes to contact first, comma-separated host:port [default: 127.0.0.1:9042].
+    #[arg(
+        long = "cassandra-contact-points",
+        env = "S3GW_CASSANDRA_CONTACT_POINTS",
+        value_delimiter = ','
+    )]
+    pub contact_points: Option<Vec<String>>,
+    /// Keyspace [default: s3gw].
+    #[arg(long = "cassandra-keyspace", env = "S3GW_CASSANDRA_KEYSPACE")]
+    pub keyspace: Option<String>,
+    /// Replication when the keyspace is created: N, or dc1:N,dc2:M [default: 1].
+    #[arg(long = "cassandra-replication", env = "S3GW_CASSANDRA_REPLICATION")]
+    pub replication: Option<String>,
+    /// Consistency level of reads and writes [default: LOCAL_QUORUM].
+    #[arg(long = "cassandra-consistency", env = "S3GW_CASSANDRA_CONSISTENCY")]
+    pub consistency: Option<String>,
+    /// Datacenter whose nodes are preferred.
+    #[arg(long = "cassandra-local-dc", env = "S3GW_CASSANDRA_LOCAL_DC")]
+    pub local_dc: Option<String>,
+    /// Client-side timeout of one statement, in ms [default: 10000].
+    #[arg(
+        long = "cassandra-request-timeout-ms",
+        env = "S3GW_CASSANDRA_REQUEST_TIMEOUT_MS"
+    )]
+    pub request_timeout_ms: Option<u64>,
+    /// Shards of each bucket's key index, when the keyspace is created [default: 16].
+    #[arg(long = "cassandra-index-shards", env = "S3GW_CASSANDRA_INDEX_SHARDS")]
+    pub index_shards: Option<u16>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileCassandra {
+    contact_points: Option<Vec<String>>,
+    keyspace: Option<String>,
+    replication: Option<String>,
+    consistency: Option<String>,
+    local_dc: Option<String>,
+    request_timeout_ms: Option<u64>,
+    index_shards: Option<u16>,
+}
+
+/// The backend with its settings.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Embedded,
+    Cassandra(CassandraOptions),
+}
+
+fn cassandra_options(
+    args: &CassandraArgs,
+    file: FileCassandra,
+    gc_grace_secs: u64,
+) -> Result<CassandraOptions, String> {
+    let contact_points = args
+        .contact_points
+        .clone()
+        .or(file.contact_points)
+        .unwrap_or_else(|| vec!["127.0.0.1:9042".into()]);
+    let contact_points: Vec<String> = contact_points
+        .into_iter()
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if contact_points.is_empty() {
+        return Err("cassandra contact points: give at least one host:port".into());
+    }
+    let keyspace = args
+        .keyspace
+        .clone()
+        .or(file.keyspace)
+        .unwrap_or_else(|| "s3gw".into());
+    check_keyspace(&keyspace)?;
+    let replication = Replication::parse(
+        args.replication
+            .as_deref()
+            .or(file.replication.as_deref())
+            .unwrap_or("1"),
+    )?;
+    let consistency = parse_consistency(
+        args.consistency
+            .as_deref()
+            .or(file.consistency.as_deref())
+            .unwrap_or("LOCAL_QUORUM"),
+    )?;
+    let timeout_ms = args
+        .request_timeout_ms
+        .or(file.request_timeout_ms)
+        .unwrap_or(10_000)
+        .max(100);
+    let index_shards = args
+        .index_shards
+        .or(file.index_shards)
+        .unwrap_or(DEFAULT_INDEX_SHARDS);
+    if !(1..=1024).contains(&index_shards) {
+        return Err("cassandra index_shards must be between 1 and 1024".into());
+    }
+    Ok(CassandraOptions {
+        contact_points,
+        keyspace,
+        replication,
+        consistency,
+        local_dc: args
+            .local_dc
+            .clone()
+            .or(file.local_dc)
+            .filter(|s| !s.is_empty()),
+        request_timeout: Duration::from_millis(timeout_ms),
+        index_shards,
+        gc_grace: Duration::from_secs(gc_grace_secs),
+        connect_for: None,
+    })
 }
 
 /// The file form; every field optional.
@@ -49,6 +191,8 @@ struct FileConfig {
     get_prefetch_chunks: Option<usize>,
     max_buffered_chunks: Option<usize>,
     body_idle_timeout_secs: Option<u64>,
+    backend: Option<BackendKind>,
+    cassandra: Option<FileCassandra>,
 }
 
 /// The resolved configuration.
@@ -66,6 +210,7 @@ pub struct Config {
     pub max_buffered_chunks: usize,
     /// A request body that sends nothing this long gets `RequestTimeout`.
     pub body_idle_timeout_secs: u64,
+    pub backend: Backend,
 }
 
 pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
@@ -84,6 +229,7 @@ impl Default for Config {
             get_prefetch_chunks: 4,
             max_buffered_chunks: 256,
             body_idle_timeout_secs: 60,
+            backend: Backend::Embedded,
         }
     }
 }
@@ -100,6 +246,18 @@ impl Config {
             None => FileConfig::default(),
         };
         let d = Config::default();
+        let gc_grace_secs = args
+            .gc_grace_secs
+            .or(file.gc_grace_secs)
+            .unwrap_or(d.gc_grace_secs);
+        let backend = match args.backend.or(file.backend).unwrap_or_default() {
+            BackendKind::Embedded => Backend::Embedded,
+            BackendKind::Cassandra => Backend::Cassandra(cassandra_options(
+                &args.cassandra,
+                file.cassandra.unwrap_or_default(),
+                gc_grace_secs,
+            )?),
+        };
         let cfg = Config {
             listen: args.listen.or(file.listen).unwrap_or(d.listen),
             data_dir: args
@@ -114,12 +272,10 @@ impl Config {
                 .or(file.domain)
                 .filter(|s| !s.is_empty()),
             chunk_size: args.chunk_size.or(file.chunk_size).unwrap_or(d.chunk_size),
-            gc_grace_secs: args
-                .gc_grace_secs
-                .or(file.gc_grace_secs)
-                .unwrap_or(d.gc_grace_secs),
-            upload_chunks_in_flight: file
-                .upload_chunks_in_flight
+            gc_grace_secs,
+            upload_chunks_in_flight: args
+                .chunks_in_flight
+                .or(file.upload_chunks_in_flight)
                 .unwrap_or(d.upload_chunks_in_flight)
                 .max(1),
             get_prefetch_chunks: file
@@ -134,6 +290,7 @@ impl Config {
                 .body_idle_timeout_secs
                 .unwrap_or(d.body_idle_timeout_secs)
                 .max(1),
+            backend,
         };
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&cfg.chunk_size) {
             return Err(format!(
@@ -265,6 +422,32 @@ mod tests {
         assert_eq!(c.region, "us-west-2");
         assert_eq!(c.chunk_size, 262144);
         assert_eq!(c.data_dir, PathBuf::from("./data"));
+
+        assert!(matches!(c.backend, Backend::Embedded));
+
+        std::fs::write(
+            &path,
+            "backend = \"cassandra\"\n[cassandra]\nkeyspace = \"ks1\"\nreplication = \"dc1:3\"\n",
+        )
+        .unwrap();
+        let args2 = ServeArgs {
+            config: Some(path.clone()),
+            cassandra: CassandraArgs {
+                consistency: Some("quorum".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let c = Config::resolve(&args2).unwrap();
+        let Backend::Cassandra(o) = c.backend else {
+            panic!("expected the cassandra backend")
+        };
+        assert_eq!(o.keyspace, "ks1");
+        assert_eq!(o.contact_points, ["127.0.0.1:9042"]);
+        assert_eq!(o.replication, Replication::PerDatacenter(vec![("dc1".into(), 3)]));
+        assert_eq!(o.consistency, scylla::statement::Consistency::Quorum);
+        std::fs::write(&path, "backend = \"cassandra\"\n[cassandra]\nkeyspace = \"a-b\"\n").unwrap();
+        assert!(Config::resolve(&args).is_err());
 
         std::fs::write(&path, "nonsense = 1\n").unwrap();
         assert!(Config::resolve(&args).is_err());

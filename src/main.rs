@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use s3gw::config::{root_credentials, Config, CredentialOrigin, ServeArgs};
+use s3gw::config::{root_credentials, Backend, Config, CredentialOrigin, ServeArgs};
+use s3gw::storage::cassandra::CassandraStorage;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -15,8 +16,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve S3 on the embedded store.
+    /// Serve S3 (on the embedded store unless --backend cassandra).
     Serve(ServeArgs),
+    /// Create or upgrade the Cassandra schema, then exit.
+    Migrate(ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,7 +31,6 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
-    let Command::Serve(args) = cli.command;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,7 +41,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    let run = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Migrate(args) => runtime.block_on(migrate(args)),
+    };
+    match run {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("s3gw: {e}");
@@ -57,21 +63,52 @@ fn say(line: std::fmt::Arguments<'_>) {
     let _ = out.flush();
 }
 
+async fn migrate(args: ServeArgs) -> Result<(), String> {
+    let config = Config::resolve(&args)?;
+    let Backend::Cassandra(mut options) = config.backend else {
+        say(format_args!(
+            "the embedded store creates its tables when it opens; nothing to migrate"
+        ));
+        return Ok(());
+    };
+    options.connect_for = Some(std::time::Duration::from_secs(60));
+    let shards = CassandraStorage::migrate(&options)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    say(format_args!(
+        "keyspace {} is at schema version {} ({} index shards)",
+        options.keyspace,
+        s3gw::storage::cassandra::SCHEMA_VERSION,
+        shards
+    ));
+    Ok(())
+}
+
+/// Where the data lives, for the banner.
+fn describe(config: &Config) -> String {
+    match &config.backend {
+        Backend::Embedded => format!("data in {}", config.data_dir.display()),
+        Backend::Cassandra(o) => format!(
+            "Cassandra keyspace {} via {}",
+            o.keyspace,
+            o.contact_points.join(",")
+        ),
+    }
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = Config::resolve(&args)?;
     let creds = root_credentials(&config.data_dir)?;
+    let where_ = describe(&config);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let data_dir = config.data_dir.clone();
     let access_key = creds.access_key.clone();
-    let state = s3gw::server::embedded_state(config, creds.access_key, creds.secret_key)
-        .map_err(|e| format!("cannot open the store in {}: {e}", data_dir.display()))?;
-    say(format_args!(
-        "s3gw serving S3 at http://{addr} (data in {})",
-        data_dir.display()
-    ));
+    let state = s3gw::server::state(config, creds.access_key, creds.secret_key)
+        .await
+        .map_err(|e| format!("cannot open the store ({where_}): {e}"))?;
+    say(format_args!("s3gw serving S3 at http://{addr} ({where_})"));
     match &creds.origin {
         CredentialOrigin::Environment => {
             say(format_args!(

@@ -13,10 +13,11 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::auth::SecretKey;
-use crate::config::Config;
+use crate::config::{Backend, Config};
 use crate::s3::{self, AppState};
+use crate::storage::cassandra::{CassandraOptions, CassandraStorage};
 use crate::storage::embedded::EmbeddedStorage;
-use crate::storage::StorageError;
+use crate::storage::{Storage, StorageError};
 
 /// Largest request head (request line + headers) accepted.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -33,14 +34,51 @@ pub fn embedded_state(
 ) -> Result<Arc<AppState>, StorageError> {
     let store = EmbeddedStorage::open(&config.data_dir, Duration::from_secs(config.gc_grace_secs))?;
     store.spawn_collector(Duration::from_secs(30));
+    Ok(state_with(config, Arc::new(store), access_key, secret_key))
+}
+
+/// Connects to Cassandra (retrying while it is unreachable), creates or
+/// upgrades the schema, and builds the shared state.
+pub async fn cassandra_state(
+    config: Config,
+    options: CassandraOptions,
+    access_key: String,
+    secret_key: SecretKey,
+) -> Result<Arc<AppState>, StorageError> {
+    let store = CassandraStorage::open(options).await?;
+    store.spawn_collector(Duration::from_secs(30));
+    Ok(state_with(config, Arc::new(store), access_key, secret_key))
+}
+
+/// The shared state around a store that is already open.
+pub fn state_with(
+    config: Config,
+    storage: Arc<dyn Storage>,
+    access_key: String,
+    secret_key: SecretKey,
+) -> Arc<AppState> {
     let upload_slots = Arc::new(tokio::sync::Semaphore::new(config.max_buffered_chunks));
-    Ok(Arc::new(AppState {
+    Arc::new(AppState {
         upload_slots,
         config,
-        storage: Arc::new(store),
+        storage,
         root_access_key: access_key,
         root_secret_key: secret_key,
-    }))
+    })
+}
+
+/// Builds the state for the configured backend.
+pub async fn state(
+    config: Config,
+    access_key: String,
+    secret_key: SecretKey,
+) -> Result<Arc<AppState>, StorageError> {
+    match config.backend.clone() {
+        Backend::Embedded => embedded_state(config, access_key, secret_key),
+        Backend::Cassandra(options) => {
+            cassandra_state(config, options, access_key, secret_key).await
+        }
+    }
 }
 
 /// Serves connections from `listener` until `shutdown` completes, then

@@ -73,6 +73,23 @@ pub fn unquote_etag(etag: &str) -> &str {
         .unwrap_or(e)
 }
 
+/// The smallest string greater than every string that starts with `s`, or
+/// `None` if there is none.
+pub fn successor(s: &str) -> Option<String> {
+    let mut chars: Vec<char> = s.chars().collect();
+    while let Some(c) = chars.pop() {
+        let mut next = c as u32 + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(n) = char::from_u32(next) {
+            chars.push(n);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

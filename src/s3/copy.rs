@@ -6,7 +6,7 @@ use http::Response;
 use percent_encoding::percent_decode_str;
 
 use super::response::{self, iso8601, now_ms};
-use super::upload::{discard, part_ref};
+use super::upload::{discard, part_ref, written_chunks};
 use super::RequestCx;
 use crate::auth::{self, BodyDigest, ChecksumRequest, Expectations};
 use crate::error::{S3Error, S3ErrorCode};
@@ -131,8 +131,8 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
         .await
     {
         if !same_object {
-            for blob in head.blobs() {
-                discard(cx, blob).await;
+            for part in &head.parts {
+                discard(cx, part.blob, part.chunks(head.chunk_size)).await;
             }
         }
         return Err(e.into());
@@ -203,7 +203,7 @@ pub async fn copy_range(
         Err(WriteError::TooLarge) => return Err(S3Error::code(S3ErrorCode::EntityTooLarge)),
     };
     if written.size != end - start {
-        discard(cx, written.blob).await;
+        discard(cx, written.blob, written_chunks(cx, &written)).await;
         return Err(S3Error::internal(
             "copy source changed size while being read",
         ));
@@ -211,7 +211,7 @@ pub async fn copy_range(
     let summary = match digest.finish(None) {
         Ok(s) => s,
         Err(e) => {
-            discard(cx, written.blob).await;
+            discard(cx, written.blob, written_chunks(cx, &written)).await;
             return Err(S3Error::internal(e));
         }
     };
@@ -227,7 +227,7 @@ async fn copy_data(
 ) -> Result<ObjectHead, S3Error> {
     let part = copy_range(cx, src, 0, src.size, copy_algorithm(cx, src)?).await?;
     if part.size == 0 {
-        discard(cx, part.blob).await;
+        discard(cx, part.blob, part.chunks(cx.state.config.chunk_size)).await;
     }
     Ok(ObjectHead {
         size: part.size,

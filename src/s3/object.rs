@@ -88,11 +88,11 @@ pub async fn put_object(cx: &mut RequestCx) -> Res {
         user_meta,
     };
     if let Err(e) = cx.storage().put_object(bucket.id, &key, &head, &cond).await {
-        discard(cx, part.blob).await;
+        discard(cx, part.blob, part.chunks(head.chunk_size)).await;
         return Err(e.into());
     }
     if part.size == 0 {
-        discard(cx, part.blob).await;
+        discard(cx, part.blob, part.chunks(head.chunk_size)).await;
     }
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "etag", &quote_etag(&head.etag));

@@ -84,7 +84,7 @@ pub async fn store_body(
     let summary = match digest.finish(body.trailer_checksum()) {
         Ok(s) => s,
         Err(e) => {
-            discard(cx, written.blob).await;
+            discard(cx, written.blob, written_chunks(cx, &written)).await;
             return Err(e.into());
         }
     };
@@ -109,10 +109,15 @@ pub fn part_ref(written: &WrittenBlob, summary: DigestSummary, chunk_size: u32) 
     }
 }
 
+/// The chunks of a blob this gateway just wrote.
+pub fn written_chunks(cx: &RequestCx, written: &WrittenBlob) -> u32 {
+    crate::storage::chunk_count(written.size, cx.state.config.chunk_size)
+}
+
 /// Drops a blob that will not be committed; failures are only logged (the
 /// start-up sweep catches what is left).
-pub async fn discard(cx: &RequestCx, blob: crate::storage::BlobId) {
-    if let Err(e) = cx.storage().discard_blob(blob).await {
+pub async fn discard(cx: &RequestCx, blob: crate::storage::BlobId, chunks: u32) {
+    if let Err(e) = cx.storage().discard_blob(blob, chunks).await {
         tracing::warn!(%blob, error = %e, "could not discard blob");
     }
 }

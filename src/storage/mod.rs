@@ -5,6 +5,7 @@
 //! `(blob, index)`. An object becomes visible when its head (the manifest)
 //! is written: that single write is the commit point.
 
+pub mod cassandra;
 pub mod embedded;
 pub mod reader;
 pub mod records;
@@ -16,7 +17,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use records::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef, UploadRecord,
+    chunk_count, BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef, UploadRecord,
 };
 
 /// Failures of a storage backend. The S3 layer maps each variant to an S3
@@ -85,8 +86,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn seal_blob(&self, blob: BlobId) -> Result<(), StorageError>;
     /// Reads one whole chunk.
     async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError>;
-    /// Drops a blob that was never committed (failed or rejected upload).
-    async fn discard_blob(&self, blob: BlobId) -> Result<(), StorageError>;
+    /// Drops a blob that was never committed (failed or rejected upload);
+    /// `chunks` bounds the chunk indexes that may hold data.
+    async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError>;
 
     async fn get_object(
         &self,

@@ -29,9 +29,29 @@ impl Default for BucketId {
 pub struct BlobId(pub Uuid);
 
 impl BlobId {
+    /// A fresh id. Version 7: the first 48 bits are the creation time in
+    /// milliseconds, so a backend can file a blob by when it was started.
     pub fn new() -> Self {
-        BlobId(Uuid::new_v4())
+        BlobId(Uuid::now_v7())
     }
+
+    /// Milliseconds since the Unix epoch when the id was made (0 for ids
+    /// that carry no time).
+    pub fn created_ms(&self) -> i64 {
+        match self.0.get_timestamp() {
+            Some(ts) => {
+                let (secs, nanos) = ts.to_unix();
+                (secs as i64) * 1000 + i64::from(nanos / 1_000_000)
+            }
+            None => 0,
+        }
+    }
+}
+
+/// How many chunks of `chunk_size` bytes hold `size` bytes.
+pub fn chunk_count(size: u64, chunk_size: u32) -> u32 {
+    let cs = u64::from(chunk_size.max(1));
+    u32::try_from(size.div_ceil(cs)).unwrap_or(u32::MAX)
 }
 
 impl Default for BlobId {
@@ -137,6 +157,14 @@ pub struct ObjectHead {
     /// User metadata, names lower-cased without the `x-amz-meta-` prefix.
     #[serde(default)]
     pub user_meta: BTreeMap<String, String>,
+}
+
+impl PartRef {
+    /// The number of chunks of this blob; `default_chunk_size` is the
+    /// head's, used when the part does not record its own.
+    pub fn chunks(&self, default_chunk_size: u32) -> u32 {
+        chunk_count(self.size, self.chunk_size.unwrap_or(default_chunk_size))
+    }
 }
 
 impl ObjectHead {

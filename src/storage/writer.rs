@@ -66,6 +66,8 @@ struct DiscardGuard {
     storage: Arc<dyn Storage>,
     blob: BlobId,
     pending: Vec<JoinHandle<Result<(), StorageError>>>,
+    /// Chunks started so far: indexes `0..started` may hold data.
+    started: u32,
     armed: bool,
 }
 
@@ -92,13 +94,14 @@ impl Drop for DiscardGuard {
         }
         let storage = self.storage.clone();
         let blob = self.blob;
+        let chunks = self.started;
         let pending = std::mem::take(&mut self.pending);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 for h in pending {
                     let _ = h.await;
                 }
-                if let Err(e) = storage.discard_blob(blob).await {
+                if let Err(e) = storage.discard_blob(blob, chunks).await {
                     tracing::warn!(%blob, error = %e, "could not discard an abandoned blob");
                 }
             });
@@ -125,6 +128,7 @@ where
         storage: storage.clone(),
         blob,
         pending: Vec::new(),
+        started: 0,
         armed: true,
     };
     let mut buf = BytesMut::new();
@@ -200,6 +204,7 @@ async fn store_chunk<H: BodyHasher, E>(
             .map_err(|e| StorageError::Database(format!("chunk task failed: {e}")))??;
     }
     let storage = guard.storage.clone();
+    guard.started = guard.started.max(index + 1);
     let addr = ChunkAddr {
         blob: guard.blob,
         index,

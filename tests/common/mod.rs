@@ -10,7 +10,8 @@ use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::Client;
 use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns};
 use s3gw::auth::SecretKey;
-use s3gw::config::Config;
+use s3gw::config::{Backend, Config};
+use s3gw::storage::cassandra::{CassandraOptions, CassandraStorage};
 use tokio::sync::oneshot;
 
 pub const ACCESS_KEY: &str = "TESTACCESSKEY0000001";
@@ -42,14 +43,78 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
     start_in(dir, config).await
 }
 
-pub async fn start_in(dir: tempfile::TempDir, config: Config) -> TestServer {
+/// The backend under test: embedded, unless `S3GW_TEST_BACKEND=cassandra`
+/// (then on the keyspace of `cassandra_options`).
+pub fn backend_under_test() -> Backend {
+    match std::env::var("S3GW_TEST_BACKEND").as_deref() {
+        Ok("cassandra") => match cassandra_options(std::time::Duration::from_secs(900)) {
+            Some(o) => Backend::Cassandra(o),
+            None => panic!("S3GW_TEST_BACKEND=cassandra needs S3GW_TEST_CASSANDRA=host:port"),
+        },
+        _ => Backend::Embedded,
+    }
+}
+
+/// Options for the test keyspace (`S3GW_TEST_KEYSPACE`, default
+/// `s3gw_test`) at `S3GW_TEST_CASSANDRA`. `None` when that is unset, so
+/// Cassandra tests skip with a message, unless `S3GW_REQUIRE_CASSANDRA=1`,
+/// which makes a missing Cassandra a failure (the README's test command
+/// sets it).
+pub fn cassandra_options(gc_grace: std::time::Duration) -> Option<CassandraOptions> {
+    let Some(contact) = std::env::var("S3GW_TEST_CASSANDRA")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        if std::env::var("S3GW_REQUIRE_CASSANDRA").as_deref() == Ok("1") {
+            panic!("S3GW_REQUIRE_CASSANDRA=1 but S3GW_TEST_CASSANDRA is not set");
+        }
+        eprintln!("skipped: set S3GW_TEST_CASSANDRA=host:port to run the Cassandra tests");
+        return None;
+    };
+    let keyspace = std::env::var("S3GW_TEST_KEYSPACE").unwrap_or_else(|_| "s3gw_test".into());
+    let mut o = CassandraOptions::local(&contact, &keyspace);
+    o.gc_grace = gc_grace;
+    Some(o)
+}
+
+static MIGRATED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// Opens the test keyspace; the first caller in the process creates the
+/// schema, so that parallel tests never race on the same DDL.
+pub async fn open_cassandra(o: CassandraOptions) -> CassandraStorage {
+    MIGRATED
+        .get_or_init(|| async {
+            CassandraStorage::migrate(&o).await.expect("migrate");
+        })
+        .await;
+    CassandraStorage::open(o).await.expect("open cassandra")
+}
+
+pub async fn start_in(dir: tempfile::TempDir, mut config: Config) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state =
-        s3gw::server::embedded_state(config, ACCESS_KEY.into(), SecretKey::new(SECRET_KEY.into()))
-            .expect("state");
+    if matches!(config.backend, Backend::Embedded) {
+        config.backend = backend_under_test();
+    }
+    let state = match config.backend.clone() {
+        Backend::Embedded => s3gw::server::embedded_state(
+            config,
+            ACCESS_KEY.into(),
+            SecretKey::new(SECRET_KEY.into()),
+        )
+        .expect("state"),
+        Backend::Cassandra(o) => {
+            let store = open_cassandra(o).await;
+            s3gw::server::state_with(
+                config,
+                std::sync::Arc::new(store),
+                ACCESS_KEY.into(),
+                SecretKey::new(SECRET_KEY.into()),
+            )
+        }
+    };
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(s3gw::server::serve(listener, state, async {
         let _ = rx.await;
@@ -137,8 +202,14 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A bucket name unique within this test process.
 pub fn bucket_name(tag: &str) -> String {
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    // Unique across runs too: a Cassandra keyspace outlives the process.
+    let run = RUN.get_or_init(|| {
+        let r = uuid::Uuid::new_v4().simple().to_string();
+        format!("{}{}", std::process::id(), &r[..6])
+    });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{tag}-{}-{n}", std::process::id())
+    format!("{tag}-{run}-{n}")
 }
 
 /// Deterministic pseudo-random bytes.

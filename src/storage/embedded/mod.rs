@@ -358,7 +358,7 @@ impl Storage for EmbeddedStorage {
         .await
     }
 
-    async fn discard_blob(&self, blob: BlobId) -> Result<(), StorageError> {
+    async fn discard_blob(&self, blob: BlobId, _chunks: u32) -> Result<(), StorageError> {
         self.blocking(move |inner| Ok(inner.files.remove(blob)?))
             .await
     }

@@ -1,0 +1,77 @@
+//! Buckets: names unique cluster-wide through a lightweight transaction,
+//! each incarnation with its own id.
+
+use futures_util::future::try_join_all;
+use uuid::Uuid;
+
+use super::{CassandraStorage, StorageError};
+use crate::storage::{BucketId, BucketRecord};
+
+type BucketRow = (String, Option<Uuid>, Option<i64>, Option<String>);
+
+fn record((name, id, created_ms, region): BucketRow) -> Result<BucketRecord, StorageError> {
+    Ok(BucketRecord {
+        id: BucketId(id.ok_or_else(|| StorageError::Corrupt(format!("bucket {name} has no id")))?),
+        name,
+        created_ms: created_ms.unwrap_or(0),
+        region: region.unwrap_or_default(),
+    })
+}
+
+impl CassandraStorage {
+    pub(super) async fn insert_bucket(&self, b: &BucketRecord) -> Result<(), StorageError> {
+        let st = &self.inner.st;
+        let applied = self
+            .lwt(
+                &st.bucket_insert,
+                (&b.name, b.id.0, b.created_ms, &b.region),
+            )
+            .await?;
+        if applied {
+            return Ok(());
+        }
+        match self.read_bucket(&b.name).await? {
+            Some(existing) => Err(StorageError::BucketExists(Box::new(existing))),
+            // Deleted again in between: report it as taken, the client retries.
+            None => Err(StorageError::BucketExists(Box::new(b.clone()))),
+        }
+    }
+
+    pub(super) async fn read_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
+        let rows: Vec<BucketRow> = self.rows(&self.inner.st.bucket_get, (name,)).await?;
+        rows.into_iter().next().map(record).transpose()
+    }
+
+    pub(super) async fn all_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
+        let rows: Vec<BucketRow> = self.rows(&self.inner.st.bucket_all, ()).await?;
+        let mut out = rows
+            .into_iter()
+            .map(record)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Whether any shard of the bucket's key index holds a key.
+    async fn has_objects(&self, bucket: BucketId) -> Result<bool, StorageError> {
+        let st = &self.inner.st;
+        let probes = (0..self.inner.index_shards).map(|shard| async move {
+            let rows: Vec<(String,)> = self.rows(&st.shard_any, (bucket.0, shard as i16)).await?;
+            Ok::<bool, StorageError>(!rows.is_empty())
+        });
+        Ok(try_join_all(probes).await?.into_iter().any(|found| found))
+    }
+
+    pub(super) async fn remove_bucket(&self, b: &BucketRecord) -> Result<(), StorageError> {
+        if self.has_objects(b.id).await? {
+            return Err(StorageError::BucketNotEmpty);
+        }
+        let applied = self
+            .lwt(&self.inner.st.bucket_delete, (&b.name, b.id.0))
+            .await?;
+        if !applied {
+            return Err(StorageError::NoSuchBucket);
+        }
+        self.abort_all_uploads(b.id).await
+    }
+}

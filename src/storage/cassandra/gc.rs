@@ -1,0 +1,218 @@
+//! Pending blobs and the garbage collector.
+//!
+//! A blob is filed in `pending_blobs` (by the hour its v7 id was made)
+//! before any chunk is written, and leaves it when a record references it
+//! or it is discarded; what a crash leaves there is for the orphan sweep.
+//! A blob that a commit replaces is filed in `gc_queue` under the minute
+//! after which it may go (now + grace). The collector takes whole minutes
+//! once they are past, deletes their blobs' chunk partitions, then drops
+//! the minute's partition with one partition tombstone, so the queue never
+//! piles up row tombstones.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use uuid::Uuid;
+
+use super::{cql_index, now_ms, CassandraStorage, StorageError};
+use crate::storage::{BlobId, ObjectHead};
+
+const HOUR_MS: i64 = 3_600_000;
+const MINUTE_MS: i64 = 60_000;
+/// Chunk deletes in flight for one collector.
+const DELETES_IN_FLIGHT: usize = 16;
+/// Queue rows read per query.
+const QUEUE_PAGE: i32 = 500;
+/// Minutes a collector run takes at most, so that a long outage is caught
+/// up over several runs.
+const MINUTES_PER_RUN: i64 = 120;
+/// Minutes left alone after they pass, for writers whose clocks lag.
+const CLOCK_MARGIN_MINUTES: i64 = 1;
+/// Minutes between the collector's cursor and the earliest minute a
+/// release files into: other gateways' collectors may be a little ahead.
+const FLOOR_MARGIN_MINUTES: i64 = 2;
+/// The last queue minute collected (a row of `settings`).
+pub const CURSOR: &str = "gc_cursor";
+
+/// The queue minute `ms` falls in.
+pub fn minute(ms: i64) -> i64 {
+    ms.div_euclid(MINUTE_MS)
+}
+
+pub fn pending_slot(blob: BlobId) -> i64 {
+    blob.created_ms().div_euclid(HOUR_MS)
+}
+
+impl CassandraStorage {
+    /// Removes a blob from the pending set (a record now refers to it, or
+    /// it was discarded).
+    pub(super) async fn unpend(&self, blob: BlobId) -> Result<(), StorageError> {
+        self.exec(
+            &self.inner.st.pending_delete,
+            (pending_slot(blob), blob.0),
+        )
+        .await
+    }
+
+    /// `unpend` for the blobs of a committed head; a failure only leaves
+    /// work for the orphan sweep, so it is logged, not returned.
+    pub(super) async fn unpend_all(&self, blobs: impl Iterator<Item = BlobId>) {
+        for blob in blobs {
+            if let Err(e) = self.unpend(blob).await {
+                tracing::warn!(%blob, error = %e, "could not clear a pending blob");
+            }
+        }
+    }
+
+    pub(super) async fn delete_chunks(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
+        let st = &self.inner.st;
+        stream::iter(0..chunks)
+            .map(|i| async move {
+                let idx = cql_index(i)?;
+                self.exec(&st.chunk_delete, (blob.0, idx)).await
+            })
+            .buffer_unordered(DELETES_IN_FLIGHT)
+            .try_collect::<Vec<()>>()
+            .await
+            .map(|_| ())
+    }
+
+    /// Files blobs for deletion after the grace period.
+    pub(super) async fn release(&self, blobs: Vec<(BlobId, u32)>) -> Result<(), StorageError> {
+        if blobs.is_empty() {
+            return Ok(());
+        }
+        let due = now_ms() + self.inner.opts.gc_grace.as_millis() as i64;
+        // Never file behind the collector (a gateway whose clock lags).
+        let floor = self.inner.gc_floor.load(Ordering::Relaxed);
+        let slot = minute(due).max(floor);
+        for (blob, chunks) in blobs {
+            let chunks = i32::try_from(chunks).unwrap_or(i32::MAX);
+            self.exec(&self.inner.st.gc_put, (slot, blob.0, chunks))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Releases the blobs of `old` that `new` does not reference.
+    pub(super) async fn release_replaced(
+        &self,
+        old: Option<&ObjectHead>,
+        new: Option<&ObjectHead>,
+    ) -> Result<(), StorageError> {
+        let Some(old) = old else { return Ok(()) };
+        let kept: Vec<BlobId> = new.map(|h| h.blobs().collect()).unwrap_or_default();
+        let gone = old
+            .parts
+            .iter()
+            .filter(|p| !kept.contains(&p.blob))
+            .map(|p| (p.blob, p.chunks(old.chunk_size)))
+            .collect();
+        self.release(gone).await
+    }
+
+    /// Learns where the collector is, so `release` files after it.
+    pub(super) async fn load_floor(&self) -> Result<(), StorageError> {
+        if let Some(c) = self.cursor().await? {
+            self.raise_floor(c + 1 + FLOOR_MARGIN_MINUTES);
+        }
+        Ok(())
+    }
+
+    fn raise_floor(&self, slot: i64) {
+        self.inner.gc_floor.fetch_max(slot, Ordering::Relaxed);
+    }
+
+    async fn cursor(&self) -> Result<Option<i64>, StorageError> {
+        let rows: Vec<(Option<String>,)> = self
+            .rows(&self.inner.st.setting_get, (CURSOR,))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|(v,)| v)
+            .and_then(|v| v.parse().ok()))
+    }
+
+    /// Deletes every blob of one queue minute, then the minute itself.
+    async fn collect_slot(&self, slot: i64) -> Result<usize, StorageError> {
+        let st = &self.inner.st;
+        let mut after = Uuid::nil();
+        let mut done = 0;
+        loop {
+            let rows: Vec<(Uuid, Option<i32>)> = self
+                .rows(&st.gc_slot, (slot, after, QUEUE_PAGE))
+                .await?;
+            let n = rows.len();
+            for (blob, chunks) in rows {
+                let chunks = u32::try_from(chunks.unwrap_or(0)).unwrap_or(0);
+                self.delete_chunks(BlobId(blob), chunks).await?;
+                after = blob;
+                done += 1;
+            }
+            if n < QUEUE_PAGE as usize {
+                break;
+            }
+        }
+        if done > 0 {
+            self.exec(&st.gc_drop_slot, (slot,)).await?;
+        }
+        Ok(done)
+    }
+
+    /// Deletes the blobs whose grace period ended before `now_ms` (less a
+    /// minute of margin for clock skew); returns how many.
+    pub async fn collect_garbage(&self, now_ms: i64) -> Result<usize, StorageError> {
+        let last = minute(now_ms) - 1 - CLOCK_MARGIN_MINUTES;
+        // The schema sets the cursor when it creates the keyspace; without
+        // one, look back a day.
+        let first = match self.cursor().await? {
+            Some(c) => c + 1,
+            None => last - 24 * 60,
+        };
+        let end = last.min(first + MINUTES_PER_RUN - 1);
+        self.raise_floor(end + 1);
+        let mut collected = 0;
+        let mut done = None;
+        let mut failure = None;
+        for slot in first..=end {
+            match self.collect_slot(slot).await {
+                Ok(n) => {
+                    collected += n;
+                    done = Some(slot);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(slot) = done {
+            self.raise_floor(slot + 1 + FLOOR_MARGIN_MINUTES);
+            self.exec(&self.inner.st.setting_put, (CURSOR, slot.to_string()))
+                .await?;
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(collected),
+        }
+    }
+
+    /// Runs the collector every `every` until the runtime stops. Several
+    /// gateways may run it at once: every step is idempotent.
+    pub fn spawn_collector(&self, every: Duration) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match store.collect_garbage(now_ms()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(blobs = n, "garbage collected"),
+                    Err(e) => tracing::warn!(error = %e, "garbage collection failed"),
+                }
+            }
+        });
+    }
+}

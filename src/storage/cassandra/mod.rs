@@ -1,0 +1,322 @@
+//! The Cassandra backend, through the `scylla` driver (CQL protocol v4; it
+//! runs on Apache Cassandra and ScyllaDB alike).
+//!
+//! Data model (see `docs/storage-model.md`): a blob's chunks are one
+//! partition each in `chunks`; an object's head, which is also its entry
+//! in the key index, is one row of `objects`, partitioned by
+//! `(bucket, shard(key))`. Writing that row is the commit point. Blobs are
+//! filed in `pending_blobs` before their chunks are written, and released
+//! blobs wait in `gc_queue` for the grace period before their chunks go.
+
+mod buckets;
+mod connect;
+mod gc;
+mod list;
+mod multipart;
+mod objects;
+pub mod options;
+mod schema;
+mod statements;
+
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use scylla::client::session::Session;
+use scylla::deserialize::row::DeserializeRow;
+use scylla::serialize::row::SerializeRow;
+use scylla::statement::prepared::PreparedStatement;
+use scylla::value::{CqlValue, Row};
+
+pub use options::CassandraOptions;
+pub use schema::SCHEMA_VERSION;
+
+use super::{
+    BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, PartRecord, Storage,
+    StorageError, UploadRecord, WriteCondition,
+};
+use connect::{exec_err, shape_err};
+use statements::Statements;
+
+struct Inner {
+    session: Session,
+    st: Statements,
+    opts: CassandraOptions,
+    index_shards: u16,
+    /// The earliest GC queue minute a release may file into.
+    gc_floor: AtomicI64,
+}
+
+/// Handle to the Cassandra store; cheap to clone.
+#[derive(Clone)]
+pub struct CassandraStorage {
+    inner: Arc<Inner>,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(e.to_string())
+}
+
+fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// Chunk indexes are `int` in CQL.
+fn cql_index(index: u32) -> Result<i32, StorageError> {
+    i32::try_from(index).map_err(|_| StorageError::Corrupt(format!("chunk index {index}")))
+}
+
+impl CassandraStorage {
+    /// Connects (retrying for `opts.connect_for`), creates or upgrades the
+    /// schema, and prepares every statement.
+    pub async fn open(opts: CassandraOptions) -> Result<Self, StorageError> {
+        options::check_keyspace(&opts.keyspace).map_err(StorageError::Database)?;
+        let session = connect::connect(&opts).await?;
+        let layout = schema::migrate(&session, &opts).await?;
+        let st = Statements::prepare(&session, &opts.keyspace).await?;
+        let store = CassandraStorage {
+            inner: Arc::new(Inner {
+                session,
+                st,
+                opts,
+                index_shards: layout.index_shards,
+                gc_floor: AtomicI64::new(i64::MIN),
+            }),
+        };
+        store.load_floor().await?;
+        Ok(store)
+    }
+
+    /// Creates or upgrades the schema only (`s3gw migrate`).
+    pub async fn migrate(opts: &CassandraOptions) -> Result<u16, StorageError> {
+        options::check_keyspace(&opts.keyspace).map_err(StorageError::Database)?;
+        let session = connect::connect(opts).await?;
+        Ok(schema::migrate(&session, opts).await?.index_shards)
+    }
+
+    pub fn index_shards(&self) -> u16 {
+        self.inner.index_shards
+    }
+
+    /// The shard of the key index that holds `key`: a stable hash, the
+    /// same in every gateway and every release.
+    fn shard_of(&self, key: &str) -> i16 {
+        let h = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
+        (h % u64::from(self.inner.index_shards.max(1))) as i16
+    }
+
+    /// Runs a statement and reads every row of its (single) page.
+    async fn rows<R>(
+        &self,
+        stmt: &PreparedStatement,
+        values: impl SerializeRow,
+    ) -> Result<Vec<R>, StorageError>
+    where
+        R: for<'f, 'm> DeserializeRow<'f, 'm>,
+    {
+        let res = self
+            .inner
+            .session
+            .execute_unpaged(stmt, values)
+            .await
+            .map_err(exec_err)?;
+        let rows = res.into_rows_result().map_err(shape_err)?;
+        let out = rows
+            .rows::<R>()
+            .map_err(shape_err)?
+            .collect::<Result<Vec<R>, _>>()
+            .map_err(shape_err)?;
+        Ok(out)
+    }
+
+    async fn exec(
+        &self,
+        stmt: &PreparedStatement,
+        values: impl SerializeRow,
+    ) -> Result<(), StorageError> {
+        self.inner
+            .session
+            .execute_unpaged(stmt, values)
+            .await
+            .map(|_| ())
+            .map_err(exec_err)
+    }
+
+    /// Runs a lightweight transaction; whether it applied.
+    async fn lwt(
+        &self,
+        stmt: &PreparedStatement,
+        values: impl SerializeRow,
+    ) -> Result<bool, StorageError> {
+        let res = self
+            .inner
+            .session
+            .execute_unpaged(stmt, values)
+            .await
+            .map_err(exec_err)?;
+        let rows = res.into_rows_result().map_err(shape_err)?;
+        let row: Row = rows.first_row().map_err(shape_err)?;
+        Ok(matches!(
+            row.columns.first(),
+            Some(Some(CqlValue::Boolean(true)))
+        ))
+    }
+}
+
+#[async_trait]
+impl Storage for CassandraStorage {
+    async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
+        self.insert_bucket(bucket).await
+    }
+
+    async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
+        self.read_bucket(name).await
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
+        self.all_buckets().await
+    }
+
+    async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
+        self.remove_bucket(bucket).await
+    }
+
+    async fn begin_blob(&self, blob: BlobId) -> Result<(), StorageError> {
+        self.exec(
+            &self.inner.st.pending_put,
+            (gc::pending_slot(blob), blob.0),
+        )
+        .await
+    }
+
+    async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
+        let idx = cql_index(addr.index)?;
+        self.exec(&self.inner.st.chunk_put, (addr.blob.0, idx, data))
+            .await
+    }
+
+    async fn seal_blob(&self, _blob: BlobId) -> Result<(), StorageError> {
+        // Each chunk write was acknowledged at the configured consistency.
+        Ok(())
+    }
+
+    async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
+        let idx = cql_index(addr.index)?;
+        let rows: Vec<(Option<Bytes>,)> = self
+            .rows(&self.inner.st.chunk_get, (addr.blob.0, idx))
+            .await?;
+        match rows.into_iter().next() {
+            Some((Some(data),)) => Ok(data),
+            _ => Err(StorageError::ChunkMissing {
+                blob: addr.blob,
+                index: addr.index,
+            }),
+        }
+    }
+
+    async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
+        self.delete_chunks(blob, chunks).await?;
+        self.unpend(blob).await
+    }
+
+    async fn get_object(
+        &self,
+        bucket: BucketId,
+        key: &str,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        Ok(self
+            .read_head(bucket, key, false)
+            .await?
+            .map(|(_, head)| head))
+    }
+
+    async fn put_object(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        cond: &WriteCondition,
+    ) -> Result<(), StorageError> {
+        self.write_head(bucket, key, head, cond).await
+    }
+
+    async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
+        self.remove_head(bucket, key).await
+    }
+
+    async fn list_objects(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        start: std::ops::Bound<&str>,
+        limit: usize,
+    ) -> Result<Vec<ListEntry>, StorageError> {
+        self.list_keys(bucket, prefix, start, limit).await
+    }
+
+    async fn create_upload(
+        &self,
+        bucket: BucketId,
+        upload: &UploadRecord,
+    ) -> Result<(), StorageError> {
+        self.insert_upload(bucket, upload).await
+    }
+
+    async fn get_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadRecord>, StorageError> {
+        self.read_upload(bucket, key, upload_id).await
+    }
+
+    async fn put_part(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        part: &PartRecord,
+    ) -> Result<(), StorageError> {
+        self.insert_part(bucket, key, upload_id, part).await
+    }
+
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>, StorageError> {
+        self.current_parts(upload_id, after, limit).await
+    }
+
+    async fn list_uploads(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>, StorageError> {
+        self.uploads_page(bucket, prefix, after, limit).await
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        head: &ObjectHead,
+    ) -> Result<(), StorageError> {
+        self.finish_upload(bucket, key, upload_id, head).await
+    }
+
+    async fn abort_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError> {
+        self.drop_upload(bucket, key, upload_id).await
+    }
+}

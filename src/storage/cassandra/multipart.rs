@@ -1,0 +1,278 @@
+//! Multipart uploads: upload rows per bucket, and every version of every
+//! part until the upload ends.
+//!
+//! Re-uploading a part adds a version instead of replacing the row, and
+//! nothing a part ever held is released before Complete or Abort. So a
+//! Complete racing a re-upload can only commit a version that is still
+//! whole; Complete then releases every version the object does not use.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use super::{corrupt, CassandraStorage, StorageError};
+use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, UploadRecord};
+
+/// Rows read per query when walking uploads or parts.
+const PAGE: i32 = 1000;
+
+fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
+    serde_json::from_str(text).map_err(corrupt)
+}
+
+/// A part that does not record its chunk size was written with at least
+/// the smallest one the gateway accepts: counting with it over-counts, so
+/// a release never misses a chunk.
+const SMALLEST_CHUNK: u32 = 64 * 1024;
+
+/// Whether `a` is a later version of a part than `b`.
+fn newer(a: &PartRecord, b: &PartRecord) -> bool {
+    (a.last_modified_ms, a.data.blob) > (b.last_modified_ms, b.data.blob)
+}
+
+/// The current version of each part, from versions in part number order.
+fn current(versions: &[PartRecord]) -> Vec<&PartRecord> {
+    let mut out: Vec<&PartRecord> = Vec::new();
+    for v in versions {
+        match out.last_mut() {
+            Some(cur) if cur.part_number == v.part_number => {
+                if newer(v, cur) {
+                    *cur = v;
+                }
+            }
+            _ => out.push(v),
+        }
+    }
+    out
+}
+
+impl CassandraStorage {
+    pub(super) async fn insert_upload(
+        &self,
+        bucket: BucketId,
+        upload: &UploadRecord,
+    ) -> Result<(), StorageError> {
+        let record = serde_json::to_string(upload).map_err(corrupt)?;
+        self.exec(
+            &self.inner.st.upload_put,
+            (bucket.0, &upload.key, &upload.upload_id, record),
+        )
+        .await
+    }
+
+    pub(super) async fn read_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadRecord>, StorageError> {
+        let rows: Vec<(Option<String>,)> = self
+            .rows(&self.inner.st.upload_get, (bucket.0, key, upload_id))
+            .await?;
+        match rows.into_iter().next() {
+            Some((Some(r),)) => Ok(Some(decode(&r)?)),
+            _ => Ok(None),
+        }
+    }
+
+    pub(super) async fn insert_part(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        part: &PartRecord,
+    ) -> Result<(), StorageError> {
+        if self.read_upload(bucket, key, upload_id).await?.is_none() {
+            return Err(StorageError::NoSuchUpload);
+        }
+        let number = i32::try_from(part.part_number)
+            .map_err(|_| StorageError::Corrupt(format!("part number {}", part.part_number)))?;
+        let record = serde_json::to_string(part).map_err(corrupt)?;
+        self.exec(
+            &self.inner.st.part_put,
+            (upload_id, number, part.data.blob.0, record),
+        )
+        .await?;
+        self.unpend_all(std::iter::once(part.data.blob)).await;
+        Ok(())
+    }
+
+    /// Every stored version of the parts numbered above `after`, in part
+    /// number order, until `stop` says enough (checked after each page).
+    async fn part_versions(
+        &self,
+        upload_id: &str,
+        after: u32,
+        mut stop: impl FnMut(&[PartRecord]) -> bool,
+    ) -> Result<Vec<PartRecord>, StorageError> {
+        let mut from = (i32::try_from(after).unwrap_or(i32::MAX), Uuid::max());
+        let mut out = Vec::new();
+        loop {
+            let rows: Vec<(i32, Uuid, Option<String>)> = self
+                .rows(&self.inner.st.parts_after, (upload_id, from.0, from.1, PAGE))
+                .await?;
+            let n = rows.len();
+            for (number, blob, record) in rows {
+                from = (number, blob);
+                if let Some(r) = record {
+                    out.push(decode::<PartRecord>(&r)?);
+                }
+            }
+            if n < PAGE as usize || stop(&out) {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// The current version of each part numbered above `after`, at most
+    /// `limit` of them, ascending.
+    pub(super) async fn current_parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>, StorageError> {
+        // Enough rows once they cover more than `limit` part numbers: the
+        // group of the last number read may still be incomplete.
+        let versions = self
+            .part_versions(upload_id, after, |rows| {
+                let mut numbers: Vec<u32> = rows.iter().map(|p| p.part_number).collect();
+                numbers.dedup();
+                numbers.len() > limit
+            })
+            .await?;
+        Ok(current(&versions)
+            .into_iter()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    pub(super) async fn uploads_page(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>, StorageError> {
+        let st = &self.inner.st;
+        let mut out = Vec::new();
+        // The position after which to read, as (key, upload id): an empty
+        // id skips every upload of that key.
+        let mut pos: Option<(String, String)> = match after {
+            Some((k, id)) if k >= prefix => Some((k.to_owned(), id.to_owned())),
+            _ => None,
+        };
+        loop {
+            let rows: Vec<(String, String, Option<String>)> = match &pos {
+                None => self.rows(&st.uploads_from_key, (bucket.0, prefix, PAGE)).await?,
+                Some((k, id)) if id.is_empty() => {
+                    self.rows(&st.uploads_after_key, (bucket.0, k, PAGE)).await?
+                }
+                Some((k, id)) => {
+                    self.rows(&st.uploads_after_id, (bucket.0, k, id, PAGE))
+                        .await?
+                }
+            };
+            let n = rows.len();
+            for (key, id, record) in rows {
+                if !key.starts_with(prefix) {
+                    return Ok(out);
+                }
+                if let Some(r) = record {
+                    out.push(decode::<UploadRecord>(&r)?);
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+                pos = Some((key, id));
+            }
+            if n < PAGE as usize {
+                return Ok(out);
+            }
+        }
+    }
+
+    pub(super) async fn finish_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        head: &ObjectHead,
+    ) -> Result<(), StorageError> {
+        if self.read_upload(bucket, key, upload_id).await?.is_none() {
+            return Err(StorageError::NoSuchUpload);
+        }
+        let versions = self.part_versions(upload_id, 0, |_| false).await?;
+        let current: HashSet<BlobId> = current(&versions).iter().map(|p| p.data.blob).collect();
+        let kept: HashSet<BlobId> = head.blobs().collect();
+        if !kept.is_subset(&current) {
+            return Err(StorageError::PartChanged);
+        }
+        // The commit point; everything after it is cleanup that a retried
+        // Complete (or the orphan sweep) can redo.
+        let old = self.put_head(bucket, key, head).await?;
+        let unused: Vec<(BlobId, u32)> = versions
+            .iter()
+            .filter(|p| !kept.contains(&p.data.blob))
+            .map(|p| (p.data.blob, p.data.chunks(head.chunk_size)))
+            .collect();
+        self.release(unused).await?;
+        self.release_replaced(old.as_ref(), Some(head)).await?;
+        self.forget_upload(bucket, key, upload_id).await
+    }
+
+    async fn forget_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError> {
+        let st = &self.inner.st;
+        self.exec(&st.upload_delete, (bucket.0, key, upload_id))
+            .await?;
+        self.exec(&st.parts_delete, (upload_id,)).await
+    }
+
+    pub(super) async fn drop_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError> {
+        if self.read_upload(bucket, key, upload_id).await?.is_none() {
+            return Err(StorageError::NoSuchUpload);
+        }
+        // Remove the upload first, so that no Complete can start from it
+        // once its blobs are released.
+        self.exec(&self.inner.st.upload_delete, (bucket.0, key, upload_id))
+            .await?;
+        let versions = self.part_versions(upload_id, 0, |_| false).await?;
+        self.release(
+            versions
+                .iter()
+                .map(|p| (p.data.blob, p.data.chunks(SMALLEST_CHUNK)))
+                .collect(),
+        )
+        .await?;
+        self.exec(&self.inner.st.parts_delete, (upload_id,)).await
+    }
+
+    /// Aborts every upload of a bucket (when the bucket is deleted).
+    pub(super) async fn abort_all_uploads(&self, bucket: BucketId) -> Result<(), StorageError> {
+        loop {
+            let page = self
+                .uploads_page(bucket, "", None, PAGE as usize)
+                .await?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            for u in &page {
+                match self.drop_upload(bucket, &u.key, &u.upload_id).await {
+                    Ok(()) | Err(StorageError::NoSuchUpload) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Object heads: reads, the commit write (plain or conditional), deletes.
+//!
+//! A head row stores the head without its part list (`head`, also read
+//! by listings) and the part list apart (`parts`), as JSON. `version` is
+//! fresh for every write, so a conditional write can tell "the row I
+//! checked" from a later one with the same ETag.
+//!
+//! Plain writes are last-writer-wins by write timestamp, like S3.
+//! `If-None-Match: *` and `If-Match` go through lightweight transactions
+//! (Paxos), so two gateways racing on the same key cannot both succeed.
+
+use uuid::Uuid;
+
+use super::{corrupt, CassandraStorage, StorageError};
+use crate::storage::{BucketId, ObjectHead, PartRef, WriteCondition};
+
+/// How often an `If-Match` write retries when the row changed under it
+/// while keeping the expected ETag.
+const IF_MATCH_ATTEMPTS: usize = 5;
+
+type HeadRow = (Option<Uuid>, Option<String>, Option<String>);
+
+/// The row form of a head: (head without parts, parts), both JSON.
+pub(super) fn encode_head(head: &ObjectHead) -> Result<(String, String), StorageError> {
+    let parts = serde_json::to_string(&head.parts).map_err(corrupt)?;
+    let bare = ObjectHead {
+        parts: Vec::new(),
+        ..head.clone()
+    };
+    Ok((serde_json::to_string(&bare).map_err(corrupt)?, parts))
+}
+
+pub(super) fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
+    serde_json::from_str(head).map_err(corrupt)
+}
+
+fn decode_row(
+    (version, head, parts): HeadRow,
+) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
+    let (Some(version), Some(head)) = (version, head) else {
+        return Ok(None);
+    };
+    let mut h = decode_bare(&head)?;
+    h.parts = match parts {
+        Some(p) => serde_json::from_str::<Vec<PartRef>>(&p).map_err(corrupt)?,
+        None => Vec::new(),
+    };
+    Ok(Some((version, h)))
+}
+
+impl CassandraStorage {
+    /// The head of `key` and its row version; `serial` reads at
+    /// `LOCAL_SERIAL` (before a lightweight transaction).
+    pub(super) async fn read_head(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        serial: bool,
+    ) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
+        let st = &self.inner.st;
+        let stmt = if serial {
+            &st.head_get_serial
+        } else {
+            &st.head_get
+        };
+        let rows: Vec<HeadRow> = self
+            .rows(stmt, (bucket.0, self.shard_of(key), key))
+            .await?;
+        match rows.into_iter().next() {
+            Some(row) => decode_row(row),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes a head unconditionally; returns the head it replaced.
+    pub(super) async fn put_head(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        let old = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
+        let (bare, parts) = encode_head(head)?;
+        self.exec(
+            &self.inner.st.head_put,
+            (
+                bucket.0,
+                self.shard_of(key),
+                key,
+                Uuid::new_v4(),
+                &head.etag,
+                bare,
+                parts,
+            ),
+        )
+        .await?;
+        Ok(old)
+    }
+
+    pub(super) async fn write_head(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        cond: &WriteCondition,
+    ) -> Result<(), StorageError> {
+        let old = match cond {
+            WriteCondition::None => self.put_head(bucket, key, head).await?,
+            WriteCondition::IfNoneMatch => {
+                let (bare, parts) = encode_head(head)?;
+                let applied = self
+                    .lwt(
+                        &self.inner.st.head_put_if_absent,
+                        (
+                            bucket.0,
+                            self.shard_of(key),
+                            key,
+                            Uuid::new_v4(),
+                            &head.etag,
+                            bare,
+                            parts,
+                        ),
+                    )
+                    .await?;
+                if !applied {
+                    return Err(StorageError::PreconditionFailed);
+                }
+                None
+            }
+            WriteCondition::IfMatch(etag) => Some(self.put_if_match(bucket, key, head, etag).await?),
+        };
+        self.unpend_all(head.blobs()).await;
+        self.release_replaced(old.as_ref(), Some(head)).await
+    }
+
+    /// `If-Match`: replaces the row only if it is still the version whose
+    /// ETag matched; returns the replaced head.
+    async fn put_if_match(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        etag: &str,
+    ) -> Result<ObjectHead, StorageError> {
+        let (bare, parts) = encode_head(head)?;
+        for _ in 0..IF_MATCH_ATTEMPTS {
+            let Some((version, old)) = self.read_head(bucket, key, true).await? else {
+                return Err(StorageError::PreconditionFailed);
+            };
+            if old.etag != etag {
+                return Err(StorageError::PreconditionFailed);
+            }
+            let applied = self
+                .lwt(
+                    &self.inner.st.head_put_if_version,
+                    (
+                        Uuid::new_v4(),
+                        &head.etag,
+                        &bare,
+                        &parts,
+                        bucket.0,
+                        self.shard_of(key),
+                        key,
+                        version,
+                    ),
+                )
+                .await?;
+            if applied {
+                return Ok(old);
+            }
+        }
+        Err(StorageError::Unavailable(
+            "the object kept changing during a conditional write".into(),
+        ))
+    }
+
+    pub(super) async fn remove_head(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
+        let Some((_, old)) = self.read_head(bucket, key, false).await? else {
+            return Ok(false);
+        };
+        self.exec(
+            &self.inner.st.head_delete,
+            (bucket.0, self.shard_of(key), key),
+        )
+        .await?;
+        self.release_replaced(Some(&old), None).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,189 @@
+//! Settings of the Cassandra backend, and parsing of their text forms.
+
+use std::fmt;
+use std::time::Duration;
+
+use scylla::statement::Consistency;
+
+/// Keyspace replication, used when the keyspace is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replication {
+    /// The same factor in every datacenter.
+    Factor(u32),
+    /// A factor per datacenter.
+    PerDatacenter(Vec<(String, u32)>),
+}
+
+impl Replication {
+    /// `"3"`, or `"dc1:3,dc2:2"`.
+    pub fn parse(s: &str) -> Result<Replication, String> {
+        let s = s.trim();
+        if let Ok(n) = s.parse::<u32>() {
+            return match n {
+                0 => Err("replication factor must be at least 1".into()),
+                n => Ok(Replication::Factor(n)),
+            };
+        }
+        let mut dcs = Vec::new();
+        for item in s.split(',') {
+            let (dc, n) = item
+                .split_once(':')
+                .ok_or_else(|| format!("replication {s:?}: expected N or dc:N,dc:N"))?;
+            let dc = dc.trim();
+            let n: u32 = n
+                .trim()
+                .parse()
+                .map_err(|_| format!("replication {s:?}: {n:?} is not a number"))?;
+            let valid = !dc.is_empty()
+                && dc
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid || n == 0 {
+                return Err(format!("replication {s:?}: bad entry {item:?}"));
+            }
+            dcs.push((dc.to_owned(), n));
+        }
+        Ok(Replication::PerDatacenter(dcs))
+    }
+
+    /// The CQL map literal of a `NetworkTopologyStrategy` keyspace.
+    pub fn cql(&self) -> String {
+        match self {
+            Replication::Factor(n) => {
+                format!("{{'class': 'NetworkTopologyStrategy', 'replication_factor': {n}}}")
+            }
+            Replication::PerDatacenter(dcs) => {
+                let mut s = String::from("{'class': 'NetworkTopologyStrategy'");
+                for (dc, n) in dcs {
+                    s.push_str(&format!(", '{dc}': {n}"));
+                }
+                s.push('}');
+                s
+            }
+        }
+    }
+}
+
+impl fmt::Display for Replication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Replication::Factor(n) => write!(f, "{n}"),
+            Replication::PerDatacenter(dcs) => {
+                let parts: Vec<String> = dcs.iter().map(|(d, n)| format!("{d}:{n}")).collect();
+                write!(f, "{}", parts.join(","))
+            }
+        }
+    }
+}
+
+/// A consistency level by its CQL name (`LOCAL_QUORUM`, `quorum`, …).
+pub fn parse_consistency(s: &str) -> Result<Consistency, String> {
+    Ok(match s.trim().to_ascii_uppercase().as_str() {
+        "ONE" => Consistency::One,
+        "TWO" => Consistency::Two,
+        "THREE" => Consistency::Three,
+        "QUORUM" => Consistency::Quorum,
+        "ALL" => Consistency::All,
+        "LOCAL_QUORUM" => Consistency::LocalQuorum,
+        "EACH_QUORUM" => Consistency::EachQuorum,
+        "LOCAL_ONE" => Consistency::LocalOne,
+        other => return Err(format!("unknown consistency level {other:?}")),
+    })
+}
+
+/// A keyspace name Cassandra accepts unquoted.
+pub fn check_keyspace(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 48
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with('_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "keyspace {name:?}: use 1-48 letters, digits or underscores"
+        ))
+    }
+}
+
+/// Everything the backend needs to connect and to lay out its data.
+#[derive(Debug, Clone)]
+pub struct CassandraOptions {
+    /// `host:port` of nodes to contact first; the rest are discovered.
+    pub contact_points: Vec<String>,
+    pub keyspace: String,
+    /// Used only when the keyspace is created.
+    pub replication: Replication,
+    /// For every read and write except lightweight transactions.
+    pub consistency: Consistency,
+    /// Datacenter whose replicas are preferred.
+    pub local_dc: Option<String>,
+    /// Client-side limit on one statement, retries included.
+    pub request_timeout: Duration,
+    /// Shards of each bucket's key index; fixed when the keyspace is
+    /// created (a running cluster keeps what it has).
+    pub index_shards: u16,
+    /// How long a released blob is kept for reads already in flight.
+    pub gc_grace: Duration,
+    /// How long to keep trying to reach the cluster at start
+    /// (`None`: forever).
+    pub connect_for: Option<Duration>,
+}
+
+impl CassandraOptions {
+    pub fn local(contact_point: &str, keyspace: &str) -> CassandraOptions {
+        CassandraOptions {
+            contact_points: vec![contact_point.to_owned()],
+            keyspace: keyspace.to_owned(),
+            replication: Replication::Factor(1),
+            consistency: Consistency::LocalQuorum,
+            local_dc: None,
+            request_timeout: Duration::from_secs(10),
+            index_shards: DEFAULT_INDEX_SHARDS,
+            gc_grace: Duration::from_secs(900),
+            connect_for: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+pub const DEFAULT_INDEX_SHARDS: u16 = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replication_forms() {
+        assert_eq!(Replication::parse("3"), Ok(Replication::Factor(3)));
+        assert_eq!(
+            Replication::parse("dc1:3, dc2:2"),
+            Ok(Replication::PerDatacenter(vec![
+                ("dc1".into(), 3),
+                ("dc2".into(), 2)
+            ]))
+        );
+        assert!(Replication::parse("0").is_err());
+        assert!(Replication::parse("dc1").is_err());
+        assert!(Replication::parse("dc'1:3").is_err());
+        assert_eq!(
+            Replication::parse("dc1:3,dc2:2").map(|r| r.cql()),
+            Ok("{'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 2}".to_owned())
+        );
+        assert_eq!(
+            Replication::Factor(1).cql(),
+            "{'class': 'NetworkTopologyStrategy', 'replication_factor': 1}"
+        );
+    }
+
+    #[test]
+    fn consistency_and_keyspace_names() {
+        assert_eq!(
+            parse_consistency("local_quorum"),
+            Ok(Consistency::LocalQuorum)
+        );
+        assert!(parse_consistency("SERIAL").is_err());
+        assert!(check_keyspace("s3gw_test1").is_ok());
+        assert!(check_keyspace("bad-name").is_err());
+        assert!(check_keyspace("").is_err());
+    }
+}

@@ -1,0 +1,186 @@
+//! The keyspace and its tables, created or upgraded idempotently at every
+//! start (and by `s3gw migrate`). `docs/storage-model.md` explains each
+//! table, its compaction strategy and its `gc_grace_seconds`.
+
+use scylla::client::session::Session;
+use scylla::value::{CqlValue, Row};
+
+use super::connect::{exec_err, shape_err};
+use super::options::CassandraOptions;
+use crate::storage::StorageError;
+
+/// The version this build writes; a keyspace at a newer version is
+/// refused, an older one is upgraded by the steps in `MIGRATIONS`.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Tables of version 1. `{ks}` is the keyspace.
+const V1: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS {ks}.settings (name text PRIMARY KEY, value text)",
+    "CREATE TABLE IF NOT EXISTS {ks}.buckets (
+        name text PRIMARY KEY, id uuid, created_ms bigint, region text)",
+    // Heads and the key index in one row: the head write is the commit
+    // point. Partitions are (bucket, shard) so a bucket's keys spread over
+    // `index_shards` partitions; clustering order is UTF-8 byte order.
+    "CREATE TABLE IF NOT EXISTS {ks}.objects (
+        bucket uuid, shard smallint, key text,
+        version uuid, etag text, head text, parts text,
+        PRIMARY KEY ((bucket, shard), key))
+     WITH compaction = {'class': 'LeveledCompactionStrategy'}",
+    // One partition per chunk: small, spread over the ring, deleted whole.
+    "CREATE TABLE IF NOT EXISTS {ks}.chunks (
+        blob uuid, idx int, data blob,
+        PRIMARY KEY ((blob, idx)))
+     WITH compaction = {'class': 'UnifiedCompactionStrategy'}
+      AND compression = {'enabled': 'false'}
+      AND gc_grace_seconds = 10800",
+    // Blobs being written, filed by the hour they started (from the
+    // version-7 blob id), so the collector can find what a crash left.
+    "CREATE TABLE IF NOT EXISTS {ks}.pending_blobs (
+        slot bigint, blob uuid,
+        PRIMARY KEY (slot, blob))
+     WITH gc_grace_seconds = 10800",
+    // Released blobs, filed by the minute after which they may go.
+    "CREATE TABLE IF NOT EXISTS {ks}.gc_queue (
+        slot bigint, blob uuid, chunks int,
+        PRIMARY KEY (slot, blob))
+     WITH gc_grace_seconds = 10800",
+    "CREATE TABLE IF NOT EXISTS {ks}.uploads (
+        bucket uuid, key text, upload_id text, record text,
+        PRIMARY KEY (bucket, key, upload_id))
+     WITH compaction = {'class': 'LeveledCompactionStrategy'}",
+    // Every version of a part is kept until Complete or Abort, which
+    // release all but the ones the object uses.
+    "CREATE TABLE IF NOT EXISTS {ks}.parts (
+        upload_id text, part_number int, blob uuid, record text,
+        PRIMARY KEY (upload_id, part_number, blob))
+     WITH compaction = {'class': 'LeveledCompactionStrategy'}",
+];
+
+/// Steps from version N-1 to N, indexed by N-1.
+const MIGRATIONS: &[&[&str]] = &[V1];
+
+/// What the keyspace fixes for every gateway.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    pub index_shards: u16,
+}
+
+async fn run(session: &Session, ks: &str, cql: &str) -> Result<(), StorageError> {
+    let cql = cql.replace("{ks}", ks);
+    session
+        .query_unpaged(cql, &[])
+        .await
+        .map(|_| ())
+        .map_err(exec_err)
+}
+
+async fn setting(session: &Session, ks: &str, name: &str) -> Result<Option<String>, StorageError> {
+    let cql = format!("SELECT value FROM {ks}.settings WHERE name = ?");
+    let rows = session
+        .query_unpaged(cql, (name,))
+        .await
+        .map_err(exec_err)?
+        .into_rows_result()
+        .map_err(shape_err)?;
+    let row = rows.maybe_first_row::<(Option<String>,)>().map_err(shape_err)?;
+    Ok(row.and_then(|(v,)| v))
+}
+
+/// Sets `name` unless it is set; returns the value that holds.
+async fn setting_once(
+    session: &Session,
+    ks: &str,
+    name: &str,
+    value: &str,
+) -> Result<String, StorageError> {
+    let cql = format!("INSERT INTO {ks}.settings (name, value) VALUES (?, ?) IF NOT EXISTS");
+    let rows = session
+        .query_unpaged(cql, (name, value))
+        .await
+        .map_err(exec_err)?
+        .into_rows_result()
+        .map_err(shape_err)?;
+    let row: Row = rows.first_row().map_err(shape_err)?;
+    if matches!(row.columns.first(), Some(Some(CqlValue::Boolean(true)))) {
+        return Ok(value.to_owned());
+    }
+    setting(session, ks, name)
+        .await?
+        .ok_or_else(|| StorageError::Corrupt(format!("setting {name} vanished")))
+}
+
+/// Creates the keyspace and tables, or upgrades them, and returns the
+/// layout every gateway of this keyspace shares.
+pub async fn migrate(session: &Session, opts: &CassandraOptions) -> Result<Layout, StorageError> {
+    let ks = &opts.keyspace;
+    run(
+        session,
+        ks,
+        &format!(
+            "CREATE KEYSPACE IF NOT EXISTS {{ks}} WITH replication = {} AND durable_writes = true",
+            opts.replication.cql()
+        ),
+    )
+    .await?;
+    run(session, ks, V1[0]).await?;
+    let current: i32 = match setting(session, ks, "schema_version").await? {
+        Some(v) => v
+            .parse()
+            .map_err(|_| StorageError::Corrupt(format!("schema_version {v:?}")))?,
+        None => 0,
+    };
+    if current > SCHEMA_VERSION {
+        return Err(StorageError::Database(format!(
+            "keyspace {ks} has schema version {current}; this build knows up to {SCHEMA_VERSION}"
+        )));
+    }
+    // Every step is idempotent, so re-running a half-applied one is safe.
+    for (i, step) in MIGRATIONS.iter().enumerate() {
+        let version = i as i32 + 1;
+        if version <= current {
+            continue;
+        }
+        for cql in *step {
+            run(session, ks, cql).await?;
+        }
+        let cql = format!("INSERT INTO {ks}.settings (name, value) VALUES ('schema_version', ?)");
+        session
+            .query_unpaged(cql, (version.to_string(),))
+            .await
+            .map_err(exec_err)?;
+        tracing::info!(keyspace = %ks, version, "schema migrated");
+    }
+    session
+        .await_schema_agreement()
+        .await
+        .map_err(|e| StorageError::Unavailable(format!("schema agreement: {e}")))?;
+    let shards = setting_once(
+        session,
+        ks,
+        "index_shards",
+        &opts.index_shards.to_string(),
+    )
+    .await?;
+    let index_shards: u16 = shards
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| StorageError::Corrupt(format!("index_shards {shards:?}")))?;
+    if index_shards != opts.index_shards {
+        tracing::info!(
+            keyspace = %ks,
+            index_shards,
+            "the keyspace keeps the index shard count it was created with"
+        );
+    }
+    // The collector starts from the minute the keyspace was created.
+    let now_minute = super::gc::minute(super::now_ms());
+    setting_once(
+        session,
+        ks,
+        super::gc::CURSOR,
+        &(now_minute - 1).to_string(),
+    )
+    .await?;
+    Ok(Layout { index_shards })
+}

@@ -1,0 +1,222 @@
+//! Every statement the backend runs, prepared once at start.
+//!
+//! Statements that may safely run twice are marked idempotent, so the
+//! driver's retry policy may retry them after a timeout. Plain head writes
+//! and deletes are not: a late retry could undo a newer write.
+
+use scylla::client::session::Session;
+use scylla::statement::prepared::PreparedStatement;
+use scylla::statement::Consistency;
+
+use super::connect::prepare_err;
+use crate::storage::StorageError;
+
+pub struct Statements {
+    pub bucket_insert: PreparedStatement,
+    pub bucket_get: PreparedStatement,
+    pub bucket_all: PreparedStatement,
+    pub bucket_delete: PreparedStatement,
+
+    pub chunk_put: PreparedStatement,
+    pub chunk_get: PreparedStatement,
+    pub chunk_delete: PreparedStatement,
+    pub pending_put: PreparedStatement,
+    pub pending_delete: PreparedStatement,
+    pub gc_put: PreparedStatement,
+    pub gc_slot: PreparedStatement,
+    pub gc_drop_slot: PreparedStatement,
+    pub setting_get: PreparedStatement,
+    pub setting_put: PreparedStatement,
+
+    pub head_get: PreparedStatement,
+    /// The same read at `LOCAL_SERIAL`, before a conditional write.
+    pub head_get_serial: PreparedStatement,
+    pub head_put: PreparedStatement,
+    pub head_put_if_absent: PreparedStatement,
+    pub head_put_if_version: PreparedStatement,
+    pub head_delete: PreparedStatement,
+    pub shard_any: PreparedStatement,
+    /// Listing slices: `[key > ? | key >= ?]` × `[AND key < ?]`.
+    pub list_gt: PreparedStatement,
+    pub list_ge: PreparedStatement,
+    pub list_gt_lt: PreparedStatement,
+    pub list_ge_lt: PreparedStatement,
+
+    pub upload_put: PreparedStatement,
+    pub upload_get: PreparedStatement,
+    pub upload_delete: PreparedStatement,
+    pub uploads_from_key: PreparedStatement,
+    pub uploads_after_key: PreparedStatement,
+    pub uploads_after_id: PreparedStatement,
+    pub part_put: PreparedStatement,
+    pub parts_after: PreparedStatement,
+    pub parts_delete: PreparedStatement,
+}
+
+async fn prep(
+    session: &Session,
+    ks: &str,
+    cql: &str,
+    idempotent: bool,
+) -> Result<PreparedStatement, StorageError> {
+    let mut p = session
+        .prepare(cql.replace("{ks}", ks))
+        .await
+        .map_err(prepare_err)?;
+    p.set_is_idempotent(idempotent);
+    Ok(p)
+}
+
+const LIST_COLUMNS: &str = "SELECT key, head FROM {ks}.objects WHERE bucket = ? AND shard = ?";
+
+impl Statements {
+    pub async fn prepare(session: &Session, ks: &str) -> Result<Statements, StorageError> {
+        let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
+        let list = |cmp: &str, upper: bool| {
+            let mut cql = format!("{LIST_COLUMNS} AND key {cmp} ?");
+            if upper {
+                cql.push_str(" AND key < ?");
+            }
+            cql.push_str(" LIMIT ?");
+            async move { prep(session, ks, &cql, true).await }
+        };
+        let mut head_get_serial = p(
+            "SELECT version, head, parts FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?",
+            true,
+        )
+        .await?;
+        head_get_serial.set_consistency(Consistency::LocalSerial);
+        Ok(Statements {
+            bucket_insert: p(
+                "INSERT INTO {ks}.buckets (name, id, created_ms, region) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+                false,
+            )
+            .await?,
+            bucket_get: p(
+                "SELECT name, id, created_ms, region FROM {ks}.buckets WHERE name = ?",
+                true,
+            )
+            .await?,
+            bucket_all: p("SELECT name, id, created_ms, region FROM {ks}.buckets", true).await?,
+            bucket_delete: p("DELETE FROM {ks}.buckets WHERE name = ? IF id = ?", false).await?,
+
+            chunk_put: p(
+                "INSERT INTO {ks}.chunks (blob, idx, data) VALUES (?, ?, ?)",
+                true,
+            )
+            .await?,
+            chunk_get: p("SELECT data FROM {ks}.chunks WHERE blob = ? AND idx = ?", true).await?,
+            chunk_delete: p("DELETE FROM {ks}.chunks WHERE blob = ? AND idx = ?", true).await?,
+            pending_put: p(
+                "INSERT INTO {ks}.pending_blobs (slot, blob) VALUES (?, ?)",
+                true,
+            )
+            .await?,
+            pending_delete: p(
+                "DELETE FROM {ks}.pending_blobs WHERE slot = ? AND blob = ?",
+                true,
+            )
+            .await?,
+            gc_put: p(
+                "INSERT INTO {ks}.gc_queue (slot, blob, chunks) VALUES (?, ?, ?)",
+                true,
+            )
+            .await?,
+            gc_slot: p(
+                "SELECT blob, chunks FROM {ks}.gc_queue WHERE slot = ? AND blob > ? LIMIT ?",
+                true,
+            )
+            .await?,
+            gc_drop_slot: p("DELETE FROM {ks}.gc_queue WHERE slot = ?", true).await?,
+            setting_get: p("SELECT value FROM {ks}.settings WHERE name = ?", true).await?,
+            setting_put: p(
+                "INSERT INTO {ks}.settings (name, value) VALUES (?, ?)",
+                true,
+            )
+            .await?,
+
+            head_get: p(
+                "SELECT version, head, parts FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?",
+                true,
+            )
+            .await?,
+            head_get_serial,
+            head_put: p(
+                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                false,
+            )
+            .await?,
+            head_put_if_absent: p(
+                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
+                false,
+            )
+            .await?,
+            head_put_if_version: p(
+                "UPDATE {ks}.objects SET version = ?, etag = ?, head = ?, parts = ? \
+                 WHERE bucket = ? AND shard = ? AND key = ? IF version = ?",
+                false,
+            )
+            .await?,
+            head_delete: p(
+                "DELETE FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?",
+                false,
+            )
+            .await?,
+            shard_any: p(
+                "SELECT key FROM {ks}.objects WHERE bucket = ? AND shard = ? LIMIT 1",
+                true,
+            )
+            .await?,
+            list_gt: list(">", false).await?,
+            list_ge: list(">=", false).await?,
+            list_gt_lt: list(">", true).await?,
+            list_ge_lt: list(">=", true).await?,
+
+            upload_put: p(
+                "INSERT INTO {ks}.uploads (bucket, key, upload_id, record) VALUES (?, ?, ?, ?)",
+                true,
+            )
+            .await?,
+            upload_get: p(
+                "SELECT record FROM {ks}.uploads WHERE bucket = ? AND key = ? AND upload_id = ?",
+                true,
+            )
+            .await?,
+            upload_delete: p(
+                "DELETE FROM {ks}.uploads WHERE bucket = ? AND key = ? AND upload_id = ?",
+                true,
+            )
+            .await?,
+            uploads_from_key: p(
+                "SELECT key, upload_id, record FROM {ks}.uploads WHERE bucket = ? AND key >= ? LIMIT ?",
+                true,
+            )
+            .await?,
+            uploads_after_key: p(
+                "SELECT key, upload_id, record FROM {ks}.uploads WHERE bucket = ? AND key > ? LIMIT ?",
+                true,
+            )
+            .await?,
+            uploads_after_id: p(
+                "SELECT key, upload_id, record FROM {ks}.uploads \
+                 WHERE bucket = ? AND (key, upload_id) > (?, ?) LIMIT ?",
+                true,
+            )
+            .await?,
+            part_put: p(
+                "INSERT INTO {ks}.parts (upload_id, part_number, blob, record) VALUES (?, ?, ?, ?)",
+                true,
+            )
+            .await?,
+            parts_after: p(
+                "SELECT part_number, blob, record FROM {ks}.parts \
+                 WHERE upload_id = ? AND (part_number, blob) > (?, ?) LIMIT ?",
+                true,
+            )
+            .await?,
+            parts_delete: p("DELETE FROM {ks}.parts WHERE upload_id = ?", true).await?,
+        })
+    }
+}
