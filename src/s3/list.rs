@@ -18,6 +18,8 @@ use crate::xml;
 
 /// Rows fetched from the backend per query.
 const BATCH: usize = 1000;
+/// Keys read after seeking past a common prefix.
+const SEEK_BATCH: usize = 32;
 
 /// One page of a listing.
 #[derive(Debug, Default)]
@@ -46,8 +48,11 @@ pub async fn list_page(
         Some(a) => Bound::Excluded(a.to_owned()),
         None => Bound::Unbounded,
     };
+    // Right after a seek past a common prefix, the next key often opens
+    // another one: read a small batch, not a full one, from there.
+    let mut batch_size = BATCH;
     loop {
-        let want = (max_keys + 1 - (page.contents.len() + page.prefixes.len())).min(BATCH);
+        let want = (max_keys + 1 - (page.contents.len() + page.prefixes.len())).min(batch_size);
         let batch = storage
             .list_objects(bucket, prefix, cursor.as_ref().map(String::as_str), want)
             .await?;
@@ -91,6 +96,11 @@ pub async fn list_page(
             break;
         }
         // Skip the rest of a common prefix with a seek, not a scan.
+        batch_size = if open_prefix.is_some() {
+            SEEK_BATCH
+        } else {
+            BATCH
+        };
         cursor = match (open_prefix, last_key) {
             (Some(cp), _) => match successor(&cp) {
                 Some(s) => Bound::Included(s),

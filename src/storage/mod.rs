@@ -17,7 +17,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use records::{
-    chunk_count, BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef, UploadRecord,
+    chunk_count, BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef,
+    UploadRecord,
 };
 
 /// Failures of a storage backend. The S3 layer maps each variant to an S3

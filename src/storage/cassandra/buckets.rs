@@ -37,7 +37,10 @@ impl CassandraStorage {
         }
     }
 
-    pub(super) async fn read_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
+    pub(super) async fn read_bucket(
+        &self,
+        name: &str,
+    ) -> Result<Option<BucketRecord>, StorageError> {
         let rows: Vec<BucketRow> = self.rows(&self.inner.st.bucket_get, (name,)).await?;
         rows.into_iter().next().map(record).transpose()
     }

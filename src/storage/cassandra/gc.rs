@@ -48,11 +48,8 @@ impl CassandraStorage {
     /// Removes a blob from the pending set (a record now refers to it, or
     /// it was discarded).
     pub(super) async fn unpend(&self, blob: BlobId) -> Result<(), StorageError> {
-        self.exec(
-            &self.inner.st.pending_delete,
-            (pending_slot(blob), blob.0),
-        )
-        .await
+        self.exec(&self.inner.st.pending_delete, (pending_slot(blob), blob.0))
+            .await
     }
 
     /// `unpend` for the blobs of a committed head; a failure only leaves
@@ -65,7 +62,11 @@ impl CassandraStorage {
         }
     }
 
-    pub(super) async fn delete_chunks(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
+    pub(super) async fn delete_chunks(
+        &self,
+        blob: BlobId,
+        chunks: u32,
+    ) -> Result<(), StorageError> {
         let st = &self.inner.st;
         stream::iter(0..chunks)
             .map(|i| async move {
@@ -125,9 +126,7 @@ impl CassandraStorage {
     }
 
     async fn cursor(&self) -> Result<Option<i64>, StorageError> {
-        let rows: Vec<(Option<String>,)> = self
-            .rows(&self.inner.st.setting_get, (CURSOR,))
-            .await?;
+        let rows: Vec<(Option<String>,)> = self.rows(&self.inner.st.setting_get, (CURSOR,)).await?;
         Ok(rows
             .into_iter()
             .next()
@@ -141,9 +140,8 @@ impl CassandraStorage {
         let mut after = Uuid::nil();
         let mut done = 0;
         loop {
-            let rows: Vec<(Uuid, Option<i32>)> = self
-                .rows(&st.gc_slot, (slot, after, QUEUE_PAGE))
-                .await?;
+            let rows: Vec<(Uuid, Option<i32>)> =
+                self.rows(&st.gc_slot, (slot, after, QUEUE_PAGE)).await?;
             let n = rows.len();
             for (blob, chunks) in rows {
                 let chunks = u32::try_from(chunks.unwrap_or(0)).unwrap_or(0);

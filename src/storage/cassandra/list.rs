@@ -126,9 +126,7 @@ impl CassandraStorage {
         let mut out = Vec::with_capacity(limit.min(1024));
         while out.len() < limit {
             // A dry cursor might hold the next key: refill before choosing.
-            let dry = cursors
-                .iter_mut()
-                .filter(|c| c.rows.is_empty() && !c.done);
+            let dry = cursors.iter_mut().filter(|c| c.rows.is_empty() && !c.done);
             try_join_all(dry.map(|c| self.fill(bucket, c, first, upper, n))).await?;
             let next = cursors
                 .iter_mut()

@@ -183,11 +183,8 @@ impl Storage for CassandraStorage {
     }
 
     async fn begin_blob(&self, blob: BlobId) -> Result<(), StorageError> {
-        self.exec(
-            &self.inner.st.pending_put,
-            (gc::pending_slot(blob), blob.0),
-        )
-        .await
+        self.exec(&self.inner.st.pending_put, (gc::pending_slot(blob), blob.0))
+            .await
     }
 
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {

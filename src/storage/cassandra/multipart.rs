@@ -109,7 +109,10 @@ impl CassandraStorage {
         let mut out = Vec::new();
         loop {
             let rows: Vec<(i32, Uuid, Option<String>)> = self
-                .rows(&self.inner.st.parts_after, (upload_id, from.0, from.1, PAGE))
+                .rows(
+                    &self.inner.st.parts_after,
+                    (upload_id, from.0, from.1, PAGE),
+                )
                 .await?;
             let n = rows.len();
             for (number, blob, record) in rows {
@@ -165,9 +168,13 @@ impl CassandraStorage {
         };
         loop {
             let rows: Vec<(String, String, Option<String>)> = match &pos {
-                None => self.rows(&st.uploads_from_key, (bucket.0, prefix, PAGE)).await?,
+                None => {
+                    self.rows(&st.uploads_from_key, (bucket.0, prefix, PAGE))
+                        .await?
+                }
                 Some((k, id)) if id.is_empty() => {
-                    self.rows(&st.uploads_after_key, (bucket.0, k, PAGE)).await?
+                    self.rows(&st.uploads_after_key, (bucket.0, k, PAGE))
+                        .await?
                 }
                 Some((k, id)) => {
                     self.rows(&st.uploads_after_id, (bucket.0, k, id, PAGE))
@@ -261,9 +268,7 @@ impl CassandraStorage {
     /// Aborts every upload of a bucket (when the bucket is deleted).
     pub(super) async fn abort_all_uploads(&self, bucket: BucketId) -> Result<(), StorageError> {
         loop {
-            let page = self
-                .uploads_page(bucket, "", None, PAGE as usize)
-                .await?;
+            let page = self.uploads_page(bucket, "", None, PAGE as usize).await?;
             if page.is_empty() {
                 return Ok(());
             }

@@ -34,9 +34,7 @@ pub(super) fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
     serde_json::from_str(head).map_err(corrupt)
 }
 
-fn decode_row(
-    (version, head, parts): HeadRow,
-) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
+fn decode_row((version, head, parts): HeadRow) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
     let (Some(version), Some(head)) = (version, head) else {
         return Ok(None);
     };
@@ -63,9 +61,7 @@ impl CassandraStorage {
         } else {
             &st.head_get
         };
-        let rows: Vec<HeadRow> = self
-            .rows(stmt, (bucket.0, self.shard_of(key), key))
-            .await?;
+        let rows: Vec<HeadRow> = self.rows(stmt, (bucket.0, self.shard_of(key), key)).await?;
         match rows.into_iter().next() {
             Some(row) => decode_row(row),
             None => Ok(None),
@@ -127,7 +123,9 @@ impl CassandraStorage {
                 }
                 None
             }
-            WriteCondition::IfMatch(etag) => Some(self.put_if_match(bucket, key, head, etag).await?),
+            WriteCondition::IfMatch(etag) => {
+                Some(self.put_if_match(bucket, key, head, etag).await?)
+            }
         };
         self.unpend_all(head.blobs()).await;
         self.release_replaced(old.as_ref(), Some(head)).await
@@ -174,7 +172,11 @@ impl CassandraStorage {
         ))
     }
 
-    pub(super) async fn remove_head(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
+    pub(super) async fn remove_head(
+        &self,
+        bucket: BucketId,
+        key: &str,
+    ) -> Result<bool, StorageError> {
         let Some((_, old)) = self.read_head(bucket, key, false).await? else {
             return Ok(false);
         };

@@ -82,7 +82,9 @@ async fn setting(session: &Session, ks: &str, name: &str) -> Result<Option<Strin
         .map_err(exec_err)?
         .into_rows_result()
         .map_err(shape_err)?;
-    let row = rows.maybe_first_row::<(Option<String>,)>().map_err(shape_err)?;
+    let row = rows
+        .maybe_first_row::<(Option<String>,)>()
+        .map_err(shape_err)?;
     Ok(row.and_then(|(v,)| v))
 }
 
@@ -154,13 +156,7 @@ pub async fn migrate(session: &Session, opts: &CassandraOptions) -> Result<Layou
         .await_schema_agreement()
         .await
         .map_err(|e| StorageError::Unavailable(format!("schema agreement: {e}")))?;
-    let shards = setting_once(
-        session,
-        ks,
-        "index_shards",
-        &opts.index_shards.to_string(),
-    )
-    .await?;
+    let shards = setting_once(session, ks, "index_shards", &opts.index_shards.to_string()).await?;
     let index_shards: u16 = shards
         .parse()
         .ok()

@@ -1,0 +1,179 @@
+//! A bucket of 100 000 keys on Cassandra lists completely, in order, with
+//! and without a delimiter, before and after deleting half of them (the
+//! deletes leave tombstones in the key index).
+
+mod common;
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use aws_sdk_s3::Client;
+use futures_util::stream::{self, StreamExt};
+use s3gw::config::Backend;
+use s3gw::storage::records::ContentHeaders;
+use s3gw::storage::{BucketId, ObjectHead, Storage, WriteCondition};
+
+const DIRS: usize = 100;
+const PER_DIR: usize = 1000;
+
+fn key(d: usize, k: usize) -> String {
+    format!("d{d:02}/k{k:04}")
+}
+
+fn empty_head() -> ObjectHead {
+    ObjectHead {
+        size: 0,
+        etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
+        last_modified_ms: 0,
+        chunk_size: 1024,
+        parts: vec![],
+        multipart: false,
+        upload_id: None,
+        checksum: None,
+        content: ContentHeaders::default(),
+        user_meta: Default::default(),
+    }
+}
+
+/// Every key of a ListObjectsV2 walk, following continuation tokens.
+async fn walk(c: &Client, bucket: &str, prefix: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let r = c
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_prefix(prefix.map(str::to_owned))
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .expect("list");
+        out.extend(
+            r.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(str::to_owned),
+        );
+        match r.next_continuation_token() {
+            Some(t) if r.is_truncated() == Some(true) => token = Some(t.to_owned()),
+            _ => return out,
+        }
+    }
+}
+
+/// Every common prefix of a delimited walk with `max_keys` per page.
+async fn walk_prefixes(c: &Client, bucket: &str, max_keys: i32) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let r = c
+            .list_objects_v2()
+            .bucket(bucket)
+            .delimiter("/")
+            .max_keys(max_keys)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .expect("list");
+        assert!(r.contents().is_empty());
+        out.extend(
+            r.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix())
+                .map(str::to_owned),
+        );
+        match r.next_continuation_token() {
+            Some(t) if r.is_truncated() == Some(true) => token = Some(t.to_owned()),
+            _ => return out,
+        }
+    }
+}
+
+async fn for_each_key<F, Fut>(keys: Vec<String>, f: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    stream::iter(keys)
+        .map(f)
+        .buffer_unordered(64)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_keys_list_completely() {
+    let Some(o) = common::cassandra_options(std::time::Duration::from_secs(900)) else {
+        return;
+    };
+    let store: Arc<dyn Storage> = Arc::new(common::open_cassandra(o.clone()).await);
+    let gw = common::start_with(|c| c.backend = Backend::Cassandra(o)).await;
+    let c = gw.client();
+    let bucket = common::bucket_name("many-keys");
+    c.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create");
+    let id: BucketId = store
+        .get_bucket(&bucket)
+        .await
+        .expect("get bucket")
+        .expect("bucket")
+        .id;
+
+    // Heads straight through the backend: the test is about listing.
+    let mut all: Vec<String> = (0..DIRS)
+        .flat_map(|d| (0..PER_DIR).map(move |k| key(d, k)))
+        .collect();
+    let started = std::time::Instant::now();
+    for_each_key(all.clone(), |k| {
+        let store = store.clone();
+        async move {
+            store
+                .put_object(id, &k, &empty_head(), &WriteCondition::None)
+                .await
+                .expect("put head");
+        }
+    })
+    .await;
+    eprintln!("wrote {} heads in {:?}", all.len(), started.elapsed());
+    all.sort();
+
+    let started = std::time::Instant::now();
+    assert_eq!(walk(&c, &bucket, None).await, all);
+    eprintln!("listed {} keys in {:?}", all.len(), started.elapsed());
+
+    let started = std::time::Instant::now();
+    let dirs: Vec<String> = (0..DIRS).map(|d| format!("d{d:02}/")).collect();
+    assert_eq!(walk_prefixes(&c, &bucket, 1000).await, dirs);
+    assert_eq!(walk_prefixes(&c, &bucket, 7).await, dirs);
+    eprintln!("listed the prefixes twice in {:?}", started.elapsed());
+    let d42: Vec<String> = (0..PER_DIR).map(|k| key(42, k)).collect();
+    assert_eq!(walk(&c, &bucket, Some("d42/")).await, d42);
+
+    // Delete every other key: the index now holds 50 000 tombstones.
+    let (gone, kept): (Vec<String>, Vec<String>) = all
+        .iter()
+        .cloned()
+        .partition(|k| k.ends_with(['1', '3', '5', '7', '9']));
+    let started = std::time::Instant::now();
+    for_each_key(gone, |k| {
+        let store = store.clone();
+        async move {
+            assert!(store.delete_object(id, &k).await.expect("delete"));
+        }
+    })
+    .await;
+    eprintln!("deleted half in {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    assert_eq!(walk(&c, &bucket, None).await, kept);
+    assert_eq!(walk_prefixes(&c, &bucket, 1000).await, dirs);
+    eprintln!("listed again in {:?}", started.elapsed());
+    let first = store
+        .list_objects(id, "d99/", Bound::Excluded("d99/k0990"), 10)
+        .await
+        .expect("list tail");
+    let tail: Vec<&str> = first.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(tail, ["d99/k0992", "d99/k0994", "d99/k0996", "d99/k0998"]);
+}
