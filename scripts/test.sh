@@ -102,5 +102,8 @@ start_gateway cassandra --backend cassandra \
   --cassandra-contact-points 127.0.0.1:9042 --cassandra-keyspace s3gw_compat
 compat || status=1
 
+step "fault: Cassandra stops and restarts under the gateway"
+.venv/bin/python scripts/fault-cassandra-outage.py "$PORT" || status=1
+
 step "done"
 exit "$status"

@@ -130,7 +130,7 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
         .put_object(dest_bucket.id, &dest_key, &head, &WriteCondition::None)
         .await
     {
-        if !same_object {
+        if !same_object && e.nothing_written() {
             for part in &head.parts {
                 discard(cx, part.blob, part.chunks(head.chunk_size)).await;
             }

@@ -147,12 +147,14 @@ async fn record_part(
         .put_part(bucket.id, cx.key()?, upload_id(cx)?, &part)
         .await
     {
-        discard(
-            cx,
-            part.data.blob,
-            part.data.chunks(cx.state.config.chunk_size),
-        )
-        .await;
+        if e.nothing_written() {
+            discard(
+                cx,
+                part.data.blob,
+                part.data.chunks(cx.state.config.chunk_size),
+            )
+            .await;
+        }
         return Err(e.into());
     }
     Ok(part)

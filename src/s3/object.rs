@@ -88,7 +88,9 @@ pub async fn put_object(cx: &mut RequestCx) -> Res {
         user_meta,
     };
     if let Err(e) = cx.storage().put_object(bucket.id, &key, &head, &cond).await {
-        discard(cx, part.blob, part.chunks(head.chunk_size)).await;
+        if e.nothing_written() {
+            discard(cx, part.blob, part.chunks(head.chunk_size)).await;
+        }
         return Err(e.into());
     }
     if part.size == 0 {

@@ -49,6 +49,26 @@ pub enum StorageError {
     Database(String),
 }
 
+impl StorageError {
+    /// Whether the failed write certainly stored nothing. A timeout or a
+    /// lost connection may still have committed (on Cassandra a write that
+    /// timed out can be applied later), so the blobs such a write named
+    /// must not be discarded: the orphan sweep decides later.
+    pub fn nothing_written(&self) -> bool {
+        match self {
+            StorageError::BucketExists(_)
+            | StorageError::BucketNotEmpty
+            | StorageError::NoSuchBucket
+            | StorageError::PreconditionFailed
+            | StorageError::NoSuchUpload
+            | StorageError::PartChanged
+            | StorageError::ChunkMissing { .. }
+            | StorageError::Corrupt(_) => true,
+            StorageError::Unavailable(_) | StorageError::Io(_) | StorageError::Database(_) => false,
+        }
+    }
+}
+
 /// A condition checked atomically with an object head write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteCondition {
