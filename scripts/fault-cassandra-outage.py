@@ -9,8 +9,9 @@ scripts/cassandra (default run dir), it:
   1. writes an object and reads it back;
   2. stops Cassandra (scripts/cassandra stop);
   3. sends GET, HEAD, PUT and LIST: each must fail with 503
-     ServiceUnavailable within OUTAGE_LIMIT seconds (never hang), and the
-     gateway must stay up;
+     ServiceUnavailable within OUTAGE_LIMIT seconds (never hang), the
+     gateway must stay up (/_s3gw/health 200) and report not ready
+     (/_s3gw/ready 503);
   4. starts Cassandra again on the same data (start --keep-data);
   5. waits for the gateway to serve the object again (no restart of the
      gateway), checks its bytes, and writes a new object.
@@ -21,6 +22,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -48,12 +50,15 @@ def cassandra(*args):
     return time.monotonic() - started
 
 
-def healthy(port):
+def probe(port, path):
+    """The HTTP status of GET /_s3gw/<path>, or None if nothing answers."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_s3gw/health", timeout=5) as r:
-            return r.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_s3gw/{path}", timeout=15) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
     except OSError:
-        return False
+        return None
 
 
 def main():
@@ -100,8 +105,12 @@ def main():
                 fail(f"{name} took {took:.1f} s (limit {OUTAGE_LIMIT} s)")
         except (ConnectionError, ReadTimeoutError) as e:
             fail(f"{name}: the gateway did not answer: {e}")
-    if not healthy(port):
-        fail("the gateway is not healthy during the outage")
+    if probe(port, "health") != 200:
+        fail("the gateway is not alive during the outage")
+    ready = probe(port, "ready")
+    log(f"readiness during the outage: {ready}")
+    if ready != 503:
+        fail(f"/_s3gw/ready answered {ready} with Cassandra down (want 503)")
 
     log(f"starting Cassandra again ({cassandra('start', '--keep-data'):.1f} s)")
     started = time.monotonic()
@@ -116,6 +125,8 @@ def main():
     log(f"gateway served the object again {time.monotonic() - started:.2f} s after Cassandra was ready")
     if got != body:
         fail("the object differs after the outage")
+    if probe(port, "ready") != 200:
+        fail("/_s3gw/ready is not 200 after the recovery")
     s3.put_object(Bucket=bucket, Key="after", Body=b"y" * 1000)
     for key in ("kept", "after"):
         s3.delete_object(Bucket=bucket, Key=key)

@@ -93,15 +93,5 @@ fn migrate_creates_a_keyspace_once() {
     assert!(second.contains("(4 index shards)"), "{second}");
     assert!(run().contains("schema version 1"));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let session = scylla::client::session_builder::SessionBuilder::new()
-            .known_node(&o.contact_points[0])
-            .build()
-            .await
-            .expect("session");
-        session
-            .query_unpaged(format!("DROP KEYSPACE {keyspace}"), &[])
-            .await
-            .expect("drop keyspace");
-    });
+    rt.block_on(common::drop_keyspace(&o.contact_points[0], &keyspace));
 }

@@ -26,6 +26,9 @@ async fn health_needs_no_credentials() {
     let (status, head, body) = raw_request(srv.addr, &get("/_s3gw/health", "")).await;
     assert_eq!(status, 200, "{head}");
     assert_eq!(body, b"ok");
+    let (status, head, body) = raw_request(srv.addr, &get("/_s3gw/ready", "")).await;
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(body, b"ready");
 }
 
 #[tokio::test]

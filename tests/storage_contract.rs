@@ -553,13 +553,5 @@ async fn cassandra_collects_released_blobs_after_their_grace() {
         b"new"
     );
     drop((s, store));
-    let session = scylla::client::session_builder::SessionBuilder::new()
-        .known_node(contact)
-        .build()
-        .await
-        .expect("session");
-    session
-        .query_unpaged(format!("DROP KEYSPACE {keyspace}"), &[])
-        .await
-        .expect("drop keyspace");
+    common::drop_keyspace(&contact, &keyspace).await;
 }

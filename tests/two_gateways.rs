@@ -9,6 +9,17 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use common::{bucket_name, data};
 use s3gw::config::Backend;
 
+async fn get_bytes(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    let r = c
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get");
+    r.body.collect().await.expect("body").into_bytes().to_vec()
+}
+
 /// Two gateways on the test keyspace, or `None` (skipped) without Cassandra.
 async fn pair() -> Option<(common::TestServer, common::TestServer)> {
     let o = common::cassandra_options(std::time::Duration::from_secs(900))?;
@@ -48,19 +59,8 @@ async fn writes_through_one_are_read_listed_and_deleted_through_the_other() {
         .send()
         .await
         .expect("put");
-    let got = b
-        .get_object()
-        .bucket(&bucket)
-        .key("dir/obj")
-        .send()
-        .await
-        .expect("get")
-        .body
-        .collect()
-        .await
-        .expect("body")
-        .into_bytes();
-    assert_eq!(got.as_ref(), body.as_slice());
+    let got = get_bytes(&b, &bucket, "dir/obj").await;
+    assert_eq!(got, body);
     let listed = b
         .list_objects_v2()
         .bucket(&bucket)
@@ -83,19 +83,8 @@ async fn writes_through_one_are_read_listed_and_deleted_through_the_other() {
         .send()
         .await
         .expect("overwrite");
-    let got = a
-        .get_object()
-        .bucket(&bucket)
-        .key("dir/obj")
-        .send()
-        .await
-        .expect("get")
-        .body
-        .collect()
-        .await
-        .expect("body")
-        .into_bytes();
-    assert_eq!(got.as_ref(), body2.as_slice());
+    let got = get_bytes(&a, &bucket, "dir/obj").await;
+    assert_eq!(got, body2);
     b.delete_object()
         .bucket(&bucket)
         .key("dir/obj")
@@ -200,20 +189,60 @@ async fn a_multipart_upload_split_across_gateways() {
         .send()
         .await
         .expect("complete");
-    let got = a
-        .get_object()
-        .bucket(&bucket)
-        .key("big")
-        .send()
-        .await
-        .expect("get")
-        .body
-        .collect()
-        .await
-        .expect("body")
-        .into_bytes();
+    let got = get_bytes(&a, &bucket, "big").await;
     let mut want = p1.clone();
     want.extend_from_slice(&p2);
     assert_eq!(got.len(), want.len());
-    assert!(got.as_ref() == want.as_slice(), "content differs");
+    assert!(got == want, "content differs");
+}
+
+/// `If-None-Match: *` through both gateways at once: exactly one PUT
+/// creates the object, every other gets 412, and the stored bytes are the
+/// winner's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_creates_through_both_gateways_have_one_winner() {
+    let Some((gw_a, gw_b)) = pair().await else {
+        return;
+    };
+    let clients = [gw_a.client(), gw_b.client()];
+    let bucket = bucket_name("two-gw-cond");
+    clients[0]
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create");
+    let mut tasks = Vec::new();
+    for i in 0..8u64 {
+        let c = clients[i as usize % 2].clone();
+        let bucket = bucket.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = data(1000 + i as usize, i);
+            let r = c
+                .put_object()
+                .bucket(&bucket)
+                .key("once")
+                .if_none_match("*")
+                .body(ByteStream::from(body.clone()))
+                .send()
+                .await;
+            (
+                r.map_err(|e| e.raw_response().map(|r| r.status().as_u16())),
+                body,
+            )
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (result, body) = t.await.expect("task");
+        match result {
+            Ok(_) => winners.push(body),
+            Err(Some(412)) => {}
+            Err(other) => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "one conditional create must win");
+    for c in &clients {
+        assert_eq!(get_bytes(c, &bucket, "once").await, winners[0]);
+    }
 }

@@ -25,6 +25,7 @@ pub enum BucketConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     Health,
+    Ready,
     ListBuckets,
     CreateBucket,
     DeleteBucket,
@@ -59,6 +60,7 @@ impl Endpoint {
         use Endpoint::*;
         match self {
             Health => "Health",
+            Ready => "Ready",
             ListBuckets => "ListBuckets",
             CreateBucket => "CreateBucket",
             DeleteBucket => "DeleteBucket",
@@ -123,6 +125,8 @@ pub enum RouteError {
 /// Path of the health check: underscores cannot start a bucket name, so it
 /// never collides with path-style bucket requests.
 pub const HEALTH_PATH: &str = "/_s3gw/health";
+/// Path of the readiness check: 200 only while the backend answers.
+pub const READY_PATH: &str = "/_s3gw/ready";
 
 /// Bucket sub-resources and the S3 name (without the verb) of each.
 const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
@@ -237,9 +241,14 @@ impl Route {
             }
             _ => None,
         };
-        if vhost_bucket.is_none() && path == HEALTH_PATH {
+        let probe = match path {
+            HEALTH_PATH => Some(Endpoint::Health),
+            READY_PATH => Some(Endpoint::Ready),
+            _ => None,
+        };
+        if let (None, Some(endpoint)) = (&vhost_bucket, probe) {
             return Ok(Route {
-                endpoint: Endpoint::Health,
+                endpoint,
                 bucket: None,
                 key: None,
                 query,
@@ -377,6 +386,7 @@ mod tests {
                 None,
                 None,
             ),
+            ("GET", "/_s3gw/ready", "localhost", false, Ready, None, None),
             (
                 "PUT",
                 "/b1",

@@ -92,6 +92,8 @@ where
     let op = route.endpoint.name().to_owned();
     let result = if route.endpoint == Endpoint::Health {
         Ok(response::text(http::StatusCode::OK, "ok"))
+    } else if route.endpoint == Endpoint::Ready {
+        Ok(readiness(&state).await)
     } else {
         match authenticate(&state, &parts, &route) {
             Ok(verified) => {
@@ -195,10 +197,23 @@ fn payload_name(mode: &auth::PayloadMode) -> &'static str {
     }
 }
 
+/// 200 while the backend answers a read at its configured consistency,
+/// 503 otherwise: a load balancer or orchestrator routes away meanwhile.
+async fn readiness(state: &AppState) -> Response<ResponseBody> {
+    match state.storage.ready().await {
+        Ok(()) => response::text(http::StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the storage backend does not answer");
+            response::text(http::StatusCode::SERVICE_UNAVAILABLE, "not ready")
+        }
+    }
+}
+
 async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
     use Endpoint::*;
     match cx.route.endpoint.clone() {
         Health => Ok(response::text(http::StatusCode::OK, "ok")),
+        Ready => Ok(readiness(&cx.state).await),
         ListBuckets => bucket::list_buckets(cx).await,
         CreateBucket => bucket::create_bucket(cx).await,
         DeleteBucket => bucket::delete_bucket(cx).await,

@@ -91,6 +91,9 @@ pub struct ListEntry {
 /// S3 semantics (delimiters, ranges, conditionals, ETags) live in `s3/`.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
+    /// Whether the backend can serve requests now (a cheap read).
+    async fn ready(&self) -> Result<(), StorageError>;
+
     /// Creates a bucket; `BucketExists` carries the existing record.
     async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError>;
     async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError>;

@@ -90,6 +90,19 @@ pub async fn open_cassandra(o: CassandraOptions) -> CassandraStorage {
     CassandraStorage::open(o).await.expect("open cassandra")
 }
 
+/// Drops a keyspace a test made for itself.
+pub async fn drop_keyspace(contact_point: &str, keyspace: &str) {
+    let session = scylla::client::session_builder::SessionBuilder::new()
+        .known_node(contact_point)
+        .build()
+        .await
+        .expect("session");
+    session
+        .query_unpaged(format!("DROP KEYSPACE {keyspace}"), &[])
+        .await
+        .expect("drop keyspace");
+}
+
 pub async fn start_in(dir: tempfile::TempDir, mut config: Config) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -166,6 +166,15 @@ impl CassandraStorage {
 
 #[async_trait]
 impl Storage for CassandraStorage {
+    async fn ready(&self) -> Result<(), StorageError> {
+        // A read at the configured consistency: it needs a quorum, not
+        // merely one live connection.
+        let _: Vec<(Option<String>,)> = self
+            .rows(&self.inner.st.setting_get, ("schema_version",))
+            .await?;
+        Ok(())
+    }
+
     async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
         self.insert_bucket(bucket).await
     }

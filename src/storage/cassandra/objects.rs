@@ -46,7 +46,29 @@ fn decode_row((version, head, parts): HeadRow) -> Result<Option<(Uuid, ObjectHea
     Ok(Some((version, h)))
 }
 
+/// The values of an `objects` INSERT: bucket, shard, key, a fresh
+/// version, ETag, head and parts.
+type HeadValues<'a> = (Uuid, i16, &'a str, Uuid, &'a str, String, String);
+
 impl CassandraStorage {
+    fn head_row<'a>(
+        &self,
+        bucket: BucketId,
+        key: &'a str,
+        head: &'a ObjectHead,
+    ) -> Result<HeadValues<'a>, StorageError> {
+        let (bare, parts) = encode_head(head)?;
+        Ok((
+            bucket.0,
+            self.shard_of(key),
+            key,
+            Uuid::new_v4(),
+            &head.etag,
+            bare,
+            parts,
+        ))
+    }
+
     /// The head of `key` and its row version; `serial` reads at
     /// `LOCAL_SERIAL` (before a lightweight transaction).
     pub(super) async fn read_head(
@@ -76,20 +98,8 @@ impl CassandraStorage {
         head: &ObjectHead,
     ) -> Result<Option<ObjectHead>, StorageError> {
         let old = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
-        let (bare, parts) = encode_head(head)?;
-        self.exec(
-            &self.inner.st.head_put,
-            (
-                bucket.0,
-                self.shard_of(key),
-                key,
-                Uuid::new_v4(),
-                &head.etag,
-                bare,
-                parts,
-            ),
-        )
-        .await?;
+        self.exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
+            .await?;
         Ok(old)
     }
 
@@ -103,21 +113,8 @@ impl CassandraStorage {
         let old = match cond {
             WriteCondition::None => self.put_head(bucket, key, head).await?,
             WriteCondition::IfNoneMatch => {
-                let (bare, parts) = encode_head(head)?;
-                let applied = self
-                    .lwt(
-                        &self.inner.st.head_put_if_absent,
-                        (
-                            bucket.0,
-                            self.shard_of(key),
-                            key,
-                            Uuid::new_v4(),
-                            &head.etag,
-                            bare,
-                            parts,
-                        ),
-                    )
-                    .await?;
+                let row = self.head_row(bucket, key, head)?;
+                let applied = self.lwt(&self.inner.st.head_put_if_absent, row).await?;
                 if !applied {
                     return Err(StorageError::PreconditionFailed);
                 }

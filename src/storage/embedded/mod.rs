@@ -246,6 +246,15 @@ fn decode_head(bytes: &[u8]) -> Result<ObjectHead, StorageError> {
 
 #[async_trait]
 impl Storage for EmbeddedStorage {
+    async fn ready(&self) -> Result<(), StorageError> {
+        self.blocking(|inner| {
+            let txn = inner.db.begin_read().map_err(db_err)?;
+            txn.open_table(BUCKETS).map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
         let bucket = bucket.clone();
         self.blocking(move |inner| {
