@@ -20,10 +20,17 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
+step "deployment files agree (Nginx, docker compose, gateway flags)"
+.venv/bin/python scripts/check-deploy-config.py
+
 WORK=$(mktemp -d /tmp/s3gw-test.XXXXXX)
 GW_PIDS=()
 OWN_CASSANDRA=0
+CLUSTER_UP=0
 cleanup() {
+  if [ "$CLUSTER_UP" = 1 ]; then
+    bash scripts/cluster down || true
+  fi
   for pid in "${GW_PIDS[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
       kill "$pid" 2>/dev/null || true
@@ -104,6 +111,24 @@ compat || status=1
 
 step "fault: Cassandra stops and restarts under the gateway"
 .venv/bin/python scripts/fault-cassandra-outage.py "$PORT" || status=1
+
+# The 3-node cluster needs 127.0.0.1:9042, where the single node runs.
+step "real clients through Nginx on the 3-gateway, 3-node cluster (scripts/cluster)"
+if [ "$OWN_CASSANDRA" = 1 ]; then
+  bash scripts/cassandra stop
+  OWN_CASSANDRA=0
+  CLUSTER_UP=1
+  S3GW_DOMAIN=localhost bash scripts/cluster up
+  bash scripts/cluster status
+  PORT=8080
+  LOG="$ROOT/tmp/cluster/gw1/gateway.log"
+  compat || status=1
+  bash scripts/cluster down
+  CLUSTER_UP=0
+else
+  echo "skipped: a Cassandra this command did not start holds 127.0.0.1:9042 (scripts/cassandra stop)"
+  status=1
+fi
 
 step "done"
 exit "$status"
