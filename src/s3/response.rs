@@ -110,9 +110,7 @@ pub fn iso8601(ms: i64) -> String {
     )
 }
 
-pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
+pub use crate::storage::now_ms;
 
 /// Sets a header from text, skipping values that are not valid headers.
 pub fn set(r: &mut Response<ResponseBody>, name: &'static str, value: &str) {

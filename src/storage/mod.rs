@@ -49,6 +49,16 @@ pub enum StorageError {
     Database(String),
 }
 
+/// A stored record that does not decode.
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(e.to_string())
+}
+
+/// The wall clock in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 impl StorageError {
     /// Whether the failed write certainly stored nothing. A timeout or a
     /// lost connection may still have committed (on Cassandra a write that

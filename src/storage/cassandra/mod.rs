@@ -33,8 +33,8 @@ pub use options::CassandraOptions;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, PartRecord, Storage,
-    StorageError, UploadRecord, WriteCondition,
+    corrupt, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, PartRecord,
+    Storage, StorageError, UploadRecord, WriteCondition,
 };
 use connect::{exec_err, shape_err};
 use statements::Statements;
@@ -52,14 +52,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct CassandraStorage {
     inner: Arc<Inner>,
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Corrupt(e.to_string())
-}
-
-fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
 /// Chunk indexes are `int` in CQL.

@@ -67,6 +67,8 @@ async fn prep(
     Ok(p)
 }
 
+const HEAD_GET: &str =
+    "SELECT version, head, parts FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?";
 const LIST_COLUMNS: &str = "SELECT key, head FROM {ks}.objects WHERE bucket = ? AND shard = ?";
 
 impl Statements {
@@ -80,11 +82,7 @@ impl Statements {
             cql.push_str(" LIMIT ?");
             async move { prep(session, ks, &cql, true).await }
         };
-        let mut head_get_serial = p(
-            "SELECT version, head, parts FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?",
-            true,
-        )
-        .await?;
+        let mut head_get_serial = p(HEAD_GET, true).await?;
         head_get_serial.set_consistency(Consistency::LocalSerial);
         Ok(Statements {
             bucket_insert: p(
@@ -135,11 +133,7 @@ impl Statements {
             )
             .await?,
 
-            head_get: p(
-                "SELECT version, head, parts FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?",
-                true,
-            )
-            .await?,
+            head_get: p(HEAD_GET, true).await?,
             head_get_serial,
             head_put: p(
                 "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \

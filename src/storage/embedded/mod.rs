@@ -20,8 +20,8 @@ use bytes::Bytes;
 use redb::{Database, ReadableTable, TableDefinition};
 
 use super::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, PartRecord, Storage,
-    StorageError, UploadRecord, WriteCondition,
+    corrupt, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, PartRecord,
+    Storage, StorageError, UploadRecord, WriteCondition,
 };
 use blobs::BlobFiles;
 
@@ -50,19 +50,11 @@ fn db_err(e: impl std::fmt::Display) -> StorageError {
     StorageError::Database(e.to_string())
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Corrupt(e.to_string())
-}
-
 fn object_key(bucket: BucketId, key: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(16 + key.len());
     k.extend_from_slice(bucket.0.as_bytes());
     k.extend_from_slice(key.as_bytes());
     k
-}
-
-fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
 impl EmbeddedStorage {
