@@ -704,6 +704,18 @@ def check_nginx(gw: GatewaySettings) -> dict:
                          ("proxy_send_timeout", 60, 3600)):
         v = one(name)
         R.check(v is not None and lo <= nginx_seconds(v[0]) <= hi, f"{name} within {lo}..{hi}s", f"{v}")
+    pages = val("error_page")
+    named = {d.args[0]: d for d in locs if d.args and d.args[0].startswith("@")}
+    target = next((a[-1] for a in pages if "502" in a and a[-1].startswith("@")), None)
+    R.check(target is not None and target in named,
+            "Nginx's own 502 goes to a named location (no HTML error page)", f"{pages}")
+    if target in named:
+        ret = [d.args for d in named[target].block or [] if d.name == "return"]
+        body = ret[0][1] if ret and len(ret[0]) > 1 else ""
+        R.check(bool(ret) and ret[0][0] == "503" and "<Code>ServiceUnavailable</Code>" in body,
+                f"{target} answers an S3 503 ServiceUnavailable (clients parse and retry it)", f"{ret}")
+    R.check(one("proxy_intercept_errors") in (None, ["off"]),
+            "proxy_intercept_errors off (the gateways' own S3 errors pass unchanged)")
     R.check(one("server_tokens") == ["off"], "server_tokens off")
     R.check(one("merge_slashes") == ["off"], "merge_slashes off (keys may contain //)")
     lchb = one("large_client_header_buffers")

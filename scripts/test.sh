@@ -4,7 +4,9 @@
 # (scripts/cassandra), runs the Rust tests (the storage contract on both
 # backends, the integration suite on each backend, two gateways on one
 # keyspace), and the real-client suite over HTTP and HTTPS against a release
-# gateway on the embedded store and against one on Cassandra.
+# gateway on the embedded store and against one on Cassandra; then it starts
+# the 3-node, 3-gateway cluster behind Nginx (scripts/cluster), runs the
+# client suite through it and the fault tests on it (scripts/fault-cluster.py).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -123,6 +125,9 @@ if [ "$OWN_CASSANDRA" = 1 ]; then
   PORT=8080
   LOG="$ROOT/tmp/cluster/gw1/gateway.log"
   compat || status=1
+  step "fault tests on the cluster: kill -9 Cassandra nodes and gateways under load (scripts/fault-cluster.py)"
+  .venv/bin/python scripts/fault-cluster.py || status=1
+  bash scripts/cluster status || status=1
   bash scripts/cluster down
   CLUSTER_UP=0
 else
