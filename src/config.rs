@@ -174,6 +174,7 @@ fn cassandra_options(
         index_shards,
         gc_grace: Duration::from_secs(gc_grace_secs),
         connect_for: None,
+        clock_offset_us: 0,
     })
 }
 

@@ -495,6 +495,66 @@ fn chunk0(p: &PartRef) -> ChunkAddr {
     }
 }
 
+/// A gateway whose clock runs 30 s behind overwrites and deletes a key that
+/// another gateway wrote just before. Cassandra keeps the newer write
+/// (last-writer-wins by timestamp), so neither the overwrite nor the delete
+/// takes effect; the lagging gateway must then not release the blob of the
+/// head that is still current, and must release its own losing blob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_never_releases_the_blob_of_the_current_head_under_clock_skew() {
+    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    o.keyspace = format!(
+        "s3gw_test_skew_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let keyspace = o.keyspace.clone();
+    let contact = o.contact_points[0].clone();
+    let ahead = CassandraStorage::open(o.clone()).await.expect("open");
+    o.clock_offset_us = -30_000_000;
+    let behind = CassandraStorage::open(o).await.expect("open lagging");
+    let (a, z): (Arc<dyn Storage>, Arc<dyn Storage>) =
+        (Arc::new(ahead.clone()), Arc::new(behind.clone()));
+    let b = bucket(a.as_ref(), "skew").await;
+    let current = blob(a.as_ref(), b"current").await;
+    let late = blob(z.as_ref(), b"late").await;
+    let current_head = head(vec![current.clone()], "c", None);
+    a.put_object(b.id, "k", &current_head, &WriteCondition::None)
+        .await
+        .expect("put");
+    z.put_object(
+        b.id,
+        "k",
+        &head(vec![late.clone()], "l", None),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("lagging put");
+    assert!(z.delete_object(b.id, "k").await.expect("lagging delete"));
+    let got = a.get_object(b.id, "k").await.expect("get").expect("head");
+    assert_eq!(got.etag, "c", "the newer write stays current");
+    let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000;
+    ahead.collect_garbage(later).await.expect("collect");
+    assert_eq!(
+        a.get_chunk(chunk0(&current))
+            .await
+            .expect("current")
+            .as_ref(),
+        b"current",
+        "the current head's chunks survive collection"
+    );
+    assert!(
+        matches!(
+            a.get_chunk(chunk0(&late)).await,
+            Err(StorageError::ChunkMissing { .. })
+        ),
+        "the losing write's blob is collected"
+    );
+    drop((a, z, ahead, behind));
+    common::drop_keyspace(&contact, &keyspace).await;
+}
+
 /// Blobs released by an overwrite, a delete or a discard lose their chunks
 /// once the collector passes their grace period; live blobs keep theirs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

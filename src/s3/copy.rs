@@ -113,24 +113,17 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
     } else {
         (src.content.clone(), src.user_meta.clone())
     };
-    let mut head = if same_object {
-        // The data is unchanged: the new head shares the blobs.
-        ObjectHead {
-            last_modified_ms: now_ms(),
-            content,
-            user_meta,
-            ..src.clone()
-        }
-    } else {
-        copy_data(cx, &src, content, user_meta).await?
-    };
+    // Even a copy onto itself writes new blobs: no two heads ever share a
+    // blob, which is what lets a backend release a replaced head's blobs
+    // without asking who else references them (docs/storage-model.md).
+    let mut head = copy_data(cx, &src, content, user_meta).await?;
     head.last_modified_ms = now_ms();
     if let Err(e) = cx
         .storage()
         .put_object(dest_bucket.id, &dest_key, &head, &WriteCondition::None)
         .await
     {
-        if !same_object && e.nothing_written() {
+        if e.nothing_written() {
             for part in &head.parts {
                 discard(cx, part.blob, part.chunks(head.chunk_size)).await;
             }

@@ -11,6 +11,7 @@ use scylla::client::session_builder::SessionBuilder;
 use scylla::errors::{DbError, ExecutionError, PrepareError, RequestAttemptError};
 use scylla::policies::load_balancing::DefaultPolicy;
 use scylla::policies::retry::DefaultRetryPolicy;
+use scylla::policies::timestamp_generator::TimestampGenerator;
 use scylla::statement::SerialConsistency;
 
 use super::options::CassandraOptions;
@@ -30,10 +31,27 @@ fn builder(opts: &CassandraOptions) -> SessionBuilder {
         .load_balancing_policy(lb.build())
         .retry_policy(Arc::new(DefaultRetryPolicy::new()))
         .build();
-    SessionBuilder::new()
+    let builder = SessionBuilder::new()
         .known_nodes(&opts.contact_points)
         .connection_timeout(CONNECT_TIMEOUT)
-        .default_execution_profile_handle(profile.into_handle())
+        .default_execution_profile_handle(profile.into_handle());
+    if opts.clock_offset_us == 0 {
+        builder
+    } else {
+        builder.timestamp_generator(Arc::new(OffsetClock(opts.clock_offset_us)))
+    }
+}
+
+/// Write timestamps from this machine's clock moved by a fixed offset (µs).
+struct OffsetClock(i64);
+
+impl TimestampGenerator for OffsetClock {
+    fn next_timestamp(&self) -> i64 {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000;
+        i64::try_from(now)
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.0)
+    }
 }
 
 /// Connects to the cluster, retrying with a clear message while no contact

@@ -16,7 +16,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use uuid::Uuid;
 
 use super::{cql_index, now_ms, CassandraStorage, StorageError};
-use crate::storage::{BlobId, ObjectHead};
+use crate::storage::BlobId;
 
 const HOUR_MS: i64 = 3_600_000;
 const MINUTE_MS: i64 = 60_000;
@@ -94,23 +94,6 @@ impl CassandraStorage {
                 .await?;
         }
         Ok(())
-    }
-
-    /// Releases the blobs of `old` that `new` does not reference.
-    pub(super) async fn release_replaced(
-        &self,
-        old: Option<&ObjectHead>,
-        new: Option<&ObjectHead>,
-    ) -> Result<(), StorageError> {
-        let Some(old) = old else { return Ok(()) };
-        let kept: Vec<BlobId> = new.map(|h| h.blobs().collect()).unwrap_or_default();
-        let gone = old
-            .parts
-            .iter()
-            .filter(|p| !kept.contains(&p.blob))
-            .map(|p| (p.blob, p.chunks(old.chunk_size)))
-            .collect();
-        self.release(gone).await
     }
 
     /// Learns where the collector is, so `release` files after it.

@@ -224,8 +224,8 @@ impl CassandraStorage {
             .filter(|p| !kept.contains(&p.data.blob))
             .map(|p| (p.data.blob, p.data.chunks(head.chunk_size)))
             .collect();
-        self.release(unused).await?;
-        self.release_replaced(old.as_ref(), Some(head)).await?;
+        self.settle(bucket, key, old.as_ref(), Some(head), unused)
+            .await?;
         self.forget_upload(bucket, key, upload_id).await
     }
 

@@ -8,11 +8,18 @@
 //! Plain writes are last-writer-wins by write timestamp, like S3.
 //! `If-None-Match: *` and `If-Match` go through lightweight transactions
 //! (Paxos), so two gateways racing on the same key cannot both succeed.
+//!
+//! After every head write or delete, [`CassandraStorage::settle`] reads the
+//! key again and releases the blobs of the heads involved that the current
+//! head does not reference; docs/storage-model.md ("Why no referenced blob
+//! is ever deleted") gives the argument.
+
+use std::collections::HashSet;
 
 use uuid::Uuid;
 
 use super::{corrupt, CassandraStorage, StorageError};
-use crate::storage::{BucketId, ObjectHead, PartRef, WriteCondition};
+use crate::storage::{BlobId, BucketId, ObjectHead, PartRef, WriteCondition};
 
 /// How often an `If-Match` write retries when the row changed under it
 /// while keeping the expected ETag.
@@ -125,7 +132,44 @@ impl CassandraStorage {
             }
         };
         self.unpend_all(head.blobs()).await;
-        self.release_replaced(old.as_ref(), Some(head)).await
+        self.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
+            .await
+    }
+
+    /// The cleanup after this gateway wrote `written` (or deleted the key:
+    /// `None`) over `replaced`: reads the key's current head and releases
+    /// every blob of `replaced`, of `written` and of `also` that the
+    /// current head does not reference.
+    ///
+    /// The read runs at a quorum consistency after a quorum write, so it
+    /// returns our write or one with a later timestamp. Heads are
+    /// last-writer-wins and no head shares a blob with another, so a blob
+    /// the current head does not reference is referenced by a head that
+    /// lost for good: a write that lost to a later one (even from a gateway
+    /// whose clock runs ahead), or the head it replaced.
+    pub(super) async fn settle(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        replaced: Option<&ObjectHead>,
+        written: Option<&ObjectHead>,
+        also: Vec<(BlobId, u32)>,
+    ) -> Result<(), StorageError> {
+        let current = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
+        let kept: HashSet<BlobId> = current.iter().flat_map(|h| h.blobs()).collect();
+        let mut seen = HashSet::new();
+        let mut gone = Vec::new();
+        let candidates = replaced
+            .into_iter()
+            .chain(written)
+            .flat_map(|h| h.parts.iter().map(|p| (p.blob, p.chunks(h.chunk_size))))
+            .chain(also);
+        for (blob, chunks) in candidates {
+            if !kept.contains(&blob) && seen.insert(blob) {
+                gone.push((blob, chunks));
+            }
+        }
+        self.release(gone).await
     }
 
     /// `If-Match`: replaces the row only if it is still the version whose
@@ -182,7 +226,8 @@ impl CassandraStorage {
             (bucket.0, self.shard_of(key), key),
         )
         .await?;
-        self.release_replaced(Some(&old), None).await?;
+        self.settle(bucket, key, Some(&old), None, Vec::new())
+            .await?;
         Ok(true)
     }
 }

@@ -77,16 +77,25 @@ impl fmt::Display for Replication {
 }
 
 /// A consistency level by its CQL name (`LOCAL_QUORUM`, `quorum`, …).
+///
+/// Only levels whose reads overlap every acknowledged write are accepted:
+/// a read after a write must see it, both for S3's read-after-write and
+/// for the garbage collector, which decides from a read whether a blob is
+/// still referenced (docs/storage-model.md, "Why no referenced blob is
+/// ever deleted"). `ONE`, `TWO`, `THREE` and `LOCAL_ONE` could let a
+/// release miss the head that references a blob.
 pub fn parse_consistency(s: &str) -> Result<Consistency, String> {
     Ok(match s.trim().to_ascii_uppercase().as_str() {
-        "ONE" => Consistency::One,
-        "TWO" => Consistency::Two,
-        "THREE" => Consistency::Three,
         "QUORUM" => Consistency::Quorum,
         "ALL" => Consistency::All,
         "LOCAL_QUORUM" => Consistency::LocalQuorum,
         "EACH_QUORUM" => Consistency::EachQuorum,
-        "LOCAL_ONE" => Consistency::LocalOne,
+        weak @ ("ONE" | "TWO" | "THREE" | "LOCAL_ONE" | "ANY") => {
+            return Err(format!(
+                "consistency {weak} is not supported: reads must see every acknowledged \
+                 write (use LOCAL_QUORUM, QUORUM, EACH_QUORUM or ALL)"
+            ))
+        }
         other => return Err(format!("unknown consistency level {other:?}")),
     })
 }
@@ -128,6 +137,11 @@ pub struct CassandraOptions {
     /// How long to keep trying to reach the cluster at start
     /// (`None`: forever).
     pub connect_for: Option<Duration>,
+    /// Microseconds added to this gateway's clock for the timestamps of
+    /// its writes. 0 (the default) leaves timestamps to Cassandra; tests
+    /// set it to stage a gateway whose clock is off.
+    #[doc(hidden)]
+    pub clock_offset_us: i64,
 }
 
 impl CassandraOptions {
@@ -142,6 +156,7 @@ impl CassandraOptions {
             index_shards: DEFAULT_INDEX_SHARDS,
             gc_grace: Duration::from_secs(900),
             connect_for: Some(Duration::from_secs(30)),
+            clock_offset_us: 0,
         }
     }
 }
@@ -182,6 +197,9 @@ mod tests {
             Ok(Consistency::LocalQuorum)
         );
         assert!(parse_consistency("SERIAL").is_err());
+        for weak in ["ONE", "local_one", "TWO", "THREE", "ANY"] {
+            assert!(parse_consistency(weak).is_err(), "{weak}");
+        }
         assert!(check_keyspace("s3gw_test1").is_ok());
         assert!(check_keyspace("bad-name").is_err());
         assert!(check_keyspace("").is_err());
