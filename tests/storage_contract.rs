@@ -62,6 +62,7 @@ on_both_backends!(
     concurrent_if_none_match_has_one_winner,
     parts_keep_their_latest_version_and_abort_ends_the_upload,
     uploads_list_by_key_then_id,
+    complete_racing_abort_has_one_winner,
 );
 
 /// A name no other test run uses: bucket names and upload ids are global
@@ -446,6 +447,70 @@ async fn parts_keep_their_latest_version_and_abort_ends_the_upload(s: Arc<dyn St
     assert!(matches!(e, StorageError::NoSuchUpload));
 }
 
+/// Starts an upload of two parts on `key`; returns its id and the head a
+/// Complete of both parts writes.
+async fn two_part_upload(s: &dyn Storage, b: &BucketRecord, key: &str) -> (String, ObjectHead) {
+    let id = unique("race");
+    s.create_upload(b.id, &upload(&id, key))
+        .await
+        .expect("create");
+    let mut parts = Vec::new();
+    for n in 1..=2u32 {
+        let p = blob(s, b"racing part").await;
+        s.put_part(b.id, key, &id, &part(n, 10, p.clone()))
+            .await
+            .expect("part");
+        parts.push(p);
+    }
+    let h = head(parts, "e-2", Some(&id));
+    (id, h)
+}
+
+/// Complete and Abort of one upload, at the same moment, several times:
+/// exactly one wins each time, and the object exists exactly when Complete
+/// won. Returns the keys of the completed objects.
+async fn race_complete_and_abort(s: &Arc<dyn Storage>, b: &BucketRecord) -> Vec<String> {
+    let mut completed = Vec::new();
+    for i in 0..6 {
+        let key = format!("race-{i}");
+        let (id, h) = two_part_upload(s.as_ref(), b, &key).await;
+        let bid = b.id;
+        let (c, a) = tokio::join!(
+            {
+                let (s, key, id, h) = (s.clone(), key.clone(), id.clone(), h.clone());
+                tokio::spawn(async move { s.complete_upload(bid, &key, &id, &h).await })
+            },
+            {
+                let (s, key, id) = (s.clone(), key.clone(), id.clone());
+                tokio::spawn(async move { s.abort_upload(bid, &key, &id).await })
+            }
+        );
+        let (c, a) = (c.expect("join"), a.expect("join"));
+        let lost = |r: &Result<(), StorageError>| {
+            matches!(
+                r,
+                Err(StorageError::NoSuchUpload | StorageError::Unavailable(_))
+            )
+        };
+        assert!(
+            (c.is_ok() && lost(&a)) || (a.is_ok() && lost(&c)),
+            "round {i}: complete {c:?}, abort {a:?}"
+        );
+        let obj = s.get_object(b.id, &key).await.expect("get");
+        assert_eq!(obj.is_some(), c.is_ok(), "round {i}");
+        assert!(s.get_upload(b.id, &key, &id).await.expect("get").is_none());
+        if c.is_ok() {
+            completed.push(key);
+        }
+    }
+    completed
+}
+
+async fn complete_racing_abort_has_one_winner(s: Arc<dyn Storage>) {
+    let b = bucket(s.as_ref(), "race").await;
+    race_complete_and_abort(&s, &b).await;
+}
+
 async fn uploads_list_by_key_then_id(s: Arc<dyn Storage>) {
     let b = bucket(s.as_ref(), "uploads").await;
     let mut made = Vec::new();
@@ -552,6 +617,39 @@ async fn cassandra_never_releases_the_blob_of_the_current_head_under_clock_skew(
         "the losing write's blob is collected"
     );
     drop((a, z, ahead, behind));
+    common::drop_keyspace(&contact, &keyspace).await;
+}
+
+/// After Complete/Abort races, collection with a zero grace period leaves
+/// every chunk of every completed object in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_keeps_every_chunk_of_objects_completed_in_a_race_with_abort() {
+    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    o.keyspace = format!(
+        "s3gw_test_race_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let keyspace = o.keyspace.clone();
+    let contact = o.contact_points[0].clone();
+    let store = CassandraStorage::open(o).await.expect("open");
+    let s: Arc<dyn Storage> = Arc::new(store.clone());
+    let b = bucket(s.as_ref(), "race-gc").await;
+    let completed = race_complete_and_abort(&s, &b).await;
+    let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000;
+    store.collect_garbage(later).await.expect("collect");
+    for key in &completed {
+        let h = s.get_object(b.id, key).await.expect("get").expect("head");
+        for p in &h.parts {
+            assert_eq!(
+                s.get_chunk(chunk0(p)).await.expect("chunk").as_ref(),
+                b"racing part",
+                "{key}"
+            );
+        }
+    }
+    drop((s, store));
     common::drop_keyspace(&contact, &keyspace).await;
 }
 

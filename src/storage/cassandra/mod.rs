@@ -9,6 +9,7 @@
 //! blobs wait in `gc_queue` for the grace period before their chunks go.
 
 mod buckets;
+mod claims;
 mod connect;
 mod gc;
 mod list;

@@ -5,11 +5,14 @@
 //! nothing a part ever held is released before Complete or Abort. So a
 //! Complete racing a re-upload can only commit a version that is still
 //! whole; Complete then releases every version the object does not use.
+//! Complete and Abort claim the upload first (`claims.rs`), so only one of
+//! them ever writes a head from its parts or releases them.
 
 use std::collections::HashSet;
 
 use uuid::Uuid;
 
+use super::claims::{Claimed, Finish};
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, UploadRecord};
 
@@ -28,6 +31,16 @@ const SMALLEST_CHUNK: u32 = 64 * 1024;
 /// Whether `a` is a later version of a part than `b`.
 fn newer(a: &PartRecord, b: &PartRecord) -> bool {
     (a.last_modified_ms, a.data.blob) > (b.last_modified_ms, b.data.blob)
+}
+
+/// The blobs of part versions that `head` does not use.
+fn unused(versions: &[PartRecord], head: &ObjectHead) -> Vec<(BlobId, u32)> {
+    let kept: HashSet<BlobId> = head.blobs().collect();
+    versions
+        .iter()
+        .filter(|p| !kept.contains(&p.data.blob))
+        .map(|p| (p.data.blob, p.data.chunks(head.chunk_size)))
+        .collect()
 }
 
 /// The current version of each part, from versions in part number order.
@@ -210,23 +223,91 @@ impl CassandraStorage {
         if self.read_upload(bucket, key, upload_id).await?.is_none() {
             return Err(StorageError::NoSuchUpload);
         }
+        let claim = match self.claim_upload(upload_id).await? {
+            Claimed::Mine(claim) => claim,
+            Claimed::Committed(finish) => {
+                self.finish_committed(bucket, key, upload_id, finish)
+                    .await?;
+                return Err(StorageError::NoSuchUpload);
+            }
+        };
+        let versions = match self.choose_versions(bucket, key, upload_id, head).await {
+            Ok(versions) => versions,
+            Err(e) => {
+                self.drop_claim(upload_id, claim).await;
+                return Err(e);
+            }
+        };
+        self.commit_claim(upload_id, &claim, Finish::Complete)
+            .await?;
+        // The commit point; everything after it is cleanup that a retried
+        // Complete can redo (`finish_committed`).
+        let old = self.put_head(bucket, key, head).await?;
+        self.settle(
+            bucket,
+            key,
+            old.as_ref(),
+            Some(head),
+            unused(&versions, head),
+        )
+        .await?;
+        self.forget_upload(bucket, key, upload_id).await
+    }
+
+    /// Every part version of a claimed upload, if `head` uses only current
+    /// versions; `PartChanged` if a part was uploaded again since.
+    async fn choose_versions(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        head: &ObjectHead,
+    ) -> Result<Vec<PartRecord>, StorageError> {
+        if self.read_upload(bucket, key, upload_id).await?.is_none() {
+            return Err(StorageError::NoSuchUpload);
+        }
         let versions = self.part_versions(upload_id, 0, |_| false).await?;
         let current: HashSet<BlobId> = current(&versions).iter().map(|p| p.data.blob).collect();
         let kept: HashSet<BlobId> = head.blobs().collect();
         if !kept.is_subset(&current) {
             return Err(StorageError::PartChanged);
         }
-        // The commit point; everything after it is cleanup that a retried
-        // Complete (or the orphan sweep) can redo.
-        let old = self.put_head(bucket, key, head).await?;
-        let unused: Vec<(BlobId, u32)> = versions
-            .iter()
-            .filter(|p| !kept.contains(&p.data.blob))
-            .map(|p| (p.data.blob, p.data.chunks(head.chunk_size)))
-            .collect();
-        self.settle(bucket, key, old.as_ref(), Some(head), unused)
-            .await?;
-        self.forget_upload(bucket, key, upload_id).await
+        Ok(versions)
+    }
+
+    /// The cleanup of a request that committed to finishing the upload and
+    /// may have died before the end of it.
+    async fn finish_committed(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        finish: Finish,
+    ) -> Result<(), StorageError> {
+        match finish {
+            Finish::Abort => self.abort_committed(bucket, key, upload_id).await,
+            Finish::Complete => {
+                let current = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
+                match current {
+                    // Its head is the current one: release the versions it
+                    // left out.
+                    Some(head) if head.upload_id.as_deref() == Some(upload_id) => {
+                        let versions = self.part_versions(upload_id, 0, |_| false).await?;
+                        self.settle(bucket, key, None, None, unused(&versions, &head))
+                            .await?;
+                    }
+                    // Its head never became current, or did and was
+                    // replaced, or was a write that timed out and may still
+                    // surface: its parts may be referenced, so they are
+                    // left alone (a leak, never a loss).
+                    _ => tracing::warn!(
+                        upload_id,
+                        "an interrupted Complete left parts that are not released"
+                    ),
+                }
+                self.forget_upload(bucket, key, upload_id).await
+            }
+        }
     }
 
     async fn forget_upload(
@@ -250,8 +331,28 @@ impl CassandraStorage {
         if self.read_upload(bucket, key, upload_id).await?.is_none() {
             return Err(StorageError::NoSuchUpload);
         }
-        // Remove the upload first, so that no Complete can start from it
-        // once its blobs are released.
+        match self.claim_upload(upload_id).await? {
+            Claimed::Mine(claim) => {
+                self.commit_claim(upload_id, &claim, Finish::Abort).await?;
+                self.abort_committed(bucket, key, upload_id).await
+            }
+            Claimed::Committed(Finish::Abort) => self.abort_committed(bucket, key, upload_id).await,
+            Claimed::Committed(Finish::Complete) => {
+                self.finish_committed(bucket, key, upload_id, Finish::Complete)
+                    .await?;
+                Err(StorageError::NoSuchUpload)
+            }
+        }
+    }
+
+    /// Removes an upload committed to abort and releases all its parts.
+    async fn abort_committed(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError> {
+        // Remove the upload first, so that it no longer lists.
         self.exec(&self.inner.st.upload_delete, (bucket.0, key, upload_id))
             .await?;
         let versions = self.part_versions(upload_id, 0, |_| false).await?;

@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -56,8 +56,15 @@ const V1: &[&str] = &[
      WITH compaction = {'class': 'LeveledCompactionStrategy'}",
 ];
 
+/// Version 2: the claims that let one request finish a multipart upload
+/// (`claims.rs`). Rows expire after a day, long after their upload ended.
+const V2: &[&str] = &["CREATE TABLE IF NOT EXISTS {ks}.upload_claims (
+        upload_id text PRIMARY KEY, finisher uuid, claimed_ms bigint, committed text)
+     WITH default_time_to_live = 86400
+      AND gc_grace_seconds = 10800"];
+
 /// Steps from version N-1 to N, indexed by N-1.
-const MIGRATIONS: &[&[&str]] = &[V1];
+const MIGRATIONS: &[&[&str]] = &[V1, V2];
 
 /// What the keyspace fixes for every gateway.
 #[derive(Debug, Clone, Copy)]

@@ -48,6 +48,12 @@ pub struct Statements {
     pub uploads_from_key: PreparedStatement,
     pub uploads_after_key: PreparedStatement,
     pub uploads_after_id: PreparedStatement,
+    pub claim_insert: PreparedStatement,
+    /// Read at `LOCAL_SERIAL`, after a claim did not apply.
+    pub claim_get_serial: PreparedStatement,
+    pub claim_takeover: PreparedStatement,
+    pub claim_commit: PreparedStatement,
+    pub claim_drop: PreparedStatement,
     pub part_put: PreparedStatement,
     pub parts_after: PreparedStatement,
     pub parts_delete: PreparedStatement,
@@ -84,6 +90,12 @@ impl Statements {
         };
         let mut head_get_serial = p(HEAD_GET, true).await?;
         head_get_serial.set_consistency(Consistency::LocalSerial);
+        let mut claim_get_serial = p(
+            "SELECT finisher, claimed_ms, committed FROM {ks}.upload_claims WHERE upload_id = ?",
+            true,
+        )
+        .await?;
+        claim_get_serial.set_consistency(Consistency::LocalSerial);
         Ok(Statements {
             bucket_insert: p(
                 "INSERT INTO {ks}.buckets (name, id, created_ms, region) VALUES (?, ?, ?, ?) IF NOT EXISTS",
@@ -197,6 +209,30 @@ impl Statements {
                 "SELECT key, upload_id, record FROM {ks}.uploads \
                  WHERE bucket = ? AND (key, upload_id) > (?, ?) LIMIT ?",
                 true,
+            )
+            .await?,
+            claim_insert: p(
+                "INSERT INTO {ks}.upload_claims (upload_id, finisher, claimed_ms) \
+                 VALUES (?, ?, ?) IF NOT EXISTS",
+                false,
+            )
+            .await?,
+            claim_get_serial,
+            claim_takeover: p(
+                "UPDATE {ks}.upload_claims SET finisher = ?, claimed_ms = ? \
+                 WHERE upload_id = ? IF finisher = ? AND committed = null",
+                false,
+            )
+            .await?,
+            claim_commit: p(
+                "UPDATE {ks}.upload_claims SET committed = ? WHERE upload_id = ? IF finisher = ?",
+                false,
+            )
+            .await?,
+            claim_drop: p(
+                "DELETE FROM {ks}.upload_claims WHERE upload_id = ? \
+                 IF finisher = ? AND committed = null",
+                false,
             )
             .await?,
             part_put: p(

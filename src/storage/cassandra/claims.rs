@@ -1,0 +1,146 @@
+//! Which one request finishes a multipart upload.
+//!
+//! Complete and Abort first claim the upload with a lightweight
+//! transaction on `upload_claims`, then mark the claim committed (a second
+//! one, conditional on still holding it) before their first step that
+//! cannot be undone: the head write, or the release of the parts. Only the
+//! request whose commit mark applied writes a head from the upload's parts
+//! or releases them. Without this, a Complete racing an Abort, or a second
+//! Complete that chose other parts, could commit a head whose blobs the
+//! other request had just released.
+//!
+//! A request that dies leaves its claim behind. An uncommitted claim older
+//! than [`STALE_MS`] is taken over (`IF finisher = ? AND committed = null`):
+//! its holder's commit mark can then no longer apply, so safety does not
+//! depend on clocks, only the wait for the takeover does. A committed claim
+//! is never taken over; a later request finishes the cleanup it left
+//! ([`Claimed::Committed`]).
+
+use uuid::Uuid;
+
+use super::{now_ms, CassandraStorage, StorageError};
+
+/// How old an uncommitted claim must be before another request may take
+/// it over (clients meanwhile get 503 and retry).
+const STALE_MS: i64 = 60_000;
+
+/// What the upload is being finished by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Finish {
+    Complete,
+    Abort,
+}
+
+impl Finish {
+    fn as_str(self) -> &'static str {
+        match self {
+            Finish::Complete => "complete",
+            Finish::Abort => "abort",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Finish> {
+        match s {
+            "complete" => Some(Finish::Complete),
+            "abort" => Some(Finish::Abort),
+            _ => None,
+        }
+    }
+}
+
+/// This request's right to finish one upload.
+pub(super) struct Claim {
+    finisher: Uuid,
+}
+
+/// The outcome of claiming an upload.
+pub(super) enum Claimed {
+    /// Ours: commit with [`CassandraStorage::commit_claim`].
+    Mine(Claim),
+    /// An earlier request committed this kind of finish (and may have died
+    /// before its cleanup).
+    Committed(Finish),
+}
+
+fn busy() -> StorageError {
+    StorageError::Unavailable(
+        "another request is completing or aborting this multipart upload".into(),
+    )
+}
+
+impl CassandraStorage {
+    /// Claims `upload_id` for this request, taking over a stale
+    /// uncommitted claim; `Unavailable` while another request holds a
+    /// fresh one.
+    pub(super) async fn claim_upload(&self, upload_id: &str) -> Result<Claimed, StorageError> {
+        let st = &self.inner.st;
+        let claim = Claim {
+            finisher: Uuid::new_v4(),
+        };
+        let now = now_ms();
+        if self
+            .lwt(&st.claim_insert, (upload_id, claim.finisher, now))
+            .await?
+        {
+            return Ok(Claimed::Mine(claim));
+        }
+        let rows: Vec<(Option<Uuid>, Option<i64>, Option<String>)> =
+            self.rows(&st.claim_get_serial, (upload_id,)).await?;
+        let Some((Some(holder), Some(since), commit)) = rows.into_iter().next() else {
+            return Err(busy());
+        };
+        if let Some(commit) = commit {
+            return Finish::parse(&commit)
+                .map(Claimed::Committed)
+                .ok_or_else(|| StorageError::Corrupt(format!("upload claim commit {commit:?}")));
+        }
+        if now - since < STALE_MS {
+            return Err(busy());
+        }
+        let taken = self
+            .lwt(&st.claim_takeover, (claim.finisher, now, upload_id, holder))
+            .await?;
+        if !taken {
+            return Err(busy());
+        }
+        tracing::info!(
+            upload_id,
+            stale_ms = now - since,
+            "took over the claim of a request that stopped finishing this upload"
+        );
+        Ok(Claimed::Mine(claim))
+    }
+
+    /// Gives an uncommitted claim up (the request failed before its
+    /// commit), so that the next request need not wait for it to go stale.
+    pub(super) async fn drop_claim(&self, upload_id: &str, claim: Claim) {
+        if let Err(e) = self
+            .lwt(&self.inner.st.claim_drop, (upload_id, claim.finisher))
+            .await
+        {
+            tracing::warn!(upload_id, error = %e, "could not drop an upload claim");
+        }
+    }
+
+    /// Marks the claim committed to `finish`; fails if it was taken over.
+    /// After this, no other request writes a head from, or releases, the
+    /// upload's parts.
+    pub(super) async fn commit_claim(
+        &self,
+        upload_id: &str,
+        claim: &Claim,
+        finish: Finish,
+    ) -> Result<(), StorageError> {
+        let applied = self
+            .lwt(
+                &self.inner.st.claim_commit,
+                (finish.as_str(), upload_id, claim.finisher),
+            )
+            .await?;
+        if applied {
+            Ok(())
+        } else {
+            Err(busy())
+        }
+    }
+}
