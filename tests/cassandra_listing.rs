@@ -177,3 +177,84 @@ async fn a_hundred_thousand_keys_list_completely() {
     let tail: Vec<&str> = first.iter().map(|e| e.key.as_str()).collect();
     assert_eq!(tail, ["d99/k0992", "d99/k0994", "d99/k0996", "d99/k0998"]);
 }
+
+/// 50 000 keys deleted in one prefix, in a keyspace whose key index has a
+/// single shard, so that every listing query of that prefix runs over all
+/// 50 000 tombstones of one partition: listings stay complete and never hit
+/// Cassandra's tombstone failure threshold (100 000 per query).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_over_fifty_thousand_deletes_in_one_prefix() {
+    const DELETED: usize = 50_000;
+    let Some(mut o) = common::cassandra_options(std::time::Duration::from_secs(900)) else {
+        return;
+    };
+    o.keyspace = format!(
+        "s3gw_test_tomb_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    o.index_shards = 1;
+    let (keyspace, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
+    let store: Arc<dyn Storage> = Arc::new(
+        s3gw::storage::cassandra::CassandraStorage::open(o.clone())
+            .await
+            .expect("open"),
+    );
+    let gw = common::start_with(|c| c.backend = Backend::Cassandra(o)).await;
+    let c = gw.client();
+    let bucket = common::bucket_name("tombstones");
+    c.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create");
+    let id = store
+        .get_bucket(&bucket)
+        .await
+        .expect("get bucket")
+        .expect("bucket")
+        .id;
+    let gone: Vec<String> = (0..DELETED).map(|i| format!("gone/{i:06}")).collect();
+    let live: Vec<String> = (0..5)
+        .map(|i| format!("gone/~live{i}"))
+        .chain(["keep/a".to_owned()])
+        .collect();
+    let started = std::time::Instant::now();
+    for_each_key(gone.iter().chain(&live).cloned().collect(), |k| {
+        let store = store.clone();
+        async move {
+            store
+                .put_object(id, &k, &empty_head(), &WriteCondition::None)
+                .await
+                .expect("put head");
+        }
+    })
+    .await;
+    for_each_key(gone, |k| {
+        let store = store.clone();
+        async move {
+            assert!(store.delete_object(id, &k).await.expect("delete"));
+        }
+    })
+    .await;
+    eprintln!(
+        "wrote and deleted {DELETED} keys in {:?}",
+        started.elapsed()
+    );
+
+    let started = std::time::Instant::now();
+    assert_eq!(walk(&c, &bucket, Some("gone/")).await, live[..5]);
+    assert_eq!(walk(&c, &bucket, None).await, live);
+    assert_eq!(walk_prefixes(&c, &bucket, 1000).await, ["gone/", "keep/"]);
+    let first = c
+        .list_objects_v2()
+        .bucket(&bucket)
+        .max_keys(1)
+        .send()
+        .await
+        .expect("first page");
+    let keys: Vec<&str> = first.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["gone/~live0"]);
+    eprintln!("listed over the tombstones in {:?}", started.elapsed());
+    drop((c, gw, store));
+    common::drop_keyspace(&contact, &keyspace).await;
+}

@@ -653,6 +653,29 @@ async fn cassandra_keeps_every_chunk_of_objects_completed_in_a_race_with_abort()
     common::drop_keyspace(&contact, &keyspace).await;
 }
 
+/// One gateway's collector runs at a time: the lease goes to the first
+/// gateway that asks, is renewed by it, and is refused to the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_collectors_take_turns_by_lease() {
+    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    o.keyspace = format!(
+        "s3gw_test_lease_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let keyspace = o.keyspace.clone();
+    let contact = o.contact_points[0].clone();
+    let first = CassandraStorage::open(o.clone()).await.expect("open");
+    let second = CassandraStorage::open(o).await.expect("open");
+    assert!(first.hold_lease().await.expect("take"));
+    assert!(!second.hold_lease().await.expect("refused"));
+    assert!(first.hold_lease().await.expect("renew"));
+    assert!(!second.hold_lease().await.expect("still refused"));
+    drop((first, second));
+    common::drop_keyspace(&contact, &keyspace).await;
+}
+
 /// Blobs released by an overwrite, a delete or a discard lose their chunks
 /// once the collector passes their grace period; live blobs keep theirs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

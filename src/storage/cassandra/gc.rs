@@ -8,9 +8,15 @@
 //! once they are past, deletes their blobs' chunk partitions, then drops
 //! the minute's partition with one partition tombstone, so the queue never
 //! piles up row tombstones.
+//!
+//! Every gateway runs a collector, and they take turns: a run starts only
+//! while its gateway holds `gc_lease`, a row of `settings` with a TTL taken
+//! and renewed by lightweight transactions. The lease only saves duplicate
+//! work: every step is idempotent and only ever deletes released blobs, so
+//! two collectors at once (a lease that expired mid-run) are still safe.
 
-use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use uuid::Uuid;
@@ -34,6 +40,24 @@ const CLOCK_MARGIN_MINUTES: i64 = 1;
 const FLOOR_MARGIN_MINUTES: i64 = 2;
 /// The last queue minute collected (a row of `settings`).
 pub const CURSOR: &str = "gc_cursor";
+/// The row of `settings` naming the gateway whose collector runs.
+const LEASE: &str = "gc_lease";
+/// How long a lease lasts unless renewed.
+const LEASE_TTL_SECS: i32 = 90;
+/// How long one run of the background collector goes on (well inside the
+/// lease; the next tick renews it and carries on).
+const RUN_BUDGET: Duration = Duration::from_secs(45);
+
+/// What this gateway's collector has done since start (for logs, and for
+/// the metrics endpoint).
+#[derive(Default)]
+pub struct GcStats {
+    pub runs: AtomicU64,
+    pub blobs: AtomicU64,
+    pub chunks: AtomicU64,
+    /// Queue minutes past due but not yet collected, at the last run.
+    pub backlog_minutes: AtomicU64,
+}
 
 /// The queue minute `ms` falls in.
 pub fn minute(ms: i64) -> i64 {
@@ -120,6 +144,7 @@ impl CassandraStorage {
     /// Deletes every blob of one queue minute, then the minute itself.
     async fn collect_slot(&self, slot: i64) -> Result<usize, StorageError> {
         let st = &self.inner.st;
+        let stats = &self.inner.gc_stats;
         let mut after = Uuid::nil();
         let mut done = 0;
         loop {
@@ -129,6 +154,8 @@ impl CassandraStorage {
             for (blob, chunks) in rows {
                 let chunks = u32::try_from(chunks.unwrap_or(0)).unwrap_or(0);
                 self.delete_chunks(BlobId(blob), chunks).await?;
+                stats.blobs.fetch_add(1, Ordering::Relaxed);
+                stats.chunks.fetch_add(u64::from(chunks), Ordering::Relaxed);
                 after = blob;
                 done += 1;
             }
@@ -145,6 +172,17 @@ impl CassandraStorage {
     /// Deletes the blobs whose grace period ended before `now_ms` (less a
     /// minute of margin for clock skew); returns how many.
     pub async fn collect_garbage(&self, now_ms: i64) -> Result<usize, StorageError> {
+        self.collect_until(now_ms, None).await
+    }
+
+    /// `collect_garbage`, stopping between two minutes once `deadline`
+    /// has passed.
+    async fn collect_until(
+        &self,
+        now_ms: i64,
+        deadline: Option<Instant>,
+    ) -> Result<usize, StorageError> {
+        self.inner.gc_stats.runs.fetch_add(1, Ordering::Relaxed);
         let last = minute(now_ms) - 1 - CLOCK_MARGIN_MINUTES;
         // The schema sets the cursor when it creates the keyspace; without
         // one, look back a day.
@@ -158,6 +196,9 @@ impl CassandraStorage {
         let mut done = None;
         let mut failure = None;
         for slot in first..=end {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
             match self.collect_slot(slot).await {
                 Ok(n) => {
                     collected += n;
@@ -169,6 +210,11 @@ impl CassandraStorage {
                 }
             }
         }
+        let behind = last - done.unwrap_or(first - 1);
+        self.inner
+            .gc_stats
+            .backlog_minutes
+            .store(u64::try_from(behind).unwrap_or(0), Ordering::Relaxed);
         if let Some(slot) = done {
             self.raise_floor(slot + 1 + FLOOR_MARGIN_MINUTES);
             self.exec(&self.inner.st.setting_put, (CURSOR, slot.to_string()))
@@ -180,17 +226,53 @@ impl CassandraStorage {
         }
     }
 
-    /// Runs the collector every `every` until the runtime stops. Several
-    /// gateways may run it at once: every step is idempotent.
+    /// Whether this gateway holds the collector lease (taking it if it is
+    /// free, renewing it if it is ours).
+    pub async fn hold_lease(&self) -> Result<bool, StorageError> {
+        let st = &self.inner.st;
+        let me = self.inner.collector_id.to_string();
+        if self
+            .lwt(&st.lease_take, (LEASE, &me, LEASE_TTL_SECS))
+            .await?
+        {
+            return Ok(true);
+        }
+        self.lwt(&st.lease_renew, (LEASE_TTL_SECS, &me, LEASE, &me))
+            .await
+    }
+
+    /// What this gateway's collector has done since start.
+    pub fn gc_stats(&self) -> &GcStats {
+        &self.inner.gc_stats
+    }
+
+    /// Runs the collector every `every` until the runtime stops, whenever
+    /// this gateway holds the lease.
     pub fn spawn_collector(&self, every: Duration) {
         let store = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                match store.collect_garbage(now_ms()).await {
+                match store.hold_lease().await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not take the collector lease");
+                        continue;
+                    }
+                }
+                let stats = &store.inner.gc_stats;
+                let chunks_before = stats.chunks.load(Ordering::Relaxed);
+                let run = store.collect_until(now_ms(), Some(Instant::now() + RUN_BUDGET));
+                match run.await {
                     Ok(0) => {}
-                    Ok(n) => tracing::debug!(blobs = n, "garbage collected"),
+                    Ok(blobs) => tracing::info!(
+                        blobs,
+                        chunks = stats.chunks.load(Ordering::Relaxed) - chunks_before,
+                        backlog_minutes = stats.backlog_minutes.load(Ordering::Relaxed),
+                        "garbage collected"
+                    ),
                     Err(e) => tracing::warn!(error = %e, "garbage collection failed"),
                 }
             }

@@ -30,6 +30,7 @@ use scylla::serialize::row::SerializeRow;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
 
+pub use gc::GcStats;
 pub use options::CassandraOptions;
 pub use schema::SCHEMA_VERSION;
 
@@ -47,6 +48,9 @@ struct Inner {
     index_shards: u16,
     /// The earliest GC queue minute a release may file into.
     gc_floor: AtomicI64,
+    /// This gateway's name in the collector lease.
+    collector_id: uuid::Uuid,
+    gc_stats: gc::GcStats,
 }
 
 /// Handle to the Cassandra store; cheap to clone.
@@ -75,6 +79,8 @@ impl CassandraStorage {
                 opts,
                 index_shards: layout.index_shards,
                 gc_floor: AtomicI64::new(i64::MIN),
+                collector_id: uuid::Uuid::new_v4(),
+                gc_stats: gc::GcStats::default(),
             }),
         };
         store.load_floor().await?;

@@ -57,11 +57,19 @@ const V1: &[&str] = &[
 ];
 
 /// Version 2: the claims that let one request finish a multipart upload
-/// (`claims.rs`). Rows expire after a day, long after their upload ended.
-const V2: &[&str] = &["CREATE TABLE IF NOT EXISTS {ks}.upload_claims (
+/// (`claims.rs`; rows expire after a day, long after their upload ended),
+/// and a one-day `gc_grace_seconds` for the key index and uploads instead
+/// of the default ten days, so the tombstones of deleted keys stop slowing
+/// listings after a day (docs/storage-model.md gives the trade-off).
+const V2: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS {ks}.upload_claims (
         upload_id text PRIMARY KEY, finisher uuid, claimed_ms bigint, committed text)
      WITH default_time_to_live = 86400
-      AND gc_grace_seconds = 10800"];
+      AND gc_grace_seconds = 10800",
+    "ALTER TABLE {ks}.objects WITH gc_grace_seconds = 86400",
+    "ALTER TABLE {ks}.uploads WITH gc_grace_seconds = 86400",
+    "ALTER TABLE {ks}.parts WITH gc_grace_seconds = 86400",
+];
 
 /// Steps from version N-1 to N, indexed by N-1.
 const MIGRATIONS: &[&[&str]] = &[V1, V2];

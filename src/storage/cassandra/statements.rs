@@ -27,6 +27,8 @@ pub struct Statements {
     pub gc_drop_slot: PreparedStatement,
     pub setting_get: PreparedStatement,
     pub setting_put: PreparedStatement,
+    pub lease_take: PreparedStatement,
+    pub lease_renew: PreparedStatement,
 
     pub head_get: PreparedStatement,
     /// The same read at `LOCAL_SERIAL`, before a conditional write.
@@ -142,6 +144,16 @@ impl Statements {
             setting_put: p(
                 "INSERT INTO {ks}.settings (name, value) VALUES (?, ?)",
                 true,
+            )
+            .await?,
+            lease_take: p(
+                "INSERT INTO {ks}.settings (name, value) VALUES (?, ?) IF NOT EXISTS USING TTL ?",
+                false,
+            )
+            .await?,
+            lease_renew: p(
+                "UPDATE {ks}.settings USING TTL ? SET value = ? WHERE name = ? IF value = ?",
+                false,
             )
             .await?,
 
