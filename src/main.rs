@@ -2,9 +2,14 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
 use s3gw::config::{root_credentials, Backend, Config, CredentialOrigin, ServeArgs};
 use s3gw::storage::cassandra::CassandraStorage;
+use s3gw::storage::embedded::EmbeddedStorage;
+use s3gw::storage::Storage;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -20,6 +25,22 @@ enum Command {
     Serve(ServeArgs),
     /// Create or upgrade the Cassandra schema, then exit.
     Migrate(ServeArgs),
+    /// Check the store: every referenced chunk present with its size,
+    /// nothing referenced queued for deletion; count garbage. Exits 1 if
+    /// the store is inconsistent. On the embedded store, stop the gateway
+    /// first.
+    Fsck(FsckArgs),
+}
+
+#[derive(Args)]
+struct FsckArgs {
+    #[command(flatten)]
+    store: ServeArgs,
+    /// Unreferenced blobs younger than this many seconds may be uploads in
+    /// progress and are not counted as garbage (default: the GC grace
+    /// period, --gc-grace-secs).
+    #[arg(long)]
+    min_age_secs: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +66,11 @@ fn main() -> ExitCode {
     let run = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Migrate(args) => runtime.block_on(migrate(args)),
+        Command::Fsck(args) => match runtime.block_on(fsck(args)) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
     };
     match run {
         Ok(()) => ExitCode::SUCCESS,
@@ -83,6 +109,35 @@ async fn migrate(args: ServeArgs) -> Result<(), String> {
         shards
     ));
     Ok(())
+}
+
+/// Runs the consistency check and prints its report; whether the store is
+/// consistent.
+async fn fsck(args: FsckArgs) -> Result<bool, String> {
+    let config = Config::resolve(&args.store)?;
+    let min_age = Duration::from_secs(args.min_age_secs.unwrap_or(config.gc_grace_secs));
+    let where_ = describe(&config);
+    let storage: Arc<dyn Storage> = match config.backend {
+        Backend::Embedded => Arc::new(
+            EmbeddedStorage::open_unswept(&config.data_dir)
+                .map_err(|e| format!("cannot open the store ({where_}): {e}"))?,
+        ),
+        Backend::Cassandra(mut options) => {
+            options.connect_for = Some(Duration::from_secs(60));
+            Arc::new(
+                CassandraStorage::open(options)
+                    .await
+                    .map_err(|e| format!("cannot open the store ({where_}): {e}"))?,
+            )
+        }
+    };
+    say(format_args!("s3gw fsck: {where_}"));
+    let report = storage
+        .fsck(min_age)
+        .await
+        .map_err(|e| format!("fsck failed: {e}"))?;
+    say(format_args!("{report}"));
+    Ok(report.consistent())
 }
 
 /// Where the data lives, for the banner.

@@ -7,6 +7,7 @@
 
 pub mod cassandra;
 pub mod embedded;
+pub mod fsck;
 pub mod reader;
 pub mod records;
 pub mod writer;
@@ -16,6 +17,7 @@ use std::ops::Bound;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+pub use fsck::FsckReport;
 pub use records::{
     chunk_count, BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef,
     UploadRecord,
@@ -208,4 +210,10 @@ pub trait Storage: Send + Sync + 'static {
         key: &str,
         upload_id: &str,
     ) -> Result<(), StorageError>;
+
+    /// Checks the whole store (`s3gw fsck`): every chunk that a committed
+    /// head or a live part references is stored with the right size and
+    /// not queued for collection; stored blobs that nothing references are
+    /// counted as garbage when made more than `min_age` ago. Read-only.
+    async fn fsck(&self, min_age: std::time::Duration) -> Result<FsckReport, StorageError>;
 }

@@ -11,6 +11,7 @@
 mod buckets;
 mod claims;
 mod connect;
+mod fsck;
 mod gc;
 mod list;
 mod multipart;
@@ -218,6 +219,13 @@ impl Storage for CassandraStorage {
                 index: addr.index,
             }),
         }
+    }
+
+    async fn fsck(
+        &self,
+        min_age: std::time::Duration,
+    ) -> Result<crate::storage::FsckReport, StorageError> {
+        self.check_store(min_age).await
     }
 
     async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {

@@ -112,7 +112,7 @@ impl CassandraStorage {
 
     /// Every stored version of the parts numbered above `after`, in part
     /// number order, until `stop` says enough (checked after each page).
-    async fn part_versions(
+    pub(super) async fn part_versions(
         &self,
         upload_id: &str,
         after: u32,

@@ -41,7 +41,9 @@ pub(super) fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
     serde_json::from_str(head).map_err(corrupt)
 }
 
-fn decode_row((version, head, parts): HeadRow) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
+pub(super) fn decode_head_row(
+    (version, head, parts): HeadRow,
+) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
     let (Some(version), Some(head)) = (version, head) else {
         return Ok(None);
     };
@@ -92,7 +94,7 @@ impl CassandraStorage {
         };
         let rows: Vec<HeadRow> = self.rows(stmt, (bucket.0, self.shard_of(key), key)).await?;
         match rows.into_iter().next() {
-            Some(row) => decode_row(row),
+            Some(row) => decode_head_row(row),
             None => Ok(None),
         }
     }

@@ -28,6 +28,9 @@ pub struct Statements {
     pub setting_get: PreparedStatement,
     pub setting_put: PreparedStatement,
     pub lease_take: PreparedStatement,
+    pub fsck_heads: PreparedStatement,
+    pub fsck_chunks: PreparedStatement,
+    pub fsck_queue: PreparedStatement,
     pub lease_renew: PreparedStatement,
 
     pub head_get: PreparedStatement,
@@ -146,6 +149,14 @@ impl Statements {
                 true,
             )
             .await?,
+            fsck_heads: p(
+                "SELECT key, version, head, parts FROM {ks}.objects \
+                 WHERE bucket = ? AND shard = ? AND key > ? LIMIT ?",
+                true,
+            )
+            .await?,
+            fsck_chunks: p("SELECT DISTINCT blob, idx FROM {ks}.chunks", true).await?,
+            fsck_queue: p("SELECT blob FROM {ks}.gc_queue", true).await?,
             lease_take: p(
                 "INSERT INTO {ks}.settings (name, value) VALUES (?, ?) IF NOT EXISTS USING TTL ?",
                 false,

@@ -82,6 +82,15 @@ impl BlobFiles {
         }
     }
 
+    /// The length of a blob's file; `None` if it has none.
+    pub(super) fn len(&self, blob: BlobId) -> io::Result<Option<u64>> {
+        match std::fs::metadata(self.path(blob)) {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every blob file present on disk.
     pub(super) fn list(&self) -> io::Result<Vec<BlobId>> {
         let mut out = Vec::new();

@@ -7,6 +7,7 @@
 //! only an unreferenced blob file, removed by the sweep at the next start.
 
 mod blobs;
+mod fsck;
 mod multipart;
 
 use std::collections::HashSet;
@@ -20,8 +21,8 @@ use bytes::Bytes;
 use redb::{Database, ReadableTable, TableDefinition};
 
 use super::{
-    corrupt, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, PartRecord,
-    Storage, StorageError, UploadRecord, WriteCondition,
+    corrupt, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr, FsckReport, ListEntry, ObjectHead,
+    PartRecord, Storage, StorageError, UploadRecord, WriteCondition,
 };
 use blobs::BlobFiles;
 
@@ -37,6 +38,7 @@ const GC_QUEUE: TableDefinition<u128, i64> = TableDefinition::new("gc_queue");
 struct Inner {
     db: Database,
     files: BlobFiles,
+    /// Where `files` keeps the blob files (fsck reads their lengths).
     gc_grace: Duration,
 }
 
@@ -61,6 +63,19 @@ impl EmbeddedStorage {
     /// Opens (or creates) the store under `dir`, sweeps blob files that no
     /// record references (left by a crash), and starts the collector.
     pub fn open(dir: &Path, gc_grace: Duration) -> Result<Self, StorageError> {
+        let store = Self::open_records(dir, gc_grace)?;
+        store.sweep_orphans()?;
+        Ok(store)
+    }
+
+    /// Opens (or creates) the store under `dir` for `s3gw fsck`, without
+    /// the sweep, so that the blob files no record references stay to be
+    /// counted. Meant for reading: a blob it released would have no grace.
+    pub fn open_unswept(dir: &Path) -> Result<Self, StorageError> {
+        Self::open_records(dir, Duration::ZERO)
+    }
+
+    fn open_records(dir: &Path, gc_grace: Duration) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir)?;
         let db = Database::create(dir.join("records.redb")).map_err(db_err)?;
         let files = BlobFiles::open(dir.join("blobs"))?;
@@ -75,15 +90,13 @@ impl EmbeddedStorage {
             txn.open_table(multipart::PARTS).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
-        let store = EmbeddedStorage {
+        Ok(EmbeddedStorage {
             inner: Arc::new(Inner {
                 db,
                 files,
                 gc_grace,
             }),
-        };
-        store.sweep_orphans()?;
-        Ok(store)
+        })
     }
 
     /// Removes blob files that neither a record nor the GC queue knows.
@@ -561,5 +574,9 @@ impl Storage for EmbeddedStorage {
         let (key, id) = (key.to_owned(), upload_id.to_owned());
         self.blocking(move |inner| inner.abort_upload(bucket, &key, &id))
             .await
+    }
+
+    async fn fsck(&self, min_age: Duration) -> Result<FsckReport, StorageError> {
+        self.blocking(move |inner| inner.fsck(min_age)).await
     }
 }

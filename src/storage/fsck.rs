@@ -1,0 +1,145 @@
+//! What `s3gw fsck` checks and reports, for every backend.
+//!
+//! A store is consistent when every chunk of every committed head and of
+//! every live multipart part is stored with the size its record implies,
+//! and no blob that such a record references waits in the collector's
+//! queue. Blobs that nothing references are garbage (reported, and
+//! collected by the backend's collector); they never make a store
+//! inconsistent.
+
+use std::fmt;
+
+/// How many problems are described one by one; the counts are complete.
+pub const MAX_DETAILS: usize = 20;
+
+/// The result of a consistency check of a whole store.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FsckReport {
+    /// Committed object heads checked.
+    pub objects: u64,
+    /// Multipart uploads in progress checked (every version of every part).
+    pub uploads: u64,
+    /// Blobs that a head or a live part references.
+    pub referenced_blobs: u64,
+    /// Chunks those blobs must have.
+    pub referenced_chunks: u64,
+    /// Referenced chunks that are not stored.
+    pub missing_chunks: u64,
+    /// Referenced chunks stored with another size than their record implies.
+    pub wrong_size_chunks: u64,
+    /// Referenced blobs that sit in the collector's queue: a release of a
+    /// blob still in use (it would be deleted after its grace period).
+    pub queued_but_referenced: u64,
+    /// Blobs with stored data (chunks or a blob file).
+    pub stored_blobs: u64,
+    /// Chunks stored (on the embedded backend, blob files count their
+    /// chunks by size).
+    pub stored_chunks: u64,
+    /// Released blobs waiting for their grace period to end.
+    pub queued_blobs: u64,
+    /// Stored blobs that nothing references and that are not queued, made
+    /// before the age limit of the check: garbage left by failed or killed
+    /// uploads.
+    pub unreferenced_blobs: u64,
+    /// Chunks of those blobs.
+    pub unreferenced_chunks: u64,
+    /// Unreferenced blobs younger than the age limit: possibly uploads
+    /// still in progress, so not counted as garbage.
+    pub recent_unreferenced_blobs: u64,
+    /// The first problems found, one line each.
+    pub details: Vec<String>,
+}
+
+impl FsckReport {
+    /// Whether the store is consistent (garbage does not count).
+    pub fn consistent(&self) -> bool {
+        self.missing_chunks == 0 && self.wrong_size_chunks == 0 && self.queued_but_referenced == 0
+    }
+
+    /// Records one problem; only the first `MAX_DETAILS` are described.
+    pub fn note(&mut self, detail: impl FnOnce() -> String) {
+        if self.details.len() < MAX_DETAILS {
+            self.details.push(detail());
+        }
+    }
+}
+
+impl fmt::Display for FsckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "objects checked            {}", self.objects)?;
+        writeln!(f, "uploads checked            {}", self.uploads)?;
+        writeln!(
+            f,
+            "referenced                 {} blobs, {} chunks",
+            self.referenced_blobs, self.referenced_chunks
+        )?;
+        writeln!(
+            f,
+            "stored                     {} blobs, {} chunks",
+            self.stored_blobs, self.stored_chunks
+        )?;
+        writeln!(f, "missing chunks             {}", self.missing_chunks)?;
+        writeln!(f, "chunks of the wrong size   {}", self.wrong_size_chunks)?;
+        writeln!(
+            f,
+            "referenced yet queued      {}",
+            self.queued_but_referenced
+        )?;
+        writeln!(f, "queued for collection      {} blobs", self.queued_blobs)?;
+        writeln!(
+            f,
+            "unreferenced (garbage)     {} blobs, {} chunks",
+            self.unreferenced_blobs, self.unreferenced_chunks
+        )?;
+        writeln!(
+            f,
+            "unreferenced, recent       {} blobs",
+            self.recent_unreferenced_blobs
+        )?;
+        for d in &self.details {
+            writeln!(f, "  {d}")?;
+        }
+        write!(
+            f,
+            "{}",
+            if self.consistent() {
+                "consistent"
+            } else {
+                "INCONSISTENT"
+            }
+        )
+    }
+}
+
+/// The size of chunk `index` of a blob of `size` bytes cut into
+/// `chunk_size` chunks.
+pub fn chunk_len(size: u64, chunk_size: u32, index: u32) -> u64 {
+    let start = u64::from(index) * u64::from(chunk_size);
+    size.saturating_sub(start).min(u64::from(chunk_size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_chunk_holds_the_remainder() {
+        assert_eq!(chunk_len(2500, 1024, 0), 1024);
+        assert_eq!(chunk_len(2500, 1024, 2), 452);
+        assert_eq!(chunk_len(2048, 1024, 1), 1024);
+        assert_eq!(chunk_len(2048, 1024, 2), 0);
+    }
+
+    #[test]
+    fn garbage_does_not_make_a_store_inconsistent() {
+        let mut r = FsckReport {
+            unreferenced_blobs: 3,
+            ..Default::default()
+        };
+        assert!(r.consistent());
+        r.missing_chunks = 1;
+        r.note(|| "a/b: chunk 0 of blob x is missing".into());
+        assert!(!r.consistent());
+        assert!(r.to_string().ends_with("INCONSISTENT"));
+    }
+}

@@ -1,0 +1,188 @@
+//! Garbage collection proven by `fsck` on both backends: after overwrites
+//! and deletes and one collection, the store holds exactly the chunks that
+//! committed heads reference; a lost chunk makes `fsck` fail.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use s3gw::storage::cassandra::CassandraStorage;
+use s3gw::storage::embedded::EmbeddedStorage;
+use s3gw::storage::records::ContentHeaders;
+use s3gw::storage::{
+    BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRef, Storage, WriteCondition,
+};
+
+const CHUNK: u32 = 1024;
+/// Three chunks: two whole, one of 452 bytes.
+const SIZE: usize = 2500;
+const OVERWRITES: usize = 200;
+const KEYS: usize = 20;
+
+async fn blob(s: &dyn Storage, fill: u8) -> PartRef {
+    let id = BlobId::new();
+    s.begin_blob(id).await.expect("begin");
+    let data = vec![fill; SIZE];
+    for (i, chunk) in data.chunks(CHUNK as usize).enumerate() {
+        s.put_chunk(
+            ChunkAddr {
+                blob: id,
+                index: i as u32,
+                chunk_size: CHUNK,
+            },
+            Bytes::copy_from_slice(chunk),
+        )
+        .await
+        .expect("chunk");
+    }
+    s.seal_blob(id).await.expect("seal");
+    PartRef {
+        blob: id,
+        size: SIZE as u64,
+        etag: "e".into(),
+        checksum: None,
+        chunk_size: Some(CHUNK),
+    }
+}
+
+fn head(part: PartRef) -> ObjectHead {
+    ObjectHead {
+        size: part.size,
+        etag: "e".into(),
+        last_modified_ms: 0,
+        chunk_size: CHUNK,
+        parts: vec![part],
+        multipart: false,
+        upload_id: None,
+        checksum: None,
+        content: ContentHeaders::default(),
+        user_meta: Default::default(),
+    }
+}
+
+/// Overwrites one key 200 times, writes 20 keys and deletes half of them,
+/// collects, and checks the counts with fsck. Returns the bucket.
+async fn overwrite_delete_collect<F, Fut>(s: &dyn Storage, collect: F) -> BucketRecord
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let b = BucketRecord {
+        name: common::bucket_name("gc-fsck"),
+        id: BucketId::new(),
+        created_ms: 0,
+        region: "us-east-1".into(),
+    };
+    s.create_bucket(&b).await.expect("bucket");
+    for i in 0..OVERWRITES {
+        let p = blob(s, i as u8).await;
+        s.put_object(b.id, "hot", &head(p), &WriteCondition::None)
+            .await
+            .expect("overwrite");
+    }
+    for k in 0..KEYS {
+        let p = blob(s, k as u8).await;
+        s.put_object(b.id, &format!("k{k:02}"), &head(p), &WriteCondition::None)
+            .await
+            .expect("put");
+    }
+    for k in (0..KEYS).step_by(2) {
+        assert!(s
+            .delete_object(b.id, &format!("k{k:02}"))
+            .await
+            .expect("delete"));
+    }
+    let live = 1 + KEYS / 2;
+    let before = s.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(before.consistent(), "{before}");
+    assert_eq!(before.objects, live as u64, "{before}");
+    assert_eq!(
+        before.queued_blobs,
+        (OVERWRITES - 1 + KEYS / 2) as u64,
+        "{before}"
+    );
+    collect().await;
+    let after = s.fsck(Duration::ZERO).await.expect("fsck");
+    eprintln!("after collection:\n{after}");
+    assert!(after.consistent(), "{after}");
+    assert_eq!(after.referenced_blobs, live as u64, "{after}");
+    assert_eq!(after.referenced_chunks, 3 * live as u64, "{after}");
+    assert_eq!(after.stored_blobs, after.referenced_blobs, "{after}");
+    assert_eq!(after.stored_chunks, after.referenced_chunks, "{after}");
+    assert_eq!(after.queued_blobs, 0, "{after}");
+    assert_eq!(after.unreferenced_blobs, 0, "{after}");
+    b
+}
+
+/// Loses the chunks of a committed object behind the store's back: fsck
+/// must report it and call the store inconsistent.
+async fn lost_chunks_are_reported(s: &dyn Storage, b: &BucketRecord) {
+    let h = s.get_object(b.id, "hot").await.expect("get").expect("hot");
+    s.discard_blob(h.parts[0].blob, 3).await.expect("discard");
+    let r = s.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(!r.consistent(), "{r}");
+    assert!(r.missing_chunks > 0, "{r}");
+    assert!(
+        r.details
+            .iter()
+            .any(|d| d.contains(&h.parts[0].blob.to_string())),
+        "{r}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_holds_exactly_the_referenced_chunks_after_collection() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = EmbeddedStorage::open(&dir.path().join("data"), Duration::ZERO).expect("open");
+    let s: Arc<dyn Storage> = Arc::new(store.clone());
+    let b = overwrite_delete_collect(s.as_ref(), || async {
+        store.collect_garbage().expect("collect");
+    })
+    .await;
+    lost_chunks_are_reported(s.as_ref(), &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_holds_exactly_the_referenced_chunks_after_collection() {
+    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    // Its own keyspace: the counts cover the whole store.
+    o.keyspace = format!(
+        "s3gw_test_fsck_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let (keyspace, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
+    let store = CassandraStorage::open(o).await.expect("open");
+    let s: Arc<dyn Storage> = Arc::new(store.clone());
+    let b = overwrite_delete_collect(s.as_ref(), || async {
+        let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000;
+        store.collect_garbage(later).await.expect("collect");
+    })
+    .await;
+    lost_chunks_are_reported(s.as_ref(), &b).await;
+    drop((s, store));
+    common::drop_keyspace(&contact, &keyspace).await;
+}
+
+/// `s3gw fsck` exits 0 on a consistent store and prints its report.
+#[test]
+fn fsck_command_reports_a_consistent_store() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3gw"))
+        .args(["fsck", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("S3GW_BACKEND")
+        .output()
+        .expect("run s3gw fsck");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("objects checked"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("consistent"), "{stdout}");
+}
