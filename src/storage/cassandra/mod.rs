@@ -71,8 +71,31 @@ impl CassandraStorage {
     pub async fn open(opts: CassandraOptions) -> Result<Self, StorageError> {
         options::check_keyspace(&opts.keyspace).map_err(StorageError::Database)?;
         let session = connect::connect(&opts).await?;
-        let layout = schema::migrate(&session, &opts).await?;
-        let st = Statements::prepare(&session, &opts.keyspace).await?;
+        let started = std::time::Instant::now();
+        let mut delay = std::time::Duration::from_millis(500);
+        // A cluster that has just started (or is loaded) may time out on
+        // the schema step; that is worth waiting for, like connecting.
+        let (layout, st) = loop {
+            let attempt = async {
+                let layout = schema::migrate(&session, &opts).await?;
+                let st = Statements::prepare(&session, &opts.keyspace).await?;
+                Ok::<_, StorageError>((layout, st))
+            };
+            match attempt.await {
+                Ok(done) => break done,
+                Err(StorageError::Unavailable(e))
+                    if opts
+                        .connect_for
+                        .is_none_or(|limit| started.elapsed() + delay < limit) =>
+                {
+                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64,
+                        "Cassandra did not complete the schema step; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let store = CassandraStorage {
             inner: Arc::new(Inner {
                 session,

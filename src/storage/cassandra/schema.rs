@@ -103,13 +103,18 @@ async fn setting(session: &Session, ks: &str, name: &str) -> Result<Option<Strin
     Ok(row.and_then(|(v,)| v))
 }
 
-/// Sets `name` unless it is set; returns the value that holds.
+/// Sets `name` unless it is set; returns the value that holds. Reads
+/// first: gateways starting together would otherwise all run the same
+/// lightweight transaction on one partition and time out on contention.
 async fn setting_once(
     session: &Session,
     ks: &str,
     name: &str,
     value: &str,
 ) -> Result<String, StorageError> {
+    if let Some(v) = setting(session, ks, name).await? {
+        return Ok(v);
+    }
     let cql = format!("INSERT INTO {ks}.settings (name, value) VALUES (?, ?) IF NOT EXISTS");
     let rows = session
         .query_unpaged(cql, (name, value))
