@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Chunks of one upload being stored at once [default: 4].
     #[arg(long, env = "S3GW_CHUNKS_IN_FLIGHT")]
     pub chunks_in_flight: Option<usize>,
+    /// Days after which an unfinished multipart upload is aborted; 0 never [default: 7].
+    #[arg(long, env = "S3GW_ABORT_UPLOADS_AFTER_DAYS")]
+    pub abort_uploads_after_days: Option<u32>,
     #[command(flatten)]
     pub cassandra: CassandraArgs,
 }
@@ -192,6 +195,7 @@ struct FileConfig {
     get_prefetch_chunks: Option<usize>,
     max_buffered_chunks: Option<usize>,
     body_idle_timeout_secs: Option<u64>,
+    abort_uploads_after_days: Option<u32>,
     backend: Option<BackendKind>,
     cassandra: Option<FileCassandra>,
 }
@@ -211,6 +215,8 @@ pub struct Config {
     pub max_buffered_chunks: usize,
     /// A request body that sends nothing this long gets `RequestTimeout`.
     pub body_idle_timeout_secs: u64,
+    /// Multipart uploads initiated longer ago are aborted; 0 never.
+    pub abort_uploads_after_days: u32,
     pub backend: Backend,
 }
 
@@ -230,6 +236,7 @@ impl Default for Config {
             get_prefetch_chunks: 4,
             max_buffered_chunks: 256,
             body_idle_timeout_secs: 60,
+            abort_uploads_after_days: 7,
             backend: Backend::Embedded,
         }
     }
@@ -291,6 +298,10 @@ impl Config {
                 .body_idle_timeout_secs
                 .unwrap_or(d.body_idle_timeout_secs)
                 .max(1),
+            abort_uploads_after_days: args
+                .abort_uploads_after_days
+                .or(file.abort_uploads_after_days)
+                .unwrap_or(d.abort_uploads_after_days),
             backend,
         };
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&cfg.chunk_size) {
@@ -299,6 +310,15 @@ impl Config {
             ));
         }
         Ok(cfg)
+    }
+
+    /// The age after which unfinished multipart uploads are aborted;
+    /// `None` when that is disabled (0 days).
+    pub fn abort_uploads_after(&self) -> Option<Duration> {
+        match self.abort_uploads_after_days {
+            0 => None,
+            days => Some(Duration::from_secs(u64::from(days) * 86_400)),
+        }
     }
 }
 
@@ -461,5 +481,62 @@ mod tests {
         assert!(Config::resolve(&args).is_err());
         std::fs::write(&path, "chunk_size = 10\n").unwrap();
         assert!(Config::resolve(&args).is_err());
+    }
+
+    #[test]
+    fn abort_uploads_after_days_default_zero_and_precedence() {
+        let week = Some(Duration::from_secs(7 * 86_400));
+        let c = Config::resolve(&ServeArgs::default()).unwrap();
+        assert_eq!(c.abort_uploads_after_days, 7);
+        assert_eq!(c.abort_uploads_after(), week);
+        assert_eq!(Config::default().abort_uploads_after(), week);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "abort_uploads_after_days = 0\n").unwrap();
+        let file_only = ServeArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&file_only).unwrap();
+        assert_eq!(c.abort_uploads_after_days, 0);
+        assert_eq!(c.abort_uploads_after(), None, "0 disables");
+
+        // A flag (or its environment variable: clap fills the same field)
+        // wins over the file.
+        let flag = ServeArgs {
+            config: Some(path),
+            abort_uploads_after_days: Some(3),
+            ..Default::default()
+        };
+        let c = Config::resolve(&flag).unwrap();
+        assert_eq!(
+            c.abort_uploads_after(),
+            Some(Duration::from_secs(3 * 86_400))
+        );
+    }
+
+    /// The flag and its environment variable, as clap sees them (without
+    /// changing this process's environment).
+    #[test]
+    fn abort_uploads_after_days_flag_and_env() {
+        use clap::{CommandFactory, Parser};
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let cli = Cli::try_parse_from(["s3gw", "--abort-uploads-after-days", "0"]).unwrap();
+        assert_eq!(cli.serve.abort_uploads_after_days, Some(0));
+        let cmd = Cli::command();
+        let arg = cmd
+            .get_arguments()
+            .find(|a| a.get_long() == Some("abort-uploads-after-days"))
+            .unwrap();
+        assert_eq!(
+            arg.get_env(),
+            Some(std::ffi::OsStr::new("S3GW_ABORT_UPLOADS_AFTER_DAYS"))
+        );
+        assert!(Cli::try_parse_from(["s3gw", "--abort-uploads-after-days", "-1"]).is_err());
     }
 }

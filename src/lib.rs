@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod janitor;
 pub mod s3;
 pub mod server;
 pub mod storage;

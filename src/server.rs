@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::SecretKey;
 use crate::config::{Backend, Config};
+use crate::janitor;
 use crate::s3::{self, AppState};
 use crate::storage::cassandra::{CassandraOptions, CassandraStorage};
 use crate::storage::embedded::EmbeddedStorage;
@@ -34,7 +35,9 @@ pub fn embedded_state(
 ) -> Result<Arc<AppState>, StorageError> {
     let store = EmbeddedStorage::open(&config.data_dir, Duration::from_secs(config.gc_grace_secs))?;
     store.spawn_collector(Duration::from_secs(30));
-    Ok(state_with(config, Arc::new(store), access_key, secret_key))
+    let store: Arc<dyn Storage> = Arc::new(store);
+    spawn_janitor(&config, &store);
+    Ok(state_with(config, store, access_key, secret_key))
 }
 
 /// Connects to Cassandra (retrying while it is unreachable), creates or
@@ -47,7 +50,16 @@ pub async fn cassandra_state(
 ) -> Result<Arc<AppState>, StorageError> {
     let store = CassandraStorage::open(options).await?;
     store.spawn_collector(Duration::from_secs(30));
-    Ok(state_with(config, Arc::new(store), access_key, secret_key))
+    let store: Arc<dyn Storage> = Arc::new(store);
+    spawn_janitor(&config, &store);
+    Ok(state_with(config, store, access_key, secret_key))
+}
+
+/// Aborts abandoned multipart uploads in the background, unless disabled.
+fn spawn_janitor(config: &Config, store: &Arc<dyn Storage>) {
+    if let Some(age) = config.abort_uploads_after() {
+        janitor::spawn(store.clone(), age);
+    }
 }
 
 /// The shared state around a store that is already open.
