@@ -186,3 +186,132 @@ fn fsck_command_reports_a_consistent_store() {
     assert!(stdout.contains("objects checked"), "{stdout}");
     assert!(stdout.trim_end().ends_with("consistent"), "{stdout}");
 }
+
+/// Two gateways overwrite one key at once, one of them with a clock 2 s
+/// behind (so some of its writes lose to earlier ones), while both collect
+/// with no grace period and a reader keeps checking that the current
+/// head's chunks are all there. At the end the current object is intact,
+/// and fsck finds nothing referenced queued or missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
+    const WRITES: usize = 40;
+    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    o.keyspace = format!(
+        "s3gw_test_overwrite_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let (keyspace, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
+    let first = CassandraStorage::open(o.clone()).await.expect("open");
+    o.clock_offset_us = -2_000_000;
+    let second = CassandraStorage::open(o).await.expect("open lagging");
+    let s: Arc<dyn Storage> = Arc::new(first.clone());
+    let b = BucketRecord {
+        name: common::bucket_name("overwrite"),
+        id: BucketId::new(),
+        created_ms: 0,
+        region: "us-east-1".into(),
+    };
+    s.create_bucket(&b).await.expect("bucket");
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = [first.clone(), second.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(w, store)| {
+            tokio::spawn(async move {
+                for i in 0..WRITES {
+                    let p = blob(&store, (w * WRITES + i) as u8).await;
+                    store
+                        .put_object(b.id, "k", &head(p), &WriteCondition::None)
+                        .await
+                        .expect("overwrite");
+                }
+            })
+        })
+        .collect();
+    // The collector's clock runs ahead by 3 more minutes at each run, so
+    // that every blob released before a run is collected by it (releases
+    // file after the collector's cursor, which each run moves on).
+    let clock = Arc::new(std::sync::atomic::AtomicI64::new(
+        time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000,
+    ));
+    let tick = |clock: &std::sync::atomic::AtomicI64| {
+        clock.fetch_add(3 * 60_000, std::sync::atomic::Ordering::Relaxed) + 3 * 60_000
+    };
+    // Both gateways collect, in turns (each learns the cursor from its own
+    // runs, so each files its releases after it).
+    let collector = {
+        let (stores, done, clock) = ([first.clone(), second.clone()], done.clone(), clock.clone());
+        tokio::spawn(async move {
+            let mut collected = 0;
+            for store in stores.iter().cycle() {
+                if done.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                collected += store.collect_garbage(tick(&clock)).await.expect("collect");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            collected
+        })
+    };
+    let reader = {
+        let (s, done) = (s.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut checked = 0u32;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let Some(h) = s.get_object(b.id, "k").await.expect("get") else {
+                    continue;
+                };
+                for i in 0..3 {
+                    let addr = ChunkAddr {
+                        blob: h.parts[0].blob,
+                        index: i,
+                        chunk_size: CHUNK,
+                    };
+                    if s.get_chunk(addr).await.is_err() {
+                        // Only a failure if that head is still the current one.
+                        let now = s.get_object(b.id, "k").await.expect("get").expect("head");
+                        assert_ne!(
+                            now.parts[0].blob, h.parts[0].blob,
+                            "chunk {i} of the current head is gone"
+                        );
+                    }
+                }
+                checked += 1;
+            }
+            checked
+        })
+    };
+    for w in writers {
+        w.await.expect("writer");
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let collected = collector.await.expect("collector");
+    let checked = reader.await.expect("reader");
+    second.collect_garbage(tick(&clock)).await.expect("collect");
+    first.collect_garbage(tick(&clock)).await.expect("collect");
+    let h = s.get_object(b.id, "k").await.expect("get").expect("head");
+    for i in 0..3 {
+        let addr = ChunkAddr {
+            blob: h.parts[0].blob,
+            index: i,
+            chunk_size: CHUNK,
+        };
+        s.get_chunk(addr).await.expect("the final object is intact");
+    }
+    let r = s.fsck(Duration::ZERO).await.expect("fsck");
+    eprintln!(
+        "{checked} reads checked, {collected} blobs collected while writing; \
+         after the last collection:\n{r}"
+    );
+    assert!(collected > 0, "the collector ran while the writers wrote");
+    assert!(r.consistent(), "{r}");
+    assert_eq!(r.referenced_blobs, 1, "{r}");
+    // Not asserted: the blobs of writes that lost a three-way race (a
+    // writer whose pre-read missed a head that was current for a moment)
+    // are never released; the pending-blob sweep of issue 7 is to collect
+    // them. The report above shows how many.
+    drop((s, first, second));
+    common::drop_keyspace(&contact, &keyspace).await;
+}

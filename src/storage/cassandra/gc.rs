@@ -256,7 +256,15 @@ impl CassandraStorage {
                 tick.tick().await;
                 match store.hold_lease().await {
                     Ok(true) => {}
-                    Ok(false) => continue,
+                    Ok(false) => {
+                        // Another gateway collects: learn how far it got,
+                        // so that this gateway's releases file after it
+                        // even if this clock lags.
+                        if let Err(e) = store.load_floor().await {
+                            tracing::warn!(error = %e, "could not read the collector's cursor");
+                        }
+                        continue;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "could not take the collector lease");
                         continue;
