@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::storage::cassandra::options::{
     check_keyspace, parse_consistency, CassandraOptions, Replication, DEFAULT_INDEX_SHARDS,
+    RECHECK_AFTER,
 };
 
 /// Flags of `s3gw serve`; each also reads an environment variable.
@@ -178,6 +179,9 @@ fn cassandra_options(
         gc_grace: Duration::from_secs(gc_grace_secs),
         connect_for: None,
         clock_offset_us: 0,
+        // Longer than a writer can take between its read and its write.
+        recheck_after: RECHECK_AFTER.max(Duration::from_millis(timeout_ms.saturating_mul(3))),
+        pause_before_head_write: Duration::ZERO,
     })
 }
 

@@ -620,6 +620,74 @@ async fn cassandra_never_releases_the_blob_of_the_current_head_under_clock_skew(
     common::drop_keyspace(&contact, &keyspace).await;
 }
 
+/// The race that `settle` alone cannot see: B reads the head R, stalls;
+/// A replaces R with W_A and finds W_A current; B then replaces W_A with
+/// W_B without ever having seen it. Only A knows W_A, and its second look
+/// must release it: afterwards the store holds W_B's chunks and nothing
+/// else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_releases_a_head_replaced_by_a_writer_that_never_saw_it() {
+    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    o.keyspace = format!(
+        "s3gw_test_unseen_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let (keyspace, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
+    o.recheck_after = Duration::from_millis(600);
+    let a = CassandraStorage::open(o.clone()).await.expect("open");
+    o.pause_before_head_write = Duration::from_millis(400);
+    let slow = CassandraStorage::open(o).await.expect("open slow");
+    let s: Arc<dyn Storage> = Arc::new(a.clone());
+    let b = bucket(s.as_ref(), "unseen").await;
+    let r = blob(s.as_ref(), b"R").await;
+    s.put_object(b.id, "k", &head(vec![r], "r", None), &WriteCondition::None)
+        .await
+        .expect("put R");
+    let w_b = blob(&slow, b"W_B").await;
+    let bid = b.id;
+    let writer_b = {
+        let slow = slow.clone();
+        let h = head(vec![w_b.clone()], "b", None);
+        tokio::spawn(async move { slow.put_object(bid, "k", &h, &WriteCondition::None).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let w_a = blob(s.as_ref(), b"W_A").await;
+    s.put_object(
+        b.id,
+        "k",
+        &head(vec![w_a], "a", None),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put W_A");
+    writer_b.await.expect("join").expect("put W_B");
+    let got = s.get_object(b.id, "k").await.expect("get").expect("head");
+    assert_eq!(got.etag, "b", "the later write is current");
+    // A's second look comes 600 ms after its write.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000;
+    a.collect_garbage(later).await.expect("collect");
+    let report = s.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(report.consistent(), "{report}");
+    assert_eq!(
+        (
+            report.stored_blobs,
+            report.unreferenced_blobs,
+            report.queued_blobs
+        ),
+        (1, 0, 0),
+        "{report}"
+    );
+    assert_eq!(
+        a.get_chunk(chunk0(&w_b)).await.expect("W_B").as_ref(),
+        b"W_B"
+    );
+    drop((s, a, slow));
+    common::drop_keyspace(&contact, &keyspace).await;
+}
+
 /// After Complete/Abort races, collection with a zero grace period leaves
 /// every chunk of every completed object in place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

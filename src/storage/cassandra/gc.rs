@@ -191,7 +191,12 @@ impl CassandraStorage {
             None => last - 24 * 60,
         };
         let end = last.min(first + MINUTES_PER_RUN - 1);
-        self.raise_floor(end + 1);
+        // Before any minute is collected (and dropped), this gateway's own
+        // releases move past it, with the margin other collectors get:
+        // a release filed into a minute while it is being dropped would
+        // lose its row and leak its chunks. This holds even when there is
+        // nothing to collect (end < first).
+        self.raise_floor(end.max(first - 1) + 1 + FLOOR_MARGIN_MINUTES);
         let mut collected = 0;
         let mut done = None;
         let mut failure = None;

@@ -17,6 +17,7 @@ mod list;
 mod multipart;
 mod objects;
 pub mod options;
+mod recheck;
 mod schema;
 mod statements;
 
@@ -52,6 +53,8 @@ struct Inner {
     /// This gateway's name in the collector lease.
     collector_id: uuid::Uuid,
     gc_stats: gc::GcStats,
+    /// Second looks at heads that won (`recheck.rs`).
+    rechecks: recheck::Rechecks,
 }
 
 /// Handle to the Cassandra store; cheap to clone.
@@ -96,6 +99,7 @@ impl CassandraStorage {
                 Err(e) => return Err(e),
             }
         };
+        let (rechecks, queue) = recheck::Rechecks::new(opts.recheck_after);
         let store = CassandraStorage {
             inner: Arc::new(Inner {
                 session,
@@ -105,8 +109,10 @@ impl CassandraStorage {
                 gc_floor: AtomicI64::new(i64::MIN),
                 collector_id: uuid::Uuid::new_v4(),
                 gc_stats: gc::GcStats::default(),
+                rechecks,
             }),
         };
+        recheck::run(Arc::downgrade(&store.inner), queue);
         store.load_floor().await?;
         Ok(store)
     }

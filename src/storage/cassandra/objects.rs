@@ -107,6 +107,10 @@ impl CassandraStorage {
         head: &ObjectHead,
     ) -> Result<Option<ObjectHead>, StorageError> {
         let old = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
+        let pause = self.inner.opts.pause_before_head_write;
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
         self.exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
             .await?;
         Ok(old)
@@ -169,6 +173,11 @@ impl CassandraStorage {
         for (blob, chunks) in candidates {
             if !kept.contains(&blob) && seen.insert(blob) {
                 gone.push((blob, chunks));
+            }
+        }
+        if let (Some(w), Some(c)) = (written, &current) {
+            if !w.parts.is_empty() && w.blobs().all(|b| c.blobs().any(|k| k == b)) {
+                self.recheck_later(bucket, key, w);
             }
         }
         self.release(gone).await

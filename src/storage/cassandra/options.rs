@@ -142,7 +142,20 @@ pub struct CassandraOptions {
     /// set it to stage a gateway whose clock is off.
     #[doc(hidden)]
     pub clock_offset_us: i64,
+    /// How long after a write whose head was current a gateway looks at
+    /// the key again (`recheck.rs`): longer than any writer takes from its
+    /// read of a head to its write. Tests shorten it.
+    #[doc(hidden)]
+    pub recheck_after: Duration,
+    /// A pause between reading a key's head and writing the new one, for
+    /// tests that stage a slow writer. Zero in every real configuration.
+    #[doc(hidden)]
+    pub pause_before_head_write: Duration,
 }
+
+/// The default of [`CassandraOptions::recheck_after`]: three times the
+/// default statement timeout.
+pub const RECHECK_AFTER: Duration = Duration::from_secs(30);
 
 impl CassandraOptions {
     pub fn local(contact_point: &str, keyspace: &str) -> CassandraOptions {
@@ -157,6 +170,8 @@ impl CassandraOptions {
             gc_grace: Duration::from_secs(900),
             connect_for: Some(Duration::from_secs(30)),
             clock_offset_us: 0,
+            recheck_after: RECHECK_AFTER,
+            pause_before_head_write: Duration::ZERO,
         }
     }
 }

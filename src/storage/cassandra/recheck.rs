@@ -1,0 +1,113 @@
+//! A second look at heads that won.
+//!
+//! After a write, `settle` releases what the current head does not use. If
+//! our head was current at that moment, its blobs stay; whoever replaces
+//! it later releases them, having read it just before writing. One race
+//! escapes that: a writer that read the *previous* head before our write
+//! and wrote after our check replaces our head without knowing it, and
+//! nobody would release our blobs. So a head that was current at its check
+//! is looked at once more, `recheck_after` later (longer than any writer
+//! takes from its read to its write): if it is no longer current it lost
+//! for good (last-writer-wins) and its blobs are released. A release that
+//! the replacing writer also made is harmless: the collector's steps are
+//! idempotent.
+//!
+//! The queue is bounded; when it is full the second look is skipped and
+//! the blobs may leak (never be lost) until the pending-blob sweep.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Semaphore};
+
+use super::{CassandraStorage, Inner};
+use crate::storage::{BlobId, BucketId, ObjectHead};
+
+/// Second looks waiting at most, per gateway.
+const QUEUE: usize = 10_000;
+/// Second looks in flight at once.
+const IN_FLIGHT: usize = 16;
+
+pub(super) struct Recheck {
+    due: tokio::time::Instant,
+    bucket: BucketId,
+    key: String,
+    blobs: Vec<(BlobId, u32)>,
+}
+
+/// The sending side, kept in `Inner`.
+pub(super) struct Rechecks {
+    tx: mpsc::Sender<Recheck>,
+    after: Duration,
+}
+
+impl Rechecks {
+    /// A queue and its receiver, to hand to [`run`] once `Inner` exists.
+    pub(super) fn new(after: Duration) -> (Rechecks, mpsc::Receiver<Recheck>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        (Rechecks { tx, after }, rx)
+    }
+}
+
+/// Works through the queue until the store is dropped.
+pub(super) fn run(inner: Weak<Inner>, mut rx: mpsc::Receiver<Recheck>) {
+    tokio::spawn(async move {
+        let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+        while let Some(r) = rx.recv().await {
+            tokio::time::sleep_until(r.due).await;
+            let Some(inner) = inner.upgrade() else { break };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            tokio::spawn(async move {
+                CassandraStorage { inner }.second_look(r).await;
+                drop(permit);
+            });
+        }
+    });
+}
+
+impl CassandraStorage {
+    /// Queues a second look at `head`, which was current after our write.
+    pub(super) fn recheck_later(&self, bucket: BucketId, key: &str, head: &ObjectHead) {
+        let rechecks = &self.inner.rechecks;
+        let r = Recheck {
+            due: tokio::time::Instant::now() + rechecks.after,
+            bucket,
+            key: key.to_owned(),
+            blobs: head
+                .parts
+                .iter()
+                .map(|p| (p.blob, p.chunks(head.chunk_size)))
+                .collect(),
+        };
+        if r.blobs.is_empty() {
+            return;
+        }
+        if rechecks.tx.try_send(r).is_err() {
+            tracing::debug!(key, "second-look queue full; skipped");
+        }
+    }
+
+    async fn second_look(&self, r: Recheck) {
+        let current = match self.read_head(r.bucket, &r.key, false).await {
+            Ok(current) => current.map(|(_, h)| h),
+            Err(e) => {
+                tracing::warn!(key = %r.key, error = %e, "second look at a head failed");
+                return;
+            }
+        };
+        let kept: Vec<BlobId> = current.iter().flat_map(|h| h.blobs()).collect();
+        let gone: Vec<(BlobId, u32)> = r
+            .blobs
+            .into_iter()
+            .filter(|(b, _)| !kept.contains(b))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        if let Err(e) = self.release(gone).await {
+            tracing::warn!(key = %r.key, error = %e, "could not release a replaced head's blobs");
+        }
+    }
+}
