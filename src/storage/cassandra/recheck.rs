@@ -12,9 +12,11 @@
 //! the replacing writer also made is harmless: the collector's steps are
 //! idempotent.
 //!
-//! The queue is bounded; when it is full the second look is skipped and
-//! the blobs may leak (never be lost) until the pending-blob sweep.
+//! The queue is bounded (entries and the blobs they name); when it is full
+//! the second look is skipped and the blobs may leak (never be lost) until
+//! the pending-blob sweep.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -23,8 +25,12 @@ use tokio::sync::{mpsc, Semaphore};
 use super::{CassandraStorage, Inner};
 use crate::storage::{BlobId, BucketId, ObjectHead};
 
-/// Second looks waiting at most, per gateway.
-const QUEUE: usize = 10_000;
+/// Second looks waiting at most, per gateway (about 30 s of writes at
+/// 2 000 writes per second).
+const QUEUE: usize = 65_536;
+/// Blobs those may name at most, so that heads of many parts cannot make
+/// the queue large (about 10 MB).
+const MAX_BLOBS: usize = 262_144;
 /// Second looks in flight at once.
 const IN_FLIGHT: usize = 16;
 
@@ -39,13 +45,16 @@ pub(super) struct Recheck {
 pub(super) struct Rechecks {
     tx: mpsc::Sender<Recheck>,
     after: Duration,
+    /// Blobs named by queued second looks.
+    blobs: Arc<AtomicUsize>,
 }
 
 impl Rechecks {
     /// A queue and its receiver, to hand to [`run`] once `Inner` exists.
     pub(super) fn new(after: Duration) -> (Rechecks, mpsc::Receiver<Recheck>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        (Rechecks { tx, after }, rx)
+        let blobs = Arc::new(AtomicUsize::new(0));
+        (Rechecks { tx, after, blobs }, rx)
     }
 }
 
@@ -56,6 +65,10 @@ pub(super) fn run(inner: Weak<Inner>, mut rx: mpsc::Receiver<Recheck>) {
         while let Some(r) = rx.recv().await {
             tokio::time::sleep_until(r.due).await;
             let Some(inner) = inner.upgrade() else { break };
+            inner
+                .rechecks
+                .blobs
+                .fetch_sub(r.blobs.len(), Ordering::Relaxed);
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 break;
             };
@@ -81,10 +94,17 @@ impl CassandraStorage {
                 .map(|p| (p.blob, p.chunks(head.chunk_size)))
                 .collect(),
         };
-        if r.blobs.is_empty() {
+        let n = r.blobs.len();
+        if n == 0 {
+            return;
+        }
+        if rechecks.blobs.fetch_add(n, Ordering::Relaxed) + n > MAX_BLOBS {
+            rechecks.blobs.fetch_sub(n, Ordering::Relaxed);
+            tracing::debug!(key, "second-look queue full; skipped");
             return;
         }
         if rechecks.tx.try_send(r).is_err() {
+            rechecks.blobs.fetch_sub(n, Ordering::Relaxed);
             tracing::debug!(key, "second-look queue full; skipped");
         }
     }
