@@ -74,7 +74,7 @@ fn migrate_creates_a_keyspace_once() {
     let first = run();
     assert!(
         first.contains(&format!(
-            "keyspace {keyspace} is at schema version 2 (4 index shards)"
+            "keyspace {keyspace} is at schema version 3 (4 index shards)"
         )),
         "{first}"
     );
@@ -91,7 +91,7 @@ fn migrate_creates_a_keyspace_once() {
     assert!(out.status.success(), "{out:?}");
     let second = String::from_utf8_lossy(&out.stdout);
     assert!(second.contains("(4 index shards)"), "{second}");
-    assert!(run().contains("schema version 2"));
+    assert!(run().contains("schema version 3"));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(common::drop_keyspace(&o.contact_points[0], &keyspace));
 }

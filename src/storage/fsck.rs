@@ -27,6 +27,8 @@ pub struct FsckReport {
     pub missing_chunks: u64,
     /// Referenced chunks stored with another size than their record implies.
     pub wrong_size_chunks: u64,
+    /// Referenced chunks whose bytes do not match their stored checksum.
+    pub bad_checksum_chunks: u64,
     /// Referenced blobs that sit in the collector's queue: a release of a
     /// blob still in use (it would be deleted after its grace period).
     pub queued_but_referenced: u64,
@@ -53,7 +55,10 @@ pub struct FsckReport {
 impl FsckReport {
     /// Whether the store is consistent (garbage does not count).
     pub fn consistent(&self) -> bool {
-        self.missing_chunks == 0 && self.wrong_size_chunks == 0 && self.queued_but_referenced == 0
+        self.missing_chunks == 0
+            && self.wrong_size_chunks == 0
+            && self.bad_checksum_chunks == 0
+            && self.queued_but_referenced == 0
     }
 
     /// Records one problem; only the first `MAX_DETAILS` are described.
@@ -80,6 +85,7 @@ impl fmt::Display for FsckReport {
         )?;
         writeln!(f, "missing chunks             {}", self.missing_chunks)?;
         writeln!(f, "chunks of the wrong size   {}", self.wrong_size_chunks)?;
+        writeln!(f, "chunks with bad checksums  {}", self.bad_checksum_chunks)?;
         writeln!(
             f,
             "referenced yet queued      {}",

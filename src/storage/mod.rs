@@ -56,6 +56,21 @@ pub(crate) fn corrupt(e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(e.to_string())
 }
 
+/// The checksum every backend stores with each chunk and checks on every
+/// read: CRC32C (Castagnoli), hardware-accelerated.
+pub fn chunk_crc(data: &[u8]) -> u32 {
+    crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, data) as u32
+}
+
+/// The error for a chunk whose bytes do not match its checksum: it is
+/// never served.
+pub(crate) fn corrupt_chunk(addr: ChunkAddr, stored: u32, actual: u32) -> StorageError {
+    StorageError::Corrupt(format!(
+        "chunk {} of blob {}: checksum {actual:08x}, stored {stored:08x}",
+        addr.index, addr.blob
+    ))
+}
+
 /// The wall clock in milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
@@ -120,7 +135,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError>;
     /// Makes every chunk of the blob durable before the head refers to it.
     async fn seal_blob(&self, blob: BlobId) -> Result<(), StorageError>;
-    /// Reads one whole chunk.
+    /// Reads one whole chunk, checked against the checksum stored with it
+    /// (`Corrupt` if it does not match; chunks written before checksums
+    /// existed have none).
     async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError>;
     /// Drops a blob that was never committed (failed or rejected upload);
     /// `chunks` bounds the chunk indexes that may hold data.

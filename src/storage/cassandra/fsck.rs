@@ -13,7 +13,7 @@ use scylla::statement::prepared::PreparedStatement;
 use uuid::Uuid;
 
 use super::objects::decode_head_row;
-use super::{cql_index, now_ms, CassandraStorage, StorageError};
+use super::{cql_index, crc_mismatch, now_ms, CassandraStorage, ChunkRow, StorageError};
 use crate::storage::fsck::{chunk_len, FsckReport};
 use crate::storage::{BlobId, PartRef};
 
@@ -137,7 +137,8 @@ impl CassandraStorage {
         Ok(report)
     }
 
-    /// Reads every chunk of every referenced blob and checks its size.
+    /// Reads every chunk of every referenced blob and checks its size and,
+    /// when it has one, its checksum.
     async fn check_chunks(
         &self,
         expected: &HashMap<BlobId, Expected>,
@@ -154,13 +155,13 @@ impl CassandraStorage {
         let st = &self.inner.st;
         let mut results = stream::iter(addrs)
             .map(|(blob, size, chunk_size, i)| async move {
-                let rows: Vec<(Option<bytes::Bytes>,)> =
-                    self.rows(&st.chunk_get, (blob.0, cql_index(i)?)).await?;
-                let got = rows
-                    .into_iter()
-                    .next()
-                    .and_then(|(d,)| d)
-                    .map(|d| d.len() as u64);
+                let rows: Vec<ChunkRow> = self.rows(&st.chunk_get, (blob.0, cql_index(i)?)).await?;
+                // Only the length and the verdict leave this future, so at
+                // most READS_IN_FLIGHT chunks are held at once.
+                let got = match rows.into_iter().next() {
+                    Some((Some(d), crc)) => Some((d.len() as u64, crc_mismatch(&d, crc))),
+                    _ => None,
+                };
                 Ok::<_, StorageError>((blob, chunk_len(size, chunk_size, i), i, got))
             })
             .buffer_unordered(READS_IN_FLIGHT);
@@ -172,7 +173,19 @@ impl CassandraStorage {
                     report.missing_chunks += 1;
                     report.note(|| format!("{}: chunk {i} of blob {blob} is missing", owner()));
                 }
-                Some(len) if len != want => {
+                // Damaged bytes explain any length, so a bad checksum is
+                // reported first; a wrong size with a good checksum means
+                // the record and the chunk disagree.
+                Some((_, Some((stored, actual)))) => {
+                    report.bad_checksum_chunks += 1;
+                    report.note(|| {
+                        let o = owner();
+                        format!(
+                            "{o}: chunk {i} of blob {blob}: crc {actual:08x}, stored {stored:08x}"
+                        )
+                    });
+                }
+                Some((len, None)) if len != want => {
                     report.wrong_size_chunks += 1;
                     report.note(|| {
                         format!(
@@ -181,7 +194,7 @@ impl CassandraStorage {
                         )
                     });
                 }
-                Some(_) => {}
+                Some((_, None)) => {}
             }
         }
         Ok(())

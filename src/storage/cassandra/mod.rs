@@ -4,9 +4,10 @@
 //! Data model (see `docs/storage-model.md`): a blob's chunks are one
 //! partition each in `chunks`; an object's head, which is also its entry
 //! in the key index, is one row of `objects`, partitioned by
-//! `(bucket, shard(key))`. Writing that row is the commit point. Blobs are
-//! filed in `pending_blobs` before their chunks are written, and released
-//! blobs wait in `gc_queue` for the grace period before their chunks go.
+//! `(bucket, shard(key))`. Writing that row is the commit point. Each chunk
+//! row carries a CRC32C of its data, checked by every read. Blobs are filed
+//! in `pending_blobs` before their chunks are written, and released blobs
+//! wait in `gc_queue` for the grace period before their chunks go.
 
 mod buckets;
 mod claims;
@@ -37,8 +38,8 @@ pub use options::CassandraOptions;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    corrupt, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr, ListEntry, ObjectHead, PartRecord,
-    Storage, StorageError, UploadRecord, WriteCondition,
+    chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr,
+    ListEntry, ObjectHead, PartRecord, Storage, StorageError, UploadRecord, WriteCondition,
 };
 use connect::{exec_err, shape_err};
 use statements::Statements;
@@ -67,6 +68,23 @@ pub struct CassandraStorage {
 fn cql_index(index: u32) -> Result<i32, StorageError> {
     i32::try_from(index).map_err(|_| StorageError::Corrupt(format!("chunk index {index}")))
 }
+
+/// A chunk's CRC32C as the CQL `int` it is stored as (the same 32 bits).
+fn cql_crc(data: &[u8]) -> i32 {
+    i32::from_be_bytes(chunk_crc(data).to_be_bytes())
+}
+
+/// `(stored, actual)` when a chunk's data does not match the checksum
+/// stored with it. Chunks written before schema version 3 have none, and
+/// pass.
+fn crc_mismatch(data: &[u8], stored: Option<i32>) -> Option<(u32, u32)> {
+    let stored = u32::from_be_bytes(stored?.to_be_bytes());
+    let actual = chunk_crc(data);
+    (stored != actual).then_some((stored, actual))
+}
+
+/// A `chunk_get` row: the data and its checksum.
+type ChunkRow = (Option<Bytes>, Option<i32>);
 
 impl CassandraStorage {
     /// Connects (retrying for `opts.connect_for`), creates or upgrades the
@@ -227,7 +245,8 @@ impl Storage for CassandraStorage {
 
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
         let idx = cql_index(addr.index)?;
-        self.exec(&self.inner.st.chunk_put, (addr.blob.0, idx, data))
+        let crc = cql_crc(&data);
+        self.exec(&self.inner.st.chunk_put, (addr.blob.0, idx, data, crc))
             .await
     }
 
@@ -238,11 +257,14 @@ impl Storage for CassandraStorage {
 
     async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
         let idx = cql_index(addr.index)?;
-        let rows: Vec<(Option<Bytes>,)> = self
+        let rows: Vec<ChunkRow> = self
             .rows(&self.inner.st.chunk_get, (addr.blob.0, idx))
             .await?;
         match rows.into_iter().next() {
-            Some((Some(data),)) => Ok(data),
+            Some((Some(data), crc)) => match crc_mismatch(&data, crc) {
+                Some((stored, actual)) => Err(corrupt_chunk(addr, stored, actual)),
+                None => Ok(data),
+            },
             _ => Err(StorageError::ChunkMissing {
                 blob: addr.blob,
                 index: addr.index,

@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -27,6 +27,7 @@ const V1: &[&str] = &[
         PRIMARY KEY ((bucket, shard), key))
      WITH compaction = {'class': 'LeveledCompactionStrategy'}",
     // One partition per chunk: small, spread over the ring, deleted whole.
+    // Version 3 adds `crc int` (`V3_COLUMNS`).
     "CREATE TABLE IF NOT EXISTS {ks}.chunks (
         blob uuid, idx int, data blob,
         PRIMARY KEY ((blob, idx)))
@@ -71,8 +72,39 @@ const V2: &[&str] = &[
     "ALTER TABLE {ks}.parts WITH gc_grace_seconds = 86400",
 ];
 
+/// A column that a step adds to an existing table.
+struct NewColumn {
+    table: &'static str,
+    column: &'static str,
+    cql_type: &'static str,
+}
+
+/// Version 3: the CRC32C of each chunk's data (`crate::storage::chunk_crc`,
+/// bit-cast to `int`), checked on every read and by `fsck`. Rows written
+/// before version 3 have none and are served unchecked.
+const V3_COLUMNS: &[NewColumn] = &[NewColumn {
+    table: "chunks",
+    column: "crc",
+    cql_type: "int",
+}];
+
+/// The way from version N-1 to N: statements that are idempotent as
+/// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
+/// `add_column` makes idempotent.
+struct Step {
+    cql: &'static [&'static str],
+    add: &'static [NewColumn],
+}
+
 /// Steps from version N-1 to N, indexed by N-1.
-const MIGRATIONS: &[&[&str]] = &[V1, V2];
+const MIGRATIONS: &[Step] = &[
+    Step { cql: V1, add: &[] },
+    Step { cql: V2, add: &[] },
+    Step {
+        cql: &[],
+        add: V3_COLUMNS,
+    },
+];
 
 /// What the keyspace fixes for every gateway.
 #[derive(Debug, Clone, Copy)]
@@ -101,6 +133,69 @@ async fn setting(session: &Session, ks: &str, name: &str) -> Result<Option<Strin
         .maybe_first_row::<(Option<String>,)>()
         .map_err(shape_err)?;
     Ok(row.and_then(|(v,)| v))
+}
+
+/// The CQL type of `table.column` in keyspace `ks`, if the column exists.
+async fn column_type(
+    session: &Session,
+    ks: &str,
+    table: &str,
+    column: &str,
+) -> Result<Option<String>, StorageError> {
+    // Unquoted names are stored lower-cased, and we never quote them.
+    let rows = session
+        .query_unpaged(
+            "SELECT type FROM system_schema.columns \
+             WHERE keyspace_name = ? AND table_name = ? AND column_name = ?",
+            (ks.to_ascii_lowercase(), table, column),
+        )
+        .await
+        .map_err(exec_err)?
+        .into_rows_result()
+        .map_err(shape_err)?;
+    let row = rows
+        .maybe_first_row::<(Option<String>,)>()
+        .map_err(shape_err)?;
+    Ok(row.and_then(|(t,)| t))
+}
+
+/// `ALTER TABLE … ADD`, made idempotent. Cassandra refuses to add a column
+/// that exists, with an error whose wording differs between Cassandra and
+/// ScyllaDB releases, so instead of matching that text we look the column
+/// up in `system_schema.columns` first (a re-run of a half-applied step
+/// finds it and skips the ALTER). If the ALTER fails anyway, another
+/// gateway migrating at the same moment may have added the column between
+/// our look and our ALTER: once the schema agrees we look again, and only
+/// a column that is still absent leaves the error standing.
+async fn add_column(session: &Session, ks: &str, c: &NewColumn) -> Result<(), StorageError> {
+    let has = |found: String| {
+        if found == c.cql_type {
+            Ok(())
+        } else {
+            Err(StorageError::Database(format!(
+                "{ks}.{}.{} has type {found}, not {}",
+                c.table, c.column, c.cql_type
+            )))
+        }
+    };
+    if let Some(found) = column_type(session, ks, c.table, c.column).await? {
+        return has(found);
+    }
+    let cql = format!(
+        "ALTER TABLE {{ks}}.{} ADD {} {}",
+        c.table, c.column, c.cql_type
+    );
+    let Err(e) = run(session, ks, &cql).await else {
+        return Ok(());
+    };
+    session
+        .await_schema_agreement()
+        .await
+        .map_err(|a| StorageError::Unavailable(format!("schema agreement: {a}")))?;
+    match column_type(session, ks, c.table, c.column).await? {
+        Some(found) => has(found),
+        None => Err(e),
+    }
 }
 
 /// Sets `name` unless it is set; returns the value that holds. Reads
@@ -162,8 +257,11 @@ pub async fn migrate(session: &Session, opts: &CassandraOptions) -> Result<Layou
         if version <= current {
             continue;
         }
-        for cql in *step {
+        for cql in step.cql {
             run(session, ks, cql).await?;
+        }
+        for column in step.add {
+            add_column(session, ks, column).await?;
         }
         let cql = format!("INSERT INTO {ks}.settings (name, value) VALUES ('schema_version', ?)");
         session

@@ -116,11 +116,15 @@ impl Statements {
             bucket_delete: p("DELETE FROM {ks}.buckets WHERE name = ? IF id = ?", false).await?,
 
             chunk_put: p(
-                "INSERT INTO {ks}.chunks (blob, idx, data) VALUES (?, ?, ?)",
+                "INSERT INTO {ks}.chunks (blob, idx, data, crc) VALUES (?, ?, ?, ?)",
                 true,
             )
             .await?,
-            chunk_get: p("SELECT data FROM {ks}.chunks WHERE blob = ? AND idx = ?", true).await?,
+            chunk_get: p(
+                "SELECT data, crc FROM {ks}.chunks WHERE blob = ? AND idx = ?",
+                true,
+            )
+            .await?,
             chunk_delete: p("DELETE FROM {ks}.chunks WHERE blob = ? AND idx = ?", true).await?,
             pending_put: p(
                 "INSERT INTO {ks}.pending_blobs (slot, blob) VALUES (?, ?)",

@@ -3,8 +3,11 @@
 //!
 //! Read-only. The transaction begins before the blob files are listed, so
 //! a blob written meanwhile shows up as a recent unreferenced file, never
-//! as a missing one. It checks the length of each blob file, not its
-//! bytes, and keeps the ids of the referenced blobs in memory.
+//! as a missing one. It checks the length of each referenced blob file
+//! and, when the blob has a row in `blob_crcs` and the right length, reads
+//! every chunk and checks its CRC32C (blobs committed before checksums
+//! existed have no row: only their lengths are checked). It keeps the ids
+//! of the referenced blobs in memory, and one chunk at a time.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,11 +15,13 @@ use std::time::Duration;
 use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata};
 use uuid::Uuid;
 
+use super::blobs::BlobFiles;
+use super::crcs::{Row, BLOB_CRCS};
 use super::multipart::{PARTS, UPLOADS};
 use super::{corrupt, db_err, decode_head, Inner, BUCKETS, GC_QUEUE, LIVE_BLOBS, OBJECTS};
 use crate::storage::{
-    chunk_count, now_ms, BlobId, BucketRecord, FsckReport, PartRecord, PartRef, StorageError,
-    UploadRecord,
+    chunk_count, chunk_crc, now_ms, BlobId, BucketRecord, ChunkAddr, FsckReport, PartRecord,
+    PartRef, StorageError, UploadRecord,
 };
 
 /// For parts that do not record their chunk size, and to count the chunks
@@ -25,7 +30,7 @@ const DEFAULT_CHUNK: u32 = 1024 * 1024;
 
 /// The state of one check: the report so far, and what it is checked
 /// against.
-struct Check {
+struct Check<'a> {
     report: FsckReport,
     /// Every blob file, with its length.
     stored: HashMap<BlobId, u64>,
@@ -33,6 +38,8 @@ struct Check {
     referenced: HashMap<BlobId, u32>,
     live: ReadOnlyTable<u128, ()>,
     queue: ReadOnlyTable<u128, i64>,
+    crcs: ReadOnlyTable<u128, &'static [u8]>,
+    files: &'a BlobFiles,
 }
 
 impl Inner {
@@ -46,6 +53,8 @@ impl Inner {
             referenced: HashMap::new(),
             live: txn.open_table(LIVE_BLOBS).map_err(db_err)?,
             queue: txn.open_table(GC_QUEUE).map_err(db_err)?,
+            crcs: txn.open_table(BLOB_CRCS).map_err(db_err)?,
+            files: &self.files,
         };
         let buckets = bucket_names(&txn)?;
         check.heads(&txn, &buckets)?;
@@ -68,7 +77,7 @@ impl Inner {
     }
 }
 
-impl Check {
+impl Check<'_> {
     /// Every committed head.
     fn heads(
         &mut self,
@@ -160,8 +169,9 @@ impl Check {
                     )
                 });
             }
-            Some(_) => {}
+            Some(_) => self.checksums(blob, &owner)?,
         }
+        let r = &mut self.report;
         let id = blob.0.as_u128();
         if self.queue.get(id).map_err(db_err)?.is_some() {
             r.queued_but_referenced += 1;
@@ -180,6 +190,37 @@ impl Check {
                     owner()
                 )
             });
+        }
+        Ok(())
+    }
+
+    /// Reads every chunk of a referenced blob of the right length and
+    /// checks it against the blob's checksum row, if it has one.
+    fn checksums(&mut self, blob: BlobId, owner: impl Fn() -> String) -> Result<(), StorageError> {
+        let Some(row) = self.crcs.get(blob.0.as_u128()).map_err(db_err)? else {
+            return Ok(());
+        };
+        let row = Row::decode(row.value())?;
+        for index in 0..row.chunks() {
+            let addr = ChunkAddr {
+                blob,
+                index,
+                chunk_size: row.chunk_size,
+            };
+            // None: collected since it was listed (not referenced then).
+            let Some(data) = self.files.read_chunk(addr)? else {
+                break;
+            };
+            let actual = chunk_crc(&data);
+            if Some(actual) != row.crc(index) {
+                self.report.bad_checksum_chunks += 1;
+                self.report.note(|| {
+                    format!(
+                        "{}: chunk {index} of blob {blob} does not match its checksum",
+                        owner()
+                    )
+                });
+            }
         }
         Ok(())
     }
@@ -471,5 +512,185 @@ mod tests {
         assert!(!r.consistent());
         assert_eq!(r.queued_but_referenced, 1);
         assert!(r.details[0].ends_with("not in live_blobs"), "{r}");
+    }
+
+    /// The checksum row of a blob, read directly.
+    fn crc_row(s: &EmbeddedStorage, blob: BlobId) -> Option<Vec<u8>> {
+        let txn = s.inner.db.begin_read().expect("txn");
+        let t = txn.open_table(BLOB_CRCS).expect("table");
+        let row = t.get(blob.0.as_u128()).expect("get");
+        row.map(|v| v.value().to_vec())
+    }
+
+    /// Flips one byte of a blob file behind the store's back.
+    fn flip_byte(dir: &Path, blob: BlobId, offset: u64) {
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(blob_file(dir, blob))
+            .expect("open blob file");
+        let mut b = [0u8; 1];
+        file.read_exact_at(&mut b, offset).expect("read");
+        b[0] ^= 0xff;
+        file.write_all_at(&b, offset).expect("write");
+    }
+
+    fn addr(blob: BlobId, index: u32) -> ChunkAddr {
+        ChunkAddr {
+            blob,
+            index,
+            chunk_size: 1024,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_chunk_is_refused_and_reported() {
+        let (dir, s) = open(HOUR);
+        let b = bucket(&s, "rot").await;
+        let id = blob(&s, 2500, 1024).await;
+        put(&s, b, "k", vec![part_ref(id, 2500, None)]).await;
+        for i in 0..3 {
+            s.get_chunk(addr(id, i)).await.expect("clean chunk");
+        }
+        assert!(s.fsck(Duration::ZERO).await.expect("fsck").consistent());
+
+        flip_byte(dir.path(), id, 1024 + 17);
+        match s.get_chunk(addr(id, 1)).await {
+            Err(StorageError::Corrupt(m)) => assert!(m.contains("chunk 1 of blob"), "{m}"),
+            other => panic!("corrupt chunk served: {other:?}"),
+        }
+        assert_eq!(s.get_chunk(addr(id, 0)).await.expect("chunk 0").len(), 1024);
+        assert_eq!(s.get_chunk(addr(id, 2)).await.expect("chunk 2").len(), 452);
+
+        let r = s.fsck(Duration::ZERO).await.expect("fsck");
+        assert!(!r.consistent());
+        assert_eq!(r.bad_checksum_chunks, 1, "{r}");
+        assert_eq!((r.missing_chunks, r.wrong_size_chunks), (0, 0));
+        assert_eq!(
+            r.details,
+            vec![format!(
+                "rot/k: chunk 1 of blob {id} does not match its checksum"
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_part_is_reported_with_its_upload() {
+        let (dir, s) = open(HOUR);
+        let b = bucket(&s, "parts").await;
+        let upload = UploadRecord {
+            upload_id: "up1".into(),
+            key: "multi".into(),
+            initiated_ms: 0,
+            content: ContentHeaders::default(),
+            user_meta: Default::default(),
+            checksum_algorithm: None,
+            checksum_type: None,
+        };
+        s.create_upload(b, &upload).await.expect("upload");
+        let id = blob(&s, 1500, 1024).await;
+        let part = PartRecord {
+            part_number: 3,
+            last_modified_ms: 0,
+            data: part_ref(id, 1500, Some(1024)),
+        };
+        s.put_part(b, "multi", "up1", &part).await.expect("part");
+        assert!(crc_row(&s, id).is_some(), "put_part stores the checksums");
+
+        flip_byte(dir.path(), id, 3);
+        assert!(matches!(
+            s.get_chunk(addr(id, 0)).await,
+            Err(StorageError::Corrupt(_))
+        ));
+        let r = s.fsck(Duration::ZERO).await.expect("fsck");
+        assert_eq!(r.bad_checksum_chunks, 1, "{r}");
+        assert_eq!(
+            r.details,
+            vec![format!(
+                "parts/multi upload up1 part 3: chunk 0 of blob {id} does not match its checksum"
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn checksum_rows_come_with_the_commit_and_go_with_the_file() {
+        let (_dir, s) = open(Duration::ZERO);
+        let b = bucket(&s, "rows").await;
+        let first = blob(&s, 2500, 1024).await;
+        assert!(crc_row(&s, first).is_none(), "nothing before the commit");
+        assert_eq!(s.inner.pending_crcs.held(), (1, 3));
+        put(&s, b, "k", vec![part_ref(first, 2500, None)]).await;
+        assert_eq!(s.inner.pending_crcs.held(), (0, 0), "taken by the commit");
+        let row = crc_row(&s, first).expect("row");
+        assert_eq!(row.len(), 4 + 3 * 4);
+        assert_eq!(&row[..4], &1024u32.to_le_bytes());
+        let chunk = s.get_chunk(addr(first, 2)).await.expect("chunk");
+        assert_eq!(&row[12..], &crate::storage::chunk_crc(&chunk).to_le_bytes());
+
+        let second = blob(&s, 100, 1024).await;
+        put(&s, b, "k", vec![part_ref(second, 100, None)]).await;
+        assert!(crc_row(&s, first).is_some(), "kept while queued");
+        assert_eq!(s.collect_garbage().expect("gc"), 1);
+        assert!(crc_row(&s, first).is_none(), "gone with the file");
+        assert!(crc_row(&s, second).is_some());
+        assert!(s.fsck(Duration::ZERO).await.expect("fsck").consistent());
+
+        // A discarded blob leaves nothing behind.
+        let dropped = blob(&s, 2500, 1024).await;
+        s.discard_blob(dropped, 3).await.expect("discard");
+        assert_eq!(s.inner.pending_crcs.held(), (0, 0));
+
+        // A commit that fails takes the checksums out of memory all the same.
+        let failed = blob(&s, 10, 1024).await;
+        let err = s
+            .put_object(
+                b,
+                "k",
+                &head(vec![part_ref(failed, 10, None)], 1024),
+                &WriteCondition::IfNoneMatch,
+            )
+            .await;
+        assert!(matches!(err, Err(StorageError::PreconditionFailed)));
+        assert_eq!(s.inner.pending_crcs.held(), (0, 0));
+        assert!(crc_row(&s, failed).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_blob_committed_without_checksums_is_read_unchecked() {
+        let (dir, s) = open(HOUR);
+        let b = bucket(&s, "legacy").await;
+        let id = blob(&s, 2500, 1024).await;
+        // As if written before checksums existed.
+        s.inner.pending_crcs.forget(id);
+        put(&s, b, "k", vec![part_ref(id, 2500, None)]).await;
+        assert!(crc_row(&s, id).is_none());
+        flip_byte(dir.path(), id, 1024);
+        s.get_chunk(addr(id, 1)).await.expect("served unchecked");
+        let r = s.fsck(Duration::ZERO).await.expect("fsck");
+        assert!(r.consistent(), "{r}");
+    }
+
+    #[tokio::test]
+    async fn the_start_up_sweep_drops_rows_of_unknown_blobs() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let stale = BlobId::new();
+        let kept = {
+            let s = EmbeddedStorage::open(dir.path(), HOUR).expect("open");
+            let b = bucket(&s, "sweep").await;
+            let kept = blob(&s, 10, 1024).await;
+            put(&s, b, "k", vec![part_ref(kept, 10, None)]).await;
+            let txn = s.inner.db.begin_write().expect("txn");
+            txn.open_table(BLOB_CRCS)
+                .expect("table")
+                .insert(stale.0.as_u128(), [0u8; 8].as_slice())
+                .expect("insert");
+            txn.commit().expect("commit");
+            assert!(crc_row(&s, stale).is_some());
+            kept
+        };
+        let s = EmbeddedStorage::open(dir.path(), HOUR).expect("reopen");
+        assert!(crc_row(&s, stale).is_none());
+        assert!(crc_row(&s, kept).is_some());
     }
 }

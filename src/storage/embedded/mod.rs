@@ -5,8 +5,13 @@
 //! is committed; every redb commit is `Durability::Immediate` (fsync). So an
 //! acknowledged PUT survives kill -9 and power loss, and a killed PUT leaves
 //! only an unreferenced blob file, removed by the sweep at the next start.
+//!
+//! Integrity: every chunk's CRC32C is stored (in `blob_crcs`, see `crcs`)
+//! by the commit that first references its blob, and checked on every
+//! read: a chunk that does not match is an error, never served.
 
 mod blobs;
+mod crcs;
 mod fsck;
 mod multipart;
 
@@ -21,10 +26,12 @@ use bytes::Bytes;
 use redb::{Database, ReadableTable, TableDefinition};
 
 use super::{
-    corrupt, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr, FsckReport, ListEntry, ObjectHead,
-    PartRecord, Storage, StorageError, UploadRecord, WriteCondition,
+    chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr,
+    FsckReport, ListEntry, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
+    WriteCondition,
 };
 use blobs::BlobFiles;
+use crcs::{PendingCrcs, BLOB_CRCS};
 
 const BUCKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("buckets");
 const BUCKET_IDS: TableDefinition<u128, ()> = TableDefinition::new("bucket_ids");
@@ -38,8 +45,10 @@ const GC_QUEUE: TableDefinition<u128, i64> = TableDefinition::new("gc_queue");
 struct Inner {
     db: Database,
     files: BlobFiles,
-    /// Where `files` keeps the blob files (fsck reads their lengths).
+    /// How long a released blob waits before the collector deletes it.
     gc_grace: Duration,
+    /// Checksums of chunks written but not yet committed.
+    pending_crcs: PendingCrcs,
 }
 
 /// Handle to the embedded store; cheap to clone.
@@ -86,6 +95,7 @@ impl EmbeddedStorage {
             txn.open_table(OBJECTS).map_err(db_err)?;
             txn.open_table(LIVE_BLOBS).map_err(db_err)?;
             txn.open_table(GC_QUEUE).map_err(db_err)?;
+            txn.open_table(BLOB_CRCS).map_err(db_err)?;
             txn.open_table(multipart::UPLOADS).map_err(db_err)?;
             txn.open_table(multipart::PARTS).map_err(db_err)?;
         }
@@ -95,14 +105,16 @@ impl EmbeddedStorage {
                 db,
                 files,
                 gc_grace,
+                pending_crcs: PendingCrcs::new(),
             }),
         })
     }
 
-    /// Removes blob files that neither a record nor the GC queue knows.
-    /// Only safe while no write is in flight, i.e. at start-up.
+    /// Removes blob files that neither a record nor the GC queue knows,
+    /// and the checksum rows of such blobs. Only safe while no write is in
+    /// flight, i.e. at start-up.
     fn sweep_orphans(&self) -> Result<usize, StorageError> {
-        let known: HashSet<u128> = {
+        let (known, stale_rows) = {
             let txn = self.inner.db.begin_read().map_err(db_err)?;
             let mut known = HashSet::new();
             for table in [LIVE_BLOBS] {
@@ -115,7 +127,15 @@ impl EmbeddedStorage {
             for row in gc.iter().map_err(db_err)? {
                 known.insert(row.map_err(db_err)?.0.value());
             }
-            known
+            let mut stale_rows = Vec::new();
+            let crcs = txn.open_table(BLOB_CRCS).map_err(db_err)?;
+            for row in crcs.iter().map_err(db_err)? {
+                let blob = row.map_err(db_err)?.0.value();
+                if !known.contains(&blob) {
+                    stale_rows.push(blob);
+                }
+            }
+            (known, stale_rows)
         };
         let mut removed = 0;
         for blob in self.inner.files.list()? {
@@ -123,6 +143,11 @@ impl EmbeddedStorage {
                 self.inner.files.remove(blob)?;
                 removed += 1;
             }
+        }
+        if !stale_rows.is_empty() {
+            let txn = self.inner.db.begin_write().map_err(db_err)?;
+            crcs::remove(&txn, &stale_rows)?;
+            txn.commit().map_err(db_err)?;
         }
         if removed > 0 {
             tracing::info!(
@@ -163,6 +188,7 @@ impl EmbeddedStorage {
                 gc.remove(*id).map_err(db_err)?;
             }
         }
+        crcs::remove(&txn, &due)?;
         txn.commit().map_err(db_err)?;
         Ok(due.len())
     }
@@ -350,8 +376,13 @@ impl Storage for EmbeddedStorage {
     }
 
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
-        self.blocking(move |inner| Ok(inner.files.write_chunk(addr, &data)?))
-            .await
+        self.blocking(move |inner| {
+            let crc = chunk_crc(&data);
+            inner.files.write_chunk(addr, &data)?;
+            inner.pending_crcs.record(addr, crc);
+            Ok(())
+        })
+        .await
     }
 
     async fn seal_blob(&self, blob: BlobId) -> Result<(), StorageError> {
@@ -361,20 +392,40 @@ impl Storage for EmbeddedStorage {
 
     async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
         self.blocking(move |inner| {
-            inner
+            let stored = {
+                let txn = inner.db.begin_read().map_err(db_err)?;
+                let t = txn.open_table(BLOB_CRCS).map_err(db_err)?;
+                crcs::lookup(&t, addr)?
+            };
+            let data = inner
                 .files
                 .read_chunk(addr)?
                 .ok_or(StorageError::ChunkMissing {
                     blob: addr.blob,
                     index: addr.index,
-                })
+                })?;
+            if let Some(stored) = stored {
+                let actual = chunk_crc(&data);
+                if actual != stored {
+                    tracing::error!(
+                        blob = %addr.blob,
+                        index = addr.index,
+                        "chunk does not match its checksum: not served"
+                    );
+                    return Err(corrupt_chunk(addr, stored, actual));
+                }
+            }
+            Ok(data)
         })
         .await
     }
 
     async fn discard_blob(&self, blob: BlobId, _chunks: u32) -> Result<(), StorageError> {
-        self.blocking(move |inner| Ok(inner.files.remove(blob)?))
-            .await
+        self.blocking(move |inner| {
+            inner.pending_crcs.forget(blob);
+            Ok(inner.files.remove(blob)?)
+        })
+        .await
     }
 
     async fn get_object(
@@ -406,7 +457,11 @@ impl Storage for EmbeddedStorage {
         let cond = cond.clone();
         self.blocking(move |inner| {
             let bytes = serde_json::to_vec(&head).map_err(corrupt)?;
+            let rows = inner
+                .pending_crcs
+                .take_rows(head.parts.iter().map(|p| (p.blob, p.size)));
             let txn = inner.db.begin_write().map_err(db_err)?;
+            crcs::insert(&txn, &rows)?;
             {
                 let ids = txn.open_table(BUCKET_IDS).map_err(db_err)?;
                 if ids.get(bucket.0.as_u128()).map_err(db_err)?.is_none() {

@@ -7,7 +7,8 @@ use std::ops::Bound;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::{
-    corrupt, db_err, decode_head, object_key, scan_prefixed, Inner, BUCKET_IDS, LIVE_BLOBS, OBJECTS,
+    corrupt, crcs, db_err, decode_head, object_key, scan_prefixed, Inner, BUCKET_IDS, LIVE_BLOBS,
+    OBJECTS,
 };
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, StorageError, UploadRecord};
 
@@ -108,10 +109,14 @@ impl Inner {
         let uk = upload_key(bucket, key, upload_id);
         let pk = part_key(upload_id, part.part_number);
         let bytes = serde_json::to_vec(part).map_err(corrupt)?;
+        let rows = self
+            .pending_crcs
+            .take_rows(std::iter::once((part.data.blob, part.data.size)));
         let txn = self.db.begin_write().map_err(db_err)?;
         if !self.upload_exists(&txn, &uk)? {
             return Err(StorageError::NoSuchUpload);
         }
+        crcs::insert(&txn, &rows)?;
         let replaced = {
             let mut parts = txn.open_table(PARTS).map_err(db_err)?;
             let old = parts
