@@ -238,8 +238,11 @@ impl CassandraStorage {
                 return Err(e);
             }
         };
-        self.commit_claim(upload_id, &claim, Finish::Complete)
-            .await?;
+        if let Err(e) = self.commit_claim(upload_id, &claim, Finish::Complete).await {
+            // Uncommitted (or taken over): let the retry claim it at once.
+            self.drop_claim(upload_id, claim).await;
+            return Err(e);
+        }
         // The commit point; everything after it is cleanup that a retried
         // Complete can redo (`finish_committed`).
         let old = self.put_head(bucket, key, head).await?;
@@ -333,7 +336,10 @@ impl CassandraStorage {
         }
         match self.claim_upload(upload_id).await? {
             Claimed::Mine(claim) => {
-                self.commit_claim(upload_id, &claim, Finish::Abort).await?;
+                if let Err(e) = self.commit_claim(upload_id, &claim, Finish::Abort).await {
+                    self.drop_claim(upload_id, claim).await;
+                    return Err(e);
+                }
                 self.abort_committed(bucket, key, upload_id).await
             }
             Claimed::Committed(Finish::Abort) => self.abort_committed(bucket, key, upload_id).await,
