@@ -51,7 +51,7 @@ use bytes::Bytes;
 use clap::{Parser, ValueEnum};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use s3gw::storage::cassandra::{CassandraOptions, CassandraStorage};
-use s3gw::storage::{chunk_count, BlobId, ChunkAddr, Storage};
+use s3gw::storage::{chunk_count, BlobId, BlobOwner, BucketId, ChunkAddr, Storage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Mode {
@@ -445,8 +445,14 @@ async fn raw_put(
     in_flight: usize,
 ) -> Result<BlobId, String> {
     let blob = BlobId::new();
+    // Nothing will reference the blob: the sweep would release it once
+    // its commit deadline is past.
+    let owner = BlobOwner::Object {
+        bucket: BucketId(uuid::Uuid::nil()),
+        key: "s3bench-raw".into(),
+    };
     store
-        .begin_blob(blob)
+        .begin_blob(blob, &owner)
         .await
         .map_err(|e| format!("begin_blob: {e}"))?;
     let cs = chunk_size as usize;

@@ -12,8 +12,8 @@ use rand::Rng;
 use serde::Deserialize;
 
 use crate::storage::cassandra::options::{
-    check_keyspace, parse_consistency, CassandraOptions, Replication, DEFAULT_INDEX_SHARDS,
-    RECHECK_AFTER,
+    check_keyspace, parse_consistency, CassandraOptions, Replication, COMMIT_DEADLINE,
+    DEFAULT_INDEX_SHARDS, RECHECK_AFTER, SWEEP_MARGIN,
 };
 
 /// Flags of `s3gw serve`; each also reads an environment variable.
@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// Days after which an unfinished multipart upload is aborted; 0 never [default: 7].
     #[arg(long, env = "S3GW_ABORT_UPLOADS_AFTER_DAYS")]
     pub abort_uploads_after_days: Option<u32>,
+    /// Seconds between runs of the garbage collector (tests only) [default: 30].
+    #[arg(long, env = "S3GW_GC_INTERVAL_SECS", hide = true)]
+    pub gc_interval_secs: Option<u64>,
     #[command(flatten)]
     pub cassandra: CassandraArgs,
 }
@@ -95,6 +98,20 @@ pub struct CassandraArgs {
     /// Shards of each bucket's key index, when the keyspace is created [default: 16].
     #[arg(long = "cassandra-index-shards", env = "S3GW_CASSANDRA_INDEX_SHARDS")]
     pub index_shards: Option<u16>,
+    /// Seconds an upload may take from its first byte to its commit; the
+    /// blobs of uploads that never committed are swept after it [default: 21600].
+    #[arg(
+        long = "cassandra-commit-deadline-secs",
+        env = "S3GW_CASSANDRA_COMMIT_DEADLINE_SECS"
+    )]
+    pub commit_deadline_secs: Option<u64>,
+    /// Seconds the sweep waits past a commit deadline (tests only) [default: 300].
+    #[arg(
+        long = "cassandra-sweep-margin-secs",
+        env = "S3GW_CASSANDRA_SWEEP_MARGIN_SECS",
+        hide = true
+    )]
+    pub sweep_margin_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -107,13 +124,14 @@ struct FileCassandra {
     local_dc: Option<String>,
     request_timeout_ms: Option<u64>,
     index_shards: Option<u16>,
+    commit_deadline_secs: Option<u64>,
 }
 
 /// The backend with its settings.
 #[derive(Debug, Clone)]
 pub enum Backend {
     Embedded,
-    Cassandra(CassandraOptions),
+    Cassandra(Box<CassandraOptions>),
 }
 
 fn cassandra_options(
@@ -164,6 +182,13 @@ fn cassandra_options(
     if !(1..=1024).contains(&index_shards) {
         return Err("cassandra index_shards must be between 1 and 1024".into());
     }
+    let commit_deadline = args
+        .commit_deadline_secs
+        .or(file.commit_deadline_secs)
+        .map_or(COMMIT_DEADLINE, Duration::from_secs);
+    if commit_deadline < Duration::from_secs(2) {
+        return Err("cassandra commit_deadline_secs must be at least 2".into());
+    }
     Ok(CassandraOptions {
         contact_points,
         keyspace,
@@ -179,6 +204,10 @@ fn cassandra_options(
         gc_grace: Duration::from_secs(gc_grace_secs),
         connect_for: None,
         clock_offset_us: 0,
+        commit_deadline,
+        sweep_margin: args
+            .sweep_margin_secs
+            .map_or(SWEEP_MARGIN, Duration::from_secs),
         // Longer than a writer can take between its read and its write.
         recheck_after: RECHECK_AFTER.max(Duration::from_millis(timeout_ms.saturating_mul(3))),
         pause_before_head_write: Duration::ZERO,
@@ -221,9 +250,14 @@ pub struct Config {
     pub body_idle_timeout_secs: u64,
     /// Multipart uploads initiated longer ago are aborted; 0 never.
     pub abort_uploads_after_days: u32,
+    /// Seconds between runs of the garbage collector.
+    pub gc_interval_secs: u64,
     pub backend: Backend,
 }
 
+/// The most chunks of one upload stored at once: the sweep of an
+/// unfinished upload's blob looks this far past a gap for more chunks.
+pub const MAX_CHUNKS_IN_FLIGHT: usize = 64;
 pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
 pub const MAX_CHUNK_SIZE: u32 = 8 * 1024 * 1024;
 
@@ -241,6 +275,7 @@ impl Default for Config {
             max_buffered_chunks: 256,
             body_idle_timeout_secs: 60,
             abort_uploads_after_days: 7,
+            gc_interval_secs: 30,
             backend: Backend::Embedded,
         }
     }
@@ -264,11 +299,11 @@ impl Config {
             .unwrap_or(d.gc_grace_secs);
         let backend = match args.backend.or(file.backend).unwrap_or_default() {
             BackendKind::Embedded => Backend::Embedded,
-            BackendKind::Cassandra => Backend::Cassandra(cassandra_options(
+            BackendKind::Cassandra => Backend::Cassandra(Box::new(cassandra_options(
                 &args.cassandra,
                 file.cassandra.unwrap_or_default(),
                 gc_grace_secs,
-            )?),
+            )?)),
         };
         let cfg = Config {
             listen: args.listen.or(file.listen).unwrap_or(d.listen),
@@ -289,7 +324,7 @@ impl Config {
                 .chunks_in_flight
                 .or(file.upload_chunks_in_flight)
                 .unwrap_or(d.upload_chunks_in_flight)
-                .max(1),
+                .clamp(1, MAX_CHUNKS_IN_FLIGHT),
             get_prefetch_chunks: file
                 .get_prefetch_chunks
                 .unwrap_or(d.get_prefetch_chunks)
@@ -306,6 +341,7 @@ impl Config {
                 .abort_uploads_after_days
                 .or(file.abort_uploads_after_days)
                 .unwrap_or(d.abort_uploads_after_days),
+            gc_interval_secs: args.gc_interval_secs.unwrap_or(d.gc_interval_secs).max(1),
             backend,
         };
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&cfg.chunk_size) {

@@ -195,6 +195,7 @@ impl From<StorageError> for S3Error {
             StorageError::PartChanged => C::InvalidPart,
             StorageError::ChunkMissing { .. } => C::InternalError,
             StorageError::Corrupt(_) => C::InternalError,
+            StorageError::TooLate => C::RequestTimeout,
             StorageError::Unavailable(_) => C::ServiceUnavailable,
             StorageError::Io(_) => C::InternalError,
             StorageError::Database(_) => C::InternalError,
@@ -295,6 +296,7 @@ mod tests {
                 ServiceUnavailable,
             ),
             (StorageError::Corrupt("x".into()), InternalError),
+            (StorageError::TooLate, RequestTimeout),
             (StorageError::Database("x".into()), InternalError),
             (StorageError::Io(std::io::Error::other("x")), InternalError),
         ];

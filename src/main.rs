@@ -25,10 +25,10 @@ enum Command {
     Serve(ServeArgs),
     /// Create or upgrade the Cassandra schema, then exit.
     Migrate(ServeArgs),
-    /// Check the store: every referenced chunk present with its size,
-    /// nothing referenced queued for deletion; count garbage. Exits 1 if
-    /// the store is inconsistent. On the embedded store, stop the gateway
-    /// first.
+    /// Check the store: every referenced chunk present with its size and
+    /// checksum, nothing referenced queued for deletion; count garbage.
+    /// Exits 1 if the store is inconsistent. On the embedded store, stop
+    /// the gateway first.
     Fsck(FsckArgs),
 }
 
@@ -41,6 +41,11 @@ struct FsckArgs {
     /// period, --gc-grace-secs).
     #[arg(long)]
     min_age_secs: Option<u64>,
+    /// Then remove what is proven garbage (released blobs past their grace
+    /// period, blobs of uploads that can no longer commit) and check again.
+    /// Never touches referenced data.
+    #[arg(long)]
+    repair: bool,
 }
 
 fn main() -> ExitCode {
@@ -99,7 +104,7 @@ async fn migrate(args: ServeArgs) -> Result<(), String> {
         return Ok(());
     };
     options.connect_for = Some(std::time::Duration::from_secs(60));
-    let shards = CassandraStorage::migrate(&options)
+    let shards = CassandraStorage::migrate(options.as_ref())
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
     say(format_args!(
@@ -125,7 +130,7 @@ async fn fsck(args: FsckArgs) -> Result<bool, String> {
         Backend::Cassandra(mut options) => {
             options.connect_for = Some(Duration::from_secs(60));
             Arc::new(
-                CassandraStorage::open(options)
+                CassandraStorage::open(*options)
                     .await
                     .map_err(|e| format!("cannot open the store ({where_}): {e}"))?,
             )
@@ -137,6 +142,19 @@ async fn fsck(args: FsckArgs) -> Result<bool, String> {
         .await
         .map_err(|e| format!("fsck failed: {e}"))?;
     say(format_args!("{report}"));
+    if !args.repair {
+        return Ok(report.consistent());
+    }
+    let repaired = storage
+        .repair()
+        .await
+        .map_err(|e| format!("repair failed: {e}"))?;
+    say(format_args!("{repaired}"));
+    let report = storage
+        .fsck(min_age)
+        .await
+        .map_err(|e| format!("fsck failed: {e}"))?;
+    say(format_args!("after repair:\n{report}"));
     Ok(report.consistent())
 }
 

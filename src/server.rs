@@ -34,7 +34,7 @@ pub fn embedded_state(
     secret_key: SecretKey,
 ) -> Result<Arc<AppState>, StorageError> {
     let store = EmbeddedStorage::open(&config.data_dir, Duration::from_secs(config.gc_grace_secs))?;
-    store.spawn_collector(Duration::from_secs(30));
+    store.spawn_collector(Duration::from_secs(config.gc_interval_secs));
     let store: Arc<dyn Storage> = Arc::new(store);
     spawn_janitor(&config, &store);
     Ok(state_with(config, store, access_key, secret_key))
@@ -49,7 +49,7 @@ pub async fn cassandra_state(
     secret_key: SecretKey,
 ) -> Result<Arc<AppState>, StorageError> {
     let store = CassandraStorage::open(options).await?;
-    store.spawn_collector(Duration::from_secs(30));
+    store.spawn_collector(Duration::from_secs(config.gc_interval_secs));
     let store: Arc<dyn Storage> = Arc::new(store);
     spawn_janitor(&config, &store);
     Ok(state_with(config, store, access_key, secret_key))
@@ -88,7 +88,7 @@ pub async fn state(
     match config.backend.clone() {
         Backend::Embedded => embedded_state(config, access_key, secret_key),
         Backend::Cassandra(options) => {
-            cassandra_state(config, options, access_key, secret_key).await
+            cassandra_state(config, *options, access_key, secret_key).await
         }
     }
 }

@@ -107,7 +107,7 @@ async fn a_hundred_thousand_keys_list_completely() {
         return;
     };
     let store: Arc<dyn Storage> = Arc::new(common::open_cassandra(o.clone()).await);
-    let gw = common::start_with(|c| c.backend = Backend::Cassandra(o)).await;
+    let gw = common::start_with(|c| c.backend = Backend::Cassandra(Box::new(o))).await;
     let c = gw.client();
     let bucket = common::bucket_name("many-keys");
     c.create_bucket()
@@ -199,7 +199,7 @@ async fn listing_over_fifty_thousand_deletes_in_one_prefix() {
             .await
             .expect("open"),
     );
-    let gw = common::start_with(|c| c.backend = Backend::Cassandra(o)).await;
+    let gw = common::start_with(|c| c.backend = Backend::Cassandra(Box::new(o))).await;
     let c = gw.client();
     let bucket = common::bucket_name("tombstones");
     c.create_bucket()

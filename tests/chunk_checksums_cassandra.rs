@@ -99,7 +99,10 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_reports_it() {
     let b = bucket(&store).await;
     let data = body();
     let blob = BlobId::new();
-    store.begin_blob(blob).await.expect("begin");
+    store
+        .begin_blob(blob, &common::test_owner())
+        .await
+        .expect("begin");
     for (i, chunk) in data.chunks(CHUNK as usize).enumerate() {
         store
             .put_chunk(addr(blob, i as u32), Bytes::copy_from_slice(chunk))

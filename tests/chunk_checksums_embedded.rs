@@ -50,7 +50,9 @@ fn addr(blob: BlobId, index: u32) -> ChunkAddr {
 /// Writes `data` as a sealed blob in `CHUNK`-byte chunks.
 async fn write_blob(s: &dyn Storage, data: &[u8]) -> PartRef {
     let blob = BlobId::new();
-    s.begin_blob(blob).await.expect("begin");
+    s.begin_blob(blob, &common::test_owner())
+        .await
+        .expect("begin");
     for (i, chunk) in data.chunks(CHUNK as usize).enumerate() {
         s.put_chunk(addr(blob, i as u32), Bytes::copy_from_slice(chunk))
             .await

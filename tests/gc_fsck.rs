@@ -23,7 +23,9 @@ const KEYS: usize = 20;
 
 async fn blob(s: &dyn Storage, fill: u8) -> PartRef {
     let id = BlobId::new();
-    s.begin_blob(id).await.expect("begin");
+    s.begin_blob(id, &common::test_owner())
+        .await
+        .expect("begin");
     let data = vec![fill; SIZE];
     for (i, chunk) in data.chunks(CHUNK as usize).enumerate() {
         s.put_chunk(
@@ -104,6 +106,14 @@ where
         "{before}"
     );
     collect().await;
+    // The collector's figures count exactly what it deleted.
+    let released = (OVERWRITES - 1 + KEYS / 2) as u64;
+    let stats = s.gc_stats();
+    assert_eq!(
+        (stats.blobs, stats.chunks, stats.bytes),
+        (released, 3 * released, SIZE as u64 * released),
+        "{stats:?}"
+    );
     let after = s.fsck(Duration::ZERO).await.expect("fsck");
     eprintln!("after collection:\n{after}");
     assert!(after.consistent(), "{after}");

@@ -84,7 +84,9 @@ async fn bucket(s: &dyn Storage, name: &str) -> BucketRecord {
 
 async fn blob(s: &dyn Storage, data: &'static [u8]) -> PartRef {
     let id = BlobId::new();
-    s.begin_blob(id).await.expect("begin");
+    s.begin_blob(id, &common::test_owner())
+        .await
+        .expect("begin");
     s.put_chunk(
         ChunkAddr {
             blob: id,

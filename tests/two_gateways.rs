@@ -23,8 +23,8 @@ async fn get_bytes(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
 /// Two gateways on the test keyspace, or `None` (skipped) without Cassandra.
 async fn pair() -> Option<(common::TestServer, common::TestServer)> {
     let o = common::cassandra_options(std::time::Duration::from_secs(900))?;
-    let a = common::start_with(|c| c.backend = Backend::Cassandra(o.clone())).await;
-    let b = common::start_with(|c| c.backend = Backend::Cassandra(o)).await;
+    let a = common::start_with(|c| c.backend = Backend::Cassandra(Box::new(o.clone()))).await;
+    let b = common::start_with(|c| c.backend = Backend::Cassandra(Box::new(o))).await;
     Some((a, b))
 }
 

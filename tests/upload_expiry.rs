@@ -221,7 +221,9 @@ fn upload(id: &str, key: &str, initiated_ms: i64) -> UploadRecord {
 async fn blob(s: &dyn Storage, data: Vec<u8>) -> PartRef {
     let id = BlobId::new();
     let size = data.len() as u64;
-    s.begin_blob(id).await.expect("begin");
+    s.begin_blob(id, &common::test_owner())
+        .await
+        .expect("begin");
     s.put_chunk(
         ChunkAddr {
             blob: id,

@@ -13,7 +13,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{content_headers, user_metadata, Conditions, Verdict};
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
-use crate::storage::records::{ContentHeaders, PartRef};
+use crate::storage::records::{BlobOwner, ContentHeaders, PartRef};
 use crate::storage::writer::{write_blob, WriteError};
 use crate::storage::BucketRecord;
 use crate::storage::{ObjectHead, WriteCondition};
@@ -116,7 +116,11 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
     // Even a copy onto itself writes new blobs: no two heads ever share a
     // blob, which is what lets a backend release a replaced head's blobs
     // without asking who else references them (docs/storage-model.md).
-    let mut head = copy_data(cx, &src, content, user_meta).await?;
+    let owner = BlobOwner::Object {
+        bucket: dest_bucket.id,
+        key: dest_key.clone(),
+    };
+    let mut head = copy_data(cx, &src, content, user_meta, &owner).await?;
     head.last_modified_ms = now_ms();
     if let Err(e) = cx
         .storage()
@@ -170,6 +174,7 @@ pub async fn copy_range(
     start: u64,
     end: u64,
     algorithm: Option<auth::ChecksumAlgorithm>,
+    owner: &BlobOwner,
 ) -> Result<PartRef, S3Error> {
     let digest = BodyDigest::new(Expectations {
         sha256: None,
@@ -190,7 +195,7 @@ pub async fn copy_range(
     );
     let source = stream::poll_fn(move |c| rx.poll_recv(c));
     let limits = cx.state.write_limits(MAX_PUT_SIZE);
-    let (written, digest) = match write_blob(cx.storage(), source, digest, &limits).await {
+    let (written, digest) = match write_blob(cx.storage(), source, digest, &limits, owner).await {
         Ok(done) => done,
         Err(WriteError::Body(e)) | Err(WriteError::Storage(e)) => return Err(e.into()),
         Err(WriteError::TooLarge) => return Err(S3Error::code(S3ErrorCode::EntityTooLarge)),
@@ -217,8 +222,10 @@ async fn copy_data(
     src: &ObjectHead,
     content: ContentHeaders,
     user_meta: BTreeMap<String, String>,
+    owner: &BlobOwner,
 ) -> Result<ObjectHead, S3Error> {
-    let part = copy_range(cx, src, 0, src.size, copy_algorithm(cx, src)?).await?;
+    let algorithm = copy_algorithm(cx, src)?;
+    let part = copy_range(cx, src, 0, src.size, algorithm, owner).await?;
     if part.size == 0 {
         discard(cx, part.blob, part.chunks(cx.state.config.chunk_size)).await;
     }

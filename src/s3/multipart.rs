@@ -12,7 +12,7 @@ use crate::auth::ChecksumAlgorithm;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{content_headers, user_metadata};
 use crate::http::ResponseBody;
-use crate::storage::{BucketRecord, PartRecord, PartRef, UploadRecord};
+use crate::storage::{BlobOwner, BucketRecord, PartRecord, PartRef, UploadRecord};
 use crate::types::{quote_etag, MAX_PUT_SIZE};
 use crate::xml;
 
@@ -53,6 +53,16 @@ pub async fn current_upload(cx: &RequestCx) -> Result<(BucketRecord, UploadRecor
         .await?
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchUpload))?;
     Ok((bucket, upload))
+}
+
+/// What the blob of part `number` is for.
+fn part_owner(bucket: &BucketRecord, upload: &UploadRecord, number: u32) -> BlobOwner {
+    BlobOwner::Part {
+        bucket: bucket.id,
+        key: upload.key.clone(),
+        upload_id: upload.upload_id.clone(),
+        part_number: number,
+    }
 }
 
 pub fn upload_algorithm(upload: &UploadRecord) -> Option<ChecksumAlgorithm> {
@@ -163,7 +173,8 @@ async fn record_part(
 pub async fn upload_part(cx: &mut RequestCx) -> Res {
     let number = part_number(cx)?;
     let (bucket, upload) = current_upload(cx).await?;
-    let stored = store_body(cx, MAX_PUT_SIZE, upload_algorithm(&upload)).await?;
+    let owner = part_owner(&bucket, &upload, number);
+    let stored = store_body(cx, MAX_PUT_SIZE, upload_algorithm(&upload), &owner).await?;
     let part = record_part(cx, &bucket, number, stored.part).await?;
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "etag", &quote_etag(&part.data.etag));
@@ -211,7 +222,9 @@ pub async fn upload_part_copy(cx: &mut RequestCx) -> Res {
     if end - start > MAX_PUT_SIZE {
         return Err(S3Error::code(S3ErrorCode::EntityTooLarge));
     }
-    let data = copy_range(cx, &src.head, start, end, upload_algorithm(&upload)).await?;
+    let owner = part_owner(&bucket, &upload, number);
+    let algorithm = upload_algorithm(&upload);
+    let data = copy_range(cx, &src.head, start, end, algorithm, &owner).await?;
     let part = record_part(cx, &bucket, number, data).await?;
     let checksum = match &part.data.checksum {
         Some(c) => xml::Checksums::one(&c.algorithm, &c.value, &c.kind),

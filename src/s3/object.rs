@@ -10,7 +10,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{content_headers, parse_range, user_metadata, Conditions, Verdict};
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
-use crate::storage::{ObjectHead, WriteCondition};
+use crate::storage::{BlobOwner, ObjectHead, WriteCondition};
 use crate::types::{quote_etag, unquote_etag, MAX_PUT_SIZE};
 use crate::xml;
 
@@ -69,7 +69,11 @@ pub async fn put_object(cx: &mut RequestCx) -> Res {
             return Err(S3Error::code(S3ErrorCode::PreconditionFailed));
         }
     }
-    let stored = store_body(cx, MAX_PUT_SIZE, None).await?;
+    let owner = BlobOwner::Object {
+        bucket: bucket.id,
+        key: key.clone(),
+    };
+    let stored = store_body(cx, MAX_PUT_SIZE, None, &owner).await?;
     let part = stored.part;
     let head = ObjectHead {
         size: part.size,

@@ -7,7 +7,7 @@ use super::RequestCx;
 use crate::auth::DigestSummary;
 use crate::auth::{BodyDigest, ChecksumAlgorithm, ChecksumRequest};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::storage::records::{PartRef, StoredChecksum};
+use crate::storage::records::{BlobOwner, PartRef, StoredChecksum};
 use crate::storage::writer::{write_blob, WriteError, WrittenBlob};
 
 /// A body stored as a sealed blob that nothing references yet.
@@ -47,6 +47,7 @@ pub async fn store_body(
     cx: &mut RequestCx,
     max_size: u64,
     required: Option<ChecksumAlgorithm>,
+    owner: &BlobOwner,
 ) -> Result<StoredBody, S3Error> {
     check_length(cx, max_size)?;
     let mut expect = cx.expectations()?;
@@ -75,7 +76,7 @@ pub async fn store_body(
     let mut body = cx.take_body()?;
     let limits = cx.state.write_limits(max_size);
     let storage = cx.storage().clone();
-    let (written, digest) = match write_blob(&storage, &mut body, digest, &limits).await {
+    let (written, digest) = match write_blob(&storage, &mut body, digest, &limits, owner).await {
         Ok(done) => done,
         Err(WriteError::Body(e)) => return Err(e.into()),
         Err(WriteError::Storage(e)) => return Err(e.into()),

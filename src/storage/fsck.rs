@@ -48,6 +48,10 @@ pub struct FsckReport {
     /// Unreferenced blobs younger than the age limit: possibly uploads
     /// still in progress, so not counted as garbage.
     pub recent_unreferenced_blobs: u64,
+    /// Blobs announced by uploads that have not committed (Cassandra): in
+    /// progress, or left by a killed gateway or a commit that timed out,
+    /// for the sweep to decide on after their commit deadline.
+    pub pending_blobs: u64,
     /// The first problems found, one line each.
     pub details: Vec<String>,
 }
@@ -102,6 +106,7 @@ impl fmt::Display for FsckReport {
             "unreferenced, recent       {} blobs",
             self.recent_unreferenced_blobs
         )?;
+        writeln!(f, "pending (not committed)    {} blobs", self.pending_blobs)?;
         for d in &self.details {
             writeln!(f, "  {d}")?;
         }
@@ -114,6 +119,31 @@ impl fmt::Display for FsckReport {
                 "INCONSISTENT"
             }
         )
+    }
+}
+
+/// What `s3gw fsck --repair` removed. It removes only what is proven
+/// garbage: released blobs whose grace period is over, and blobs of
+/// uploads that can no longer commit.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RepairReport {
+    /// Blobs of uploads that never committed, handed to the collector
+    /// (Cassandra: pending past their commit deadline; they are deleted
+    /// after the grace period).
+    pub released: u64,
+    /// Blobs deleted now: released blobs past their grace period, and on
+    /// the embedded store blob files that no record names.
+    pub deleted: u64,
+    /// Pending blobs past their deadline that could not be decided on
+    /// (left alone; see the logs).
+    pub undecided: u64,
+}
+
+impl fmt::Display for RepairReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "repair: released           {} blobs", self.released)?;
+        writeln!(f, "repair: deleted            {} blobs", self.deleted)?;
+        write!(f, "repair: left undecided     {} blobs", self.undecided)
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod cassandra;
 pub mod embedded;
 pub mod fsck;
+pub mod gc_stats;
 pub mod reader;
 pub mod records;
 pub mod writer;
@@ -17,10 +18,11 @@ use std::ops::Bound;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-pub use fsck::FsckReport;
+pub use fsck::{FsckReport, RepairReport};
+pub use gc_stats::{GcSnapshot, GcStats};
 pub use records::{
-    chunk_count, BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef,
-    UploadRecord,
+    chunk_count, BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord,
+    PartRef, UploadRecord,
 };
 
 /// Failures of a storage backend. The S3 layer maps each variant to an S3
@@ -43,6 +45,10 @@ pub enum StorageError {
     ChunkMissing { blob: BlobId, index: u32 },
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
+    /// The upload ran past the backend's commit deadline: its blob may
+    /// already be swept, so it is not committed.
+    #[error("the upload took longer than the commit deadline")]
+    TooLate,
     #[error("backend unavailable: {0}")]
     Unavailable(String),
     #[error("i/o error: {0}")]
@@ -90,7 +96,8 @@ impl StorageError {
             | StorageError::NoSuchUpload
             | StorageError::PartChanged
             | StorageError::ChunkMissing { .. }
-            | StorageError::Corrupt(_) => true,
+            | StorageError::Corrupt(_)
+            | StorageError::TooLate => true,
             StorageError::Unavailable(_) | StorageError::Io(_) | StorageError::Database(_) => false,
         }
     }
@@ -128,9 +135,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Deletes an empty bucket; `BucketNotEmpty` otherwise.
     async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError>;
 
-    /// Announces a blob about to be written, so a crash mid-write leaves
-    /// something the collector can find.
-    async fn begin_blob(&self, blob: BlobId) -> Result<(), StorageError>;
+    /// Announces a blob about to be written, and the record that will
+    /// reference it, so a crash mid-write leaves something the collector
+    /// can find and decide on.
+    async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError>;
     /// Stores one chunk. Chunks of a blob may be written concurrently.
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError>;
     /// Makes every chunk of the blob durable before the head refers to it.
@@ -233,4 +241,13 @@ pub trait Storage: Send + Sync + 'static {
     /// not queued for collection; stored blobs that nothing references are
     /// counted as garbage when made more than `min_age` ago. Read-only.
     async fn fsck(&self, min_age: std::time::Duration) -> Result<FsckReport, StorageError>;
+
+    /// Removes what is proven garbage now (`s3gw fsck --repair`): released
+    /// blobs past their grace period and the blobs of uploads that can no
+    /// longer commit. Never touches a blob a record references or may yet
+    /// reference.
+    async fn repair(&self) -> Result<RepairReport, StorageError>;
+
+    /// What garbage collection has done since the store was opened.
+    fn gc_stats(&self) -> GcSnapshot;
 }

@@ -48,6 +48,24 @@ impl BlobId {
     }
 }
 
+/// The record that will reference a blob being written, if its upload
+/// commits. A backend keeps it with the blob while it is pending, so that
+/// the blob of an upload that never finished (a killed gateway, a write
+/// that timed out) can be decided on later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "for", rename_all = "lowercase")]
+pub enum BlobOwner {
+    /// The head of `key` (PutObject, CopyObject).
+    Object { bucket: BucketId, key: String },
+    /// A part of a multipart upload (UploadPart, UploadPartCopy).
+    Part {
+        bucket: BucketId,
+        key: String,
+        upload_id: String,
+        part_number: u32,
+    },
+}
+
 /// How many chunks of `chunk_size` bytes hold `size` bytes.
 pub fn chunk_count(size: u64, chunk_size: u32) -> u32 {
     let cs = u64::from(chunk_size.max(1));

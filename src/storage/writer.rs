@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::{BlobId, ChunkAddr, Storage, StorageError};
+use super::{BlobId, BlobOwner, ChunkAddr, Storage, StorageError};
 
 /// Something that digests the body as it is stored (MD5, checksums).
 pub trait BodyHasher: Send + 'static {
@@ -116,6 +116,7 @@ pub async fn write_blob<S, E, H>(
     mut body: S,
     mut hasher: H,
     limits: &WriteLimits,
+    owner: &BlobOwner,
 ) -> Result<(WrittenBlob, H), WriteError<E>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -123,7 +124,7 @@ where
 {
     let chunk_size = limits.chunk_size.max(1) as usize;
     let blob = BlobId::new();
-    storage.begin_blob(blob).await?;
+    storage.begin_blob(blob, owner).await?;
     let mut guard = DiscardGuard {
         storage: storage.clone(),
         blob,

@@ -75,6 +75,9 @@ impl CassandraStorage {
         if !applied {
             return Err(StorageError::NoSuchBucket);
         }
+        // A PUT that looked the bucket up just before may still commit a
+        // head into it: the collector cleans up after the commit deadline.
+        self.file_dropped(b.id).await?;
         self.abort_all_uploads(b.id).await
     }
 }

@@ -118,12 +118,20 @@ impl CassandraStorage {
     /// Gives an uncommitted claim up (the request failed before its
     /// commit), so that the next request need not wait for it to go stale.
     pub(super) async fn drop_claim(&self, upload_id: &str, claim: Claim) {
-        if let Err(e) = self
-            .lwt(&self.inner.st.claim_drop, (upload_id, claim.finisher))
-            .await
-        {
+        if let Err(e) = self.give_up_claim(upload_id, claim).await {
             tracing::warn!(upload_id, error = %e, "could not drop an upload claim");
         }
+    }
+
+    /// `drop_claim`, telling whether the claim was still ours (it was not
+    /// taken over in the meantime).
+    pub(super) async fn give_up_claim(
+        &self,
+        upload_id: &str,
+        claim: Claim,
+    ) -> Result<bool, StorageError> {
+        self.lwt(&self.inner.st.claim_drop, (upload_id, claim.finisher))
+            .await
     }
 
     /// Marks the claim committed to `finish`; fails if it was taken over.

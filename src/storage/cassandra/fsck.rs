@@ -25,7 +25,7 @@ const PAGE: i32 = 500;
 const DEFAULT_CHUNK: u32 = 1024 * 1024;
 
 /// A key index row with its head: key, version, head, parts.
-type HeadRowWithKey = (String, Option<Uuid>, Option<String>, Option<String>);
+pub(super) type HeadRowWithKey = (String, Option<Uuid>, Option<String>, Option<String>);
 
 /// A referenced blob: its size, chunk size, and who references it.
 struct Expected {
@@ -115,6 +115,11 @@ impl CassandraStorage {
             let owner = expected.get(blob).map(|e| e.owner.as_str()).unwrap_or("?");
             report.note(|| format!("{owner}: blob {blob} is referenced but queued for deletion"));
         }
+
+        report.pending_blobs = self
+            .scan::<(Uuid,)>(&self.inner.st.fsck_pending)
+            .await?
+            .len() as u64;
 
         let mut stored: HashMap<BlobId, u64> = HashMap::new();
         for (blob, _idx) in self.scan::<(Uuid, i32)>(&self.inner.st.fsck_chunks).await? {

@@ -15,16 +15,16 @@
 //! work: every step is idempotent and only ever deletes released blobs, so
 //! two collectors at once (a lease that expired mid-run) are still safe.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use uuid::Uuid;
 
 use super::{cql_index, now_ms, CassandraStorage, StorageError};
-use crate::storage::BlobId;
+use crate::storage::{BlobId, GcStats, PartRef};
 
-const HOUR_MS: i64 = 3_600_000;
+pub(super) const HOUR_MS: i64 = 3_600_000;
 const MINUTE_MS: i64 = 60_000;
 /// Chunk deletes in flight for one collector.
 const DELETES_IN_FLIGHT: usize = 16;
@@ -42,21 +42,30 @@ const FLOOR_MARGIN_MINUTES: i64 = 2;
 pub const CURSOR: &str = "gc_cursor";
 /// The row of `settings` naming the gateway whose collector runs.
 const LEASE: &str = "gc_lease";
-/// How long a lease lasts unless renewed.
-const LEASE_TTL_SECS: i32 = 90;
-/// How long one run of the background collector goes on (well inside the
-/// lease; the next tick renews it and carries on).
-const RUN_BUDGET: Duration = Duration::from_secs(45);
+/// How long a lease lasts unless renewed, in collector ticks.
+const LEASE_TICKS: u32 = 3;
+/// The collector's usual tick, and so a 90 s lease.
+pub const GC_EVERY: Duration = Duration::from_secs(30);
 
-/// What this gateway's collector has done since start (for logs, and for
-/// the metrics endpoint).
-#[derive(Default)]
-pub struct GcStats {
-    pub runs: AtomicU64,
-    pub blobs: AtomicU64,
-    pub chunks: AtomicU64,
-    /// Queue minutes past due but not yet collected, at the last run.
-    pub backlog_minutes: AtomicU64,
+/// A blob handed to the collector: how many chunks it has and how many
+/// bytes they hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Released {
+    pub blob: BlobId,
+    pub chunks: u32,
+    pub bytes: u64,
+}
+
+impl Released {
+    /// A blob of a head or part; `default_chunk` is the head's chunk size,
+    /// for parts that do not record their own.
+    pub fn part(p: &PartRef, default_chunk: u32) -> Released {
+        Released {
+            blob: p.blob,
+            chunks: p.chunks(default_chunk),
+            bytes: p.size,
+        }
+    }
 }
 
 /// The queue minute `ms` falls in.
@@ -104,7 +113,7 @@ impl CassandraStorage {
     }
 
     /// Files blobs for deletion after the grace period.
-    pub(super) async fn release(&self, blobs: Vec<(BlobId, u32)>) -> Result<(), StorageError> {
+    pub(super) async fn release(&self, blobs: Vec<Released>) -> Result<(), StorageError> {
         if blobs.is_empty() {
             return Ok(());
         }
@@ -112,9 +121,10 @@ impl CassandraStorage {
         // Never file behind the collector (a gateway whose clock lags).
         let floor = self.inner.gc_floor.load(Ordering::Relaxed);
         let slot = minute(due).max(floor);
-        for (blob, chunks) in blobs {
-            let chunks = i32::try_from(chunks).unwrap_or(i32::MAX);
-            self.exec(&self.inner.st.gc_put, (slot, blob.0, chunks))
+        for r in blobs {
+            let chunks = i32::try_from(r.chunks).unwrap_or(i32::MAX);
+            let bytes = i64::try_from(r.bytes).unwrap_or(i64::MAX);
+            self.exec(&self.inner.st.gc_put, (slot, r.blob.0, chunks, bytes))
                 .await?;
         }
         Ok(())
@@ -133,12 +143,7 @@ impl CassandraStorage {
     }
 
     async fn cursor(&self) -> Result<Option<i64>, StorageError> {
-        let rows: Vec<(Option<String>,)> = self.rows(&self.inner.st.setting_get, (CURSOR,)).await?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|(v,)| v)
-            .and_then(|v| v.parse().ok()))
+        self.setting_i64(CURSOR).await
     }
 
     /// Deletes every blob of one queue minute, then the minute itself.
@@ -148,14 +153,15 @@ impl CassandraStorage {
         let mut after = Uuid::nil();
         let mut done = 0;
         loop {
-            let rows: Vec<(Uuid, Option<i32>)> =
+            let rows: Vec<(Uuid, Option<i32>, Option<i64>)> =
                 self.rows(&st.gc_slot, (slot, after, QUEUE_PAGE)).await?;
             let n = rows.len();
-            for (blob, chunks) in rows {
+            for (blob, chunks, bytes) in rows {
                 let chunks = u32::try_from(chunks.unwrap_or(0)).unwrap_or(0);
                 self.delete_chunks(BlobId(blob), chunks).await?;
-                stats.blobs.fetch_add(1, Ordering::Relaxed);
-                stats.chunks.fetch_add(u64::from(chunks), Ordering::Relaxed);
+                // Rows queued before version 4 have no byte count.
+                let bytes = u64::try_from(bytes.unwrap_or(0)).unwrap_or(0);
+                stats.deleted(u64::from(chunks), bytes);
                 after = blob;
                 done += 1;
             }
@@ -218,7 +224,7 @@ impl CassandraStorage {
         let behind = last - done.unwrap_or(first - 1);
         self.inner
             .gc_stats
-            .backlog_minutes
+            .backlog
             .store(u64::try_from(behind).unwrap_or(0), Ordering::Relaxed);
         if let Some(slot) = done {
             self.raise_floor(slot + 1 + FLOOR_MARGIN_MINUTES);
@@ -234,16 +240,39 @@ impl CassandraStorage {
     /// Whether this gateway holds the collector lease (taking it if it is
     /// free, renewing it if it is ours).
     pub async fn hold_lease(&self) -> Result<bool, StorageError> {
+        self.hold_lease_for(GC_EVERY * LEASE_TICKS).await
+    }
+
+    /// `hold_lease` with a lease that lasts `ttl` unless renewed.
+    async fn hold_lease_for(&self, ttl: Duration) -> Result<bool, StorageError> {
         let st = &self.inner.st;
         let me = self.inner.collector_id.to_string();
-        if self
-            .lwt(&st.lease_take, (LEASE, &me, LEASE_TTL_SECS))
-            .await?
-        {
+        let ttl = i32::try_from(ttl.as_secs().max(1)).unwrap_or(i32::MAX);
+        if self.lwt(&st.lease_take, (LEASE, &me, ttl)).await? {
             return Ok(true);
         }
-        self.lwt(&st.lease_renew, (LEASE_TTL_SECS, &me, LEASE, &me))
+        self.lwt(&st.lease_renew, (ttl, &me, LEASE, &me)).await
+    }
+
+    /// One sweep of pending blobs in the collector's turn; its findings
+    /// are logged.
+    async fn sweep_run(&self, budget: Duration) {
+        match self
+            .sweep_pending(now_ms(), Some(Instant::now() + budget))
             .await
+        {
+            Ok(o) if o == super::sweep::SweepOutcome::default() => {}
+            Ok(o) => tracing::info!(
+                released = o.released,
+                committed = o.committed,
+                undecided = o.undecided,
+                "swept pending blobs"
+            ),
+            Err(e) => tracing::warn!(error = %e, "the sweep of pending blobs failed"),
+        }
+        if let Err(e) = self.clean_dropped_buckets(now_ms()).await {
+            tracing::warn!(error = %e, "the cleanup of deleted buckets failed");
+        }
     }
 
     /// What this gateway's collector has done since start.
@@ -252,14 +281,16 @@ impl CassandraStorage {
     }
 
     /// Runs the collector every `every` until the runtime stops, whenever
-    /// this gateway holds the lease.
+    /// this gateway holds the lease (which lasts three ticks; a run stops
+    /// after a tick and a half, and the next tick renews the lease).
     pub fn spawn_collector(&self, every: Duration) {
         let store = self.clone();
+        let budget = every * LEASE_TICKS / 2;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                match store.hold_lease().await {
+                match store.hold_lease_for(every * LEASE_TICKS).await {
                     Ok(true) => {}
                     Ok(false) => {
                         // Another gateway collects: learn how far it got,
@@ -275,17 +306,22 @@ impl CassandraStorage {
                         continue;
                     }
                 }
+                store.sweep_run(budget / 3).await;
                 let stats = &store.inner.gc_stats;
-                let chunks_before = stats.chunks.load(Ordering::Relaxed);
-                let run = store.collect_until(now_ms(), Some(Instant::now() + RUN_BUDGET));
+                let before = stats.snapshot();
+                let run = store.collect_until(now_ms(), Some(Instant::now() + budget));
                 match run.await {
                     Ok(0) => {}
-                    Ok(blobs) => tracing::info!(
-                        blobs,
-                        chunks = stats.chunks.load(Ordering::Relaxed) - chunks_before,
-                        backlog_minutes = stats.backlog_minutes.load(Ordering::Relaxed),
-                        "garbage collected"
-                    ),
+                    Ok(blobs) => {
+                        let after = stats.snapshot();
+                        tracing::info!(
+                            blobs,
+                            chunks = after.chunks - before.chunks,
+                            bytes = after.bytes - before.bytes,
+                            backlog_minutes = after.backlog,
+                            "garbage collected"
+                        )
+                    }
                     Err(e) => tracing::warn!(error = %e, "garbage collection failed"),
                 }
             }

@@ -12,6 +12,7 @@
 mod buckets;
 mod claims;
 mod connect;
+mod dropped;
 mod fsck;
 mod gc;
 mod list;
@@ -21,6 +22,7 @@ pub mod options;
 mod recheck;
 mod schema;
 mod statements;
+mod sweep;
 
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
@@ -33,13 +35,14 @@ use scylla::serialize::row::SerializeRow;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
 
-pub use gc::GcStats;
 pub use options::CassandraOptions;
 pub use schema::SCHEMA_VERSION;
+pub use sweep::SweepOutcome;
 
 use super::{
-    chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr,
-    ListEntry, ObjectHead, PartRecord, Storage, StorageError, UploadRecord, WriteCondition,
+    chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
+    ChunkAddr, ListEntry, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
+    WriteCondition,
 };
 use connect::{exec_err, shape_err};
 use statements::Statements;
@@ -53,7 +56,7 @@ struct Inner {
     gc_floor: AtomicI64,
     /// This gateway's name in the collector lease.
     collector_id: uuid::Uuid,
-    gc_stats: gc::GcStats,
+    gc_stats: crate::storage::GcStats,
     /// Second looks at heads that won (`recheck.rs`).
     rechecks: recheck::Rechecks,
 }
@@ -126,7 +129,7 @@ impl CassandraStorage {
                 index_shards: layout.index_shards,
                 gc_floor: AtomicI64::new(i64::MIN),
                 collector_id: uuid::Uuid::new_v4(),
-                gc_stats: gc::GcStats::default(),
+                gc_stats: crate::storage::GcStats::default(),
                 rechecks,
             }),
         };
@@ -238,9 +241,8 @@ impl Storage for CassandraStorage {
         self.remove_bucket(bucket).await
     }
 
-    async fn begin_blob(&self, blob: BlobId) -> Result<(), StorageError> {
-        self.exec(&self.inner.st.pending_put, (gc::pending_slot(blob), blob.0))
-            .await
+    async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
+        self.pend(blob, owner).await
     }
 
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
@@ -277,6 +279,23 @@ impl Storage for CassandraStorage {
         min_age: std::time::Duration,
     ) -> Result<crate::storage::FsckReport, StorageError> {
         self.check_store(min_age).await
+    }
+
+    fn gc_stats(&self) -> crate::storage::GcSnapshot {
+        self.inner.gc_stats.snapshot()
+    }
+
+    /// The same fenced sweep as the collector's, then a collection of the
+    /// queue minutes that are due. Safe beside running gateways.
+    async fn repair(&self) -> Result<crate::storage::RepairReport, StorageError> {
+        let swept = self.sweep_pending(now_ms(), None).await?;
+        let dropped = self.clean_dropped_buckets(now_ms()).await?;
+        let deleted = self.collect_garbage(now_ms()).await?;
+        Ok(crate::storage::RepairReport {
+            released: swept.released + dropped,
+            deleted: deleted as u64,
+            undecided: swept.undecided,
+        })
     }
 
     async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {

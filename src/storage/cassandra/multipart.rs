@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::claims::{Claimed, Finish};
+use super::gc::Released;
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, UploadRecord};
 
@@ -34,12 +35,12 @@ fn newer(a: &PartRecord, b: &PartRecord) -> bool {
 }
 
 /// The blobs of part versions that `head` does not use.
-fn unused(versions: &[PartRecord], head: &ObjectHead) -> Vec<(BlobId, u32)> {
+fn unused(versions: &[PartRecord], head: &ObjectHead) -> Vec<Released> {
     let kept: HashSet<BlobId> = head.blobs().collect();
     versions
         .iter()
         .filter(|p| !kept.contains(&p.data.blob))
-        .map(|p| (p.data.blob, p.data.chunks(head.chunk_size)))
+        .map(|p| Released::part(&p.data, head.chunk_size))
         .collect()
 }
 
@@ -98,6 +99,7 @@ impl CassandraStorage {
         if self.read_upload(bucket, key, upload_id).await?.is_none() {
             return Err(StorageError::NoSuchUpload);
         }
+        self.check_deadline(std::iter::once(part.data.blob))?;
         let number = i32::try_from(part.part_number)
             .map_err(|_| StorageError::Corrupt(format!("part number {}", part.part_number)))?;
         let record = serde_json::to_string(part).map_err(corrupt)?;
@@ -365,7 +367,7 @@ impl CassandraStorage {
         self.release(
             versions
                 .iter()
-                .map(|p| (p.data.blob, p.data.chunks(SMALLEST_CHUNK)))
+                .map(|p| Released::part(&p.data, SMALLEST_CHUNK))
                 .collect(),
         )
         .await?;

@@ -18,6 +18,7 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
+use super::gc::Released;
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRef, WriteCondition};
 
@@ -123,6 +124,9 @@ impl CassandraStorage {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
+        // Every blob of a new head was written for it (no two heads share
+        // a blob), so each is still pending.
+        self.check_deadline(head.blobs())?;
         let old = match cond {
             WriteCondition::None => self.put_head(bucket, key, head).await?,
             WriteCondition::IfNoneMatch => {
@@ -159,7 +163,7 @@ impl CassandraStorage {
         key: &str,
         replaced: Option<&ObjectHead>,
         written: Option<&ObjectHead>,
-        also: Vec<(BlobId, u32)>,
+        also: Vec<Released>,
     ) -> Result<(), StorageError> {
         let current = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
         let kept: HashSet<BlobId> = current.iter().flat_map(|h| h.blobs()).collect();
@@ -168,11 +172,11 @@ impl CassandraStorage {
         let candidates = replaced
             .into_iter()
             .chain(written)
-            .flat_map(|h| h.parts.iter().map(|p| (p.blob, p.chunks(h.chunk_size))))
+            .flat_map(|h| h.parts.iter().map(|p| Released::part(p, h.chunk_size)))
             .chain(also);
-        for (blob, chunks) in candidates {
-            if !kept.contains(&blob) && seen.insert(blob) {
-                gone.push((blob, chunks));
+        for r in candidates {
+            if !kept.contains(&r.blob) && seen.insert(r.blob) {
+                gone.push(r);
             }
         }
         if let (Some(w), Some(c)) = (written, &current) {

@@ -142,6 +142,16 @@ pub struct CassandraOptions {
     /// set it to stage a gateway whose clock is off.
     #[doc(hidden)]
     pub clock_offset_us: i64,
+    /// How long an upload may take from its first byte to its commit. A
+    /// commit later than this (less a slack for retries) is refused with
+    /// `TooLate`, so the sweep may decide on a blob once the deadline is
+    /// past (`sweep.rs`).
+    pub commit_deadline: Duration,
+    /// How long after a blob's commit deadline the sweep waits before it
+    /// decides on it: more than the clock skew between gateways and
+    /// Cassandra nodes plus a statement timeout. Tests shorten it.
+    #[doc(hidden)]
+    pub sweep_margin: Duration,
     /// How long after a write whose head was current a gateway looks at
     /// the key again (`recheck.rs`): longer than any writer takes from its
     /// read of a head to its write. Tests shorten it.
@@ -157,6 +167,13 @@ pub struct CassandraOptions {
 /// default statement timeout.
 pub const RECHECK_AFTER: Duration = Duration::from_secs(30);
 
+/// The default of [`CassandraOptions::commit_deadline`]: 6 hours, a 5 GiB
+/// upload at 250 KB/s.
+pub const COMMIT_DEADLINE: Duration = Duration::from_secs(6 * 3600);
+
+/// The default of [`CassandraOptions::sweep_margin`].
+pub const SWEEP_MARGIN: Duration = Duration::from_secs(300);
+
 impl CassandraOptions {
     pub fn local(contact_point: &str, keyspace: &str) -> CassandraOptions {
         CassandraOptions {
@@ -170,6 +187,8 @@ impl CassandraOptions {
             gc_grace: Duration::from_secs(900),
             connect_for: Some(Duration::from_secs(30)),
             clock_offset_us: 0,
+            commit_deadline: COMMIT_DEADLINE,
+            sweep_margin: SWEEP_MARGIN,
             recheck_after: RECHECK_AFTER,
             pause_before_head_write: Duration::ZERO,
         }

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 
+use super::gc::Released;
 use super::{CassandraStorage, Inner};
 use crate::storage::{BlobId, BucketId, ObjectHead};
 
@@ -38,7 +39,7 @@ pub(super) struct Recheck {
     due: tokio::time::Instant,
     bucket: BucketId,
     key: String,
-    blobs: Vec<(BlobId, u32)>,
+    blobs: Vec<Released>,
 }
 
 /// The sending side, kept in `Inner`.
@@ -91,7 +92,7 @@ impl CassandraStorage {
             blobs: head
                 .parts
                 .iter()
-                .map(|p| (p.blob, p.chunks(head.chunk_size)))
+                .map(|p| Released::part(p, head.chunk_size))
                 .collect(),
         };
         let n = r.blobs.len();
@@ -118,10 +119,10 @@ impl CassandraStorage {
             }
         };
         let kept: Vec<BlobId> = current.iter().flat_map(|h| h.blobs()).collect();
-        let gone: Vec<(BlobId, u32)> = r
+        let gone: Vec<Released> = r
             .blobs
             .into_iter()
-            .filter(|(b, _)| !kept.contains(b))
+            .filter(|g| !kept.contains(&g.blob))
             .collect();
         if gone.is_empty() {
             return;

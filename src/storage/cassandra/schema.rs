@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -88,6 +88,29 @@ const V3_COLUMNS: &[NewColumn] = &[NewColumn {
     cql_type: "int",
 }];
 
+/// Version 4: what each pending blob is for (`BlobOwner` as JSON), so the
+/// sweep can decide on the blob of an upload that never committed
+/// (`sweep.rs`). Rows written before version 4 have none and are left
+/// alone.
+const V4_COLUMNS: &[NewColumn] = &[
+    NewColumn {
+        table: "pending_blobs",
+        column: "owner",
+        cql_type: "text",
+    },
+    // The bytes a released blob holds, for the collector's figures.
+    NewColumn {
+        table: "gc_queue",
+        column: "bytes",
+        cql_type: "bigint",
+    },
+];
+
+/// Version 4 also files deleted buckets until their leftovers are cleaned
+/// up (`dropped.rs`).
+const V4: &[&str] = &["CREATE TABLE IF NOT EXISTS {ks}.dropped_buckets (
+        id uuid PRIMARY KEY, dropped_ms bigint)"];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -103,6 +126,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: &[],
         add: V3_COLUMNS,
+    },
+    Step {
+        cql: V4,
+        add: V4_COLUMNS,
     },
 ];
 

@@ -22,6 +22,8 @@ pub struct Statements {
     pub chunk_delete: PreparedStatement,
     pub pending_put: PreparedStatement,
     pub pending_delete: PreparedStatement,
+    pub pending_slot: PreparedStatement,
+    pub chunk_exists: PreparedStatement,
     pub gc_put: PreparedStatement,
     pub gc_slot: PreparedStatement,
     pub gc_drop_slot: PreparedStatement,
@@ -31,6 +33,7 @@ pub struct Statements {
     pub fsck_heads: PreparedStatement,
     pub fsck_chunks: PreparedStatement,
     pub fsck_queue: PreparedStatement,
+    pub fsck_pending: PreparedStatement,
     pub lease_renew: PreparedStatement,
 
     pub head_get: PreparedStatement,
@@ -40,6 +43,12 @@ pub struct Statements {
     pub head_put_if_absent: PreparedStatement,
     pub head_put_if_version: PreparedStatement,
     pub head_delete: PreparedStatement,
+    /// The head row with the write time of its cells, for the sweep.
+    pub head_get_stamped: PreparedStatement,
+    /// A head row or a key deletion at an explicit timestamp: the sweep's
+    /// fence against writes stamped before a blob's deadline.
+    pub head_put_at: PreparedStatement,
+    pub head_delete_at: PreparedStatement,
     pub shard_any: PreparedStatement,
     /// Listing slices: `[key > ? | key >= ?]` × `[AND key < ?]`.
     pub list_gt: PreparedStatement,
@@ -62,6 +71,13 @@ pub struct Statements {
     pub part_put: PreparedStatement,
     pub parts_after: PreparedStatement,
     pub parts_delete: PreparedStatement,
+    pub part_get: PreparedStatement,
+    pub dropped_put: PreparedStatement,
+    pub dropped_all: PreparedStatement,
+    pub dropped_delete: PreparedStatement,
+    /// A deletion of one shard of a key index, at an explicit timestamp.
+    pub shard_delete_at: PreparedStatement,
+    pub part_delete_at: PreparedStatement,
 }
 
 async fn prep(
@@ -127,7 +143,7 @@ impl Statements {
             .await?,
             chunk_delete: p("DELETE FROM {ks}.chunks WHERE blob = ? AND idx = ?", true).await?,
             pending_put: p(
-                "INSERT INTO {ks}.pending_blobs (slot, blob) VALUES (?, ?)",
+                "INSERT INTO {ks}.pending_blobs (slot, blob, owner) VALUES (?, ?, ?)",
                 true,
             )
             .await?,
@@ -136,13 +152,23 @@ impl Statements {
                 true,
             )
             .await?,
+            pending_slot: p(
+                "SELECT blob, owner FROM {ks}.pending_blobs WHERE slot = ? AND blob > ? LIMIT ?",
+                true,
+            )
+            .await?,
+            chunk_exists: p(
+                "SELECT idx FROM {ks}.chunks WHERE blob = ? AND idx = ?",
+                true,
+            )
+            .await?,
             gc_put: p(
-                "INSERT INTO {ks}.gc_queue (slot, blob, chunks) VALUES (?, ?, ?)",
+                "INSERT INTO {ks}.gc_queue (slot, blob, chunks, bytes) VALUES (?, ?, ?, ?)",
                 true,
             )
             .await?,
             gc_slot: p(
-                "SELECT blob, chunks FROM {ks}.gc_queue WHERE slot = ? AND blob > ? LIMIT ?",
+                "SELECT blob, chunks, bytes FROM {ks}.gc_queue WHERE slot = ? AND blob > ? LIMIT ?",
                 true,
             )
             .await?,
@@ -161,6 +187,7 @@ impl Statements {
             .await?,
             fsck_chunks: p("SELECT DISTINCT blob, idx FROM {ks}.chunks", true).await?,
             fsck_queue: p("SELECT blob FROM {ks}.gc_queue", true).await?,
+            fsck_pending: p("SELECT blob FROM {ks}.pending_blobs", true).await?,
             lease_take: p(
                 "INSERT INTO {ks}.settings (name, value) VALUES (?, ?) IF NOT EXISTS USING TTL ?",
                 false,
@@ -195,6 +222,24 @@ impl Statements {
             head_delete: p(
                 "DELETE FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?",
                 false,
+            )
+            .await?,
+            head_get_stamped: p(
+                "SELECT version, etag, head, parts, writetime(version) FROM {ks}.objects \
+                 WHERE bucket = ? AND shard = ? AND key = ?",
+                true,
+            )
+            .await?,
+            head_put_at: p(
+                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+                true,
+            )
+            .await?,
+            head_delete_at: p(
+                "DELETE FROM {ks}.objects USING TIMESTAMP ? \
+                 WHERE bucket = ? AND shard = ? AND key = ?",
+                true,
             )
             .await?,
             shard_any: p(
@@ -274,6 +319,29 @@ impl Statements {
             )
             .await?,
             parts_delete: p("DELETE FROM {ks}.parts WHERE upload_id = ?", true).await?,
+            dropped_put: p(
+                "INSERT INTO {ks}.dropped_buckets (id, dropped_ms) VALUES (?, ?)",
+                true,
+            )
+            .await?,
+            dropped_all: p("SELECT id, dropped_ms FROM {ks}.dropped_buckets", true).await?,
+            dropped_delete: p("DELETE FROM {ks}.dropped_buckets WHERE id = ?", true).await?,
+            shard_delete_at: p(
+                "DELETE FROM {ks}.objects USING TIMESTAMP ? WHERE bucket = ? AND shard = ?",
+                true,
+            )
+            .await?,
+            part_get: p(
+                "SELECT blob FROM {ks}.parts WHERE upload_id = ? AND part_number = ? AND blob = ?",
+                true,
+            )
+            .await?,
+            part_delete_at: p(
+                "DELETE FROM {ks}.parts USING TIMESTAMP ? \
+                 WHERE upload_id = ? AND part_number = ? AND blob = ?",
+                true,
+            )
+            .await?,
         })
     }
 }

@@ -291,7 +291,7 @@ mod tests {
     use super::super::EmbeddedStorage;
     use super::*;
     use crate::storage::records::ContentHeaders;
-    use crate::storage::{BucketId, ChunkAddr, ObjectHead, Storage, WriteCondition};
+    use crate::storage::{BlobOwner, BucketId, ChunkAddr, ObjectHead, Storage, WriteCondition};
 
     const HOUR: Duration = Duration::from_secs(3600);
 
@@ -315,7 +315,15 @@ mod tests {
     /// A sealed blob of `size` bytes written in `chunk_size` chunks.
     async fn blob(s: &EmbeddedStorage, size: usize, chunk_size: u32) -> BlobId {
         let id = BlobId::new();
-        s.begin_blob(id).await.expect("begin");
+        s.begin_blob(
+            id,
+            &BlobOwner::Object {
+                bucket: BucketId(uuid::Uuid::nil()),
+                key: String::new(),
+            },
+        )
+        .await
+        .expect("begin");
         let data = vec![7u8; size];
         for (i, chunk) in data.chunks(chunk_size as usize).enumerate() {
             let addr = ChunkAddr {

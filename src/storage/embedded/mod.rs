@@ -26,9 +26,9 @@ use bytes::Bytes;
 use redb::{Database, ReadableTable, TableDefinition};
 
 use super::{
-    chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BucketId, BucketRecord, ChunkAddr,
-    FsckReport, ListEntry, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
-    WriteCondition,
+    chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
+    ChunkAddr, FsckReport, GcSnapshot, GcStats, ListEntry, ObjectHead, PartRecord, RepairReport,
+    Storage, StorageError, UploadRecord, WriteCondition,
 };
 use blobs::BlobFiles;
 use crcs::{PendingCrcs, BLOB_CRCS};
@@ -49,6 +49,7 @@ struct Inner {
     gc_grace: Duration,
     /// Checksums of chunks written but not yet committed.
     pending_crcs: PendingCrcs,
+    gc_stats: GcStats,
 }
 
 /// Handle to the embedded store; cheap to clone.
@@ -106,6 +107,7 @@ impl EmbeddedStorage {
                 files,
                 gc_grace,
                 pending_crcs: PendingCrcs::new(),
+                gc_stats: GcStats::default(),
             }),
         })
     }
@@ -149,6 +151,10 @@ impl EmbeddedStorage {
             crcs::remove(&txn, &stale_rows)?;
             txn.commit().map_err(db_err)?;
         }
+        let stats = &self.inner.gc_stats;
+        stats
+            .swept_blobs
+            .fetch_add(removed as u64, std::sync::atomic::Ordering::Relaxed);
         if removed > 0 {
             tracing::info!(
                 removed,
@@ -161,26 +167,41 @@ impl EmbeddedStorage {
     /// Deletes the blobs whose grace period has passed; returns how many.
     pub fn collect_garbage(&self) -> Result<usize, StorageError> {
         let now = now_ms();
-        let due: Vec<u128> = {
+        let stats = &self.inner.gc_stats;
+        stats
+            .runs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Each due blob with its chunk count (from its checksum row).
+        let due: Vec<(u128, u32)> = {
             let txn = self.inner.db.begin_read().map_err(db_err)?;
             let gc = txn.open_table(GC_QUEUE).map_err(db_err)?;
+            let rows = txn.open_table(BLOB_CRCS).map_err(db_err)?;
             let mut due = Vec::new();
             for row in gc.iter().map_err(db_err)? {
                 let (k, v) = row.map_err(db_err)?;
                 if v.value() <= now {
-                    due.push(k.value());
+                    let chunks = match rows.get(k.value()).map_err(db_err)? {
+                        Some(r) => crcs::Row::decode(r.value())?.chunks(),
+                        None => 0,
+                    };
+                    due.push((k.value(), chunks));
                 }
             }
             due
         };
+        stats
+            .backlog
+            .store(due.len() as u64, std::sync::atomic::Ordering::Relaxed);
         if due.is_empty() {
             return Ok(0);
         }
-        for id in &due {
-            self.inner
-                .files
-                .remove(BlobId(uuid::Uuid::from_u128(*id)))?;
+        for (id, chunks) in &due {
+            let blob = BlobId(uuid::Uuid::from_u128(*id));
+            let bytes = self.inner.files.len(blob)?.unwrap_or(0);
+            self.inner.files.remove(blob)?;
+            stats.deleted(u64::from(*chunks), bytes);
         }
+        let due: Vec<u128> = due.into_iter().map(|(id, _)| id).collect();
         let txn = self.inner.db.begin_write().map_err(db_err)?;
         {
             let mut gc = txn.open_table(GC_QUEUE).map_err(db_err)?;
@@ -190,6 +211,7 @@ impl EmbeddedStorage {
         }
         crcs::remove(&txn, &due)?;
         txn.commit().map_err(db_err)?;
+        stats.backlog.store(0, std::sync::atomic::Ordering::Relaxed);
         Ok(due.len())
     }
 
@@ -203,7 +225,10 @@ impl EmbeddedStorage {
                 let s = store.clone();
                 match tokio::task::spawn_blocking(move || s.collect_garbage()).await {
                     Ok(Ok(0)) => {}
-                    Ok(Ok(n)) => tracing::debug!(blobs = n, "garbage collected"),
+                    Ok(Ok(n)) => {
+                        let after = store.inner.gc_stats.snapshot();
+                        tracing::info!(blobs = n, bytes_total = after.bytes, "garbage collected")
+                    }
                     Ok(Err(e)) => tracing::warn!(error = %e, "garbage collection failed"),
                     Err(e) => tracing::warn!(error = %e, "garbage collection task failed"),
                 }
@@ -370,7 +395,7 @@ impl Storage for EmbeddedStorage {
         .await
     }
 
-    async fn begin_blob(&self, _blob: BlobId) -> Result<(), StorageError> {
+    async fn begin_blob(&self, _blob: BlobId, _owner: &BlobOwner) -> Result<(), StorageError> {
         // A crash leaves a file no record knows; the start-up sweep removes it.
         Ok(())
     }
@@ -633,5 +658,27 @@ impl Storage for EmbeddedStorage {
 
     async fn fsck(&self, min_age: Duration) -> Result<FsckReport, StorageError> {
         self.blocking(move |inner| inner.fsck(min_age)).await
+    }
+
+    fn gc_stats(&self) -> GcSnapshot {
+        self.inner.gc_stats.snapshot()
+    }
+
+    /// The store is open in this process only (redb locks its file), so
+    /// no upload is in flight: every blob file no record names is garbage.
+    async fn repair(&self) -> Result<RepairReport, StorageError> {
+        let s = self.clone();
+        let run = move || -> Result<RepairReport, StorageError> {
+            let orphans = s.sweep_orphans()?;
+            let collected = s.collect_garbage()?;
+            Ok(RepairReport {
+                released: 0,
+                deleted: (orphans + collected) as u64,
+                undecided: 0,
+            })
+        };
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(|e| StorageError::Database(format!("repair task failed: {e}")))?
     }
 }

@@ -1,0 +1,88 @@
+//! Heads left in deleted buckets.
+//!
+//! DeleteBucket removes the bucket row only when every shard of its key
+//! index is empty, but a PUT that looked the bucket up just before can
+//! still write its head afterwards: the head is committed, unreachable
+//! (the name now leads nowhere, or to a new bucket id), and its blobs are
+//! referenced by nothing anyone can see. So a deleted bucket's id is filed
+//! in `dropped_buckets`. Once no upload that started before the deletion
+//! can still commit (the deletion time plus the commit deadline and the
+//! sweep margin, as for pending blobs, `sweep.rs`), the collector releases
+//! the blobs of every head left in the bucket's index, removes the index
+//! partitions with deletions stamped at that moment (so a head write that
+//! timed out and lands later is hidden too; its blobs are still pending
+//! and go through the sweep), aborts uploads created in the race, and
+//! forgets the bucket.
+
+use uuid::Uuid;
+
+use super::fsck::HeadRowWithKey;
+use super::gc::Released;
+use super::objects::decode_head_row;
+use super::{CassandraStorage, StorageError};
+use crate::storage::{now_ms, BucketId, PartRef};
+
+/// Key index rows read per query.
+const PAGE: i32 = 500;
+
+impl CassandraStorage {
+    /// Files a bucket that was just deleted for the cleanup.
+    pub(super) async fn file_dropped(&self, bucket: BucketId) -> Result<(), StorageError> {
+        self.exec(&self.inner.st.dropped_put, (bucket.0, now_ms()))
+            .await
+    }
+
+    /// Cleans every dropped bucket whose uploads can no longer commit;
+    /// returns the blobs released.
+    pub async fn clean_dropped_buckets(&self, now_ms: i64) -> Result<u64, StorageError> {
+        let o = &self.inner.opts;
+        let wait = o.commit_deadline.saturating_add(o.sweep_margin).as_millis() as i64;
+        let dropped: Vec<(Uuid, Option<i64>)> = self.rows(&self.inner.st.dropped_all, ()).await?;
+        let mut released = 0;
+        for (id, dropped_ms) in dropped {
+            let dropped_ms = dropped_ms.unwrap_or(0);
+            if now_ms < dropped_ms + wait + self.commit_slack_ms() {
+                continue;
+            }
+            // Every head written into the bucket is stamped before this.
+            let fence_ms = dropped_ms + o.commit_deadline.as_millis() as i64;
+            let fence_us = (fence_ms + self.commit_slack_ms()).saturating_mul(1000);
+            released += self.clean_bucket(BucketId(id), fence_us).await?;
+            self.exec(&self.inner.st.dropped_delete, (id,)).await?;
+            tracing::info!(bucket = %id, released, "cleaned up a deleted bucket");
+        }
+        Ok(released)
+    }
+
+    async fn clean_bucket(&self, bucket: BucketId, fence_us: i64) -> Result<u64, StorageError> {
+        let st = &self.inner.st;
+        let mut released = 0;
+        for shard in 0..self.inner.index_shards {
+            let shard = i16::try_from(shard).unwrap_or(i16::MAX);
+            let mut after = String::new();
+            loop {
+                let rows: Vec<HeadRowWithKey> = self
+                    .rows(&st.fsck_heads, (bucket.0, shard, after.as_str(), PAGE))
+                    .await?;
+                let n = rows.len();
+                let mut blobs: Vec<Released> = Vec::new();
+                for (key, version, head, parts) in rows {
+                    if let Some((_, h)) = decode_head_row((version, head, parts))? {
+                        let part = |p: &PartRef| Released::part(p, h.chunk_size);
+                        blobs.extend(h.parts.iter().map(part));
+                    }
+                    after = key;
+                }
+                released += blobs.len() as u64;
+                self.release(blobs).await?;
+                if n < PAGE as usize {
+                    break;
+                }
+            }
+            self.exec(&st.shard_delete_at, (fence_us + 1, bucket.0, shard))
+                .await?;
+        }
+        self.abort_all_uploads(bucket).await?;
+        Ok(released)
+    }
+}
