@@ -6,7 +6,8 @@
 # keyspace), and the real-client suite over HTTP and HTTPS against a release
 # gateway on the embedded store and against one on Cassandra; then it starts
 # the 3-node, 3-gateway cluster behind Nginx (scripts/cluster), runs the
-# client suite through it and the fault tests on it (scripts/fault-cluster.py).
+# client suite through it, the fault tests on it (scripts/fault-cluster.py)
+# and a smoke run of the benchmark (scripts/bench --smoke).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -128,6 +129,8 @@ if [ "$OWN_CASSANDRA" = 1 ]; then
   step "fault tests on the cluster: kill -9 Cassandra nodes and gateways under load (scripts/fault-cluster.py)"
   .venv/bin/python scripts/fault-cluster.py || status=1
   bash scripts/cluster status || status=1
+  step "benchmark smoke: scripts/bench --smoke (tiny sizes, every target that is up; no figure is judged)"
+  python3 scripts/bench --smoke || status=1
   bash scripts/cluster down
   CLUSTER_UP=0
 else

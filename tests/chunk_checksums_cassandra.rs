@@ -8,11 +8,10 @@ mod common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use s3gw::storage::cassandra::{CassandraOptions, CassandraStorage};
-use s3gw::storage::records::ContentHeaders;
+use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::{
-    chunk_crc, BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRef, Storage,
-    StorageError, WriteCondition,
+    chunk_crc, BlobId, BucketRecord, ChunkAddr, ObjectHead, PartRef, Storage, StorageError,
+    WriteCondition,
 };
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
@@ -20,16 +19,6 @@ use scylla::client::session_builder::SessionBuilder;
 const CHUNK: u32 = 1024;
 /// Three chunks: two whole, one of 452 bytes.
 const SIZE: usize = 2500;
-
-/// Options for a keyspace of the test's own, so `fsck` sees only its data.
-fn own_keyspace(name: &str) -> Option<CassandraOptions> {
-    let mut o = common::cassandra_options(Duration::ZERO)?;
-    o.keyspace = format!(
-        "s3gw_test_{name}_{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    Some(o)
-}
 
 /// A driver session of the test's own, to reach behind the store's back.
 async fn raw_session(contact_point: &str) -> Session {
@@ -64,34 +53,16 @@ fn part(blob: BlobId) -> PartRef {
 }
 
 fn head(part: PartRef) -> ObjectHead {
-    ObjectHead {
-        size: part.size,
-        etag: "e".into(),
-        last_modified_ms: 0,
-        chunk_size: CHUNK,
-        parts: vec![part],
-        multipart: false,
-        upload_id: None,
-        checksum: None,
-        content: ContentHeaders::default(),
-        user_meta: Default::default(),
-    }
+    common::head_of(part, CHUNK)
 }
 
 async fn bucket(s: &CassandraStorage) -> BucketRecord {
-    let b = BucketRecord {
-        name: common::bucket_name("crc"),
-        id: BucketId::new(),
-        created_ms: 0,
-        region: "us-east-1".into(),
-    };
-    s.create_bucket(&b).await.expect("bucket");
-    b
+    common::new_bucket(s, "crc").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_chunk_is_an_error_and_fsck_reports_it() {
-    let Some(o) = own_keyspace("crc") else {
+    let Some(o) = common::own_keyspace("crc", Duration::ZERO) else {
         return;
     };
     let (ks, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
@@ -178,7 +149,7 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_reports_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunks_without_a_checksum_are_still_served() {
-    let Some(o) = own_keyspace("nocrc") else {
+    let Some(o) = common::own_keyspace("nocrc", Duration::ZERO) else {
         return;
     };
     let (ks, contact) = (o.keyspace.clone(), o.contact_points[0].clone());

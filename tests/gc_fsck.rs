@@ -7,13 +7,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::embedded::EmbeddedStorage;
-use s3gw::storage::records::ContentHeaders;
-use s3gw::storage::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRef, Storage, WriteCondition,
-};
+use s3gw::storage::{BucketRecord, ChunkAddr, ObjectHead, PartRef, Storage, WriteCondition};
 
 const CHUNK: u32 = 1024;
 /// Three chunks: two whole, one of 452 bytes.
@@ -22,46 +18,11 @@ const OVERWRITES: usize = 200;
 const KEYS: usize = 20;
 
 async fn blob(s: &dyn Storage, fill: u8) -> PartRef {
-    let id = BlobId::new();
-    s.begin_blob(id, &common::test_owner())
-        .await
-        .expect("begin");
-    let data = vec![fill; SIZE];
-    for (i, chunk) in data.chunks(CHUNK as usize).enumerate() {
-        s.put_chunk(
-            ChunkAddr {
-                blob: id,
-                index: i as u32,
-                chunk_size: CHUNK,
-            },
-            Bytes::copy_from_slice(chunk),
-        )
-        .await
-        .expect("chunk");
-    }
-    s.seal_blob(id).await.expect("seal");
-    PartRef {
-        blob: id,
-        size: SIZE as u64,
-        etag: "e".into(),
-        checksum: None,
-        chunk_size: Some(CHUNK),
-    }
+    common::stored_blob(s, &common::test_owner(), fill, SIZE, CHUNK, 0..3).await
 }
 
 fn head(part: PartRef) -> ObjectHead {
-    ObjectHead {
-        size: part.size,
-        etag: "e".into(),
-        last_modified_ms: 0,
-        chunk_size: CHUNK,
-        parts: vec![part],
-        multipart: false,
-        upload_id: None,
-        checksum: None,
-        content: ContentHeaders::default(),
-        user_meta: Default::default(),
-    }
+    common::head_of(part, CHUNK)
 }
 
 /// Overwrites one key 200 times, writes 20 keys and deletes half of them,
@@ -71,13 +32,7 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let b = BucketRecord {
-        name: common::bucket_name("gc-fsck"),
-        id: BucketId::new(),
-        created_ms: 0,
-        region: "us-east-1".into(),
-    };
-    s.create_bucket(&b).await.expect("bucket");
+    let b = common::new_bucket(s, "gc-fsck").await;
     for i in 0..OVERWRITES {
         let p = blob(s, i as u8).await;
         s.put_object(b.id, "hot", &head(p), &WriteCondition::None)
@@ -221,13 +176,7 @@ async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
     o.clock_offset_us = -2_000_000;
     let second = CassandraStorage::open(o).await.expect("open lagging");
     let s: Arc<dyn Storage> = Arc::new(first.clone());
-    let b = BucketRecord {
-        name: common::bucket_name("overwrite"),
-        id: BucketId::new(),
-        created_ms: 0,
-        region: "us-east-1".into(),
-    };
-    s.create_bucket(&b).await.expect("bucket");
+    let b = common::new_bucket(s.as_ref(), "overwrite").await;
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // The collectors' clock runs ahead, one more minute at each round, so
     // that a blob released in one round is collected three rounds later.
