@@ -230,10 +230,15 @@ def test_mount_write_read(rclone, admin, bucket, tmp_path):
         assert wait_for(lambda: uploaded("new/written.bin", len(written)), 30), \
             f"written file never reached the bucket\n{logtail()}"
 
-        # Rename = server-side copy + delete.
+        # Rename = server-side copy, then delete of the source: rclone
+        # does them one after the other, so the listing is checked once the
+        # source is gone from the bucket (a listing between the two shows
+        # both, once the 2 s directory cache expires).
         os.rename(mnt / "new" / "written.bin", mnt / "new" / "renamed.bin")
         assert wait_for(lambda: uploaded("new/renamed.bin", len(written)), 30), logtail()
-        assert sorted(os.listdir(mnt / "new")) == ["renamed.bin"]
+        assert wait_for(lambda: not uploaded("new/written.bin", len(written)), 30), logtail()
+        assert wait_for(lambda: sorted(os.listdir(mnt / "new")) == ["renamed.bin"], 10), \
+            f"{sorted(os.listdir(mnt / 'new'))}\n{logtail()}"
     finally:
         if os.path.ismount(mnt):
             subprocess.run([fusermount, "-u", str(mnt)], timeout=30,

@@ -16,8 +16,74 @@ pub trait BodyHasher: Send + 'static {
     fn update(&mut self, data: &[u8]);
 }
 
-/// Chunks below this size are hashed inline rather than on the blocking pool.
+/// Chunks up to this size are hashed inline rather than on the blocking pool.
 const INLINE_HASH_LIMIT: usize = 64 * 1024;
+/// Chunks waiting for the hashing thread of one upload.
+const HASH_QUEUE: usize = 2;
+
+/// The body's hasher: inline while chunks are small, then on a thread of
+/// the blocking pool fed in order through a short queue, so that hashing
+/// one chunk overlaps receiving and storing the next ones.
+enum Hashing<H> {
+    Inline(H),
+    Piped {
+        /// Each chunk travels with its buffer slot, so the slot is free
+        /// only once the chunk is both stored and hashed.
+        tx: tokio::sync::mpsc::Sender<(Bytes, Arc<OwnedSemaphorePermit>)>,
+        task: JoinHandle<H>,
+    },
+    /// Only while switching from one to the other.
+    Moving,
+}
+
+impl<H: BodyHasher> Hashing<H> {
+    async fn feed(
+        &mut self,
+        chunk: &Bytes,
+        permit: &Arc<OwnedSemaphorePermit>,
+    ) -> Result<(), StorageError> {
+        if chunk.len() > INLINE_HASH_LIMIT && matches!(self, Hashing::Inline(_)) {
+            if let Hashing::Inline(mut h) = std::mem::replace(self, Hashing::Moving) {
+                let (tx, mut rx) = tokio::sync::mpsc::channel(HASH_QUEUE);
+                let task = tokio::task::spawn_blocking(move || {
+                    while let Some((c, _slot)) = rx.blocking_recv() {
+                        let c: Bytes = c;
+                        h.update(&c);
+                    }
+                    h
+                });
+                *self = Hashing::Piped { tx, task };
+            }
+        }
+        match self {
+            Hashing::Inline(h) => {
+                h.update(chunk);
+                Ok(())
+            }
+            Hashing::Piped { tx, .. } => tx
+                .send((chunk.clone(), permit.clone()))
+                .await
+                .map_err(|_| hash_failed()),
+            Hashing::Moving => Err(hash_failed()),
+        }
+    }
+
+    /// The hasher, once it has seen every chunk fed.
+    async fn finish(self) -> Result<H, StorageError> {
+        match self {
+            Hashing::Inline(h) => Ok(h),
+            Hashing::Piped { tx, task } => {
+                drop(tx);
+                task.await.map_err(|_| hash_failed())
+            }
+            Hashing::Moving => Err(hash_failed()),
+        }
+    }
+}
+
+fn hash_failed() -> StorageError {
+    StorageError::Database("the hashing task failed".into())
+}
 
 #[derive(Debug, Clone)]
 pub struct WriteLimits {
@@ -114,7 +180,7 @@ impl Drop for DiscardGuard {
 pub async fn write_blob<S, E, H>(
     storage: &Arc<dyn Storage>,
     mut body: S,
-    mut hasher: H,
+    hasher: H,
     limits: &WriteLimits,
     owner: &BlobOwner,
 ) -> Result<(WrittenBlob, H), WriteError<E>>
@@ -132,6 +198,7 @@ where
         started: 0,
         armed: true,
     };
+    let mut hashing = Hashing::Inline(hasher);
     let mut buf = BytesMut::new();
     let mut permit = None;
     let mut index: u32 = 0;
@@ -157,7 +224,7 @@ where
                 Some(p) => p,
                 None => slot(&limits.slots).await?,
             };
-            hasher = store_chunk(&mut guard, hasher, chunk, index, limits, held).await?;
+            store_chunk(&mut guard, &mut hashing, chunk, index, limits, held).await?;
             index += 1;
             if !buf.is_empty() {
                 permit = Some(slot(&limits.slots).await?);
@@ -169,8 +236,9 @@ where
             Some(p) => p,
             None => slot(&limits.slots).await?,
         };
-        hasher = store_chunk(&mut guard, hasher, buf.freeze(), index, limits, held).await?;
+        store_chunk(&mut guard, &mut hashing, buf.freeze(), index, limits, held).await?;
     }
+    let hasher = hashing.finish().await?;
     guard.drain().await?;
     storage.seal_blob(blob).await?;
     guard.armed = false;
@@ -179,25 +247,14 @@ where
 
 async fn store_chunk<H: BodyHasher, E>(
     guard: &mut DiscardGuard,
-    mut hasher: H,
+    hashing: &mut Hashing<H>,
     chunk: Bytes,
     index: u32,
     limits: &WriteLimits,
     permit: OwnedSemaphorePermit,
-) -> Result<H, WriteError<E>> {
-    let chunk = if chunk.len() <= INLINE_HASH_LIMIT {
-        hasher.update(&chunk);
-        chunk
-    } else {
-        let (h, c) = tokio::task::spawn_blocking(move || {
-            hasher.update(&chunk);
-            (hasher, chunk)
-        })
-        .await
-        .map_err(|e| StorageError::Database(format!("hash task failed: {e}")))?;
-        hasher = h;
-        c
-    };
+) -> Result<(), WriteError<E>> {
+    let permit = Arc::new(permit);
+    hashing.feed(&chunk, &permit).await?;
     if guard.pending.len() >= limits.in_flight.max(1) {
         let oldest = guard.pending.remove(0);
         oldest
@@ -216,5 +273,69 @@ async fn store_chunk<H: BodyHasher, E>(
         drop(permit);
         result
     }));
-    Ok(hasher)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use md5::{Digest, Md5};
+
+    use super::*;
+    use crate::storage::embedded::EmbeddedStorage;
+    use crate::storage::BucketId;
+
+    struct Md5Hasher(Md5);
+
+    impl BodyHasher for Md5Hasher {
+        fn update(&mut self, data: &[u8]) {
+            self.0.update(data);
+        }
+    }
+
+    /// Large chunks go through the hashing thread, in order, while they
+    /// are stored: the digest and the stored bytes match the body.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn large_chunks_are_hashed_in_order_beside_the_writes() {
+        const CHUNK: u32 = 256 * 1024;
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = EmbeddedStorage::open(dir.path(), std::time::Duration::ZERO).expect("open");
+        let storage: Arc<dyn Storage> = Arc::new(store);
+        let body: Vec<u8> = (0..(CHUNK as usize * 7 + 1234))
+            .map(|i| (i * 31 + i / 977) as u8)
+            .collect();
+        // Pieces of odd sizes, as a socket delivers them.
+        let pieces: Vec<Result<Bytes, Infallible>> = body
+            .chunks(100_003)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let limits = WriteLimits {
+            chunk_size: CHUNK,
+            in_flight: 4,
+            max_size: u64::MAX,
+            slots: Arc::new(Semaphore::new(16)),
+        };
+        let owner = BlobOwner::Object {
+            bucket: BucketId(uuid::Uuid::nil()),
+            key: "k".into(),
+        };
+        let stream = futures_util::stream::iter(pieces);
+        let (written, hasher) =
+            write_blob(&storage, stream, Md5Hasher(Md5::new()), &limits, &owner)
+                .await
+                .map_err(|_| "write failed")
+                .expect("write");
+        assert_eq!(written.size, body.len() as u64);
+        assert_eq!(hasher.0.finalize(), Md5::digest(&body));
+        for (i, want) in body.chunks(CHUNK as usize).enumerate() {
+            let addr = ChunkAddr {
+                blob: written.blob,
+                index: i as u32,
+                chunk_size: CHUNK,
+            };
+            let got = storage.get_chunk(addr).await.expect("chunk");
+            assert_eq!(&got[..], want, "chunk {i}");
+        }
+    }
 }

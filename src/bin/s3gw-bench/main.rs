@@ -5,8 +5,8 @@
 //!
 //! | scenario | what |
 //! |---|---|
-//! | `put-1x256MiB`, `get-1x256MiB` | one stream, 2 objects of 256 MiB one after the other |
-//! | `put-8x64MiB`, `get-8x64MiB` | 8 streams, 16 objects of 64 MiB |
+//! | `put-1x256MiB`, `get-1x256MiB` | one stream, one object of 256 MiB |
+//! | `put-8x64MiB`, `get-8x64MiB` | 8 streams, one object of 64 MiB each |
 //! | `put-1x256MiB-unsigned` | as `put-1x256MiB` with `UNSIGNED-PAYLOAD` |
 //! | `mpu-1GiB` | a 1 GiB multipart upload, 16 MiB parts, 8 in flight |
 //! | `put-4KiB`, `get-4KiB`, `head-4KiB` | 4000 requests each, 32 in flight |

@@ -37,9 +37,9 @@ impl Sizes {
         let bytes = |full: usize, least: usize| ((full as f64 * scale) as usize).max(least);
         Sizes {
             large_one: bytes(256 * MIB, MIB),
-            large_one_count: 2,
+            large_one_count: 1,
             large_eight: bytes(64 * MIB, MIB),
-            large_eight_rounds: 2,
+            large_eight_rounds: 1,
             multipart: bytes(1024 * MIB, 10 * MIB),
             part: if scale >= 1.0 { 16 * MIB } else { 5 * MIB },
             parts_in_flight: 8,
