@@ -206,7 +206,8 @@ fn blob_files(data_dir: &std::path::Path) -> usize {
 async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     let dir = tempfile::tempdir().expect("tmp");
     let data_dir = dir.path().join("data");
-    let (mut child, endpoint) = spawn_gateway(&data_dir, &["--chunk-size", "65536"]);
+    let (child, endpoint) = spawn_gateway(&data_dir, &["--chunk-size", "65536"]);
+    let mut child = common::KillOnDrop(child);
     let c = client(&endpoint);
     c.create_bucket()
         .bucket("crash")
@@ -241,8 +242,7 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(150)).await;
-    child.kill().expect("kill -9");
-    child.wait().expect("reap");
+    child.kill9();
     drop(hanging);
     let mut ok = Vec::new();
     for t in tasks {
@@ -260,7 +260,8 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     assert!(consistent, "{report}");
     assert_eq!(garbage, 0, "{report}");
 
-    let (mut child, endpoint) = spawn_gateway(&data_dir, &["--chunk-size", "65536"]);
+    let (child, endpoint) = spawn_gateway(&data_dir, &["--chunk-size", "65536"]);
+    let mut child = common::KillOnDrop(child);
     let c = client(&endpoint);
     check_acked(&c, "crash", &acked).await;
     let mut visible = 0;
@@ -281,8 +282,7 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     // Nothing but referenced blobs is left: the objects and part 1.
     assert_eq!(blob_files(&data_dir), acked.len() + visible + 1);
     finish_multipart(&c, "crash", &upload_id, &part1, etag1).await;
-    child.kill().expect("kill");
-    child.wait().expect("reap");
+    child.kill9();
 }
 
 /// Checks the whole keyspace until `done` holds (at most `within`).
@@ -331,7 +331,8 @@ async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
         "--chunk-size",
         "65536",
     ];
-    let (mut child, endpoint) = spawn_gateway(&data_dir, &args);
+    let (child, endpoint) = spawn_gateway(&data_dir, &args);
+    let mut child = common::KillOnDrop(child);
     let c = client(&endpoint);
     c.create_bucket()
         .bucket("crash")
@@ -343,8 +344,7 @@ async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
     let hanging = uploads_in_flight(&c, &endpoint, "crash", "acked-0", &upload_id).await;
     // Let the gateway store the halves it has.
     tokio::time::sleep(Duration::from_millis(700)).await;
-    child.kill().expect("kill -9");
-    child.wait().expect("reap");
+    child.kill9();
     drop(hanging);
 
     // fsck sees three uncommitted blobs with chunks, all still pending.
@@ -357,7 +357,8 @@ async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
 
     // A new gateway: nothing partial is visible, and once the deadline is
     // past its collector's sweep releases the three blobs.
-    let (mut child, endpoint) = spawn_gateway(&data_dir, &args);
+    let (child, endpoint) = spawn_gateway(&data_dir, &args);
+    let mut child = common::KillOnDrop(child);
     let c = client(&endpoint);
     check_acked(&c, "crash", &acked).await;
     let report = fsck_until(&store, Duration::from_secs(40), |r| {
@@ -380,8 +381,7 @@ async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
     assert_eq!(report.queued_blobs, 0, "{report}");
 
     finish_multipart(&c, "crash", &upload_id, &part1, etag1).await;
-    child.kill().expect("kill");
-    child.wait().expect("reap");
+    child.kill9();
     drop(store);
     common::drop_keyspace(&contact, &ks).await;
 }

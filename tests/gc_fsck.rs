@@ -154,8 +154,9 @@ fn fsck_command_reports_a_consistent_store() {
 
 /// Two gateways overwrite one key at once, one of them with a clock 2 s
 /// behind (so some of its writes lose to earlier ones), while both collect
-/// with no grace period and a reader keeps checking that the current
-/// head's chunks are all there. At the end the current object is intact
+/// as fast as they can (a grace period of three collection rounds) and a
+/// reader keeps GETting the key: no GET loses a chunk unless it outlived
+/// the grace period, and never one of the current head. At the end the current object is intact
 /// and the store holds its chunks and nothing else: every losing write's
 /// blobs were released, including those of heads that were current for a
 /// moment and were replaced by a writer that never saw them.
@@ -186,14 +187,21 @@ async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
     let clock = Arc::new(std::sync::atomic::AtomicI64::new(
         time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000,
     ));
+    // Collection rounds so far: the grace period of this test is counted
+    // in rounds (a release is collected three rounds later).
+    let rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let round = {
         let (first, second, clock) = (first.clone(), second.clone(), clock.clone());
+        let rounds = rounds.clone();
         move || {
             let (first, second, clock) = (first.clone(), second.clone(), clock.clone());
+            let rounds = rounds.clone();
             async move {
                 let later = clock.fetch_add(60_000, std::sync::atomic::Ordering::Relaxed) + 60_000;
-                first.collect_garbage(later).await.expect("collect")
-                    + second.collect_garbage(later).await.expect("collect")
+                let n = first.collect_garbage(later).await.expect("collect")
+                    + second.collect_garbage(later).await.expect("collect");
+                rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                n
             }
         }
     };
@@ -226,11 +234,16 @@ async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
             collected
         })
     };
+    // GETs (the head, then its chunks, as the gateway streams them) all
+    // through the writing: a GET may only lose a chunk if it outlived the
+    // grace period (two full rounds began and ended during it), and never
+    // a chunk of the current head.
     let reader = {
-        let (s, done) = (s.clone(), done.clone());
+        let (s, done, rounds) = (s.clone(), done.clone(), rounds.clone());
         tokio::spawn(async move {
             let mut checked = 0u32;
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let began = rounds.load(std::sync::atomic::Ordering::Relaxed);
                 let Some(h) = s.get_object(b.id, "k").await.expect("get") else {
                     continue;
                 };
@@ -241,7 +254,12 @@ async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
                         chunk_size: CHUNK,
                     };
                     if s.get_chunk(addr).await.is_err() {
-                        // Only a failure if that head is still the current one.
+                        let after = rounds.load(std::sync::atomic::Ordering::Relaxed);
+                        assert!(
+                            after >= began + 2,
+                            "a GET lost chunk {i} within its grace period \
+                             (rounds {began}..{after})"
+                        );
                         let now = s.get_object(b.id, "k").await.expect("get").expect("head");
                         assert_ne!(
                             now.parts[0].blob, h.parts[0].blob,

@@ -389,3 +389,21 @@ pub async fn new_bucket(s: &dyn s3gw::storage::Storage, tag: &str) -> s3gw::stor
     s.create_bucket(&b).await.expect("create bucket");
     b
 }
+
+/// A gateway process that is killed (SIGKILL) and reaped when dropped, so
+/// a failing test leaves nothing running.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl KillOnDrop {
+    /// kill -9 and reap, now.
+    pub fn kill9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
