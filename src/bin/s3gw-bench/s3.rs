@@ -188,6 +188,39 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// `send`, then an error unless the status is 2xx (`what` names the
+    /// request in the error).
+    pub async fn call(
+        &mut self,
+        what: &str,
+        method: Method,
+        path: &str,
+        query: &str,
+        body: Option<&Body>,
+    ) -> Result<Reply, Error> {
+        self.send(method, path, query, body, &[])
+            .await?
+            .ok(what)
+            .await
+    }
+
+    /// `call`, reading the (small) body as text.
+    pub async fn call_text(
+        &mut self,
+        what: &str,
+        method: Method,
+        path: &str,
+        query: &str,
+        body: Option<&Body>,
+    ) -> Result<String, Error> {
+        self.call(what, method, path, query, body)
+            .await?
+            .text()
+            .await
+    }
+}
+
 impl Reply {
     /// Reads the whole (small) body.
     pub async fn text(self) -> Result<String, Error> {

@@ -140,14 +140,11 @@ pub async fn put_all(
             move |mut c, (key, b)| {
                 let path = object_path(&bucket, &key);
                 async move {
-                    let r = match c.send(Method::PUT, &path, "", Some(&b), &[]).await {
-                        Ok(r) => r.ok("PUT").await,
-                        Err(e) => Err(e),
-                    };
-                    let r = match r {
-                        Ok(r) => r.drain().await.map(|_| b.data.len() as u64),
-                        Err(e) => Err(e),
-                    };
+                    let r = async {
+                        let reply = c.call("PUT", Method::PUT, &path, "", Some(&b)).await?;
+                        reply.drain().await.map(|_| b.data.len() as u64)
+                    }
+                    .await;
                     (c, r)
                 }
             },
@@ -176,14 +173,11 @@ pub async fn get_all(
             move |mut c, (key, want)| {
                 let path = object_path(&bucket, &key);
                 async move {
-                    let r = match c.send(Method::GET, &path, "", None, &[]).await {
-                        Ok(r) => r.ok("GET").await,
-                        Err(e) => Err(e),
-                    };
-                    let r = match r {
-                        Ok(r) => r.expect_body(&want).await,
-                        Err(e) => Err(e),
-                    };
+                    let r = async {
+                        let reply = c.call("GET", Method::GET, &path, "", None).await?;
+                        reply.expect_body(&want).await
+                    }
+                    .await;
                     (c, r)
                 }
             },
@@ -211,10 +205,7 @@ pub async fn head_all(
             move |mut c, (key, len)| {
                 let path = object_path(&bucket, &key);
                 async move {
-                    let r = match c.send(Method::HEAD, &path, "", None, &[]).await {
-                        Ok(r) => r.ok("HEAD").await,
-                        Err(e) => Err(e),
-                    };
+                    let r = c.call("HEAD", Method::HEAD, &path, "", None).await;
                     let r = r.and_then(|r| match r.header("content-length") {
                         Some(v) if v == len.to_string() => Ok(0),
                         other => Err(format!("HEAD {key}: content-length {other:?}, want {len}")),
@@ -261,11 +252,8 @@ pub async fn fill_list_bucket(ep: &Endpoint, bucket: &str, n: usize) -> Result<(
         let path = object_path(&bucket, &key);
         let b = empty.clone();
         async move {
-            let r = match c.send(Method::PUT, &path, "", Some(&b), &[]).await {
-                Ok(r) => r.ok("PUT").await.map(|_| 0),
-                Err(e) => Err(e),
-            };
-            (c, r)
+            let r = c.call("PUT", Method::PUT, &path, "", Some(&b)).await;
+            (c, r.map(|_| 0))
         }
     })
     .await;
@@ -290,16 +278,10 @@ pub async fn list_walk(ctx: &Ctx, bucket: &str, n: usize) -> Outcome {
                 query.push_str(&format!("&continuation-token={}", query_encode(t)));
             }
             let started = Instant::now();
-            let page = match c
-                .send(Method::GET, &format!("/{bucket}"), &query, None, &[])
-                .await
-            {
-                Ok(r) => match r.ok("ListObjectsV2").await {
-                    Ok(r) => r.text().await,
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
+            let path = format!("/{bucket}");
+            let page = c
+                .call_text("ListObjectsV2", Method::GET, &path, &query, None)
+                .await;
             let xml = match page {
                 Ok(x) => x,
                 Err(e) => {
@@ -361,13 +343,15 @@ pub async fn multipart(
         let etags = etags.clone();
         async move {
             let mut c = Conn::new(&ep);
-            let created = match c.send(Method::POST, &path, "uploads=", None, &[]).await {
-                Ok(r) => match r.ok("CreateMultipartUpload").await {
-                    Ok(r) => r.text().await,
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
+            let created = c
+                .call_text(
+                    "CreateMultipartUpload",
+                    Method::POST,
+                    &path,
+                    "uploads=",
+                    None,
+                )
+                .await;
             let upload_id =
                 match created.map(|x| element(&x, "UploadId", 0).map(|(u, _)| u.to_owned())) {
                     Ok(Some(u)) => u,
@@ -392,18 +376,15 @@ pub async fn multipart(
                     let path = p.clone();
                     let etags = e2.clone();
                     async move {
-                        let r = match c.send(Method::PUT, &path, &query, Some(&b), &[]).await {
-                            Ok(r) => r.ok("UploadPart").await,
-                            Err(e) => Err(e),
-                        };
-                        let r = match r {
-                            Ok(r) => {
-                                let etag = r.header("etag").unwrap_or_default().to_owned();
-                                etags.lock().unwrap_or_else(|e| e.into_inner())[n - 1] = etag;
-                                r.drain().await.map(|_| b.data.len() as u64)
-                            }
-                            Err(e) => Err(e),
-                        };
+                        let r = async {
+                            let reply = c
+                                .call("UploadPart", Method::PUT, &path, &query, Some(&b))
+                                .await?;
+                            let etag = reply.header("etag").unwrap_or_default().to_owned();
+                            etags.lock().unwrap_or_else(|e| e.into_inner())[n - 1] = etag;
+                            reply.drain().await.map(|_| b.data.len() as u64)
+                        }
+                        .await;
                         (c, r)
                     }
                 },
@@ -424,16 +405,15 @@ pub async fn multipart(
             let xml = format!("<CompleteMultipartUpload>{list}</CompleteMultipartUpload>");
             let complete = body(Bytes::from(xml), Payload::Signed);
             let query = format!("uploadId={}", query_encode(&upload_id));
-            let done = match c
-                .send(Method::POST, &path, &query, Some(&complete), &[])
-                .await
-            {
-                Ok(r) => match r.ok("CompleteMultipartUpload").await {
-                    Ok(r) => r.text().await,
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
+            let done = c
+                .call_text(
+                    "CompleteMultipartUpload",
+                    Method::POST,
+                    &path,
+                    &query,
+                    Some(&complete),
+                )
+                .await;
             // Servers escape the ETag's quotes in XML differently.
             let unescaped = |x: &str| x.replace("&quot;", "\"").replace("&#34;", "\"");
             match done {
@@ -447,14 +427,9 @@ pub async fn multipart(
     .await;
     // Read it back (not timed).
     let mut c = Conn::new(&ctx.ep);
-    let back = match c
-        .send(Method::GET, &object_path(&ctx.bucket, key), "", None, &[])
-        .await
-    {
-        Ok(r) => match r.ok("GET").await {
-            Ok(r) => r.expect_body(&data).await,
-            Err(e) => Err(e),
-        },
+    let path = object_path(&ctx.bucket, key);
+    let back = match c.call("GET", Method::GET, &path, "", None).await {
+        Ok(reply) => reply.expect_body(&data).await,
         Err(e) => Err(e),
     };
     if let Err(e) = back {
