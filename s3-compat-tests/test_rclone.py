@@ -198,8 +198,11 @@ def test_mount_write_read(rclone, admin, bucket, tmp_path):
     proc = subprocess.Popen(cmd, env=rclone.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
+    def logtext():
+        return log.read_text(errors="replace") if log.exists() else "(no log)"
+
     def logtail():
-        return log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"
+        return logtext()[-4000:]
 
     try:
         if not wait_for(lambda: os.path.ismount(mnt) or proc.poll() is not None, 20):
@@ -229,6 +232,13 @@ def test_mount_write_read(rclone, admin, bucket, tmp_path):
 
         assert wait_for(lambda: uploaded("new/written.bin", len(written)), 30), \
             f"written file never reached the bucket\n{logtail()}"
+        # The object is in the bucket once the PUT returns, but rclone's
+        # upload ends only after its HEAD of the result: a rename before
+        # that cancels the upload, rclone then believes the source never
+        # reached the bucket and leaves it there (its race, not the
+        # server's). So wait for rclone to log the upload as done.
+        assert wait_for(lambda: "new/written.bin: vfs cache: upload succeeded" in logtext(), 30), \
+            f"rclone never finished the upload\n{logtail()}"
 
         # Rename = server-side copy, then delete of the source: rclone
         # does them one after the other, so the listing is checked once the
