@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod janitor;
+pub mod md5_lanes;
 pub mod s3;
 pub mod server;
 pub mod storage;

@@ -8,13 +8,14 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use bytes::Bytes;
 use http::HeaderMap;
-use md5::Md5;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::auth::checksum::{ChecksumAlgorithm, ChecksumRequest, Checksummer};
 use crate::auth::AuthError;
+use crate::md5_lanes::Md5;
 
 /// What the body must match.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,6 +80,22 @@ impl BodyDigest {
         self.length += data.len() as u64;
     }
 
+    /// Feeds a shared piece: a large one's MD5 is computed by the hashing
+    /// lanes while this thread computes SHA-256 and the checksum.
+    pub fn update_bytes(&mut self, data: &Bytes) {
+        let md5 = self.md5.start(data);
+        if let Some(h) = &mut self.sha256 {
+            h.update(data);
+        }
+        if let Some(c) = &mut self.checksum {
+            c.update(data);
+        }
+        self.length += data.len() as u64;
+        if let Some(piece) = md5 {
+            self.md5.finish(piece);
+        }
+    }
+
     /// Bytes seen so far.
     pub fn length(&self) -> u64 {
         self.length
@@ -94,7 +111,7 @@ impl BodyDigest {
         self,
         trailer: Option<(ChecksumAlgorithm, Vec<u8>)>,
     ) -> Result<DigestSummary, AuthError> {
-        let md5: [u8; 16] = self.md5.finalize().into();
+        let md5 = self.md5.finalize();
         if let (Some(expected), Some(hasher)) = (self.expect.sha256, self.sha256) {
             let actual: [u8; 32] = hasher.finalize().into();
             if !same(&actual, &expected) {
@@ -182,8 +199,9 @@ mod tests {
         Sha256::digest(data).into()
     }
 
+    /// The reference implementation (the md-5 crate), not ours.
     fn md5(data: &[u8]) -> [u8; 16] {
-        Md5::digest(data).into()
+        ::md5::Md5::digest(data).into()
     }
 
     fn run(
@@ -215,6 +233,39 @@ mod tests {
     fn is_send() {
         fn assert_send<T: Send + 'static>() {}
         assert_send::<BodyDigest>();
+    }
+
+    /// Large shared pieces (MD5 through the hashing lanes, SHA-256 and the
+    /// checksum beside it) give the verdict byte-wise feeding gives.
+    #[test]
+    fn shared_pieces_give_the_same_verdict() {
+        let body: Vec<u8> = (0..3 * 1024 * 1024 + 11)
+            .map(|i| (i * 7 + i / 251) as u8)
+            .collect();
+        let crc = crate::auth::checksum::checksum_of(ChecksumAlgorithm::Crc32, &body);
+        let expect = Expectations {
+            sha256: Some(sha(&body)),
+            content_md5: Some(md5(&body)),
+            checksum: req(ChecksumAlgorithm::Crc32, Some(crc.clone()), false),
+        };
+        let mut d = BodyDigest::new(expect.clone());
+        d.update(&body[..5]);
+        for piece in body[5..].chunks(1024 * 1024) {
+            d.update_bytes(&Bytes::copy_from_slice(piece));
+        }
+        let s = d.finish(None).unwrap();
+        assert_eq!(s.md5, md5(&body));
+        assert_eq!(s.length, body.len() as u64);
+        assert_eq!(s.checksum, Some((ChecksumAlgorithm::Crc32, crc)));
+        // One flipped byte fails the SHA-256 first.
+        let mut bad = body.clone();
+        bad[2 * 1024 * 1024] ^= 1;
+        let mut d = BodyDigest::new(expect);
+        d.update_bytes(&Bytes::from(bad));
+        assert!(matches!(
+            d.finish(None),
+            Err(AuthError::ContentSha256Mismatch)
+        ));
     }
 
     #[test]

@@ -55,6 +55,10 @@ impl BodyHasher for BodyDigest {
     fn update(&mut self, data: &[u8]) {
         BodyDigest::update(self, data)
     }
+
+    fn update_bytes(&mut self, data: &bytes::Bytes) {
+        BodyDigest::update_bytes(self, data)
+    }
 }
 
 pub struct RequestCx {

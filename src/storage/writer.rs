@@ -14,6 +14,11 @@ use super::{BlobId, BlobOwner, ChunkAddr, Storage, StorageError};
 /// Something that digests the body as it is stored (MD5, checksums).
 pub trait BodyHasher: Send + 'static {
     fn update(&mut self, data: &[u8]);
+
+    /// Feeds a chunk the hasher may share with other threads.
+    fn update_bytes(&mut self, data: &Bytes) {
+        self.update(data)
+    }
 }
 
 /// Chunks up to this size are hashed inline rather than on the blocking pool.
@@ -48,7 +53,7 @@ impl<H: BodyHasher> Hashing<H> {
                 let task = tokio::task::spawn_blocking(move || {
                     while let Some((c, _slot)) = rx.blocking_recv() {
                         let c: Bytes = c;
-                        h.update(&c);
+                        h.update_bytes(&c);
                     }
                     h
                 });

@@ -149,8 +149,11 @@ async fn run(args: Args) -> Result<bool, String> {
     };
     let wants = |s: &str| wanted.iter().any(|w| w == s);
     if args.hash_only {
-        let out = hash_rate(&args);
-        return Ok(report(&args, &[out]));
+        let mut outs = vec![hash_rate(&args)];
+        for streams in [1, 8] {
+            outs.push(md5_lanes_rate(&args, streams));
+        }
+        return Ok(report(&args, &outs));
     }
     let sizes = Sizes::scaled(args.scale);
     eprintln!("s3gw-bench: preparing data");
@@ -342,6 +345,42 @@ fn hash_rate(args: &Args) -> Outcome {
     tally.done(data.len() as u64, took);
     Outcome {
         name: "hash-md5+sha256",
+        secs: took.as_secs_f64(),
+        tally,
+        items: None,
+        server: None,
+        backend: None,
+    }
+}
+
+/// The aggregate MD5 rate of `streams` threads hashing 1 MiB pieces at once
+/// through the gateway's hashing lanes (`s3gw::md5_lanes`), for comparison
+/// with the one-core rate of [`hash_rate`].
+fn md5_lanes_rate(args: &Args, streams: usize) -> Outcome {
+    let len = ((256 * MIB) as f64 * args.scale.min(1.0)) as usize;
+    let data = data::pattern(len.max(MIB), 9);
+    let tally = Arc::new(measure::Tally::default());
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..streams {
+            let data = data.clone();
+            scope.spawn(move || {
+                let mut md5 = s3gw::md5_lanes::Md5::new();
+                for at in (0..data.len()).step_by(MIB) {
+                    md5.update_bytes(&data.slice(at..(at + MIB).min(data.len())));
+                }
+                std::hint::black_box(md5.finalize());
+            });
+        }
+    });
+    let took = started.elapsed();
+    tally.done((data.len() * streams) as u64, took);
+    Outcome {
+        name: if streams == 1 {
+            "hash-md5-lanes-x1"
+        } else {
+            "hash-md5-lanes-x8"
+        },
         secs: took.as_secs_f64(),
         tally,
         items: None,
