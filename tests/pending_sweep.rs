@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use s3gw::storage::cassandra::{CassandraOptions, CassandraStorage, SweepOutcome};
 use s3gw::storage::{
-    now_ms, BlobOwner, BucketRecord, ObjectHead, PartRecord, PartRef, Storage, StorageError,
-    UploadRecord, WriteCondition,
+    now_ms, BlobOwner, BucketRecord, ObjectHead, PartRef, Storage, StorageError, UploadRecord,
+    WriteCondition,
 };
 
 const CHUNK: u32 = 1024;
@@ -59,25 +59,7 @@ async fn blob(s: &dyn Storage, owner: &BlobOwner, fill: u8) -> PartRef {
     common::stored_blob(s, owner, fill, SIZE, CHUNK, 0..3).await
 }
 
-fn upload(key: &str) -> UploadRecord {
-    UploadRecord {
-        upload_id: uuid::Uuid::now_v7().to_string(),
-        key: key.into(),
-        initiated_ms: now_ms(),
-        content: Default::default(),
-        user_meta: Default::default(),
-        checksum_algorithm: None,
-        checksum_type: None,
-    }
-}
-
-fn part(number: u32, data: PartRef) -> PartRecord {
-    PartRecord {
-        part_number: number,
-        last_modified_ms: now_ms(),
-        data,
-    }
-}
+use common::{part_record as part, upload_record as upload};
 
 fn multipart_head(u: &UploadRecord, parts: Vec<PartRef>) -> ObjectHead {
     ObjectHead {

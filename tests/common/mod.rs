@@ -407,3 +407,25 @@ impl Drop for KillOnDrop {
         self.kill9();
     }
 }
+
+/// A new upload record for `key`, initiated now.
+pub fn upload_record(key: &str) -> s3gw::storage::UploadRecord {
+    s3gw::storage::UploadRecord {
+        upload_id: uuid::Uuid::now_v7().to_string(),
+        key: key.into(),
+        initiated_ms: s3gw::storage::now_ms(),
+        content: Default::default(),
+        user_meta: Default::default(),
+        checksum_algorithm: None,
+        checksum_type: None,
+    }
+}
+
+/// Part `number` of an upload, uploaded now.
+pub fn part_record(number: u32, data: s3gw::storage::PartRef) -> s3gw::storage::PartRecord {
+    s3gw::storage::PartRecord {
+        part_number: number,
+        last_modified_ms: s3gw::storage::now_ms(),
+        data,
+    }
+}

@@ -61,10 +61,22 @@ pub(super) struct Claim {
 pub(super) enum Claimed {
     /// Ours: commit with [`CassandraStorage::commit_claim`].
     Mine(Claim),
-    /// An earlier request committed this kind of finish (and may have died
-    /// before its cleanup).
-    Committed(Finish),
+    /// An earlier request committed to a finish (and may have died before
+    /// its cleanup).
+    Committed(Committed),
 }
+
+/// What an earlier request committed to.
+pub(super) struct Committed {
+    pub finish: Finish,
+    /// A Complete's head's ETag (none before schema version 5).
+    pub etag: Option<String>,
+    /// When it claimed the upload (its gateway's clock).
+    pub claimed_ms: i64,
+}
+
+/// finisher, claimed_ms, committed, etag.
+type ClaimRow = (Option<Uuid>, Option<i64>, Option<String>, Option<String>);
 
 fn busy() -> StorageError {
     StorageError::Unavailable(
@@ -88,14 +100,19 @@ impl CassandraStorage {
         {
             return Ok(Claimed::Mine(claim));
         }
-        let rows: Vec<(Option<Uuid>, Option<i64>, Option<String>)> =
-            self.rows(&st.claim_get_serial, (upload_id,)).await?;
-        let Some((Some(holder), Some(since), commit)) = rows.into_iter().next() else {
+        let rows: Vec<ClaimRow> = self.rows(&st.claim_get_serial, (upload_id,)).await?;
+        let Some((Some(holder), Some(since), commit, etag)) = rows.into_iter().next() else {
             return Err(busy());
         };
         if let Some(commit) = commit {
             return Finish::parse(&commit)
-                .map(Claimed::Committed)
+                .map(|finish| {
+                    Claimed::Committed(Committed {
+                        finish,
+                        etag,
+                        claimed_ms: since,
+                    })
+                })
                 .ok_or_else(|| StorageError::Corrupt(format!("upload claim commit {commit:?}")));
         }
         if now - since < STALE_MS {
@@ -134,19 +151,22 @@ impl CassandraStorage {
             .await
     }
 
-    /// Marks the claim committed to `finish`; fails if it was taken over.
-    /// After this, no other request writes a head from, or releases, the
-    /// upload's parts.
+    /// Marks the claim committed to `finish` (a Complete to the ETag of
+    /// its head); fails if it was taken over. After this, no other request
+    /// writes a head from, or releases, the upload's parts, except a
+    /// Complete for the same ETag whose head is missing
+    /// (`multipart::finish_committed`).
     pub(super) async fn commit_claim(
         &self,
         upload_id: &str,
         claim: &Claim,
         finish: Finish,
+        etag: Option<&str>,
     ) -> Result<(), StorageError> {
         let applied = self
             .lwt(
                 &self.inner.st.claim_commit,
-                (finish.as_str(), upload_id, claim.finisher),
+                (finish.as_str(), etag, upload_id, claim.finisher),
             )
             .await?;
         if applied {

@@ -227,10 +227,18 @@ impl CassandraStorage {
         }
         let claim = match self.claim_upload(upload_id).await? {
             Claimed::Mine(claim) => claim,
-            Claimed::Committed(finish) => {
-                self.finish_committed(bucket, key, upload_id, finish)
-                    .await?;
-                return Err(StorageError::NoSuchUpload);
+            Claimed::Committed(done) => {
+                // The client's retry of a Complete that committed and then
+                // failed (its Cassandra node died, say) may finish it.
+                let same = done.finish == Finish::Complete
+                    && done.etag.as_deref() == Some(head.etag.as_str());
+                let retry = same.then_some((head, done.claimed_ms));
+                let finished = self.finish_committed(bucket, key, upload_id, done.finish, retry);
+                return if finished.await? {
+                    Ok(())
+                } else {
+                    Err(StorageError::NoSuchUpload)
+                };
             }
         };
         let versions = match self.choose_versions(bucket, key, upload_id, head).await {
@@ -240,7 +248,8 @@ impl CassandraStorage {
                 return Err(e);
             }
         };
-        if let Err(e) = self.commit_claim(upload_id, &claim, Finish::Complete).await {
+        let committed = self.commit_claim(upload_id, &claim, Finish::Complete, Some(&head.etag));
+        if let Err(e) = committed.await {
             // Uncommitted (or taken over): let the retry claim it at once.
             self.drop_claim(upload_id, claim).await;
             return Err(e);
@@ -281,25 +290,51 @@ impl CassandraStorage {
     }
 
     /// The cleanup of a request that committed to finishing the upload and
-    /// may have died before the end of it.
+    /// may have died before the end of it. `retry` is the head of a
+    /// Complete for the ETag the claim was committed to, and when the claim
+    /// was taken: if the committed head never became current, the retry's
+    /// head is written instead, and the answer is `true` (the retry
+    /// completed the upload).
     async fn finish_committed(
         &self,
         bucket: BucketId,
         key: &str,
         upload_id: &str,
         finish: Finish,
-    ) -> Result<(), StorageError> {
+        retry: Option<(&ObjectHead, i64)>,
+    ) -> Result<bool, StorageError> {
         match finish {
-            Finish::Abort => self.abort_committed(bucket, key, upload_id).await,
+            Finish::Abort => {
+                self.abort_committed(bucket, key, upload_id).await?;
+                Ok(false)
+            }
             Finish::Complete => {
                 let current = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
-                match current {
+                let mut completed = false;
+                match (current, retry) {
                     // Its head is the current one: release the versions it
                     // left out.
-                    Some(head) if head.upload_id.as_deref() == Some(upload_id) => {
+                    (Some(head), _) if head.upload_id.as_deref() == Some(upload_id) => {
                         let versions = self.part_versions(upload_id, 0, |_| false).await?;
                         self.settle(bucket, key, None, None, unused(&versions, &head))
                             .await?;
+                    }
+                    // Its head is not current, no write since the claim
+                    // replaced it, and this retry chose parts with the
+                    // same ETag: write the retry's head. No part version
+                    // is released: the dead request's head write may yet
+                    // surface, with versions this head left out (a leak,
+                    // never a loss).
+                    (current, Some((head, claimed_ms)))
+                        if current
+                            .as_ref()
+                            .is_none_or(|c| c.last_modified_ms < claimed_ms) =>
+                    {
+                        self.check_deadline(head.blobs())?;
+                        let old = self.put_head(bucket, key, head).await?;
+                        self.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
+                            .await?;
+                        completed = true;
                     }
                     // Its head never became current, or did and was
                     // replaced, or was a write that timed out and may still
@@ -310,7 +345,8 @@ impl CassandraStorage {
                         "an interrupted Complete left parts that are not released"
                     ),
                 }
-                self.forget_upload(bucket, key, upload_id).await
+                self.forget_upload(bucket, key, upload_id).await?;
+                Ok(completed)
             }
         }
     }
@@ -338,18 +374,23 @@ impl CassandraStorage {
         }
         match self.claim_upload(upload_id).await? {
             Claimed::Mine(claim) => {
-                if let Err(e) = self.commit_claim(upload_id, &claim, Finish::Abort).await {
+                if let Err(e) = self
+                    .commit_claim(upload_id, &claim, Finish::Abort, None)
+                    .await
+                {
                     self.drop_claim(upload_id, claim).await;
                     return Err(e);
                 }
                 self.abort_committed(bucket, key, upload_id).await
             }
-            Claimed::Committed(Finish::Abort) => self.abort_committed(bucket, key, upload_id).await,
-            Claimed::Committed(Finish::Complete) => {
-                self.finish_committed(bucket, key, upload_id, Finish::Complete)
-                    .await?;
-                Err(StorageError::NoSuchUpload)
-            }
+            Claimed::Committed(done) => match done.finish {
+                Finish::Abort => self.abort_committed(bucket, key, upload_id).await,
+                Finish::Complete => {
+                    self.finish_committed(bucket, key, upload_id, Finish::Complete, None)
+                        .await?;
+                    Err(StorageError::NoSuchUpload)
+                }
+            },
         }
     }
 

@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -111,6 +111,15 @@ const V4_COLUMNS: &[NewColumn] = &[
 const V4: &[&str] = &["CREATE TABLE IF NOT EXISTS {ks}.dropped_buckets (
         id uuid PRIMARY KEY, dropped_ms bigint)"];
 
+/// Version 5: the ETag a Complete committed to (`claims.rs`), so that the
+/// client's retry of a Complete whose request died between its commit and
+/// its head write can write that head itself.
+const V5_COLUMNS: &[NewColumn] = &[NewColumn {
+    table: "upload_claims",
+    column: "etag",
+    cql_type: "text",
+}];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -130,6 +139,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: V4,
         add: V4_COLUMNS,
+    },
+    Step {
+        cql: &[],
+        add: V5_COLUMNS,
     },
 ];
 

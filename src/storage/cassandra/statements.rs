@@ -112,7 +112,7 @@ impl Statements {
         let mut head_get_serial = p(HEAD_GET, true).await?;
         head_get_serial.set_consistency(Consistency::LocalSerial);
         let mut claim_get_serial = p(
-            "SELECT finisher, claimed_ms, committed FROM {ks}.upload_claims WHERE upload_id = ?",
+            "SELECT finisher, claimed_ms, committed, etag FROM {ks}.upload_claims WHERE upload_id = ?",
             true,
         )
         .await?;
@@ -297,7 +297,7 @@ impl Statements {
             )
             .await?,
             claim_commit: p(
-                "UPDATE {ks}.upload_claims SET committed = ? WHERE upload_id = ? IF finisher = ?",
+                "UPDATE {ks}.upload_claims SET committed = ?, etag = ? WHERE upload_id = ? IF finisher = ?",
                 false,
             )
             .await?,

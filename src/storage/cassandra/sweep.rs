@@ -318,9 +318,9 @@ impl CassandraStorage {
         }
         let claim = match self.claim_upload(upload_id).await {
             Ok(Claimed::Mine(claim)) => claim,
-            Ok(Claimed::Committed(finish)) => {
+            Ok(Claimed::Committed(done)) => {
                 return self
-                    .finished_part(blob, bucket, key, upload_id, Some(finish))
+                    .finished_part(blob, bucket, key, upload_id, Some(done.finish))
                     .await
             }
             Err(StorageError::Unavailable(_)) => {

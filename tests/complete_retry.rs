@@ -1,0 +1,170 @@
+//! The client's retry of a CompleteMultipartUpload whose first request
+//! committed its claim and then failed before its head write (its
+//! Cassandra node died under it): the retry completes the upload when it
+//! chose the same parts, and never replaces a write made since the claim.
+//! The fault test on the cluster saw this retry answered `NoSuchUpload`.
+
+mod common;
+
+use std::time::Duration;
+
+use s3gw::storage::{now_ms, ObjectHead, PartRef, Storage, StorageError, WriteCondition};
+
+const CHUNK: u32 = 1024;
+
+/// What a Complete that died after its commit leaves in `upload_claims`.
+async fn dead_commit(contact: &str, keyspace: &str, upload_id: &str, etag: &str, claimed_ms: i64) {
+    let session = scylla::client::session_builder::SessionBuilder::new()
+        .known_node(contact)
+        .build()
+        .await
+        .expect("session");
+    session
+        .query_unpaged(
+            format!(
+                "INSERT INTO {keyspace}.upload_claims \
+                 (upload_id, finisher, claimed_ms, committed, etag) VALUES (?, ?, ?, ?, ?)"
+            ),
+            (
+                upload_id,
+                uuid::Uuid::new_v4(),
+                claimed_ms,
+                "complete",
+                etag,
+            ),
+        )
+        .await
+        .expect("insert claim");
+}
+
+/// An upload of two parts in bucket `b`, and the head a Complete of both
+/// would write.
+async fn two_parts(s: &dyn Storage, b: &s3gw::storage::BucketRecord, key: &str) -> ObjectHead {
+    let u = common::upload_record(key);
+    s.create_upload(b.id, &u).await.expect("create");
+    let mut parts: Vec<PartRef> = Vec::new();
+    for n in 1..=2u32 {
+        let owner = s3gw::storage::BlobOwner::Part {
+            bucket: b.id,
+            key: key.into(),
+            upload_id: u.upload_id.clone(),
+            part_number: n,
+        };
+        let p = common::stored_blob(s, &owner, n as u8, 2500, CHUNK, 0..3).await;
+        s.put_part(b.id, key, &u.upload_id, &common::part_record(n, p.clone()))
+            .await
+            .expect("part");
+        parts.push(p);
+    }
+    ObjectHead {
+        size: parts.iter().map(|p| p.size).sum(),
+        etag: "0123456789abcdef0123456789abcdef-2".into(),
+        last_modified_ms: now_ms(),
+        chunk_size: CHUNK,
+        parts,
+        multipart: true,
+        upload_id: Some(u.upload_id.clone()),
+        checksum: None,
+        content: Default::default(),
+        user_meta: Default::default(),
+    }
+}
+
+fn upload_of(head: &ObjectHead) -> &str {
+    head.upload_id.as_deref().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_complete_finishes_what_a_dead_request_committed() {
+    let Some(o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    let (contact, ks) = (o.contact_points[0].clone(), o.keyspace.clone());
+    let s = common::open_cassandra(o).await;
+    let b = common::new_bucket(&s, "complete-retry").await;
+
+    // Same parts, same ETag: the retry writes the head and ends the upload.
+    let head = two_parts(&s, &b, "same").await;
+    dead_commit(&contact, &ks, upload_of(&head), &head.etag, now_ms()).await;
+    s.complete_upload(b.id, "same", upload_of(&head), &head)
+        .await
+        .expect("the retry completes the upload");
+    let got = s
+        .get_object(b.id, "same")
+        .await
+        .expect("get")
+        .expect("head");
+    assert_eq!(got.upload_id, head.upload_id);
+    assert_eq!(got.parts, head.parts);
+    assert!(s
+        .get_upload(b.id, "same", upload_of(&head))
+        .await
+        .expect("get upload")
+        .is_none());
+    // Every chunk the head names is there.
+    for p in &got.parts {
+        for i in 0..3 {
+            let addr = s3gw::storage::ChunkAddr {
+                blob: p.blob,
+                index: i,
+                chunk_size: CHUNK,
+            };
+            s.get_chunk(addr)
+                .await
+                .expect("chunk of the completed object");
+        }
+    }
+
+    // Other parts (another ETag) than the dead request committed to: not
+    // this retry's to finish.
+    let head = two_parts(&s, &b, "other").await;
+    dead_commit(
+        &contact,
+        &ks,
+        upload_of(&head),
+        "ffffffffffffffffffffffffffffffff-1",
+        now_ms(),
+    )
+    .await;
+    let r = s
+        .complete_upload(b.id, "other", upload_of(&head), &head)
+        .await;
+    assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
+    assert!(s.get_object(b.id, "other").await.expect("get").is_none());
+
+    // A PUT of the key after the claim: the retry must not replace it.
+    let head = two_parts(&s, &b, "later").await;
+    dead_commit(
+        &contact,
+        &ks,
+        upload_of(&head),
+        &head.etag,
+        now_ms() - 60_000,
+    )
+    .await;
+    let owner = s3gw::storage::BlobOwner::Object {
+        bucket: b.id,
+        key: "later".into(),
+    };
+    let newer = common::head_of(
+        common::stored_blob(&s, &owner, 9, 100, CHUNK, 0..1).await,
+        CHUNK,
+    );
+    let newer = ObjectHead {
+        last_modified_ms: now_ms(),
+        ..newer
+    };
+    s.put_object(b.id, "later", &newer, &WriteCondition::None)
+        .await
+        .expect("put");
+    let r = s
+        .complete_upload(b.id, "later", upload_of(&head), &head)
+        .await;
+    assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
+    let got = s
+        .get_object(b.id, "later")
+        .await
+        .expect("get")
+        .expect("head");
+    assert_eq!(got.parts, newer.parts);
+}
