@@ -54,11 +54,14 @@ pub(super) fn compress16(states: &mut States, inputs: [&[u8]; LANES], blocks: us
 
 macro_rules! step {
     ($imm:literal, $a:ident, $b:ident, $c:ident, $d:ident, $m:ident, $i:literal) => {{
-        let f = _mm512_ternarylogic_epi32::<$imm>($b, $c, $d);
-        let t = _mm512_add_epi32(
-            _mm512_add_epi32($a, f),
+        // a + K + M does not wait for b, c, d: only the function, one
+        // add, the rotation and the last add are on the chain of steps.
+        let early = _mm512_add_epi32(
+            $a,
             _mm512_add_epi32(_mm512_set1_epi32(K[$i] as i32), $m[word($i)]),
         );
+        let f = _mm512_ternarylogic_epi32::<$imm>($b, $c, $d);
+        let t = _mm512_add_epi32(early, f);
         $a = _mm512_add_epi32($b, _mm512_rol_epi32::<{ S[$i] as i32 }>(t));
     }};
 }

@@ -30,6 +30,41 @@ pub(super) const fn word(step: usize) -> usize {
     }
 }
 
+macro_rules! step {
+    ($f:expr, $a:ident, $b:ident, $c:ident, $d:ident, $m:ident, $i:literal) => {{
+        // a + K + M first: it does not wait for the previous step.
+        let early = $a.wrapping_add(K[$i]).wrapping_add($m[word($i)]);
+        let f: u32 = $f($b, $c, $d);
+        $a = $b.wrapping_add(early.wrapping_add(f).rotate_left(S[$i]));
+    }};
+}
+
+/// Four steps, rotating the roles of the registers as MD5 does.
+macro_rules! four {
+    ($f:expr, $a:ident, $b:ident, $c:ident, $d:ident, $m:ident, $i:literal, $j:literal, $k:literal, $l:literal) => {{
+        step!($f, $a, $b, $c, $d, $m, $i);
+        step!($f, $d, $a, $b, $c, $m, $j);
+        step!($f, $c, $d, $a, $b, $m, $k);
+        step!($f, $b, $c, $d, $a, $m, $l);
+    }};
+}
+
+fn f(b: u32, c: u32, d: u32) -> u32 {
+    d ^ (b & (c ^ d))
+}
+
+fn g(b: u32, c: u32, d: u32) -> u32 {
+    c ^ (d & (b ^ c))
+}
+
+fn h(b: u32, c: u32, d: u32) -> u32 {
+    b ^ c ^ d
+}
+
+fn i(b: u32, c: u32, d: u32) -> u32 {
+    c ^ (b | !d)
+}
+
 /// Runs the block function over `blocks` (a whole number of 64-byte blocks).
 pub(super) fn compress(state: &mut [u32; 4], blocks: &[u8]) {
     debug_assert_eq!(blocks.len() % 64, 0);
@@ -39,22 +74,22 @@ pub(super) fn compress(state: &mut [u32; 4], blocks: &[u8]) {
             *w = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         }
         let [mut a, mut b, mut c, mut d] = *state;
-        for step in 0..64 {
-            let f = match step / 16 {
-                0 => (b & c) | (!b & d),
-                1 => (d & b) | (!d & c),
-                2 => b ^ c ^ d,
-                _ => c ^ (b | !d),
-            };
-            let t = a
-                .wrapping_add(f)
-                .wrapping_add(K[step])
-                .wrapping_add(m[word(step)]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(t.rotate_left(S[step]));
-        }
+        four!(f, a, b, c, d, m, 0, 1, 2, 3);
+        four!(f, a, b, c, d, m, 4, 5, 6, 7);
+        four!(f, a, b, c, d, m, 8, 9, 10, 11);
+        four!(f, a, b, c, d, m, 12, 13, 14, 15);
+        four!(g, a, b, c, d, m, 16, 17, 18, 19);
+        four!(g, a, b, c, d, m, 20, 21, 22, 23);
+        four!(g, a, b, c, d, m, 24, 25, 26, 27);
+        four!(g, a, b, c, d, m, 28, 29, 30, 31);
+        four!(h, a, b, c, d, m, 32, 33, 34, 35);
+        four!(h, a, b, c, d, m, 36, 37, 38, 39);
+        four!(h, a, b, c, d, m, 40, 41, 42, 43);
+        four!(h, a, b, c, d, m, 44, 45, 46, 47);
+        four!(i, a, b, c, d, m, 48, 49, 50, 51);
+        four!(i, a, b, c, d, m, 52, 53, 54, 55);
+        four!(i, a, b, c, d, m, 56, 57, 58, 59);
+        four!(i, a, b, c, d, m, 60, 61, 62, 63);
         state[0] = state[0].wrapping_add(a);
         state[1] = state[1].wrapping_add(b);
         state[2] = state[2].wrapping_add(c);

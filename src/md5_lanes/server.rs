@@ -93,7 +93,17 @@ fn serve(jobs: Receiver<Job>) {
                 *input = &l.job.data[l.done..l.done + 64 * blocks];
             }
         }
-        compress16(&mut states, inputs, blocks);
+        let mut busy = inputs.iter().enumerate().filter(|(_, i)| !i.is_empty());
+        match (busy.next(), busy.next()) {
+            // One upload alone: the scalar function is faster than one
+            // lane of sixteen.
+            (Some((lane, input)), None) => {
+                let mut state = states.get(lane);
+                super::scalar::compress(&mut state, input);
+                states.set(lane, state);
+            }
+            _ => compress16(&mut states, inputs, blocks),
+        }
         for (i, lane) in lanes.iter_mut().enumerate() {
             let Some(l) = lane else { continue };
             l.done += 64 * blocks;

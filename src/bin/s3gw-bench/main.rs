@@ -149,7 +149,7 @@ async fn run(args: Args) -> Result<bool, String> {
     };
     let wants = |s: &str| wanted.iter().any(|w| w == s);
     if args.hash_only {
-        let mut outs = vec![hash_rate(&args)];
+        let mut outs = vec![hash_rate(&args), md5_scalar_rate(&args)];
         for streams in [1, 8] {
             outs.push(md5_lanes_rate(&args, streams));
         }
@@ -345,6 +345,30 @@ fn hash_rate(args: &Args) -> Outcome {
     tally.done(data.len() as u64, took);
     Outcome {
         name: "hash-md5+sha256",
+        secs: took.as_secs_f64(),
+        tally,
+        items: None,
+        server: None,
+        backend: None,
+    }
+}
+
+/// One core's rate of the gateway's own scalar MD5 (`s3gw::md5_lanes`),
+/// beside the md-5 crate's in [`hash_rate`].
+fn md5_scalar_rate(args: &Args) -> Outcome {
+    let len = ((256 * MIB) as f64 * args.scale.min(1.0)) as usize;
+    let data = data::pattern(len.max(MIB), 9);
+    let tally = Arc::new(measure::Tally::default());
+    let started = Instant::now();
+    let mut md5 = s3gw::md5_lanes::Md5::new();
+    for chunk in data.chunks(MIB) {
+        md5.update(chunk);
+    }
+    std::hint::black_box(md5.finalize());
+    let took = started.elapsed();
+    tally.done(data.len() as u64, took);
+    Outcome {
+        name: "hash-md5-scalar",
         secs: took.as_secs_f64(),
         tally,
         items: None,
