@@ -46,7 +46,8 @@ impl BlobFiles {
     }
 
     /// fsync of the file and of its directory entry (most of the data is
-    /// already on its way to disk: see `start_writeback`).
+    /// already on its way to disk: see `start_writeback`), then the file's
+    /// pages leave the page cache (`drop_cached`).
     pub(super) fn seal(&self, blob: BlobId) -> io::Result<()> {
         let file = OpenOptions::new()
             .create(true)
@@ -54,6 +55,7 @@ impl BlobFiles {
             .truncate(false)
             .open(self.path(blob))?;
         file.sync_all()?;
+        drop_cached(&file);
         sync_dir(&self.shard_dir(blob))
     }
 
@@ -135,5 +137,20 @@ fn start_writeback(file: &File, offset: u64, len: usize) {
     // sync_file_range reads no memory of ours.
     unsafe {
         libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+/// Tells the kernel it may drop the (clean, just synced) pages of a sealed
+/// blob (`posix_fadvise(POSIX_FADV_DONTNEED)`), as MinIO's O_DIRECT writes
+/// never cache them. Written data kept in the page cache made every later
+/// write slower: the profile showed the copy into the cache and the
+/// memory cgroup's reclaim growing with each 256 MiB PUT (395, 348, 241,
+/// 290 MB/s in a row on one gateway). Only a hint; a failure is ignored.
+fn drop_cached(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the duration of the call, and
+    // posix_fadvise reads no memory of ours.
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
     }
 }
