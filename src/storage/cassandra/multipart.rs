@@ -330,7 +330,9 @@ impl CassandraStorage {
                             .as_ref()
                             .is_none_or(|c| c.last_modified_ms < claimed_ms) =>
                     {
-                        self.check_deadline(head.blobs())?;
+                        // Its blobs are parts, committed by their part
+                        // rows: no commit deadline applies, as for any
+                        // Complete.
                         let old = self.put_head(bucket, key, head).await?;
                         self.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
                             .await?;
