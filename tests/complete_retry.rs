@@ -14,11 +14,7 @@ const CHUNK: u32 = 1024;
 
 /// What a Complete that died after its commit leaves in `upload_claims`.
 async fn dead_commit(contact: &str, keyspace: &str, upload_id: &str, etag: &str, claimed_ms: i64) {
-    let session = scylla::client::session_builder::SessionBuilder::new()
-        .known_node(contact)
-        .build()
-        .await
-        .expect("session");
+    let session = common::cql_session(contact).await;
     session
         .query_unpaged(
             format!(
@@ -56,18 +52,12 @@ async fn two_parts(s: &dyn Storage, b: &s3gw::storage::BucketRecord, key: &str) 
             .expect("part");
         parts.push(p);
     }
-    ObjectHead {
-        size: parts.iter().map(|p| p.size).sum(),
-        etag: "0123456789abcdef0123456789abcdef-2".into(),
-        last_modified_ms: now_ms(),
-        chunk_size: CHUNK,
+    common::multipart_head(
+        &u.upload_id,
         parts,
-        multipart: true,
-        upload_id: Some(u.upload_id.clone()),
-        checksum: None,
-        content: Default::default(),
-        user_meta: Default::default(),
-    }
+        CHUNK,
+        "0123456789abcdef0123456789abcdef-2",
+    )
 }
 
 fn upload_of(head: &ObjectHead) -> &str {

@@ -62,18 +62,8 @@ async fn blob(s: &dyn Storage, owner: &BlobOwner, fill: u8) -> PartRef {
 use common::{part_record as part, upload_record as upload};
 
 fn multipart_head(u: &UploadRecord, parts: Vec<PartRef>) -> ObjectHead {
-    ObjectHead {
-        size: parts.iter().map(|p| p.size).sum(),
-        etag: format!("mp-{}", parts.len()),
-        last_modified_ms: now_ms(),
-        chunk_size: CHUNK,
-        parts,
-        multipart: true,
-        upload_id: Some(u.upload_id.clone()),
-        checksum: None,
-        content: Default::default(),
-        user_meta: Default::default(),
-    }
+    let etag = format!("mp-{}", parts.len());
+    common::multipart_head(&u.upload_id, parts, CHUNK, &etag)
 }
 
 async fn blobs_of(s: &dyn Storage, b: &BucketRecord, key: &str) -> Vec<s3gw::storage::BlobId> {

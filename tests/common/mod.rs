@@ -90,14 +90,19 @@ pub async fn open_cassandra(o: CassandraOptions) -> CassandraStorage {
     CassandraStorage::open(o).await.expect("open cassandra")
 }
 
-/// Drops a keyspace a test made for itself.
-pub async fn drop_keyspace(contact_point: &str, keyspace: &str) {
-    let session = scylla::client::session_builder::SessionBuilder::new()
+/// A plain CQL session, for tests that read or write rows directly.
+pub async fn cql_session(contact_point: &str) -> scylla::client::session::Session {
+    scylla::client::session_builder::SessionBuilder::new()
         .known_node(contact_point)
         .build()
         .await
-        .expect("session");
-    session
+        .expect("session")
+}
+
+/// Drops a keyspace a test made for itself.
+pub async fn drop_keyspace(contact_point: &str, keyspace: &str) {
+    cql_session(contact_point)
+        .await
         .query_unpaged(format!("DROP KEYSPACE {keyspace}"), &[])
         .await
         .expect("drop keyspace");
@@ -427,5 +432,26 @@ pub fn part_record(number: u32, data: s3gw::storage::PartRef) -> s3gw::storage::
         part_number: number,
         last_modified_ms: s3gw::storage::now_ms(),
         data,
+    }
+}
+
+/// The head a Complete of `parts` would write, modified now.
+pub fn multipart_head(
+    upload_id: &str,
+    parts: Vec<s3gw::storage::PartRef>,
+    chunk: u32,
+    etag: &str,
+) -> s3gw::storage::ObjectHead {
+    s3gw::storage::ObjectHead {
+        size: parts.iter().map(|p| p.size).sum(),
+        etag: etag.into(),
+        last_modified_ms: s3gw::storage::now_ms(),
+        chunk_size: chunk,
+        parts,
+        multipart: true,
+        upload_id: Some(upload_id.into()),
+        checksum: None,
+        content: Default::default(),
+        user_meta: Default::default(),
     }
 }

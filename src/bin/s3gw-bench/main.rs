@@ -330,21 +330,33 @@ async fn raw_run(
 /// One core's rate for MD5 and SHA-256 over the same bytes, 1 MiB at a
 /// time, as a signed PUT costs the gateway.
 fn hash_rate(args: &Args) -> Outcome {
+    let data = hash_input(args);
+    timed("hash-md5+sha256", data.len() as u64, || {
+        let mut md5 = Md5::new();
+        let mut sha = Sha256::new();
+        for chunk in data.chunks(MIB) {
+            md5.update(chunk);
+            sha.update(chunk);
+        }
+        std::hint::black_box((md5.finalize(), sha.finalize()));
+    })
+}
+
+/// The bytes the hash rates are measured over (256 MiB at scale 1).
+fn hash_input(args: &Args) -> bytes::Bytes {
     let len = ((256 * MIB) as f64 * args.scale.min(1.0)) as usize;
-    let data = data::pattern(len.max(MIB), 9);
+    data::pattern(len.max(MIB), 9)
+}
+
+/// Runs `work`, which hashes `bytes` bytes, as one timed operation.
+fn timed(name: &'static str, bytes: u64, work: impl FnOnce()) -> Outcome {
     let tally = Arc::new(measure::Tally::default());
     let started = Instant::now();
-    let mut md5 = Md5::new();
-    let mut sha = Sha256::new();
-    for chunk in data.chunks(MIB) {
-        md5.update(chunk);
-        sha.update(chunk);
-    }
-    std::hint::black_box((md5.finalize(), sha.finalize()));
+    work();
     let took = started.elapsed();
-    tally.done(data.len() as u64, took);
+    tally.done(bytes, took);
     Outcome {
-        name: "hash-md5+sha256",
+        name,
         secs: took.as_secs_f64(),
         tally,
         items: None,
@@ -356,61 +368,40 @@ fn hash_rate(args: &Args) -> Outcome {
 /// One core's rate of the gateway's own scalar MD5 (`s3gw::md5_lanes`),
 /// beside the md-5 crate's in [`hash_rate`].
 fn md5_scalar_rate(args: &Args) -> Outcome {
-    let len = ((256 * MIB) as f64 * args.scale.min(1.0)) as usize;
-    let data = data::pattern(len.max(MIB), 9);
-    let tally = Arc::new(measure::Tally::default());
-    let started = Instant::now();
-    let mut md5 = s3gw::md5_lanes::Md5::new();
-    for chunk in data.chunks(MIB) {
-        md5.update(chunk);
-    }
-    std::hint::black_box(md5.finalize());
-    let took = started.elapsed();
-    tally.done(data.len() as u64, took);
-    Outcome {
-        name: "hash-md5-scalar",
-        secs: took.as_secs_f64(),
-        tally,
-        items: None,
-        server: None,
-        backend: None,
-    }
+    let data = hash_input(args);
+    timed("hash-md5-scalar", data.len() as u64, || {
+        let mut md5 = s3gw::md5_lanes::Md5::new();
+        for chunk in data.chunks(MIB) {
+            md5.update(chunk);
+        }
+        std::hint::black_box(md5.finalize());
+    })
 }
 
 /// The aggregate MD5 rate of `streams` threads hashing 1 MiB pieces at once
 /// through the gateway's hashing lanes (`s3gw::md5_lanes`), for comparison
 /// with the one-core rate of [`hash_rate`].
 fn md5_lanes_rate(args: &Args, streams: usize) -> Outcome {
-    let len = ((256 * MIB) as f64 * args.scale.min(1.0)) as usize;
-    let data = data::pattern(len.max(MIB), 9);
-    let tally = Arc::new(measure::Tally::default());
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..streams {
-            let data = data.clone();
-            scope.spawn(move || {
-                let mut md5 = s3gw::md5_lanes::Md5::new();
-                for at in (0..data.len()).step_by(MIB) {
-                    md5.update_bytes(&data.slice(at..(at + MIB).min(data.len())));
-                }
-                std::hint::black_box(md5.finalize());
-            });
-        }
-    });
-    let took = started.elapsed();
-    tally.done((data.len() * streams) as u64, took);
-    Outcome {
-        name: if streams == 1 {
-            "hash-md5-lanes-x1"
-        } else {
-            "hash-md5-lanes-x8"
-        },
-        secs: took.as_secs_f64(),
-        tally,
-        items: None,
-        server: None,
-        backend: None,
-    }
+    let data = hash_input(args);
+    let name = if streams == 1 {
+        "hash-md5-lanes-x1"
+    } else {
+        "hash-md5-lanes-x8"
+    };
+    timed(name, (data.len() * streams) as u64, || {
+        std::thread::scope(|scope| {
+            for _ in 0..streams {
+                let data = data.clone();
+                scope.spawn(move || {
+                    let mut md5 = s3gw::md5_lanes::Md5::new();
+                    for at in (0..data.len()).step_by(MIB) {
+                        md5.update_bytes(&data.slice(at..(at + MIB).min(data.len())));
+                    }
+                    std::hint::black_box(md5.finalize());
+                });
+            }
+        });
+    })
 }
 
 /// Prints the table and the JSON lines; whether every scenario was clean.
