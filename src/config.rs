@@ -49,6 +49,13 @@ pub struct ServeArgs {
     /// Days after which an unfinished multipart upload is aborted; 0 never [default: 7].
     #[arg(long, env = "S3GW_ABORT_UPLOADS_AFTER_DAYS")]
     pub abort_uploads_after_days: Option<u32>,
+    /// This gateway's name on the dashboard and in metrics [default: <hostname>:<port>].
+    #[arg(long, env = "S3GW_GATEWAY_ID")]
+    pub gateway_id: Option<String>,
+    /// Seconds between counts of every bucket's objects and bytes for the
+    /// dashboard (one gateway counts for all) [default: 60].
+    #[arg(long, env = "S3GW_USAGE_SCAN_SECS")]
+    pub usage_scan_secs: Option<u64>,
     /// Seconds between runs of the garbage collector (tests only) [default: 30].
     #[arg(long, env = "S3GW_GC_INTERVAL_SECS", hide = true)]
     pub gc_interval_secs: Option<u64>,
@@ -229,6 +236,8 @@ struct FileConfig {
     max_buffered_chunks: Option<usize>,
     body_idle_timeout_secs: Option<u64>,
     abort_uploads_after_days: Option<u32>,
+    gateway_id: Option<String>,
+    usage_scan_secs: Option<u64>,
     backend: Option<BackendKind>,
     cassandra: Option<FileCassandra>,
 }
@@ -252,6 +261,10 @@ pub struct Config {
     pub abort_uploads_after_days: u32,
     /// Seconds between runs of the garbage collector.
     pub gc_interval_secs: u64,
+    /// Name on the dashboard and in metrics.
+    pub gateway_id: String,
+    /// Seconds between bucket usage counts.
+    pub usage_scan_secs: u64,
     pub backend: Backend,
 }
 
@@ -276,9 +289,22 @@ impl Default for Config {
             body_idle_timeout_secs: 60,
             abort_uploads_after_days: 7,
             gc_interval_secs: 30,
+            gateway_id: default_gateway_id(SocketAddr::from(([127, 0, 0, 1], 9000))),
+            usage_scan_secs: 60,
             backend: Backend::Embedded,
         }
     }
+}
+
+/// `<hostname>:<port>`: unique among gateways on different hosts, and
+/// among gateways of one host on different ports.
+fn default_gateway_id(listen: SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| listen.ip().to_string());
+    format!("{host}:{}", listen.port())
 }
 
 impl Config {
@@ -342,7 +368,23 @@ impl Config {
                 .or(file.abort_uploads_after_days)
                 .unwrap_or(d.abort_uploads_after_days),
             gc_interval_secs: args.gc_interval_secs.unwrap_or(d.gc_interval_secs).max(1),
+            gateway_id: String::new(),
+            usage_scan_secs: args
+                .usage_scan_secs
+                .or(file.usage_scan_secs)
+                .unwrap_or(d.usage_scan_secs)
+                .max(1),
             backend,
+        };
+        let cfg = Config {
+            gateway_id: args
+                .gateway_id
+                .clone()
+                .or(file.gateway_id)
+                .map(|id| id.trim().to_owned())
+                .filter(|id| !id.is_empty())
+                .unwrap_or_else(|| default_gateway_id(cfg.listen)),
+            ..cfg
         };
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&cfg.chunk_size) {
             return Err(format!(

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod http;
 pub mod janitor;
@@ -9,5 +10,6 @@ pub mod md5_lanes;
 pub mod s3;
 pub mod server;
 pub mod storage;
+pub mod telemetry;
 pub mod types;
 pub mod xml;

@@ -10,13 +10,22 @@ use s3gw::config::{root_credentials, Backend, Config, CredentialOrigin, ServeArg
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::embedded::EmbeddedStorage;
 use s3gw::storage::Storage;
-use tracing_subscriber::EnvFilter;
+use s3gw::telemetry::LogFormat;
 
 #[derive(Parser)]
 #[command(name = "s3gw", version, about = "S3-compatible object storage gateway")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as text or as one JSON object each.
+    #[arg(
+        long,
+        global = true,
+        env = "S3GW_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    log_format: LogFormat,
 }
 
 #[derive(Subcommand)]
@@ -50,14 +59,7 @@ struct FsckArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("S3GW_LOG")
-                .unwrap_or_else(|_| EnvFilter::new("info,scylla=warn")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+    s3gw::telemetry::init_logs(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

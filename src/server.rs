@@ -19,6 +19,8 @@ use crate::s3::{self, AppState};
 use crate::storage::cassandra::{CassandraOptions, CassandraStorage};
 use crate::storage::embedded::EmbeddedStorage;
 use crate::storage::{Storage, StorageError};
+use crate::telemetry::metered::MeteredStorage;
+use crate::telemetry::Telemetry;
 
 /// Largest request head (request line + headers) accepted.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -70,12 +72,16 @@ pub fn state_with(
     secret_key: SecretKey,
 ) -> Arc<AppState> {
     let upload_slots = Arc::new(tokio::sync::Semaphore::new(config.max_buffered_chunks));
+    // Installs the metrics recorder before the first request records.
+    let _ = crate::telemetry::prometheus();
+    let telemetry = Arc::new(Telemetry::new(config.gateway_id.clone()));
     Arc::new(AppState {
         upload_slots,
         config,
-        storage,
+        storage: MeteredStorage::wrap(storage),
         root_access_key: access_key,
         root_secret_key: secret_key,
+        telemetry,
     })
 }
 
@@ -100,6 +106,11 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| state.config.listen.to_string(), |a| a.to_string());
+    // Stops beating when serving stops (the guard aborts the tasks).
+    let _beating = crate::dashboard::beat::spawn(state.clone(), address);
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder

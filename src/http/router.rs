@@ -26,6 +26,8 @@ pub enum BucketConfig {
 pub enum Endpoint {
     Health,
     Ready,
+    /// The other reserved `/_s3gw/` paths: metrics, dashboard, its API.
+    Admin,
     ListBuckets,
     CreateBucket,
     DeleteBucket,
@@ -61,6 +63,7 @@ impl Endpoint {
         match self {
             Health => "Health",
             Ready => "Ready",
+            Admin => "Admin",
             ListBuckets => "ListBuckets",
             CreateBucket => "CreateBucket",
             DeleteBucket => "DeleteBucket",
@@ -127,6 +130,8 @@ pub enum RouteError {
 pub const HEALTH_PATH: &str = "/_s3gw/health";
 /// Path of the readiness check: 200 only while the backend answers.
 pub const READY_PATH: &str = "/_s3gw/ready";
+/// Every path under it is the gateway's own (`crate::dashboard`).
+pub const RESERVED_PREFIX: &str = "/_s3gw/";
 
 /// Bucket sub-resources and the S3 name (without the verb) of each.
 const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
@@ -244,6 +249,7 @@ impl Route {
         let probe = match path {
             HEALTH_PATH => Some(Endpoint::Health),
             READY_PATH => Some(Endpoint::Ready),
+            p if p.starts_with(RESERVED_PREFIX) => Some(Endpoint::Admin),
             _ => None,
         };
         if let (None, Some(endpoint)) = (&vhost_bucket, probe) {
@@ -387,6 +393,34 @@ mod tests {
                 None,
             ),
             ("GET", "/_s3gw/ready", "localhost", false, Ready, None, None),
+            (
+                "GET",
+                "/_s3gw/metrics",
+                "localhost",
+                false,
+                Admin,
+                None,
+                None,
+            ),
+            (
+                "GET",
+                "/_s3gw/dashboard/app.js",
+                "localhost",
+                false,
+                Admin,
+                None,
+                None,
+            ),
+            // Under a virtual-hosted bucket the path is a key.
+            (
+                "GET",
+                "/_s3gw/metrics",
+                "b1.s3.local",
+                false,
+                GetObject,
+                Some("b1"),
+                Some("_s3gw/metrics"),
+            ),
             (
                 "PUT",
                 "/b1",

@@ -14,7 +14,6 @@ mod response;
 mod upload;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -25,6 +24,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::http::router::RouteError;
 use crate::http::{Endpoint, ResponseBody, Route};
 use crate::storage::Storage;
+use crate::telemetry::access::{BodyCounter, MeteredBody, RequestLog};
 
 pub use context::RequestCx;
 
@@ -36,6 +36,8 @@ pub struct AppState {
     pub root_secret_key: SecretKey,
     /// Gateway-wide upload chunk buffers (see `storage::writer`).
     pub upload_slots: Arc<tokio::sync::Semaphore>,
+    /// This gateway's live figures (metrics, dashboard heartbeat).
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
 }
 
 impl AppState {
@@ -56,13 +58,33 @@ impl AppState {
 }
 
 /// Serves one request; never fails (errors become S3 error responses).
-pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<ResponseBody>
+/// The request is logged and counted when its answer's body ends.
+pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<MeteredBody>
 where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,
 {
-    let started = Instant::now();
     let request_id = response::new_request_id();
+    let mut log = RequestLog::start(
+        state.telemetry.clone(),
+        request_id.clone(),
+        req.method().clone(),
+    );
+    let response = respond(state, req, &request_id, &mut log).await;
+    let status = response.status();
+    response.map(|body| MeteredBody::new(body, log, status))
+}
+
+async fn respond<B>(
+    state: Arc<AppState>,
+    req: Request<B>,
+    request_id: &str,
+    log: &mut RequestLog,
+) -> Response<ResponseBody>
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: std::fmt::Display,
+{
     let (parts, body) = req.into_parts();
     let is_head = parts.method == http::Method::HEAD;
     let close_after = answers_without_continue(&parts.headers);
@@ -86,19 +108,23 @@ where
                 RouteError::InvalidUri => S3Error::code(S3ErrorCode::InvalidURI),
                 RouteError::MethodNotAllowed => S3Error::code(S3ErrorCode::MethodNotAllowed),
             };
-            return response::error(&err, &request_id, &resource, is_head);
+            log.error(err.code.as_str());
+            return response::error(&err, request_id, &resource, is_head);
         }
     };
     let op = route.endpoint.name().to_owned();
+    log.route(&op, route.bucket.as_deref(), route.key.as_deref());
     let result = if route.endpoint == Endpoint::Health {
         Ok(response::text(http::StatusCode::OK, "ok"))
     } else if route.endpoint == Endpoint::Ready {
         Ok(readiness(&state).await)
+    } else if route.endpoint == Endpoint::Admin {
+        Ok(crate::dashboard::serve(&state, &parts).await)
     } else {
         match authenticate(&state, &parts, &route) {
             Ok(verified) => {
                 let idle = std::time::Duration::from_secs(state.config.body_idle_timeout_secs);
-                let body = context::body_stream(body, idle);
+                let body = counted(context::body_stream(body, idle), log.body_counter());
                 let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
                 dispatch(&mut cx).await
             }
@@ -107,10 +133,11 @@ where
     };
     let response = match result {
         Ok(mut r) => {
-            response::stamp(&mut r, &request_id);
+            response::stamp(&mut r, request_id);
             r
         }
         Err(e) => {
+            log.error(e.code.as_str());
             match e.code {
                 S3ErrorCode::InternalError | S3ErrorCode::ServiceUnavailable => {
                     tracing::error!(%request_id, op, error = %e, source = e.source.as_deref().unwrap_or(""), "request failed")
@@ -122,7 +149,7 @@ where
                     tracing::debug!(%request_id, op, error = %e, source = e.source.as_deref().unwrap_or(""), "request rejected")
                 }
             }
-            response::error(&e, &request_id, &resource, is_head)
+            response::error(&e, request_id, &resource, is_head)
         }
     };
     let mut response = response;
@@ -132,8 +159,18 @@ where
             http::HeaderValue::from_static("close"),
         );
     }
-    tracing::debug!(%request_id, op, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "done");
     response
+}
+
+/// The request body, its bytes counted as a handler reads them.
+fn counted(body: context::RawBody, counter: BodyCounter) -> context::RawBody {
+    use futures_util::StreamExt;
+    body.inspect(move |piece| {
+        if let Ok(data) = piece {
+            counter.add(data.len());
+        }
+    })
+    .boxed()
 }
 
 /// hyper sends `100 Continue` only when a handler reads the body. A request
@@ -214,6 +251,7 @@ async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error>
     match cx.route.endpoint.clone() {
         Health => Ok(response::text(http::StatusCode::OK, "ok")),
         Ready => Ok(readiness(&cx.state).await),
+        Admin => Ok(crate::dashboard::serve(&cx.state, &cx.parts).await),
         ListBuckets => bucket::list_buckets(cx).await,
         CreateBucket => bucket::create_bucket(cx).await,
         DeleteBucket => bucket::delete_bucket(cx).await,

@@ -11,6 +11,7 @@ pub mod fsck;
 pub mod gc_stats;
 pub mod reader;
 pub mod records;
+pub mod statuses;
 pub mod writer;
 
 use std::ops::Bound;
@@ -250,4 +251,34 @@ pub trait Storage: Send + Sync + 'static {
 
     /// What garbage collection has done since the store was opened.
     fn gc_stats(&self) -> GcSnapshot;
+
+    /// Stores a gateway's status document of `kind` (its heartbeat, the
+    /// bucket usage it counted), replacing the last one of that id; it
+    /// expires after `ttl`. Read by every gateway for the dashboard.
+    async fn put_status(
+        &self,
+        kind: &str,
+        id: &str,
+        doc: &str,
+        ttl: std::time::Duration,
+    ) -> Result<(), StorageError>;
+    /// Every unexpired status document of `kind`, as (id, document).
+    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError>;
+    /// The database nodes as this gateway sees them (none on the embedded
+    /// store).
+    async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError>;
+}
+
+/// One database node, for the dashboard.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NodeStatus {
+    /// host:port the gateway talks CQL to.
+    pub address: String,
+    pub datacenter: Option<String>,
+    /// Whether the gateway's driver holds a connection to it.
+    pub up: bool,
+    /// Bytes of data on the node, as gossip last published it.
+    pub load_bytes: Option<u64>,
+    /// Its gossip status (`NORMAL`, `LEAVING`, …).
+    pub status: Option<String>,
 }

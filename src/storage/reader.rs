@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{stream, StreamExt};
+use futures_util::{stream, FutureExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::{ChunkAddr, ObjectHead, PartRef, Storage, StorageError};
+use crate::telemetry::names;
 
 /// One piece of the plan: a slice of one chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +94,22 @@ pub fn read_range(
                 }
             })
             .buffered(prefetch.max(1));
-        while let Some(item) = fetches.next().await {
+        loop {
+            // Whether the fetch ahead had the next chunk ready: the
+            // prefetch figures of the metrics.
+            let item = match fetches.next().now_or_never() {
+                Some(item) => {
+                    if item.is_some() {
+                        metrics::counter!(names::PREFETCH_READY).increment(1);
+                    }
+                    item
+                }
+                None => {
+                    metrics::counter!(names::PREFETCH_WAITED).increment(1);
+                    fetches.next().await
+                }
+            };
+            let Some(item) = item else { break };
             let failed = item.is_err();
             if tx.send(item).await.is_err() || failed {
                 break;

@@ -22,6 +22,7 @@ pub mod options;
 mod recheck;
 mod schema;
 mod statements;
+mod status;
 mod sweep;
 
 use std::sync::atomic::AtomicI64;
@@ -283,6 +284,24 @@ impl Storage for CassandraStorage {
 
     fn gc_stats(&self) -> crate::storage::GcSnapshot {
         self.inner.gc_stats.snapshot()
+    }
+
+    async fn put_status(
+        &self,
+        kind: &str,
+        id: &str,
+        doc: &str,
+        ttl: std::time::Duration,
+    ) -> Result<(), StorageError> {
+        self.write_status(kind, id, doc, ttl).await
+    }
+
+    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError> {
+        self.read_statuses(kind).await
+    }
+
+    async fn nodes(&self) -> Result<Vec<crate::storage::NodeStatus>, StorageError> {
+        self.node_statuses().await
     }
 
     /// The same fenced sweep as the collector's, then a collection of the

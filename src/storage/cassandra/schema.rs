@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -120,6 +120,14 @@ const V5_COLUMNS: &[NewColumn] = &[NewColumn {
     cql_type: "text",
 }];
 
+/// Version 6: the gateways' status documents for the dashboard (`status.rs`):
+/// heartbeats every 2 s and bucket usage, each replacing its last one and
+/// expiring after a day; one small partition per kind.
+const V6: &[&str] = &["CREATE TABLE IF NOT EXISTS {ks}.gateway_status (
+        kind text, id text, doc text,
+        PRIMARY KEY (kind, id))
+     WITH gc_grace_seconds = 3600"];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -144,6 +152,7 @@ const MIGRATIONS: &[Step] = &[
         cql: &[],
         add: V5_COLUMNS,
     },
+    Step { cql: V6, add: &[] },
 ];
 
 /// What the keyspace fixes for every gateway.

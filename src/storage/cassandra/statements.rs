@@ -35,6 +35,8 @@ pub struct Statements {
     pub fsck_queue: PreparedStatement,
     pub fsck_pending: PreparedStatement,
     pub lease_renew: PreparedStatement,
+    pub status_put: PreparedStatement,
+    pub status_get: PreparedStatement,
 
     pub head_get: PreparedStatement,
     /// The same read at `LOCAL_SERIAL`, before a conditional write.
@@ -196,6 +198,16 @@ impl Statements {
             lease_renew: p(
                 "UPDATE {ks}.settings USING TTL ? SET value = ? WHERE name = ? IF value = ?",
                 false,
+            )
+            .await?,
+            status_put: p(
+                "INSERT INTO {ks}.gateway_status (kind, id, doc) VALUES (?, ?, ?) USING TTL ?",
+                true,
+            )
+            .await?,
+            status_get: p(
+                "SELECT id, doc FROM {ks}.gateway_status WHERE kind = ?",
+                true,
             )
             .await?,
 

@@ -27,8 +27,8 @@ use redb::{Database, ReadableTable, TableDefinition};
 
 use super::{
     chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
-    ChunkAddr, FsckReport, GcSnapshot, GcStats, ListEntry, ObjectHead, PartRecord, RepairReport,
-    Storage, StorageError, UploadRecord, WriteCondition,
+    ChunkAddr, FsckReport, GcSnapshot, GcStats, ListEntry, NodeStatus, ObjectHead, PartRecord,
+    RepairReport, Storage, StorageError, UploadRecord, WriteCondition,
 };
 use blobs::BlobFiles;
 use crcs::{PendingCrcs, BLOB_CRCS};
@@ -50,6 +50,8 @@ struct Inner {
     /// Checksums of chunks written but not yet committed.
     pending_crcs: PendingCrcs,
     gc_stats: GcStats,
+    /// Heartbeats and usage: one gateway serves this store, so memory does.
+    statuses: crate::storage::statuses::MemoryStatuses,
 }
 
 /// Handle to the embedded store; cheap to clone.
@@ -108,6 +110,7 @@ impl EmbeddedStorage {
                 gc_grace,
                 pending_crcs: PendingCrcs::new(),
                 gc_stats: GcStats::default(),
+                statuses: Default::default(),
             }),
         })
     }
@@ -662,6 +665,25 @@ impl Storage for EmbeddedStorage {
 
     fn gc_stats(&self) -> GcSnapshot {
         self.inner.gc_stats.snapshot()
+    }
+
+    async fn put_status(
+        &self,
+        kind: &str,
+        id: &str,
+        doc: &str,
+        ttl: Duration,
+    ) -> Result<(), StorageError> {
+        self.inner.statuses.put(kind, id, doc, ttl);
+        Ok(())
+    }
+
+    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError> {
+        Ok(self.inner.statuses.get(kind))
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError> {
+        Ok(Vec::new())
     }
 
     /// The store is open in this process only (redb locks its file), so

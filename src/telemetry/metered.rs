@@ -1,0 +1,225 @@
+//! The storage backend with every call timed and every failure counted
+//! (`s3gw_storage_call_duration_seconds`, `s3gw_storage_call_failures_total`),
+//! whichever backend it is.
+
+use std::future::Future;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use super::names;
+use crate::storage::{
+    BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, FsckReport, GcSnapshot, ListEntry,
+    NodeStatus, ObjectHead, PartRecord, RepairReport, Storage, StorageError, UploadRecord,
+    WriteCondition,
+};
+
+pub struct MeteredStorage {
+    inner: Arc<dyn Storage>,
+}
+
+impl MeteredStorage {
+    pub fn wrap(inner: Arc<dyn Storage>) -> Arc<dyn Storage> {
+        Arc::new(MeteredStorage { inner })
+    }
+}
+
+/// Label of a failure; `None` for answers that are not failures (no such
+/// upload, bucket exists, a precondition, …).
+fn failure_kind(e: &StorageError) -> Option<&'static str> {
+    match e {
+        StorageError::Unavailable(_) => Some("unavailable"),
+        StorageError::Io(_) => Some("io"),
+        StorageError::Database(_) => Some("database"),
+        StorageError::Corrupt(_) => Some("corrupt"),
+        StorageError::ChunkMissing { .. } => Some("chunk_missing"),
+        _ => None,
+    }
+}
+
+async fn timed<T>(
+    call: &'static str,
+    f: impl Future<Output = Result<T, StorageError>>,
+) -> Result<T, StorageError> {
+    let started = Instant::now();
+    let out = f.await;
+    metrics::histogram!(names::STORAGE_DURATION, "call" => call)
+        .record(started.elapsed().as_secs_f64());
+    if let Err(e) = &out {
+        if let Some(kind) = failure_kind(e) {
+            metrics::counter!(names::STORAGE_FAILURES, "call" => call, "kind" => kind).increment(1);
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl Storage for MeteredStorage {
+    async fn ready(&self) -> Result<(), StorageError> {
+        timed("ready", self.inner.ready()).await
+    }
+    async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
+        timed("create_bucket", self.inner.create_bucket(bucket)).await
+    }
+    async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
+        timed("get_bucket", self.inner.get_bucket(name)).await
+    }
+    async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
+        timed("list_buckets", self.inner.list_buckets()).await
+    }
+    async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
+        timed("delete_bucket", self.inner.delete_bucket(bucket)).await
+    }
+    async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
+        timed("begin_blob", self.inner.begin_blob(blob, owner)).await
+    }
+    async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
+        metrics::counter!(names::CHUNKS_WRITTEN).increment(1);
+        timed("put_chunk", self.inner.put_chunk(addr, data)).await
+    }
+    async fn seal_blob(&self, blob: BlobId) -> Result<(), StorageError> {
+        timed("seal_blob", self.inner.seal_blob(blob)).await
+    }
+    async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
+        let data = timed("get_chunk", self.inner.get_chunk(addr)).await?;
+        metrics::counter!(names::CHUNKS_READ).increment(1);
+        metrics::counter!(names::CHUNK_BYTES_READ).increment(data.len() as u64);
+        Ok(data)
+    }
+    async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
+        timed("discard_blob", self.inner.discard_blob(blob, chunks)).await
+    }
+    async fn get_object(
+        &self,
+        bucket: BucketId,
+        key: &str,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        timed("get_object", self.inner.get_object(bucket, key)).await
+    }
+    async fn put_object(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        cond: &WriteCondition,
+    ) -> Result<(), StorageError> {
+        timed("put_object", self.inner.put_object(bucket, key, head, cond)).await
+    }
+    async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
+        timed("delete_object", self.inner.delete_object(bucket, key)).await
+    }
+    async fn list_objects(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        start: Bound<&str>,
+        limit: usize,
+    ) -> Result<Vec<ListEntry>, StorageError> {
+        timed(
+            "list_objects",
+            self.inner.list_objects(bucket, prefix, start, limit),
+        )
+        .await
+    }
+    async fn create_upload(
+        &self,
+        bucket: BucketId,
+        upload: &UploadRecord,
+    ) -> Result<(), StorageError> {
+        timed("create_upload", self.inner.create_upload(bucket, upload)).await
+    }
+    async fn get_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadRecord>, StorageError> {
+        timed("get_upload", self.inner.get_upload(bucket, key, upload_id)).await
+    }
+    async fn put_part(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        part: &PartRecord,
+    ) -> Result<(), StorageError> {
+        timed(
+            "put_part",
+            self.inner.put_part(bucket, key, upload_id, part),
+        )
+        .await
+    }
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>, StorageError> {
+        timed("list_parts", self.inner.list_parts(upload_id, after, limit)).await
+    }
+    async fn list_uploads(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>, StorageError> {
+        timed(
+            "list_uploads",
+            self.inner.list_uploads(bucket, prefix, after, limit),
+        )
+        .await
+    }
+    async fn complete_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+        head: &ObjectHead,
+    ) -> Result<(), StorageError> {
+        timed(
+            "complete_upload",
+            self.inner.complete_upload(bucket, key, upload_id, head),
+        )
+        .await
+    }
+    async fn abort_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError> {
+        timed(
+            "abort_upload",
+            self.inner.abort_upload(bucket, key, upload_id),
+        )
+        .await
+    }
+    async fn fsck(&self, min_age: Duration) -> Result<FsckReport, StorageError> {
+        timed("fsck", self.inner.fsck(min_age)).await
+    }
+    async fn repair(&self) -> Result<RepairReport, StorageError> {
+        timed("repair", self.inner.repair()).await
+    }
+    fn gc_stats(&self) -> GcSnapshot {
+        self.inner.gc_stats()
+    }
+    async fn put_status(
+        &self,
+        kind: &str,
+        id: &str,
+        doc: &str,
+        ttl: Duration,
+    ) -> Result<(), StorageError> {
+        timed("put_status", self.inner.put_status(kind, id, doc, ttl)).await
+    }
+    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError> {
+        timed("statuses", self.inner.statuses(kind)).await
+    }
+    async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError> {
+        timed("nodes", self.inner.nodes()).await
+    }
+}
