@@ -90,37 +90,47 @@ fn crc_mismatch(data: &[u8], stored: Option<i32>) -> Option<(u32, u32)> {
 /// A `chunk_get` row: the data and its checksum.
 type ChunkRow = (Option<Bytes>, Option<i32>);
 
+/// Runs the schema step, again while Cassandra answers `Unavailable`
+/// (within `opts.connect_for`): a cluster that has just started, or whose
+/// nodes have just come back and are not yet seen up by the others, may
+/// time out or lack a quorum for a moment; that is worth waiting for, like
+/// connecting.
+async fn with_schema_retries<T, F, Fut>(opts: &CassandraOptions, step: F) -> Result<T, StorageError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StorageError>>,
+{
+    let started = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_millis(500);
+    loop {
+        match step().await {
+            Err(StorageError::Unavailable(e))
+                if opts
+                    .connect_for
+                    .is_none_or(|limit| started.elapsed() + delay < limit) =>
+            {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64,
+                    "Cassandra did not complete the schema step; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+            }
+            done => return done,
+        }
+    }
+}
+
 impl CassandraStorage {
     /// Connects (retrying for `opts.connect_for`), creates or upgrades the
     /// schema, and prepares every statement.
     pub async fn open(opts: CassandraOptions) -> Result<Self, StorageError> {
         options::check_keyspace(&opts.keyspace).map_err(StorageError::Database)?;
         let session = connect::connect(&opts).await?;
-        let started = std::time::Instant::now();
-        let mut delay = std::time::Duration::from_millis(500);
-        // A cluster that has just started (or is loaded) may time out on
-        // the schema step; that is worth waiting for, like connecting.
-        let (layout, st) = loop {
-            let attempt = async {
-                let layout = schema::migrate(&session, &opts).await?;
-                let st = Statements::prepare(&session, &opts.keyspace).await?;
-                Ok::<_, StorageError>((layout, st))
-            };
-            match attempt.await {
-                Ok(done) => break done,
-                Err(StorageError::Unavailable(e))
-                    if opts
-                        .connect_for
-                        .is_none_or(|limit| started.elapsed() + delay < limit) =>
-                {
-                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64,
-                        "Cassandra did not complete the schema step; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
-                }
-                Err(e) => return Err(e),
-            }
-        };
+        let (layout, st) = with_schema_retries(&opts, || async {
+            let layout = schema::migrate(&session, &opts).await?;
+            let st = Statements::prepare(&session, &opts.keyspace).await?;
+            Ok((layout, st))
+        })
+        .await?;
         let (rechecks, queue) = recheck::Rechecks::new(opts.recheck_after);
         let store = CassandraStorage {
             inner: Arc::new(Inner {
@@ -143,7 +153,8 @@ impl CassandraStorage {
     pub async fn migrate(opts: &CassandraOptions) -> Result<u16, StorageError> {
         options::check_keyspace(&opts.keyspace).map_err(StorageError::Database)?;
         let session = connect::connect(opts).await?;
-        Ok(schema::migrate(&session, opts).await?.index_shards)
+        let layout = with_schema_retries(opts, || schema::migrate(&session, opts)).await?;
+        Ok(layout.index_shards)
     }
 
     pub fn index_shards(&self) -> u16 {
