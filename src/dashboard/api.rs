@@ -81,6 +81,35 @@ impl Gateway {
     }
 }
 
+/// Orders names with numbers by their value: gw2 before gw10.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn pieces(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (pa, pb) = (pieces(a), pieces(b));
+    for ((da, xa), (db, xb)) in pa.iter().zip(pb.iter()) {
+        let ord = if *da && *db {
+            let (ta, tb) = (xa.trim_start_matches('0'), xb.trim_start_matches('0'));
+            ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb))
+        } else {
+            xa.cmp(xb)
+        };
+        if ord.is_ne() {
+            return ord;
+        }
+    }
+    pa.len().cmp(&pb.len()).then_with(|| a.cmp(b))
+}
+
 /// The cluster's throughput over the last ten minutes: every gateway's
 /// series added point by point (all step on the same 5 s grid of Unix
 /// time). A gateway that went down keeps its share of the points before
@@ -119,7 +148,7 @@ pub async fn cluster(state: &AppState) -> Result<Cluster, StorageError> {
             }
         })
         .collect();
-    beats.sort_by(|a, b| a.id.cmp(&b.id));
+    beats.sort_by(|a, b| natural_cmp(&a.id, &b.id));
     let throughput = Throughput {
         step_s: STEP_SECS,
         points: sum_series(&beats, now),
@@ -183,6 +212,18 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn gateway_ids_sort_by_their_numbers() {
+        let mut ids = vec![
+            "scale-10", "scale-2", "scale-1", "gw", "gw01", "a:9000", "a:10000",
+        ];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            ids,
+            vec!["a:9000", "a:10000", "gw", "gw01", "scale-1", "scale-2", "scale-10"]
+        );
     }
 
     #[test]

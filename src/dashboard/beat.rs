@@ -17,6 +17,10 @@ use crate::telemetry::unix_now_s;
 
 pub const BEAT_KIND: &str = "beat";
 pub const USAGE_KIND: &str = "usage";
+/// A usage count in progress: its start time.
+const USAGE_RUN_KIND: &str = "usage-run";
+/// How long an announced count keeps others from counting.
+const RUN_FOR: Duration = Duration::from_secs(600);
 pub const BEAT_EVERY: Duration = Duration::from_secs(2);
 /// A gateway whose last heartbeat is older than this is shown down.
 pub const DOWN_AFTER_MS: i64 = 6_000;
@@ -121,21 +125,36 @@ pub async fn latest_usage(storage: &dyn Storage) -> Result<Option<Usage>, Storag
         .max_by_key(|u| u.as_of_ms))
 }
 
-/// Counts usage unless another gateway did within the last `every`, so
-/// that N gateways do not count N times (a race only costs a second count).
+/// Counts usage unless another gateway did within the last `every`, or
+/// is counting now: a count in progress is announced (`usage-run`, its
+/// start time) and is taken as running until it stores its result or
+/// [`RUN_FOR`] has passed (a gateway that died mid-count). Two gateways
+/// that check at the same moment may both count: that only costs time.
 async fn count_usage_if_due(state: &AppState, every: Duration) -> Result<(), StorageError> {
     let storage = state.storage.as_ref();
-    if let Some(last) = latest_usage(storage).await? {
-        let age = now_ms() - last.as_of_ms;
-        if age >= 0 && (age as u128) < every.as_millis() * 9 / 10 {
-            return Ok(());
-        }
+    let now = now_ms();
+    let last_count = latest_usage(storage).await?.map(|u| u.as_of_ms);
+    if last_count.is_some_and(|at| now >= at && ((now - at) as u128) < every.as_millis() * 9 / 10) {
+        return Ok(());
     }
+    let running = storage
+        .statuses(USAGE_RUN_KIND)
+        .await?
+        .into_iter()
+        .filter_map(|(_, doc)| doc.parse::<i64>().ok())
+        .any(|started| {
+            started > last_count.unwrap_or(i64::MIN) && now - started < RUN_FOR.as_millis() as i64
+        });
+    if running {
+        return Ok(());
+    }
+    let me = &state.telemetry.gateway_id;
+    storage
+        .put_status(USAGE_RUN_KIND, me, &now.to_string(), RUN_FOR)
+        .await?;
     let usage = count_usage(storage).await?;
     let doc = serde_json::to_string(&usage).map_err(crate::storage::corrupt)?;
-    storage
-        .put_status(USAGE_KIND, &state.telemetry.gateway_id, &doc, KEEP)
-        .await
+    storage.put_status(USAGE_KIND, me, &doc, KEEP).await
 }
 
 /// Walks every bucket's listing. The cost grows with the object count:
