@@ -23,31 +23,40 @@ as HTTP Basic credentials, and checks, each within a bounded wait:
   5. the page raised no JavaScript error.
 Screenshots (full page): OUT/dashboard.png after step 3, OUT/gateway-down.png
 in step 4 (OUT defaults to tmp/test-output/dashboard). The bucket is deleted
-at the end. Exits 0 when every check passed, 1 otherwise.
+at the end.
+
+Then the scale step (skip it with --no-scale): 10 gateways of
+target/release/s3gw on a keyspace of their own with 1000 buckets, where the
+page must stay usable (one page of rows in the DOM, filter, sort, next page)
+and every render take at most 1000 ms; scripts/dashboard_scale.py describes
+it. Helpers both steps use are in scripts/dashboard_common.py.
+Exits 0 when every check passed, 1 otherwise.
 
 --fixture URL runs the same page checks against scripts/dashboard-fixture.py:
 the traffic, the kill and the restart become pokes of the fixture
 (/_fixture/traffic, /_fixture/kill, /_fixture/start); no S3 call, no process
-is killed. Credentials: S3GW_ROOT_ACCESS_KEY / S3GW_ROOT_SECRET_KEY, else the
-cluster's credentials file (fixture: else fixture/fixture).
+is killed. The scale step's page checks run on the fixture too when it serves
+at least 10 gateways and 1000 buckets (start it with --gateways 10 --buckets
+1000); otherwise it is skipped. Credentials: S3GW_ROOT_ACCESS_KEY /
+S3GW_ROOT_SECRET_KEY, else the cluster's credentials file (fixture: else
+fixture/fixture).
 """
 import argparse
-import base64
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from dashboard_common import KiB, PAGE_SIZE, ROOT, Failed, cmdline, http_get, launch, log, screenshot, wait
+from dashboard_scale import run_scale
+
 RUN = os.environ.get("S3GW_CLUSTER_DIR", os.path.join(ROOT, "tmp", "cluster"))
 NGINX = "http://127.0.0.1:8080"
 GATEWAYS = {1: 9001, 2: 9002, 3: 9003}
-KiB = 1024
 
 OBJECTS = 60
 OBJECT_SIZE = 64 * KiB
@@ -58,15 +67,6 @@ BUCKET_LIMIT = 60.0
 DOWN_LIMIT = 15.0
 UP_LIMIT = 60.0
 CLUSTER_UP_TIMEOUT = 400
-PAGE_SIZE = 50
-
-
-def log(msg):
-    print(f"[dashboard-test] {msg}", flush=True)
-
-
-class Failed(Exception):
-    pass
 
 
 # ------------------------------------------------- from scripts/fault-cluster.py
@@ -91,10 +91,10 @@ def pid_of(pidfile, marker):
     line contains marker; else None."""
     try:
         pid = int(open(pidfile).read().strip())
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        line = cmdline(pid)
     except (OSError, ValueError):
         return None
-    return pid if marker in cmdline else None
+    return pid if marker in line else None
 
 
 def gateway_pid(n):
@@ -125,18 +125,6 @@ def cluster_up():
 
 
 # ------------------------------------------------------------ HTTP
-
-def http_get(url, auth=None):
-    """(status, headers, body) of a GET; auth is (user, password) or None."""
-    req = urllib.request.Request(url)
-    if auth:
-        req.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
-
 
 def http_post(url):
     req = urllib.request.Request(url, data=b"", method="POST")
@@ -269,30 +257,16 @@ def gw_state(snap, n):
 
 
 class Dashboard:
+    """The page as the main steps probe it: its tables and chart."""
+
     def __init__(self, page):
         self.page = page
 
     def snapshot(self):
         return self.page.evaluate(SNAPSHOT_JS)
 
-    def wait(self, what, limit, probe, ok):
-        """Polls probe() until ok(value); returns (value, seconds). Raises
-        Failed naming what and the last value seen after limit seconds."""
-        started = time.monotonic()
-        while True:
-            value = probe()
-            if ok(value):
-                return value, time.monotonic() - started
-            if time.monotonic() - started > limit:
-                raise Failed(f"{what}: not within {limit:.0f} s; last seen {value}")
-            time.sleep(0.1)
-
     def total_requests(self):
         return float(self.snapshot()["chart"].get("totalRequests", "nan"))
-
-    def screenshot(self, path):
-        self.page.screenshot(path=path, full_page=True)
-        log(f"screenshot: {path}")
 
 
 # ------------------------------------------------------------ the test
@@ -317,9 +291,7 @@ def run(args, cluster, auth, out, passed):
     bucket_made = False
     js_errors = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = launch(p)
         try:
             context = browser.new_context(http_credentials={"username": auth[0], "password": auth[1]},
                                           viewport={"width": 1280, "height": 800})
@@ -335,7 +307,7 @@ def run(args, cluster, auth, out, passed):
                 raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
             if page.title() != "s3gw cluster":
                 raise Failed(f"page title {page.title()!r}")
-            snap, took = dash.wait(
+            snap, took = wait(
                 "the 3 gateways and 3 Cassandra nodes shown up", READY_LIMIT, dash.snapshot,
                 lambda s: all(gw_state(s, n) == "up" for n in GATEWAYS)
                 and sum(v == "up" for v in s["nodes"].values()) >= 3)
@@ -350,7 +322,7 @@ def run(args, cluster, auth, out, passed):
             what = cluster.traffic(bucket)
             traffic_done = time.monotonic()
             log(f"{what} in {traffic_done - started:.1f} s")
-            total, took = dash.wait(
+            total, took = wait(
                 f"chart data-total-requests rises by >= {MIN_RISE} from {before:.0f}", TRAFFIC_LIMIT,
                 dash.total_requests, lambda t: t - before >= MIN_RISE)
             chart = dash.snapshot()["chart"]
@@ -358,7 +330,7 @@ def run(args, cluster, auth, out, passed):
                           f"{2 * OBJECTS} requests) {took:.1f} s after the traffic; peak {chart['peakRequests']} req/s, "
                           f"{chart['points']} points")
             page.fill("#bucket-filter", bucket)
-            cells, _ = dash.wait(
+            cells, _ = wait(
                 f"bucket {bucket} with {OBJECTS} objects in the bucket table", BUCKET_LIMIT,
                 lambda: page.evaluate(BUCKET_JS, bucket),
                 lambda c: c is not None and c[1].replace(",", "") == str(OBJECTS))
@@ -367,10 +339,10 @@ def run(args, cluster, auth, out, passed):
                 raise Failed(f"the bucket table holds {snap['bucketForeign']} elements besides tr/td")
             took = time.monotonic() - traffic_done
             passed.append(f"bucket {bucket} listed {took:.1f} s after the traffic: {' | '.join(cells)}")
-            dash.screenshot(os.path.join(out, "dashboard.png"))
+            screenshot(page, os.path.join(out, "dashboard.png"))
             page.fill("#bucket-filter", "")
-            rows = dash.wait("bucket table re-rendered without the filter", 5, dash.snapshot,
-                             lambda s: s["bucketRows"] >= 1)[0]["bucketRows"]
+            rows = wait("bucket table re-rendered without the filter", 5, dash.snapshot,
+                        lambda s: s["bucketRows"] >= 1)[0]["bucketRows"]
             if rows > PAGE_SIZE:
                 raise Failed(f"the bucket table shows {rows} rows, more than one page of {PAGE_SIZE}")
 
@@ -380,15 +352,15 @@ def run(args, cluster, auth, out, passed):
                 cluster.kill_gateway2()
                 killed = True
                 t_kill = time.monotonic()
-                snap, _ = dash.wait(f"gateway 2 shown down after the kill (limit {DOWN_LIMIT:.0f} s)", DOWN_LIMIT,
-                                    dash.snapshot, lambda s: gw_state(s, 2) == "down")
+                snap, _ = wait(f"gateway 2 shown down after the kill (limit {DOWN_LIMIT:.0f} s)", DOWN_LIMIT,
+                               dash.snapshot, lambda s: gw_state(s, 2) == "down")
                 took = time.monotonic() - t_kill
                 log(f"gateway 2 shown down {took:.1f} s after {cluster.kill_label}")
                 others = {n: gw_state(snap, n) for n in (1, 3)}
                 if any(v != "up" for v in others.values()):
                     raise Failed(f"with gateway 2 down, gateways 1 and 3 show {others}")
                 passed.append(f"gateway 2 shown down {took:.1f} s after {cluster.kill_label} ({snap['gatewaysSummary']!r})")
-                dash.screenshot(os.path.join(out, "gateway-down.png"))
+                screenshot(page, os.path.join(out, "gateway-down.png"))
             except BaseException:
                 # Leave the cluster whole; the check's own failure is what is reported.
                 if killed or cluster.gateway2_missing():
@@ -398,8 +370,8 @@ def run(args, cluster, auth, out, passed):
                         log(f"could not restart gateway 2: {type(e).__name__}: {e}")
                 raise
             log(cluster.restart_gateway2())
-            _, took = dash.wait("gateway 2 shown up again after the restart", UP_LIMIT, dash.snapshot,
-                                lambda s: gw_state(s, 2) == "up")
+            _, took = wait("gateway 2 shown up again after the restart", UP_LIMIT, dash.snapshot,
+                           lambda s: gw_state(s, 2) == "up")
             passed.append(f"gateway 2 shown up again {took:.1f} s after the restart")
 
             if js_errors:
@@ -414,7 +386,6 @@ def run(args, cluster, auth, out, passed):
                 except Exception as e:  # cleanup must not hide the test's own failure
                     log(f"could not delete bucket {bucket}: {type(e).__name__}: {e}")
 
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -422,6 +393,8 @@ def main():
                     help="directory for the screenshots")
     ap.add_argument("--fixture", metavar="URL",
                     help="test against scripts/dashboard-fixture.py at URL (no S3, no kill)")
+    ap.add_argument("--no-scale", action="store_true",
+                    help="skip the scale step (10 gateways, 1000 buckets on a keyspace of their own)")
     args = ap.parse_args()
     try:
         import playwright  # noqa: F401
@@ -437,6 +410,8 @@ def main():
         cluster = FixtureCluster(args.fixture) if args.fixture else RealCluster(auth)
         cluster.preflight()
         run(args, cluster, auth, args.out, passed)
+        if not args.no_scale:
+            run_scale(args, auth, args.out, passed)
     except Exception as e:
         for line in passed:
             log(f"ok: {line}")
