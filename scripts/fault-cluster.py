@@ -37,7 +37,6 @@ import http.client
 import io
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -51,10 +50,10 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUN = os.environ.get("S3GW_CLUSTER_DIR", os.path.join(ROOT, "tmp", "cluster"))
+from cluster_procs import GATEWAYS, RUN, cassandra_pid, cluster_up, gateway_pid
+from cluster_procs import kill9 as kill9_quietly
+
 NGINX = "http://127.0.0.1:8080"
-GATEWAYS = {1: 9001, 2: 9002, 3: 9003}
 MiB = 1024 * 1024
 
 WORKERS = 4
@@ -67,7 +66,6 @@ MULTIPART_SIZES = (6 * MiB + 3, 11 * MiB)
 TRANSFER = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB,
                           max_concurrency=2, use_threads=True)
 GET_BODY_ATTEMPTS = 5    # a body cut mid-stream is read again, as s3transfer does
-CLUSTER_UP_TIMEOUT = 400
 # Without a quorum a request waits at most for Cassandra's 5 s read timeout
 # (a 10 s statement timeout at the gateway) at each gateway Nginx tries, and
 # no new try starts after proxy_next_upstream_timeout (20 s): at most ~30 s.
@@ -130,50 +128,9 @@ class Counted:
 
 # ------------------------------------------------------------ processes
 
-def pid_of(pidfile, marker):
-    """The pid recorded in pidfile if that process is alive and its command
-    line contains marker; else None."""
-    try:
-        pid = int(open(pidfile).read().strip())
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-    except (OSError, ValueError):
-        return None
-    return pid if marker in cmdline else None
-
-
-def cassandra_pid(node):
-    node_dir = os.path.join(RUN, "cassandra", f"node{node}")
-    return pid_of(os.path.join(node_dir, "pid"), f"-Dcassandra.storagedir={os.path.realpath(node_dir)}")
-
-
-def gateway_pid(n):
-    return pid_of(os.path.join(RUN, f"gw{n}", "pid"), f"--listen 127.0.0.1:{GATEWAYS[n]}")
-
-
 def kill9(pid, what):
-    if pid is None:
-        raise Failed(f"{what} is not running: nothing to kill")
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
-        try:
-            # Reap it if it is our child (it is not: scripts/cluster started it).
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                break
-        except ChildProcessError:
-            pass
-        with open(f"/proc/{pid}/stat") as f:
-            if f.read().split(")")[-1].split()[0] == "Z":
-                break
-        time.sleep(0.05)
+    kill9_quietly(pid, what)
     log(f"kill -9 {what} (pid {pid})")
-
-
-def cluster_up():
-    started = time.monotonic()
-    subprocess.run(["bash", os.path.join(ROOT, "scripts", "cluster"), "up"], check=True,
-                   timeout=CLUSTER_UP_TIMEOUT, stdout=subprocess.DEVNULL)
-    return time.monotonic() - started
 
 
 def http_status(url):
