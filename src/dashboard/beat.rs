@@ -104,7 +104,9 @@ pub fn spawn(state: Arc<AppState>, address: String) -> Beating {
     });
     let every = Duration::from_secs(state.config.usage_scan_secs.max(1));
     let usage_task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
+        // The first count waits a period too: a gateway that starts (or a
+        // test server that lives a second) does not walk the store at once.
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -127,9 +129,10 @@ pub async fn latest_usage(storage: &dyn Storage) -> Result<Option<Usage>, Storag
 
 /// Counts usage unless another gateway did within the last `every`, or
 /// is counting now: a count in progress is announced (`usage-run`, its
-/// start time) and is taken as running until it stores its result or
-/// [`RUN_FOR`] has passed (a gateway that died mid-count). Two gateways
-/// that check at the same moment may both count: that only costs time.
+/// start time) and is taken as running until it stores its result, its
+/// gateway stops beating (it died or stopped mid-count) or [`RUN_FOR`] has
+/// passed. Two gateways that check at the same moment may both count: that
+/// only costs time.
 async fn count_usage_if_due(state: &AppState, every: Duration) -> Result<(), StorageError> {
     let storage = state.storage.as_ref();
     let now = now_ms();
@@ -137,24 +140,45 @@ async fn count_usage_if_due(state: &AppState, every: Duration) -> Result<(), Sto
     if last_count.is_some_and(|at| now >= at && ((now - at) as u128) < every.as_millis() * 9 / 10) {
         return Ok(());
     }
-    let running = storage
+    let me = &state.telemetry.gateway_id;
+    let runs: Vec<(String, i64)> = storage
         .statuses(USAGE_RUN_KIND)
         .await?
         .into_iter()
-        .filter_map(|(_, doc)| doc.parse::<i64>().ok())
-        .any(|started| {
-            started > last_count.unwrap_or(i64::MIN) && now - started < RUN_FOR.as_millis() as i64
-        });
-    if running {
-        return Ok(());
+        .filter(|(id, _)| id != me)
+        .filter_map(|(id, doc)| Some((id, doc.parse::<i64>().ok()?)))
+        .filter(|(_, started)| {
+            *started > last_count.unwrap_or(i64::MIN) && now - started < RUN_FOR.as_millis() as i64
+        })
+        .collect();
+    if !runs.is_empty() {
+        let alive = live_gateways(storage, now).await?;
+        if runs.iter().any(|(id, _)| alive.contains(id)) {
+            return Ok(());
+        }
     }
-    let me = &state.telemetry.gateway_id;
     storage
         .put_status(USAGE_RUN_KIND, me, &now.to_string(), RUN_FOR)
         .await?;
     let usage = count_usage(storage).await?;
     let doc = serde_json::to_string(&usage).map_err(crate::storage::corrupt)?;
     storage.put_status(USAGE_KIND, me, &doc, KEEP).await
+}
+
+/// The ids of the gateways whose heartbeat is fresh.
+async fn live_gateways(
+    storage: &dyn Storage,
+    now: i64,
+) -> Result<std::collections::HashSet<String>, StorageError> {
+    Ok(storage
+        .statuses(BEAT_KIND)
+        .await?
+        .into_iter()
+        .filter_map(|(id, doc)| {
+            let beat = serde_json::from_str::<Beat>(&doc).ok()?;
+            (now - beat.beat_ms < DOWN_AFTER_MS).then_some(id)
+        })
+        .collect())
 }
 
 /// Walks every bucket's listing. The cost grows with the object count:
