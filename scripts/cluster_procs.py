@@ -15,6 +15,16 @@ GATEWAYS = {1: 9001, 2: 9002, 3: 9003}
 CLUSTER_UP_TIMEOUT = 400
 
 
+def stored_credentials():
+    """The root keys `scripts/cluster up` stored in RUN/credentials."""
+    values = {}
+    with open(os.path.join(RUN, "credentials")) as f:
+        for line in f:
+            name, _, value = line.strip().partition("=")
+            values[name] = value
+    return values["S3GW_ROOT_ACCESS_KEY"], values["S3GW_ROOT_SECRET_KEY"]
+
+
 def pid_of(pidfile, marker):
     """The pid recorded in pidfile if that process is alive and its command
     line contains marker; else None."""

@@ -51,7 +51,7 @@ import urllib.request
 
 from dashboard_common import KiB, PAGE_SIZE, ROOT, Failed, http_get, launch, log, screenshot, wait
 from dashboard_scale import run_scale
-from cluster_procs import GATEWAYS, RUN, cluster_up, gateway_pid, kill9
+from cluster_procs import GATEWAYS, RUN, cluster_up, gateway_pid, kill9, stored_credentials
 
 NGINX = "http://127.0.0.1:8080"
 
@@ -74,12 +74,7 @@ def credentials(fixture):
         return ak, sk
     if fixture:
         return "fixture", "fixture"
-    values = {}
-    with open(os.path.join(RUN, "credentials")) as f:
-        for line in f:
-            name, _, value = line.strip().partition("=")
-            values[name] = value
-    return values["S3GW_ROOT_ACCESS_KEY"], values["S3GW_ROOT_SECRET_KEY"]
+    return stored_credentials()
 
 
 # ------------------------------------------------------------ HTTP

@@ -50,7 +50,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cluster_procs import GATEWAYS, RUN, cassandra_pid, cluster_up, gateway_pid
+from cluster_procs import GATEWAYS, RUN, cassandra_pid, cluster_up, gateway_pid, stored_credentials
 from cluster_procs import kill9 as kill9_quietly
 
 NGINX = "http://127.0.0.1:8080"
@@ -87,12 +87,7 @@ def credentials():
     sk = os.environ.get("S3GW_ROOT_SECRET_KEY")
     if ak and sk:
         return ak, sk
-    values = {}
-    with open(os.path.join(RUN, "credentials")) as f:
-        for line in f:
-            name, _, value = line.strip().partition("=")
-            values[name] = value
-    return values["S3GW_ROOT_ACCESS_KEY"], values["S3GW_ROOT_SECRET_KEY"]
+    return stored_credentials()
 
 
 class Counted:
