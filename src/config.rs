@@ -421,6 +421,9 @@ pub enum CredentialOrigin {
 
 const CREDENTIALS_FILE: &str = "root-credentials.toml";
 
+/// Shortest root secret accepted (in characters).
+pub const MIN_SECRET_CHARS: usize = 8;
+
 #[derive(Deserialize)]
 struct StoredCredentials {
     access_key: String,
@@ -445,6 +448,11 @@ pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials, String> {
         .ok()
         .filter(|s| !s.is_empty());
     match (env_ak, env_sk) {
+        (Some(_), Some(sk)) if sk.chars().count() < MIN_SECRET_CHARS => {
+            return Err(format!(
+                "S3GW_ROOT_SECRET_KEY is shorter than {MIN_SECRET_CHARS} characters"
+            ))
+        }
         (Some(ak), Some(sk)) => {
             return Ok(RootCredentials {
                 access_key: ak,
@@ -463,6 +471,18 @@ pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials, String> {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let stored: StoredCredentials =
             toml::from_str(&text).map_err(|e| format!("invalid {}: {e}", path.display()))?;
+        if stored.secret_key.chars().count() < MIN_SECRET_CHARS {
+            return Err(format!(
+                "the secret in {} is shorter than {MIN_SECRET_CHARS} characters",
+                path.display()
+            ));
+        }
+        if crate::private_fs::shared_with_others(&path).unwrap_or(false) {
+            tracing::warn!(
+                path = %path.display(),
+                "the root credentials file is readable by other users: chmod 600 it"
+            );
+        }
         return Ok(RootCredentials {
             access_key: stored.access_key,
             secret_key: crate::auth::SecretKey::new(stored.secret_key),
@@ -477,7 +497,7 @@ pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials, String> {
         40,
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
     );
-    std::fs::create_dir_all(data_dir)
+    crate::private_fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     write_private(
         &path,
@@ -492,12 +512,7 @@ pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials, String> {
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .create_new(true)
-        .write(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = crate::private_fs::create_new(path)?;
     f.write_all(text.as_bytes())?;
     f.sync_all()
 }

@@ -52,6 +52,7 @@ s3_error_codes! {
     InvalidPartOrder => 400,
     InvalidRange => 416,
     InvalidRequest => 400,
+    InvalidStorageClass => 400,
     InvalidURI => 400,
     KeyTooLongError => 400,
     MalformedXML => 400,
@@ -87,7 +88,19 @@ s3_error_codes! {
 pub struct S3Error {
     pub code: S3ErrorCode,
     pub message: Cow<'static, str>,
+    /// An element S3 adds to this error's body, beside the message.
+    pub detail: Option<ErrorDetail>,
     pub source: Option<String>,
+}
+
+/// The extra element of some S3 errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorDetail {
+    /// `<HeadersNotSigned>`: the `x-amz-*` headers the signature left out,
+    /// comma-separated.
+    HeadersNotSigned(String),
+    /// `<Region>`: the region the gateway expects in the credential scope.
+    Region(String),
 }
 
 impl S3Error {
@@ -95,6 +108,7 @@ impl S3Error {
         S3Error {
             code,
             message: message.into(),
+            detail: None,
             source: None,
         }
     }
@@ -102,6 +116,11 @@ impl S3Error {
     /// The code with its standard message.
     pub fn code(code: S3ErrorCode) -> Self {
         S3Error::new(code, default_message(code))
+    }
+
+    pub fn with_detail(mut self, detail: ErrorDetail) -> Self {
+        self.detail = Some(detail);
+        self
     }
 
     pub fn with_source(mut self, source: impl fmt::Display) -> Self {
@@ -153,6 +172,7 @@ pub fn default_message(code: S3ErrorCode) -> &'static str {
         InvalidPartOrder => "The list of parts was not in ascending order.",
         InvalidRange => "The requested range is not satisfiable",
         InvalidRequest => "Invalid Request",
+        InvalidStorageClass => "The storage class you specified is not valid.",
         InvalidURI => "Couldn't parse the specified URI.",
         KeyTooLongError => "Your key is too long.",
         MalformedXML => "The XML you provided was not well-formed or did not validate against our published schema.",
@@ -207,6 +227,13 @@ impl From<StorageError> for S3Error {
 impl From<AuthError> for S3Error {
     fn from(e: AuthError) -> Self {
         use S3ErrorCode as C;
+        let detail = match &e {
+            AuthError::HeadersNotSigned(names) => {
+                Some(ErrorDetail::HeadersNotSigned(names.join(", ")))
+            }
+            AuthError::WrongRegion { expected, .. } => Some(ErrorDetail::Region(expected.clone())),
+            _ => None,
+        };
         let (code, message): (C, Cow<'static, str>) = match &e {
             AuthError::MalformedAuthorization(m) => (C::AuthorizationHeaderMalformed, m.clone().into()),
             AuthError::UnsupportedSignatureVersion => (
@@ -223,6 +250,23 @@ impl From<AuthError> for S3Error {
             AuthError::Expired => (C::AccessDenied, "Request has expired".into()),
             AuthError::NotYetValid => (C::AccessDenied, "Request is not valid yet".into()),
             AuthError::InvalidPresign(m) => (C::AuthorizationQueryParametersError, m.clone().into()),
+            AuthError::HeadersNotSigned(_) => (
+                C::AccessDenied,
+                "There were headers present in the request which were not signed".into(),
+            ),
+            AuthError::WrongRegion { region, expected, presigned: false } => (
+                C::AuthorizationHeaderMalformed,
+                format!("The authorization header is malformed; the region '{region}' is wrong; expecting '{expected}'").into(),
+            ),
+            AuthError::WrongRegion { region, expected, presigned: true } => (
+                C::AuthorizationQueryParametersError,
+                format!("Error parsing the X-Amz-Credential parameter; the region '{region}' is wrong; expecting '{expected}'").into(),
+            ),
+            AuthError::MissingContentSha256 => (
+                C::InvalidRequest,
+                "Missing required header for this request: x-amz-content-sha256".into(),
+            ),
+            AuthError::MissingDecodedLength => (C::MissingContentLength, default_message(C::MissingContentLength).into()),
             AuthError::InvalidContentSha256 => (
                 C::InvalidArgument,
                 "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value, or a valid sha256 value.".into(),
@@ -243,7 +287,9 @@ impl From<AuthError> for S3Error {
             }
             AuthError::BodyRead(_) => (C::IncompleteBody, default_message(C::IncompleteBody).into()),
         };
-        S3Error::new(code, message).with_source(e)
+        let mut err = S3Error::new(code, message);
+        err.detail = detail;
+        err.with_source(e)
     }
 }
 
@@ -342,10 +388,46 @@ mod tests {
                 AuthError::BodyRead(std::io::ErrorKind::TimedOut.into()),
                 RequestTimeout,
             ),
+            (AuthError::HeadersNotSigned(vec!["x".into()]), AccessDenied),
+            (AuthError::MissingContentSha256, InvalidRequest),
+            (AuthError::MissingDecodedLength, MissingContentLength),
         ];
         for (err, code) in table {
             let s3: S3Error = err.into();
             assert_eq!(s3.code, code);
+        }
+    }
+
+    #[test]
+    fn auth_errors_carry_their_detail() {
+        let s3: S3Error =
+            AuthError::HeadersNotSigned(vec!["x-amz-copy-source".into(), "x-amz-meta-a".into()])
+                .into();
+        assert_eq!(s3.code.status().as_u16(), 403);
+        assert_eq!(
+            s3.detail,
+            Some(ErrorDetail::HeadersNotSigned(
+                "x-amz-copy-source, x-amz-meta-a".into()
+            ))
+        );
+        for (presigned, code) in [
+            (false, S3ErrorCode::AuthorizationHeaderMalformed),
+            (true, S3ErrorCode::AuthorizationQueryParametersError),
+        ] {
+            let s3: S3Error = AuthError::WrongRegion {
+                region: "us-west-2".into(),
+                expected: "eu-central-1".into(),
+                presigned,
+            }
+            .into();
+            assert_eq!(s3.code, code);
+            assert_eq!(s3.detail, Some(ErrorDetail::Region("eu-central-1".into())));
+            assert!(
+                s3.message
+                    .contains("the region 'us-west-2' is wrong; expecting 'eu-central-1'"),
+                "{}",
+                s3.message
+            );
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod janitor;
 pub mod md5_lanes;
+pub mod private_fs;
 pub mod s3;
 pub mod server;
 pub mod storage;

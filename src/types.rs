@@ -49,6 +49,41 @@ impl fmt::Display for BucketName {
     }
 }
 
+/// A multipart upload id: 32 lowercase hex digits (a UUIDv7, so ids sort
+/// by creation time). Ids are checked strictly before any lookup: the
+/// embedded store keys an upload by `key‖0x00‖id` and its parts by
+/// `id‖part`, which name one upload only because every id has this one
+/// fixed length and alphabet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadId(String);
+
+impl UploadId {
+    /// A new, unique id.
+    pub fn generate() -> UploadId {
+        UploadId(uuid::Uuid::now_v7().simple().to_string())
+    }
+
+    /// `None` unless `s` has the form of an id this gateway hands out.
+    pub fn parse(s: &str) -> Option<UploadId> {
+        (s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| UploadId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether every character of `s` may appear in an XML 1.0 document. S3
+/// names keys, prefixes and markers in XML answers, where U+0000 and most
+/// other control characters cannot be written at all; such a key could be
+/// stored but never listed, and a raw one would corrupt the answer.
+pub fn xml_safe(s: &str) -> bool {
+    s.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    })
+}
+
 /// Longest object key S3 accepts, in bytes of UTF-8.
 pub const MAX_KEY_BYTES: usize = 1024;
 
@@ -115,6 +150,43 @@ mod tests {
             "abc/d",
         ] {
             assert!(BucketName::parse(bad).is_none(), "{bad} should be invalid");
+        }
+    }
+
+    #[test]
+    fn xml_safe_characters() {
+        for ok in [
+            "",
+            "a b/c",
+            "tab\there",
+            "line\nbreak\r",
+            "ü€😀",
+            "\u{FFFD}",
+        ] {
+            assert!(xml_safe(ok), "{ok:?}");
+        }
+        for bad in [
+            "\0", "x\u{0}y", "\u{1}", "\u{8}", "\u{B}", "\u{C}", "\u{1F}", "\u{FFFE}", "\u{FFFF}",
+        ] {
+            assert!(!xml_safe(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn upload_ids() {
+        let id = UploadId::generate();
+        assert_eq!(UploadId::parse(id.as_str()), Some(id.clone()));
+        assert_ne!(UploadId::generate(), id);
+        for bad in [
+            "",
+            "0123456789abcdef0123456789abcde",
+            "0123456789abcdef0123456789abcdef0",
+            "0123456789ABCDEF0123456789abcdef",
+            "0123456789abcdef0123456789abcde\0",
+            "y\u{0}0123456789abcdef0123456789abcd",
+            "0123456789abcdef0123456789abcdeg",
+        ] {
+            assert_eq!(UploadId::parse(bad), None, "{bad:?}");
         }
     }
 

@@ -38,6 +38,10 @@ pub struct ErrorBody<'a> {
     pub message: &'a str,
     #[serde(rename = "Resource", skip_serializing_if = "Option::is_none")]
     pub resource: Option<&'a str>,
+    #[serde(rename = "HeadersNotSigned", skip_serializing_if = "Option::is_none")]
+    pub headers_not_signed: Option<&'a str>,
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    pub region: Option<&'a str>,
     #[serde(rename = "RequestId")]
     pub request_id: &'a str,
 }
@@ -530,6 +534,8 @@ mod tests {
             code: "NoSuchKey",
             message: "gone <&>",
             resource: Some("/b/k"),
+            headers_not_signed: None,
+            region: None,
             request_id: "R1",
         })
         .unwrap();
@@ -537,6 +543,19 @@ mod tests {
         assert!(xml.contains("<Code>NoSuchKey</Code>"));
         assert!(xml.contains("<Message>gone &lt;&amp;&gt;</Message>"));
         assert!(xml.contains("<Resource>/b/k</Resource><RequestId>R1</RequestId></Error>"));
+        let xml = to_xml(&ErrorBody {
+            code: "AccessDenied",
+            message: "m",
+            resource: None,
+            headers_not_signed: Some("x-amz-copy-source, x-amz-meta-a"),
+            region: Some("eu-west-1"),
+            request_id: "R2",
+        })
+        .unwrap();
+        assert!(xml.contains(
+            "<HeadersNotSigned>x-amz-copy-source, x-amz-meta-a</HeadersNotSigned>\
+             <Region>eu-west-1</Region><RequestId>R2</RequestId>"
+        ));
     }
 
     #[test]

@@ -135,7 +135,18 @@ async fn location_constraint_rules() {
     );
 
     let srv2 = start_with(|c| c.region = "eu-west-1".into()).await;
-    let c2 = srv2.client();
+    // A client that signs for another region is told the gateway's.
+    let e = srv2
+        .client()
+        .list_buckets()
+        .send()
+        .await
+        .expect_err("signed for us-east-1");
+    assert_eq!(
+        code(&e.into_service_error()),
+        "AuthorizationHeaderMalformed"
+    );
+    let c2 = srv2.client_in_region("eu-west-1");
     let conf = CreateBucketConfiguration::builder()
         .location_constraint(BucketLocationConstraint::EuWest1)
         .build();

@@ -12,6 +12,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::auth::checksum::{parse_checksum_request, ChecksumAlgorithm};
 use crate::auth::chunked::tests::{body_of, drain};
+use crate::auth::sigv4::testing::{parse_auth, verify};
 use crate::auth::sigv4::{
     canonical_headers, canonical_query, reencoded_path, sign, EMPTY_SHA256_HEX,
 };

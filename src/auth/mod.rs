@@ -34,8 +34,8 @@ pub use chunked::DecodedBody;
 pub use digest::{parse_content_md5, BodyDigest, DigestSummary, Expectations};
 pub use secret::SecretKey;
 pub use sigv4::{
-    canonical_request, parse_auth, signing_key, string_to_sign, uri_encode, verify, AuthKind,
-    AuthRequest, ChunkSigner, PayloadMode, VerifiedAuth,
+    canonical_request, check_region, hoist_query_headers, parse_auth, signing_key, string_to_sign,
+    uri_encode, verify, AuthKind, AuthRequest, ChunkSigner, PayloadMode, VerifiedAuth,
 };
 
 /// Every way authentication or body verification can fail.
@@ -71,6 +71,23 @@ pub enum AuthError {
     /// Presigned URL query parameters are missing or malformed.
     #[error("invalid presigned request: {0}")]
     InvalidPresign(String),
+    /// `x-amz-*` headers (lowercase names) that the signature does not cover.
+    #[error("x-amz-* headers not covered by the signature: {}", .0.join(", "))]
+    HeadersNotSigned(Vec<String>),
+    /// The credential scope names another region than the gateway's.
+    #[error("credential scope region {region} is not {expected}")]
+    WrongRegion {
+        region: String,
+        expected: String,
+        /// Read from a presigned query rather than the Authorization header.
+        presigned: bool,
+    },
+    /// Header auth without `x-amz-content-sha256`.
+    #[error("missing x-amz-content-sha256 header")]
+    MissingContentSha256,
+    /// An aws-chunked body without `x-amz-decoded-content-length`.
+    #[error("aws-chunked body without x-amz-decoded-content-length")]
+    MissingDecodedLength,
     /// `x-amz-content-sha256` has a value we do not know.
     #[error("invalid x-amz-content-sha256 header")]
     InvalidContentSha256,

@@ -1,36 +1,63 @@
-//! The decoded query string of a request.
+//! The query string of a request, decoded once: the signature check and the
+//! router read the same values (`+` is a space in both).
 
-use std::borrow::Cow;
+/// Splits a raw query into percent-decoded `(name, value)` byte pairs, in
+/// order. `+` stands for a space, as in HTML forms and as S3 reads it; a
+/// literal plus is `%2B`. Empty segments (`a&&b`) are skipped.
+pub fn decode_pairs(raw: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    raw.split('&')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
+            (decode(name), decode(value))
+        })
+        .collect()
+}
 
-use percent_encoding::percent_decode_str;
+fn decode(component: &str) -> Vec<u8> {
+    let bytes = component.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes[i] {
+            b'%' => bytes
+                .get(i + 1..i + 3)
+                // from_str_radix alone would take a sign: `%+1`.
+                .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok()),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     pairs: Vec<(String, String)>,
 }
 
-/// Percent-decodes a query component; `+` stands for a space, as in forms.
-/// `None` when the bytes are not UTF-8.
-fn decode(s: &str) -> Option<String> {
-    let s: Cow<str> = if s.contains('+') {
-        Cow::Owned(s.replace('+', " "))
-    } else {
-        Cow::Borrowed(s)
-    };
-    percent_decode_str(&s)
-        .decode_utf8()
-        .ok()
-        .map(|c| c.into_owned())
-}
-
 impl Query {
     /// Parses a raw query string; `None` if a component is not UTF-8.
     pub fn parse(raw: Option<&str>) -> Option<Query> {
-        let mut pairs = Vec::new();
-        for part in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            pairs.push((decode(k)?, decode(v)?));
-        }
+        let pairs = decode_pairs(raw.unwrap_or(""))
+            .into_iter()
+            .map(|(k, v)| Some((String::from_utf8(k).ok()?, String::from_utf8(v).ok()?)))
+            .collect::<Option<Vec<_>>>()?;
         Some(Query { pairs })
     }
 
@@ -65,5 +92,21 @@ mod tests {
         assert_eq!(q.get("missing"), None);
         assert!(Query::parse(Some("a=%ff")).is_none());
         assert_eq!(Query::parse(None).unwrap(), Query::default());
+    }
+
+    #[test]
+    fn plus_is_a_space_and_only_an_unescaped_one() {
+        let pairs = |raw: &str| decode_pairs(raw);
+        assert_eq!(pairs("p=a+b"), vec![(b"p".to_vec(), b"a b".to_vec())]);
+        assert_eq!(pairs("p=a%2Bb"), vec![(b"p".to_vec(), b"a+b".to_vec())]);
+        assert_eq!(pairs("a+b=%2B+"), vec![(b"a b".to_vec(), b"+ ".to_vec())]);
+        // An invalid escape stays as sent; a `+` after it is still a space.
+        assert_eq!(pairs("p=%zz+%4"), vec![(b"p".to_vec(), b"%zz %4".to_vec())]);
+        assert_eq!(pairs("p=%+1%-1"), vec![(b"p".to_vec(), b"% 1%-1".to_vec())]);
+        assert_eq!(
+            pairs("p=%e2%82%ac+"),
+            vec![(b"p".to_vec(), "€ ".as_bytes().to_vec())]
+        );
+        assert_eq!(pairs("&&p&"), vec![(b"p".to_vec(), vec![])]);
     }
 }

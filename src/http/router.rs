@@ -224,17 +224,17 @@ fn decode_path(s: &str) -> Result<String, RouteError> {
 }
 
 impl Route {
-    /// Routes a request. `domain` enables virtual-hosted-style addressing
-    /// for hosts `<bucket>.<domain>`.
+    /// Routes a request whose query string was decoded into `query` (the
+    /// same values the signature covers). `domain` enables
+    /// virtual-hosted-style addressing for hosts `<bucket>.<domain>`.
     pub fn from_request(
         method: &Method,
-        uri: &http::Uri,
+        path: &str,
+        query: Query,
         host: Option<&str>,
         copy_source: bool,
         domain: Option<&str>,
     ) -> Result<Route, RouteError> {
-        let query = Query::parse(uri.query()).ok_or(RouteError::InvalidUri)?;
-        let path = uri.path();
         let vhost_bucket = match (domain, host) {
             (Some(d), Some(h)) => {
                 let h = host_name(h);
@@ -376,7 +376,8 @@ mod tests {
     fn route(method: &str, uri: &str, host: &str, copy: bool) -> Result<Route, RouteError> {
         let m = Method::from_bytes(method.as_bytes()).unwrap();
         let u: http::Uri = uri.parse().unwrap();
-        Route::from_request(&m, &u, Some(host), copy, Some("s3.local"))
+        let q = Query::parse(u.query()).ok_or(RouteError::InvalidUri)?;
+        Route::from_request(&m, u.path(), q, Some(host), copy, Some("s3.local"))
     }
 
     #[test]

@@ -15,7 +15,7 @@ type Res = Result<Response<ResponseBody>, S3Error>;
 /// The one owner every bucket and object has for now: the root key.
 pub fn owner(cx: &RequestCx) -> xml::Owner {
     xml::Owner {
-        id: cx.state.root_access_key.to_ascii_lowercase(),
+        id: cx.state.owner_id(),
         display_name: cx.state.root_access_key.clone(),
     }
 }

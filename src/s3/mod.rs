@@ -10,6 +10,7 @@ mod list;
 mod multipart;
 mod multipart_list;
 mod object;
+mod promises;
 mod response;
 mod upload;
 
@@ -22,9 +23,10 @@ use crate::auth::{self, SecretKey};
 use crate::config::Config;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::router::RouteError;
-use crate::http::{Endpoint, ResponseBody, Route};
+use crate::http::{Endpoint, Query, ResponseBody, Route};
 use crate::storage::Storage;
 use crate::telemetry::access::{BodyCounter, MeteredBody, RequestLog};
+use crate::types::xml_safe;
 
 pub use context::RequestCx;
 
@@ -49,6 +51,11 @@ impl AppState {
             max_size,
             slots: self.upload_slots.clone(),
         }
+    }
+
+    /// The `ID` reported as the owner of every bucket and object.
+    pub fn owner_id(&self) -> String {
+        self.root_access_key.to_ascii_lowercase()
     }
 
     /// The secret of `access_key`, if it is known.
@@ -85,29 +92,13 @@ where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,
 {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let is_head = parts.method == http::Method::HEAD;
     let close_after = answers_without_continue(&parts.headers);
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok());
-    let copy_source = parts.headers.contains_key("x-amz-copy-source");
-    let routed = Route::from_request(
-        &parts.method,
-        &parts.uri,
-        host,
-        copy_source,
-        state.config.domain.as_deref(),
-    );
     let resource = parts.uri.path().to_owned();
-    let route = match routed {
+    let route = match route(&state, &mut parts) {
         Ok(r) => r,
-        Err(e) => {
-            let err = match e {
-                RouteError::InvalidUri => S3Error::code(S3ErrorCode::InvalidURI),
-                RouteError::MethodNotAllowed => S3Error::code(S3ErrorCode::MethodNotAllowed),
-            };
+        Err(err) => {
             log.error(err.code.as_str());
             return response::error(&err, request_id, &resource, is_head);
         }
@@ -121,7 +112,11 @@ where
     } else if route.endpoint == Endpoint::Admin {
         Ok(crate::dashboard::serve(&state, &parts).await)
     } else {
-        match authenticate(&state, &parts, &route) {
+        let checked = authenticate(&state, &parts, &route).and_then(|verified| {
+            promises::refuse_unkept_promises(&parts.headers, &state.owner_id())?;
+            Ok(verified)
+        });
+        match checked {
             Ok(verified) => {
                 let idle = std::time::Duration::from_secs(state.config.body_idle_timeout_secs);
                 let body = counted(context::body_stream(body, idle), log.body_counter());
@@ -162,6 +157,39 @@ where
     response
 }
 
+/// Decodes the query once (the signature check and the handlers read the
+/// same values), applies a presigned URL's `x-amz-*` parameters as headers,
+/// and routes the request.
+fn route(state: &AppState, parts: &mut http::request::Parts) -> Result<Route, S3Error> {
+    let query = Query::parse(parts.uri.query()).ok_or(S3Error::code(S3ErrorCode::InvalidURI))?;
+    auth::hoist_query_headers(parts, &query)?;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let copy_source = parts.headers.contains_key("x-amz-copy-source");
+    let route = Route::from_request(
+        &parts.method,
+        parts.uri.path(),
+        query,
+        host,
+        copy_source,
+        state.config.domain.as_deref(),
+    )
+    .map_err(|e| match e {
+        RouteError::InvalidUri => S3Error::code(S3ErrorCode::InvalidURI),
+        RouteError::MethodNotAllowed => S3Error::code(S3ErrorCode::MethodNotAllowed),
+    })?;
+    let key_ok = route.key.as_deref().is_none_or(xml_safe);
+    if !key_ok || !route.query.iter().all(|(k, v)| xml_safe(k) && xml_safe(v)) {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            "Object keys and parameters may not contain characters that XML 1.0 cannot carry (such as U+0000)",
+        ));
+    }
+    Ok(route)
+}
+
 /// The request body, its bytes counted as a handler reads them.
 fn counted(body: context::RawBody, counter: BodyCounter) -> context::RawBody {
     use futures_util::StreamExt;
@@ -194,13 +222,24 @@ fn authenticate(
     parts: &http::request::Parts,
     route: &Route,
 ) -> Result<auth::VerifiedAuth, S3Error> {
-    let Some(request) = auth::parse_auth(parts)? else {
+    let Some(request) = auth::parse_auth(parts, &route.query)? else {
         return Err(S3Error::code(S3ErrorCode::AccessDenied));
     };
+    auth::check_region(
+        &request,
+        &state.config.region,
+        route.endpoint == Endpoint::GetBucketLocation,
+    )?;
     let secret = state
         .secret_for(&request.access_key)
         .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))?;
-    let verified = auth::verify(&request, parts, secret, time::OffsetDateTime::now_utc())?;
+    let verified = auth::verify(
+        &request,
+        parts,
+        &route.query,
+        secret,
+        time::OffsetDateTime::now_utc(),
+    )?;
     tracing::debug!(
         op = route.endpoint.name(),
         payload = payload_name(&verified.payload),

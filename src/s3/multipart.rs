@@ -13,7 +13,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{content_headers, user_metadata};
 use crate::http::ResponseBody;
 use crate::storage::{BlobOwner, BucketRecord, PartRecord, PartRef, UploadRecord};
-use crate::types::{quote_etag, MAX_PUT_SIZE};
+use crate::types::{quote_etag, UploadId, MAX_PUT_SIZE};
 use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
@@ -36,11 +36,13 @@ fn part_number(cx: &RequestCx) -> Result<u32, S3Error> {
         })
 }
 
+/// The `uploadId` parameter; one this gateway cannot have handed out names
+/// no upload.
 pub fn upload_id(cx: &RequestCx) -> Result<&str, S3Error> {
     cx.route
         .query
         .get("uploadId")
-        .filter(|id| !id.is_empty())
+        .filter(|id| UploadId::parse(id).is_some())
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchUpload))
 }
 
@@ -118,7 +120,7 @@ pub async fn create_multipart_upload(cx: &mut RequestCx) -> Res {
     let (checksum_algorithm, checksum_type) = checksum_settings(cx)?;
     let upload = UploadRecord {
         // v7 ids sort by creation time, which is how S3 orders uploads of a key.
-        upload_id: uuid::Uuid::now_v7().simple().to_string(),
+        upload_id: UploadId::generate().as_str().to_owned(),
         key: key.clone(),
         initiated_ms: now_ms(),
         content: content_headers(&cx.parts.headers),

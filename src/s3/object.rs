@@ -16,17 +16,22 @@ use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
-/// The head of the addressed object, or `NoSuchKey`. `versionId=null` is
-/// the current object (rclone asks for it on unversioned buckets).
-pub async fn current_head(cx: &RequestCx) -> Result<ObjectHead, S3Error> {
-    if let Some(v) = cx.route.query.get("versionId") {
-        if v != "null" {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "Invalid version id specified",
-            ));
-        }
+/// Buckets are unversioned: `versionId=null` is the current object (rclone
+/// asks for it), and any other version id is refused rather than read as
+/// the current object.
+fn only_current_version(cx: &RequestCx) -> Result<(), S3Error> {
+    match cx.route.query.get("versionId") {
+        Some(v) if v != "null" => Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            "Invalid version id specified",
+        )),
+        _ => Ok(()),
     }
+}
+
+/// The head of the addressed object, or `NoSuchKey`.
+pub async fn current_head(cx: &RequestCx) -> Result<ObjectHead, S3Error> {
+    only_current_version(cx)?;
     let bucket = cx.bucket().await?;
     cx.storage()
         .get_object(bucket.id, cx.key()?)
@@ -275,6 +280,7 @@ pub async fn get_object(cx: &mut RequestCx, is_head: bool) -> Res {
 }
 
 pub async fn delete_object(cx: &mut RequestCx) -> Res {
+    only_current_version(cx)?;
     let bucket = cx.bucket().await?;
     cx.storage().delete_object(bucket.id, cx.key()?).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))

@@ -6,7 +6,7 @@ use http::{HeaderValue, Response, StatusCode};
 use rand::Rng;
 use serde::Serialize;
 
-use crate::error::{S3Error, S3ErrorCode};
+use crate::error::{ErrorDetail, S3Error, S3ErrorCode};
 use crate::http::ResponseBody;
 use crate::xml;
 
@@ -72,15 +72,28 @@ pub fn error(
     let mut r = if is_head || err.code == S3ErrorCode::NotModified {
         empty(status)
     } else {
+        let (headers_not_signed, region) = match &err.detail {
+            Some(ErrorDetail::HeadersNotSigned(names)) => (Some(names.as_str()), None),
+            Some(ErrorDetail::Region(region)) => (None, Some(region.as_str())),
+            None => (None, None),
+        };
         let body = xml::to_xml(&xml::ErrorBody {
             code: err.code.as_str(),
             message: &err.message,
             resource: Some(resource),
+            headers_not_signed,
+            region,
             request_id,
         })
         .unwrap_or_default();
         xml_body(status, body)
     };
+    if let Some(ErrorDetail::Region(region)) = &err.detail {
+        // S3 names the expected region in a header too, which SDKs read.
+        if let Ok(v) = HeaderValue::from_str(region) {
+            r.headers_mut().insert("x-amz-bucket-region", v);
+        }
+    }
     stamp(&mut r, request_id);
     r
 }

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::sigv4::ALGORITHM;
 use crate::auth::SecretKey;
+use crate::http::query::{decode_pairs, Query};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -103,32 +104,27 @@ fn is_signature_param(name: &[u8]) -> bool {
     name.eq_ignore_ascii_case(b"X-Amz-Signature")
 }
 
-/// Splits a raw query into percent-decoded pairs (`+` stays a literal plus).
-pub(crate) fn decoded_query_pairs(raw_query: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    raw_query
-        .split('&')
-        .filter(|segment| !segment.is_empty())
-        .map(|segment| {
-            let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
-            (
-                percent_decode(name.as_bytes()).collect(),
-                percent_decode(value.as_bytes()).collect(),
-            )
-        })
-        .collect()
+/// The canonical query of a raw query string: every parameter except
+/// `X-Amz-Signature`, decoded (as [`Query`] decodes it) and UriEncoded,
+/// sorted by name then value, `k=` for empty values.
+pub fn canonical_query(raw_query: &str) -> String {
+    let pairs = decode_pairs(raw_query);
+    canonical_query_pairs(pairs.iter().map(|(n, v)| (n.as_slice(), v.as_slice())))
 }
 
-/// The canonical query: every parameter except `X-Amz-Signature`, decoded
-/// and UriEncoded, sorted by name then value, `k=` for empty values.
-pub fn canonical_query(raw_query: &str) -> String {
-    let mut pairs: Vec<(String, String)> = decoded_query_pairs(raw_query)
-        .into_iter()
+/// [`canonical_query`] of an already decoded query.
+pub fn canonical_query_of(query: &Query) -> String {
+    canonical_query_pairs(query.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())))
+}
+
+fn canonical_query_pairs<'a>(decoded: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> String {
+    let mut pairs: Vec<(String, String)> = decoded
         .filter(|(name, _)| !is_signature_param(name))
         .map(|(name, value)| {
             let mut n = String::new();
             let mut v = String::new();
-            uri_encode_bytes(&name, true, &mut n);
-            uri_encode_bytes(&value, true, &mut v);
+            uri_encode_bytes(name, true, &mut n);
+            uri_encode_bytes(value, true, &mut v);
             (n, v)
         })
         .collect();
@@ -228,10 +224,11 @@ mod tests {
             canonical_query("prefix=J&max-keys=2"),
             "max-keys=2&prefix=J"
         );
-        // Sorted by name, then by value; '+' is a literal plus; X-Amz-Signature dropped.
+        // Sorted by name, then by value; '+' is a space, as the router reads
+        // it, and `%2B` a plus; X-Amz-Signature dropped.
         assert_eq!(
-            canonical_query("b=2&a=y&a=x&c=a+b&X-Amz-Signature=ff&d=%7e%2F&&e=%20"),
-            "a=x&a=y&b=2&c=a%2Bb&d=~%2F&e=%20"
+            canonical_query("b=2&a=y&a=x&c=a+b&X-Amz-Signature=ff&d=%7e%2F&&e=%20&f=%2B"),
+            "a=x&a=y&b=2&c=a%20b&d=~%2F&e=%20&f=%2B"
         );
         assert_eq!(
             canonical_query("x-id=GetObject&partNumber=1"),

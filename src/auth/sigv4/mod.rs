@@ -7,11 +7,13 @@
 //! [`string_to_sign`], [`signing_key`], [`sign`]. Parsing lives in `parse.rs`.
 //!
 //! S3 specifics: the canonical URI is the path as sent (S3 neither normalizes
-//! nor double-encodes); every region is accepted (the signature covers the
-//! scope anyway); the payload line is the raw `x-amz-content-sha256` value.
+//! nor double-encodes); the scope's region must be the gateway's
+//! ([`check_region`]); the payload line is the raw `x-amz-content-sha256`
+//! value; every `x-amz-*` header must be covered by the signature
+//! (`coverage.rs`).
 
 mod canonical;
-
+mod coverage;
 mod parse;
 
 use std::fmt;
@@ -22,13 +24,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
-use crate::auth::sigv4::canonical::decoded_query_pairs;
 use crate::auth::{AuthError, SecretKey};
+use crate::http::Query;
 
 pub use crate::auth::sigv4::canonical::{
-    canonical_headers, canonical_query, canonical_request, reencoded_path, scope, sign,
-    signing_key, string_to_sign, uri_encode,
+    canonical_headers, canonical_query, canonical_query_of, canonical_request, reencoded_path,
+    scope, sign, signing_key, string_to_sign, uri_encode,
 };
+pub use crate::auth::sigv4::coverage::{check_signed_headers, hoist_query_headers};
 
 pub use crate::auth::sigv4::parse::{format_amz_date, parse_amz_date, parse_auth};
 
@@ -129,7 +132,7 @@ pub struct AuthRequest {
     pub date: OffsetDateTime,
     /// `YYYYMMDD` of the credential scope.
     pub scope_date: String,
-    /// Region of the credential scope (any value is accepted).
+    /// Region of the credential scope (checked by [`check_region`]).
     pub region: String,
     /// Lowercase signed header names, in the order given.
     pub signed_headers: Vec<String>,
@@ -252,8 +255,29 @@ fn check_time(req: &AuthRequest, now: OffsetDateTime) -> Result<(), AuthError> {
     Ok(())
 }
 
+/// Refuses a credential scope whose region is not `expected`, the
+/// gateway's, as S3 does (the answer names the expected region, so a client
+/// such as s3cmd can sign again for it). `GetBucketLocation` is also
+/// accepted under `us-east-1`: s3cmd asks for a bucket's region that way
+/// before it knows it, as it does against AWS, where that request works
+/// from any region.
+pub fn check_region(
+    req: &AuthRequest,
+    expected: &str,
+    location_request: bool,
+) -> Result<(), AuthError> {
+    if req.region == expected || (location_request && req.region == "us-east-1") {
+        return Ok(());
+    }
+    Err(AuthError::WrongRegion {
+        region: req.region.clone(),
+        expected: expected.to_string(),
+        presigned: matches!(req.kind, AuthKind::Presigned { .. }),
+    })
+}
+
 /// The payload hash lines to try, most likely first.
-fn payload_lines(req: &AuthRequest, parts: &Parts) -> Vec<String> {
+fn payload_lines(req: &AuthRequest, parts: &Parts, query: &Query) -> Vec<String> {
     let header = parts
         .headers
         .get("x-amz-content-sha256")
@@ -262,10 +286,10 @@ fn payload_lines(req: &AuthRequest, parts: &Parts) -> Vec<String> {
     match req.kind {
         AuthKind::Header => vec![header.unwrap_or_else(|| UNSIGNED_PAYLOAD.to_string())],
         AuthKind::Presigned { .. } => {
-            let query = decoded_query_pairs(parts.uri.query().unwrap_or(""))
-                .into_iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(b"X-Amz-Content-Sha256"))
-                .map(|(_, v)| String::from_utf8_lossy(&v).into_owned());
+            let query = query
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("X-Amz-Content-Sha256"))
+                .map(|(_, v)| v.to_string());
             match (header, query) {
                 // A client may add the header to a URL presigned without it.
                 (Some(h), _)
@@ -284,21 +308,26 @@ fn payload_lines(req: &AuthRequest, parts: &Parts) -> Vec<String> {
     }
 }
 
-/// Checks the time window and the signature of a parsed request.
+/// Checks the time window, that the signature covers every `x-amz-*`
+/// header, and the signature of a parsed request. `query` is the request's
+/// decoded query string, as the router read it.
 ///
 /// The canonical URI is first the raw path as sent; if that does not match,
 /// the path percent-decoded and UriEncoded again. Either match is accepted.
 pub fn verify(
     req: &AuthRequest,
     parts: &Parts,
+    query: &Query,
     secret: &SecretKey,
     now: OffsetDateTime,
 ) -> Result<VerifiedAuth, AuthError> {
     check_time(req, now)?;
+    check_signed_headers(req, parts, query)?;
     let amz_date = format_amz_date(req.date);
     let scope = scope(&req.scope_date, &req.region);
     let key = signing_key(secret, &req.scope_date, &req.region);
-    let query = canonical_query(parts.uri.query().unwrap_or(""));
+    let payloads = payload_lines(req, parts, query);
+    let query = canonical_query_of(query);
     let headers = canonical_headers(parts, &req.signed_headers);
     let signed = req.signed_headers.join(";");
     let raw_path = match parts.uri.path() {
@@ -310,7 +339,6 @@ pub fn verify(
     if reencoded != raw_path {
         paths.push(&reencoded);
     }
-    let payloads = payload_lines(req, parts);
     let mut matched = false;
     for path in &paths {
         for payload in &payloads {
@@ -354,8 +382,33 @@ pub fn verify(
     })
 }
 
+/// [`parse_auth`] and [`verify`] with the query decoded from the request's
+/// URI, as the router decodes it, for tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    pub(crate) fn query_of(p: &Parts) -> Query {
+        Query::parse(p.uri.query()).expect("UTF-8 query")
+    }
+
+    pub(crate) fn parse_auth(p: &Parts) -> Result<Option<AuthRequest>, AuthError> {
+        super::parse_auth(p, &query_of(p))
+    }
+
+    pub(crate) fn verify(
+        req: &AuthRequest,
+        p: &Parts,
+        secret: &SecretKey,
+        now: OffsetDateTime,
+    ) -> Result<VerifiedAuth, AuthError> {
+        super::verify(req, p, &query_of(p), secret, now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::{parse_auth, verify};
     use super::*;
     use time::macros::datetime;
 
@@ -500,7 +553,11 @@ mod tests {
         let p = parts(
             "GET",
             "/b/k",
-            &[("host", "h"), ("date", "Fri, 24 May 2013 00:00:00 GMT")],
+            &[
+                ("host", "h"),
+                ("date", "Fri, 24 May 2013 00:00:00 GMT"),
+                ("x-amz-content-sha256", UNSIGNED_PAYLOAD),
+            ],
         );
         let p = self_signed(p, "date;host");
         let req = parse_auth(&p).unwrap().unwrap();
@@ -513,7 +570,12 @@ mod tests {
         let mut p = simple_get();
         p.headers
             .insert("x-amz-content-sha256", STREAMING_SIGNED.parse().unwrap());
-        let p = self_signed(p, "host;x-amz-content-sha256;x-amz-date");
+        p.headers
+            .insert("x-amz-decoded-content-length", "0".parse().unwrap());
+        let p = self_signed(
+            p,
+            "host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length",
+        );
         let v = check(&p, NOW).unwrap();
         let signer = v.chunk_signer.expect("signer");
         let req = parse_auth(&p).unwrap().unwrap();

@@ -1,13 +1,14 @@
 //! Blob files of the embedded backend: one file per blob under
 //! `blobs/<hh>/<blob>`, chunk `i` at offset `i * chunk_size`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
 
+use crate::private_fs;
 use crate::storage::records::{BlobId, ChunkAddr};
 
 pub(super) struct BlobFiles {
@@ -17,9 +18,9 @@ pub(super) struct BlobFiles {
 impl BlobFiles {
     /// Creates the 256 shard directories once and makes them durable.
     pub(super) fn open(root: PathBuf) -> io::Result<Self> {
-        fs::create_dir_all(&root)?;
+        private_fs::create_dir_all(&root)?;
         for shard in 0..=255u8 {
-            fs::create_dir_all(root.join(format!("{shard:02x}")))?;
+            private_fs::create_dir_all(&root.join(format!("{shard:02x}")))?;
         }
         sync_dir(&root)?;
         Ok(BlobFiles { root })
@@ -35,11 +36,7 @@ impl BlobFiles {
     }
 
     pub(super) fn write_chunk(&self, addr: ChunkAddr, data: &[u8]) -> io::Result<()> {
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .open(self.path(addr.blob))?;
+        let file = private_fs::open_for_write(&self.path(addr.blob))?;
         file.write_all_at(data, addr.offset())?;
         start_writeback(&file, addr.offset(), data.len());
         Ok(())
@@ -49,11 +46,7 @@ impl BlobFiles {
     /// already on its way to disk: see `start_writeback`), then the file's
     /// pages leave the page cache (`drop_cached`).
     pub(super) fn seal(&self, blob: BlobId) -> io::Result<()> {
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .open(self.path(blob))?;
+        let file = private_fs::open_for_write(&self.path(blob))?;
         file.sync_all()?;
         drop_cached(&file);
         sync_dir(&self.shard_dir(blob))

@@ -88,8 +88,12 @@ impl EmbeddedStorage {
     }
 
     fn open_records(dir: &Path, gc_grace: Duration) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(dir)?;
-        let db = Database::create(dir.join("records.redb")).map_err(db_err)?;
+        crate::private_fs::create_dir_all(dir)?;
+        // Created owner-only before redb opens it (redb creates files with
+        // the process's umask).
+        let records = dir.join("records.redb");
+        crate::private_fs::open_for_write(&records)?;
+        let db = Database::create(records).map_err(db_err)?;
         let files = BlobFiles::open(dir.join("blobs"))?;
         let txn = db.begin_write().map_err(db_err)?;
         {
