@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// Chunks of one upload being stored at once [default: 4].
     #[arg(long, env = "S3GW_CHUNKS_IN_FLIGHT")]
     pub chunks_in_flight: Option<usize>,
+    /// Connections served at once; further ones wait to be accepted
+    /// [default: 1024].
+    #[arg(long, env = "S3GW_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Days after which an unfinished multipart upload is aborted; 0 never [default: 7].
     #[arg(long, env = "S3GW_ABORT_UPLOADS_AFTER_DAYS")]
     pub abort_uploads_after_days: Option<u32>,
@@ -235,6 +239,9 @@ struct FileConfig {
     get_prefetch_chunks: Option<usize>,
     max_buffered_chunks: Option<usize>,
     body_idle_timeout_secs: Option<u64>,
+    body_grace_secs: Option<u64>,
+    body_min_bytes_per_sec: Option<u64>,
+    max_connections: Option<usize>,
     abort_uploads_after_days: Option<u32>,
     gateway_id: Option<String>,
     usage_scan_secs: Option<u64>,
@@ -257,6 +264,14 @@ pub struct Config {
     pub max_buffered_chunks: usize,
     /// A request body that sends nothing this long gets `RequestTimeout`.
     pub body_idle_timeout_secs: u64,
+    /// Waiting on a request body allowed before `body_min_bytes_per_sec`
+    /// applies (`http::pace`).
+    pub body_grace_secs: u64,
+    /// After the grace, each received byte of a body buys 1/this seconds
+    /// of waiting for more; slower bodies get `RequestTimeout`. 0: no minimum.
+    pub body_min_bytes_per_sec: u64,
+    /// Connections served at once; the accept loop waits while all are open.
+    pub max_connections: usize,
     /// Multipart uploads initiated longer ago are aborted; 0 never.
     pub abort_uploads_after_days: u32,
     /// Seconds between runs of the garbage collector.
@@ -287,6 +302,9 @@ impl Default for Config {
             get_prefetch_chunks: 4,
             max_buffered_chunks: 256,
             body_idle_timeout_secs: 60,
+            body_grace_secs: 20,
+            body_min_bytes_per_sec: 500,
+            max_connections: 1024,
             abort_uploads_after_days: 7,
             gc_interval_secs: 30,
             gateway_id: default_gateway_id(SocketAddr::from(([127, 0, 0, 1], 9000))),
@@ -363,6 +381,15 @@ impl Config {
                 .body_idle_timeout_secs
                 .unwrap_or(d.body_idle_timeout_secs)
                 .max(1),
+            body_grace_secs: file.body_grace_secs.unwrap_or(d.body_grace_secs).max(1),
+            body_min_bytes_per_sec: file
+                .body_min_bytes_per_sec
+                .unwrap_or(d.body_min_bytes_per_sec),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(d.max_connections)
+                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             abort_uploads_after_days: args
                 .abort_uploads_after_days
                 .or(file.abort_uploads_after_days)
@@ -613,6 +640,47 @@ mod tests {
         );
     }
 
+    #[test]
+    fn slow_client_limits_from_the_file_and_flags() {
+        let c = Config::resolve(&ServeArgs::default()).unwrap();
+        assert_eq!(
+            (
+                c.body_grace_secs,
+                c.body_min_bytes_per_sec,
+                c.max_connections
+            ),
+            (20, 500, 1024)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "body_grace_secs = 5\nbody_min_bytes_per_sec = 0\nmax_connections = 64\n",
+        )
+        .unwrap();
+        let file_only = ServeArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&file_only).unwrap();
+        assert_eq!(
+            (
+                c.body_grace_secs,
+                c.body_min_bytes_per_sec,
+                c.max_connections
+            ),
+            (5, 0, 64)
+        );
+        std::fs::write(&path, "body_grace_secs = 0\nmax_connections = 0\n").unwrap();
+        let flag = ServeArgs {
+            config: Some(path),
+            max_connections: Some(8),
+            ..Default::default()
+        };
+        let c = Config::resolve(&flag).unwrap();
+        assert_eq!((c.body_grace_secs, c.max_connections), (1, 8));
+    }
+
     /// The flag and its environment variable, as clap sees them (without
     /// changing this process's environment).
     #[test]
@@ -635,5 +703,26 @@ mod tests {
             Some(std::ffi::OsStr::new("S3GW_ABORT_UPLOADS_AFTER_DAYS"))
         );
         assert!(Cli::try_parse_from(["s3gw", "--abort-uploads-after-days", "-1"]).is_err());
+    }
+
+    #[test]
+    fn max_connections_flag_and_env() {
+        use clap::{CommandFactory, Parser};
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let cli = Cli::try_parse_from(["s3gw", "--max-connections", "16"]).unwrap();
+        assert_eq!(cli.serve.max_connections, Some(16));
+        let cmd = Cli::command();
+        let arg = cmd
+            .get_arguments()
+            .find(|a| a.get_long() == Some("max-connections"))
+            .unwrap();
+        assert_eq!(
+            arg.get_env(),
+            Some(std::ffi::OsStr::new("S3GW_MAX_CONNECTIONS"))
+        );
     }
 }

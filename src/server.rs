@@ -1,5 +1,6 @@
 //! The accept loop: one hyper HTTP/1.1 connection per socket, TCP_NODELAY,
-//! bounded headers, and a graceful drain on shutdown.
+//! bounded headers, at most `max_connections` connections at once, and a
+//! graceful drain on shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -10,7 +11,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::SecretKey;
 use crate::config::{Backend, Config};
@@ -28,6 +30,8 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// The least time between two warnings that the connection cap is reached.
+const FULL_WARNING_EVERY: Duration = Duration::from_secs(60);
 
 /// Opens the embedded store and builds the shared state.
 pub fn embedded_state(
@@ -118,18 +122,23 @@ pub async fn serve(
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true);
+    let cap = state.config.max_connections;
+    let open = Arc::new(Semaphore::new(cap));
+    let mut warned_full: Option<tokio::time::Instant> = None;
     tokio::pin!(shutdown);
     loop {
+        if open.available_permits() == 0
+            && warned_full.is_none_or(|t| t.elapsed() >= FULL_WARNING_EVERY)
+        {
+            tracing::warn!(
+                max_connections = cap,
+                "connection limit reached; new connections wait to be accepted"
+            );
+            warned_full = Some(tokio::time::Instant::now());
+        }
         tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+            next = next_connection(&listener, &open) => {
+                let Some((stream, permit)) = next else { break };
                 if let Err(e) = stream.set_nodelay(true) {
                     tracing::debug!(error = %e, "could not set TCP_NODELAY");
                 }
@@ -143,6 +152,7 @@ pub async fn serve(
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             _ = &mut shutdown => break,
@@ -153,6 +163,26 @@ pub async fn serve(
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timed out; closing"),
+    }
+}
+
+/// The next connection, once fewer than `max_connections` are open: while
+/// all are, new ones wait in the listen backlog (the kernel completes their
+/// handshakes; they are served when a connection closes). `None` only if
+/// the cap's semaphore is closed, which never happens.
+async fn next_connection(
+    listener: &TcpListener,
+    open: &Arc<Semaphore>,
+) -> Option<(TcpStream, OwnedSemaphorePermit)> {
+    let permit = open.clone().acquire_owned().await.ok()?;
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => return Some((stream, permit)),
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }
 

@@ -1,11 +1,13 @@
-//! HTTP-level pieces below the handlers: the router, typed header parsing
-//! and the response body type.
+//! HTTP-level pieces below the handlers: the router, typed header parsing,
+//! the response body type and the pace a request body is held to.
 
 pub mod body;
 pub mod headers;
+pub mod pace;
 pub mod query;
 pub mod router;
 
 pub use body::ResponseBody;
+pub use pace::BodyPace;
 pub use query::Query;
 pub use router::{BucketConfig, Endpoint, Route};

@@ -4,9 +4,7 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use std::time::Duration;
-
-use futures_util::stream::{self, BoxStream};
+use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use http_body_util::BodyStream;
 
@@ -14,6 +12,7 @@ use super::AppState;
 use crate::auth::{self, BodyDigest, DecodedBody, DigestSummary, Expectations, VerifiedAuth};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::text;
+use crate::http::pace::{paced, BodyPace};
 use crate::http::Route;
 use crate::storage::writer::BodyHasher;
 use crate::storage::{BucketRecord, Storage};
@@ -21,34 +20,21 @@ use crate::types::MAX_KEY_BYTES;
 
 pub type RawBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
 
-/// The data frames of a request body as a stream. A client that sends
-/// nothing for `idle` gets a `TimedOut` error (S3's `RequestTimeout`)
-/// rather than holding its buffers forever.
-pub fn body_stream<B>(body: B, idle: Duration) -> RawBody
+/// The data frames of a request body as a stream, held to `pace`: a client
+/// that keeps the gateway waiting too long gets a `TimedOut` error (S3's
+/// `RequestTimeout`) rather than holding its connection and buffers.
+pub fn body_stream<B>(body: B, pace: BodyPace) -> RawBody
 where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,
 {
-    let frames = BodyStream::new(body)
-        .filter_map(|frame| {
-            std::future::ready(match frame {
-                Ok(f) => f.into_data().ok().map(Ok),
-                Err(e) => Some(Err(std::io::Error::other(e.to_string()))),
-            })
+    let frames = BodyStream::new(body).filter_map(|frame| {
+        std::future::ready(match frame {
+            Ok(f) => f.into_data().ok().map(Ok),
+            Err(e) => Some(Err(std::io::Error::other(e.to_string()))),
         })
-        .boxed();
-    stream::unfold(Some(frames), move |frames| async move {
-        let mut frames = frames?;
-        match tokio::time::timeout(idle, frames.next()).await {
-            Ok(Some(item)) => Some((item, Some(frames))),
-            Ok(None) => None,
-            Err(_) => {
-                let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "request body idle");
-                Some((Err(e), None))
-            }
-        }
-    })
-    .boxed()
+    });
+    paced(frames, pace)
 }
 
 impl BodyHasher for BodyDigest {

@@ -118,8 +118,8 @@ where
         });
         match checked {
             Ok(verified) => {
-                let idle = std::time::Duration::from_secs(state.config.body_idle_timeout_secs);
-                let body = counted(context::body_stream(body, idle), log.body_counter());
+                let pace = crate::http::BodyPace::of(&state.config);
+                let body = counted(context::body_stream(body, pace), log.body_counter());
                 let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
                 dispatch(&mut cx).await
             }

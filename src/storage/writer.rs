@@ -97,8 +97,13 @@ pub struct WriteLimits {
     pub in_flight: usize,
     /// Largest accepted body.
     pub max_size: u64,
-    /// Gateway-wide chunk buffers: one permit per chunk being filled or
-    /// stored. When they run out, uploads wait (backpressure to TCP).
+    /// Gateway-wide chunk buffers: one permit per chunk handed off to be
+    /// stored and hashed, from the hand-off until both are done. A chunk
+    /// still filling holds none: filling waits on the client, and a client
+    /// that stalls must not hold what flowing uploads need (its buffer is
+    /// bounded by the connection cap instead). When they run out, uploads
+    /// wait to hand off their next chunk, which waits only on storage
+    /// (backpressure to TCP).
     pub slots: Arc<Semaphore>,
 }
 
@@ -204,8 +209,8 @@ where
         armed: true,
     };
     let mut hashing = Hashing::Inline(hasher);
+    // The chunk being filled: this upload's own, no slot.
     let mut buf = BytesMut::new();
-    let mut permit = None;
     let mut index: u32 = 0;
     let mut size: u64 = 0;
     loop {
@@ -219,29 +224,15 @@ where
         if size > limits.max_size {
             return Err(WriteError::TooLarge);
         }
-        if permit.is_none() && !data.is_empty() {
-            permit = Some(slot(&limits.slots).await?);
-        }
         buf.extend_from_slice(&data);
         while buf.len() >= chunk_size {
             let chunk = buf.split_to(chunk_size).freeze();
-            let held = match permit.take() {
-                Some(p) => p,
-                None => slot(&limits.slots).await?,
-            };
-            store_chunk(&mut guard, &mut hashing, chunk, index, limits, held).await?;
+            store_chunk(&mut guard, &mut hashing, chunk, index, limits).await?;
             index += 1;
-            if !buf.is_empty() {
-                permit = Some(slot(&limits.slots).await?);
-            }
         }
     }
     if !buf.is_empty() {
-        let held = match permit.take() {
-            Some(p) => p,
-            None => slot(&limits.slots).await?,
-        };
-        store_chunk(&mut guard, &mut hashing, buf.freeze(), index, limits, held).await?;
+        store_chunk(&mut guard, &mut hashing, buf.freeze(), index, limits).await?;
     }
     let hasher = hashing.finish().await?;
     guard.drain().await?;
@@ -256,9 +247,8 @@ async fn store_chunk<H: BodyHasher, E>(
     chunk: Bytes,
     index: u32,
     limits: &WriteLimits,
-    permit: OwnedSemaphorePermit,
 ) -> Result<(), WriteError<E>> {
-    let permit = Arc::new(permit);
+    let permit = Arc::new(slot(&limits.slots).await?);
     hashing.feed(&chunk, &permit).await?;
     if guard.pending.len() >= limits.in_flight.max(1) {
         let oldest = guard.pending.remove(0);
@@ -299,6 +289,56 @@ mod tests {
         }
     }
 
+    fn owner() -> BlobOwner {
+        BlobOwner::Object {
+            bucket: BucketId(uuid::Uuid::nil()),
+            key: "k".into(),
+        }
+    }
+
+    /// An upload that stalls, before its first chunk is full or after
+    /// handing one off, holds no slot: another upload with the single
+    /// slot still completes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_upload_holds_no_slot() {
+        const CHUNK: u32 = 64 * 1024;
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = EmbeddedStorage::open(dir.path(), std::time::Duration::ZERO).expect("open");
+        let storage: Arc<dyn Storage> = Arc::new(store);
+        let limits = WriteLimits {
+            chunk_size: CHUNK,
+            in_flight: 4,
+            max_size: u64::MAX,
+            slots: Arc::new(Semaphore::new(1)),
+        };
+        let mut stalled = Vec::new();
+        for sent in [1, CHUNK as usize + 1] {
+            let first = Ok::<_, Infallible>(Bytes::from(vec![7u8; sent]));
+            let body = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+            let (storage, limits) = (storage.clone(), limits.clone());
+            stalled.push(tokio::spawn(async move {
+                let hasher = Md5Hasher(Md5::new());
+                let _ = write_blob(&storage, Box::pin(body), hasher, &limits, &owner()).await;
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let body: Vec<u8> = (0..CHUNK as usize * 3 + 5).map(|i| i as u8).collect();
+        let stream = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from(body.clone()))]);
+        let owner = owner();
+        let write = write_blob(&storage, stream, Md5Hasher(Md5::new()), &limits, &owner);
+        let (written, hasher) = tokio::time::timeout(std::time::Duration::from_secs(10), write)
+            .await
+            .expect("not starved by the stalled uploads")
+            .map_err(|_| "write failed")
+            .expect("write");
+        assert_eq!(written.size, body.len() as u64);
+        assert_eq!(hasher.0.finalize(), Md5::digest(&body));
+        assert_eq!(limits.slots.available_permits(), 1);
+        for s in stalled {
+            s.abort();
+        }
+    }
+
     /// Large chunks go through the hashing thread, in order, while they
     /// are stored: the digest and the stored bytes match the body.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,13 +361,9 @@ mod tests {
             max_size: u64::MAX,
             slots: Arc::new(Semaphore::new(16)),
         };
-        let owner = BlobOwner::Object {
-            bucket: BucketId(uuid::Uuid::nil()),
-            key: "k".into(),
-        };
         let stream = futures_util::stream::iter(pieces);
         let (written, hasher) =
-            write_blob(&storage, stream, Md5Hasher(Md5::new()), &limits, &owner)
+            write_blob(&storage, stream, Md5Hasher(Md5::new()), &limits, &owner())
                 .await
                 .map_err(|_| "write failed")
                 .expect("write");
