@@ -16,7 +16,7 @@ use crate::auth::Expectations;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::ResponseBody;
 use crate::storage::records::StoredChecksum;
-use crate::storage::{ObjectHead, PartRecord, StorageError, UploadRecord};
+use crate::storage::{ObjectHead, PartRecord, StorageError, UploadRecord, WriteCondition};
 use crate::types::{quote_etag, unquote_etag};
 use crate::xml;
 
@@ -239,7 +239,7 @@ pub async fn complete_multipart_upload(
     check_announced(cx, &head)?;
     match cx
         .storage()
-        .complete_upload(bucket.id, &key, &id, &head)
+        .complete_upload(bucket.id, &key, &id, &head, &WriteCondition::None)
         .await
     {
         Ok(()) => result(&bucket.name, &key, &head),
