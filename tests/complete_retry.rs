@@ -3,6 +3,8 @@
 //! Cassandra node died under it): the retry completes the upload when it
 //! chose the same parts, and never replaces a write made since the claim.
 //! The fault test on the cluster saw this retry answered `NoSuchUpload`.
+//! A retry's own condition (`If-None-Match`, `If-Match`) still applies;
+//! the commit of a conditional Complete is not one a retry finishes.
 
 mod common;
 
@@ -12,8 +14,15 @@ use s3gw::storage::{now_ms, ObjectHead, PartRef, Storage, StorageError, WriteCon
 
 const CHUNK: u32 = 1024;
 
-/// What a Complete that died after its commit leaves in `upload_claims`.
-async fn dead_commit(contact: &str, keyspace: &str, upload_id: &str, etag: &str, claimed_ms: i64) {
+/// What a Complete that died after its commit leaves in `upload_claims`
+/// (a conditional Complete names no ETag).
+async fn dead_commit(
+    contact: &str,
+    keyspace: &str,
+    upload_id: &str,
+    etag: Option<&str>,
+    claimed_ms: i64,
+) {
     let session = common::cql_session(contact).await;
     session
         .query_unpaged(
@@ -75,8 +84,8 @@ async fn a_retried_complete_finishes_what_a_dead_request_committed() {
 
     // Same parts, same ETag: the retry writes the head and ends the upload.
     let head = two_parts(&s, &b, "same").await;
-    dead_commit(&contact, &ks, upload_of(&head), &head.etag, now_ms()).await;
-    s.complete_upload(b.id, "same", upload_of(&head), &head)
+    dead_commit(&contact, &ks, upload_of(&head), Some(&head.etag), now_ms()).await;
+    s.complete_upload(b.id, "same", upload_of(&head), &head, &WriteCondition::None)
         .await
         .expect("the retry completes the upload");
     let got = s
@@ -112,12 +121,18 @@ async fn a_retried_complete_finishes_what_a_dead_request_committed() {
         &contact,
         &ks,
         upload_of(&head),
-        "ffffffffffffffffffffffffffffffff-1",
+        Some("ffffffffffffffffffffffffffffffff-1"),
         now_ms(),
     )
     .await;
     let r = s
-        .complete_upload(b.id, "other", upload_of(&head), &head)
+        .complete_upload(
+            b.id,
+            "other",
+            upload_of(&head),
+            &head,
+            &WriteCondition::None,
+        )
         .await;
     assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
     assert!(s.get_object(b.id, "other").await.expect("get").is_none());
@@ -128,7 +143,7 @@ async fn a_retried_complete_finishes_what_a_dead_request_committed() {
         &contact,
         &ks,
         upload_of(&head),
-        &head.etag,
+        Some(&head.etag),
         now_ms() - 60_000,
     )
     .await;
@@ -148,7 +163,13 @@ async fn a_retried_complete_finishes_what_a_dead_request_committed() {
         .await
         .expect("put");
     let r = s
-        .complete_upload(b.id, "later", upload_of(&head), &head)
+        .complete_upload(
+            b.id,
+            "later",
+            upload_of(&head),
+            &head,
+            &WriteCondition::None,
+        )
         .await;
     assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
     let got = s
@@ -157,4 +178,74 @@ async fn a_retried_complete_finishes_what_a_dead_request_committed() {
         .expect("get")
         .expect("head");
     assert_eq!(got.parts, newer.parts);
+}
+
+/// An old object at the key. `If-None-Match: *` on the retry of a
+/// Complete that committed and died: the retry's condition fails, nothing
+/// is written, and the upload stays for a retry without the condition,
+/// which completes it. A Complete that died with a conditional commit
+/// (no ETag named) is not finished by a retry: its head write may have
+/// been refused, or may yet apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_keeps_its_condition_and_a_conditional_commit_is_not_redone() {
+    let Some(o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    let (contact, ks) = (o.contact_points[0].clone(), o.keyspace.clone());
+    let s = common::open_cassandra(o).await;
+    let b = common::new_bucket(&s, "complete-retry-cond").await;
+    let owner = s3gw::storage::BlobOwner::Object {
+        bucket: b.id,
+        key: "k".into(),
+    };
+    let old = common::head_of(
+        common::stored_blob(&s, &owner, 7, 100, CHUNK, 0..1).await,
+        CHUNK,
+    );
+    s.put_object(b.id, "k", &old, &WriteCondition::None)
+        .await
+        .expect("put");
+
+    let head = two_parts(&s, &b, "k").await;
+    dead_commit(&contact, &ks, upload_of(&head), Some(&head.etag), now_ms()).await;
+    let r = s
+        .complete_upload(
+            b.id,
+            "k",
+            upload_of(&head),
+            &head,
+            &WriteCondition::IfNoneMatch,
+        )
+        .await;
+    assert!(matches!(r, Err(StorageError::PreconditionFailed)), "{r:?}");
+    let got = s.get_object(b.id, "k").await.expect("get").expect("head");
+    assert_eq!(got.parts, old.parts);
+    assert!(s
+        .get_upload(b.id, "k", upload_of(&head))
+        .await
+        .expect("get upload")
+        .is_some());
+    s.complete_upload(b.id, "k", upload_of(&head), &head, &WriteCondition::None)
+        .await
+        .expect("the retry without the condition completes the upload");
+    let got = s.get_object(b.id, "k").await.expect("get").expect("head");
+    assert_eq!(got.upload_id, head.upload_id);
+
+    let head = two_parts(&s, &b, "conditional").await;
+    dead_commit(&contact, &ks, upload_of(&head), None, now_ms()).await;
+    let r = s
+        .complete_upload(
+            b.id,
+            "conditional",
+            upload_of(&head),
+            &head,
+            &WriteCondition::IfNoneMatch,
+        )
+        .await;
+    assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
+    assert!(s
+        .get_object(b.id, "conditional")
+        .await
+        .expect("get")
+        .is_none());
 }

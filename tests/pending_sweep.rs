@@ -209,6 +209,7 @@ async fn part_blobs_are_swept_only_where_no_complete_can_use_them() {
         "done",
         &done.upload_id,
         &multipart_head(&done, vec![d1.clone()]),
+        &WriteCondition::None,
     )
     .await
     .expect("complete");
@@ -250,6 +251,7 @@ async fn part_blobs_are_swept_only_where_no_complete_can_use_them() {
         "live",
         &live.upload_id,
         &multipart_head(&live, vec![p1.clone()]),
+        &WriteCondition::None,
     )
     .await
     .expect("complete live");

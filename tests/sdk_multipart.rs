@@ -668,3 +668,131 @@ async fn complete_checks_an_announced_full_object_checksum() {
         .expect("right crc");
     assert_eq!(done.checksum_crc32(), Some(right.as_str()));
 }
+
+type CompleteError = aws_sdk_s3::error::SdkError<
+    aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadError,
+>;
+
+/// The HTTP status of a failed Complete.
+fn status(e: &CompleteError) -> Option<u16> {
+    e.raw_response().map(|r| r.status().as_u16())
+}
+
+/// CompleteMultipartUpload with `If-Match` and/or `If-None-Match`.
+async fn complete_if(
+    c: &Client,
+    b: &str,
+    k: &str,
+    id: &str,
+    parts: &[(i32, String)],
+    if_match: Option<&str>,
+    if_none_match: Option<&str>,
+) -> Result<
+    aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput,
+    CompleteError,
+> {
+    c.complete_multipart_upload()
+        .bucket(b)
+        .key(k)
+        .upload_id(id)
+        .multipart_upload(completed(parts))
+        .set_if_match(if_match.map(str::to_owned))
+        .set_if_none_match(if_none_match.map(str::to_owned))
+        .send()
+        .await
+}
+
+/// Conditional Complete, as AWS answers it: `If-None-Match: *` fails with
+/// 412 when the key exists, `If-Match` with 412 when the ETag differs and
+/// 404 `NoSuchKey` when there is no object; a failed condition writes
+/// nothing and leaves the upload, so the client may retry; any other
+/// `If-None-Match`, or both headers, is 501. A retry after the upload
+/// completed answers with the object it made, whatever its condition.
+#[tokio::test]
+async fn conditional_complete() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = bucket(&c, "cond-complete").await;
+    let old = c
+        .put_object()
+        .bucket(&b)
+        .key("k")
+        .body(ByteStream::from_static(b"old"))
+        .send()
+        .await
+        .expect("put");
+    let old_etag = old.e_tag().expect("etag").to_owned();
+    let id = create(&c, &b, "k").await;
+    let body = data(1000, 7);
+    let parts = [(1, put_part(&c, &b, "k", &id, 1, body.clone()).await)];
+
+    let e = complete_if(&c, &b, "k", &id, &parts, None, Some("*"))
+        .await
+        .expect_err("the key exists");
+    assert_eq!(status(&e), Some(412));
+    assert_eq!(code(&e.into_service_error()), "PreconditionFailed");
+    assert_eq!(get_bytes(&c, &b, "k").await, b"old");
+
+    let e = complete_if(&c, &b, "k", &id, &parts, Some("\"0123\""), None)
+        .await
+        .expect_err("another ETag");
+    assert_eq!(status(&e), Some(412));
+    assert_eq!(code(&e.into_service_error()), "PreconditionFailed");
+    assert_eq!(get_bytes(&c, &b, "k").await, b"old");
+
+    for (if_match, if_none_match) in [
+        (None, Some(old_etag.as_str())),
+        (Some(old_etag.as_str()), Some("*")),
+    ] {
+        let e = complete_if(&c, &b, "k", &id, &parts, if_match, if_none_match)
+            .await
+            .expect_err("not implemented");
+        assert_eq!(status(&e), Some(501), "{if_match:?} {if_none_match:?}");
+        assert_eq!(code(&e.into_service_error()), "NotImplemented");
+    }
+    assert_eq!(get_bytes(&c, &b, "k").await, b"old");
+
+    // The upload is intact: If-Match with the current ETag (unquoted)
+    // completes it.
+    let out = complete_if(
+        &c,
+        &b,
+        "k",
+        &id,
+        &parts,
+        Some(old_etag.trim_matches('"')),
+        None,
+    )
+    .await
+    .expect("if-match holds");
+    assert_eq!(out.e_tag(), Some(expected_etag(&[&body]).as_str()));
+    assert_eq!(get_bytes(&c, &b, "k").await, body);
+    // A retry of the completed upload answers as the first request did,
+    // though the key now exists.
+    let again = complete_if(&c, &b, "k", &id, &parts, None, Some("*"))
+        .await
+        .expect("retried complete");
+    assert_eq!(again.e_tag(), out.e_tag());
+
+    // If-Match on a key without an object: 404 NoSuchKey, and the upload
+    // stays for a retry with If-None-Match.
+    let id = create(&c, &b, "fresh").await;
+    let parts = [(1, put_part(&c, &b, "fresh", &id, 1, body.clone()).await)];
+    let e = complete_if(&c, &b, "fresh", &id, &parts, Some(&old_etag), None)
+        .await
+        .expect_err("no object");
+    assert_eq!(status(&e), Some(404));
+    assert_eq!(code(&e.into_service_error()), "NoSuchKey");
+    let e = c
+        .head_object()
+        .bucket(&b)
+        .key("fresh")
+        .send()
+        .await
+        .expect_err("nothing written");
+    assert!(e.into_service_error().is_not_found());
+    complete_if(&c, &b, "fresh", &id, &parts, None, Some("*"))
+        .await
+        .expect("if-none-match holds");
+    assert_eq!(get_bytes(&c, &b, "fresh").await, body);
+}

@@ -63,6 +63,8 @@ on_both_backends!(
     parts_keep_their_latest_version_and_abort_ends_the_upload,
     uploads_list_by_key_then_id,
     complete_racing_abort_has_one_winner,
+    conditional_complete_writes_nothing_and_keeps_the_upload,
+    concurrent_conditional_completes_have_one_winner,
 );
 
 /// A name no other test run uses: bucket names and upload ids are global
@@ -170,7 +172,7 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
     .await
     .expect("part again");
     let e = s
-        .complete_upload(b.id, "k", u1, &chosen)
+        .complete_upload(b.id, "k", u1, &chosen, &WriteCondition::None)
         .await
         .expect_err("stale part");
     assert!(matches!(e, StorageError::PartChanged), "{e:?}");
@@ -185,9 +187,15 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0].data.blob, second.blob);
     // Completing with the current part works.
-    s.complete_upload(b.id, "k", u1, &head(vec![second.clone()], "y-1", Some(u1)))
-        .await
-        .expect("complete");
+    s.complete_upload(
+        b.id,
+        "k",
+        u1,
+        &head(vec![second.clone()], "y-1", Some(u1)),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("complete");
     let got = s
         .get_chunk(ChunkAddr {
             blob: second.blob,
@@ -198,7 +206,13 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
         .expect("chunk");
     assert_eq!(got.as_ref(), b"second");
     let e = s
-        .complete_upload(b.id, "k", u1, &head(vec![second], "y-1", Some(u1)))
+        .complete_upload(
+            b.id,
+            "k",
+            u1,
+            &head(vec![second], "y-1", Some(u1)),
+            &WriteCondition::None,
+        )
         .await
         .expect_err("gone");
     assert!(matches!(e, StorageError::NoSuchUpload));
@@ -480,7 +494,10 @@ async fn race_complete_and_abort(s: &Arc<dyn Storage>, b: &BucketRecord) -> Vec<
         let (c, a) = tokio::join!(
             {
                 let (s, key, id, h) = (s.clone(), key.clone(), id.clone(), h.clone());
-                tokio::spawn(async move { s.complete_upload(bid, &key, &id, &h).await })
+                tokio::spawn(async move {
+                    s.complete_upload(bid, &key, &id, &h, &WriteCondition::None)
+                        .await
+                })
             },
             {
                 let (s, key, id) = (s.clone(), key.clone(), id.clone());
@@ -511,6 +528,169 @@ async fn race_complete_and_abort(s: &Arc<dyn Storage>, b: &BucketRecord) -> Vec<
 async fn complete_racing_abort_has_one_winner(s: Arc<dyn Storage>) {
     let b = bucket(s.as_ref(), "race").await;
     race_complete_and_abort(&s, &b).await;
+}
+
+/// An upload of one part on `key`; returns its id and the head its
+/// Complete writes, with ETag `etag`.
+async fn one_part_upload(
+    s: &dyn Storage,
+    b: &BucketRecord,
+    key: &str,
+    etag: &str,
+) -> (String, ObjectHead) {
+    let id = unique("cond");
+    s.create_upload(b.id, &upload(&id, key))
+        .await
+        .expect("create");
+    let p = blob(s, b"conditional part").await;
+    s.put_part(b.id, key, &id, &part(1, 10, p.clone()))
+        .await
+        .expect("part");
+    let h = head(vec![p], etag, Some(&id));
+    (id, h)
+}
+
+/// The upload is still there with its one part, ready for another try.
+async fn assert_intact(s: &dyn Storage, b: &BucketRecord, key: &str, id: &str, h: &ObjectHead) {
+    assert!(
+        s.get_upload(b.id, key, id).await.expect("get").is_some(),
+        "the upload of {key} is gone"
+    );
+    let parts = s.list_parts(id, 0, 10).await.expect("parts");
+    let blobs: Vec<BlobId> = parts.iter().map(|p| p.data.blob).collect();
+    assert_eq!(blobs, h.blobs().collect::<Vec<_>>());
+}
+
+async fn etag_of(s: &dyn Storage, b: &BucketRecord, key: &str) -> Option<String> {
+    s.get_object(b.id, key).await.expect("get").map(|h| h.etag)
+}
+
+/// A Complete whose condition fails writes nothing and leaves its upload,
+/// which completes afterwards under a condition that holds (or none).
+async fn conditional_complete_writes_nothing_and_keeps_the_upload(s: Arc<dyn Storage>) {
+    let b = bucket(s.as_ref(), "cond-complete").await;
+    let old = blob(s.as_ref(), b"old").await;
+    s.put_object(
+        b.id,
+        "k",
+        &head(vec![old], "old", None),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put");
+    let (id, h) = one_part_upload(s.as_ref(), &b, "k", "m-1").await;
+    for cond in [
+        WriteCondition::IfNoneMatch,
+        WriteCondition::IfMatch("other".into()),
+    ] {
+        let e = s
+            .complete_upload(b.id, "k", &id, &h, &cond)
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(e, StorageError::PreconditionFailed),
+            "{cond:?}: {e:?}"
+        );
+        assert_eq!(etag_of(s.as_ref(), &b, "k").await.as_deref(), Some("old"));
+        assert_intact(s.as_ref(), &b, "k", &id, &h).await;
+    }
+    s.complete_upload(b.id, "k", &id, &h, &WriteCondition::IfMatch("old".into()))
+        .await
+        .expect("if-match holds");
+    assert_eq!(etag_of(s.as_ref(), &b, "k").await.as_deref(), Some("m-1"));
+    assert!(s.get_upload(b.id, "k", &id).await.expect("get").is_none());
+    // A repeated Complete of a completed upload is NoSuchUpload here, as
+    // without a condition (the S3 layer answers it from the object).
+    let e = s
+        .complete_upload(b.id, "k", &id, &h, &WriteCondition::IfNoneMatch)
+        .await
+        .expect_err("completed");
+    assert!(matches!(e, StorageError::NoSuchUpload), "{e:?}");
+
+    // If-Match on a key without an object fails; If-None-Match holds.
+    let (id, h) = one_part_upload(s.as_ref(), &b, "fresh", "f-1").await;
+    let e = s
+        .complete_upload(
+            b.id,
+            "fresh",
+            &id,
+            &h,
+            &WriteCondition::IfMatch("old".into()),
+        )
+        .await
+        .expect_err("no object");
+    assert!(matches!(e, StorageError::PreconditionFailed), "{e:?}");
+    assert_eq!(etag_of(s.as_ref(), &b, "fresh").await, None);
+    assert_intact(s.as_ref(), &b, "fresh", &id, &h).await;
+    s.complete_upload(b.id, "fresh", &id, &h, &WriteCondition::IfNoneMatch)
+        .await
+        .expect("if-none-match holds");
+    assert_eq!(
+        etag_of(s.as_ref(), &b, "fresh").await.as_deref(),
+        Some("f-1")
+    );
+
+    // A refused Complete followed by an unconditional one: the refusal
+    // left nothing that blocks it.
+    let (id, h) = one_part_upload(s.as_ref(), &b, "fresh", "g-1").await;
+    let e = s
+        .complete_upload(b.id, "fresh", &id, &h, &WriteCondition::IfNoneMatch)
+        .await
+        .expect_err("exists");
+    assert!(matches!(e, StorageError::PreconditionFailed), "{e:?}");
+    s.complete_upload(b.id, "fresh", &id, &h, &WriteCondition::None)
+        .await
+        .expect("unconditional");
+    assert_eq!(
+        etag_of(s.as_ref(), &b, "fresh").await.as_deref(),
+        Some("g-1")
+    );
+}
+
+/// Uploads of one key completed at the same moment with `If-None-Match:
+/// *`: exactly one commits; every other is refused and keeps its upload,
+/// which it can still abort. Then the same with `If-Match` on the
+/// winner's ETag.
+async fn concurrent_conditional_completes_have_one_winner(s: Arc<dyn Storage>) {
+    let b = bucket(s.as_ref(), "cond-race").await;
+    let race = |cond: WriteCondition, round: &'static str| {
+        let (s, b) = (s.clone(), b.clone());
+        async move {
+            let mut uploads = Vec::new();
+            for i in 0..4 {
+                let etag = format!("{round}{i}-1");
+                uploads.push(one_part_upload(s.as_ref(), &b, "once", &etag).await);
+            }
+            let tasks: Vec<_> = uploads
+                .iter()
+                .map(|(id, h)| {
+                    let (s, id, h, cond) = (s.clone(), id.clone(), h.clone(), cond.clone());
+                    tokio::spawn(
+                        async move { s.complete_upload(b.id, "once", &id, &h, &cond).await },
+                    )
+                })
+                .collect();
+            let mut winners = Vec::new();
+            for (t, (id, h)) in tasks.into_iter().zip(&uploads) {
+                match t.await.expect("task") {
+                    Ok(()) => winners.push(h.etag.clone()),
+                    Err(StorageError::PreconditionFailed) => {
+                        assert_intact(s.as_ref(), &b, "once", id, h).await;
+                        s.abort_upload(b.id, "once", id).await.expect("abort");
+                    }
+                    Err(e) => panic!("{round}: unexpected {e:?}"),
+                }
+            }
+            assert_eq!(winners.len(), 1, "{round}: {winners:?}");
+            assert_eq!(
+                etag_of(s.as_ref(), &b, "once").await.as_ref(),
+                Some(&winners[0])
+            );
+            winners.remove(0)
+        }
+    };
+    let first = race(WriteCondition::IfNoneMatch, "a").await;
+    race(WriteCondition::IfMatch(first), "b").await;
 }
 
 async fn uploads_list_by_key_then_id(s: Arc<dyn Storage>) {
@@ -805,4 +985,110 @@ async fn cassandra_collects_released_blobs_after_their_grace() {
     );
     drop((s, store));
     common::drop_keyspace(&contact, &keyspace).await;
+}
+
+/// Waits until `upload_id`'s claim is committed: the Complete holding it
+/// has passed its condition check and is about to write its head.
+async fn until_committed(session: &scylla::client::session::Session, keyspace: &str, id: &str) {
+    let query = format!("SELECT committed FROM {keyspace}.upload_claims WHERE upload_id = ?");
+    for _ in 0..500 {
+        let rows = session
+            .query_unpaged(query.as_str(), (id,))
+            .await
+            .expect("read claim")
+            .into_rows_result()
+            .expect("rows");
+        let committed = rows
+            .rows::<(Option<String>,)>()
+            .expect("typed rows")
+            .filter_map(Result::ok)
+            .any(|(c,)| c.is_some());
+        if committed {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the claim of {id} was never committed");
+}
+
+/// Another gateway writes the key after a conditional Complete checked its
+/// condition and committed its claim, before its head write: the
+/// lightweight transaction refuses, the Complete withdraws its commit, and
+/// the upload is left as it was, ready to complete at once (no claim to
+/// wait out) without the condition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_conditional_complete_that_loses_a_race_keeps_its_upload() {
+    let Some(mut o) = common::cassandra_options(Duration::from_secs(900)) else {
+        return;
+    };
+    let (contact, keyspace) = (o.contact_points[0].clone(), o.keyspace.clone());
+    let fast: Arc<dyn Storage> = Arc::new(common::open_cassandra(o.clone()).await);
+    let pause = Duration::from_millis(600);
+    o.pause_before_head_write = pause;
+    let slow: Arc<dyn Storage> = Arc::new(common::open_cassandra(o).await);
+    let session = common::cql_session(&contact).await;
+    let b = bucket(fast.as_ref(), "cond-lost").await;
+    for (i, cond) in [
+        WriteCondition::IfNoneMatch,
+        WriteCondition::IfMatch("old".into()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let key = format!("k{i}");
+        if let WriteCondition::IfMatch(_) = cond {
+            let old = blob(fast.as_ref(), b"old").await;
+            fast.put_object(
+                b.id,
+                &key,
+                &head(vec![old], "old", None),
+                &WriteCondition::None,
+            )
+            .await
+            .expect("put");
+        }
+        let (id, h) = one_part_upload(fast.as_ref(), &b, &key, "m-1").await;
+        let started = std::time::Instant::now();
+        let task = {
+            let (slow, key, id, h, cond) = (
+                slow.clone(),
+                key.clone(),
+                id.clone(),
+                h.clone(),
+                cond.clone(),
+            );
+            tokio::spawn(async move { slow.complete_upload(b.id, &key, &id, &h, &cond).await })
+        };
+        until_committed(&session, &keyspace, &id).await;
+        let racer = blob(fast.as_ref(), b"racer").await;
+        fast.put_object(
+            b.id,
+            &key,
+            &head(vec![racer], "racer", None),
+            &WriteCondition::None,
+        )
+        .await
+        .expect("racing put");
+        let r = task.await.expect("join");
+        assert!(
+            matches!(r, Err(StorageError::PreconditionFailed)),
+            "{cond:?}: {r:?}"
+        );
+        assert!(
+            started.elapsed() >= pause,
+            "{cond:?}: refused before its head write"
+        );
+        assert_eq!(
+            etag_of(fast.as_ref(), &b, &key).await.as_deref(),
+            Some("racer")
+        );
+        assert_intact(fast.as_ref(), &b, &key, &id, &h).await;
+        fast.complete_upload(b.id, &key, &id, &h, &WriteCondition::None)
+            .await
+            .expect("complete after the refusal");
+        assert_eq!(
+            etag_of(fast.as_ref(), &b, &key).await.as_deref(),
+            Some("m-1")
+        );
+    }
 }

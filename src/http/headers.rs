@@ -8,6 +8,7 @@ use http::HeaderMap;
 
 use crate::error::{S3Error, S3ErrorCode};
 use crate::storage::records::ContentHeaders;
+use crate::storage::WriteCondition;
 use crate::types::{unquote_etag, MAX_USER_META_BYTES};
 
 /// A header as UTF-8 text, if present and valid.
@@ -136,6 +137,31 @@ impl<'a> Conditions<'a> {
     }
 }
 
+/// The condition of a write (`operation`: PutObject,
+/// CompleteMultipartUpload): `If-None-Match: *` or `If-Match: <etag>`,
+/// quoted or not. S3 answers 501 to any other `If-None-Match` and to both
+/// headers together; a header that is not text still counts (its ETag then
+/// matches nothing), so a condition is never silently dropped.
+pub fn write_condition(h: &HeaderMap, operation: &str) -> Result<WriteCondition, S3Error> {
+    let value = |name: &str| {
+        h.get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+    };
+    match (value("if-none-match"), value("if-match")) {
+        (Some(_), Some(_)) => Err(S3Error::new(
+            S3ErrorCode::NotImplemented,
+            "If-Match and If-None-Match together are not supported",
+        )),
+        (Some(v), None) if v == "*" => Ok(WriteCondition::IfNoneMatch),
+        (Some(_), None) => Err(S3Error::new(
+            S3ErrorCode::NotImplemented,
+            format!("If-None-Match on {operation} only takes *"),
+        )),
+        (None, Some(v)) => Ok(WriteCondition::IfMatch(unquote_etag(&v).to_owned())),
+        (None, None) => Ok(WriteCondition::None),
+    }
+}
+
 /// Content headers as stored with an object.
 pub fn content_headers(h: &HeaderMap) -> ContentHeaders {
     let get = |n: &str| text(h, n).map(str::to_owned);
@@ -248,6 +274,35 @@ mod tests {
         for (i, (cond, want)) in table.into_iter().enumerate() {
             assert_eq!(cond.evaluate("e1", lm), want, "case {i}: {cond:?}");
         }
+    }
+
+    #[test]
+    fn write_conditions() {
+        let cond = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (n, v) in pairs {
+                h.insert(*n, v.parse().unwrap());
+            }
+            write_condition(&h, "CompleteMultipartUpload").map_err(|e| e.code)
+        };
+        use WriteCondition::{IfMatch, IfNoneMatch};
+        assert_eq!(cond(&[]), Ok(WriteCondition::None));
+        assert_eq!(cond(&[("if-none-match", "*")]), Ok(IfNoneMatch));
+        assert_eq!(cond(&[("if-none-match", " * ")]), Ok(IfNoneMatch));
+        assert_eq!(cond(&[("if-match", "\"e1\"")]), Ok(IfMatch("e1".into())));
+        assert_eq!(cond(&[("if-match", "e1-2")]), Ok(IfMatch("e1-2".into())));
+        let not_implemented = Err(S3ErrorCode::NotImplemented);
+        assert_eq!(cond(&[("if-none-match", "\"e1\"")]), not_implemented);
+        assert_eq!(
+            cond(&[("if-none-match", "*"), ("if-match", "e1")]),
+            not_implemented
+        );
+        let mut h = HeaderMap::new();
+        h.insert("if-match", http::HeaderValue::from_bytes(b"\xff").unwrap());
+        assert!(matches!(
+            write_condition(&h, "PutObject"),
+            Ok(WriteCondition::IfMatch(_))
+        ));
     }
 
     #[test]

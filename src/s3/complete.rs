@@ -1,6 +1,14 @@
 //! CompleteMultipartUpload: validate the part list, compute the ETag and
 //! checksum, and commit a head that references the parts' blobs. No data
 //! is copied. A retry of a completed upload answers with the same result.
+//!
+//! `If-None-Match: *` and `If-Match` are checked atomically with the
+//! commit, as for PutObject. A refused Complete writes nothing and leaves
+//! the upload, so the client may retry (with another condition, or none).
+//! A retry of an upload that is already completed answers with the object
+//! it made, whatever its condition says: the condition was judged at that
+//! upload's commit, and answering 412 would tell a client whose response
+//! was lost that its object was refused.
 
 use std::collections::HashMap;
 
@@ -14,9 +22,12 @@ use super::RequestCx;
 use crate::auth::checksum::{combine_crcs, composite_of, decode_base64};
 use crate::auth::Expectations;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::http::headers::write_condition;
 use crate::http::ResponseBody;
 use crate::storage::records::StoredChecksum;
-use crate::storage::{ObjectHead, PartRecord, StorageError, UploadRecord};
+use crate::storage::{
+    BucketRecord, ObjectHead, PartRecord, StorageError, UploadRecord, WriteCondition,
+};
 use crate::types::{quote_etag, unquote_etag};
 use crate::xml;
 
@@ -189,7 +200,7 @@ fn check_announced(cx: &RequestCx, head: &ObjectHead) -> Result<(), S3Error> {
 /// If the upload already completed, its object answers the retry.
 async fn completed_before(
     cx: &RequestCx,
-    bucket: &crate::storage::BucketRecord,
+    bucket: &BucketRecord,
     key: &str,
     id: &str,
 ) -> Result<ObjectHead, S3Error> {
@@ -199,11 +210,44 @@ async fn completed_before(
     }
 }
 
+/// What S3 answers when `cond` does not hold over `current`: 404
+/// `NoSuchKey` for `If-Match` on a key without an object, else 412.
+fn refusal(cond: &WriteCondition, current: Option<&ObjectHead>) -> S3Error {
+    match (cond, current) {
+        (WriteCondition::IfMatch(_), None) => S3Error::code(S3ErrorCode::NoSuchKey),
+        (WriteCondition::IfMatch(_) | WriteCondition::IfNoneMatch | WriteCondition::None, _) => {
+            S3Error::code(S3ErrorCode::PreconditionFailed)
+        }
+    }
+}
+
+/// Fails fast, before the parts are read, if `cond` does not hold now;
+/// the commit checks again atomically. A head that this upload made is
+/// left to the commit, which answers the retry.
+async fn check_condition(
+    cx: &RequestCx,
+    bucket: &BucketRecord,
+    key: &str,
+    id: &str,
+    cond: &WriteCondition,
+) -> Result<(), S3Error> {
+    if *cond == WriteCondition::None {
+        return Ok(());
+    }
+    let current = cx.storage().get_object(bucket.id, key).await?;
+    match &current {
+        Some(head) if head.upload_id.as_deref() == Some(id) => Ok(()),
+        current if cond.holds(current.as_ref()) => Ok(()),
+        current => Err(refusal(cond, current.as_ref())),
+    }
+}
+
 pub async fn complete_multipart_upload(
     cx: &mut RequestCx,
 ) -> Result<http::Response<ResponseBody>, S3Error> {
     let key = cx.key()?.to_owned();
     let id = upload_id(cx)?.to_owned();
+    let cond = write_condition(&cx.parts.headers, "CompleteMultipartUpload")?;
     let bucket = cx.bucket().await?;
     // On Complete, `x-amz-checksum-*` is the expected checksum of the whole
     // object, not of this XML body.
@@ -219,6 +263,7 @@ pub async fn complete_multipart_upload(
         let head = completed_before(cx, &bucket, &key, &id).await?;
         return result(&bucket.name, &key, &head);
     };
+    check_condition(cx, &bucket, &key, &id, &cond).await?;
     let stored = cx
         .storage()
         .list_parts(&id, 0, super::multipart::MAX_PART_NUMBER as usize)
@@ -239,7 +284,7 @@ pub async fn complete_multipart_upload(
     check_announced(cx, &head)?;
     match cx
         .storage()
-        .complete_upload(bucket.id, &key, &id, &head)
+        .complete_upload(bucket.id, &key, &id, &head, &cond)
         .await
     {
         Ok(()) => result(&bucket.name, &key, &head),
@@ -247,6 +292,16 @@ pub async fn complete_multipart_upload(
         Err(StorageError::NoSuchUpload) => {
             let head = completed_before(cx, &bucket, &key, &id).await?;
             result(&bucket.name, &key, &head)
+        }
+        // Nothing was written, unless a concurrent retry completed the
+        // upload: then answer as it did.
+        Err(StorageError::PreconditionFailed) => {
+            match cx.storage().get_object(bucket.id, &key).await? {
+                Some(done) if done.upload_id.as_deref() == Some(id.as_str()) => {
+                    result(&bucket.name, &key, &done)
+                }
+                current => Err(refusal(&cond, current.as_ref())),
+            }
         }
         Err(e) => Err(e.into()),
     }

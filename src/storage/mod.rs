@@ -115,6 +115,18 @@ pub enum WriteCondition {
     IfMatch(String),
 }
 
+impl WriteCondition {
+    /// Whether the condition holds over `current`, the key's head now.
+    pub fn holds(&self, current: Option<&ObjectHead>) -> bool {
+        match (self, current) {
+            (WriteCondition::None, _) => true,
+            (WriteCondition::IfNoneMatch, current) => current.is_none(),
+            (WriteCondition::IfMatch(etag), Some(c)) => c.etag == *etag,
+            (WriteCondition::IfMatch(_), None) => false,
+        }
+    }
+}
+
 /// One entry of a listing, in UTF-8 byte order of keys.
 #[derive(Debug, Clone)]
 pub struct ListEntry {
@@ -217,17 +229,21 @@ pub trait Storage: Send + Sync + 'static {
         after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<Vec<UploadRecord>, StorageError>;
-    /// The commit point of a multipart upload: writes `head`, removes the
-    /// upload and its parts, and hands to GC every blob of a part the head
-    /// does not use and of the head it replaces. `NoSuchUpload` if gone;
-    /// `PartChanged` (and nothing written) if a blob of `head` is no longer
-    /// the current blob of a part, because a part was uploaded again.
+    /// The commit point of a multipart upload: writes `head` if `cond`
+    /// holds, removes the upload and its parts, and hands to GC every blob
+    /// of a part the head does not use and of the head it replaces.
+    /// `NoSuchUpload` if gone; `PartChanged` (and nothing written) if a
+    /// blob of `head` is no longer the current blob of a part, because a
+    /// part was uploaded again; `PreconditionFailed` (nothing written, the
+    /// upload left as it was) if `cond` does not hold, checked atomically
+    /// with the write as for `put_object`.
     async fn complete_upload(
         &self,
         bucket: BucketId,
         key: &str,
         upload_id: &str,
         head: &ObjectHead,
+        cond: &WriteCondition,
     ) -> Result<(), StorageError>;
     /// Removes the upload and hands all its parts' blobs to GC.
     async fn abort_upload(

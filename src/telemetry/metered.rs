@@ -179,10 +179,12 @@ impl Storage for MeteredStorage {
         key: &str,
         upload_id: &str,
         head: &ObjectHead,
+        cond: &WriteCondition,
     ) -> Result<(), StorageError> {
         timed(
             "complete_upload",
-            self.inner.complete_upload(bucket, key, upload_id, head),
+            self.inner
+                .complete_upload(bucket, key, upload_id, head, cond),
         )
         .await
     }

@@ -14,7 +14,9 @@
 //! its holder's commit mark can then no longer apply, so safety does not
 //! depend on clocks, only the wait for the takeover does. A committed claim
 //! is never taken over; a later request finishes the cleanup it left
-//! ([`Claimed::Committed`]).
+//! ([`Claimed::Committed`]). The one exception is a conditional Complete
+//! whose head write was refused: it withdraws its own commit
+//! ([`CassandraStorage::withdraw_claim`]), which no other request acted on.
 
 use uuid::Uuid;
 
@@ -151,11 +153,36 @@ impl CassandraStorage {
             .await
     }
 
+    /// Takes back the commit of a Complete whose conditional head write
+    /// did not apply (nothing was written), then drops the claim: the
+    /// upload is as it was before the request, and a retry may claim it at
+    /// once. Only a commit that names no ETag is withdrawn, and no other
+    /// request writes a head from such a commit; the most one can have
+    /// done meanwhile is forget the upload, leaving its parts (a leak,
+    /// never a loss). If the withdrawal fails, the commit stays and the
+    /// next request for the upload finishes it that way.
+    pub(super) async fn withdraw_claim(&self, upload_id: &str, claim: Claim) {
+        let undone = self
+            .lwt(
+                &self.inner.st.claim_commit,
+                (None::<&str>, None::<&str>, upload_id, claim.finisher),
+            )
+            .await;
+        match undone {
+            Ok(true) => self.drop_claim(upload_id, claim).await,
+            // A committed claim is never taken over, so this is not seen.
+            Ok(false) => tracing::warn!(upload_id, "a withdrawn commit was no longer ours"),
+            Err(e) => {
+                tracing::warn!(upload_id, error = %e, "could not withdraw a commit to complete")
+            }
+        }
+    }
+
     /// Marks the claim committed to `finish` (a Complete to the ETag of
-    /// its head); fails if it was taken over. After this, no other request
-    /// writes a head from, or releases, the upload's parts, except a
-    /// Complete for the same ETag whose head is missing
-    /// (`multipart::finish_committed`).
+    /// its head, or to none if its head write is conditional); fails if it
+    /// was taken over. After this, no other request writes a head from, or
+    /// releases, the upload's parts, except a Complete for the same ETag
+    /// whose head is missing (`multipart::finish_committed`).
     pub(super) async fn commit_claim(
         &self,
         upload_id: &str,

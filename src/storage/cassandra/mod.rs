@@ -420,8 +420,9 @@ impl Storage for CassandraStorage {
         key: &str,
         upload_id: &str,
         head: &ObjectHead,
+        cond: &WriteCondition,
     ) -> Result<(), StorageError> {
-        self.finish_upload(bucket, key, upload_id, head).await
+        self.finish_upload(bucket, key, upload_id, head, cond).await
     }
 
     async fn abort_upload(

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::claims::{Claimed, Finish};
 use super::gc::Released;
 use super::{corrupt, CassandraStorage, StorageError};
-use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, UploadRecord};
+use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, UploadRecord, WriteCondition};
 
 /// Rows read per query when walking uploads or parts.
 const PAGE: i32 = 1000;
@@ -215,12 +215,21 @@ impl CassandraStorage {
         }
     }
 
+    /// Complete. A condition (`cond`) is checked twice: by a serial read
+    /// while the claim is not yet committed, so that a refusal leaves
+    /// nothing to undo, and atomically with the head write (a lightweight
+    /// transaction), which refuses only if the key changed in between. A
+    /// conditional Complete commits its claim naming no ETag, so no other
+    /// request ever writes a head from it, and it withdraws the commit when
+    /// its head write does not apply: either way a refused Complete leaves
+    /// the upload as it was.
     pub(super) async fn finish_upload(
         &self,
         bucket: BucketId,
         key: &str,
         upload_id: &str,
         head: &ObjectHead,
+        cond: &WriteCondition,
     ) -> Result<(), StorageError> {
         if self.read_upload(bucket, key, upload_id).await?.is_none() {
             return Err(StorageError::NoSuchUpload);
@@ -232,7 +241,7 @@ impl CassandraStorage {
                 // failed (its Cassandra node died, say) may finish it.
                 let same = done.finish == Finish::Complete
                     && done.etag.as_deref() == Some(head.etag.as_str());
-                let retry = same.then_some((head, done.claimed_ms));
+                let retry = same.then_some((head, done.claimed_ms, cond));
                 let finished = self.finish_committed(bucket, key, upload_id, done.finish, retry);
                 return if finished.await? {
                     Ok(())
@@ -248,7 +257,15 @@ impl CassandraStorage {
                 return Err(e);
             }
         };
-        let committed = self.commit_claim(upload_id, &claim, Finish::Complete, Some(&head.etag));
+        if let Err(e) = self.check_condition(bucket, key, cond).await {
+            self.drop_claim(upload_id, claim).await;
+            return Err(e);
+        }
+        let named = match cond {
+            WriteCondition::None => Some(head.etag.as_str()),
+            WriteCondition::IfNoneMatch | WriteCondition::IfMatch(_) => None,
+        };
+        let committed = self.commit_claim(upload_id, &claim, Finish::Complete, named);
         if let Err(e) = committed.await {
             // Uncommitted (or taken over): let the retry claim it at once.
             self.drop_claim(upload_id, claim).await;
@@ -256,7 +273,15 @@ impl CassandraStorage {
         }
         // The commit point; everything after it is cleanup that a retried
         // Complete can redo (`finish_committed`).
-        let old = self.put_head(bucket, key, head).await?;
+        let old = match self.put_head_if(bucket, key, head, cond).await {
+            Ok(old) => old,
+            Err(StorageError::PreconditionFailed) => {
+                // The key changed since the check; nothing was written.
+                self.withdraw_claim(upload_id, claim).await;
+                return Err(StorageError::PreconditionFailed);
+            }
+            Err(e) => return Err(e),
+        };
         self.settle(
             bucket,
             key,
@@ -291,17 +316,19 @@ impl CassandraStorage {
 
     /// The cleanup of a request that committed to finishing the upload and
     /// may have died before the end of it. `retry` is the head of a
-    /// Complete for the ETag the claim was committed to, and when the claim
-    /// was taken: if the committed head never became current, the retry's
-    /// head is written instead, and the answer is `true` (the retry
-    /// completed the upload).
+    /// Complete for the ETag the claim was committed to, when the claim
+    /// was taken, and the retry's own condition: if the committed head
+    /// never became current, the retry's head is written instead (if its
+    /// condition holds: else `PreconditionFailed`, and the upload stays for
+    /// a retry without it), and the answer is `true` (the retry completed
+    /// the upload).
     async fn finish_committed(
         &self,
         bucket: BucketId,
         key: &str,
         upload_id: &str,
         finish: Finish,
-        retry: Option<(&ObjectHead, i64)>,
+        retry: Option<(&ObjectHead, i64, &WriteCondition)>,
     ) -> Result<bool, StorageError> {
         match finish {
             Finish::Abort => {
@@ -325,7 +352,7 @@ impl CassandraStorage {
                     // is released: the dead request's head write may yet
                     // surface, with versions this head left out (a leak,
                     // never a loss).
-                    (current, Some((head, claimed_ms)))
+                    (current, Some((head, claimed_ms, cond)))
                         if current
                             .as_ref()
                             .is_none_or(|c| c.last_modified_ms < claimed_ms) =>
@@ -333,7 +360,7 @@ impl CassandraStorage {
                         // Its blobs are parts, committed by their part
                         // rows: no commit deadline applies, as for any
                         // Complete.
-                        let old = self.put_head(bucket, key, head).await?;
+                        let old = self.put_head_if(bucket, key, head, cond).await?;
                         self.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
                             .await?;
                         completed = true;

@@ -108,13 +108,65 @@ impl CassandraStorage {
         head: &ObjectHead,
     ) -> Result<Option<ObjectHead>, StorageError> {
         let old = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
+        self.pause_before_head_write().await;
+        self.exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
+            .await?;
+        Ok(old)
+    }
+
+    /// The pause tests use to stage a slow writer (zero otherwise).
+    async fn pause_before_head_write(&self) {
         let pause = self.inner.opts.pause_before_head_write;
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        self.exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
-            .await?;
-        Ok(old)
+    }
+
+    /// Writes a head if `cond` holds, checked atomically with the write
+    /// (a lightweight transaction unless unconditional); returns the head
+    /// it replaced. `PreconditionFailed` means that nothing was written.
+    pub(super) async fn put_head_if(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        cond: &WriteCondition,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        match cond {
+            WriteCondition::None => self.put_head(bucket, key, head).await,
+            WriteCondition::IfNoneMatch => {
+                let row = self.head_row(bucket, key, head)?;
+                self.pause_before_head_write().await;
+                if self.lwt(&self.inner.st.head_put_if_absent, row).await? {
+                    Ok(None)
+                } else {
+                    Err(StorageError::PreconditionFailed)
+                }
+            }
+            WriteCondition::IfMatch(etag) => {
+                Ok(Some(self.put_if_match(bucket, key, head, etag).await?))
+            }
+        }
+    }
+
+    /// `PreconditionFailed` unless `cond` holds over the key's head as a
+    /// serial read sees it now; a check ahead of a step that is costly to
+    /// undo, never instead of the atomic one at the write.
+    pub(super) async fn check_condition(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        cond: &WriteCondition,
+    ) -> Result<(), StorageError> {
+        if *cond == WriteCondition::None {
+            return Ok(());
+        }
+        let current = self.read_head(bucket, key, true).await?.map(|(_, h)| h);
+        if cond.holds(current.as_ref()) {
+            Ok(())
+        } else {
+            Err(StorageError::PreconditionFailed)
+        }
     }
 
     pub(super) async fn write_head(
@@ -127,20 +179,7 @@ impl CassandraStorage {
         // Every blob of a new head was written for it (no two heads share
         // a blob), so each is still pending.
         self.check_deadline(head.blobs())?;
-        let old = match cond {
-            WriteCondition::None => self.put_head(bucket, key, head).await?,
-            WriteCondition::IfNoneMatch => {
-                let row = self.head_row(bucket, key, head)?;
-                let applied = self.lwt(&self.inner.st.head_put_if_absent, row).await?;
-                if !applied {
-                    return Err(StorageError::PreconditionFailed);
-                }
-                None
-            }
-            WriteCondition::IfMatch(etag) => {
-                Some(self.put_if_match(bucket, key, head, etag).await?)
-            }
-        };
+        let old = self.put_head_if(bucket, key, head, cond).await?;
         self.unpend_all(head.blobs()).await;
         self.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
             .await
@@ -204,6 +243,7 @@ impl CassandraStorage {
             if old.etag != etag {
                 return Err(StorageError::PreconditionFailed);
             }
+            self.pause_before_head_write().await;
             let applied = self
                 .lwt(
                     &self.inner.st.head_put_if_version,

@@ -504,13 +504,7 @@ impl Storage for EmbeddedStorage {
                     Some(v) => Some(decode_head(v.value())?),
                     None => None,
                 };
-                let allowed = match (&cond, &old) {
-                    (WriteCondition::None, _) => true,
-                    (WriteCondition::IfNoneMatch, existing) => existing.is_none(),
-                    (WriteCondition::IfMatch(etag), Some(existing)) => existing.etag == *etag,
-                    (WriteCondition::IfMatch(_), None) => false,
-                };
-                if !allowed {
+                if !cond.holds(old.as_ref()) {
                     return Err(StorageError::PreconditionFailed);
                 }
                 objects
@@ -646,9 +640,11 @@ impl Storage for EmbeddedStorage {
         key: &str,
         upload_id: &str,
         head: &ObjectHead,
+        cond: &WriteCondition,
     ) -> Result<(), StorageError> {
         let (key, id, head) = (key.to_owned(), upload_id.to_owned(), head.clone());
-        self.blocking(move |inner| inner.complete_upload(bucket, &key, &id, &head))
+        let cond = cond.clone();
+        self.blocking(move |inner| inner.complete_upload(bucket, &key, &id, &head, &cond))
             .await
     }
 

@@ -10,7 +10,9 @@ use super::{
     corrupt, crcs, db_err, decode_head, object_key, scan_prefixed, Inner, BUCKET_IDS, LIVE_BLOBS,
     OBJECTS,
 };
-use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, StorageError, UploadRecord};
+use crate::storage::{
+    BlobId, BucketId, ObjectHead, PartRecord, StorageError, UploadRecord, WriteCondition,
+};
 
 /// Key: bucket id (16 bytes), object key, 0x00, upload id.
 pub(super) const UPLOADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("uploads");
@@ -186,12 +188,16 @@ impl Inner {
         scan_prefixed(&uploads, &lower, &full_prefix, limit, |_, v| decode(v))
     }
 
+    /// One write transaction: the condition is checked against the head
+    /// it replaces, and any refusal drops the transaction, which undoes
+    /// every removal before it (the upload stays as it was).
     pub(super) fn complete_upload(
         &self,
         bucket: BucketId,
         key: &str,
         upload_id: &str,
         head: &ObjectHead,
+        cond: &WriteCondition,
     ) -> Result<(), StorageError> {
         let uk = upload_key(bucket, key, upload_id);
         let ok = object_key(bucket, key);
@@ -212,13 +218,17 @@ impl Inner {
         }
         let old = {
             let mut objects = txn.open_table(OBJECTS).map_err(db_err)?;
-            let old = objects
-                .insert(ok.as_slice(), bytes.as_slice())
-                .map_err(db_err)?;
-            match old {
+            let old = match objects.get(ok.as_slice()).map_err(db_err)? {
                 Some(v) => Some(decode_head(v.value())?),
                 None => None,
+            };
+            if !cond.holds(old.as_ref()) {
+                return Err(StorageError::PreconditionFailed);
             }
+            objects
+                .insert(ok.as_slice(), bytes.as_slice())
+                .map_err(db_err)?;
+            old
         };
         let mut released: Vec<BlobId> = parts
             .iter()
