@@ -13,7 +13,26 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-step() { printf '\n=== %s (%ds) ===\n' "$*" "$SECONDS"; }
+# Each step's name and start; the table of their durations is printed at
+# the end, whatever the outcome.
+STEP_NAMES=()
+STEP_STARTS=()
+step() {
+  STEP_NAMES+=("$*")
+  STEP_STARTS+=("$SECONDS")
+  printf '\n=== %s (%ds) ===\n' "$*" "$SECONDS"
+}
+timing_table() {
+  local n=${#STEP_NAMES[@]} i end
+  ((n)) || return 0
+  printf '\n=== time per step ===\n'
+  for ((i = 0; i < n; i++)); do
+    end=$SECONDS
+    ((i + 1 < n)) && end=${STEP_STARTS[i + 1]}
+    printf '%6ds  %s\n' "$((end - STEP_STARTS[i]))" "${STEP_NAMES[i]}"
+  done
+  printf '%6ds  total\n' "$SECONDS"
+}
 
 step "install test dependencies"
 bash scripts/install-test-deps.sh
@@ -45,6 +64,7 @@ cleanup() {
     bash scripts/cassandra stop || true
   fi
   rm -rf "$WORK"
+  timing_table
 }
 trap cleanup EXIT
 
@@ -64,7 +84,8 @@ cargo test --locked
 step "integration suite on the Cassandra backend"
 S3GW_TEST_BACKEND=cassandra cargo test --locked \
   --test sdk_buckets --test sdk_objects --test sdk_list --test sdk_multipart \
-  --test http_raw --test signed_streaming --test dashboard
+  --test http_raw --test signed_streaming --test dashboard \
+  --test signed_headers --test refused_requests
 
 step "release build"
 cargo build --release --locked

@@ -97,6 +97,16 @@ async fn dashboard_api_and_metrics() {
     assert_eq!(status, 200, "{head}");
     assert!(head.contains("text/html"), "{head}");
     assert!(String::from_utf8_lossy(&page).contains("app.js"));
+    // The page may not be framed, nor run anything but its own script.
+    let head = head.to_ascii_lowercase();
+    for h in [
+        "x-frame-options: deny",
+        "x-content-type-options: nosniff",
+        "content-security-policy: default-src 'none'; script-src 'self';",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(head.contains(h), "{h}: {head}");
+    }
     let (status, head, _) = get(&server, "/_s3gw/dashboard/app.js", &admin).await;
     assert_eq!(status, 200, "{head}");
     assert!(head.contains("text/javascript"), "{head}");

@@ -10,10 +10,6 @@ use aws_sdk_s3::types::{ObjectCannedAcl, ObjectLockMode, ServerSideEncryption, S
 
 use common::*;
 
-async fn exists(c: &aws_sdk_s3::Client, b: &str, k: &str) -> bool {
-    c.head_object().bucket(b).key(k).send().await.is_ok()
-}
-
 fn body() -> ByteStream {
     ByteStream::from_static(b"plaintext")
 }
@@ -22,8 +18,7 @@ fn body() -> ByteStream {
 async fn headers_that_promise_what_we_do_not_do_are_refused() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket_name("promises");
-    c.create_bucket().bucket(&b).send().await.expect("create");
+    let b = create_bucket(&c, "promises").await;
 
     macro_rules! refused {
         ($what:literal, $req:expr, $code:literal) => {{
@@ -198,8 +193,7 @@ async fn headers_that_promise_what_we_do_not_do_are_refused() {
 async fn delete_with_a_version_id_does_not_delete_the_current_object() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket_name("delver");
-    c.create_bucket().bucket(&b).send().await.expect("create");
+    let b = create_bucket(&c, "delver").await;
     c.put_object()
         .bucket(&b)
         .key("k")
@@ -232,8 +226,7 @@ async fn delete_with_a_version_id_does_not_delete_the_current_object() {
 async fn upload_ids_are_checked_before_any_lookup() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket_name("upid");
-    c.create_bucket().bucket(&b).send().await.expect("create");
+    let b = create_bucket(&c, "upid").await;
     // The embedded store keys an upload by key‖0x00‖id: the upload of key
     // "x\0y" with id I was reached as key "x" with id "y\0I". A NUL can be
     // neither in a key nor in an upload id now.
@@ -292,4 +285,43 @@ async fn upload_ids_are_checked_before_any_lookup() {
         .await
         .expect("the real upload");
     assert!(parts.parts().is_empty());
+}
+
+#[tokio::test]
+async fn objects_are_served_with_nosniff() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = create_bucket(&c, "nosniff").await;
+    c.put_object()
+        .bucket(&b)
+        .key("page.html")
+        .content_type("text/html")
+        .body(ByteStream::from_static(
+            b"<script>fetch('/_s3gw/api/cluster')</script>",
+        ))
+        .send()
+        .await
+        .expect("put");
+    let req = c
+        .get_object()
+        .bucket(&b)
+        .key("page.html")
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
+                60,
+            ))
+            .expect("cfg"),
+        )
+        .await
+        .expect("presign");
+    let raw = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        path_and_query(&req),
+        srv.addr
+    );
+    let (status, head, _) = raw_request(srv.addr, raw.as_bytes()).await;
+    assert_eq!(status, 200, "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
 }

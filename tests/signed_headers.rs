@@ -81,25 +81,13 @@ fn presign_by_hand(
     format!("{path}?{query}&X-Amz-Signature={sig}")
 }
 
-async fn exists(c: &aws_sdk_s3::Client, b: &str, k: &str) -> bool {
-    c.head_object().bucket(b).key(k).send().await.is_ok()
-}
-
 #[tokio::test]
 async fn presigned_put_cannot_be_turned_into_a_copy() {
     let srv = start().await;
     let c = srv.client();
-    let (secret_bucket, own) = (bucket_name("vault"), bucket_name("own"));
-    for b in [&secret_bucket, &own] {
-        c.create_bucket().bucket(b).send().await.expect("create");
-    }
-    c.put_object()
-        .bucket(&secret_bucket)
-        .key("secret")
-        .body(ByteStream::from_static(b"top secret"))
-        .send()
-        .await
-        .expect("put");
+    let secret_bucket = create_bucket(&c, "vault").await;
+    let own = create_bucket(&c, "own").await;
+    put(&c, &secret_bucket, "secret", b"top secret").await;
 
     // A presigned PUT signs only host; the copy source rides along unsigned.
     let req = c
@@ -109,8 +97,7 @@ async fn presigned_put_cannot_be_turned_into_a_copy() {
         .presigned(presign_cfg())
         .await
         .expect("presign");
-    let uri: http::Uri = req.uri().parse().expect("uri");
-    let pq = uri.path_and_query().expect("pq").as_str();
+    let pq = &path_and_query(&req);
     let source = format!("/{secret_bucket}/secret");
     let (status, head, body) = send(&srv, "PUT", pq, &[("x-amz-copy-source", &source)], b"").await;
     assert_eq!(status, 403, "{head}\n{body}");
@@ -138,8 +125,7 @@ async fn presigned_put_cannot_be_turned_into_a_copy() {
         .presigned(presign_cfg())
         .await
         .expect("presign part");
-    let uri: http::Uri = req.uri().parse().expect("uri");
-    let pq = uri.path_and_query().expect("pq").as_str();
+    let pq = &path_and_query(&req);
     let (status, _, body) = send(&srv, "PUT", pq, &[("x-amz-copy-source", &source)], b"").await;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("HeadersNotSigned"), "{body}");
@@ -167,16 +153,14 @@ async fn req_path(c: &aws_sdk_s3::Client, bucket: &str) -> String {
         .presigned(presign_cfg())
         .await
         .expect("presign");
-    let uri: http::Uri = req.uri().parse().expect("uri");
-    uri.path_and_query().expect("pq").as_str().to_owned()
+    path_and_query(&req)
 }
 
 #[tokio::test]
 async fn unsigned_amz_headers_on_a_presigned_put() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket_name("presigned-extra");
-    c.create_bucket().bucket(&b).send().await.expect("create");
+    let b = create_bucket(&c, "presigned-extra").await;
     let pq = req_path(&c, &b).await;
     let refused: &[(&str, &str)] = &[
         ("x-amz-meta-owner", "mallory"),
@@ -223,8 +207,7 @@ async fn unsigned_amz_headers_on_a_presigned_put() {
 async fn presigned_query_headers_are_applied_as_signed() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket_name("hoist");
-    c.create_bucket().bucket(&b).send().await.expect("create");
+    let b = create_bucket(&c, "hoist").await;
     let path = format!("/{b}/tagged");
     let pq = presign_by_hand(&srv, "PUT", &path, "x-amz-meta-color=blue", "us-east-1");
     let (status, _, body) = send(&srv, "PUT", &pq, &[], b"hello").await;
@@ -274,8 +257,7 @@ async fn presigned_query_headers_are_applied_as_signed() {
 async fn header_auth_needs_every_amz_header_signed_and_a_payload_hash() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket_name("header-auth");
-    c.create_bucket().bucket(&b).send().await.expect("create");
+    let b = create_bucket(&c, "header-auth").await;
     let path = format!("/{b}/k");
 
     let mut req = RawSigned::new("PUT", &path).body(b"v1");
@@ -389,16 +371,9 @@ async fn the_scope_region_must_be_the_gateways() {
 async fn plus_in_the_query_is_one_value_for_signature_and_listing() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket_name("plus");
-    c.create_bucket().bucket(&b).send().await.expect("create");
+    let b = create_bucket(&c, "plus").await;
     for key in ["a b/x", "a+b/y"] {
-        c.put_object()
-            .bucket(&b)
-            .key(key)
-            .body(ByteStream::from_static(b"."))
-            .send()
-            .await
-            .expect("put");
+        put(&c, &b, key, b".").await;
     }
     let path = format!("/{b}");
     let list = |query: &'static str, canonical: Option<&str>| {

@@ -47,11 +47,6 @@ fn reply(
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
     r
 }
 
@@ -84,8 +79,30 @@ fn is_admin(state: &AppState, headers: &http::HeaderMap) -> bool {
     bool::from(user_ok & password_ok)
 }
 
-/// Answers a request for a reserved path.
+/// Answers a request for a reserved path, with headers that keep the page
+/// from being framed, from running anything but its own script and from
+/// having a response sniffed into another type.
 pub async fn serve(state: &AppState, parts: &http::request::Parts) -> Response<ResponseBody> {
+    let mut r = answer(state, parts).await;
+    let h = r.headers_mut();
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+             connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn answer(state: &AppState, parts: &http::request::Parts) -> Response<ResponseBody> {
     if parts.method != Method::GET && parts.method != Method::HEAD {
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
     }

@@ -7,11 +7,13 @@ use super::response::{self, http_date, now_ms};
 use super::upload::{discard, store_body};
 use super::{bucket, RequestCx};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::{content_headers, parse_range, user_metadata, Conditions, Verdict};
+use crate::http::headers::{
+    content_headers, parse_range, user_metadata, write_condition, Conditions, Verdict,
+};
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
 use crate::storage::{BlobOwner, ObjectHead, WriteCondition};
-use crate::types::{quote_etag, unquote_etag, MAX_PUT_SIZE};
+use crate::types::{quote_etag, MAX_PUT_SIZE};
 use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
@@ -39,27 +41,10 @@ pub async fn current_head(cx: &RequestCx) -> Result<ObjectHead, S3Error> {
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))
 }
 
-/// The write condition of a PutObject.
-fn write_condition(cx: &RequestCx) -> Result<WriteCondition, S3Error> {
-    match (cx.header("if-none-match"), cx.header("if-match")) {
-        (Some(_), Some(_)) => Err(S3Error::new(
-            S3ErrorCode::NotImplemented,
-            "If-Match and If-None-Match together are not supported",
-        )),
-        (Some(v), None) if v.trim() == "*" => Ok(WriteCondition::IfNoneMatch),
-        (Some(_), None) => Err(S3Error::new(
-            S3ErrorCode::NotImplemented,
-            "If-None-Match on PutObject only takes *",
-        )),
-        (None, Some(v)) => Ok(WriteCondition::IfMatch(unquote_etag(v).to_owned())),
-        (None, None) => Ok(WriteCondition::None),
-    }
-}
-
 pub async fn put_object(cx: &mut RequestCx) -> Res {
     let key = cx.key()?.to_owned();
     let bucket = cx.bucket().await?;
-    let cond = write_condition(cx)?;
+    let cond = write_condition(&cx.parts.headers, "PutObject")?;
     let user_meta = user_metadata(&cx.parts.headers)?;
     let content = content_headers(&cx.parts.headers);
     // Fail fast before reading the body; the commit checks again atomically.

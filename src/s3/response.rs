@@ -23,6 +23,12 @@ pub fn stamp(r: &mut Response<ResponseBody>, request_id: &str) {
         h.insert("x-amz-id-2", v);
     }
     h.insert(http::header::SERVER, HeaderValue::from_static("s3gw"));
+    // Objects carry the uploader's Content-Type: a browser must not guess
+    // a more dangerous one (HTML, script) from the bytes.
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
 }
 
 pub fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {

@@ -576,3 +576,39 @@ impl<'a> RawSigned<'a> {
         bytes
     }
 }
+
+/// Creates a bucket named after `tag` and returns its name.
+pub async fn create_bucket(c: &Client, tag: &str) -> String {
+    let b = bucket_name(tag);
+    c.create_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("create bucket");
+    b
+}
+
+/// Puts `body` at `bucket/key`.
+pub async fn put(c: &Client, bucket: &str, key: &str, body: &'static [u8]) {
+    c.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(body))
+        .send()
+        .await
+        .expect("put");
+}
+
+/// Whether `bucket/key` exists.
+pub async fn exists(c: &Client, bucket: &str, key: &str) -> bool {
+    c.head_object().bucket(bucket).key(key).send().await.is_ok()
+}
+
+/// The path and query of a presigned request, as a raw request line takes it.
+pub fn path_and_query(req: &aws_sdk_s3::presigning::PresignedRequest) -> String {
+    let uri: http::Uri = req.uri().parse().expect("presigned uri");
+    uri.path_and_query()
+        .expect("path and query")
+        .as_str()
+        .to_owned()
+}
