@@ -29,7 +29,7 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile"))
 
 import catalogue  # noqa: E402
-from catalogue import Builders, Req  # noqa: E402
+from builders import Builders, Req  # noqa: E402
 from sigv4 import raw  # noqa: E402
 
 CODE = re.compile(rb"<Code>([^<]*)</Code>")
