@@ -78,12 +78,15 @@ def read_answer(sock, deadline, head_request=False):
         status = int(lines[0].split()[1])
     except (IndexError, ValueError):
         return Answer(error=f"bad status line {lines[0][:80]!r}")
+    if 100 <= status < 200:
+        # An interim answer (100 Continue): the final one follows.
+        return read_answer_after(sock, deadline, body, head_request)
     hdrs = {}
     for line in lines[1:]:
         if b":" in line:
             k, v = line.split(b":", 1)
             hdrs[k.strip().lower()] = v.strip()
-    if head_request or status in (204, 304) or 100 <= status < 200:
+    if head_request or status in (204, 304):
         return Answer(status, head, b"")
     if b"content-length" in hdrs:
         want = int(hdrs[b"content-length"])
@@ -113,6 +116,23 @@ def read_answer(sock, deadline, head_request=False):
     return Answer(status, head, body)
 
 
+def read_answer_after(sock, deadline, rest, head_request):
+    class Prefixed:
+        def __init__(self):
+            self.rest = rest
+
+        def settimeout(self, t):
+            sock.settimeout(t)
+
+        def recv(self, n):
+            if self.rest:
+                data, self.rest = self.rest, b""
+                return data
+            return sock.recv(n)
+
+    return read_answer(Prefixed(), deadline, head_request)
+
+
 def _partial(buf):
     return Answer(error=f"partial answer {buf[:80]!r}")
 
@@ -139,6 +159,7 @@ def exchange(port, req, timeout=10.0):
         is_head = (req.data or steps[0][0]).startswith(b"HEAD ")
         deadline = time.monotonic() + req.timeout
         answer = read_answer(sock, deadline, head_request=is_head)
+        answer.absent_header = req.absent_header
         if req.expect_close and answer.status is not None:
             answer.kept_open = not closed_soon(sock)
         return answer
@@ -188,6 +209,13 @@ class Ctx(Builders):
                               body=b"part one"), "UploadPart 1")
 
 
+def case_absent(case, answer):
+    name = getattr(answer, "absent_header", b"")
+    if name and any(line.lower().startswith(name + b":") for line in answer.headers.split(b"\r\n")[1:]):
+        return name.decode()
+    return ""
+
+
 def check(case, answer):
     """'' if the answer is the one expected, else what differs."""
     if case.status is None:
@@ -202,6 +230,8 @@ def check(case, answer):
             return f"expected code in {case.codes}, got {answer!r}"
     elif got != case.code:
         return f"expected {case.status} {case.code or '-'}, got {answer!r}"
+    if case_absent(case, answer):
+        return f"{answer!r} as expected, but with the header {case_absent(case, answer)!r}"
     if answer.kept_open:
         return f"{answer!r} as expected, but the connection was kept open (it must be closed)"
     return ""

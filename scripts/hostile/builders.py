@@ -30,6 +30,8 @@ class Req:
     expect_silence: bool = False
     # The gateway must close the connection after its answer.
     expect_close: bool = False
+    # A response header that must not appear (lower case), e.g. one injected.
+    absent_header: bytes = b""
 
 
 @dataclass

@@ -796,6 +796,48 @@ case("health answers without login (control)", Z, lambda c: raw("GET", "/_s3gw/h
      200, None)
 case("CreateBucket _s3gw", Z, lambda c: c.signed("PUT", "/_s3gw"), 400, "InvalidBucketName")
 
+# ---------------------------------------------------------------- parameters
+Q = "parameters"
+case("response-content-type with CR LF", Q, lambda c: Req(GET_OBJ(
+    c, query=[("response-content-type", "text/html\r\nX-Evil: 1")]), absent_header=b"x-evil"),
+     200, None, note="no header is injected: s3gw drops an override that is no valid header value; "
+                     "AWS undocumented")
+case("response-cache-control with LF", Q, lambda c: Req(GET_OBJ(
+    c, query=[("response-cache-control", "x\nX-Evil: 1")]), absent_header=b"x-evil"),
+     200, None, note="no header is injected; AWS undocumented")
+case("response-content-type with NUL", Q, lambda c: GET_OBJ(c, query=[("response-content-type", "a\x00b")]),
+     400, "InvalidArgument", note="s3gw refuses query parameters XML cannot carry")
+case("max-keys -1", Q, lambda c: c.signed("GET", c.path(), query=[("max-keys", "-1")]), 400, "InvalidArgument")
+case("max-keys overflowing u64", Q, lambda c: c.signed(
+    "GET", c.path(), query=[("max-keys", "99999999999999999999")]), 400, "InvalidArgument")
+case("continuation-token garbage", Q, lambda c: c.signed(
+    "GET", c.path(), query=[("list-type", "2"), ("continuation-token", "garbage!!")]),
+     400, "InvalidArgument")
+case("encoding-type bogus", Q, lambda c: c.signed("GET", c.path(), query=[("encoding-type", "bogus")]),
+     400, "InvalidArgument")
+case("max-parts not a number", Q, lambda c: c.signed(
+    "GET", c.path("mp"), query=[("uploadId", c.upload_id), ("max-parts", "abc")]), 400, "InvalidArgument")
+case("copy source without a key", Q, lambda c: c.signed(
+    "PUT", c.path("cp"), headers=[("x-amz-copy-source", "nobucket")]), 400, "InvalidArgument")
+case("copy source of invalid UTF-8", Q, lambda c: c.signed(
+    "PUT", c.path("cp"), headers=[("x-amz-copy-source", f"/{c.bucket}/o%ffbj")]), 400, "InvalidArgument")
+case("copy onto itself without REPLACE", Q, lambda c: c.signed(
+    "PUT", c.path("obj"), headers=[("x-amz-copy-source", f"/{c.bucket}/obj")]), 400, "InvalidRequest")
+case("metadata directive BOGUS", Q, lambda c: c.signed(
+    "PUT", c.path("cp"), headers=[("x-amz-copy-source", f"/{c.bucket}/obj"),
+                                  ("x-amz-metadata-directive", "BOGUS")]), 400, "InvalidArgument")
+case("user metadata of 3 KB", Q, lambda c: c.signed(
+    "PUT", c.path("m3"), body=b"x", headers=[("x-amz-meta-a", "v" * 3000)]), 400, "MetadataTooLarge")
+case("x-amz-acl unknown", Q, lambda c: c.signed(
+    "PUT", c.path("acl2"), body=b"x", headers=[("x-amz-acl", "weird")]), 400, "InvalidArgument")
+case("DELETE versionId junk", Q, lambda c: c.signed("DELETE", c.path("obj"), query=[("versionId", "junk")]),
+     400, "InvalidArgument", note="s3gw's documented answer (unversioned buckets)")
+case("aws-chunked decoded length 6 GiB", Q, lambda c: c.chunked("d6", decoded_length=6 << 30),
+     400, "EntityTooLarge")
+case("UploadPart Content-Length 6 GiB", Q, lambda c: c.signed(
+    "PUT", c.path("mp"), query=[("partNumber", "3"), ("uploadId", c.upload_id)], payload="UNSIGNED-PAYLOAD",
+    unsigned=[("Content-Length", str(6 << 30))]), 400, "EntityTooLarge")
+
 # ---------------------------------------------------------------- slow (these use the gateway's body limits)
 W = "slow"
 case("slow head: partial head, others still served", W, lambda c: Req(
@@ -811,3 +853,7 @@ case("trickled body: a byte every 0.4 s", W, lambda c: Req(
      400, "RequestTimeout")
 case("slow aws-chunked body", W, lambda c: Req(
     steps=[(c.chunked("slow3", data=b"z" * 64)[:-40], 0)], timeout=15), 400, "RequestTimeout")
+case("Expect: 100-continue, then no body", W, lambda c: Req(c.signed(
+    "PUT", c.path("slow4"), payload="UNSIGNED-PAYLOAD",
+    unsigned=[("Expect", "100-continue"), ("Content-Length", "5")]), timeout=15),
+     400, "RequestTimeout")
