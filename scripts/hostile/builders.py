@@ -30,6 +30,9 @@ class Req:
     expect_silence: bool = False
     # The gateway must close the connection after its answer.
     expect_close: bool = False
+    # Send all of `data` in one write (else in pieces of 64 KiB, stopping
+    # once the gateway answers): a head that arrives whole is parsed whole.
+    one_write: bool = False
     # A response header that must not appear (lower case), e.g. one injected.
     absent_header: bytes = b""
 
