@@ -125,7 +125,15 @@ hostile_status=0
 timeout 300 .venv/bin/python scripts/hostile-test.py "$PORT" "$WORK/hostile-data" || hostile_status=1
 kill "$hostile_pid" 2>/dev/null || true
 wait "$hostile_pid" 2>/dev/null || true
-target/release/s3gw fsck --data-dir "$WORK/hostile-data" || hostile_status=1
+# Clean: consistent (exit 0), and no refused request left a blob behind.
+# --min-age-secs 0: the gateway is stopped, so no blob is an upload in progress.
+fsck_out=$(target/release/s3gw fsck --data-dir "$WORK/hostile-data" --min-age-secs 0) || hostile_status=1
+echo "$fsck_out"
+if ! grep -Eq '^unreferenced \(garbage\) +0 blobs' <<<"$fsck_out" ||
+  ! grep -Eq '^pending \(not committed\) +0 blobs' <<<"$fsck_out"; then
+  echo "fsck: the hostile requests left garbage or uncommitted blobs"
+  hostile_status=1
+fi
 if [ "$hostile_status" -ne 0 ]; then
   echo "--- gateway log (last 50 lines) ---"
   tail -n 50 "$LOG"

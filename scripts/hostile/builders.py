@@ -6,7 +6,7 @@ sigv4.py. A builder only builds: the runner (scripts/hostile-test.py) sends.
 import base64
 import hashlib
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from sigv4 import Signer, amz_date, canonical_query, chunk_signature, now, raw, \
@@ -47,7 +47,6 @@ class Case:
     codes: tuple = ()
     xfail: str = ""
     note: str = ""
-    tags: tuple = field(default_factory=tuple)
 
 
 class Builders:
