@@ -194,3 +194,10 @@ def md5_b64(data):
 def flip(sig):
     """The same signature with its first hex digit changed."""
     return ("1" if sig[0] != "1" else "2") + sig[1:]
+
+
+CASES = []
+
+
+def case(name, category, build, status, code, **kw):
+    CASES.append(Case(name, category, build, status, code, **kw))
