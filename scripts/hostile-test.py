@@ -8,9 +8,10 @@ Usage: hostile-test.py PORT DATA_DIR [--only SUBSTRING] [--fsck-cmd CMD]
 Credentials come from S3GW_ROOT_ACCESS_KEY / S3GW_ROOT_SECRET_KEY. The slow
 cases expect the gateway to run with small body limits (scripts/test.sh
 starts it with body_idle_timeout_secs = 2, body_grace_secs = 1,
-body_min_bytes_per_sec = 1000). DATA_DIR is the gateway's data directory;
-with --fsck-cmd, that command is run after the cases (the caller must have
-stopped the gateway first, so the test command runs fsck itself).
+body_min_bytes_per_sec = 1000). DATA_DIR is the gateway's data directory,
+for --fsck-cmd (`{data_dir}` in it is replaced): that command runs after
+the cases, and only works once the gateway is stopped, so scripts/test.sh
+stops the gateway and runs fsck itself.
 
 Prints one line per failing case and ends with `N passed, M failed`; exits 1
 on any failure. An `xfail` case (a known gateway bug) counts as passed while
@@ -280,7 +281,9 @@ def main():
     ap.add_argument("port", type=int)
     ap.add_argument("data_dir")
     ap.add_argument("--only", default="", help="run the cases whose category or name contains this")
-    ap.add_argument("--fsck-cmd", default="", help="run this after the cases (gateway stopped)")
+    ap.add_argument("--fsck-cmd", default="",
+                    help="run this after the cases, {data_dir} replaced (the gateway must be "
+                         "stopped by then: fsck needs the embedded store to itself)")
     ap.add_argument("--list", action="store_true", help="print the catalogue and exit")
     args = ap.parse_args()
 
@@ -298,7 +301,12 @@ def main():
     sk = os.environ["S3GW_ROOT_SECRET_KEY"]
     ctx = Ctx(args.port, ak, sk)
     started = time.monotonic()
-    ctx.setup()
+    try:
+        ctx.setup()
+    except (SystemExit, OSError) as e:
+        print(f"FAIL setup: {e}")
+        print(f"0 passed, {len(cases)} failed")
+        return 1
     passed = failed = 0
     xfailed = []
     for case in cases:
@@ -308,10 +316,12 @@ def main():
         except Exception as e:  # noqa: BLE001 — one broken case must not stop the run
             problem = f"raised {type(e).__name__}: {e}"
         alive = health(args.port)
-        if alive != 200:
-            problem = (problem + "; " if problem else "") + f"health then answered {alive}"
         label = f"[{case.category}] {case.name}"
-        if case.xfail:
+        if alive != 200:
+            # The gateway must survive every case, xfail or not.
+            failed += 1
+            print(f"FAIL {label}: {problem or 'answered as expected'}; health then answered {alive}")
+        elif case.xfail:
             if problem:
                 passed += 1
                 xfailed.append((label, problem))
@@ -327,13 +337,13 @@ def main():
             print(f"SLOW {label}: {time.monotonic() - t0:.1f} s")
         if alive != 200 and not isinstance(alive, int):
             print("the gateway no longer answers: stopping")
-            failed += len(cases) - passed - failed
+            failed = len(cases) - passed
             break
     for label, problem in xfailed:
         print(f"xfail {label}: {problem}")
     print(f"{len(cases)} cases in {time.monotonic() - started:.1f} s; {len(xfailed)} known gateway bugs (xfail)")
     if args.fsck_cmd:
-        r = subprocess.run(args.fsck_cmd, shell=True)
+        r = subprocess.run(args.fsck_cmd.replace("{data_dir}", args.data_dir), shell=True)
         if r.returncode != 0:
             print(f"FAIL fsck: {args.fsck_cmd} exited {r.returncode}")
             failed += 1
