@@ -132,6 +132,35 @@ compat || status=1
 step "metrics and access log of the embedded gateway (scripts/metrics-test.py)"
 .venv/bin/python scripts/metrics-test.py "$PORT" "$LOG" || status=1
 
+# A fresh gateway with small body limits, so the slow-body cases take
+# seconds; stopped before fsck, which needs the embedded store to itself.
+step "hostile-input catalogue against a fresh embedded gateway, then fsck (scripts/hostile-test.py)"
+cat >"$WORK/hostile.toml" <<'TOML'
+body_idle_timeout_secs = 2
+body_grace_secs = 1
+body_min_bytes_per_sec = 1000
+TOML
+start_gateway hostile --config "$WORK/hostile.toml"
+hostile_pid=${GW_PIDS[-1]}
+hostile_status=0
+timeout 300 .venv/bin/python scripts/hostile-test.py "$PORT" "$WORK/hostile-data" || hostile_status=1
+kill "$hostile_pid" 2>/dev/null || true
+wait "$hostile_pid" 2>/dev/null || true
+# Clean: consistent (exit 0), and no refused request left a blob behind.
+# --min-age-secs 0: the gateway is stopped, so no blob is an upload in progress.
+fsck_out=$(target/release/s3gw fsck --data-dir "$WORK/hostile-data" --min-age-secs 0) || hostile_status=1
+echo "$fsck_out"
+if ! grep -Eq '^unreferenced \(garbage\) +0 blobs' <<<"$fsck_out" ||
+  ! grep -Eq '^pending \(not committed\) +0 blobs' <<<"$fsck_out"; then
+  echo "fsck: the hostile requests left garbage or uncommitted blobs"
+  hostile_status=1
+fi
+if [ "$hostile_status" -ne 0 ]; then
+  echo "--- gateway log (last 50 lines) ---"
+  tail -n 50 "$LOG"
+  status=1
+fi
+
 step "real clients against a gateway on Cassandra"
 start_gateway cassandra --backend cassandra --log-format json \
   --cassandra-contact-points 127.0.0.1:9042 --cassandra-keyspace s3gw_compat
