@@ -236,6 +236,11 @@ impl From<AuthError> for S3Error {
         };
         let (code, message): (C, Cow<'static, str>) = match &e {
             AuthError::MalformedAuthorization(m) => (C::AuthorizationHeaderMalformed, m.clone().into()),
+            AuthError::UnsupportedAuthorizationType => (C::InvalidArgument, "Unsupported Authorization Type".into()),
+            AuthError::MultipleAuthMechanisms => (
+                C::InvalidArgument,
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified".into(),
+            ),
             AuthError::UnsupportedSignatureVersion => (
                 C::InvalidRequest,
                 "Please use AWS4-HMAC-SHA256 (Signature Version 4).".into(),
@@ -391,6 +396,8 @@ mod tests {
             (AuthError::HeadersNotSigned(vec!["x".into()]), AccessDenied),
             (AuthError::MissingContentSha256, InvalidRequest),
             (AuthError::MissingDecodedLength, MissingContentLength),
+            (AuthError::UnsupportedAuthorizationType, InvalidArgument),
+            (AuthError::MultipleAuthMechanisms, InvalidArgument),
         ];
         for (err, code) in table {
             let s3: S3Error = err.into();

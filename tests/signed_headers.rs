@@ -9,7 +9,6 @@ mod common;
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::primitives::ByteStream;
 use s3gw::auth::sigv4::{
     canonical_query, canonical_request, format_amz_date, scope, sign, signing_key, string_to_sign,
     uri_encode,

@@ -27,13 +27,10 @@ case("no Authorization on a PUT", A,
 case("well-formed request (control)", A, lambda c: GET_OBJ(c), 200, None)
 case("unknown scheme Bearer", A, lambda c: GET_OBJ(c, auth=lambda d: "Bearer abc"),
      400, "InvalidArgument",
-     xfail="s3gw answers AuthorizationHeaderMalformed; AWS answers 400 InvalidArgument "
-           "'Unsupported Authorization Type' with ArgumentName Authorization for any scheme but "
-           "AWS4-HMAC-SHA256 (seen in GH Einstore/Einstore#152, versity/versitygw#1512)")
+     note="AWS: 'Unsupported Authorization Type' (GH Einstore/Einstore#152, versity/versitygw#1512)")
 case("empty Authorization", A, lambda c: GET_OBJ(c, auth=lambda d: ""),
      400, "InvalidArgument",
-     xfail="s3gw answers AuthorizationHeaderMalformed; AWS answers 400 InvalidArgument "
-           "'Unsupported Authorization Type' (GH versity/versitygw#1512)")
+     note="AWS: 'Unsupported Authorization Type' (GH versity/versitygw#1512)")
 case("scheme only", A, lambda c: GET_OBJ(c, auth=lambda d: "AWS4-HMAC-SHA256"),
      400, "AuthorizationHeaderMalformed")
 case("missing Credential", A, lambda c: GET_OBJ(
@@ -109,10 +106,7 @@ case("SigV4a header", A, lambda c: GET_OBJ(
 case("Authorization and presigned query both", A, lambda c: c.signed(
     "GET", c.path("obj"), query=[("X-Amz-Algorithm", "AWS4-HMAC-SHA256")]),
      400, "InvalidArgument",
-     xfail="s3gw answers AuthorizationHeaderMalformed; AWS answers 400 InvalidArgument 'Only one "
-           "auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string "
-           "parameter or the Authorization header should be specified' (GH "
-           "catalyst/moodle-tool_objectfs#303)")
+     note="AWS: 'Only one auth mechanism allowed' (GH catalyst/moodle-tool_objectfs#303)")
 case("Authorization with bytes over 0x7f", A, lambda c: GET_OBJ(
     c, auth=lambda d: f"AWS4-HMAC-SHA256 Credential={d['cred']}\udcff,SignedHeaders={d['signed']},"
                       f"Signature={d['sig']}"),
@@ -133,16 +127,14 @@ case("x-amz-content-sha256 of another body", A, lambda c: c.signed(
      400, "XAmzContentSHA256Mismatch")
 case("two Authorization headers, second garbage", A, lambda c: GET_OBJ(
     c, unsigned=[("Authorization", "garbage")]),
-     400, "AuthorizationHeaderMalformed",
-     xfail="s3gw reads only the first of two Authorization headers and answers 200; the "
-           "request is ambiguous and should be refused (AWS's answer is undocumented)")
+     400, "InvalidArgument",
+     note="ambiguous: refused as two auth mechanisms (AWS undocumented; s3gw's answer)")
 case("two Authorization headers, first garbage", A, lambda c: c.signed(
     "GET", c.path("obj"), auth=lambda d: "garbage",
     unsigned=[("Authorization", "AWS4-HMAC-SHA256 Credential=x/20200101/us-east-1/s3/aws4_request,"
                                 "SignedHeaders=host,Signature=" + "0" * 64)]),
      400, "InvalidArgument",
-     xfail="s3gw answers AuthorizationHeaderMalformed; AWS: 400 InvalidArgument "
-           "'Unsupported Authorization Type' for the unknown scheme")
+     note='refused as two auth mechanisms, as AWS refuses the unknown scheme')
 
 # ---------------------------------------------------------------- scope
 S = "scope"

@@ -47,6 +47,13 @@ pub enum AuthError {
     /// The `Authorization` header (SigV4) could not be parsed.
     #[error("malformed Authorization header: {0}")]
     MalformedAuthorization(String),
+    /// An `Authorization` scheme S3 does not know (or an empty header).
+    #[error("unsupported authorization type")]
+    UnsupportedAuthorizationType,
+    /// Both an `Authorization` header and a presigned query, or two
+    /// `Authorization` headers.
+    #[error("more than one authentication mechanism")]
+    MultipleAuthMechanisms,
     /// SigV2 (`Authorization: AWS ...` or `AWSAccessKeyId` presign) or SigV4a.
     #[error("unsupported signature version")]
     UnsupportedSignatureVersion,

@@ -33,7 +33,7 @@ pub fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>,
     let (a, b) = (a.trim(), b.trim());
     let unsatisfiable = || S3Error::code(S3ErrorCode::InvalidRange);
     if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else {
+        let Some(n) = position(b) else {
             return Ok(None);
         };
         if n == 0 || size == 0 {
@@ -41,14 +41,14 @@ pub fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>,
         }
         return Ok(Some((size.saturating_sub(n), size)));
     }
-    let Ok(start) = a.parse::<u64>() else {
+    let Some(start) = position(a) else {
         return Ok(None);
     };
     let end = if b.is_empty() {
         size
     } else {
-        match b.parse::<u64>() {
-            Ok(e) if e >= start => e.saturating_add(1).min(size),
+        match position(b) {
+            Some(e) if e >= start => e.saturating_add(1).min(size),
             _ => return Ok(None),
         }
     };
@@ -56,6 +56,15 @@ pub fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>,
         return Err(unsatisfiable());
     }
     Ok(Some((start, end)))
+}
+
+/// A byte position of a Range: decimal digits only; one past `u64::MAX`
+/// is as far past any object's end as `u64::MAX` (RFC 9110 §14.1.2).
+fn position(digits: &str) -> Option<u64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
 }
 
 fn etag_list_matches(list: &str, etag: &str) -> bool {
@@ -227,8 +236,20 @@ mod tests {
         assert_eq!(ok("items=0-1", 10), None);
         assert_eq!(ok("bytes=5-2", 10), None);
         assert_eq!(ok("bytes=x-2", 10), None);
+        assert_eq!(ok("bytes=+1-2", 10), None);
         assert_eq!(parse_range(None, 10).unwrap(), None);
-        for bad in ["bytes=10-", "bytes=10-20", "bytes=-0"] {
+        // Positions past u64::MAX are past the end, not unreadable.
+        let huge = "99999999999999999999999";
+        assert_eq!(ok(&format!("bytes=0-{huge}"), 10), Some((0, 10)));
+        assert_eq!(ok(&format!("bytes=-{huge}"), 10), Some((0, 10)));
+        let (from_huge, huge_to_huge) = (format!("bytes={huge}-"), format!("bytes={huge}-{huge}"));
+        for bad in [
+            "bytes=10-",
+            "bytes=10-20",
+            "bytes=-0",
+            &from_huge,
+            &huge_to_huge,
+        ] {
             let e = parse_range(Some(bad), 10).unwrap_err();
             assert_eq!(e.code, S3ErrorCode::InvalidRange, "{bad}");
         }

@@ -49,12 +49,17 @@ pub(crate) fn is_presigned(query: &Query) -> bool {
 /// query. SigV2 (header or presigned) and SigV4a are `UnsupportedSignatureVersion`.
 pub fn parse_auth(parts: &Parts, query: &Query) -> Result<Option<AuthRequest>, AuthError> {
     let presigned = is_presigned(query);
+    if parts
+        .headers
+        .get_all(http::header::AUTHORIZATION)
+        .iter()
+        .count()
+        > 1
+    {
+        return Err(AuthError::MultipleAuthMechanisms);
+    }
     let request = match parts.headers.get(http::header::AUTHORIZATION) {
-        Some(_) if presigned => {
-            return Err(AuthError::MalformedAuthorization(
-                "both an Authorization header and a presigned query".into(),
-            ))
-        }
+        Some(_) if presigned => return Err(AuthError::MultipleAuthMechanisms),
         Some(value) => parse_header_auth(parts, value)?,
         None if presigned => parse_presigned(parts, query)?,
         None if has_param(query, "AWSAccessKeyId") && has_param(query, "Signature") => {
@@ -158,7 +163,7 @@ fn parse_header_auth(parts: &Parts, value: &http::HeaderValue) -> Result<AuthReq
         ALGORITHM => {}
         "AWS" => return Err(AuthError::UnsupportedSignatureVersion),
         a if a.starts_with("AWS4-ECDSA") => return Err(AuthError::UnsupportedSignatureVersion),
-        _ => return Err(malformed("unknown authorization scheme".into())),
+        _ => return Err(AuthError::UnsupportedAuthorizationType),
     }
     let (mut credential, mut signed, mut signature) = (None, None, None);
     for field in rest.split(',').map(str::trim).filter(|f| !f.is_empty()) {
@@ -343,7 +348,9 @@ mod tests {
             parse_auth(&header("AWS4-ECDSA-P256-SHA256 Credential=x".into())),
             unsupported
         ));
-        assert!(is(parse_auth(&header("Bearer token".into())), malformed));
+        let unknown = |e: &AuthError| matches!(e, AuthError::UnsupportedAuthorizationType);
+        assert!(is(parse_auth(&header("Bearer token".into())), unknown));
+        assert!(is(parse_auth(&header(String::new())), unknown));
         assert!(is(
             parse_auth(&mk("AK/20130524/us-east-1/sts/aws4_request", "host", &sig)),
             malformed
@@ -418,7 +425,12 @@ mod tests {
         // Header plus presigned query; SigV2 presigned.
         let mut both = mk(good_cred, "host", &sig);
         both.uri = "/?X-Amz-Algorithm=AWS4-HMAC-SHA256".parse().unwrap();
-        assert!(is(parse_auth(&both), malformed));
+        let several = |e: &AuthError| matches!(e, AuthError::MultipleAuthMechanisms);
+        assert!(is(parse_auth(&both), several));
+        let mut two = mk(good_cred, "host", &sig);
+        two.headers
+            .append("authorization", "garbage".parse().unwrap());
+        assert!(is(parse_auth(&two), several));
         let v2 = parts(
             "GET",
             "/b/k?AWSAccessKeyId=AK&Expires=1700000000&Signature=abc%3D",
