@@ -9,14 +9,26 @@ const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 /// Serializes a response body with the XML declaration.
 pub fn to_xml<T: Serialize>(value: &T) -> Result<String, quick_xml::SeError> {
     let mut out = String::from(DECL);
-    out.push_str(&quick_xml::se::to_string(value)?);
+    out.push_str(&escape_cr(quick_xml::se::to_string(value)?));
     Ok(out)
+}
+
+/// quick-xml writes a carriage return in text raw, and every XML reader
+/// turns a raw CR into LF: a key `a\rb` would reach the client as `a\nb`.
+/// The serializer itself never emits CR (no indentation), so each one is
+/// content and becomes `&#13;`, as S3 writes it.
+fn escape_cr(xml: String) -> String {
+    if xml.contains('\r') {
+        xml.replace('\r', "&#13;")
+    } else {
+        xml
+    }
 }
 
 /// Like [`to_xml`], naming the root element (needed by flattened structs).
 pub fn to_xml_root<T: Serialize>(root: &str, value: &T) -> Result<String, quick_xml::SeError> {
     let mut out = String::from(DECL);
-    out.push_str(&quick_xml::se::to_string_with_root(root, value)?);
+    out.push_str(&escape_cr(quick_xml::se::to_string_with_root(root, value)?));
     Ok(out)
 }
 
@@ -619,6 +631,42 @@ mod tests {
         let d: Delete = from_xml("<Delete><Object><Key>x</Key></Object></Delete>").unwrap();
         assert_eq!(d.quiet, None);
         assert!(from_xml::<Delete>("<Delete><Object>").is_err());
+    }
+
+    /// Found by `fuzz/` (target xml): a key with a carriage return, which a
+    /// DeleteObjects body can carry as `&#13;` (and a PUT as `%0D`), was
+    /// echoed raw and read back by the client as a line feed.
+    #[test]
+    fn carriage_return_in_a_key_survives_the_answer() {
+        let body = "<Delete><Object><Key>a&#13;b\r\nc</Key></Object></Delete>";
+        let d: Delete = from_xml(body).unwrap();
+        // A raw CR LF in the request is a line end (XML 1.0, 2.11).
+        assert_eq!(d.objects[0].key, "a\rb\nc");
+        let out = to_xml(&DeleteResult {
+            xmlns: (),
+            deleted: vec![Deleted {
+                key: d.objects[0].key.clone(),
+            }],
+            errors: vec![],
+        })
+        .unwrap();
+        assert!(out.contains("<Key>a&#13;b\nc</Key>"), "{out}");
+
+        #[derive(Deserialize)]
+        struct Echo {
+            #[serde(rename = "Deleted")]
+            deleted: Vec<DeleteObjectId>,
+        }
+        let back: Echo = from_xml(&out).unwrap();
+        assert_eq!(back.deleted[0].key, "a\rb\nc");
+        let listed = to_xml_root(
+            "Contents",
+            &CommonPrefix {
+                prefix: "p\r".into(),
+            },
+        )
+        .unwrap();
+        assert!(listed.contains("p&#13;"), "{listed}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! file per resource family.
 
 mod bucket;
-mod complete;
+pub mod complete;
 mod context;
 mod copy;
 mod delete;

@@ -1,0 +1,123 @@
+//! The XML request bodies: DeleteObjects (`Delete`),
+//! CompleteMultipartUpload and CreateBucket's configuration, each parsed
+//! from the same input with `s3gw::xml::from_xml`, as the handlers do
+//! (a body that is not UTF-8 is refused before parsing).
+//!
+//! Invariants:
+//! * a key parsed from `Delete` that XML 1.0 can carry comes back unchanged
+//!   when echoed in the `DeleteResult` answer (escaping is right);
+//! * `choose_parts` against a fixed set of stored parts accepts only an
+//!   ascending list of known parts whose ETags match, every part but the
+//!   last at least 5 MiB, and returns them in the order asked; the
+//!   multipart ETag of what it chose is `<32 hex>-<count>`.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use s3gw::s3::complete::{choose_parts, multipart_etag, MIN_PART_SIZE};
+use s3gw::storage::{BlobId, PartRecord, PartRef};
+use s3gw::types::{unquote_etag, xml_safe};
+use s3gw::xml::{self, from_xml, to_xml};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct EchoedResult {
+    #[serde(rename = "Deleted", default)]
+    deleted: Vec<EchoedKey>,
+    #[serde(rename = "Error", default)]
+    errors: Vec<EchoedKey>,
+}
+
+#[derive(Deserialize)]
+struct EchoedKey {
+    #[serde(rename = "Key")]
+    key: String,
+}
+
+fn stored() -> Vec<PartRecord> {
+    // Part 3 is small (only valid last); part 4 has a checksum.
+    let part = |n: u32, size: u64, etag: &str| PartRecord {
+        part_number: n,
+        last_modified_ms: 0,
+        data: PartRef {
+            blob: BlobId::new(),
+            size,
+            etag: etag.to_owned(),
+            checksum: None,
+            chunk_size: None,
+        },
+    };
+    let mut parts = vec![
+        part(1, MIN_PART_SIZE, "5d41402abc4b2a76b9719d911017c592"),
+        part(2, MIN_PART_SIZE + 1, "7d793037a0760186574b0282f2f435e7"),
+        part(3, 1, "aa"),
+        part(4, MIN_PART_SIZE, "bb"),
+    ];
+    parts[3].data.checksum = Some(s3gw::storage::records::StoredChecksum {
+        algorithm: "CRC32".into(),
+        value: "AAAAAA==".into(),
+        kind: "FULL_OBJECT".into(),
+    });
+    parts
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+
+    if let Ok(delete) = from_xml::<xml::Delete>(text) {
+        let keys: Vec<String> = delete
+            .objects
+            .into_iter()
+            .map(|o| o.key)
+            .filter(|k| xml_safe(k))
+            .collect();
+        let answer = xml::DeleteResult {
+            xmlns: (),
+            deleted: keys
+                .iter()
+                .map(|k| xml::Deleted { key: k.clone() })
+                .collect(),
+            errors: keys
+                .iter()
+                .map(|k| xml::DeleteError {
+                    key: k.clone(),
+                    code: "InternalError",
+                    message: "m".into(),
+                })
+                .collect(),
+        };
+        let out = to_xml(&answer).expect("DeleteResult serializes");
+        let back: EchoedResult = from_xml(&out).expect("our DeleteResult parses");
+        let deleted: Vec<String> = back.deleted.into_iter().map(|k| k.key).collect();
+        let errors: Vec<String> = back.errors.into_iter().map(|k| k.key).collect();
+        assert_eq!(deleted, keys, "a key changed on its way back: {out}");
+        assert_eq!(errors, keys, "a key changed on its way back: {out}");
+    }
+
+    if let Ok(complete) = from_xml::<xml::CompleteMultipartUpload>(text) {
+        let stored = stored();
+        if let Ok(chosen) = choose_parts(&complete.parts, &stored) {
+            assert_eq!(chosen.len(), complete.parts.len());
+            assert!(chosen
+                .windows(2)
+                .all(|w| w[0].part_number < w[1].part_number));
+            for (asked, got) in complete.parts.iter().zip(&chosen) {
+                assert_eq!(asked.part_number, got.part_number);
+                assert!(unquote_etag(&asked.etag).eq_ignore_ascii_case(&got.data.etag));
+            }
+            if let Some((_, init)) = chosen.split_last() {
+                assert!(init.iter().all(|p| p.data.size >= MIN_PART_SIZE));
+            }
+            if chosen.iter().all(|p| hex::decode(&p.data.etag).is_ok()) {
+                let etag = multipart_etag(&chosen).expect("hex ETags");
+                let (md5, count) = etag.split_once('-').expect("N suffix");
+                assert_eq!(md5.len(), 32);
+                assert_eq!(count, chosen.len().to_string());
+            }
+        }
+    }
+
+    let _ = from_xml::<xml::CreateBucketConfiguration>(text);
+});
