@@ -92,30 +92,26 @@ def read_answer(sock, deadline, head_request=False):
         return Answer(status, head, b"")
     if b"content-length" in hdrs:
         want = int(hdrs[b"content-length"])
-        while len(body) < want and time.monotonic() < deadline:
-            try:
-                sock.settimeout(max(0.05, deadline - time.monotonic()))
-                data = sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            if not data:
-                break
-            body += data
+        body = read_more(sock, deadline, body, lambda b: len(b) >= want)
     elif hdrs.get(b"transfer-encoding", b"").lower() == b"chunked":
-        while not body.endswith(b"0\r\n\r\n") and time.monotonic() < deadline:
-            try:
-                sock.settimeout(max(0.05, deadline - time.monotonic()))
-                data = sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            if not data:
-                break
-            body += data
+        body = read_more(sock, deadline, body, lambda b: b.endswith(b"0\r\n\r\n"))
     return Answer(status, head, body)
+
+
+def read_more(sock, deadline, body, done):
+    """Reads into `body` until `done(body)`, the peer closes, or the deadline."""
+    while not done(body) and time.monotonic() < deadline:
+        try:
+            sock.settimeout(max(0.05, deadline - time.monotonic()))
+            data = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not data:
+            break
+        body += data
+    return body
 
 
 def read_answer_after(sock, deadline, rest, head_request):

@@ -13,16 +13,6 @@ use sha2::Sha256;
 
 const MIB: usize = 1024 * 1024;
 
-async fn bucket(c: &Client, tag: &str) -> String {
-    let b = bucket_name(tag);
-    c.create_bucket()
-        .bucket(&b)
-        .send()
-        .await
-        .expect("create bucket");
-    b
-}
-
 async fn create(c: &Client, b: &str, k: &str) -> String {
     let out = c
         .create_multipart_upload()
@@ -104,7 +94,7 @@ fn expected_etag(parts: &[&[u8]]) -> String {
 async fn parallel_parts_of_mixed_sizes() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "mpu").await;
+    let b = create_bucket(&c, "mpu").await;
     let id = create(&c, &b, "big").await;
     let bodies: Vec<Vec<u8>> = (0..21u64)
         .map(|i| {
@@ -218,7 +208,7 @@ async fn parallel_parts_of_mixed_sizes() {
 async fn reuploaded_part_replaces_the_first_and_complete_is_idempotent() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "reup").await;
+    let b = create_bucket(&c, "reup").await;
     let id = create(&c, &b, "k").await;
     let first = put_part(&c, &b, "k", &id, 1, data(5 * MIB, 1)).await;
     let second_body = data(5 * MIB, 2);
@@ -255,7 +245,7 @@ async fn reuploaded_part_replaces_the_first_and_complete_is_idempotent() {
 async fn validation_rules() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "rules").await;
+    let b = create_bucket(&c, "rules").await;
     let id = create(&c, &b, "k").await;
     // Small parts are accepted at UploadPart and refused at Complete.
     let e1 = put_part(&c, &b, "k", &id, 1, b"one".to_vec()).await;
@@ -308,7 +298,7 @@ async fn validation_rules() {
 async fn abort_releases_the_upload() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "abort").await;
+    let b = create_bucket(&c, "abort").await;
     let id = create(&c, &b, "k").await;
     put_part(&c, &b, "k", &id, 1, data(100_000, 3)).await;
     c.abort_multipart_upload()
@@ -367,7 +357,7 @@ async fn abort_releases_the_upload() {
 async fn list_parts_and_uploads_with_paging() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "lists").await;
+    let b = create_bucket(&c, "lists").await;
     let id = create(&c, &b, "k").await;
     for n in 1..=5 {
         put_part(&c, &b, "k", &id, n, data(1000 + n as usize, n as u64)).await;
@@ -458,7 +448,7 @@ async fn list_parts_and_uploads_with_paging() {
 async fn upload_part_copy_from_a_large_source() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "partcopy").await;
+    let b = create_bucket(&c, "partcopy").await;
     let src = data(12 * MIB + 777, 42);
     c.put_object()
         .bucket(&b)
@@ -522,7 +512,7 @@ async fn upload_part_copy_from_a_large_source() {
 async fn checksums_full_object_and_composite() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "mpuck").await;
+    let b = create_bucket(&c, "mpuck").await;
     let bodies = [data(5 * MIB, 7), data(300_000, 8)];
     let whole = bodies.concat();
     for (alg, key) in [
@@ -612,7 +602,7 @@ async fn checksums_full_object_and_composite() {
 async fn complete_checks_an_announced_full_object_checksum() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "announced").await;
+    let b = create_bucket(&c, "announced").await;
     let body = data(1000, 5);
     let mut parts = Vec::new();
     let id = c
@@ -712,7 +702,7 @@ async fn complete_if(
 async fn conditional_complete() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "cond-complete").await;
+    let b = create_bucket(&c, "cond-complete").await;
     let old = c
         .put_object()
         .bucket(&b)

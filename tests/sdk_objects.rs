@@ -12,16 +12,6 @@ use sha2::{Digest, Sha256};
 
 const CHUNK: usize = 64 * 1024; // the test server's chunk size
 
-async fn bucket(c: &Client, tag: &str) -> String {
-    let b = bucket_name(tag);
-    c.create_bucket()
-        .bucket(&b)
-        .send()
-        .await
-        .expect("create bucket");
-    b
-}
-
 async fn get_bytes(c: &Client, b: &str, k: &str) -> Vec<u8> {
     let out = c.get_object().bucket(b).key(k).send().await.expect("get");
     out.body
@@ -41,7 +31,7 @@ fn md5_hex(d: &[u8]) -> String {
 async fn round_trip_sizes_in_memory_and_streamed() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "sizes").await;
+    let b = create_bucket(&c, "sizes").await;
     let dir = tempfile::tempdir().expect("tmp");
     for (i, size) in [
         0,
@@ -115,7 +105,7 @@ async fn round_trip_sizes_in_memory_and_streamed() {
 async fn every_checksum_algorithm_is_verified_stored_and_returned() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "checksums").await;
+    let b = create_bucket(&c, "checksums").await;
     let body = data(CHUNK * 2 + 5, 7);
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("f");
@@ -189,7 +179,7 @@ async fn every_checksum_algorithm_is_verified_stored_and_returned() {
 async fn wrong_checksum_or_md5_is_rejected_and_nothing_is_stored() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "baddigest").await;
+    let b = create_bucket(&c, "baddigest").await;
     let e = c
         .put_object()
         .bucket(&b)
@@ -224,7 +214,7 @@ async fn wrong_checksum_or_md5_is_rejected_and_nothing_is_stored() {
 async fn ranges() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "ranges").await;
+    let b = create_bucket(&c, "ranges").await;
     let body = data(3 * CHUNK + 100, 3);
     c.put_object()
         .bucket(&b)
@@ -288,7 +278,7 @@ async fn ranges() {
 async fn conditional_reads() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "cond").await;
+    let b = create_bucket(&c, "cond").await;
     let put = c
         .put_object()
         .bucket(&b)
@@ -365,7 +355,7 @@ async fn conditional_reads() {
 async fn conditional_writes() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "condput").await;
+    let b = create_bucket(&c, "condput").await;
     c.put_object()
         .bucket(&b)
         .key("k")
@@ -411,7 +401,7 @@ async fn conditional_writes() {
 async fn metadata_and_content_headers_round_trip() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "meta").await;
+    let b = create_bucket(&c, "meta").await;
     c.put_object()
         .bucket(&b)
         .key("k")
@@ -471,7 +461,7 @@ async fn metadata_and_content_headers_round_trip() {
 async fn delete_is_idempotent_and_missing_keys_404() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "del").await;
+    let b = create_bucket(&c, "del").await;
     c.delete_object()
         .bucket(&b)
         .key("never")
@@ -529,7 +519,7 @@ async fn delete_is_idempotent_and_missing_keys_404() {
 async fn delete_objects_with_sdk_checksum_and_quiet() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "multidel").await;
+    let b = create_bucket(&c, "multidel").await;
     for k in ["a", "b", "c/d", "e f"] {
         c.put_object()
             .bucket(&b)
@@ -574,7 +564,7 @@ async fn delete_objects_with_sdk_checksum_and_quiet() {
 async fn copy_object_directives_and_self_copy() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "copy").await;
+    let b = create_bucket(&c, "copy").await;
     let body = data(2 * CHUNK + 9, 11);
     c.put_object()
         .bucket(&b)
@@ -700,7 +690,7 @@ async fn copy_object_directives_and_self_copy() {
 async fn tagging_and_acl_answers() {
     let srv = start().await;
     let c = srv.client();
-    let b = bucket(&c, "tags").await;
+    let b = create_bucket(&c, "tags").await;
     c.put_object()
         .bucket(&b)
         .key("k")
@@ -738,7 +728,7 @@ async fn tagging_and_acl_answers() {
 async fn uploads_share_a_tiny_buffer_budget_without_deadlock() {
     let srv = start_with(|c| c.max_buffered_chunks = 1).await;
     let c = srv.client();
-    let b = bucket(&c, "budget").await;
+    let b = create_bucket(&c, "budget").await;
     let mut tasks = Vec::new();
     for i in 0..6u64 {
         let c = c.clone();
