@@ -58,27 +58,9 @@ async fn complete(
     parts: &[(i32, String)],
 ) -> Result<
     aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput,
-    aws_sdk_s3::error::SdkError<
-        aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadError,
-    >,
+    CompleteError,
 > {
-    c.complete_multipart_upload()
-        .bucket(b)
-        .key(k)
-        .upload_id(id)
-        .multipart_upload(completed(parts))
-        .send()
-        .await
-}
-
-async fn get_bytes(c: &Client, b: &str, k: &str) -> Vec<u8> {
-    let out = c.get_object().bucket(b).key(k).send().await.expect("get");
-    out.body
-        .collect()
-        .await
-        .expect("body")
-        .into_bytes()
-        .to_vec()
+    complete_if(c, b, k, id, parts, None, None).await
 }
 
 /// The de-facto multipart ETag, computed independently of the server.

@@ -6,21 +6,10 @@ mod common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, MetadataDirective};
-use aws_sdk_s3::Client;
 use common::*;
 use sha2::{Digest, Sha256};
 
 const CHUNK: usize = 64 * 1024; // the test server's chunk size
-
-async fn get_bytes(c: &Client, b: &str, k: &str) -> Vec<u8> {
-    let out = c.get_object().bucket(b).key(k).send().await.expect("get");
-    out.body
-        .collect()
-        .await
-        .expect("body")
-        .into_bytes()
-        .to_vec()
-}
 
 fn md5_hex(d: &[u8]) -> String {
     use md5::Digest as _;

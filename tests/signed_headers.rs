@@ -299,22 +299,7 @@ async fn header_auth_needs_every_amz_header_signed_and_a_payload_hash() {
     assert_eq!(status, 411, "{body}");
     assert!(body.contains("MissingContentLength"), "{body}");
 
-    let got = c
-        .get_object()
-        .bucket(&b)
-        .key("k")
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(
-        got.body
-            .collect()
-            .await
-            .expect("body")
-            .into_bytes()
-            .as_ref(),
-        b"v1"
-    );
+    assert_eq!(get_bytes(&c, &b, "k").await, b"v1");
 }
 
 #[tokio::test]

@@ -612,3 +612,20 @@ pub fn path_and_query(req: &aws_sdk_s3::presigning::PresignedRequest) -> String 
         .as_str()
         .to_owned()
 }
+
+/// The bytes of `bucket/key`.
+pub async fn get_bytes(c: &Client, bucket: &str, key: &str) -> Vec<u8> {
+    let out = c
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get");
+    out.body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes()
+        .to_vec()
+}
