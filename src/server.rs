@@ -30,8 +30,6 @@ use crate::storage::{Storage, StorageError};
 use crate::telemetry::metered::MeteredStorage;
 use crate::telemetry::Telemetry;
 
-/// Largest request head (request line + headers) accepted.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// How long a client may take to send its request head.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long shutdown waits for requests in flight.
@@ -178,7 +176,7 @@ async fn accept_loop<H, F, B>(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
-        .max_buf_size(MAX_HEAD_BYTES)
+        .max_buf_size(crate::http::head::MAX_HEAD_BYTES)
         .keep_alive(true);
     let open = Arc::new(Semaphore::new(cap));
     let mut warned_full: Option<tokio::time::Instant> = None;

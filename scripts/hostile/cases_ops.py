@@ -84,8 +84,7 @@ case("Complete with 10 001 parts", M, lambda c: complete(c, parts_xml(range(1, 1
 case("Complete with part 10001", M, lambda c: complete(c, parts_xml([1, 10001])),
      400, "InvalidPart", note="AWS undocumented; s3gw's answer")
 case("Complete with part number 0", M, lambda c: complete(c, parts_xml([0])), 400, "InvalidArgument",
-     xfail="s3gw answers InvalidPartOrder for the single part 0, which is in no order; part numbers "
-           "are 1-10000 (InvalidArgument, as UploadPart answers); AWS undocumented")
+     note="part numbers are 1-10000 (InvalidArgument, as UploadPart answers); AWS undocumented")
 case("Complete with part number -1", M, lambda c: complete(c, parts_xml([-1])), 400, "MalformedXML",
      note="AWS undocumented; s3gw's answer")
 case("Complete with part number 2^64", M, lambda c: complete(c, parts_xml([2 ** 64])), 400, "MalformedXML",
@@ -178,10 +177,8 @@ case("not HTTP at all", V, lambda c: b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\
 case("absolute-form target for another host", V, lambda c: c.signed(
     "GET", f"http://evil.example{c.path('obj')}", canon_path=c.path("obj")),
      403, "SignatureDoesNotMatch",
-     xfail="s3gw answers 200: it signs and routes by the Host header, but RFC 9112 §3.2.2 says an "
-           "origin server MUST ignore Host for an absolute-form target and use the target's "
-           "authority (evil.example), which the signature (host 127.0.0.1) does not cover; AWS "
-           "undocumented")
+     note="RFC 9112 §3.2.2: the target's authority (evil.example) replaces Host, and the "
+          "signature (host 127.0.0.1) does not cover it; AWS undocumented")
 
 # ---------------------------------------------------------------- reserved
 Z = "reserved-paths"

@@ -77,8 +77,13 @@ where
     B: http_body::Body<Data = Bytes> + Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let (parts, body) = req.into_parts();
-    let mut r = answer(&admin, &parts, body, peer).await;
+    let (mut parts, body) = req.into_parts();
+    crate::http::head::host_from_target(&mut parts);
+    let mut r = if crate::http::head::is_oversized(&parts) {
+        text(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "")
+    } else {
+        answer(&admin, &parts, body, peer).await
+    };
     harden(&mut r);
     r
 }

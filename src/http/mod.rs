@@ -1,7 +1,8 @@
-//! HTTP-level pieces below the handlers: the router, typed header parsing,
-//! the response body type and the pace a request body is held to.
+//! HTTP-level pieces below the handlers: the router, the head's limit,
+//! typed header parsing, the response body type and the pace a request body is held to.
 
 pub mod body;
+pub mod head;
 pub mod headers;
 pub mod pace;
 pub mod query;

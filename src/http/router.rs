@@ -216,7 +216,19 @@ fn host_name(host: &str) -> String {
     h.to_ascii_lowercase()
 }
 
+/// The percent-decoded path; a `%` that starts no escape (`%zz`, `%4`) is
+/// refused rather than kept, so `a%zzb` and `a%25zzb` cannot name one key.
 fn decode_path(s: &str) -> Result<String, RouteError> {
+    let bytes = s.as_bytes();
+    let bad_escape = bytes.iter().enumerate().any(|(i, b)| {
+        *b == b'%'
+            && !bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if bad_escape {
+        return Err(RouteError::InvalidUri);
+    }
     percent_decode_str(s)
         .decode_utf8()
         .map(|c| c.into_owned())
@@ -798,6 +810,13 @@ mod tests {
             route("GET", "/b/%ff", "h", false),
             Err(RouteError::InvalidUri)
         );
+        for bad in ["/b/a%zzb", "/b/a%4", "/b/%", "/b%2/k"] {
+            assert_eq!(
+                route("GET", bad, "h", false),
+                Err(RouteError::InvalidUri),
+                "{bad}"
+            );
+        }
         assert_eq!(
             route("GET", "/b?prefix=%c3", "h", false),
             Err(RouteError::InvalidUri)

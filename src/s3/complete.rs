@@ -55,6 +55,12 @@ pub fn choose_parts(
     let mut chosen = Vec::with_capacity(requested.len());
     let mut previous = 0;
     for r in requested {
+        if r.part_number == 0 {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "Part number must be an integer between 1 and 10000, inclusive",
+            ));
+        }
         if r.part_number <= previous {
             return Err(S3Error::code(S3ErrorCode::InvalidPartOrder));
         }
@@ -371,6 +377,7 @@ mod tests {
         assert!(choose_parts(&[req(2, "bb"), req(5, "ee")], &have).is_ok());
         let code = |r: &[xml::CompletedPart]| choose_parts(r, &have).unwrap_err().code;
         assert_eq!(code(&[]), S3ErrorCode::MalformedXML);
+        assert_eq!(code(&[req(0, "aa")]), S3ErrorCode::InvalidArgument);
         assert_eq!(
             code(&[req(2, "bb"), req(1, "aa")]),
             S3ErrorCode::InvalidPartOrder

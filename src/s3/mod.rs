@@ -96,6 +96,11 @@ where
     let is_head = parts.method == http::Method::HEAD;
     let close_after = answers_without_continue(&parts.headers);
     let resource = parts.uri.path().to_owned();
+    if crate::http::head::is_oversized(&parts) {
+        log.error("RequestHeaderSectionTooLarge");
+        return response::head_too_large();
+    }
+    crate::http::head::host_from_target(&mut parts);
     let route = match route(&state, &mut parts) {
         Ok(r) => r,
         Err(err) => {

@@ -41,6 +41,15 @@ pub fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
     r
 }
 
+/// 431 for a request head over `http::head::MAX_HEAD_BYTES`, closing
+/// the connection (the rest of the request is not read).
+pub fn head_too_large() -> Response<ResponseBody> {
+    let mut r = empty(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    r.headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 pub fn empty(status: StatusCode) -> Response<ResponseBody> {
     let mut r = Response::new(ResponseBody::Empty);
     *r.status_mut() = status;
