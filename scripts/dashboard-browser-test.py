@@ -78,7 +78,7 @@ from cluster_procs import GATEWAYS, RUN, cluster_up, gateway_pid, kill9, stored_
 NGINX = "http://127.0.0.1:8080"          # S3
 NGINX_ADMIN = "http://127.0.0.1:8081"    # the dashboard's own server
 API = "/_s3gw/api/cluster"
-# The contract's CSP (tmp/admin-contract.md): what must hold for the page.
+# Directives of the admin listener's CSP that the page relies on.
 CSP_MUST = ("default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'")
 FAKE_RETRY_AFTER = 3
 

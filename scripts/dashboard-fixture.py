@@ -7,9 +7,9 @@ assets, reload the page, no cargo build.
     python3 scripts/dashboard-fixture.py [--port 8099] [--down-after 20] ...
     open http://127.0.0.1:8099/_s3gw/dashboard/   (log in: fixture / fixture)
 
-Listens on 127.0.0.1 only and answers as tmp/admin-contract.md says the
-admin listener does (the root keys are S3GW_ROOT_ACCESS_KEY /
-S3GW_ROOT_SECRET_KEY if set, else fixture/fixture):
+Listens on 127.0.0.1 only and answers as the gateway's admin listener does
+(the root keys are S3GW_ROOT_ACCESS_KEY / S3GW_ROOT_SECRET_KEY if set, else
+fixture/fixture):
   /                            303 to /_s3gw/dashboard/ (/_s3gw/dashboard: 308)
   /_s3gw/dashboard/            index.html, app.js, style.css read from
                                src/dashboard/assets on every request; public

@@ -7,7 +7,7 @@ wait every check polls with, plus the full-page screenshot.
 
 The dashboard lives on the gateways' admin listeners (--admin-listen): its
 page is public, its API answers 401 until POST /_s3gw/login has set the
-session cookie (tmp/admin-contract.md)."""
+session cookie."""
 import os
 import shutil
 import time
