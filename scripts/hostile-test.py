@@ -3,7 +3,10 @@
 running gateway on 127.0.0.1:PORT and checks each answer's status and S3
 error code, and that `GET /_s3gw/health` answers 200 after every case.
 
-Usage: hostile-test.py PORT DATA_DIR [--only SUBSTRING] [--fsck-cmd CMD]
+Usage: hostile-test.py PORT DATA_DIR --admin-port ADMIN_PORT [--only SUBSTRING] [--fsck-cmd CMD]
+
+ADMIN_PORT is the gateway's admin listener (--admin-listen), where the
+admin-origin cases go.
 
 Credentials come from S3GW_ROOT_ACCESS_KEY / S3GW_ROOT_SECRET_KEY. The slow
 cases expect the gateway to run with small body limits (scripts/test.sh
@@ -200,9 +203,11 @@ def health(port):
 
 
 class Ctx(Builders):
-    def __init__(self, port, ak, sk):
+    def __init__(self, port, admin_port, ak, sk):
         super().__init__(port, ak, sk)
         self.port = port
+        self.admin_port = admin_port
+        self.admin_host = f"127.0.0.1:{admin_port}"
         self.bucket = f"hostile-{uuid.uuid4().hex[:12]}"
         self.upload_id = None
 
@@ -269,13 +274,14 @@ def run_case(ctx, case):
         if others != 200:
             return f"health answered {others} while a partial head was open"
         return check(case, answer)
-    return check(case, exchange(ctx.port, req))
+    return check(case, exchange(ctx.admin_port if req.admin else ctx.port, req))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("port", type=int)
     ap.add_argument("data_dir")
+    ap.add_argument("--admin-port", type=int, required=True, help="the admin listener's port")
     ap.add_argument("--only", default="", help="run the cases whose category or name contains this")
     ap.add_argument("--fsck-cmd", default="",
                     help="run this after the cases, {data_dir} replaced (the gateway must be "
@@ -295,7 +301,7 @@ def main():
         return 0
     ak = os.environ["S3GW_ROOT_ACCESS_KEY"]
     sk = os.environ["S3GW_ROOT_SECRET_KEY"]
-    ctx = Ctx(args.port, ak, sk)
+    ctx = Ctx(args.port, args.admin_port, ak, sk)
     started = time.monotonic()
     try:
         ctx.setup()

@@ -110,6 +110,8 @@ start_gateway() {
     sleep 0.1
   done
   [ -n "$PORT" ] || { echo "gateway $name did not report its port"; cat "$LOG"; exit 1; }
+  # Empty unless started with --admin-listen (the banner line comes first).
+  ADMIN_PORT=$(sed -n 's#^  dashboard: http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$WORK/$name.out" | head -n1)
   curl -fsS "http://127.0.0.1:$PORT/_s3gw/health" >/dev/null
 }
 
@@ -140,10 +142,11 @@ body_idle_timeout_secs = 2
 body_grace_secs = 1
 body_min_bytes_per_sec = 1000
 TOML
-start_gateway hostile --config "$WORK/hostile.toml"
+start_gateway hostile --config "$WORK/hostile.toml" --admin-listen 127.0.0.1:0
 hostile_pid=${GW_PIDS[-1]}
 hostile_status=0
-timeout 300 .venv/bin/python scripts/hostile-test.py "$PORT" "$WORK/hostile-data" || hostile_status=1
+timeout 300 .venv/bin/python scripts/hostile-test.py "$PORT" "$WORK/hostile-data" \
+  --admin-port "$ADMIN_PORT" || hostile_status=1
 kill "$hostile_pid" 2>/dev/null || true
 wait "$hostile_pid" 2>/dev/null || true
 # Clean: consistent (exit 0), and no refused request left a blob behind.

@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:9000].
     #[arg(long, env = "S3GW_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Address of the dashboard's own listener, which never serves S3;
+    /// no dashboard when unset [default: unset].
+    #[arg(long, env = "S3GW_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
     /// Directory of the embedded store [default: ./data].
     #[arg(long, env = "S3GW_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -230,6 +234,7 @@ fn cassandra_options(
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    admin_listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     region: Option<String>,
     domain: Option<String>,
@@ -253,6 +258,8 @@ struct FileConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// The dashboard's listener (`crate::dashboard::admin`); none if unset.
+    pub admin_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub region: String,
     pub domain: Option<String>,
@@ -293,6 +300,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            admin_listen: None,
             data_dir: PathBuf::from("./data"),
             region: "us-east-1".into(),
             domain: None,
@@ -351,6 +359,7 @@ impl Config {
         };
         let cfg = Config {
             listen: args.listen.or(file.listen).unwrap_or(d.listen),
+            admin_listen: args.admin_listen.or(file.admin_listen),
             data_dir: args
                 .data_dir
                 .clone()

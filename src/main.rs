@@ -180,6 +180,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin = match config.admin_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen on {at} (--admin-listen): {e}"))?,
+        ),
+        None => None,
+    };
+    let admin_addr = match &admin {
+        Some(l) => Some(l.local_addr().map_err(|e| e.to_string())?),
+        None => None,
+    };
     let access_key = creds.access_key.clone();
     let state = s3gw::server::state(config, creds.access_key, creds.secret_key)
         .await
@@ -209,9 +221,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             ));
         }
     }
+    match admin_addr {
+        Some(at) => say(format_args!(
+            "  dashboard: http://{at}/_s3gw/dashboard/ (log in with the root pair)"
+        )),
+        None => say(format_args!(
+            "  dashboard: off (--admin-listen ADDR turns it on)"
+        )),
+    }
     say(format_args!(
         "  try: AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… aws --endpoint-url http://{addr} s3 ls"
     ));
-    s3gw::server::serve(listener, state, s3gw::server::shutdown_signal()).await;
+    s3gw::server::serve_with_admin(listener, admin, state, s3gw::server::shutdown_signal()).await;
     Ok(())
 }

@@ -1,21 +1,27 @@
-//! The accept loop: one hyper HTTP/1.1 connection per socket, TCP_NODELAY,
-//! bounded headers, at most `max_connections` connections at once, and a
-//! graceful drain on shutdown.
+//! The accept loops of the S3 listener and of the admin listener (the
+//! dashboard's own origin): one hyper HTTP/1.1 connection per socket,
+//! TCP_NODELAY, bounded headers, a cap on open connections
+//! (`max_connections`; [`MAX_ADMIN_CONNECTIONS`]), and a graceful drain on
+//! shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::SecretKey;
 use crate::config::{Backend, Config};
+use crate::dashboard::admin::Admin;
 use crate::janitor;
 use crate::s3::{self, AppState};
 use crate::storage::cassandra::{CassandraOptions, CassandraStorage};
@@ -32,6 +38,8 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// The least time between two warnings that the connection cap is reached.
 const FULL_WARNING_EVERY: Duration = Duration::from_secs(60);
+/// Connections the admin listener serves at once (a few browsers).
+pub const MAX_ADMIN_CONNECTIONS: usize = 64;
 
 /// Opens the embedded store and builds the shared state.
 pub fn embedded_state(
@@ -103,10 +111,22 @@ pub async fn state(
     }
 }
 
-/// Serves connections from `listener` until `shutdown` completes, then
-/// stops accepting and drains requests in flight.
+/// Serves S3 on `listener` until `shutdown` completes, then stops
+/// accepting and drains requests in flight.
 pub async fn serve(
     listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) {
+    serve_with_admin(listener, None, state, shutdown).await;
+}
+
+/// Serves S3 on `listener` and, if given, the dashboard on `admin` (an
+/// origin of its own, `crate::dashboard::admin`) until `shutdown`
+/// completes; then both stop accepting and drain.
+pub async fn serve_with_admin(
+    listener: TcpListener,
+    admin: Option<TcpListener>,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -115,6 +135,44 @@ pub async fn serve(
         .map_or_else(|_| state.config.listen.to_string(), |a| a.to_string());
     // Stops beating when serving stops (the guard aborts the tasks).
     let _beating = crate::dashboard::beat::spawn(state.clone(), address);
+    let (stop, stopped) = watch::channel(false);
+    let s3_state = state.clone();
+    let s3 = accept_loop(
+        listener,
+        state.config.max_connections,
+        move |req, _peer| s3::handle(s3_state.clone(), req),
+        stopped.clone(),
+    );
+    let dashboard = async move {
+        if let Some(listener) = admin {
+            let admin = Admin::new(state);
+            let handler =
+                move |req, peer| crate::dashboard::admin::handle(admin.clone(), req, peer);
+            accept_loop(listener, MAX_ADMIN_CONNECTIONS, handler, stopped).await;
+        }
+    };
+    let trigger = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
+    tokio::join!(s3, dashboard, trigger);
+}
+
+/// Accepts connections on `listener`, at most `cap` open at once, and
+/// serves each with `handler` (given the request and the client's
+/// address) until `stop` turns true; then drains requests in flight.
+async fn accept_loop<H, F, B>(
+    listener: TcpListener,
+    cap: usize,
+    handler: H,
+    mut stop: watch::Receiver<bool>,
+) where
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<B>> + Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
@@ -122,10 +180,8 @@ pub async fn serve(
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true);
-    let cap = state.config.max_connections;
     let open = Arc::new(Semaphore::new(cap));
     let mut warned_full: Option<tokio::time::Instant> = None;
-    tokio::pin!(shutdown);
     loop {
         if open.available_permits() == 0
             && warned_full.is_none_or(|t| t.elapsed() >= FULL_WARNING_EVERY)
@@ -138,14 +194,14 @@ pub async fn serve(
         }
         tokio::select! {
             next = next_connection(&listener, &open) => {
-                let Some((stream, permit)) = next else { break };
+                let Some((stream, peer, permit)) = next else { break };
                 if let Err(e) = stream.set_nodelay(true) {
                     tracing::debug!(error = %e, "could not set TCP_NODELAY");
                 }
-                let state = state.clone();
+                let handler = handler.clone();
                 let service = service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(s3::handle(state, req).await) }
+                    let answer = handler(req, peer);
+                    async move { Ok::<_, Infallible>(answer.await) }
                 });
                 let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
@@ -155,7 +211,7 @@ pub async fn serve(
                     drop(permit);
                 });
             }
-            _ = &mut shutdown => break,
+            _ = stop.wait_for(|stop| *stop) => break,
         }
     }
     drop(listener);
@@ -173,11 +229,11 @@ pub async fn serve(
 async fn next_connection(
     listener: &TcpListener,
     open: &Arc<Semaphore>,
-) -> Option<(TcpStream, OwnedSemaphorePermit)> {
+) -> Option<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
     let permit = open.clone().acquire_owned().await.ok()?;
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => return Some((stream, permit)),
+            Ok((stream, peer)) => return Some((stream, peer, permit)),
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1,10 +1,12 @@
 //! The reserved `/_s3gw/` paths of one gateway, on the backend under test
-//! (`S3GW_TEST_BACKEND`): the dashboard and its API only with the admin
-//! credentials, the API's view of this gateway, its bucket usage and its
-//! traffic; the metrics open to scrapers.
+//! (`S3GW_TEST_BACKEND`): the dashboard only on the admin listener, never
+//! on the S3 one; its API only with a session cookie from a login; failed
+//! logins throttled; the API's view of this gateway, its bucket usage and
+//! its traffic; the metrics open to scrapers.
 
 mod common;
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -15,15 +17,53 @@ fn basic(user: &str, password: &str) -> String {
     format!("Authorization: Basic {token}\r\n")
 }
 
-async fn get(server: &TestServer, path: &str, auth: &str) -> (u16, String, Vec<u8>) {
+/// A GET with extra header lines `extra` (each ending in CRLF).
+async fn get(addr: SocketAddr, path: &str, extra: &str) -> (u16, String, Vec<u8>) {
     let request =
-        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n");
-    raw_request(server.addr, request.as_bytes()).await
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n");
+    raw_request(addr, request.as_bytes()).await
 }
 
-async fn cluster(server: &TestServer) -> serde_json::Value {
-    let (status, head, body) =
-        get(server, "/_s3gw/api/cluster", &basic(ACCESS_KEY, SECRET_KEY)).await;
+/// A login form POST with extra header lines.
+async fn post_login(addr: SocketAddr, form: &str, extra: &str) -> (u16, String, Vec<u8>) {
+    let request = format!(
+        "POST /_s3gw/login HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{extra}\
+         Connection: close\r\n\r\n{form}",
+        form.len()
+    );
+    raw_request(addr, request.as_bytes()).await
+}
+
+fn root_form() -> String {
+    format!("access_key={ACCESS_KEY}&secret_key={SECRET_KEY}")
+}
+
+/// The `Set-Cookie` line of a response head, lowercased.
+fn set_cookie(head: &str) -> Option<String> {
+    head.lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .map(|l| l.to_ascii_lowercase())
+}
+
+/// Logs in with the root pair; the `Cookie:` header line to send after.
+async fn login(server: &TestServer) -> String {
+    let (status, head, _) = post_login(server.admin_addr, &root_form(), "").await;
+    assert_eq!(status, 204, "{head}");
+    let line = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .expect("a session cookie");
+    let pair = line["set-cookie:".len()..]
+        .split(';')
+        .next()
+        .expect("name=value")
+        .trim();
+    format!("Cookie: {pair}\r\n")
+}
+
+async fn cluster(server: &TestServer, cookie: &str) -> serde_json::Value {
+    let (status, head, body) = get(server.admin_addr, "/_s3gw/api/cluster", cookie).await;
     assert_eq!(status, 200, "{head}");
     assert!(
         head.to_ascii_lowercase()
@@ -36,13 +76,14 @@ async fn cluster(server: &TestServer) -> serde_json::Value {
 /// Polls the API until `done` holds, for at most `limit`.
 async fn wait_for(
     server: &TestServer,
+    cookie: &str,
     what: &str,
     limit: Duration,
     done: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
     let started = Instant::now();
     loop {
-        let c = cluster(server).await;
+        let c = cluster(server, cookie).await;
         if done(&c) {
             return c;
         }
@@ -76,45 +117,145 @@ async fn dashboard_api_and_metrics() {
     })
     .await;
 
-    // Credentials: none, a wrong secret, a wrong user.
-    for auth in [
-        String::new(),
-        basic(ACCESS_KEY, "wrong"),
-        basic("someone", SECRET_KEY),
+    // The S3 listener never serves the dashboard, not even to the admin.
+    let admin_basic = basic(ACCESS_KEY, SECRET_KEY);
+    for path in [
+        "/_s3gw/dashboard/",
+        "/_s3gw/dashboard/app.js",
+        "/_s3gw/api/cluster",
     ] {
-        for path in ["/_s3gw/api/cluster", "/_s3gw/dashboard/"] {
-            let (status, head, _) = get(&server, path, &auth).await;
-            assert_eq!(status, 401, "{path} with {auth:?}: {head}");
-            assert!(
-                head.to_ascii_lowercase()
-                    .contains("www-authenticate: basic"),
-                "{head}"
-            );
-        }
+        let (status, head, _) = get(server.addr, path, &admin_basic).await;
+        assert_eq!(status, 404, "{path} on the S3 listener: {head}");
     }
-    let admin = basic(ACCESS_KEY, SECRET_KEY);
-    let (status, head, page) = get(&server, "/_s3gw/dashboard/", &admin).await;
+    let (status, head, _) = post_login(server.addr, &root_form(), "").await;
+    assert_eq!(status, 404, "login on the S3 listener: {head}");
+    assert!(set_cookie(&head).is_none(), "{head}");
+    let post = "POST /_s3gw/metrics HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    assert_eq!(raw_request(server.addr, post.as_bytes()).await.0, 405);
+
+    // The page itself is public on the admin listener; it holds no data.
+    let admin = server.admin_addr;
+    let (status, head, page) = get(admin, "/_s3gw/dashboard/", "").await;
     assert_eq!(status, 200, "{head}");
     assert!(head.contains("text/html"), "{head}");
     assert!(String::from_utf8_lossy(&page).contains("app.js"));
     // The page may not be framed, nor run anything but its own script.
-    let head = head.to_ascii_lowercase();
+    let lower = head.to_ascii_lowercase();
     for h in [
         "x-frame-options: deny",
         "x-content-type-options: nosniff",
         "content-security-policy: default-src 'none'; script-src 'self';",
         "frame-ancestors 'none'",
+        "cache-control: no-store",
     ] {
-        assert!(head.contains(h), "{h}: {head}");
+        assert!(lower.contains(h), "{h}: {head}");
     }
-    let (status, head, _) = get(&server, "/_s3gw/dashboard/app.js", &admin).await;
+    let (status, head, _) = get(admin, "/_s3gw/dashboard/app.js", "").await;
     assert_eq!(status, 200, "{head}");
     assert!(head.contains("text/javascript"), "{head}");
-    let (status, head, _) = get(&server, "/_s3gw/dashboard", &admin).await;
-    assert_eq!(status, 308, "{head}");
-    assert_eq!(get(&server, "/_s3gw/nothing", &admin).await.0, 404);
-    let post = "POST /_s3gw/metrics HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    assert_eq!(raw_request(server.addr, post.as_bytes()).await.0, 405);
+    assert_eq!(get(admin, "/_s3gw/dashboard", "").await.0, 308);
+    assert_eq!(get(admin, "/", "").await.0, 303);
+    assert_eq!(get(admin, "/_s3gw/nothing", "").await.0, 404);
+    assert_eq!(get(admin, "/_s3gw/health", "").await.0, 200);
+
+    // The API: not without a session, not with Basic credentials, not
+    // with a forged or tampered cookie.
+    for extra in [
+        String::new(),
+        admin_basic.clone(),
+        "Cookie: s3gw_session=4102444800.00.00\r\n".to_owned(),
+    ] {
+        let (status, head, body) = get(admin, "/_s3gw/api/cluster", &extra).await;
+        assert_eq!(status, 401, "{extra:?}: {head}");
+        assert!(
+            !head.to_ascii_lowercase().contains("www-authenticate"),
+            "{head}"
+        );
+        assert!(String::from_utf8_lossy(&body).contains("login needed"));
+    }
+
+    // Wrong pairs, other methods and types, too large, cross-site.
+    for form in [
+        format!("access_key={ACCESS_KEY}&secret_key=wrong"),
+        format!("access_key=someone&secret_key={SECRET_KEY}"),
+        format!("access_key={ACCESS_KEY}"),
+    ] {
+        let (status, head, _) = post_login(admin, &form, "").await;
+        assert_eq!(status, 401, "{form}: {head}");
+        assert!(set_cookie(&head).is_none(), "{head}");
+    }
+    assert_eq!(get(admin, "/_s3gw/login", "").await.0, 405);
+    let json_login =
+        "POST /_s3gw/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+    assert_eq!(raw_request(admin, json_login.as_bytes()).await.0, 415);
+    let big = format!("{}&pad={}", root_form(), "x".repeat(5000));
+    assert_eq!(post_login(admin, &big, "").await.0, 413);
+    for cross in [
+        "Origin: http://evil.example\r\n",
+        "Origin: http://localhost:1\r\n",
+        "Sec-Fetch-Site: same-site\r\n",
+    ] {
+        let (status, head, _) = post_login(admin, &root_form(), cross).await;
+        assert_eq!(status, 403, "{cross}: {head}");
+        assert!(set_cookie(&head).is_none(), "{head}");
+    }
+
+    // The right pair: a strict, HttpOnly cookie that expires, and only
+    // the cookie afterwards.
+    let (status, head, _) = post_login(
+        admin,
+        &root_form(),
+        "Origin: http://localhost\r\nSec-Fetch-Site: same-origin\r\n",
+    )
+    .await;
+    assert_eq!(status, 204, "{head}");
+    let cookie_line = set_cookie(&head).unwrap_or_default();
+    for attribute in [
+        "s3gw_session=",
+        "path=/",
+        "max-age=28800",
+        "httponly",
+        "samesite=strict",
+    ] {
+        assert!(
+            cookie_line.contains(attribute),
+            "{attribute}: {cookie_line}"
+        );
+    }
+    assert!(!cookie_line.contains("secure"), "{cookie_line}");
+    let cookie = login(&server).await;
+    cluster(&server, &cookie).await;
+    // Behind TLS (Nginx says so): the __Host- cookie, Secure, and the
+    // plain one is not accepted there.
+    let tls = "X-Forwarded-Proto: https\r\n";
+    let (status, head, _) = post_login(admin, &root_form(), tls).await;
+    assert_eq!(status, 204, "{head}");
+    let secure_line = set_cookie(&head).unwrap_or_default();
+    assert!(
+        secure_line.starts_with("set-cookie: __host-s3gw_session="),
+        "{secure_line}"
+    );
+    assert!(
+        secure_line.contains("; secure; httponly; samesite=strict"),
+        "{secure_line}"
+    );
+    let plain_over_tls = format!("{cookie}{tls}");
+    assert_eq!(
+        get(admin, "/_s3gw/api/cluster", &plain_over_tls).await.0,
+        401
+    );
+    // A tampered token.
+    let tampered = cookie.replace("s3gw_session=", "s3gw_session=1");
+    assert_eq!(get(admin, "/_s3gw/api/cluster", &tampered).await.0, 401);
+    // Logging out deletes the cookie.
+    let logout = "POST /_s3gw/logout HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let (status, head, _) = raw_request(admin, logout.as_bytes()).await;
+    assert_eq!(status, 204, "{head}");
+    assert!(
+        set_cookie(&head).unwrap_or_default().contains("max-age=0"),
+        "{head}"
+    );
 
     // Traffic: a bucket of three objects.
     let client = server.client();
@@ -136,8 +277,13 @@ async fn dashboard_api_and_metrics() {
             .expect("put");
     }
 
+    // The admin listener serves no object, whatever the path.
+    let (status, head, _) = get(admin, &format!("/{bucket}/a"), &cookie).await;
+    assert_eq!(status, 404, "{head}");
+
     let c = wait_for(
         &server,
+        &cookie,
         "this gateway up, its bucket counted",
         Duration::from_secs(20),
         |c| {
@@ -180,6 +326,7 @@ async fn dashboard_api_and_metrics() {
     // complete and a heartbeat carried it.
     wait_for(
         &server,
+        &cookie,
         "traffic in the series",
         Duration::from_secs(15),
         |c| {
@@ -201,7 +348,7 @@ async fn dashboard_api_and_metrics() {
     .await;
 
     // The metrics need no credentials and carry no bucket name.
-    let (status, head, body) = get(&server, "/_s3gw/metrics", "").await;
+    let (status, head, body) = get(server.addr, "/_s3gw/metrics", "").await;
     assert_eq!(status, 200, "{head}");
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("s3gw_requests_total{"), "{text}");
@@ -227,4 +374,32 @@ async fn dashboard_api_and_metrics() {
     if let Some((contact_point, keyspace)) = keyspace {
         drop_keyspace(&contact_point, &keyspace).await;
     }
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled() {
+    let server = start().await;
+    let admin = server.admin_addr;
+    let wrong = format!("access_key={ACCESS_KEY}&secret_key=wrong");
+    for attempt in 1..=5 {
+        let (status, head, _) = post_login(admin, &wrong, "").await;
+        assert_eq!(status, 401, "attempt {attempt}: {head}");
+    }
+    // The sixth attempt waits, and so does the right pair meanwhile.
+    for form in [wrong.clone(), root_form()] {
+        let (status, head, _) = post_login(admin, &form, "").await;
+        assert_eq!(status, 429, "{form}: {head}");
+        assert!(
+            head.to_ascii_lowercase().contains("retry-after: 1"),
+            "{head}"
+        );
+        assert!(set_cookie(&head).is_none(), "{head}");
+    }
+    // Once the wait is over, the right pair logs in and clears the count.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let cookie = login(&server).await;
+    cluster(&server, &cookie).await;
+    let (status, head, _) = post_login(admin, &wrong, "").await;
+    assert_eq!(status, 401, "counting starts again: {head}");
+    server.stop().await;
 }

@@ -5,6 +5,7 @@ sigv4.py. A builder only builds: the runner (scripts/hostile-test.py) sends.
 
 import base64
 import hashlib
+import urllib.parse
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -35,6 +36,8 @@ class Req:
     one_write: bool = False
     # A response header that must not appear (lower case), e.g. one injected.
     absent_header: bytes = b""
+    # Send to the admin listener (the dashboard's origin) instead of S3.
+    admin: bool = False
 
 
 @dataclass
@@ -57,6 +60,10 @@ class Builders:
         self.ak = access_key
         self.sk = secret_key
         self.signer = Signer(access_key, secret_key)
+
+    def login_form(self):
+        """The dashboard's login form with the root pair."""
+        return urllib.parse.urlencode({"access_key": self.ak, "secret_key": self.sk})
 
     def path(self, key=None, bucket=None):
         b = self.bucket if bucket is None else bucket

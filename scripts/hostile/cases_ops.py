@@ -185,25 +185,83 @@ case("absolute-form target for another host", V, lambda c: c.signed(
 
 # ---------------------------------------------------------------- reserved
 Z = "reserved-paths"
-case("dashboard without login", Z, lambda c: raw("GET", "/_s3gw/dashboard/", [("Host", c.host)]), 401, None)
-case("dashboard app.js without login", Z, lambda c: raw("GET", "/_s3gw/dashboard/app.js", [("Host", c.host)]),
-     401, None)
-case("dashboard API without login", Z, lambda c: raw("GET", "/_s3gw/api/cluster", [("Host", c.host)]), 401, None)
-case("dashboard with a wrong password", Z, lambda c: raw("GET", "/_s3gw/dashboard/", [
-    ("Host", c.host), ("Authorization", "Basic " + b64(f"{c.ak}:wrong".encode()))]), 401, None)
+# The S3 listener never serves the dashboard (issue 15, item 5): its paths
+# answer 404 there, with or without credentials.
+case("dashboard on the S3 listener", Z, lambda c: raw("GET", "/_s3gw/dashboard/", [("Host", c.host)]), 404, None)
+case("dashboard app.js on the S3 listener", Z,
+     lambda c: raw("GET", "/_s3gw/dashboard/app.js", [("Host", c.host)]), 404, None)
+case("dashboard API on the S3 listener", Z, lambda c: raw("GET", "/_s3gw/api/cluster", [("Host", c.host)]),
+     404, None)
+case("dashboard API on the S3 listener with the root pair as Basic", Z, lambda c: raw("GET", "/_s3gw/api/cluster", [
+    ("Host", c.host), ("Authorization", "Basic " + b64(f"{c.ak}:{c.sk}".encode()))]), 404, None)
 case("dashboard with Basic not base64", Z, lambda c: raw("GET", "/_s3gw/dashboard/", [
-    ("Host", c.host), ("Authorization", "Basic !!!")]), 401, None)
-case("dashboard with a SigV4 header", Z, lambda c: c.signed("GET", "/_s3gw/dashboard/"), 401, None)
+    ("Host", c.host), ("Authorization", "Basic !!!")]), 404, None)
+case("dashboard with a SigV4 header", Z, lambda c: c.signed("GET", "/_s3gw/dashboard/"), 404, None)
+case("login on the S3 listener", Z, lambda c: raw("POST", "/_s3gw/login", [
+    ("Host", c.host), ("Content-Type", "application/x-www-form-urlencoded"),
+    ("Content-Length", str(len(c.login_form())))], c.login_form()), 404, None)
 case("dashboard via ../ from health", Z, lambda c: raw("GET", "/_s3gw/health/../dashboard/", [("Host", c.host)]),
      404, None, note="no path normalisation: an unknown reserved path")
 case("dashboard %2F-encoded", Z, lambda c: raw("GET", "/_s3gw%2Fdashboard%2F", [("Host", c.host)]),
      403, "AccessDenied", note="not the reserved path: an anonymous S3 request")
 case("unknown reserved path", Z, lambda c: raw("GET", "/_s3gw/secret", [("Host", c.host)]), 404, None)
 case("PUT on the dashboard", Z, lambda c: raw("PUT", "/_s3gw/dashboard/", [("Host", c.host), ("Content-Length", "0")]),
-     405, None)
+     404, None)
 case("health answers without login (control)", Z, lambda c: raw("GET", "/_s3gw/health", [("Host", c.host)]),
      200, None)
 case("CreateBucket _s3gw", Z, lambda c: c.signed("PUT", "/_s3gw"), 400, "InvalidBucketName")
+
+# ---------------------------------------------------------------- admin listener
+# The dashboard's own origin (--admin-listen): a session cookie from a form
+# login, never objects. Two failed logins here: below the five that start the
+# throttling, so the cases do not depend on their order.
+A = "admin-origin"
+
+
+def admin(method, path, headers=(), body=b""):
+    return lambda c: Req(raw(method, path, [("Host", c.admin_host)] + list(headers), body), admin=True)
+
+
+def login(form, headers=(("Content-Type", "application/x-www-form-urlencoded"),)):
+    def build(c):
+        data = form(c) if callable(form) else form
+        return Req(raw("POST", "/_s3gw/login", [("Host", c.admin_host), *headers,
+                                                 ("Content-Length", str(len(data)))], data), admin=True)
+    return build
+
+
+case("API without a session", A, admin("GET", "/_s3gw/api/cluster"), 401, None)
+case("API with the root pair as Basic", A, lambda c: admin("GET", "/_s3gw/api/cluster", [
+    ("Authorization", "Basic " + b64(f"{c.ak}:{c.sk}".encode()))])(c), 401, None)
+case("API with a forged session cookie", A,
+     admin("GET", "/_s3gw/api/cluster", [("Cookie", "s3gw_session=4102444800.00.00")]), 401, None)
+case("API with a 16 KiB cookie", A,
+     admin("GET", "/_s3gw/api/cluster", [("Cookie", "s3gw_session=" + "9" * 16384)]), 401, None)
+case("API with a session cookie under another name", A,
+     admin("GET", "/_s3gw/api/cluster", [("Cookie", "__Host-s3gw_session=1.2.3")]), 401, None)
+case("API with the plain cookie over TLS", A, admin("GET", "/_s3gw/api/cluster", [
+    ("X-Forwarded-Proto", "https"), ("Cookie", "s3gw_session=1.2.3")]), 401, None)
+case("login with a wrong secret", A, login(lambda c: f"access_key={c.ak}&secret_key=wrong"), 401, None)
+case("login without a secret", A, login(lambda c: f"access_key={c.ak}"), 401, None)
+case("login as JSON", A, login(lambda c: '{"access_key": "x"}', [("Content-Type", "application/json")]),
+     415, None)
+case("login without a content type", A, login(lambda c: c.login_form(), []), 415, None)
+case("login with a 5 KiB form", A, login(lambda c: c.login_form() + "&pad=" + "x" * 5000), 413, None)
+case("login with a chunked 8 KiB form", A, lambda c: Req(raw("POST", "/_s3gw/login", [
+    ("Host", c.admin_host), ("Content-Type", "application/x-www-form-urlencoded"),
+    ("Transfer-Encoding", "chunked")], "2000\r\n" + "x" * 8192 + "\r\n0\r\n\r\n"), admin=True), 413, None)
+case("login from another origin", A, login(lambda c: c.login_form(), [
+    ("Content-Type", "application/x-www-form-urlencoded"), ("Origin", "http://evil.example")]), 403, None)
+case("login from a sibling site", A, login(lambda c: c.login_form(), [
+    ("Content-Type", "application/x-www-form-urlencoded"), ("Sec-Fetch-Site", "same-site")]), 403, None)
+case("login with Origin null", A, login(lambda c: c.login_form(), [
+    ("Content-Type", "application/x-www-form-urlencoded"), ("Origin", "null")]), 403, None)
+case("login by GET", A, admin("GET", "/_s3gw/login"), 405, None)
+case("an object path on the admin listener", A, lambda c: admin("GET", c.path("obj"))(c), 404, None)
+case("a signed GET of an object on the admin listener", A,
+     lambda c: Req(c.signed("GET", c.path("obj")), admin=True), 404, None)
+case("PUT on the admin listener", A, admin("PUT", "/b/k", [("Content-Length", "1")], b"x"), 405, None)
+case("the page is public on the admin listener (control)", A, admin("GET", "/_s3gw/dashboard/"), 200, None)
 
 # ---------------------------------------------------------------- parameters
 Q = "parameters"

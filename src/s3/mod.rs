@@ -110,7 +110,7 @@ where
     } else if route.endpoint == Endpoint::Ready {
         Ok(readiness(&state).await)
     } else if route.endpoint == Endpoint::Admin {
-        Ok(crate::dashboard::serve(&state, &parts).await)
+        Ok(crate::dashboard::serve(&state, &parts))
     } else {
         let checked = authenticate(&state, &parts, &route).and_then(|verified| {
             promises::refuse_unkept_promises(&parts.headers, &state.owner_id())?;
@@ -290,7 +290,7 @@ async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error>
     match cx.route.endpoint.clone() {
         Health => Ok(response::text(http::StatusCode::OK, "ok")),
         Ready => Ok(readiness(&cx.state).await),
-        Admin => Ok(crate::dashboard::serve(&cx.state, &cx.parts).await),
+        Admin => Ok(crate::dashboard::serve(&cx.state, &cx.parts)),
         ListBuckets => bucket::list_buckets(cx).await,
         CreateBucket => bucket::create_bucket(cx).await,
         DeleteBucket => bucket::delete_bucket(cx).await,

@@ -20,6 +20,8 @@ pub const DOMAIN: &str = "s3.test";
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The admin listener (the dashboard's origin).
+    pub admin_addr: SocketAddr,
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -113,6 +115,10 @@ pub async fn start_in(dir: tempfile::TempDir, mut config: Config) -> TestServer 
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind admin");
+    let admin_addr = admin.local_addr().expect("admin addr");
     if matches!(config.backend, Backend::Embedded) {
         config.backend = backend_under_test();
     }
@@ -134,11 +140,17 @@ pub async fn start_in(dir: tempfile::TempDir, mut config: Config) -> TestServer 
         }
     };
     let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(s3gw::server::serve(listener, state, async {
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(s3gw::server::serve_with_admin(
+        listener,
+        Some(admin),
+        state,
+        async {
+            let _ = rx.await;
+        },
+    ));
     TestServer {
         addr,
+        admin_addr,
         dir,
         stop: Some(tx),
         task: Some(task),

@@ -12,7 +12,8 @@ use crate::http::query::{decode_pairs, Query};
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
         unreachable!("HMAC accepts keys of any length")
     };

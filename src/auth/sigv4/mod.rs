@@ -28,8 +28,8 @@ use crate::auth::{AuthError, SecretKey};
 use crate::http::Query;
 
 pub use crate::auth::sigv4::canonical::{
-    canonical_headers, canonical_query, canonical_query_of, canonical_request, reencoded_path,
-    scope, sign, signing_key, string_to_sign, uri_encode,
+    canonical_headers, canonical_query, canonical_query_of, canonical_request, hmac_sha256,
+    reencoded_path, scope, sign, signing_key, string_to_sign, uri_encode,
 };
 pub use crate::auth::sigv4::coverage::{check_signed_headers, hoist_query_headers};
 

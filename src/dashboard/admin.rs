@@ -1,0 +1,318 @@
+//! The admin listener (`--admin-listen`): the dashboard's own origin. It
+//! serves the page, its API, the login and the probes and metrics, and
+//! never a bucket or an object.
+//!
+//! - `GET /_s3gw/dashboard/` and its two files: public (they hold no data).
+//! - `GET /_s3gw/api/cluster`: only with a session cookie, else 401.
+//! - `POST /_s3gw/login` (form fields `access_key`, `secret_key`, the root
+//!   pair): 204 and the session cookie ([`super::session`]); 401 when the
+//!   pair is wrong; 429 with `Retry-After` while the client address is
+//!   throttled ([`super::throttle`]); 403 for a cross-site request.
+//! - `POST /_s3gw/logout`: 204 and a cookie that deletes the session one.
+//! - `/_s3gw/health`, `/_s3gw/ready`, `/_s3gw/metrics` as on the S3 port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use subtle::ConstantTimeEq;
+
+use super::session::{self, Sessions};
+use super::throttle::Throttle;
+use super::{asset, cluster, harden, metrics, reply, text, API_PATH, DASHBOARD_DIR, METRICS_PATH};
+use crate::http::router::{HEALTH_PATH, READY_PATH};
+use crate::http::ResponseBody;
+use crate::s3::AppState;
+
+pub const LOGIN_PATH: &str = "/_s3gw/login";
+pub const LOGOUT_PATH: &str = "/_s3gw/logout";
+/// Largest login form accepted.
+pub const MAX_LOGIN_BYTES: usize = 4096;
+/// How long a client may take to send its login form.
+const LOGIN_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the admin listener shares between its requests.
+pub struct Admin {
+    state: Arc<AppState>,
+    sessions: Sessions,
+    throttle: Throttle,
+}
+
+impl Admin {
+    pub fn new(state: Arc<AppState>) -> Arc<Self> {
+        let sessions = Sessions::new(&state.root_access_key, &state.root_secret_key);
+        Arc::new(Admin {
+            state,
+            sessions,
+            throttle: Throttle::default(),
+        })
+    }
+
+    fn has_session(&self, headers: &HeaderMap) -> bool {
+        session::read_cookie(headers, session::cookie_name(headers))
+            .is_some_and(|token| self.sessions.is_valid(token, unix_now()))
+    }
+
+    fn is_root_pair(&self, access_key: &[u8], secret_key: &[u8]) -> bool {
+        let access_ok = access_key.ct_eq(self.state.root_access_key.as_bytes());
+        let secret_ok = secret_key.ct_eq(self.state.root_secret_key.expose().as_bytes());
+        bool::from(access_ok & secret_ok)
+    }
+}
+
+fn unix_now() -> u64 {
+    u64::try_from(crate::storage::now_ms().div_euclid(1000)).unwrap_or(0)
+}
+
+/// Serves one request of the admin listener from the client at `peer`.
+pub async fn handle<B>(
+    admin: Arc<Admin>,
+    req: Request<B>,
+    peer: SocketAddr,
+) -> Response<ResponseBody>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, body) = req.into_parts();
+    let mut r = answer(&admin, &parts, body, peer).await;
+    harden(&mut r);
+    r
+}
+
+async fn answer<B>(
+    admin: &Admin,
+    parts: &http::request::Parts,
+    body: B,
+    peer: SocketAddr,
+) -> Response<ResponseBody>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let path = parts.uri.path();
+    if path == LOGIN_PATH || path == LOGOUT_PATH {
+        if parts.method != Method::POST {
+            return text(StatusCode::METHOD_NOT_ALLOWED, "only POST\n");
+        }
+        if is_cross_site(&parts.headers) {
+            return json(StatusCode::FORBIDDEN, "cross-site request refused");
+        }
+        return if path == LOGIN_PATH {
+            login(admin, &parts.headers, body, peer).await
+        } else {
+            session_cookie(StatusCode::NO_CONTENT, &parts.headers, None)
+        };
+    }
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
+    }
+    match path {
+        "/" => redirect(StatusCode::SEE_OTHER),
+        "/_s3gw/dashboard" => redirect(StatusCode::PERMANENT_REDIRECT),
+        HEALTH_PATH => text(StatusCode::OK, "ok"),
+        READY_PATH => match admin.state.storage.ready().await {
+            Ok(()) => text(StatusCode::OK, "ready"),
+            Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "not ready"),
+        },
+        METRICS_PATH => metrics(&admin.state),
+        API_PATH if admin.has_session(&parts.headers) => cluster(&admin.state).await,
+        API_PATH => json(StatusCode::UNAUTHORIZED, "login needed"),
+        p => match p.strip_prefix(DASHBOARD_DIR) {
+            Some(name) => asset(name),
+            None => text(StatusCode::NOT_FOUND, "not found\n"),
+        },
+    }
+}
+
+fn redirect(status: StatusCode) -> Response<ResponseBody> {
+    let mut r = text(status, "");
+    r.headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static(DASHBOARD_DIR));
+    r
+}
+
+/// `{"error": message}`.
+fn json(status: StatusCode, message: &str) -> Response<ResponseBody> {
+    let body = serde_json::json!({ "error": message }).to_string();
+    reply(status, "application/json", body)
+}
+
+/// Whether a browser says the request comes from another origin. Browsers
+/// send `Origin` on every POST and `Sec-Fetch-Site` on every request;
+/// other clients send neither and are not cross-site. The session cookie
+/// is `SameSite=Strict` already; this also refuses a login forced on the
+/// browser by another site (login CSRF) and a same-site sibling (a bucket
+/// host under the same domain).
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    let header = |name| headers.get(name).map(|v| v.to_str().unwrap_or(""));
+    if let Some(site) = header("sec-fetch-site") {
+        if site != "same-origin" && site != "none" {
+            return true;
+        }
+    }
+    match header(header::ORIGIN.as_str()) {
+        None => false,
+        Some(origin) => {
+            let origin_host = origin.split_once("://").map(|(_, host)| host);
+            let host = header(header::HOST.as_str());
+            match (origin_host, host) {
+                (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
+                _ => true,
+            }
+        }
+    }
+}
+
+async fn login<B>(
+    admin: &Admin,
+    headers: &HeaderMap,
+    body: B,
+    peer: SocketAddr,
+) -> Response<ResponseBody>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if let Some(wait) = admin.throttle.wait(peer.ip(), Instant::now()) {
+        let mut r = json(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed logins; retry later",
+        );
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return r;
+    }
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return json(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send application/x-www-form-urlencoded",
+        );
+    }
+    let body = match read_form(body).await {
+        Ok(body) => body,
+        Err(r) => return r,
+    };
+    let field = |name: &[u8]| {
+        crate::http::query::decode_pairs(&body)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    };
+    if admin.is_root_pair(&field(b"access_key"), &field(b"secret_key")) {
+        admin.throttle.succeeded(peer.ip());
+        tracing::info!(client = %peer.ip(), "dashboard login");
+        let token = admin.sessions.mint(unix_now());
+        return session_cookie(StatusCode::NO_CONTENT, headers, Some(&token));
+    }
+    admin.throttle.failed(peer.ip(), Instant::now());
+    tracing::warn!(client = %peer.ip(), "dashboard login failed");
+    json(StatusCode::UNAUTHORIZED, "wrong access key or secret")
+}
+
+/// The login form's body as text: at most [`MAX_LOGIN_BYTES`], within
+/// [`LOGIN_BODY_TIMEOUT`].
+async fn read_form<B>(body: B) -> Result<String, Response<ResponseBody>>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let limited = http_body_util::Limited::new(body, MAX_LOGIN_BYTES);
+    let collected = tokio::time::timeout(LOGIN_BODY_TIMEOUT, limited.collect()).await;
+    let bytes = match collected {
+        Err(_) => {
+            return Err(json(
+                StatusCode::REQUEST_TIMEOUT,
+                "the form came too slowly",
+            ))
+        }
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(json(StatusCode::PAYLOAD_TOO_LARGE, "the form is too large"))
+        }
+        Ok(Err(_)) => return Err(json(StatusCode::BAD_REQUEST, "the form was cut off")),
+        Ok(Ok(c)) => c.to_bytes(),
+    };
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| json(StatusCode::BAD_REQUEST, "the form is not UTF-8"))
+}
+
+/// An empty answer that sets the session cookie to `token`, or deletes it.
+fn session_cookie(
+    status: StatusCode,
+    headers: &HeaderMap,
+    token: Option<&str>,
+) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::Empty);
+    *r.status_mut() = status;
+    let cookie = session::set_cookie(session::cookie_name(headers), token);
+    match HeaderValue::from_str(&cookie) {
+        Ok(v) => {
+            r.headers_mut().insert(header::SET_COOKIE, v);
+            r
+        }
+        Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "cookie not encoded\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (n, v) in pairs {
+            h.insert(*n, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_requests_are_told_apart() {
+        let same = [
+            headers(&[]),
+            headers(&[
+                ("host", "admin.example:8081"),
+                ("origin", "http://admin.example:8081"),
+            ]),
+            headers(&[
+                ("host", "admin.example"),
+                ("origin", "https://ADMIN.example"),
+            ]),
+            headers(&[("sec-fetch-site", "same-origin")]),
+            headers(&[("sec-fetch-site", "none")]),
+        ];
+        for h in &same {
+            assert!(!is_cross_site(h), "{h:?}");
+        }
+        let cross = [
+            headers(&[
+                ("host", "admin.example"),
+                ("origin", "http://bucket.example"),
+            ]),
+            headers(&[
+                ("host", "admin.example:8081"),
+                ("origin", "http://admin.example:8080"),
+            ]),
+            headers(&[("host", "admin.example"), ("origin", "null")]),
+            headers(&[("origin", "http://admin.example")]),
+            headers(&[("sec-fetch-site", "same-site")]),
+            headers(&[("sec-fetch-site", "cross-site")]),
+        ];
+        for h in &cross {
+            assert!(is_cross_site(h), "{h:?}");
+        }
+    }
+}
