@@ -5,22 +5,28 @@
 
 Reads docker/docker-compose.yml, docker/Dockerfile, .dockerignore, the Nginx
 files under deploy/nginx/ (the shared s3gw.conf and the per-deployment
-directories local/ and docker/), and the gateway's own settings from src/
-(flags and environment variables of `s3gw serve`, the readiness path), then
-checks among other things:
+directories local/ and docker/), the launcher scripts/cluster, and the
+gateway's own settings from src/ (flags and environment variables of
+`s3gw serve`, the readiness path), then checks among other things:
 
   - the compose gateways are exactly the upstream servers of the docker Nginx
-    variant, on the port they listen on; the launcher variant's upstreams are
-    127.0.0.1:9001-9003;
+    variant, on the port they listen on, and their admin listeners
+    (S3GW_ADMIN_LISTEN) exactly the admin upstream servers; the launcher
+    variant's upstreams are 127.0.0.1:9001-9003 and 127.0.0.1:9101-9103,
+    the ports scripts/cluster starts the gateways with;
   - every gateway has the same root credentials (taken from the environment,
     never literal) and the same Cassandra settings; the contact points are
     exactly the compose Cassandra services on port 9042; replication is 3;
   - every S3GW_* variable and --flag used in compose and the Dockerfile is one
     the gateway knows;
-  - Nginx listens on 8080 and compose publishes 8080 on loopback;
+  - Nginx listens on 8080 (S3) and 8081 (the dashboard's own server) and
+    compose publishes both on loopback;
   - the Nginx proxy settings the gateway depends on are present (and only in
-    the shared file), and `nginx -t` accepts both variants (skipped with a
-    message when nginx is not installed).
+    the shared file): on the S3 server those of S3, on the admin server Host
+    as sent, X-Forwarded-Proto and -For, and a per-address limit_req on the
+    login; neither server proxies to the other's upstream; and `nginx -t`
+    accepts both variants (skipped with a message when nginx is not
+    installed).
 
 Prints every check; exits 1 with the list of mismatches if any fails.
 """
@@ -56,6 +62,7 @@ DOCKERFILE = REPO / "docker" / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 NGINX_DIR = REPO / "deploy" / "nginx"
 SHARED = NGINX_DIR / "s3gw.conf"
+LAUNCHER = REPO / "scripts" / "cluster"
 VARIANTS = ("local", "docker")
 
 # The topology both deployments implement.
@@ -64,7 +71,10 @@ CASSANDRA_NODES = 3
 REPLICATION = "3"
 CQL_PORT = 9042
 NGINX_PORT = 8080
+ADMIN_PORT = 8081          # Nginx's admin server: the dashboard's own origin
 LAUNCHER_UPSTREAMS = {("127.0.0.1", 9001), ("127.0.0.1", 9002), ("127.0.0.1", 9003)}
+LAUNCHER_ADMIN_UPSTREAMS = {("127.0.0.1", 9101), ("127.0.0.1", 9102), ("127.0.0.1", 9103)}
+LOGIN_PATH = "/_s3gw/login"
 
 
 # --------------------------------------------------------------- reporting --
@@ -474,7 +484,8 @@ def check_dockerignore() -> None:
         R.check(p in pats, f"excludes {p}")
 
 
-def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list[tuple[str, int]]) -> dict:
+def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list[tuple[str, int]],
+                  admin_upstream_docker: list[tuple[str, int]]) -> dict:
     R.start("docker/docker-compose.yml")
     try:
         doc = yaml.safe_load(read(COMPOSE)) or {}
@@ -530,6 +541,20 @@ def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list
     R.check(sorted(upstream_docker) == want,
             "deploy/nginx/docker/gateways.conf lists exactly the compose gateways and their ports",
             f"nginx {sorted(upstream_docker)} vs compose {want}")
+    # Their admin listeners (the dashboard), as Nginx's admin server sees them.
+    admin_ports = {}
+    for n, s in sorted(gateways.items()):
+        v, src = setting(s, df.env, "--admin-listen", "S3GW_ADMIN_LISTEN")
+        hp = host_port(v) if v else None
+        R.check(hp is not None and hp[0] in ("0.0.0.0", "::"),
+                f"{n}: admin listener on all interfaces ({src})", f"{v or 'unset: no dashboard'}")
+        if hp:
+            admin_ports[n] = hp[1]
+            R.check(hp[1] != ports.get(n), f"{n}: admin listener on a port of its own", f"{v}")
+    want = sorted(admin_ports.items())
+    R.check(sorted(admin_upstream_docker) == want,
+            "deploy/nginx/docker/admin-gateways.conf lists exactly the compose gateways and their admin ports",
+            f"nginx {sorted(admin_upstream_docker)} vs compose {want}")
 
     # Same backend settings for the migration and every gateway.
     creds_seen: dict[str, set[str]] = {"S3GW_ROOT_ACCESS_KEY": set(), "S3GW_ROOT_SECRET_KEY": set()}
@@ -601,7 +626,8 @@ def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list
             else:
                 parts = interpolate_default(str(p)).rsplit(":", 2)
                 pubs.append(tuple(parts) if len(parts) == 3 else ("",) + tuple(parts))
-        R.check(any(pub == str(NGINX_PORT) for _, pub, _ in pubs), f"{n}: publishes port {NGINX_PORT}", f"{pubs}")
+        for port in (NGINX_PORT, ADMIN_PORT):
+            R.check(any(pub == str(port) for _, pub, _ in pubs), f"{n}: publishes port {port}", f"{pubs}")
         R.check(all(ip in ("127.0.0.1", "::1", "localhost") for ip, _, _ in pubs),
                 f"{n}: published on loopback by default", f"{pubs}")
         out["nginx_targets"] = {int(t.split("/")[0]) for _, _, t in pubs if t}
@@ -620,15 +646,15 @@ def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list
     return out
 
 
-def upstream_servers(variant: str) -> tuple[list[tuple[str, int]], list[Directive]]:
-    f = parse_nginx(NGINX_DIR / variant / "gateways.conf")
+def upstream_servers(variant: str, name: str = "gateways.conf") -> tuple[list[tuple[str, int]], list[Directive]]:
+    f = parse_nginx(NGINX_DIR / variant / name)
     servers = [d for d in f.items if d.name == "server"]
-    R.check(len(servers) == len(f.items), f"{variant}/gateways.conf holds only server lines",
+    R.check(len(servers) == len(f.items), f"{variant}/{name} holds only server lines",
             ", ".join(d.name for d in f.items if d.name != "server"))
     out = []
     for d in servers:
         hp = host_port(d.args[0]) if d.args else None
-        R.check(hp is not None, f"{variant}/gateways.conf: {d.args[:1]} is host:port", d.where())
+        R.check(hp is not None, f"{variant}/{name}: {d.args[:1]} is host:port", d.where())
         if hp:
             out.append(hp)
     return out, servers
@@ -639,17 +665,24 @@ def check_nginx(gw: GatewaySettings) -> dict:
     shared = parse_nginx(SHARED)
     items = shared.items
 
-    # Structure: the shared file pulls in the per-deployment pieces.
+    # Structure: the shared file pulls in the per-deployment pieces. Two
+    # upstreams and two servers: S3, and the dashboard's own (admin) server.
+    def including(kind: str, name: str) -> Directive:
+        found = [d for d in items if d.name == kind
+                 and any(c.name == "include" and c.args == [name] for c in d.block or [])]
+        R.check(len(found) == 1, f"one {kind} block of s3gw.conf includes the per-deployment {name}",
+                f"{len(found)} do")
+        return found[0] if found else Directive(kind, ["?"], [], 0, "")
+
     ups = [d for d in items if d.name == "upstream"]
     srvs = [d for d in items if d.name == "server"]
-    R.check(len(ups) == 1 and len(ups[0].args) == 1, "s3gw.conf defines one upstream")
-    R.check(len(srvs) == 1, "s3gw.conf defines one server block")
-    up = ups[0] if ups else Directive("upstream", ["?"], [], 0, "")
-    srv = srvs[0] if srvs else Directive("server", [], [], 0, "")
-    R.check(any(d.name == "include" and d.args == ["gateways.conf"] for d in up.block or []),
-            "upstream includes the per-deployment gateways.conf")
-    R.check(any(d.name == "include" and d.args == ["listen.conf"] for d in srv.block or []),
-            "server includes the per-deployment listen.conf")
+    R.check(len(ups) == 2 and all(len(u.args) == 1 for u in ups), "s3gw.conf defines two upstreams (S3, admin)")
+    R.check(len(srvs) == 2, "s3gw.conf defines two server blocks (S3, admin)")
+    up = including("upstream", "gateways.conf")
+    admin_up = including("upstream", "admin-gateways.conf")
+    srv = including("server", "listen.conf")
+    admin_srv = including("server", "admin-listen.conf")
+    R.check(up is not admin_up and srv is not admin_srv, "S3 and admin have separate upstreams and servers")
     R.check(not find(items, "listen"), "no listen in the shared file (it is per deployment)")
 
     locs = [d for d in srv.block or [] if d.name == "location"]
@@ -664,8 +697,8 @@ def check_nginx(gw: GatewaySettings) -> dict:
         v = val(name)
         return v[-1] if v else None
 
-    passes = find(items, "proxy_pass")
-    R.check(len(passes) == 1, "exactly one proxy_pass", f"{len(passes)}")
+    passes = find(srv.block or [], "proxy_pass")
+    R.check(len(passes) == 1, "exactly one proxy_pass in the S3 server", f"{len(passes)}")
     if passes:
         target = passes[0][0].args[0] if passes[0][0].args else ""
         R.check(target == f"http://{up.args[0] if up.args else '?'}",
@@ -735,6 +768,8 @@ def check_nginx(gw: GatewaySettings) -> dict:
     R.check(bool(fmt) and not missing, "log_format s3gw has request id, upstream addr/status, request time",
             f"missing {missing}")
 
+    check_admin_server(items, admin_srv, admin_up)
+
     # The per-deployment files hold nothing that belongs in the shared one.
     allowed_main = {"worker_processes", "worker_rlimit_nofile", "pid", "error_log", "events",
                     "worker_connections", "http", "include", "access_log", "user", "resolver",
@@ -750,26 +785,105 @@ def check_nginx(gw: GatewaySettings) -> dict:
         R.check(len(inc) == 1 and inc[0][1] == ("http",), f"{v}/nginx.conf includes ../s3gw.conf in http")
         logs = [d.args for d, _ in find(main.items, "access_log")]
         R.check(any(len(a) >= 2 and a[1] == "s3gw" for a in logs), f"{v}/nginx.conf logs with format s3gw", f"{logs}")
-        lst = parse_nginx(NGINX_DIR / v / "listen.conf")
-        R.check(all(d.name == "listen" for d in lst.items) and lst.items, f"{v}/listen.conf holds only listen")
-        addrs = [d.args[0] for d in lst.items if d.args]
-        lports = {int(a.rsplit(":", 1)[-1]) for a in addrs if a.rsplit(":", 1)[-1].isdigit()}
-        R.check(lports == {NGINX_PORT}, f"{v}: Nginx listens on {NGINX_PORT}", f"{addrs}")
-        if v == "local":
-            R.check(all(a.startswith("127.0.0.1:") for a in addrs), "local: listens on 127.0.0.1 only", f"{addrs}")
-        servers, dirs = upstream_servers(v)
-        out[v] = servers
-        for d in dirs:
-            p = {a.split("=")[0]: a.split("=", 1)[1] for a in d.args[1:] if "=" in a}
-            R.check(p.get("max_fails", "0") not in ("0", "") and "fail_timeout" in p,
-                    f"{v}: {d.args[0]} has max_fails and fail_timeout (passive health)", d.where())
-            params.setdefault(v, set()).add((p.get("max_fails"), p.get("fail_timeout")))
-        R.check(len(servers) == len(set(servers)), f"{v}: no duplicate gateways", f"{servers}")
+        for name, port, what in (("listen.conf", NGINX_PORT, "S3"), ("admin-listen.conf", ADMIN_PORT, "admin")):
+            lst = parse_nginx(NGINX_DIR / v / name)
+            R.check(all(d.name == "listen" for d in lst.items) and lst.items, f"{v}/{name} holds only listen")
+            addrs = [d.args[0] for d in lst.items if d.args]
+            lports = {int(a.rsplit(":", 1)[-1]) for a in addrs if a.rsplit(":", 1)[-1].isdigit()}
+            R.check(lports == {port}, f"{v}: Nginx's {what} server listens on {port}", f"{addrs}")
+            if v == "local":
+                R.check(all(a.startswith("127.0.0.1:") for a in addrs),
+                        f"local: the {what} server listens on 127.0.0.1 only", f"{addrs}")
+        for name, key in (("gateways.conf", v), ("admin-gateways.conf", f"{v}-admin")):
+            servers, dirs = upstream_servers(v, name)
+            out[key] = servers
+            for d in dirs:
+                p = {a.split("=")[0]: a.split("=", 1)[1] for a in d.args[1:] if "=" in a}
+                R.check(p.get("max_fails", "0") not in ("0", "") and "fail_timeout" in p,
+                        f"{v}/{name}: {d.args[0]} has max_fails and fail_timeout (passive health)", d.where())
+                params.setdefault(v, set()).add((p.get("max_fails"), p.get("fail_timeout")))
+            R.check(len(servers) == len(set(servers)), f"{v}/{name}: no duplicate gateways", f"{servers}")
+        R.check(sorted(h for h, _ in out[f"{v}-admin"]) == sorted(h for h, _ in out[v]),
+                f"{v}: the admin upstream has the same gateways as the S3 upstream",
+                f"{out[f'{v}-admin']} vs {out[v]}")
     R.check(set(out.get("local", [])) == LAUNCHER_UPSTREAMS and len(out.get("local", [])) == 3,
             "local upstreams are 127.0.0.1:9001-9003", f"{out.get('local')}")
+    R.check(set(out.get("local-admin", [])) == LAUNCHER_ADMIN_UPSTREAMS and len(out.get("local-admin", [])) == 3,
+            "local admin upstreams are 127.0.0.1:9101-9103", f"{out.get('local-admin')}")
     R.check(params.get("local") == params.get("docker") and len(params.get("local", ())) == 1,
             "same max_fails/fail_timeout in both variants", f"{params}")
     return out
+
+
+def check_admin_server(items: list[Directive], srv: Directive, up: Directive) -> None:
+    """The admin server: the dashboard's own origin in front of the admin
+    listeners, with the login limited per client address."""
+    name = up.args[0] if up.args else "?"
+    block = srv.block or []
+    locs = [d for d in block if d.name == "location"]
+    passes = find(block, "proxy_pass")
+    R.check(bool(passes) and all(d.args == [f"http://{name}"] for d, _ in passes),
+            f"admin server: every proxy_pass goes to http://{name}", f"{[d.args for d, _ in passes]}")
+    R.check(not [d for d, _ in find(items, "proxy_pass") if d.args == [f"http://{name}"]
+                 and not any(d is e for e, _ in passes)],
+            f"only the admin server proxies to {name} (the S3 server never serves the dashboard)")
+    R.check(not any(d.name == "proxy_set_header" for loc in locs for d, _ in walk(loc.block or [])),
+            "admin server: no location sets its own proxy_set_header (that would drop the server's)")
+    headers = {d.args[0].lower(): d.args[1:] for d in block if d.name == "proxy_set_header" and d.args}
+    R.check(headers.get("host") == ["$http_host"],
+            "admin server: Host $http_host (the gateway compares Origin with Host, port included)", f"{headers.get('host')}")
+    R.check(headers.get("x-forwarded-proto") == ["$scheme"],
+            "admin server: X-Forwarded-Proto $scheme (https: the __Host- Secure cookie)", f"{headers.get('x-forwarded-proto')}")
+    R.check(headers.get("x-forwarded-for") == ["$proxy_add_x_forwarded_for"], "admin server: X-Forwarded-For passed")
+    R.check(headers.get("connection") == [""] and [d.args for d in block if d.name == "proxy_http_version"] == [["1.1"]],
+            'admin server: HTTP/1.1 with Connection "" (upstream keep-alive)')
+    nu = [d.args for d in block if d.name == "proxy_next_upstream"]
+    R.check(bool(nu) and "non_idempotent" not in nu[-1],
+            "admin server: proxy_next_upstream without non_idempotent (a login is never replayed)", f"{nu}")
+    R.check([d.args for d in block if d.name == "server_tokens"] == [["off"]], "admin server: server_tokens off")
+    cmbs = [d.args for d in block if d.name == "client_max_body_size"]
+    R.check(bool(cmbs) and 4 << 10 <= nginx_size(cmbs[-1][0]) <= 1 << 20,
+            "admin server: client_max_body_size between 4k (a login) and 1m", f"{cmbs}")
+
+    # The login, limited per client address (behind Nginx the gateway sees
+    # only Nginx's address, so only Nginx can tell clients apart).
+    login = [d for d in locs if d.args == ["=", LOGIN_PATH]]
+    R.check(len(login) == 1, f"admin server: location = {LOGIN_PATH}")
+    lblock = login[0].block or [] if login else []
+    lr = [d.args for d in lblock if d.name == "limit_req"]
+    zone = next((a.split("=", 1)[1] for a in (lr[0] if lr else []) if a.startswith("zone=")), None)
+    zones = {next((a.split("=", 1)[1].split(":")[0] for a in d.args if a.startswith("zone=")), None): d.args
+             for d, _ in find(items, "limit_req_zone")}
+    zargs = zones.get(zone, [])
+    rate = next((a.split("=", 1)[1] for a in zargs if a.startswith("rate=")), "")
+    m = re.fullmatch(r"(\d+)r/([sm])", rate)
+    per_min = int(m.group(1)) * (60 if m.group(2) == "s" else 1) if m else None
+    R.check(zone is not None and zargs[:1] == ["$binary_remote_addr"] and per_min is not None and per_min <= 60,
+            f"admin server: limit_req on {LOGIN_PATH} per client address, at most 60 a minute",
+            f"limit_req {lr}, zone {zargs}")
+    status = [d.args for d in lblock + block if d.name == "limit_req_status"]
+    R.check(status[:1] == [["429"]], f"admin server: limit_req_status 429 on {LOGIN_PATH}", f"{status}")
+    others = [d.where() for loc in locs if loc not in login for d, _ in walk(loc.block or []) if d.name == "limit_req"]
+    R.check(not others and not [d for d in block if d.name == "limit_req"],
+            "admin server: only the login is rate-limited (not the page's polls)", f"{others}")
+
+
+def check_launcher(gw: GatewaySettings, upstreams: dict) -> None:
+    """scripts/cluster starts the gateways on the ports of the local variant."""
+    R.start("scripts/cluster <-> deploy/nginx/local")
+    text = read(LAUNCHER)
+    R.check("admin-listen" in gw.flags, "the gateway knows --admin-listen (src/)")
+
+    def ports(var: str) -> set[tuple[str, int]]:
+        m = re.search(rf"^{var}=\(([^)]*)\)", text, re.M)
+        return {("127.0.0.1", int(p)) for p in m.group(1).split()} if m else set()
+
+    R.check(ports("GATEWAY_PORTS") == set(upstreams.get("local", [])),
+            "GATEWAY_PORTS are the local S3 upstreams", f"{sorted(ports('GATEWAY_PORTS'))}")
+    R.check(ports("ADMIN_PORTS") == set(upstreams.get("local-admin", [])),
+            "ADMIN_PORTS are the local admin upstreams", f"{sorted(ports('ADMIN_PORTS'))}")
+    R.check(re.search(r'--admin-listen "127\.0\.0\.1:\$admin"', text) is not None,
+            "gateways are started with --admin-listen 127.0.0.1:<ADMIN_PORTS>")
 
 
 def run_nginx_t(label: str, argv: list[str]) -> None:
@@ -802,11 +916,12 @@ def check_nginx_t(gateway_hosts: list[str], compose_info: dict) -> None:
         # pid file are replaced by ones under the temp dir. Nothing else changes.
         mount = tmp / "etc-nginx-s3gw"
         shutil.copytree(NGINX_DIR, mount)
-        gw_conf = mount / "docker" / "gateways.conf"
-        text = gw_conf.read_text()
-        for h in gateway_hosts:
-            text = re.sub(rf"(^\s*server\s+){re.escape(h)}:", r"\g<1>127.0.0.1:", text, flags=re.M)
-        gw_conf.write_text(text)
+        for name in ("gateways.conf", "admin-gateways.conf"):
+            gw_conf = mount / "docker" / name
+            text = gw_conf.read_text()
+            for h in gateway_hosts:
+                text = re.sub(rf"(^\s*server\s+){re.escape(h)}:", r"\g<1>127.0.0.1:", text, flags=re.M)
+            gw_conf.write_text(text)
         main = mount / "docker" / "nginx.conf"
         mtext = main.read_text()
         temps = "".join(f"    {k}_temp_path {tmp / 'docker-prefix' / k};\n"
@@ -835,12 +950,13 @@ def main() -> int:
     check_dockerfile(gw, df)
     check_dockerignore()
     upstreams = check_nginx(gw)
-    compose_info = check_compose(gw, df, upstreams.get("docker", []))
+    check_launcher(gw, upstreams)
+    compose_info = check_compose(gw, df, upstreams.get("docker", []), upstreams.get("docker-admin", []))
     targets = compose_info.get("nginx_targets")
     if targets is not None:
         R.start("compose <-> nginx")
-        R.check(targets == {NGINX_PORT}, f"compose publishes the container port Nginx listens on ({NGINX_PORT})",
-                f"{targets}")
+        R.check(targets == {NGINX_PORT, ADMIN_PORT},
+                f"compose publishes the container ports Nginx listens on ({NGINX_PORT}, {ADMIN_PORT})", f"{targets}")
     check_nginx_t(sorted({h for h, _ in upstreams.get("docker", [])}), compose_info)
 
     print()

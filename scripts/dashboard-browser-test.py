@@ -1,59 +1,86 @@
 #!/usr/bin/env python3
-"""Headless-browser test of the cluster dashboard (/_s3gw/dashboard/) on the
-cluster of `scripts/cluster up` (3 Cassandra nodes, gateways gw1..gw3 on
-127.0.0.1:9001-9003, Nginx on 127.0.0.1:8080).
+"""Headless-browser test of the cluster dashboard on the cluster of
+`scripts/cluster up` (3 Cassandra nodes, gateways gw1..gw3 with S3 on
+127.0.0.1:9001-9003 and their admin listeners on 127.0.0.1:9101-9103, Nginx
+with S3 on 127.0.0.1:8080 and the dashboard's own server on 127.0.0.1:8081).
 
     .venv/bin/python scripts/dashboard-browser-test.py [--out DIR]
     .venv/bin/python scripts/dashboard-browser-test.py --fixture http://127.0.0.1:8099
 
 Drives Debian's /usr/bin/chromium through playwright (scripts/install-test-deps.sh
-installs both; no browser is ever downloaded) at 1280x800 with the root keys
-as HTTP Basic credentials, and checks, each within a bounded wait:
-  1. without credentials (or with a wrong secret) the page and the API answer
-     401 with a Basic challenge;
-  2. the page shows the gateways of 127.0.0.1:9001-9003 (gw1..gw3) and 3
+installs both; no browser is ever downloaded) at 1280x800 on
+http://127.0.0.1:8081/_s3gw/dashboard/, the admin server of Nginx, and
+checks, each within a bounded wait:
+  1. without a session cookie the API answers 401 JSON with no Basic
+     challenge, also to the root keys sent as HTTP Basic; the S3 server
+     (127.0.0.1:8080) answers 404 for the dashboard, the API and the login;
+  2. the page is public and sends the strict CSP; it shows the login form;
+     a wrong secret submitted there shows "wrong access key or secret" and
+     sets no cookie; a 429 (faked in the browser: a real one would throttle
+     the cluster's next logins) shows its Retry-After seconds; the root keys
+     log in: the session cookie is HttpOnly, SameSite=Strict, with an expiry;
+     the S3 server answers 404 to the API with that cookie too (cookies do
+     not isolate ports);
+  3. the page shows the gateways of 127.0.0.1:9001-9003 (gw1..gw3) and 3
      Cassandra nodes up (30 s);
-  3. after 60 PUTs and 60 GETs of 64 KiB through Nginx (boto3), the chart's
+  4. after 60 PUTs and 60 GETs of 64 KiB through Nginx (boto3), the chart's
      data-total-requests rises by >= 100 (20 s), and the new bucket shows up
      in the bucket table, filtered by its name, with its 60 objects (60 s);
-  4. after kill -9 of gateway 2 (pid from tmp/cluster/gw2/pid, checked
+  5. after kill -9 of gateway 2 (pid from tmp/cluster/gw2/pid, checked
      against /proc/PID/cmdline) its row turns down within 15 s; gateway 2 is
      restarted with `scripts/cluster up` (also when a check fails after the
      kill) and its row must be up again within 60 s;
-  5. the page raised no JavaScript error.
-Screenshots (full page): OUT/dashboard.png after step 3, OUT/gateway-down.png
-in step 4 (OUT defaults to tmp/test-output/dashboard). The bucket is deleted
-at the end.
+  6. "Log out" shows the login form again, the cookie is gone and the API
+     answers 401 again;
+  7. no request the page made carried an Authorization header (the headers
+     as sent, playwright's all_headers(); the polls after the login carried
+     the session cookie), and the page raised no JavaScript error and logged
+     no console error (a CSP violation is one).
+Screenshots (full page): OUT/login.png in step 2, OUT/dashboard.png after
+step 4, OUT/gateway-down.png in step 5 (OUT defaults to
+tmp/test-output/dashboard). The bucket is deleted at the end.
 
 Then the scale step (skip it with --no-scale): 10 gateways of
 target/release/s3gw on a keyspace of their own with 1000 buckets, where the
-page must stay usable (one page of rows in the DOM, filter, sort, next page)
-and renders take 500 ms at the median, 3 s at most; scripts/dashboard_scale.py describes
+page (logged in through its form, on gateway 1's admin listener) must stay
+usable (one page of rows in the DOM, filter, sort, next page) and renders
+take 500 ms at the median, 3 s at most; scripts/dashboard_scale.py describes
 it. Helpers both steps use are in scripts/dashboard_common.py.
 Exits 0 when every check passed, 1 otherwise.
 
---fixture URL runs the same page checks against scripts/dashboard-fixture.py:
-the traffic, the kill and the restart become pokes of the fixture
-(/_fixture/traffic, /_fixture/kill, /_fixture/start); no S3 call, no process
-is killed. The scale step's page checks run on the fixture too when it serves
+--fixture URL runs the same page checks against scripts/dashboard-fixture.py,
+which answers as the admin listener does: the traffic, the kill and the
+restart become pokes of the fixture (/_fixture/traffic, /_fixture/kill,
+/_fixture/start); no S3 call, no process is killed, and there is no S3 server
+to check. The scale step's page checks run on the fixture too when it serves
 at least 10 gateways and 1000 buckets (start it with --gateways 10 --buckets
 1000); otherwise it is skipped. Credentials: S3GW_ROOT_ACCESS_KEY /
 S3GW_ROOT_SECRET_KEY, else the cluster's credentials file (fixture: else
 fixture/fixture).
 """
 import argparse
+import base64
+import json
 import os
+import re
 import shutil
 import sys
 import time
 import urllib.parse
 import urllib.request
 
-from dashboard_common import KiB, PAGE_SIZE, ROOT, Failed, http_get, launch, log, screenshot, wait
+from dashboard_common import (KiB, LOGIN_LIMIT, PAGE_SIZE, ROOT, SESSION_COOKIES, Failed, http_get,
+                              http_post_form, launch, log, log_in, login_form_shown, screenshot,
+                              session_cookie, submit_login, wait)
 from dashboard_scale import run_scale
 from cluster_procs import GATEWAYS, RUN, cluster_up, gateway_pid, kill9, stored_credentials
 
-NGINX = "http://127.0.0.1:8080"
+NGINX = "http://127.0.0.1:8080"          # S3
+NGINX_ADMIN = "http://127.0.0.1:8081"    # the dashboard's own server
+API = "/_s3gw/api/cluster"
+# Directives of the admin listener's CSP that the page relies on.
+CSP_MUST = ("default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'")
+FAKE_RETRY_AFTER = 3
 
 OBJECTS = 60
 OBJECT_SIZE = 64 * KiB
@@ -94,7 +121,8 @@ class RealCluster:
     def __init__(self, auth):
         import boto3
         from botocore.config import Config
-        self.base = NGINX
+        self.base = NGINX_ADMIN
+        self.s3_base = NGINX
         self.s3 = boto3.client(
             "s3", endpoint_url=NGINX, aws_access_key_id=auth[0], aws_secret_access_key=auth[1],
             region_name="us-east-1",
@@ -102,9 +130,10 @@ class RealCluster:
                           read_timeout=60, signature_version="s3v4", s3={"addressing_style": "path"}))
 
     def preflight(self):
-        status, _, _ = http_get(f"{NGINX}/_s3gw/ready")
-        if status != 200:
-            raise Failed(f"{NGINX}/_s3gw/ready answers {status}: run scripts/cluster up first")
+        for base in (NGINX, NGINX_ADMIN):
+            status, _, _ = http_get(f"{base}/_s3gw/ready")
+            if status != 200:
+                raise Failed(f"{base}/_s3gw/ready answers {status}: run scripts/cluster up first")
         if gateway_pid(2) is None:
             raise Failed(f"gateway 2 is not running ({RUN}/gw2/pid): run scripts/cluster up first")
 
@@ -147,15 +176,16 @@ class FixtureCluster:
 
     def __init__(self, base):
         self.base = base.rstrip("/")
+        self.s3_base = None
         self.killed = False
 
     def poke(self, action, **params):
         http_post(f"{self.base}/_fixture/{action}?{urllib.parse.urlencode(params)}")
 
     def preflight(self):
-        status, _, _ = http_get(f"{self.base}/_s3gw/dashboard/")
+        status, _, _ = http_get(f"{self.base}{API}")
         if status != 401:
-            raise Failed(f"{self.base} does not look like scripts/dashboard-fixture.py (GET answered {status})")
+            raise Failed(f"{self.base} does not look like scripts/dashboard-fixture.py (GET {API} answered {status})")
         self.poke("start", gateway="gw2")
 
     def traffic(self, bucket):
@@ -239,17 +269,138 @@ class Dashboard:
 
 # ------------------------------------------------------------ the test
 
-def check_auth(base, auth, passed):
-    for path in ("/_s3gw/dashboard/", "/_s3gw/api/cluster"):
-        for label, creds in (("no credentials", None), ("a wrong secret", (auth[0], auth[1] + "x"))):
-            status, headers, _ = http_get(base + path, creds)
-            challenge = headers.get("WWW-Authenticate", "") if headers else ""
-            if status != 401 or not challenge.lower().startswith("basic"):
-                raise Failed(f"GET {path} with {label}: {status}, WWW-Authenticate {challenge!r} (want 401 Basic)")
-    status, _, body = http_get(base + "/_s3gw/api/cluster", auth)
-    if status != 200:
-        raise Failed(f"GET /_s3gw/api/cluster with the root keys: {status} {body[:200]!r}")
-    passed.append("without credentials or with a wrong secret, the page and the API answer 401 Basic")
+def check_api_closed(base, auth, passed):
+    """Without a session cookie the API answers 401 JSON, with no Basic
+    challenge (a browser would prompt for it), and HTTP Basic with the root
+    keys no longer opens it."""
+    basic = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    for label, headers in (("no cookie", {}), ("the root keys as HTTP Basic", {"Authorization": basic})):
+        status, h, body = http_get(base + API, headers=headers)
+        challenge = h.get("WWW-Authenticate", "") if h else ""
+        try:
+            error = json.loads(body).get("error")
+        except ValueError:
+            error = None
+        if status != 401 or challenge.lower().startswith("basic") or not error:
+            raise Failed(f"GET {API} with {label}: {status}, WWW-Authenticate {challenge!r}, body {body[:120]!r} "
+                         f"(want 401 JSON with an error, no Basic challenge)")
+    passed.append(f"without a session cookie {API} answers 401 {{\"error\": {error!r}}} with no Basic "
+                  f"challenge, also to the root keys as HTTP Basic")
+
+
+def check_s3_server(s3_base, auth, cookie, passed):
+    """The S3 server (Nginx's 8080) serves neither the dashboard nor its API
+    nor the login: 404, also with the session cookie, which browsers send to
+    every port of the host."""
+    seen = []
+    for method, path, cookie_sent in (("GET", "/_s3gw/dashboard/", None), ("GET", "/_s3gw/dashboard/app.js", None),
+                                      ("GET", API, None), ("GET", API, cookie), ("GET", "/_s3gw/dashboard/", cookie)):
+        status, _, body = http_get(s3_base + path, cookie=cookie_sent)
+        seen.append(f"{method} {path}{' with the cookie' if cookie_sent else ''}: {status}")
+        if status != 404:
+            raise Failed(f"{s3_base}{path}{' with the session cookie' if cookie_sent else ''}: {status} "
+                         f"{body[:120]!r} (want 404: the dashboard has its own server)")
+    # A wrong secret, so that no session could come of it even if it were served.
+    status, h, body = http_post_form(s3_base + "/_s3gw/login", {"access_key": auth[0], "secret_key": auth[1] + "x"})
+    if status != 404 or (h and h.get("Set-Cookie")):
+        raise Failed(f"POST {s3_base}/_s3gw/login: {status} {body[:120]!r} (want 404, no cookie)")
+    passed.append(f"the S3 server {s3_base} answers 404 for the dashboard, the API (also with the session cookie) "
+                  f"and the login")
+
+
+def check_cookie(resp, context, passed):
+    """The login's Set-Cookie and the cookie the browser keeps: HttpOnly,
+    SameSite=Strict, with an expiry (not a browser-session cookie)."""
+    set_cookie = resp.all_headers().get("set-cookie", "")
+    attrs = [a.strip().lower() for a in set_cookie.split(";")]
+    max_age = next((a.split("=", 1)[1] for a in attrs if a.startswith("max-age=")), "")
+    if set_cookie.split("=", 1)[0] not in SESSION_COOKIES or "httponly" not in attrs \
+            or "samesite=strict" not in attrs or not max_age.isdigit() or int(max_age) <= 0:
+        raise Failed(f"the login's Set-Cookie {set_cookie!r} (want {SESSION_COOKIES[0]}, HttpOnly, "
+                     f"SameSite=Strict, Max-Age > 0)")
+    c = session_cookie(context)
+    now = time.time()
+    if c is None or not c["httpOnly"] or c["sameSite"] != "Strict" or not now + 60 < c["expires"] <= now + 86400:
+        raise Failed(f"the browser's session cookie {c} (want httpOnly, sameSite Strict, expires within a day)")
+    passed.append(f"session cookie {c['name']}: HttpOnly, SameSite=Strict, Max-Age {max_age} (expires in "
+                  f"{(c['expires'] - now) / 3600:.1f} h), Path {c['path']}")
+
+
+def check_requests(sent, login_at, logout_at, passed):
+    """No request the page made carried an Authorization header (as sent:
+    all_headers()); the API polls between the login and Log out carried the
+    session cookie (which shows that all_headers() sees what the network
+    stack adds)."""
+    with_auth, polls, polls_with_cookie = [], 0, 0
+    for t, req in sent:
+        h = req.all_headers()
+        if "authorization" in h:
+            with_auth.append(f"{req.method} {req.url}")
+        if login_at < t < logout_at and req.url.endswith(API):
+            polls += 1
+            polls_with_cookie += any(c.strip().split("=", 1)[0] in SESSION_COOKIES
+                                     for c in h.get("cookie", "").split(";"))
+    if with_auth:
+        raise Failed(f"{len(with_auth)} requests of the page carried an Authorization header: {with_auth[:5]}")
+    if polls < 3 or polls_with_cookie < polls:
+        raise Failed(f"{polls_with_cookie} of {polls} API polls after the login carried the session cookie")
+    passed.append(f"none of the {len(sent)} requests of the page carried an Authorization header; all "
+                  f"{polls} API polls after the login carried the session cookie")
+
+
+def login_steps(page, context, cluster, auth, out, passed):
+    """Step 2: the login form, a wrong secret, a (faked) 429, the login."""
+    url = f"{cluster.base}/_s3gw/dashboard/"
+    resp = page.goto(url, timeout=30000)
+    if resp is None or resp.status != 200:
+        raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
+    if page.title() != "s3gw cluster":
+        raise Failed(f"page title {page.title()!r}")
+    csp = resp.all_headers().get("content-security-policy", "")
+    missing = [d for d in CSP_MUST if d not in csp]
+    if missing:
+        raise Failed(f"the page's Content-Security-Policy {csp!r} lacks {missing}")
+    _, took = wait("the login form shown (the API answers 401)", LOGIN_LIMIT, lambda: login_form_shown(page), bool)
+    passed.append(f"the page {url} is public (200, CSP {'; '.join(CSP_MUST[:3])}) and shows the login form "
+                  f"after {took:.1f} s")
+
+    r = submit_login(page, auth[0], auth[1] + "x")
+    error, _ = wait("the login form's error after a wrong secret", LOGIN_LIMIT,
+                    lambda: page.is_visible("#login-error") and page.text_content("#login-error"), bool)
+    if r.status != 401 or "wrong access key or secret" not in error.lower():
+        raise Failed(f"a wrong secret: POST ../login {r.status}, the form says {error!r} (want 401 and "
+                     f"'wrong access key or secret')")
+    if session_cookie(context) or r.all_headers().get("set-cookie"):
+        raise Failed(f"a wrong secret set a cookie: {session_cookie(context) or r.all_headers().get('set-cookie')}")
+    if not login_form_shown(page):
+        raise Failed("after a wrong secret the login form is not shown")
+    passed.append(f"a wrong secret: 401, the form says {error!r}, no cookie")
+    screenshot(page, os.path.join(out, "login.png"))
+
+    # A 429 with Retry-After, faked in the browser.
+    pattern = re.compile(r".*/_s3gw/login$")
+    page.route(pattern, lambda route: route.fulfill(
+        status=429, headers={"Retry-After": str(FAKE_RETRY_AFTER), "Content-Type": "application/json"},
+        body='{"error":"too many failed logins; retry later"}'))
+    try:
+        submit_login(page, auth[0], auth[1] + "y")
+        (error, disabled), _ = wait(
+            "the login form's message after a 429", LOGIN_LIMIT,
+            lambda: (page.text_content("#login-error") or "", page.is_disabled("#login-submit")),
+            lambda v: re.search(r"retry in \d+ s", v[0]) is not None)
+        secs = int(re.search(r"retry in (\d+) s", error).group(1))
+        if not 0 < secs <= FAKE_RETRY_AFTER or not disabled:
+            raise Failed(f"after a 429 with Retry-After {FAKE_RETRY_AFTER}: {error!r}, button disabled {disabled}")
+        _, took = wait("the login button enabled again after the Retry-After", FAKE_RETRY_AFTER + 3,
+                       lambda: page.is_enabled("#login-submit"), bool)
+    finally:
+        page.unroute(pattern)
+    passed.append(f"a 429 with Retry-After {FAKE_RETRY_AFTER} (faked in the browser): the form says {error!r}, "
+                  f"its button is disabled for {secs} s")
+
+    r = log_in(page, auth)
+    check_cookie(r, context, passed)
+    return time.monotonic()
 
 
 def run(args, cluster, auth, out, passed):
@@ -258,23 +409,33 @@ def run(args, cluster, auth, out, passed):
     bucket = f"dash-{os.getpid()}-{int(time.time())}"
     bucket_made = False
     js_errors = []
+    console_errors = []
+    sent = []            # (monotonic time, request) of every request the page made
     with sync_playwright() as p:
         browser = launch(p)
         try:
-            context = browser.new_context(http_credentials={"username": auth[0], "password": auth[1]},
-                                          viewport={"width": 1280, "height": 800})
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
             page.on("pageerror", lambda e: js_errors.append(str(e)))
+            # Chromium logs every 4xx/5xx fetch ("Failed to load resource"): the
+            # 401s before the login are expected; anything else is not.
+            page.on("console", lambda m: console_errors.append(m.text)
+                    if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+            # Not "requestfinished": a 401 whose body the page never reads
+            # does not finish. all_headers() later gives each one as sent.
+            page.on("request", lambda r: sent.append((time.monotonic(), r)))
             dash = Dashboard(page)
 
-            # 1-2: the page, everything up.
-            check_auth(cluster.base, auth, passed)
-            url = f"{cluster.base}/_s3gw/dashboard/"
-            resp = page.goto(url, timeout=30000)
-            if resp is None or resp.status != 200:
-                raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
-            if page.title() != "s3gw cluster":
-                raise Failed(f"page title {page.title()!r}")
+            # 1-2: no way in without a session; the login.
+            check_api_closed(cluster.base, auth, passed)
+            login_at = login_steps(page, context, cluster, auth, out, passed)
+            cookie = session_cookie(context)
+            if cluster.s3_base:
+                check_s3_server(cluster.s3_base, auth, f"{cookie['name']}={cookie['value']}", passed)
+            else:
+                log("fixture: no S3 server to check")
+
+            # 3: everything up.
             snap, took = wait(
                 "the 3 gateways and 3 Cassandra nodes shown up", READY_LIMIT, dash.snapshot,
                 lambda s: all(gw_state(s, n) == "up" for n in GATEWAYS)
@@ -283,7 +444,7 @@ def run(args, cluster, auth, out, passed):
             passed.append(f"page shows the gateways on 127.0.0.1:9001-9003 and 3 nodes up after {took:.1f} s "
                           f"({snap['gatewaysSummary']!r}, {snap['nodesSummary']!r}; ids {', '.join(ids)})")
 
-            # 3: traffic moves the chart, the bucket shows up.
+            # 4: traffic moves the chart, the bucket shows up.
             before = dash.total_requests()
             started_ms = time.time() * 1000
             started = time.monotonic()
@@ -320,7 +481,7 @@ def run(args, cluster, auth, out, passed):
             if rows > PAGE_SIZE:
                 raise Failed(f"the bucket table shows {rows} rows, more than one page of {PAGE_SIZE}")
 
-            # 4: kill -9 gateway 2: shown down, restarted, shown up.
+            # 5: kill -9 gateway 2: shown down, restarted, shown up.
             killed = False
             try:
                 cluster.kill_gateway2()
@@ -348,9 +509,21 @@ def run(args, cluster, auth, out, passed):
                            lambda s: gw_state(s, 2) == "up")
             passed.append(f"gateway 2 shown up again {took:.1f} s after the restart")
 
-            if js_errors:
-                raise Failed(f"JavaScript errors on the page: {js_errors[:5]}")
-            passed.append("no JavaScript error on the page")
+            # 6: Log out.
+            logout_at = time.monotonic()
+            page.click("#logout")
+            _, took = wait("the login form shown again after Log out", LOGIN_LIMIT, lambda: login_form_shown(page), bool)
+            left = session_cookie(context)
+            status = context.request.get(cluster.base + API).status
+            if left is not None or status != 401:
+                raise Failed(f"after Log out: cookie {left}, {API} answers {status} (want no cookie, 401)")
+            passed.append(f"Log out: the login form is back after {took:.1f} s, no cookie left, {API} answers 401")
+
+            # 7: what the page sent and raised.
+            check_requests(sent, login_at, logout_at, passed)
+            if js_errors or console_errors:
+                raise Failed(f"JavaScript errors on the page: {js_errors[:5]}; console errors: {console_errors[:5]}")
+            passed.append("no JavaScript error and no console error (no CSP violation) on the page")
         finally:
             browser.close()
             if bucket_made:
@@ -359,6 +532,7 @@ def run(args, cluster, auth, out, passed):
                     log(f"deleted bucket {bucket}")
                 except Exception as e:  # cleanup must not hide the test's own failure
                     log(f"could not delete bucket {bucket}: {type(e).__name__}: {e}")
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -394,7 +568,7 @@ def main():
     for line in passed:
         log(f"ok: {line}")
     log(f"passed: {len(passed)} checks in {time.monotonic() - started:.1f} s "
-        f"({'fixture ' + args.fixture if args.fixture else 'cluster via ' + NGINX})")
+        f"({'fixture ' + args.fixture if args.fixture else 'cluster: dashboard via ' + NGINX_ADMIN + ', S3 via ' + NGINX})")
     return 0
 
 

@@ -1,22 +1,43 @@
 #!/usr/bin/env python3
-"""A stand-in for the gateway's dashboard endpoints, for front-end work on
-src/dashboard/assets without building or running s3gw or Cassandra. Kept in
-the repo on purpose: edit the assets, reload the page, no cargo build.
+"""A stand-in for the dashboard endpoints of the gateway's admin listener
+(--admin-listen), for front-end work on src/dashboard/assets without
+building or running s3gw or Cassandra. Kept in the repo on purpose: edit the
+assets, reload the page, no cargo build.
 
     python3 scripts/dashboard-fixture.py [--port 8099] [--down-after 20] ...
-    open http://127.0.0.1:8099/_s3gw/dashboard/   (user fixture, password fixture)
+    open http://127.0.0.1:8099/_s3gw/dashboard/   (log in: fixture / fixture)
 
-Listens on 127.0.0.1 only. Serves, behind HTTP Basic auth (the root keys of
-S3GW_ROOT_ACCESS_KEY / S3GW_ROOT_SECRET_KEY if set, else fixture/fixture):
+Listens on 127.0.0.1 only and answers as the gateway's admin listener does
+(the root keys are S3GW_ROOT_ACCESS_KEY / S3GW_ROOT_SECRET_KEY if set, else
+fixture/fixture):
+  /                            303 to /_s3gw/dashboard/ (/_s3gw/dashboard: 308)
   /_s3gw/dashboard/            index.html, app.js, style.css read from
-                               src/dashboard/assets on every request
-  /_s3gw/api/cluster           a fake, changing cluster in the JSON shape of
-                               the real endpoint: gateways gw1..gwN beating
-                               every 2 s (down 6 s after their last beat),
-                               Cassandra nodes, buckets refreshed by a usage
-                               scan every --scan-every s, and 5 s throughput
-                               points over the last 10 minutes (prefilled)
-and, without auth, POST endpoints that poke the fake cluster (used by
+                               src/dashboard/assets on every request; public
+  /_s3gw/api/cluster           401 {"error":"login needed"} without a valid
+                               session cookie; with one, a fake, changing
+                               cluster in the JSON shape of the real endpoint:
+                               gateways gw1..gwN beating every 2 s (down 6 s
+                               after their last beat), Cassandra nodes, buckets
+                               refreshed by a usage scan every --scan-every s,
+                               and 5 s throughput points over the last 10
+                               minutes (prefilled)
+  POST /_s3gw/login            form body access_key, secret_key (<= 4 KiB):
+                               204 + Set-Cookie s3gw_session (HttpOnly,
+                               SameSite=Strict, Max-Age 8 h; __Host- and Secure
+                               with X-Forwarded-Proto: https), 401 wrong keys,
+                               429 + Retry-After per client address (5 failures
+                               free, then 2^(n-5) s after the last, cap 300 s),
+                               403 cross-site (Origin, Sec-Fetch-Site), 415
+                               other content types, 413 over 4 KiB
+  POST /_s3gw/logout           204, the cookie cleared (Max-Age=0)
+  /_s3gw/health, /_s3gw/ready  200
+Every answer carries the contract's CSP and security headers, so an inline
+script or style breaks here as it would on the gateway. Sessions are
+stateless (an HMAC of the expiry under a key derived from the secret), as on
+the gateway: logging out clears the cookie, the token stays valid until it
+expires.
+
+Without a session, POST endpoints that poke the fake cluster (used by
 `scripts/dashboard-browser-test.py --fixture URL`):
   /_fixture/traffic?requests=N&bytes_in=B&bytes_out=B&bucket=NAME&objects=K
                                N extra requests spread over the up gateways in
@@ -27,10 +48,12 @@ and, without auth, POST endpoints that poke the fake cluster (used by
   /_fixture/delete-bucket?bucket=NAME
 Options make the page's other states reachable: --backend embedded,
 --fail-every N (every Nth API call answers 503), --down-after S (gateway 2
-stops beating S s after start), --gateways N, --buckets N.
+stops beating S s after start), --session-secs S (sessions expire sooner),
+--gateways N, --buckets N.
 """
 import argparse
-import base64
+import hashlib
+import hmac
 import json
 import math
 import os
@@ -51,6 +74,18 @@ DOWN_AFTER_S = 6.0    # up = last beat younger than this
 WINDOW_S = 10         # per-gateway rates are over the last 10 s
 STEP_S = 5            # throughput points
 HISTORY_S = 600
+SESSION_S = 8 * 3600  # Max-Age of the session cookie
+LOGIN_BODY_MAX = 4096
+FREE_FAILURES = 5     # failed logins per client address before the waits start
+MAX_WAIT_S = 300
+FORGET_S = 15 * 60    # failures are forgotten this long after the last one
+SECURITY_HEADERS = [
+    ("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+]
 
 
 def now_ms():
@@ -214,9 +249,57 @@ class Cluster:
             return None
 
 
+class Sessions:
+    """Login, tokens and the per-address throttle of the contract. A token is
+    "<expiry>.<hmac of it>" under a key derived from the root pair: valid
+    until it expires, whoever answers, as on the gateway."""
+
+    def __init__(self, access_key, secret_key):
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.key = hashlib.sha256(b"s3gw-fixture-session\0" + f"{access_key}\0{secret_key}".encode()).digest()
+        self.lock = threading.Lock()
+        self.failures = {}        # client address -> (count, time of the last failure)
+        self.session_s = SESSION_S
+
+    def _mac(self, expiry):
+        return hmac.new(self.key, str(expiry).encode(), hashlib.sha256).hexdigest()
+
+    def issue(self):
+        expiry = int(time.time()) + self.session_s
+        return f"{expiry}.{self._mac(expiry)}"
+
+    def valid(self, token):
+        expiry, _, mac = (token or "").partition(".")
+        return expiry.isdigit() and hmac.compare_digest(mac, self._mac(int(expiry))) and int(expiry) > time.time()
+
+    def wait_s(self, addr):
+        """Seconds addr must still wait before its next attempt, or 0."""
+        with self.lock:
+            n, last = self.failures.get(addr, (0, 0.0))
+            now = time.time()
+            if n and now - last > FORGET_S:
+                del self.failures[addr]
+                return 0
+            if n < FREE_FAILURES:
+                return 0
+            return max(0.0, last + min(MAX_WAIT_S, 2 ** (n - FREE_FAILURES)) - now)
+
+    def attempt(self, addr, access_key, secret_key):
+        ok = hmac.compare_digest(access_key.encode(), self.access_key.encode()) & \
+            hmac.compare_digest(secret_key.encode(), self.secret_key.encode())
+        with self.lock:
+            if ok:
+                self.failures.pop(addr, None)
+            else:
+                n, _ = self.failures.get(addr, (0, 0.0))
+                self.failures[addr] = (n + 1, time.time())
+        return ok
+
+
 class Handler(BaseHTTPRequestHandler):
     cluster = None
-    auth = None
+    sessions = None
     server_version = "s3gw-dashboard-fixture"
 
     def log_message(self, fmt, *a):
@@ -228,52 +311,112 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        for k, v in extra:
+        for k, v in SECURITY_HEADERS + list(extra):
             self.send_header(k, v)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def authorized(self):
-        if self.headers.get("Authorization", "") == self.auth:
+    def send_json(self, status, obj, extra=()):
+        return self.send(status, json.dumps(obj).encode(), "application/json", extra)
+
+    def https(self):
+        return self.headers.get("X-Forwarded-Proto", "").strip().lower() == "https"
+
+    def cookie_name(self):
+        return "__Host-s3gw_session" if self.https() else "s3gw_session"
+
+    def set_cookie(self, value, max_age):
+        secure = " Secure;" if self.https() else ""
+        return ("Set-Cookie", f"{self.cookie_name()}={value}; Path=/; Max-Age={max_age};{secure} HttpOnly; SameSite=Strict")
+
+    def session_token(self):
+        """The token of the session cookie this request may use (only the
+        __Host- name behind https), or None."""
+        for header in self.headers.get_all("Cookie") or []:
+            for part in header.split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == self.cookie_name():
+                    return value
+        return None
+
+    def cross_site(self):
+        """The contract's origin check: an Origin whose host[:port] is not
+        Host, or a Sec-Fetch-Site other than same-origin / none."""
+        origin = self.headers.get("Origin")
+        if origin is not None and urllib.parse.urlsplit(origin).netloc.lower() != self.headers.get("Host", "").lower():
             return True
-        self.send(401, b"authentication required\n", "text/plain",
-                  [("WWW-Authenticate", 'Basic realm="s3gw", charset="UTF-8"')])
-        return False
+        site = self.headers.get("Sec-Fetch-Site")
+        return site is not None and site not in ("same-origin", "none")
 
     def do_GET(self):
         path = urllib.parse.urlsplit(self.path).path
-        if not path.startswith("/_s3gw/"):
-            return self.send(404, b"not found\n", "text/plain")
-        if not self.authorized():
-            return
+        if path == "/":
+            return self.send(303, b"", "text/plain", [("Location", "/_s3gw/dashboard/")])
         if path == "/_s3gw/dashboard":
             return self.send(308, b"", "text/plain", [("Location", "/_s3gw/dashboard/")])
+        if path in ("/_s3gw/health", "/_s3gw/ready"):
+            return self.send(200, b"ok\n", "text/plain")
         if path.startswith("/_s3gw/dashboard/"):
             name = path[len("/_s3gw/dashboard/"):] or "index.html"
             if name not in CONTENT_TYPES:
                 return self.send(404, b"not found\n", "text/plain")
             with open(os.path.join(ASSETS, name), "rb") as f:
                 return self.send(200, f.read(), CONTENT_TYPES[name])
-        if path == "/_s3gw/api/cluster":
+        if path == "/_s3gw/api/cluster" and self.command == "GET":
+            if not self.sessions.valid(self.session_token()):
+                return self.send_json(401, {"error": "login needed"})
             self.cluster.calls += 1
             n = self.cluster.args.fail_every
             if n and self.cluster.calls % n == 0:
-                return self.send(503, b'{"error":"fixture: simulated failure"}', "application/json")
-            body = json.dumps(self.cluster.snapshot()).encode()
-            return self.send(200, body, "application/json")
+                return self.send_json(503, {"error": "fixture: simulated failure"})
+            return self.send_json(200, self.cluster.snapshot())
+        if path in ("/_s3gw/login", "/_s3gw/logout"):
+            return self.send(405, b"method not allowed\n", "text/plain", [("Allow", "POST")])
         return self.send(404, b"not found\n", "text/plain")
 
     do_HEAD = do_GET
 
     def do_POST(self):
         parts = urllib.parse.urlsplit(self.path)
+        if parts.path == "/_s3gw/login":
+            return self.login()
+        if parts.path == "/_s3gw/logout":
+            if self.cross_site():
+                return self.send_json(403, {"error": "cross-site request refused"})
+            return self.send(204, b"", "text/plain", [self.set_cookie("", 0)])
         if not parts.path.startswith("/_fixture/"):
             return self.send(404, b"not found\n", "text/plain")
         result = self.cluster.poke(parts.path[len("/_fixture/"):], urllib.parse.parse_qs(parts.query))
         if result is None:
             return self.send(400, b'{"ok":false}', "application/json")
         return self.send(200, json.dumps(result).encode(), "application/json")
+
+    def login(self):
+        if self.cross_site():
+            return self.send_json(403, {"error": "cross-site request refused"})
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            return self.send_json(415, {"error": "send application/x-www-form-urlencoded"})
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > LOGIN_BODY_MAX:
+            self.close_connection = True
+            return self.send_json(413, {"error": "body over 4 KiB"})
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True)
+        addr = self.client_address[0]
+        wait = self.sessions.wait_s(addr)
+        if wait > 0:
+            return self.send_json(429, {"error": "too many failed logins; retry later"},
+                                  [("Retry-After", str(math.ceil(wait)))])
+        one = lambda k: form.get(k, [""])[0]
+        if not self.sessions.attempt(addr, one("access_key"), one("secret_key")):
+            return self.send_json(401, {"error": "wrong access key or secret"})
+        return self.send(204, b"", "text/plain", [self.set_cookie(self.sessions.issue(), self.sessions.session_s)])
+
+    def do_PUT(self):
+        return self.send(405, b"method not allowed\n", "text/plain")
+
+    do_DELETE = do_PATCH = do_PUT
 
 
 def main():
@@ -288,16 +431,18 @@ def main():
     ap.add_argument("--scan-every", type=float, default=3.0, help="usage scan period, s")
     ap.add_argument("--down-after", type=float, help="gateway 2 stops beating this many s after start")
     ap.add_argument("--fail-every", type=int, default=0, help="every Nth API call answers 503")
+    ap.add_argument("--session-secs", type=int, default=SESSION_S, help="Max-Age of a session")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--verbose", action="store_true", help="log every request")
     args = ap.parse_args()
     user = os.environ.get("S3GW_ROOT_ACCESS_KEY") or "fixture"
     password = os.environ.get("S3GW_ROOT_SECRET_KEY") or "fixture"
-    Handler.auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    Handler.sessions = Sessions(user, password)
+    Handler.sessions.session_s = args.session_secs
     Handler.cluster = Cluster(args)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
-    print(f"[fixture] http://127.0.0.1:{server.server_port}/_s3gw/dashboard/ (user {user})", flush=True)
+    print(f"[fixture] http://127.0.0.1:{server.server_port}/_s3gw/dashboard/ (log in with access key {user})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

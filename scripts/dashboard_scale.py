@@ -2,15 +2,17 @@
 --no-scale): "the page must stay usable at 10 gateways and 1000 buckets". It
 creates the keyspace s3gw_dash_scale (replication 1; never the cluster's own
 keyspace, where a gateway that stops shows as down for a day), starts 10
-gateways of target/release/s3gw on it (free ports from 127.0.0.1:9111, ids
-scale-1..scale-10, logs in OUT/scale/; all count the bucket usage every 5 s,
-taking turns, see ScaleGateways.scan_secs), creates 1000 buckets through
-gateway 1 (boto3, 8 threads) and puts 19 objects in 5 of them. On that
-gateway's page it waits (90 s) for "10 of 10 gateways up" and the 1000
+gateways of target/release/s3gw on it (S3 and admin listeners on free ports
+from 127.0.0.1:9111, ids scale-1..scale-10, logs in OUT/scale/; all count the
+bucket usage every 5 s, taking turns, see ScaleGateways.scan_secs), creates
+1000 buckets through gateway 1 (boto3, 8 threads) and puts 19 objects in 5
+of them. It logs in on gateway 1's admin listener (POST /_s3gw/login) for its
+own API calls, and on that listener's page through the login form, as the
+main step does. There it waits (90 s) for "10 of 10 gateways up" and the 1000
 buckets counted, and checks: one page of rows (50) in the DOM; the filter on
 one bucket's full name shows that bucket alone; sorting by objects puts the
 buckets with objects first, in order; the next-page button shows rows
-51-100. It times every refresh from the fetch's response to the DOM updated
+51-100. It times every refresh after the login from the fetch's response to the DOM updated
 and laid out (body download, JSON, render, layout; measured by an init
 script around fetch and a MutationObserver, the page itself is unchanged),
 the API call (the browser's resource timing, and 5 calls from Python), and
@@ -40,7 +42,8 @@ import time
 import urllib.error
 import urllib.request
 
-from dashboard_common import KiB, PAGE_SIZE, ROOT, Failed, cmdline, http_get, launch, log, screenshot, wait
+from dashboard_common import (KiB, PAGE_SIZE, ROOT, Failed, cmdline, http_get, launch, log, log_in, login,
+                              screenshot, wait)
 
 BIN = os.environ.get("S3GW_BIN", os.path.join(ROOT, "target", "release", "s3gw"))
 CQL = os.path.join(ROOT, "scripts", "cql-ready.py")
@@ -155,10 +158,11 @@ def fmt_int(n):
     return "–" if n is None else f"{n:,}"
 
 
-def api_cluster(base, auth):
-    """(seconds, bytes, JSON) of one GET /_s3gw/api/cluster."""
+def api_cluster(base, cookie):
+    """(seconds, bytes, JSON) of one GET /_s3gw/api/cluster with the session
+    cookie (a Cookie header value, from dashboard_common.login)."""
     started = time.monotonic()
-    status, _, body = http_get(f"{base}/_s3gw/api/cluster", auth)
+    status, _, body = http_get(f"{base}/_s3gw/api/cluster", cookie)
     took = time.monotonic() - started
     if status != 200:
         raise Failed(f"GET {base}/_s3gw/api/cluster: {status} {body[:200]!r}")
@@ -209,6 +213,7 @@ class ScaleGateways:
         self.prefix = f"d{int(time.time()) % 10**8}"   # unique per run, bucket names stay short
         self.names = [f"{self.prefix}-scale-{i:04d}" for i in range(SCALE_BUCKETS)]
         self.gateways = []       # (n, port, Popen, log path)
+        self.admin_ports = []    # the admin listener of gateway n is admin_ports[n - 1]
         self.data = None
         self.migrated = False
         self.env = dict(os.environ, S3GW_ROOT_ACCESS_KEY=auth[0], S3GW_ROOT_SECRET_KEY=auth[1])
@@ -225,7 +230,13 @@ class ScaleGateways:
 
     @property
     def base(self):
+        """S3 on gateway 1."""
         return f"http://127.0.0.1:{self.gateways[0][1]}"
+
+    @property
+    def admin_base(self):
+        """The dashboard and its API, on gateway 1's admin listener."""
+        return f"http://127.0.0.1:{self.admin_ports[0]}"
 
     def expected_objects(self):
         return {self.names[i]: n for i, n in SCALE_OBJECTS.items()}
@@ -234,9 +245,10 @@ class ScaleGateways:
         if not os.access(BIN, os.X_OK):
             raise Failed(f"{BIN} missing: cargo build --release first")
         os.makedirs(self.dir, exist_ok=True)
-        ports = [p for p in range(SCALE_FIRST_PORT, SCALE_FIRST_PORT + 100) if port_free(p)][:SCALE_GATEWAYS]
-        if len(ports) < SCALE_GATEWAYS:
-            raise Failed(f"fewer than {SCALE_GATEWAYS} free ports in {SCALE_FIRST_PORT}-{SCALE_FIRST_PORT + 99}")
+        free = [p for p in range(SCALE_FIRST_PORT, SCALE_FIRST_PORT + 100) if port_free(p)][:2 * SCALE_GATEWAYS]
+        if len(free) < 2 * SCALE_GATEWAYS:
+            raise Failed(f"fewer than {2 * SCALE_GATEWAYS} free ports in {SCALE_FIRST_PORT}-{SCALE_FIRST_PORT + 99}")
+        ports, self.admin_ports = free[:SCALE_GATEWAYS], free[SCALE_GATEWAYS:]
         started = time.monotonic()
         # A run that was killed before its cleanup leaves the keyspace behind,
         # and its gateways would show as down: start from nothing.
@@ -258,6 +270,7 @@ class ScaleGateways:
                     [BIN, "serve", "--backend", "cassandra",
                      "--cassandra-contact-points", "127.0.0.1:9042,127.0.0.2:9042,127.0.0.3:9042",
                      "--cassandra-keyspace", SCALE_KEYSPACE, "--listen", f"127.0.0.1:{port}",
+                     "--admin-listen", f"127.0.0.1:{self.admin_ports[n - 1]}",
                      "--gateway-id", f"scale-{n}", "--usage-scan-secs", str(self.scan_secs(n)),
                      "--data-dir", os.path.join(self.data, f"scale-{n}")],
                     env=self.env, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -272,7 +285,8 @@ class ScaleGateways:
                 if proc.poll() is not None:
                     raise Failed(f"gateway scale-{n} (pid {proc.pid}) exited {proc.returncode}; "
                                  f"last lines of {path}:\n{tail(path)}")
-                if answers_200(f"http://127.0.0.1:{port}/_s3gw/ready"):
+                if answers_200(f"http://127.0.0.1:{port}/_s3gw/ready") and \
+                        answers_200(f"http://127.0.0.1:{self.admin_ports[n - 1]}/_s3gw/ready"):
                     del pending[n]
             if pending and time.monotonic() > deadline:
                 n = min(pending)
@@ -280,7 +294,8 @@ class ScaleGateways:
                 raise Failed(f"gateways {', '.join(f'scale-{k}' for k in pending)} not ready within "
                              f"{SCALE_READY_LIMIT:.0f} s; last lines of {path}:\n{tail(path)}")
             time.sleep(0.25)
-        log(f"scale: {SCALE_GATEWAYS} gateways ready on 127.0.0.1:{ports[0]}-{ports[-1]} "
+        log(f"scale: {SCALE_GATEWAYS} gateways ready on 127.0.0.1:{ports[0]}-{ports[-1]} (admin listeners "
+            f"{self.admin_ports[0]}-{self.admin_ports[-1]}) "
             f"(pids {' '.join(str(g[2].pid) for g in self.gateways)}) in {time.monotonic() - started:.1f} s")
 
     def check_alive(self):
@@ -345,13 +360,13 @@ class ScaleGateways:
             return f"{len(wrong)} buckets not counted as expected (e.g. {wrong[0]}: {got[wrong[0]]})"
         return None
 
-    def expectation(self, auth):
+    def expectation(self, cookie):
         """Waits until the API shows every gateway up and every bucket counted."""
         started = time.monotonic()
         while True:
             self.check_alive()
             try:
-                _, _, d = api_cluster(self.base, auth)
+                _, _, d = api_cluster(self.admin_base, cookie)
                 why = self.counted(d)
             except (Failed, OSError, ValueError) as e:   # a 503 now and then is not the check
                 why = f"the API failed: {e}"
@@ -404,18 +419,18 @@ class ScaleGateways:
             shutil.rmtree(self.data, ignore_errors=True)
 
 
-def fixture_expectation(base, auth):
+def fixture_expectation(base, cookie):
     """The fixture's own cluster as the expectation, or None when it is too
     small for the scale step. Taken from a usage count newer than the
     first answer, so that the bucket the steps before deleted is gone."""
-    _, _, first = api_cluster(base, auth)
+    _, _, first = api_cluster(base, cookie)
     gws, count = len(first["gateways"]), first["buckets"]["count"]
     if gws < SCALE_GATEWAYS or count < SCALE_BUCKETS:
         log(f"scale: skipped: the fixture serves {gws} gateways and {count} buckets "
             f"(start it with --gateways {SCALE_GATEWAYS} --buckets {SCALE_BUCKETS})")
         return None
     d, _ = wait("a new usage count of the fixture", SCALE_PAGE_LIMIT,
-                lambda: api_cluster(base, auth)[2],
+                lambda: api_cluster(base, cookie)[2],
                 lambda d: d["buckets"]["as_of_ms"] != first["buckets"]["as_of_ms"])
     top = max(d["buckets"]["items"], key=lambda it: ((it["objects"] or 0), it["name"]))["name"]
     return d, top
@@ -438,9 +453,10 @@ def summarize(values):
     return f"median {statistics.median(values):.0f} ms, max {max(values):.0f} ms (n={len(values)})"
 
 
-def check_scale_page(browser, base, auth, d, top, out, passed):
-    """The page checks of the scale step against base, whose API answered d;
-    top is the bucket with the most objects."""
+def check_scale_page(browser, base, auth, cookie, d, top, out, passed):
+    """The page checks of the scale step against base, whose API answered d
+    (to the session cookie); top is the bucket with the most objects. The
+    page logs in through its form with auth."""
     items = d["buckets"]["items"]
     n_gw, n_buckets = len(d["gateways"]), d["buckets"]["count"]
     objects_total = sum(it["objects"] or 0 for it in items)
@@ -454,8 +470,7 @@ def check_scale_page(browser, base, auth, d, top, out, passed):
     target_item = next(it for it in items if it["name"] == target)
 
     js_errors = []
-    context = browser.new_context(http_credentials={"username": auth[0], "password": auth[1]},
-                                  viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_init_script(PERF_JS)
     page = context.new_page()
     page.on("pageerror", lambda e: js_errors.append(str(e)))
@@ -465,6 +480,10 @@ def check_scale_page(browser, base, auth, d, top, out, passed):
     resp = page.goto(url, timeout=30000)
     if resp is None or resp.status != 200:
         raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
+    log_in(page, auth)
+    # Only refreshes after the login are timed: not the 401 before it, nor
+    # the login's own click and inputs.
+    page.evaluate("() => { const S = window.__dashPerf; S.refreshes = []; S.controls = []; S.event = null; }")
     want_gw = f"{n_gw} of {n_gw} gateways up"
     want_summary = f"{fmt_int(n_buckets)} buckets · {fmt_int(objects_total)} objects · "
     st, took = wait(
@@ -526,7 +545,7 @@ def check_scale_page(browser, base, auth, d, top, out, passed):
     st = state()
     context.close()
 
-    api_calls = [api_cluster(base, auth) for _ in range(5)]
+    api_calls = [api_cluster(base, cookie) for _ in range(5)]
     refreshes = perf["refreshes"]
     full_ones = [r for r in refreshes if (r["items"] or 0) >= n_buckets]
     failed = [r for r in refreshes if r["state"] != "ok"]
@@ -568,21 +587,23 @@ def run_scale(args, auth, out, passed):
     gateways = None
     try:
         if args.fixture:
-            found = fixture_expectation(args.fixture.rstrip("/"), auth)
+            base = args.fixture.rstrip("/")
+            cookie = login(base, auth)
+            found = fixture_expectation(base, cookie)
             if found is None:
                 return
-            base = args.fixture.rstrip("/")
         else:
             gateways = ScaleGateways(auth, out)
             gateways.start()
+            base = gateways.admin_base
+            cookie = login(base, auth)
             gateways.fill()
-            found = gateways.expectation(auth)
-            base = gateways.base
+            found = gateways.expectation(cookie)
         page_started = time.monotonic()
         with sync_playwright() as p:
             browser = launch(p)
             try:
-                check_scale_page(browser, base, auth, *found, out, passed)
+                check_scale_page(browser, base, auth, cookie, *found, out, passed)
             finally:
                 browser.close()
         log(f"scale: page checks took {time.monotonic() - page_started:.1f} s")

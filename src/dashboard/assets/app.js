@@ -1,5 +1,10 @@
-// The cluster dashboard: polls ../api/cluster (GET /_s3gw/api/cluster, behind
-// the same Basic auth as this page) and renders it. One fetch at a time; the
+// The cluster dashboard: polls ../api/cluster (GET /_s3gw/api/cluster) and
+// renders it. The API needs the session cookie that POST ../login sets: while
+// it answers 401 the page shows the login form and does not poll. The form
+// posts the root access key and secret once, as a form body; every poll then
+// carries only that cookie (the browser adds it; no Authorization header).
+// "Log out" posts ../logout, which clears the cookie, and reloads the page,
+// so nothing of the session's data stays on screen. One fetch at a time; the
 // next starts 2 s after the previous one ended. A failed fetch shows a banner
 // and keeps the last data on screen. Server strings (gateway ids, bucket
 // names, ...) only ever go into the DOM through textContent.
@@ -12,6 +17,9 @@ const CHART_SPAN_MS = 10 * 60 * 1000;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 const ui = { data: null, filter: '', sortKey: 'name', sortDir: 1, page: 0, bucketsKey: '' };
+// epoch changes at each login: a refresh started before it neither renders
+// nor schedules the next one.
+const session = { epoch: 0, timer: null, throttle: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -330,17 +338,28 @@ function render() {
   renderChart(d);
 }
 
-function showError(message) {
+function showBanner(text) {
   const banner = $('error');
-  const kept = ui.data ? ` Showing the data of ${fmtClock(ui.data.now_ms)}.` : '';
-  banner.textContent = `Refresh failed at ${fmtClock(Date.now())}: ${message}.${kept}`;
+  banner.textContent = text;
   banner.hidden = false;
+}
+
+function showError(message) {
+  const kept = ui.data ? ` Showing the data of ${fmtClock(ui.data.now_ms)}.` : '';
+  showBanner(`Refresh failed at ${fmtClock(Date.now())}: ${message}.${kept}`);
   document.body.dataset.fetch = 'error';
 }
 
+function schedule(ms) {
+  clearTimeout(session.timer);
+  session.timer = setTimeout(refresh, ms);
+}
+
 async function refresh() {
+  const epoch = session.epoch;
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
+  let again = true;
   try {
     let resp;
     try {
@@ -348,22 +367,152 @@ async function refresh() {
     } catch (e) {
       throw new Error(e.name === 'AbortError' ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : `network error (${e.message})`);
     }
+    if (epoch !== session.epoch) return;
+    if (resp.status === 401) {
+      // No session (first visit, expired, or logged out elsewhere): stop polling.
+      again = false;
+      showLogin(ui.data ? 'Your session has ended: log in again.' : '');
+      return;
+    }
     if (!resp.ok) throw new Error(`HTTP ${resp.status} ${resp.statusText}`.trim());
     const data = await resp.json();
     if (typeof data.now_ms !== 'number' || !Array.isArray(data.gateways)) throw new Error('unexpected answer');
+    if (epoch !== session.epoch) return;
+    showDashboard();
     ui.data = data;
     render();
     $('error').hidden = true;
     document.body.dataset.fetch = 'ok';
   } catch (e) {
-    showError(e.message || String(e));
+    if (epoch === session.epoch) showError(e.message || String(e));
   } finally {
     clearTimeout(timer);
-    setTimeout(refresh, REFRESH_MS);
+    if (again && epoch === session.epoch) schedule(REFRESH_MS);
   }
 }
 
+// ------------------------------------------------------------ login
+
+function setLoginError(text) {
+  const p = $('login-error');
+  p.textContent = text;
+  p.hidden = !text;
+}
+
+function showLogin(message) {
+  document.body.dataset.auth = 'out';
+  $('dashboard').hidden = true;
+  $('logout').hidden = true;
+  $('error').hidden = true;
+  $('login').hidden = false;
+  setLoginError(message);
+  (($('login-access-key').value && $('login-secret-key')) || $('login-access-key')).focus();
+}
+
+function showDashboard() {
+  if (document.body.dataset.auth === 'in') return;
+  document.body.dataset.auth = 'in';
+  $('login').hidden = true;
+  $('dashboard').hidden = false;
+  $('logout').hidden = false;
+  setLoginError('');
+}
+
+// Seconds of a Retry-After header (delay-seconds or an HTTP date), or null.
+function retryAfterSecs(value) {
+  if (value == null || value.trim() === '') return null;
+  if (/^\s*\d+\s*$/.test(value)) return Number.parseInt(value, 10);
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : Math.max(0, Math.ceil((t - Date.now()) / 1000));
+}
+
+// 429: the submit button stays disabled, with a countdown, until the
+// gateway (or Nginx) will listen again.
+function throttled(secs) {
+  const button = $('login-submit');
+  clearTimeout(session.throttle);
+  if (secs == null) {
+    setLoginError('Too many failed logins: retry later.');
+    button.disabled = false;
+    return;
+  }
+  const until = Date.now() + secs * 1000;
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left > 0) {
+      setLoginError(`Too many failed logins: retry in ${left} s.`);
+      button.disabled = true;
+      session.throttle = setTimeout(tick, Math.min(1000, until - Date.now()));
+    } else {
+      setLoginError('Too many failed logins: you can retry now.');
+      button.disabled = false;
+    }
+  };
+  tick();
+}
+
+async function login(ev) {
+  ev.preventDefault();
+  const button = $('login-submit');
+  const secret = $('login-secret-key');
+  button.disabled = true;
+  setLoginError('');
+  let resp;
+  try {
+    // URLSearchParams: an application/x-www-form-urlencoded body; the
+    // cookie comes back with Set-Cookie (same-origin credentials).
+    resp = await fetch('../login', {
+      method: 'POST', body: new URLSearchParams(new FormData($('login-form'))),
+      cache: 'no-store', credentials: 'same-origin',
+    });
+  } catch (e) {
+    setLoginError(`Login failed: network error (${e.message}).`);
+    button.disabled = false;
+    return;
+  }
+  if (resp.status === 429) {
+    throttled(retryAfterSecs(resp.headers.get('Retry-After')));
+    return;
+  }
+  button.disabled = false;
+  if (resp.status === 204) {
+    secret.value = '';
+    session.epoch += 1;
+    showDashboard();
+    schedule(0);
+    return;
+  }
+  if (resp.status === 401) {
+    setLoginError('Wrong access key or secret.');
+    secret.value = '';
+    secret.focus();
+  } else if (resp.status === 403) {
+    setLoginError('Login refused (HTTP 403): the request must come from this page\'s own address.');
+  } else {
+    setLoginError(`Login failed: HTTP ${resp.status} ${resp.statusText}`.trim() + '.');
+  }
+}
+
+async function logout() {
+  const button = $('logout');
+  button.disabled = true;
+  let resp = null;
+  try {
+    resp = await fetch('../logout', { method: 'POST', cache: 'no-store', credentials: 'same-origin' });
+  } catch (e) {
+    showBanner(`Log out failed: network error (${e.message}). You are still logged in.`);
+  }
+  if (resp && resp.status === 204) {
+    location.reload();
+    return;
+  }
+  if (resp) showBanner(`Log out failed: HTTP ${resp.status} ${resp.statusText}`.trim() + '. You are still logged in.');
+  button.disabled = false;
+}
+
 function setupControls() {
+  $('login-form').addEventListener('submit', login);
+  $('logout').addEventListener('click', logout);
   $('bucket-filter').addEventListener('input', (ev) => {
     ui.filter = ev.target.value;
     ui.page = 0;
