@@ -9,8 +9,9 @@
 #   S3GW_ROOT_ACCESS_KEY=... S3GW_ROOT_SECRET_KEY=... scripts/run-compat.sh BACKEND_PORT [pytest args]
 #
 # Optional env: S3_VHOST_DOMAIN=localhost (gateway started with --domain localhost),
-# S3_REGION (default us-east-1), KEEP_STATE=1 (keep certs and Nginx logs on success).
-# Exits non-zero if either pass fails. Needs scripts/install-test-deps.sh first.
+# S3_REGION (default us-east-1), KEEP_STATE=1 (keep certs and Nginx logs on success),
+# COMPAT_PASSES="http https" (the default; "https" runs only the HTTPS pass).
+# Exits non-zero if a pass that ran fails. Needs scripts/install-test-deps.sh first.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,11 +74,20 @@ run_pass() {
     (cd "$ROOT/s3-compat-tests" && "$PY" -m pytest -q --basetemp="$STATE/pytest-$name" "${@:2}")
 }
 
-S3_ENDPOINT_URL="http://127.0.0.1:$PORT" run_pass http "$@"
-rc_http=$?
+PASSES=" ${COMPAT_PASSES:-http https} "
+rc_http=0
+if [[ $PASSES == *" http "* ]]; then
+    S3_ENDPOINT_URL="http://127.0.0.1:$PORT" run_pass http "$@"
+    rc_http=$?
+else
+    log "plain HTTP pass skipped (COMPAT_PASSES=$COMPAT_PASSES)"
+fi
 
 rc_https=1
-if "$ROOT/scripts/tls-proxy.sh" start "$PORT" "$TLS_PORT" "$TLS_DIR"; then
+if [[ $PASSES != *" https "* ]]; then
+    log "HTTPS pass skipped (COMPAT_PASSES=$COMPAT_PASSES)"
+    rc_https=0
+elif "$ROOT/scripts/tls-proxy.sh" start "$PORT" "$TLS_PORT" "$TLS_DIR"; then
     proxy_started=1
     S3_ENDPOINT_URL="https://localhost:$TLS_PORT" S3_CA_BUNDLE="$TLS_DIR/ca.pem" run_pass https "$@"
     rc_https=$?
