@@ -27,6 +27,7 @@ run() {
 }
 
 run "cargo fmt --check" cargo fmt --all -- --check
+run "dependency arrows (scripts/check-arrows.py)" python3 scripts/check-arrows.py
 if [ "$quick" = 0 ]; then
   run "cargo clippy -D warnings" cargo clippy --all-targets --locked -- -D warnings
 fi

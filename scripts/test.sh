@@ -46,6 +46,9 @@ cargo clippy --all-targets --locked -- -D warnings
 step "deployment files agree (Nginx, docker compose, gateway flags)"
 .venv/bin/python scripts/check-deploy-config.py
 
+step "dependency arrows between modules (scripts/check-arrows.py)"
+python3 scripts/check-arrows.py
+
 WORK=$(mktemp -d /tmp/s3gw-test.XXXXXX)
 GW_PIDS=()
 OWN_CASSANDRA=0

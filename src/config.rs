@@ -430,6 +430,15 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The limits on waiting for a request body (`http::pace`).
+    pub fn body_pace(&self) -> crate::http::BodyPace {
+        crate::http::BodyPace {
+            idle: Duration::from_secs(self.body_idle_timeout_secs),
+            grace: Duration::from_secs(self.body_grace_secs),
+            min_rate: self.body_min_bytes_per_sec,
+        }
+    }
+
     /// The age after which unfinished multipart uploads are aborted;
     /// `None` when that is disabled (0 days).
     pub fn abort_uploads_after(&self) -> Option<Duration> {

@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+mod checksum;
+
+pub use checksum::{ChecksumAlgorithm, ChecksumType};
+
 /// A bucket name that follows the S3 naming rules.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BucketName(String);

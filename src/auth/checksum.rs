@@ -2,8 +2,6 @@
 //! headers (`x-amz-checksum-*`, `x-amz-trailer`, `x-amz-sdk-checksum-algorithm`)
 //! that announce which one a client sends.
 
-use std::fmt;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use crc_fast::{CrcAlgorithm, Digest as CrcDigest};
@@ -12,95 +10,7 @@ use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
 use crate::auth::AuthError;
-
-/// A checksum algorithm of the S3 flexible-checksum API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ChecksumAlgorithm {
-    /// CRC-32/ISO-HDLC (the zlib CRC).
-    Crc32,
-    /// CRC-32/ISCSI (Castagnoli).
-    Crc32c,
-    /// CRC-64/NVME.
-    Crc64Nvme,
-    /// SHA-1.
-    Sha1,
-    /// SHA-256.
-    Sha256,
-}
-
-impl ChecksumAlgorithm {
-    /// Every algorithm, in a fixed order.
-    pub const ALL: [ChecksumAlgorithm; 5] = [
-        ChecksumAlgorithm::Crc32,
-        ChecksumAlgorithm::Crc32c,
-        ChecksumAlgorithm::Crc64Nvme,
-        ChecksumAlgorithm::Sha1,
-        ChecksumAlgorithm::Sha256,
-    ];
-
-    /// From a header name such as `x-amz-checksum-crc32` (any case).
-    pub fn from_header_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|alg| alg.header_name().eq_ignore_ascii_case(name.trim()))
-    }
-
-    /// From an algorithm name such as `CRC32` (any case).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|alg| alg.as_str().eq_ignore_ascii_case(name.trim()))
-    }
-
-    /// The header carrying this checksum, e.g. `x-amz-checksum-crc32`.
-    pub fn header_name(self) -> &'static str {
-        match self {
-            Self::Crc32 => "x-amz-checksum-crc32",
-            Self::Crc32c => "x-amz-checksum-crc32c",
-            Self::Crc64Nvme => "x-amz-checksum-crc64nvme",
-            Self::Sha1 => "x-amz-checksum-sha1",
-            Self::Sha256 => "x-amz-checksum-sha256",
-        }
-    }
-
-    /// The XML element name, e.g. `ChecksumCRC32`.
-    pub fn xml_name(self) -> &'static str {
-        match self {
-            Self::Crc32 => "ChecksumCRC32",
-            Self::Crc32c => "ChecksumCRC32C",
-            Self::Crc64Nvme => "ChecksumCRC64NVME",
-            Self::Sha1 => "ChecksumSHA1",
-            Self::Sha256 => "ChecksumSHA256",
-        }
-    }
-
-    /// The algorithm name used in headers and XML values, e.g. `CRC32`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Crc32 => "CRC32",
-            Self::Crc32c => "CRC32C",
-            Self::Crc64Nvme => "CRC64NVME",
-            Self::Sha1 => "SHA1",
-            Self::Sha256 => "SHA256",
-        }
-    }
-
-    /// Length in bytes of the raw (not base64) checksum.
-    pub fn digest_len(self) -> usize {
-        match self {
-            Self::Crc32 | Self::Crc32c => 4,
-            Self::Crc64Nvme => 8,
-            Self::Sha1 => 20,
-            Self::Sha256 => 32,
-        }
-    }
-}
-
-impl fmt::Display for ChecksumAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::types::ChecksumAlgorithm;
 
 /// Incremental computation of one checksum.
 #[derive(Clone)]
@@ -173,11 +83,6 @@ impl ChecksumAlgorithm {
         }
     }
 
-    /// Whether a multipart object can carry a full-object checksum of this
-    /// algorithm (CRCs combine; hashes do not).
-    pub fn supports_full_object(self) -> bool {
-        self.crc().is_some()
-    }
 }
 
 fn crc_value(raw: &[u8]) -> Option<u64> {

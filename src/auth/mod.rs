@@ -25,6 +25,7 @@ pub mod chunked;
 pub mod digest;
 pub mod secret;
 pub mod sigv4;
+mod s3_error;
 
 pub use checksum::{
     checksum_of, decode_base64, encode_base64, parse_checksum_request, ChecksumAlgorithm,

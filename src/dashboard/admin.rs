@@ -25,7 +25,7 @@ use super::throttle::Throttle;
 use super::{asset, cluster, harden, metrics, reply, text, API_PATH, DASHBOARD_DIR, METRICS_PATH};
 use crate::http::router::{HEALTH_PATH, READY_PATH};
 use crate::http::ResponseBody;
-use crate::s3::AppState;
+use crate::state::AppState;
 
 pub const LOGIN_PATH: &str = "/_s3gw/login";
 pub const LOGOUT_PATH: &str = "/_s3gw/logout";

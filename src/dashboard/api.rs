@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::beat::{self, Beat, DOWN_AFTER_MS, SERIES_POINTS};
-use crate::s3::AppState;
+use crate::state::AppState;
 use crate::storage::{now_ms, NodeStatus, StorageError};
 use crate::telemetry::recent::{Point, STEP_SECS};
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::s3::AppState;
+use crate::state::AppState;
 use crate::storage::{now_ms, Storage, StorageError};
 use crate::telemetry::recent::{Point, Rates};
 use crate::telemetry::unix_now_s;

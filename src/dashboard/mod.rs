@@ -19,7 +19,7 @@ mod throttle;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 
 use crate::http::ResponseBody;
-use crate::s3::AppState;
+use crate::state::AppState;
 
 pub const METRICS_PATH: &str = "/_s3gw/metrics";
 const DASHBOARD_DIR: &str = "/_s3gw/dashboard/";

@@ -15,8 +15,6 @@ use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use tokio::time::Instant;
 
-use crate::config::Config;
-
 /// The limits on waiting for a request body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyPace {
@@ -37,14 +35,6 @@ enum Limit {
 }
 
 impl BodyPace {
-    pub fn of(config: &Config) -> Self {
-        BodyPace {
-            idle: Duration::from_secs(config.body_idle_timeout_secs),
-            grace: Duration::from_secs(config.body_grace_secs),
-            min_rate: config.body_min_bytes_per_sec,
-        }
-    }
-
     /// The longest the next wait may last after `waited` in all for
     /// `received` bytes, and the limit that sets it.
     fn budget(&self, waited: Duration, received: u64) -> (Duration, Limit) {

@@ -8,7 +8,7 @@ use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use http_body_util::BodyStream;
 
-use super::AppState;
+use crate::state::AppState;
 use crate::auth::{self, BodyDigest, DecodedBody, DigestSummary, Expectations, VerifiedAuth};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::text;

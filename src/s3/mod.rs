@@ -19,50 +19,16 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response};
 
-use crate::auth::{self, SecretKey};
-use crate::config::Config;
+use crate::auth;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::router::RouteError;
 use crate::http::{Endpoint, Query, ResponseBody, Route};
-use crate::storage::Storage;
 use crate::telemetry::access::{BodyCounter, MeteredBody, RequestLog};
+use crate::state::AppState;
 use crate::types::xml_safe;
 
 pub use context::RequestCx;
 
-/// Everything a request needs, shared by all requests.
-pub struct AppState {
-    pub config: Config,
-    pub storage: Arc<dyn Storage>,
-    pub root_access_key: String,
-    pub root_secret_key: SecretKey,
-    /// Gateway-wide upload chunk buffers (see `storage::writer`).
-    pub upload_slots: Arc<tokio::sync::Semaphore>,
-    /// This gateway's live figures (metrics, dashboard heartbeat).
-    pub telemetry: Arc<crate::telemetry::Telemetry>,
-}
-
-impl AppState {
-    /// Limits of one upload of at most `max_size` bytes.
-    pub fn write_limits(&self, max_size: u64) -> crate::storage::writer::WriteLimits {
-        crate::storage::writer::WriteLimits {
-            chunk_size: self.config.chunk_size,
-            in_flight: self.config.upload_chunks_in_flight,
-            max_size,
-            slots: self.upload_slots.clone(),
-        }
-    }
-
-    /// The `ID` reported as the owner of every bucket and object.
-    pub fn owner_id(&self) -> String {
-        self.root_access_key.to_ascii_lowercase()
-    }
-
-    /// The secret of `access_key`, if it is known.
-    fn secret_for(&self, access_key: &str) -> Option<&SecretKey> {
-        (access_key == self.root_access_key).then_some(&self.root_secret_key)
-    }
-}
 
 /// Serves one request; never fails (errors become S3 error responses).
 /// The request is logged and counted when its answer's body ends.
@@ -123,7 +89,7 @@ where
         });
         match checked {
             Ok(verified) => {
-                let pace = crate::http::BodyPace::of(&state.config);
+                let pace = state.config.body_pace();
                 let body = counted(context::body_stream(body, pace), log.body_counter());
                 let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
                 dispatch(&mut cx).await

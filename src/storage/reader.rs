@@ -8,7 +8,7 @@ use futures_util::{stream, FutureExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::{ChunkAddr, ObjectHead, PartRef, Storage, StorageError};
-use crate::telemetry::names;
+use crate::metric_names as names;
 
 /// One piece of the plan: a slice of one chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

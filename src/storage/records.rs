@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::types::{ChecksumAlgorithm, ChecksumType};
 use uuid::Uuid;
 
 /// Identity of a bucket incarnation: a re-created name gets a new id, so it
@@ -111,12 +113,12 @@ pub struct BucketRecord {
 /// An additional checksum as S3 reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredChecksum {
-    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
-    pub algorithm: String,
+    /// Stored by its S3 name (`CRC32`, …, `SHA256`).
+    pub algorithm: ChecksumAlgorithm,
     /// Base64 of the digest; a composite value ends in `-N`.
     pub value: String,
-    /// `FULL_OBJECT` or `COMPOSITE`.
-    pub kind: String,
+    /// Stored as `FULL_OBJECT` or `COMPOSITE`.
+    pub kind: ChecksumType,
 }
 
 /// One blob of an object: the whole body of a single PUT, or one part.
@@ -204,10 +206,10 @@ pub struct UploadRecord {
     pub user_meta: BTreeMap<String, String>,
     /// The additional checksum the final object carries, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checksum_algorithm: Option<String>,
-    /// `FULL_OBJECT` or `COMPOSITE`, with `checksum_algorithm`.
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// With `checksum_algorithm`: how the final checksum is made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checksum_type: Option<String>,
+    pub checksum_type: Option<ChecksumType>,
 }
 
 /// One uploaded part: its own blob.

@@ -1,0 +1,43 @@
+//! The state every request shares: the configuration, the store, the root
+//! pair, the upload buffer slots and this gateway's figures. Below both the
+//! S3 handlers and the dashboard, which read it.
+
+use std::sync::Arc;
+
+use crate::auth::SecretKey;
+use crate::config::Config;
+use crate::storage::Storage;
+
+/// Everything a request needs, shared by all requests.
+pub struct AppState {
+    pub config: Config,
+    pub storage: Arc<dyn Storage>,
+    pub root_access_key: String,
+    pub root_secret_key: SecretKey,
+    /// Gateway-wide upload chunk buffers (see `storage::writer`).
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
+    /// This gateway's live figures (metrics, dashboard heartbeat).
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
+}
+
+impl AppState {
+    /// Limits of one upload of at most `max_size` bytes.
+    pub fn write_limits(&self, max_size: u64) -> crate::storage::writer::WriteLimits {
+        crate::storage::writer::WriteLimits {
+            chunk_size: self.config.chunk_size,
+            in_flight: self.config.upload_chunks_in_flight,
+            max_size,
+            slots: self.upload_slots.clone(),
+        }
+    }
+
+    /// The `ID` reported as the owner of every bucket and object.
+    pub fn owner_id(&self) -> String {
+        self.root_access_key.to_ascii_lowercase()
+    }
+
+    /// The secret of `access_key`, if it is known.
+    pub fn secret_for(&self, access_key: &str) -> Option<&SecretKey> {
+        (access_key == self.root_access_key).then_some(&self.root_secret_key)
+    }
+}
