@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn auth_errors_map_to_codes() {
-        use crate::auth::ChecksumAlgorithm;
+        use crate::types::ChecksumAlgorithm;
         use S3ErrorCode::*;
         let table: Vec<(AuthError, S3ErrorCode)> = vec![
             (AuthError::SignatureDoesNotMatch, SignatureDoesNotMatch),

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::types::{ChecksumAlgorithm, ChecksumType};
+
 pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
@@ -184,9 +186,9 @@ pub struct ListContents {
     #[serde(rename = "ETag")]
     pub etag: String,
     #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
-    pub checksum_algorithm: Option<String>,
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
     #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
-    pub checksum_type: Option<String>,
+    pub checksum_type: Option<ChecksumType>,
     #[serde(rename = "Size")]
     pub size: u64,
     #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
@@ -289,24 +291,23 @@ pub struct Checksums {
     #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
     #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<ChecksumType>,
 }
 
 impl Checksums {
-    /// From an algorithm name (`CRC32`, …), a base64 value and a type.
-    pub fn one(algorithm: &str, value: &str, kind: &str) -> Checksums {
+    /// One checksum: its algorithm, base64 value and type.
+    pub fn one(algorithm: ChecksumAlgorithm, value: &str, kind: ChecksumType) -> Checksums {
         let mut c = Checksums {
-            kind: Some(kind.to_owned()),
+            kind: Some(kind),
             ..Default::default()
         };
         let v = Some(value.to_owned());
         match algorithm {
-            "CRC32" => c.crc32 = v,
-            "CRC32C" => c.crc32c = v,
-            "CRC64NVME" => c.crc64nvme = v,
-            "SHA1" => c.sha1 = v,
-            "SHA256" => c.sha256 = v,
-            _ => c.kind = None,
+            ChecksumAlgorithm::Crc32 => c.crc32 = v,
+            ChecksumAlgorithm::Crc32c => c.crc32c = v,
+            ChecksumAlgorithm::Crc64Nvme => c.crc64nvme = v,
+            ChecksumAlgorithm::Sha1 => c.sha1 = v,
+            ChecksumAlgorithm::Sha256 => c.sha256 = v,
         }
         c
     }
@@ -478,9 +479,9 @@ pub struct ListPartsResult {
     #[serde(rename = "StorageClass")]
     pub storage_class: &'static str,
     #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
-    pub checksum_algorithm: Option<String>,
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
     #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
-    pub checksum_type: Option<String>,
+    pub checksum_type: Option<ChecksumType>,
     #[serde(rename = "Part")]
     pub parts: Vec<ListedPart>,
 }
@@ -500,9 +501,9 @@ pub struct ListedUpload {
     #[serde(rename = "Initiated")]
     pub initiated: String,
     #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
-    pub checksum_algorithm: Option<String>,
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
     #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
-    pub checksum_type: Option<String>,
+    pub checksum_type: Option<ChecksumType>,
 }
 
 #[derive(Debug, Serialize)]
@@ -700,7 +701,11 @@ mod tests {
                 xmlns: (),
                 last_modified: "t".into(),
                 etag: "\"e\"".into(),
-                checksum: Checksums::one("CRC32", "AAAAAA==", "FULL_OBJECT"),
+                checksum: Checksums::one(
+                    ChecksumAlgorithm::Crc32,
+                    "AAAAAA==",
+                    ChecksumType::FullObject,
+                ),
             },
         )
         .unwrap();

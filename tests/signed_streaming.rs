@@ -5,11 +5,12 @@
 
 mod common;
 
-use s3gw::auth::checksum::{checksum_of, encode_base64, ChecksumAlgorithm};
+use s3gw::auth::checksum::{checksum_of, encode_base64};
 use s3gw::auth::sigv4::{
     canonical_request, format_amz_date, scope, sign, signing_key, string_to_sign, ChunkSigner,
 };
 use s3gw::auth::SecretKey;
+use s3gw::types::ChecksumAlgorithm;
 use sha2::{Digest, Sha256};
 
 use common::*;

@@ -32,9 +32,9 @@ use futures_util::{stream, Stream, StreamExt};
 use libfuzzer_sys::fuzz_target;
 use s3gw::auth::sigv4::ChunkSigner;
 use s3gw::auth::{
-    checksum_of, encode_base64, signing_key, AuthError, ChecksumAlgorithm, DecodedBody,
-    PayloadMode, SecretKey,
+    checksum_of, encode_base64, signing_key, AuthError, DecodedBody, PayloadMode, SecretKey,
 };
+use s3gw::types::ChecksumAlgorithm;
 use s3gw_fuzz::Cursor;
 use sha2::{Digest, Sha256};
 

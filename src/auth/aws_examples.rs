@@ -10,13 +10,14 @@ use sha2::{Digest, Sha256};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-use crate::auth::checksum::{parse_checksum_request, ChecksumAlgorithm};
+use crate::auth::checksum::parse_checksum_request;
 use crate::auth::chunked::tests::{body_of, drain};
 use crate::auth::sigv4::testing::{parse_auth, verify};
 use crate::auth::sigv4::{
     canonical_headers, canonical_query, reencoded_path, sign, EMPTY_SHA256_HEX,
 };
 use crate::auth::*;
+use crate::types::ChecksumAlgorithm;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const NOW: OffsetDateTime = datetime!(2013-05-24 00:00:00 UTC);

@@ -10,7 +10,7 @@ use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
 use crate::auth::AuthError;
-pub use crate::types::ChecksumAlgorithm;
+use crate::types::ChecksumAlgorithm;
 
 /// Incremental computation of one checksum.
 #[derive(Clone)]
@@ -82,7 +82,6 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => None,
         }
     }
-
 }
 
 fn crc_value(raw: &[u8]) -> Option<u64> {

@@ -13,9 +13,10 @@ use http::HeaderMap;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::auth::checksum::{ChecksumAlgorithm, ChecksumRequest, Checksummer};
+use crate::auth::checksum::{ChecksumRequest, Checksummer};
 use crate::auth::AuthError;
 use crate::md5_lanes::Md5;
+use crate::types::ChecksumAlgorithm;
 
 /// What the body must match.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

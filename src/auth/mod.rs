@@ -23,13 +23,12 @@
 pub mod checksum;
 pub mod chunked;
 pub mod digest;
+mod s3_error;
 pub mod secret;
 pub mod sigv4;
-mod s3_error;
 
 pub use checksum::{
-    checksum_of, decode_base64, encode_base64, parse_checksum_request, ChecksumAlgorithm,
-    ChecksumRequest, Checksummer,
+    checksum_of, decode_base64, encode_base64, parse_checksum_request, ChecksumRequest, Checksummer,
 };
 pub use chunked::DecodedBody;
 pub use digest::{parse_content_md5, BodyDigest, DigestSummary, Expectations};
@@ -119,7 +118,7 @@ pub enum AuthError {
     InvalidDigest,
     /// The body's checksum differs from the one sent by the client.
     #[error("{0} checksum does not match the body")]
-    ChecksumMismatch(checksum::ChecksumAlgorithm),
+    ChecksumMismatch(crate::types::ChecksumAlgorithm),
     /// Conflicting, unknown, malformed or missing checksum headers/trailers.
     #[error("invalid checksum request: {0}")]
     InvalidChecksumRequest(String),

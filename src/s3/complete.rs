@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use md5::{Digest, Md5};
 
 use super::multipart::{upload_algorithm, upload_id};
-use super::object::checksum_header;
 use super::response::{self, now_ms};
 use super::upload::b64;
 use super::RequestCx;
@@ -28,7 +27,7 @@ use crate::storage::records::StoredChecksum;
 use crate::storage::{
     BucketRecord, ObjectHead, PartRecord, StorageError, UploadRecord, WriteCondition,
 };
-use crate::types::{quote_etag, unquote_etag};
+use crate::types::{quote_etag, unquote_etag, ChecksumType};
 use crate::xml;
 
 /// Smallest size of every part but the last.
@@ -122,12 +121,7 @@ fn object_checksum(
     };
     let mut raws = Vec::with_capacity(parts.len());
     for p in parts {
-        let Some(c) = p
-            .data
-            .checksum
-            .as_ref()
-            .filter(|c| c.algorithm == alg.as_str())
-        else {
+        let Some(c) = p.data.checksum.as_ref().filter(|c| c.algorithm == alg) else {
             return Ok(None);
         };
         raws.push((
@@ -135,21 +129,21 @@ fn object_checksum(
             p.data.size,
         ));
     }
-    let full = upload.checksum_type.as_deref() == Some("FULL_OBJECT");
+    let full = upload.checksum_type == Some(ChecksumType::FullObject);
     Ok(Some(if full {
         let value =
             combine_crcs(alg, &raws).ok_or_else(|| S3Error::internal("checksum combine"))?;
         StoredChecksum {
-            algorithm: alg.as_str().to_owned(),
+            algorithm: alg,
             value: b64(&value),
-            kind: "FULL_OBJECT".to_owned(),
+            kind: ChecksumType::FullObject,
         }
     } else {
         let only: Vec<Vec<u8>> = raws.into_iter().map(|(r, _)| r).collect();
         StoredChecksum {
-            algorithm: alg.as_str().to_owned(),
+            algorithm: alg,
             value: format!("{}-{}", b64(&composite_of(alg, &only)), parts.len()),
-            kind: "COMPOSITE".to_owned(),
+            kind: ChecksumType::Composite,
         }
     }))
 }
@@ -160,7 +154,7 @@ fn result(
     head: &ObjectHead,
 ) -> Result<http::Response<ResponseBody>, S3Error> {
     let checksum = match &head.checksum {
-        Some(c) => xml::Checksums::one(&c.algorithm, &c.value, &c.kind),
+        Some(c) => xml::Checksums::one(c.algorithm, &c.value, c.kind),
         None => xml::Checksums::default(),
     };
     response::xml_root(
@@ -188,7 +182,7 @@ fn check_announced(cx: &RequestCx, head: &ObjectHead) -> Result<(), S3Error> {
         }
     }
     if let Some(ours) = &head.checksum {
-        if let Some(sent) = cx.header(checksum_header(&ours.algorithm)) {
+        if let Some(sent) = cx.header(ours.algorithm.header_name()) {
             if sent.trim() != ours.value {
                 return Err(S3Error::new(
                     S3ErrorCode::BadDigest,
@@ -317,6 +311,7 @@ pub async fn complete_multipart_upload(
 mod tests {
     use super::*;
     use crate::storage::{BlobId, PartRef};
+    use crate::types::ChecksumAlgorithm;
 
     fn stored(n: u32, size: u64, etag: &str) -> PartRecord {
         PartRecord {
@@ -398,9 +393,9 @@ mod tests {
     fn listed_checksums_must_match() {
         let mut p = stored(1, 3, "aa");
         p.data.checksum = Some(StoredChecksum {
-            algorithm: "CRC32".into(),
+            algorithm: ChecksumAlgorithm::Crc32,
             value: "AAAAAA==".into(),
-            kind: "FULL_OBJECT".into(),
+            kind: ChecksumType::FullObject,
         });
         let mut r = req(1, "aa");
         r.crc32 = Some("AAAAAA==".into());

@@ -8,12 +8,12 @@ use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use http_body_util::BodyStream;
 
-use crate::state::AppState;
 use crate::auth::{self, BodyDigest, DecodedBody, DigestSummary, Expectations, VerifiedAuth};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::text;
 use crate::http::pace::{paced, BodyPace};
 use crate::http::Route;
+use crate::state::AppState;
 use crate::storage::writer::BodyHasher;
 use crate::storage::{BucketRecord, Storage};
 use crate::types::MAX_KEY_BYTES;

@@ -8,7 +8,7 @@ use percent_encoding::percent_decode_str;
 use super::response::{self, iso8601, now_ms};
 use super::upload::{discard, part_ref, written_chunks};
 use super::RequestCx;
-use crate::auth::{self, BodyDigest, ChecksumRequest, Expectations};
+use crate::auth::{BodyDigest, ChecksumRequest, Expectations};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{content_headers, user_metadata, Conditions, Verdict};
 use crate::http::ResponseBody;
@@ -17,7 +17,7 @@ use crate::storage::records::{BlobOwner, ContentHeaders, PartRef};
 use crate::storage::writer::{write_blob, WriteError};
 use crate::storage::BucketRecord;
 use crate::storage::{ObjectHead, WriteCondition};
-use crate::types::{quote_etag, MAX_KEY_BYTES, MAX_PUT_SIZE};
+use crate::types::{quote_etag, ChecksumAlgorithm, MAX_KEY_BYTES, MAX_PUT_SIZE};
 use crate::xml;
 use std::collections::BTreeMap;
 
@@ -135,7 +135,7 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
         return Err(e.into());
     }
     let checksum = match &head.checksum {
-        Some(c) => xml::Checksums::one(&c.algorithm, &c.value, &c.kind),
+        Some(c) => xml::Checksums::one(c.algorithm, &c.value, c.kind),
         None => xml::Checksums::default(),
     };
     response::xml_root(
@@ -151,18 +151,12 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
 
 /// The checksum algorithm of a copy: the one the request names, else the
 /// source's.
-fn copy_algorithm(
-    cx: &RequestCx,
-    src: &ObjectHead,
-) -> Result<Option<auth::ChecksumAlgorithm>, S3Error> {
+fn copy_algorithm(cx: &RequestCx, src: &ObjectHead) -> Result<Option<ChecksumAlgorithm>, S3Error> {
     match cx.header("x-amz-checksum-algorithm") {
-        Some(name) => auth::ChecksumAlgorithm::from_name(name)
+        Some(name) => ChecksumAlgorithm::from_name(name)
             .map(Some)
             .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidRequest, "Invalid checksum algorithm")),
-        None => Ok(src
-            .checksum
-            .as_ref()
-            .and_then(|c| auth::ChecksumAlgorithm::from_name(&c.algorithm))),
+        None => Ok(src.checksum.as_ref().map(|c| c.algorithm)),
     }
 }
 
@@ -173,7 +167,7 @@ pub async fn copy_range(
     src: &ObjectHead,
     start: u64,
     end: u64,
-    algorithm: Option<auth::ChecksumAlgorithm>,
+    algorithm: Option<ChecksumAlgorithm>,
     owner: &BlobOwner,
 ) -> Result<PartRef, S3Error> {
     let digest = BodyDigest::new(Expectations {

@@ -23,12 +23,11 @@ use crate::auth;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::router::RouteError;
 use crate::http::{Endpoint, Query, ResponseBody, Route};
-use crate::telemetry::access::{BodyCounter, MeteredBody, RequestLog};
 use crate::state::AppState;
+use crate::telemetry::access::{BodyCounter, MeteredBody, RequestLog};
 use crate::types::xml_safe;
 
 pub use context::RequestCx;
-
 
 /// Serves one request; never fails (errors become S3 error responses).
 /// The request is logged and counted when its answer's body ends.

@@ -4,16 +4,14 @@
 use http::{Response, StatusCode};
 
 use super::copy::{copy_range, copy_source};
-use super::object::checksum_header;
 use super::response::{self, iso8601, now_ms};
 use super::upload::{discard, store_body};
 use super::RequestCx;
-use crate::auth::ChecksumAlgorithm;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::{content_headers, user_metadata};
 use crate::http::ResponseBody;
 use crate::storage::{BlobOwner, BucketRecord, PartRecord, PartRef, UploadRecord};
-use crate::types::{quote_etag, UploadId, MAX_PUT_SIZE};
+use crate::types::{quote_etag, ChecksumAlgorithm, ChecksumType, UploadId, MAX_PUT_SIZE};
 use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
@@ -68,15 +66,14 @@ fn part_owner(bucket: &BucketRecord, upload: &UploadRecord, number: u32) -> Blob
 }
 
 pub fn upload_algorithm(upload: &UploadRecord) -> Option<ChecksumAlgorithm> {
-    upload
-        .checksum_algorithm
-        .as_deref()
-        .and_then(ChecksumAlgorithm::from_name)
+    upload.checksum_algorithm
 }
 
 /// The checksum algorithm and type of a new upload. CRC64NVME defaults to
 /// a full-object checksum, the others to composite, as on S3.
-fn checksum_settings(cx: &RequestCx) -> Result<(Option<String>, Option<String>), S3Error> {
+fn checksum_settings(
+    cx: &RequestCx,
+) -> Result<(Option<ChecksumAlgorithm>, Option<ChecksumType>), S3Error> {
     let invalid = |m: &'static str| S3Error::new(S3ErrorCode::InvalidRequest, m);
     let algorithm = match cx.header("x-amz-checksum-algorithm") {
         None => None,
@@ -87,26 +84,25 @@ fn checksum_settings(cx: &RequestCx) -> Result<(Option<String>, Option<String>),
     };
     let kind = cx
         .header("x-amz-checksum-type")
-        .map(str::to_ascii_uppercase);
-    match (algorithm, kind.as_deref()) {
+        .map(ChecksumType::from_name);
+    match (algorithm, kind) {
         (None, None) => Ok((None, None)),
         (None, Some(_)) => Err(invalid(
             "x-amz-checksum-type requires x-amz-checksum-algorithm.",
         )),
         (Some(alg), None) => {
             let kind = if alg == ChecksumAlgorithm::Crc64Nvme {
-                "FULL_OBJECT"
+                ChecksumType::FullObject
             } else {
-                "COMPOSITE"
+                ChecksumType::Composite
             };
-            Ok((Some(alg.as_str().to_owned()), Some(kind.to_owned())))
+            Ok((Some(alg), Some(kind)))
         }
-        (Some(alg), Some("FULL_OBJECT")) if alg.supports_full_object() => Ok((
-            Some(alg.as_str().to_owned()),
-            Some("FULL_OBJECT".to_owned()),
-        )),
-        (Some(alg), Some("COMPOSITE")) if alg != ChecksumAlgorithm::Crc64Nvme => {
-            Ok((Some(alg.as_str().to_owned()), Some("COMPOSITE".to_owned())))
+        (Some(alg), Some(Some(ChecksumType::FullObject))) if alg.supports_full_object() => {
+            Ok((Some(alg), Some(ChecksumType::FullObject)))
+        }
+        (Some(alg), Some(Some(ChecksumType::Composite))) if alg != ChecksumAlgorithm::Crc64Nvme => {
+            Ok((Some(alg), Some(ChecksumType::Composite)))
         }
         (Some(_), Some(_)) => Err(invalid(
             "The checksum type is not supported with this algorithm.",
@@ -136,8 +132,8 @@ pub async fn create_multipart_upload(cx: &mut RequestCx) -> Res {
         upload_id: upload.upload_id.clone(),
     })?;
     if let (Some(alg), Some(kind)) = (&upload.checksum_algorithm, &upload.checksum_type) {
-        response::set(&mut r, "x-amz-checksum-algorithm", alg);
-        response::set(&mut r, "x-amz-checksum-type", kind);
+        response::set(&mut r, "x-amz-checksum-algorithm", alg.as_str());
+        response::set(&mut r, "x-amz-checksum-type", kind.as_str());
     }
     Ok(r)
 }
@@ -182,7 +178,7 @@ pub async fn upload_part(cx: &mut RequestCx) -> Res {
     response::set(&mut r, "etag", &quote_etag(&part.data.etag));
     if stored.client_checksum {
         if let Some(c) = &part.data.checksum {
-            response::set(&mut r, checksum_header(&c.algorithm), &c.value);
+            response::set(&mut r, c.algorithm.header_name(), &c.value);
         }
     }
     Ok(r)
@@ -229,7 +225,7 @@ pub async fn upload_part_copy(cx: &mut RequestCx) -> Res {
     let data = copy_range(cx, &src.head, start, end, algorithm, &owner).await?;
     let part = record_part(cx, &bucket, number, data).await?;
     let checksum = match &part.data.checksum {
-        Some(c) => xml::Checksums::one(&c.algorithm, &c.value, &c.kind),
+        Some(c) => xml::Checksums::one(c.algorithm, &c.value, c.kind),
         None => xml::Checksums::default(),
     };
     let checksum = xml::Checksums {

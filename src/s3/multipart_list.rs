@@ -70,13 +70,13 @@ pub async fn list_parts(cx: &mut RequestCx) -> Res {
             initiator: owner(cx),
             owner: owner(cx),
             storage_class: "STANDARD",
-            checksum_algorithm: upload.checksum_algorithm.clone(),
-            checksum_type: upload.checksum_type.clone(),
+            checksum_algorithm: upload.checksum_algorithm,
+            checksum_type: upload.checksum_type,
             parts: parts
                 .into_iter()
                 .map(|p| {
                     let checksum = match &p.data.checksum {
-                        Some(c) => xml::Checksums::one(&c.algorithm, &c.value, &c.kind),
+                        Some(c) => xml::Checksums::one(c.algorithm, &c.value, c.kind),
                         None => xml::Checksums::default(),
                     };
                     xml::ListedPart {

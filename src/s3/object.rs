@@ -93,21 +93,10 @@ pub async fn put_object(cx: &mut RequestCx) -> Res {
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "etag", &quote_etag(&head.etag));
     if let Some(c) = &head.checksum {
-        response::set(&mut r, checksum_header(&c.algorithm), &c.value);
-        response::set(&mut r, "x-amz-checksum-type", &c.kind);
+        response::set(&mut r, c.algorithm.header_name(), &c.value);
+        response::set(&mut r, "x-amz-checksum-type", c.kind.as_str());
     }
     Ok(r)
-}
-
-/// `x-amz-checksum-<alg>` for an algorithm name.
-pub fn checksum_header(algorithm: &str) -> &'static str {
-    match algorithm {
-        "CRC32" => "x-amz-checksum-crc32",
-        "CRC32C" => "x-amz-checksum-crc32c",
-        "CRC64NVME" => "x-amz-checksum-crc64nvme",
-        "SHA1" => "x-amz-checksum-sha1",
-        _ => "x-amz-checksum-sha256",
-    }
 }
 
 /// Headers describing a stored object (shared by GET, HEAD and 304s).
@@ -256,8 +245,8 @@ pub async fn get_object(cx: &mut RequestCx, is_head: bool) -> Res {
             _ => None,
         };
         if let Some(c) = checksum {
-            response::set(&mut r, checksum_header(&c.algorithm), &c.value);
-            response::set(&mut r, "x-amz-checksum-type", &c.kind);
+            response::set(&mut r, c.algorithm.header_name(), &c.value);
+            response::set(&mut r, "x-amz-checksum-type", c.kind.as_str());
         }
     }
     apply_overrides(cx, &mut r);

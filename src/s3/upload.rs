@@ -5,10 +5,11 @@ use base64::Engine;
 
 use super::RequestCx;
 use crate::auth::DigestSummary;
-use crate::auth::{BodyDigest, ChecksumAlgorithm, ChecksumRequest};
+use crate::auth::{BodyDigest, ChecksumRequest};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::storage::records::{BlobOwner, PartRef, StoredChecksum};
 use crate::storage::writer::{write_blob, WriteError, WrittenBlob};
+use crate::types::{ChecksumAlgorithm, ChecksumType};
 
 /// A body stored as a sealed blob that nothing references yet.
 pub struct StoredBody {
@@ -102,9 +103,9 @@ pub fn part_ref(written: &WrittenBlob, summary: DigestSummary, chunk_size: u32) 
         size: written.size,
         etag: hex::encode(summary.md5),
         checksum: summary.checksum.map(|(alg, value)| StoredChecksum {
-            algorithm: alg.as_str().to_owned(),
+            algorithm: alg,
             value: b64(&value),
-            kind: "FULL_OBJECT".to_owned(),
+            kind: ChecksumType::FullObject,
         }),
         chunk_size: Some(chunk_size),
     }

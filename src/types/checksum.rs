@@ -150,15 +150,24 @@ mod tests {
         for alg in ChecksumAlgorithm::ALL {
             let json = serde_json::to_string(&alg).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", alg.as_str()));
-            assert_eq!(serde_json::from_str::<ChecksumAlgorithm>(&json).ok(), Some(alg));
-            assert_eq!(ChecksumAlgorithm::from_name(&alg.as_str().to_lowercase()), Some(alg));
+            assert_eq!(
+                serde_json::from_str::<ChecksumAlgorithm>(&json).ok(),
+                Some(alg)
+            );
+            assert_eq!(
+                ChecksumAlgorithm::from_name(&alg.as_str().to_lowercase()),
+                Some(alg)
+            );
         }
         for t in [ChecksumType::FullObject, ChecksumType::Composite] {
             let json = serde_json::to_string(&t).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", t.as_str()));
             assert_eq!(serde_json::from_str::<ChecksumType>(&json).ok(), Some(t));
         }
-        assert_eq!(ChecksumType::from_name("composite"), Some(ChecksumType::Composite));
+        assert_eq!(
+            ChecksumType::from_name("composite"),
+            Some(ChecksumType::Composite)
+        );
         assert_eq!(ChecksumType::from_name("BOTH"), None);
     }
 }

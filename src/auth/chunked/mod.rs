@@ -23,9 +23,10 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 
-use crate::auth::checksum::{decode_base64, ChecksumAlgorithm};
+use crate::auth::checksum::decode_base64;
 use crate::auth::sigv4::{signature_eq, ChunkSigner, PayloadMode};
 use crate::auth::AuthError;
+use crate::types::ChecksumAlgorithm;
 
 /// Longest size line (`hex;chunk-signature=...`), without its line end.
 pub const MAX_SIZE_LINE: usize = 4 * 1024;
