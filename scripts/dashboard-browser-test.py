@@ -70,7 +70,8 @@ import urllib.parse
 import urllib.request
 
 from dashboard_common import (KiB, LOGIN_LIMIT, PAGE_SIZE, SESSION_COOKIES, launch, log, log_in,
-                              login_form_shown, screenshot, session_cookie, submit_login, wait)
+                              login_form_shown, open_dashboard, screenshot, session_cookie, submit_login,
+                              wait)
 from dashboard_scale import run_scale
 from cluster_procs import GATEWAYS, RUN, cluster_credentials, cluster_up, gateway_pid, kill9
 from s3gw_common import ROOT, Failed, delete_bucket, http_get, http_post_form, root_credentials, s3_client
@@ -335,10 +336,7 @@ def check_requests(sent, login_at, logout_at, passed):
 
 def login_steps(page, context, cluster, auth, out, passed):
     """Step 2: the login form, a wrong secret, a (faked) 429, the login."""
-    url = f"{cluster.base}/_s3gw/dashboard/"
-    resp = page.goto(url, timeout=30000)
-    if resp is None or resp.status != 200:
-        raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
+    url, resp = open_dashboard(page, cluster.base)
     if page.title() != "s3gw cluster":
         raise Failed(f"page title {page.title()!r}")
     csp = resp.all_headers().get("content-security-policy", "")

@@ -1,9 +1,10 @@
 """What the dashboard's browser test (scripts/dashboard-browser-test.py) and
 its scale step (scripts/dashboard_scale.py) both use: their log line, the
 login with the root keys (from Python, for a session cookie; and through
-the page's own form), Debian's chromium launched headless, and the bounded
-wait every check polls with, plus the full-page screenshot. What is not the
-dashboard's (Failed, plain HTTP, command lines) is in scripts/s3gw_common.py.
+the page's own form), the page loaded in the browser, Debian's chromium
+launched headless, and the bounded wait every check polls with, plus the
+full-page screenshot. What is not the dashboard's own (Failed, plain HTTP,
+command lines) is in scripts/s3gw_common.py.
 
 The dashboard lives on the gateways' admin listeners (--admin-listen): its
 page is public, its API answers 401 until POST /_s3gw/login has set the
@@ -35,6 +36,16 @@ def login(base, auth):
         if pair.split("=", 1)[0] in SESSION_COOKIES:
             return pair
     raise Failed(f"POST {base}/_s3gw/login answered 204 without a session cookie: {headers.get_all('Set-Cookie')}")
+
+
+def open_dashboard(page, base):
+    """Loads base/_s3gw/dashboard/ in the page; returns (url, the
+    playwright Response). Failed unless it answered 200."""
+    url = f"{base}/_s3gw/dashboard/"
+    resp = page.goto(url, timeout=30000)
+    if resp is None or resp.status != 200:
+        raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
+    return url, resp
 
 
 def session_cookie(context):

@@ -39,7 +39,7 @@ import subprocess
 import tempfile
 import time
 
-from dashboard_common import KiB, PAGE_SIZE, launch, log, log_in, login, screenshot, wait
+from dashboard_common import KiB, PAGE_SIZE, launch, log, log_in, login, open_dashboard, screenshot, wait
 from s3gw_common import ROOT, Failed, cmdline, http_get, http_status, run_cql, s3_client
 
 BIN = os.environ.get("S3GW_BIN", os.path.join(ROOT, "target", "release", "s3gw"))
@@ -461,10 +461,7 @@ def check_scale_page(browser, base, auth, cookie, d, top, out, passed):
     page.on("pageerror", lambda e: js_errors.append(str(e)))
     state = lambda: page.evaluate(SCALE_JS)
 
-    url = f"{base}/_s3gw/dashboard/"
-    resp = page.goto(url, timeout=30000)
-    if resp is None or resp.status != 200:
-        raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
+    open_dashboard(page, base)
     log_in(page, auth)
     # Only refreshes after the login are timed: not the 401 before it, nor
     # the login's own click and inputs.
