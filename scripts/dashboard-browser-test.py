@@ -69,11 +69,12 @@ import time
 import urllib.parse
 import urllib.request
 
-from dashboard_common import (KiB, LOGIN_LIMIT, PAGE_SIZE, ROOT, SESSION_COOKIES, Failed, http_get,
-                              http_post_form, launch, log, log_in, login_form_shown, screenshot,
-                              session_cookie, submit_login, wait)
+from dashboard_common import (KiB, LOGIN_LIMIT, PAGE_SIZE, SESSION_COOKIES, launch, log, log_in,
+                              login_form_shown, open_dashboard, screenshot, session_cookie, submit_login,
+                              wait)
 from dashboard_scale import run_scale
-from cluster_procs import GATEWAYS, RUN, cluster_up, gateway_pid, kill9, stored_credentials
+from cluster_procs import GATEWAYS, RUN, cluster_credentials, cluster_up, gateway_pid, kill9
+from s3gw_common import ROOT, Failed, delete_bucket, http_get, http_post_form, root_credentials, s3_client
 
 NGINX = "http://127.0.0.1:8080"          # S3
 NGINX_ADMIN = "http://127.0.0.1:8081"    # the dashboard's own server
@@ -95,13 +96,9 @@ UP_LIMIT = 60.0
 # ------------------------------------------------- credentials
 
 def credentials(fixture):
-    ak = os.environ.get("S3GW_ROOT_ACCESS_KEY")
-    sk = os.environ.get("S3GW_ROOT_SECRET_KEY")
-    if ak and sk:
-        return ak, sk
     if fixture:
-        return "fixture", "fixture"
-    return stored_credentials()
+        return root_credentials(lambda: ("fixture", "fixture"))
+    return cluster_credentials()
 
 
 # ------------------------------------------------------------ HTTP
@@ -119,15 +116,10 @@ class RealCluster:
     kill_label = "kill -9"
 
     def __init__(self, auth):
-        import boto3
-        from botocore.config import Config
         self.base = NGINX_ADMIN
         self.s3_base = NGINX
-        self.s3 = boto3.client(
-            "s3", endpoint_url=NGINX, aws_access_key_id=auth[0], aws_secret_access_key=auth[1],
-            region_name="us-east-1",
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5,
-                          read_timeout=60, signature_version="s3v4", s3={"addressing_style": "path"}))
+        self.s3 = s3_client(NGINX, auth, retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5,
+                            read_timeout=60, signature_version="s3v4")
 
     def preflight(self):
         for base in (NGINX, NGINX_ADMIN):
@@ -149,9 +141,7 @@ class RealCluster:
         return f"{OBJECTS} PUTs and {OBJECTS} GETs of {OBJECT_SIZE // KiB} KiB through Nginx"
 
     def kill_gateway2(self):
-        pid = gateway_pid(2)
-        kill9(pid, "gateway 2")
-        log(f"kill -9 gateway 2 (pid {pid})")
+        kill9(gateway_pid(2), "gateway 2", log)
 
     def gateway2_missing(self):
         return gateway_pid(2) is None
@@ -163,11 +153,7 @@ class RealCluster:
         return f"scripts/cluster up restarted gateway 2 in {took:.1f} s"
 
     def delete_bucket(self, bucket):
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                self.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-        self.s3.delete_bucket(Bucket=bucket)
+        delete_bucket(self.s3, bucket)
 
 
 class FixtureCluster:
@@ -350,10 +336,7 @@ def check_requests(sent, login_at, logout_at, passed):
 
 def login_steps(page, context, cluster, auth, out, passed):
     """Step 2: the login form, a wrong secret, a (faked) 429, the login."""
-    url = f"{cluster.base}/_s3gw/dashboard/"
-    resp = page.goto(url, timeout=30000)
-    if resp is None or resp.status != 200:
-        raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
+    url, resp = open_dashboard(page, cluster.base)
     if page.title() != "s3gw cluster":
         raise Failed(f"page title {page.title()!r}")
     csp = resp.all_headers().get("content-security-policy", "")

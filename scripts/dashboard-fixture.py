@@ -58,13 +58,13 @@ import json
 import math
 import os
 import random
-import sys
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from s3gw_common import ROOT, logger
+
 ASSETS = os.path.join(ROOT, "src", "dashboard", "assets")
 CONTENT_TYPES = {"index.html": "text/html; charset=utf-8",
                  "app.js": "text/javascript; charset=utf-8",
@@ -86,6 +86,9 @@ SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
 ]
+
+log = logger("fixture")
+log_request = logger("fixture", stderr=True)
 
 
 def now_ms():
@@ -304,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *a):
         if self.cluster.args.verbose:
-            sys.stderr.write("[fixture] " + fmt % a + "\n")
+            log_request(fmt % a)
 
     def send(self, status, body, ctype, extra=()):
         self.send_response(status)
@@ -442,7 +445,7 @@ def main():
     Handler.cluster = Cluster(args)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
-    print(f"[fixture] http://127.0.0.1:{server.server_port}/_s3gw/dashboard/ (log in with access key {user})", flush=True)
+    log(f"http://127.0.0.1:{server.server_port}/_s3gw/dashboard/ (log in with access key {user})")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

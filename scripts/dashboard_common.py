@@ -1,21 +1,19 @@
 """What the dashboard's browser test (scripts/dashboard-browser-test.py) and
-its scale step (scripts/dashboard_scale.py) both use: the log line and the
-Failed exception, plain GETs and form POSTs, the login with the root keys
-(from Python, for a session cookie; and through the page's own form), a
-process's command line, Debian's chromium launched headless, and the bounded
-wait every check polls with, plus the full-page screenshot.
+its scale step (scripts/dashboard_scale.py) both use: their log line, the
+login with the root keys (from Python, for a session cookie; and through
+the page's own form), the page loaded in the browser, Debian's chromium
+launched headless, and the bounded wait every check polls with, plus the
+full-page screenshot. What is not the dashboard's own (Failed, plain HTTP,
+command lines) is in scripts/s3gw_common.py.
 
 The dashboard lives on the gateways' admin listeners (--admin-listen): its
 page is public, its API answers 401 until POST /_s3gw/login has set the
 session cookie."""
-import os
 import shutil
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from s3gw_common import Failed, http_post_form, logger
+
 KiB = 1024
 PAGE_SIZE = 50            # bucket rows on one page of the dashboard's table
 # The session cookie's names: the second one when the request came through
@@ -23,48 +21,7 @@ PAGE_SIZE = 50            # bucket rows on one page of the dashboard's table
 SESSION_COOKIES = ("s3gw_session", "__Host-s3gw_session")
 LOGIN_LIMIT = 15.0        # the login form shown, or gone after a login
 
-
-def log(msg):
-    print(f"[dashboard-test] {msg}", flush=True)
-
-
-class Failed(Exception):
-    pass
-
-
-def cmdline(pid):
-    """The command line of pid, arguments joined by spaces; OSError when it
-    is gone."""
-    return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *a, **kw):
-        return None
-
-
-def http(method, url, body=None, headers=None):
-    """(status, headers, body) of one request; no redirect is followed."""
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.build_opener(NoRedirect).open(req, timeout=10) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
-
-
-def http_get(url, cookie=None, headers=None):
-    """(status, headers, body) of a GET; cookie is a Cookie header value."""
-    h = dict(headers or {})
-    if cookie:
-        h["Cookie"] = cookie
-    return http("GET", url, headers=h)
-
-
-def http_post_form(url, fields):
-    """(status, headers, body) of a POST of fields as a form body."""
-    return http("POST", url, urllib.parse.urlencode(fields).encode(),
-                {"Content-Type": "application/x-www-form-urlencoded"})
+log = logger("dashboard-test")
 
 
 def login(base, auth):
@@ -79,6 +36,16 @@ def login(base, auth):
         if pair.split("=", 1)[0] in SESSION_COOKIES:
             return pair
     raise Failed(f"POST {base}/_s3gw/login answered 204 without a session cookie: {headers.get_all('Set-Cookie')}")
+
+
+def open_dashboard(page, base):
+    """Loads base/_s3gw/dashboard/ in the page; returns (url, the
+    playwright Response). Failed unless it answered 200."""
+    url = f"{base}/_s3gw/dashboard/"
+    resp = page.goto(url, timeout=30000)
+    if resp is None or resp.status != 200:
+        raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
+    return url, resp
 
 
 def session_cookie(context):

@@ -36,17 +36,13 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-from dashboard_common import (KiB, PAGE_SIZE, ROOT, Failed, cmdline, http_get, launch, log, log_in, login,
-                              screenshot, wait)
+from dashboard_common import KiB, PAGE_SIZE, launch, log, log_in, login, open_dashboard, screenshot, wait
+from s3gw_common import ROOT, Failed, cmdline, http_get, http_status, run_cql, s3_client
 
 BIN = os.environ.get("S3GW_BIN", os.path.join(ROOT, "target", "release", "s3gw"))
-CQL = os.path.join(ROOT, "scripts", "cql-ready.py")
 SCALE_KEYSPACE = "s3gw_dash_scale"
 SCALE_GATEWAYS = 10
 SCALE_BUCKETS = 1000
@@ -180,11 +176,7 @@ def port_free(port):
 
 
 def answers_200(url):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.status == 200
-    except (OSError, urllib.error.HTTPError):
-        return False
+    return http_status(url, timeout=2) == 200
 
 
 def tail(path, lines=30):
@@ -197,8 +189,7 @@ def tail(path, lines=30):
 
 def cql(statement, limit=90):
     """Runs one statement against 127.0.0.1:9042 with scripts/cql-ready.py."""
-    r = subprocess.run([sys.executable, CQL, "--host", "127.0.0.1", "--timeout", "30", "-e", statement],
-                       capture_output=True, text=True, timeout=limit)
+    r = run_cql(statement, 30, text=True, timeout=limit)
     if r.returncode != 0:
         raise Failed(f"CQL {statement!r}: exit {r.returncode}: {r.stderr.strip()[-500:]}")
 
@@ -305,15 +296,9 @@ class ScaleGateways:
                              f"last lines of {path}:\n{tail(path)}")
 
     def fill(self):
-        import boto3
-        from botocore.config import Config
         from botocore.exceptions import ClientError
-        s3 = boto3.client(
-            "s3", endpoint_url=self.base, aws_access_key_id=self.auth[0], aws_secret_access_key=self.auth[1],
-            region_name="us-east-1",
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=60,
-                          signature_version="s3v4", s3={"addressing_style": "path"},
-                          max_pool_connections=SCALE_THREADS))
+        s3 = s3_client(self.base, self.auth, retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5,
+                       read_timeout=60, signature_version="s3v4", max_pool_connections=SCALE_THREADS)
 
         def create(name):
             try:
@@ -476,10 +461,7 @@ def check_scale_page(browser, base, auth, cookie, d, top, out, passed):
     page.on("pageerror", lambda e: js_errors.append(str(e)))
     state = lambda: page.evaluate(SCALE_JS)
 
-    url = f"{base}/_s3gw/dashboard/"
-    resp = page.goto(url, timeout=30000)
-    if resp is None or resp.status != 200:
-        raise Failed(f"GET {url} in chromium: {resp.status if resp else 'no response'}")
+    open_dashboard(page, base)
     log_in(page, auth)
     # Only refreshes after the login are timed: not the 401 before it, nor
     # the login's own click and inputs.

@@ -22,20 +22,15 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+
+from s3gw_common import ROOT, env_credentials, http_status, logger, s3_client
 
 OUTAGE_LIMIT = 20.0
 RECOVERY_LIMIT = 120.0
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def log(msg):
-    print(f"[fault-cassandra] {msg}", flush=True)
+log = logger("fault-cassandra")
 
 
 def fail(msg):
@@ -52,27 +47,14 @@ def cassandra(*args):
 
 def probe(port, path):
     """The HTTP status of GET /_s3gw/<path>, or None if nothing answers."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_s3gw/{path}", timeout=15) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
-    except OSError:
-        return None
+    return http_status(f"http://127.0.0.1:{port}/_s3gw/{path}", timeout=15)
 
 
 def main():
     port = int(sys.argv[1])
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        aws_access_key_id=os.environ["S3GW_ROOT_ACCESS_KEY"],
-        aws_secret_access_key=os.environ["S3GW_ROOT_SECRET_KEY"],
-        region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"},
-                      connect_timeout=5, read_timeout=OUTAGE_LIMIT + 10,
-                      s3={"addressing_style": "path"}),
-    )
+    s3 = s3_client(f"http://127.0.0.1:{port}", env_credentials(),
+                   retries={"max_attempts": 1, "mode": "standard"},
+                   connect_timeout=5, read_timeout=OUTAGE_LIMIT + 10)
     bucket = f"fault-{os.getpid()}-{int(time.time())}"
     body = os.urandom(3 * 1024 * 1024 + 5)
     s3.create_bucket(Bucket=bucket)

@@ -41,17 +41,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
-import boto3
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cluster_procs import GATEWAYS, RUN, cassandra_pid, cluster_up, gateway_pid, stored_credentials
-from cluster_procs import kill9 as kill9_quietly
+from cluster_procs import GATEWAYS, cassandra_pid, cluster_credentials, cluster_up, gateway_pid, kill9
+from s3gw_common import Failed, delete_bucket, http_status, logger, s3_client
 
 NGINX = "http://127.0.0.1:8080"
 MiB = 1024 * 1024
@@ -73,34 +69,17 @@ QUORUM_LOSS_LIMIT = 35.0
 RECOVERY_LIMIT = 30.0
 RECENT_WRITES = 20
 
-
-def log(msg):
-    print(f"[fault-cluster] {msg}", flush=True)
-
-
-class Failed(Exception):
-    pass
-
-
-def credentials():
-    ak = os.environ.get("S3GW_ROOT_ACCESS_KEY")
-    sk = os.environ.get("S3GW_ROOT_SECRET_KEY")
-    if ak and sk:
-        return ak, sk
-    return stored_credentials()
+log = logger("fault-cluster")
 
 
 class Counted:
     """A boto3 client whose API calls and HTTP attempts are counted."""
 
     def __init__(self, endpoint, max_attempts=10):
-        ak, sk = credentials()
-        self.client = boto3.client(
-            "s3", endpoint_url=endpoint, aws_access_key_id=ak, aws_secret_access_key=sk,
-            region_name="us-east-1",
-            config=Config(retries={"max_attempts": max_attempts, "mode": "standard"},
-                          connect_timeout=5, read_timeout=60, max_pool_connections=8,
-                          signature_version="s3v4", s3={"addressing_style": "path"}))
+        self.client = s3_client(endpoint, cluster_credentials(),
+                                retries={"max_attempts": max_attempts, "mode": "standard"},
+                                connect_timeout=5, read_timeout=60, max_pool_connections=8,
+                                signature_version="s3v4")
         self.lock = threading.Lock()
         self.calls = 0
         self.attempts = 0
@@ -121,21 +100,11 @@ class Counted:
             return self.calls, self.attempts
 
 
-# ------------------------------------------------------------ processes
+# ------------------------------------------------------------ readiness
 
-def kill9(pid, what):
-    kill9_quietly(pid, what)
-    log(f"kill -9 {what} (pid {pid})")
-
-
-def http_status(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
-    except OSError:
-        return None
+def ready(base):
+    """The status of GET base/_s3gw/ready, or None when nothing answers."""
+    return http_status(f"{base}/_s3gw/ready", timeout=10)
 
 
 # ------------------------------------------------------------ workload
@@ -381,14 +350,7 @@ def verify_all(counted, bucket, expected, label):
 
 
 def empty_bucket(counted, bucket):
-    for page in counted.client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-        if keys:
-            counted.client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-    for page in counted.client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
-        for u in page.get("Uploads", []):
-            counted.client.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
-    counted.client.delete_bucket(Bucket=bucket)
+    delete_bucket(counted.client, bucket, uploads=True)
 
 
 def new_bucket(counted, name):
@@ -411,7 +373,7 @@ def scenario_cassandra():
     for round_no, node in enumerate((2, 1), start=1):
         label = f"(a) Cassandra node {node} killed"
         tally = workload(bucket, expected, label,
-                         lambda: kill9(cassandra_pid(node), f"Cassandra node {node}"), seed=round_no)
+                         lambda: kill9(cassandra_pid(node), f"Cassandra node {node}", log), seed=round_no)
         check_no_failures(tally, label)
         verify_all(counted, bucket, expected, f"{label}, node down")
         took = cluster_up()
@@ -427,11 +389,11 @@ def scenario_gateway():
     bucket = new_bucket(counted, "gateway")
     expected = {}
     label = "(b) gateway 2 killed"
-    tally = workload(bucket, expected, label, lambda: kill9(gateway_pid(2), "gateway 2"), seed=7)
+    tally = workload(bucket, expected, label, lambda: kill9(gateway_pid(2), "gateway 2", log), seed=7)
     check_no_failures(tally, label)
     verify_all(counted, bucket, expected, f"{label}, gateway down")
     took = cluster_up()
-    if http_status(f"http://127.0.0.1:{GATEWAYS[2]}/_s3gw/ready") != 200:
+    if ready(f"http://127.0.0.1:{GATEWAYS[2]}") != 200:
         raise Failed("gateway 2 is not ready after the restart")
     log(f"gateway 2 restarted and ready in {took:.1f} s")
     direct = Counted(f"http://127.0.0.1:{GATEWAYS[2]}", max_attempts=1)
@@ -492,7 +454,7 @@ def stream_and_kill(bucket, key, gw, size, sent_before_kill):
         conn.send(block)
         sent += len(block)
     time.sleep(1.5)  # the gateway writes the chunks it has received
-    kill9(gateway_pid(gw), f"gateway {gw}, {sent // MiB} MiB into a {size // MiB} MiB PUT")
+    kill9(gateway_pid(gw), f"gateway {gw}, {sent // MiB} MiB into a {size // MiB} MiB PUT", log)
     conn.close()
 
 
@@ -533,7 +495,7 @@ def scenario_quorum():
     for key, data in recent.items():
         counted.client.put_object(Bucket=bucket, Key=key, Body=data)
     for node in (2, 3):
-        kill9(cassandra_pid(node), f"Cassandra node {node}")
+        kill9(cassandra_pid(node), f"Cassandra node {node}", log)
     ops = {
         "GET": lambda: read_object(counted, bucket, "kept"),
         "PUT": lambda: counted.client.put_object(Bucket=bucket, Key="new", Body=b"x" * 100_000),
@@ -554,7 +516,7 @@ def scenario_quorum():
             if took > QUORUM_LOSS_LIMIT:
                 raise Failed(f"(e) {name} took {took:.1f} s (limit {QUORUM_LOSS_LIMIT} s)")
     for gw, port in sorted(GATEWAYS.items()):
-        if http_status(f"http://127.0.0.1:{port}/_s3gw/ready") != 503:
+        if ready(f"http://127.0.0.1:{port}") != 503:
             raise Failed(f"(e) gateway {gw} reports ready without a Cassandra quorum")
     took = cluster_up()
     log(f"(e) Cassandra nodes 2 and 3 restarted and the cluster ready in {took:.1f} s")
@@ -593,7 +555,7 @@ def main():
     for name in names:
         if name not in SCENARIOS:
             sys.exit(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
-    if http_status(f"{NGINX}/_s3gw/ready") != 200:
+    if ready(NGINX) != 200:
         sys.exit(f"{NGINX}/_s3gw/ready is not 200: run scripts/cluster up first")
     for name in names:
         started = time.monotonic()

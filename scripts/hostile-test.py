@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hos
 
 import catalogue  # noqa: E402
 from builders import Builders, Req  # noqa: E402
+from s3gw_common import env_credentials  # noqa: E402
 from sigv4 import raw  # noqa: E402
 
 CODE = re.compile(rb"<Code>([^<]*)</Code>")
@@ -299,9 +300,7 @@ def main():
             counts[c.category] = counts.get(c.category, 0) + 1
         print(", ".join(f"{k} {v}" for k, v in counts.items()), f"= {len(cases)}")
         return 0
-    ak = os.environ["S3GW_ROOT_ACCESS_KEY"]
-    sk = os.environ["S3GW_ROOT_SECRET_KEY"]
-    ctx = Ctx(args.port, args.admin_port, ak, sk)
+    ctx = Ctx(args.port, args.admin_port, *env_credentials())
     started = time.monotonic()
     try:
         ctx.setup()

@@ -19,9 +19,9 @@ import sys
 import time
 import urllib.request
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from s3gw_common import env_credentials, s3_client
 
 PUTS = 7
 GETS = 5
@@ -82,12 +82,8 @@ def value(samples, name, **labels):
 
 def main():
     port, log_path = sys.argv[1], sys.argv[2]
-    access, secret = os.environ["S3GW_ROOT_ACCESS_KEY"], os.environ["S3GW_ROOT_SECRET_KEY"]
-    s3 = boto3.client(
-        "s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-        aws_access_key_id=access, aws_secret_access_key=secret,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
+    access, secret = env_credentials()
+    s3 = s3_client(f"http://127.0.0.1:{port}", (access, secret), retries={"max_attempts": 1})
     bucket = f"metrics-{os.getpid()}-{int(time.time())}"
     s3.create_bucket(Bucket=bucket)
     request_ids = []
