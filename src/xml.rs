@@ -1,6 +1,9 @@
 //! Request and response bodies, (de)serialized with quick-xml's serde
 //! support. No XML is written by hand anywhere else.
 
+use std::borrow::Cow;
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::types::{ChecksumAlgorithm, ChecksumType};
@@ -15,16 +18,31 @@ pub fn to_xml<T: Serialize>(value: &T) -> Result<String, quick_xml::SeError> {
     Ok(out)
 }
 
-/// quick-xml writes a carriage return in text raw, and every XML reader
-/// turns a raw CR into LF: a key `a\rb` would reach the client as `a\nb`.
-/// The serializer itself never emits CR (no indentation), so each one is
-/// content and becomes `&#13;`, as S3 writes it.
+/// Characters that some XML reader turns into a line feed when they stand
+/// raw in text: CR (every reader), and NEL and LINE SEPARATOR (readers of
+/// XML 1.1 line ends, quick-xml's among them).
+const LINE_END_REFS: [(char, &str); 3] = [
+    ('\r', "&#13;"),
+    ('\u{85}', "&#133;"),
+    ('\u{2028}', "&#8232;"),
+];
+
+/// quick-xml writes these characters raw, so a key `a\rb` would reach the
+/// client as `a\nb`. The serializer itself never emits them (no
+/// indentation), so each one is content and becomes a character
+/// reference, as S3 writes a CR.
 fn escape_cr(xml: String) -> String {
-    if xml.contains('\r') {
-        xml.replace('\r', "&#13;")
-    } else {
-        xml
+    if !xml.contains(LINE_END_REFS.map(|(c, _)| c)) {
+        return xml;
     }
+    let mut out = String::with_capacity(xml.len() + 16);
+    for c in xml.chars() {
+        match LINE_END_REFS.iter().find(|(raw, _)| *raw == c) {
+            Some((_, reference)) => out.push_str(reference),
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// Like [`to_xml`], naming the root element (needed by flattened structs).
@@ -35,8 +53,53 @@ pub fn to_xml_root<T: Serialize>(root: &str, value: &T) -> Result<String, quick_
 }
 
 /// Parses a request body.
-pub fn from_xml<'de, T: Deserialize<'de>>(body: &'de str) -> Result<T, quick_xml::DeError> {
-    quick_xml::de::from_str(body)
+pub fn from_xml<T: DeserializeOwned>(body: &str) -> Result<T, quick_xml::DeError> {
+    quick_xml::de::from_str(&keep_xml10_characters(body))
+}
+
+/// quick-xml's deserializer ends lines by XML 1.1's rules, which also turn
+/// NEL (U+0085) and LINE SEPARATOR (U+2028) into a line feed; XML 1.0,
+/// which S3 and its clients speak, keeps both as characters. A
+/// DeleteObjects of the key `a\u{85}b` would then delete `a\nb`. So each is
+/// rewritten as a character reference first, which no line-end rule
+/// touches; inside a CDATA section, which takes no references, the section
+/// is closed around the reference.
+fn keep_xml10_characters(body: &str) -> Cow<'_, str> {
+    const KEPT: [(char, &str); 2] = [('\u{85}', "&#133;"), ('\u{2028}', "&#8232;")];
+    if !body.contains(KEPT.map(|(c, _)| c)) {
+        return Cow::Borrowed(body);
+    }
+    let push = |out: &mut String, text: &str, in_cdata: bool| {
+        for c in text.chars() {
+            match KEPT.iter().find(|(raw, _)| *raw == c) {
+                Some((_, reference)) if in_cdata => {
+                    out.push_str("]]>");
+                    out.push_str(reference);
+                    out.push_str("<![CDATA[");
+                }
+                Some((_, reference)) => out.push_str(reference),
+                None => out.push(c),
+            }
+        }
+    };
+    const OPEN: &str = "<![CDATA[";
+    let mut out = String::with_capacity(body.len() + 32);
+    let mut rest = body;
+    while let Some(start) = rest.find(OPEN) {
+        push(&mut out, &rest[..start], false);
+        let section = &rest[start + OPEN.len()..];
+        let Some(end) = section.find("]]>") else {
+            // Unterminated: left as it is, for the parser to refuse.
+            out.push_str(&rest[start..]);
+            return Cow::Owned(out);
+        };
+        out.push_str(OPEN);
+        push(&mut out, &section[..end], true);
+        out.push_str("]]>");
+        rest = &section[end + 3..];
+    }
+    push(&mut out, rest, false);
+    Cow::Owned(out)
 }
 
 fn ns() -> &'static str {
@@ -637,6 +700,41 @@ mod tests {
     /// Found by `fuzz/` (target xml): a key with a carriage return, which a
     /// DeleteObjects body can carry as `&#13;` (and a PUT as `%0D`), was
     /// echoed raw and read back by the client as a line feed.
+    /// Found by `fuzz/` (target xml, 2026-12-03): a key with NEL (U+0085)
+    /// came back from our own answer as a line feed, and a DeleteObjects
+    /// naming it would have deleted another key.
+    #[test]
+    fn xml11_line_ends_in_a_key_stay_characters() {
+        let key = "a\u{85}b\u{2028}c\r\u{85}d";
+        let body = format!(
+            "<Delete><Object><Key>{key}</Key></Object>\
+             <Object><Key><![CDATA[{key}]]></Key></Object></Delete>"
+        );
+        let d: Delete = from_xml(&body).unwrap();
+        // XML 1.0 turns the raw CR into LF, and keeps NEL and U+2028.
+        let read = "a\u{85}b\u{2028}c\n\u{85}d";
+        assert_eq!(d.objects[0].key, read);
+        assert_eq!(d.objects[1].key, read);
+        let out = to_xml(&DeleteResult {
+            xmlns: (),
+            deleted: vec![Deleted { key: key.into() }],
+            errors: vec![],
+        })
+        .unwrap();
+        assert!(
+            out.contains("<Key>a&#133;b&#8232;c&#13;&#133;d</Key>"),
+            "{out}"
+        );
+        #[derive(Deserialize)]
+        struct Echo {
+            #[serde(rename = "Deleted")]
+            deleted: Vec<DeleteObjectId>,
+        }
+        let back: Echo = from_xml(&out).unwrap();
+        assert_eq!(back.deleted[0].key, key);
+        assert!(from_xml::<Delete>("<Delete><Object><Key><![CDATA[\u{85}</Key>").is_err());
+    }
+
     #[test]
     fn carriage_return_in_a_key_survives_the_answer() {
         let body = "<Delete><Object><Key>a&#13;b\r\nc</Key></Object></Delete>";
