@@ -89,7 +89,8 @@ pub struct S3Error {
     pub message: Cow<'static, str>,
     /// An element S3 adds to this error's body, beside the message.
     pub detail: Option<ErrorDetail>,
-    pub source: Option<String>,
+    /// What went wrong underneath, with its own chain of causes.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 /// The extra element of some S3 errors.
@@ -122,13 +123,37 @@ impl S3Error {
         self
     }
 
-    pub fn with_source(mut self, source: impl fmt::Display) -> Self {
-        self.source = Some(source.to_string());
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.source = Some(source.into());
         self
     }
 
-    pub fn internal(source: impl fmt::Display) -> Self {
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         S3Error::code(S3ErrorCode::InternalError).with_source(source)
+    }
+
+    /// The source and its causes, `: `-separated, for the log ("" if none).
+    pub fn source_chain(&self) -> String {
+        let mut out = String::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = match &self.source {
+            Some(s) => Some(s.as_ref()),
+            None => None,
+        };
+        while let Some(e) = next {
+            let text = e.to_string();
+            // Many errors repeat their cause in their own message.
+            if !out.ends_with(&text) {
+                if !out.is_empty() {
+                    out.push_str(": ");
+                }
+                out.push_str(&text);
+            }
+            next = e.source();
+        }
+        out
     }
 
     pub fn not_implemented(operation: &str) -> Self {
@@ -216,8 +241,9 @@ impl From<StorageError> for S3Error {
             StorageError::Corrupt(_) => C::InternalError,
             StorageError::TooLate => C::RequestTimeout,
             StorageError::Unavailable(_) => C::ServiceUnavailable,
+            StorageError::Busy(_) => C::ServiceUnavailable,
             StorageError::Io(_) => C::InternalError,
-            StorageError::Database(_) => C::InternalError,
+            StorageError::Internal(_) => C::InternalError,
         };
         S3Error::code(code).with_source(e)
     }
@@ -227,6 +253,24 @@ impl From<StorageError> for S3Error {
 mod tests {
     use super::*;
     use crate::auth::AuthError;
+
+    #[test]
+    fn the_source_keeps_its_chain() {
+        let io = std::io::Error::other("disk on fire");
+        let e = S3Error::from(StorageError::internal(io));
+        assert_eq!(e.code, S3ErrorCode::InternalError);
+        assert_eq!(e.source_chain(), "internal error: disk on fire");
+        let cause = e
+            .source
+            .as_ref()
+            .and_then(|s| s.source())
+            .map(|c| c.to_string());
+        assert_eq!(cause.as_deref(), Some("disk on fire"));
+        assert_eq!(S3Error::code(S3ErrorCode::NoSuchKey).source_chain(), "");
+        let busy = S3Error::from(StorageError::Busy("claimed"));
+        assert_eq!(busy.code, S3ErrorCode::ServiceUnavailable);
+        assert_eq!(busy.source_chain(), "busy: claimed");
+    }
 
     #[test]
     fn every_code_has_a_distinct_name_and_a_sane_status() {
@@ -274,7 +318,7 @@ mod tests {
             ),
             (StorageError::Corrupt("x".into()), InternalError),
             (StorageError::TooLate, RequestTimeout),
-            (StorageError::Database("x".into()), InternalError),
+            (StorageError::internal("x"), InternalError),
             (StorageError::Io(std::io::Error::other("x")), InternalError),
         ];
         for (err, code) in table {

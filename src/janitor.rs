@@ -112,17 +112,17 @@ async fn walk_bucket(
                 }
                 // Completed or aborted by another request meanwhile.
                 Err(StorageError::NoSuchUpload) => tally.busy_in_a_row = 0,
-                Err(StorageError::Unavailable(reason)) => {
+                Err(e @ (StorageError::Busy(_) | StorageError::Unavailable(_))) => {
                     tally.skipped += 1;
                     tally.busy_in_a_row += 1;
                     tracing::debug!(
                         bucket = %bucket.name,
                         upload_id = %upload.upload_id,
-                        %reason,
+                        reason = %e,
                         "abandoned upload skipped for now"
                     );
                     if tally.busy_in_a_row >= MAX_BUSY_IN_A_ROW {
-                        return Err(StorageError::Unavailable(reason));
+                        return Err(e);
                     }
                 }
                 Err(e) => return Err(e),

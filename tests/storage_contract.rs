@@ -508,7 +508,7 @@ async fn race_complete_and_abort(s: &Arc<dyn Storage>, b: &BucketRecord) -> Vec<
         let lost = |r: &Result<(), StorageError>| {
             matches!(
                 r,
-                Err(StorageError::NoSuchUpload | StorageError::Unavailable(_))
+                Err(StorageError::NoSuchUpload | StorageError::Busy(_))
             )
         };
         assert!(

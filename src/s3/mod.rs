@@ -105,13 +105,13 @@ where
             log.error(e.code.as_str());
             match e.code {
                 S3ErrorCode::InternalError | S3ErrorCode::ServiceUnavailable => {
-                    tracing::error!(%request_id, op, error = %e, source = e.source.as_deref().unwrap_or(""), "request failed")
+                    tracing::error!(%request_id, op, error = %e, source = e.source_chain(), "request failed")
                 }
                 S3ErrorCode::NotImplemented => {
                     tracing::info!(%request_id, op, "operation not implemented")
                 }
                 _ => {
-                    tracing::debug!(%request_id, op, error = %e, source = e.source.as_deref().unwrap_or(""), "request rejected")
+                    tracing::debug!(%request_id, op, error = %e, source = e.source_chain(), "request rejected")
                 }
             }
             response::error(&e, request_id, &resource, is_head)

@@ -52,10 +52,23 @@ pub enum StorageError {
     TooLate,
     #[error("backend unavailable: {0}")]
     Unavailable(String),
+    /// Another request holds what this one needs (the claim on a multipart
+    /// upload), or kept changing it; retrying later may succeed.
+    #[error("busy: {0}")]
+    Busy(&'static str),
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
-    #[error("database error: {0}")]
-    Database(String),
+    /// A failure of the backend's own machinery (the embedded database, a
+    /// task), with its cause.
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StorageError {
+    /// An [`StorageError::Internal`] from any error or message.
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StorageError::Internal(e.into())
+    }
 }
 
 /// A stored record that does not decode.
@@ -99,7 +112,10 @@ impl StorageError {
             | StorageError::ChunkMissing { .. }
             | StorageError::Corrupt(_)
             | StorageError::TooLate => true,
-            StorageError::Unavailable(_) | StorageError::Io(_) | StorageError::Database(_) => false,
+            StorageError::Unavailable(_)
+            | StorageError::Busy(_)
+            | StorageError::Io(_)
+            | StorageError::Internal(_) => false,
         }
     }
 }

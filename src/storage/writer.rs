@@ -87,7 +87,7 @@ impl<H: BodyHasher> Hashing<H> {
 }
 
 fn hash_failed() -> StorageError {
-    StorageError::Database("the hashing task failed".into())
+    StorageError::internal("the hashing task failed")
 }
 
 #[derive(Debug, Clone)]
@@ -153,7 +153,7 @@ impl DiscardGuard {
         for h in self.pending.drain(..) {
             let r = h
                 .await
-                .map_err(|e| StorageError::Database(format!("chunk task failed: {e}")))
+                .map_err(|e| StorageError::internal(format!("chunk task failed: {e}")))
                 .and_then(|r| r);
             if let (Err(e), None) = (r, &first_err) {
                 first_err = Some(e);
@@ -254,7 +254,7 @@ async fn store_chunk<H: BodyHasher, E>(
         let oldest = guard.pending.remove(0);
         oldest
             .await
-            .map_err(|e| StorageError::Database(format!("chunk task failed: {e}")))??;
+            .map_err(|e| StorageError::internal(format!("chunk task failed: {e}")))??;
     }
     let storage = guard.storage.clone();
     guard.started = guard.started.max(index + 1);

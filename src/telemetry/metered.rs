@@ -32,11 +32,18 @@ impl MeteredStorage {
 fn failure_kind(e: &StorageError) -> Option<&'static str> {
     match e {
         StorageError::Unavailable(_) => Some("unavailable"),
+        StorageError::Busy(_) => Some("busy"),
         StorageError::Io(_) => Some("io"),
-        StorageError::Database(_) => Some("database"),
+        StorageError::Internal(_) => Some("internal"),
         StorageError::Corrupt(_) => Some("corrupt"),
         StorageError::ChunkMissing { .. } => Some("chunk_missing"),
-        _ => None,
+        StorageError::BucketExists(_)
+        | StorageError::BucketNotEmpty
+        | StorageError::NoSuchBucket
+        | StorageError::PreconditionFailed
+        | StorageError::NoSuchUpload
+        | StorageError::PartChanged
+        | StorageError::TooLate => None,
     }
 }
 

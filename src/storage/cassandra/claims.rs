@@ -81,14 +81,12 @@ pub(super) struct Committed {
 type ClaimRow = (Option<Uuid>, Option<i64>, Option<String>, Option<String>);
 
 fn busy() -> StorageError {
-    StorageError::Unavailable(
-        "another request is completing or aborting this multipart upload".into(),
-    )
+    StorageError::Busy("another request is completing or aborting this multipart upload")
 }
 
 impl CassandraStorage {
     /// Claims `upload_id` for this request, taking over a stale
-    /// uncommitted claim; `Unavailable` while another request holds a
+    /// uncommitted claim; `Busy` while another request holds a
     /// fresh one.
     pub(super) async fn claim_upload(&self, upload_id: &str) -> Result<Claimed, StorageError> {
         let st = &self.inner.st;

@@ -109,7 +109,7 @@ fn attempt_unavailable(e: &RequestAttemptError) -> bool {
 }
 
 /// Maps a failed statement: lost quorum, timeouts and lost connections are
-/// `Unavailable`; the rest (bad statements, schema errors) `Database`.
+/// `Unavailable`; the rest (bad statements, schema errors) `Internal`.
 pub fn exec_err(e: ExecutionError) -> StorageError {
     let unavailable = match &e {
         ExecutionError::LastAttemptError(a) => attempt_unavailable(a),
@@ -122,14 +122,14 @@ pub fn exec_err(e: ExecutionError) -> StorageError {
     if unavailable {
         StorageError::Unavailable(e.to_string())
     } else {
-        StorageError::Database(e.to_string())
+        StorageError::internal(e)
     }
 }
 
 pub fn prepare_err(e: PrepareError) -> StorageError {
     match e {
         PrepareError::ConnectionPoolError(_) => StorageError::Unavailable(e.to_string()),
-        _ => StorageError::Database(e.to_string()),
+        _ => StorageError::internal(e),
     }
 }
 

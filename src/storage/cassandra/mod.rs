@@ -123,7 +123,7 @@ impl CassandraStorage {
     /// Connects (retrying for `opts.connect_for`), creates or upgrades the
     /// schema, and prepares every statement.
     pub async fn open(opts: CassandraOptions) -> Result<Self, StorageError> {
-        options::check_keyspace(&opts.keyspace).map_err(StorageError::Database)?;
+        options::check_keyspace(&opts.keyspace).map_err(StorageError::internal)?;
         let session = connect::connect(&opts).await?;
         let (layout, st) = with_schema_retries(&opts, || async {
             let layout = schema::migrate(&session, &opts).await?;
@@ -151,7 +151,7 @@ impl CassandraStorage {
 
     /// Creates or upgrades the schema only (`s3gw migrate`).
     pub async fn migrate(opts: &CassandraOptions) -> Result<u16, StorageError> {
-        options::check_keyspace(&opts.keyspace).map_err(StorageError::Database)?;
+        options::check_keyspace(&opts.keyspace).map_err(StorageError::internal)?;
         let session = connect::connect(opts).await?;
         let layout = with_schema_retries(opts, || schema::migrate(&session, opts)).await?;
         Ok(layout.index_shards)

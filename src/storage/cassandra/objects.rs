@@ -263,8 +263,8 @@ impl CassandraStorage {
                 return Ok(old);
             }
         }
-        Err(StorageError::Unavailable(
-            "the object kept changing during a conditional write".into(),
+        Err(StorageError::Busy(
+            "the object kept changing during a conditional write",
         ))
     }
 

@@ -221,7 +221,7 @@ async fn add_column(session: &Session, ks: &str, c: &NewColumn) -> Result<(), St
         if found == c.cql_type {
             Ok(())
         } else {
-            Err(StorageError::Database(format!(
+            Err(StorageError::internal(format!(
                 "{ks}.{}.{} has type {found}, not {}",
                 c.table, c.column, c.cql_type
             )))
@@ -296,7 +296,7 @@ pub async fn migrate(session: &Session, opts: &CassandraOptions) -> Result<Layou
         None => 0,
     };
     if current > SCHEMA_VERSION {
-        return Err(StorageError::Database(format!(
+        return Err(StorageError::internal(format!(
             "keyspace {ks} has schema version {current}; this build knows up to {SCHEMA_VERSION}"
         )));
     }

@@ -323,7 +323,7 @@ impl CassandraStorage {
                     .finished_part(blob, bucket, key, upload_id, Some(done.finish))
                     .await
             }
-            Err(StorageError::Unavailable(_)) => {
+            Err(StorageError::Busy(_) | StorageError::Unavailable(_)) => {
                 return Ok(Verdict::Undecided("the upload is being finished"))
             }
             Err(e) => return Err(e),

@@ -60,8 +60,8 @@ pub struct EmbeddedStorage {
     inner: Arc<Inner>,
 }
 
-fn db_err(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Database(e.to_string())
+fn db_err(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+    StorageError::internal(e)
 }
 
 fn object_key(bucket: BucketId, key: &str) -> Vec<u8> {
@@ -251,7 +251,7 @@ impl EmbeddedStorage {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || f(&inner))
             .await
-            .map_err(|e| StorageError::Database(format!("blocking task failed: {e}")))?
+            .map_err(|e| StorageError::internal(format!("blocking task failed: {e}")))?
     }
 }
 
@@ -701,6 +701,6 @@ impl Storage for EmbeddedStorage {
         };
         tokio::task::spawn_blocking(run)
             .await
-            .map_err(|e| StorageError::Database(format!("repair task failed: {e}")))?
+            .map_err(|e| StorageError::internal(format!("repair task failed: {e}")))?
     }
 }
