@@ -506,10 +506,7 @@ async fn race_complete_and_abort(s: &Arc<dyn Storage>, b: &BucketRecord) -> Vec<
         );
         let (c, a) = (c.expect("join"), a.expect("join"));
         let lost = |r: &Result<(), StorageError>| {
-            matches!(
-                r,
-                Err(StorageError::NoSuchUpload | StorageError::Busy(_))
-            )
+            matches!(r, Err(StorageError::NoSuchUpload | StorageError::Busy(_)))
         };
         assert!(
             (c.is_ok() && lost(&a)) || (a.is_ok() && lost(&c)),

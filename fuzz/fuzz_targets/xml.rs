@@ -16,7 +16,7 @@
 use libfuzzer_sys::fuzz_target;
 use s3gw::s3::complete::{choose_parts, multipart_etag, MIN_PART_SIZE};
 use s3gw::storage::{BlobId, PartRecord, PartRef};
-use s3gw::types::{unquote_etag, xml_safe};
+use s3gw::types::{unquote_etag, xml_safe, ChecksumAlgorithm, ChecksumType};
 use s3gw::xml::{self, from_xml, to_xml};
 use serde::Deserialize;
 
@@ -54,9 +54,9 @@ fn stored() -> Vec<PartRecord> {
         part(4, MIN_PART_SIZE, "bb"),
     ];
     parts[3].data.checksum = Some(s3gw::storage::records::StoredChecksum {
-        algorithm: "CRC32".into(),
+        algorithm: ChecksumAlgorithm::Crc32,
         value: "AAAAAA==".into(),
-        kind: "FULL_OBJECT".into(),
+        kind: ChecksumType::FullObject,
     });
     parts
 }
