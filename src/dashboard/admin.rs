@@ -34,6 +34,17 @@ pub const MAX_LOGIN_BYTES: usize = 4096;
 /// How long a client may take to send its login form.
 const LOGIN_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A request body the admin listener can read (hyper's, or a test's).
+pub trait RequestBody:
+    http_body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send
+{
+}
+
+impl<B> RequestBody for B where
+    B: http_body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send
+{
+}
+
 /// What the admin listener shares between its requests.
 pub struct Admin {
     state: Arc<AppState>,
@@ -68,15 +79,11 @@ fn unix_now() -> u64 {
 }
 
 /// Serves one request of the admin listener from the client at `peer`.
-pub async fn handle<B>(
+pub async fn handle<B: RequestBody>(
     admin: Arc<Admin>,
     req: Request<B>,
     peer: SocketAddr,
-) -> Response<ResponseBody>
-where
-    B: http_body::Body<Data = Bytes> + Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Response<ResponseBody> {
     let (mut parts, body) = req.into_parts();
     crate::http::head::host_from_target(&mut parts);
     let mut r = if crate::http::head::is_oversized(&parts) {
@@ -88,16 +95,12 @@ where
     r
 }
 
-async fn answer<B>(
+async fn answer<B: RequestBody>(
     admin: &Admin,
     parts: &http::request::Parts,
     body: B,
     peer: SocketAddr,
-) -> Response<ResponseBody>
-where
-    B: http_body::Body<Data = Bytes> + Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Response<ResponseBody> {
     let path = parts.uri.path();
     if path == LOGIN_PATH || path == LOGOUT_PATH {
         if parts.method != Method::POST {
@@ -172,16 +175,12 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
-async fn login<B>(
+async fn login<B: RequestBody>(
     admin: &Admin,
     headers: &HeaderMap,
     body: B,
     peer: SocketAddr,
-) -> Response<ResponseBody>
-where
-    B: http_body::Body<Data = Bytes> + Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Response<ResponseBody> {
     if let Some(wait) = admin.throttle.wait(peer.ip(), Instant::now()) {
         let mut r = json(
             StatusCode::TOO_MANY_REQUESTS,
@@ -230,11 +229,7 @@ where
 
 /// The login form's body as text: at most [`MAX_LOGIN_BYTES`], within
 /// [`LOGIN_BODY_TIMEOUT`].
-async fn read_form<B>(body: B) -> Result<String, Response<ResponseBody>>
-where
-    B: http_body::Body<Data = Bytes> + Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+async fn read_form<B: RequestBody>(body: B) -> Result<String, Response<ResponseBody>> {
     let limited = http_body_util::Limited::new(body, MAX_LOGIN_BYTES);
     let collected = tokio::time::timeout(LOGIN_BODY_TIMEOUT, limited.collect()).await;
     let bytes = match collected {

@@ -20,6 +20,11 @@ use crate::types::MAX_KEY_BYTES;
 
 pub type RawBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
 
+/// The largest unread body drained after an early answer.
+pub const DRAIN_MAX_BYTES: usize = 64 * 1024;
+/// How long an early answer waits for the rest of a small body.
+pub const DRAIN_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The data frames of a request body as a stream, held to `pace`: a client
 /// that keeps the gateway waiting too long gets a `TimedOut` error (S3's
 /// `RequestTimeout`) rather than holding its connection and buffers.
@@ -157,6 +162,44 @@ impl RequestCx {
                 )
             }),
         }
+    }
+
+    /// Reads and drops the rest of a small request body that the handler
+    /// left unread because it answered first (NoSuchUpload before an
+    /// UploadPart's bytes, say). hyper closes a connection whose request
+    /// body was not read to its end, and a proxy in front (Nginx streams
+    /// bodies through) may already have promised its client that the
+    /// connection stays open; that client's next request then fails.
+    /// Only bodies announced as at most [`DRAIN_MAX_BYTES`], and only for
+    /// [`DRAIN_MAX_WAIT`]; anything else is left, and the connection closes.
+    /// Never with `Expect: 100-continue`: that client has not sent its body
+    /// and should not (reading would send it the 100); the answer closes
+    /// that connection instead (`answers_without_continue`).
+    pub async fn drain_unread_body(&mut self) {
+        if self.parts.headers.contains_key(http::header::EXPECT) {
+            return;
+        }
+        let announced = ["x-amz-decoded-content-length", "content-length"]
+            .iter()
+            .find_map(|name| self.header(name))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        if announced.is_none_or(|n| n > DRAIN_MAX_BYTES) {
+            return;
+        }
+        let Some(mut raw) = self.body.get_mut().ok().and_then(Option::take) else {
+            return;
+        };
+        let drain = async {
+            // The raw bytes carry the aws-chunked framing besides the data.
+            let mut left = 2 * DRAIN_MAX_BYTES;
+            while let Some(Ok(chunk)) = raw.next().await {
+                match left.checked_sub(chunk.len()) {
+                    Some(l) => left = l,
+                    None => break,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_MAX_WAIT, drain).await;
     }
 
     /// Takes the body, de-framed and (for streaming modes) signature-checked

@@ -91,7 +91,11 @@ where
                 let pace = state.config.body_pace();
                 let body = counted(context::body_stream(body, pace), log.body_counter());
                 let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
-                dispatch(&mut cx).await
+                let answer = dispatch(&mut cx).await;
+                if answer.is_err() {
+                    cx.drain_unread_body().await;
+                }
+                answer
             }
             Err(e) => Err(e),
         }
