@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use md5::{Digest, Md5};
 
-use super::multipart::{upload_algorithm, upload_id};
+use super::multipart::upload_id;
 use super::response::{self, now_ms};
 use super::upload::b64;
 use super::RequestCx;
@@ -116,7 +116,7 @@ fn object_checksum(
     upload: &UploadRecord,
     parts: &[PartRecord],
 ) -> Result<Option<StoredChecksum>, S3Error> {
-    let Some(alg) = upload_algorithm(upload) else {
+    let Some(alg) = upload.checksum_algorithm else {
         return Ok(None);
     };
     let mut raws = Vec::with_capacity(parts.len());

@@ -65,10 +65,6 @@ fn part_owner(bucket: &BucketRecord, upload: &UploadRecord, number: u32) -> Blob
     }
 }
 
-pub fn upload_algorithm(upload: &UploadRecord) -> Option<ChecksumAlgorithm> {
-    upload.checksum_algorithm
-}
-
 /// The checksum algorithm and type of a new upload. CRC64NVME defaults to
 /// a full-object checksum, the others to composite, as on S3.
 fn checksum_settings(
@@ -172,7 +168,7 @@ pub async fn upload_part(cx: &mut RequestCx) -> Res {
     let number = part_number(cx)?;
     let (bucket, upload) = current_upload(cx).await?;
     let owner = part_owner(&bucket, &upload, number);
-    let stored = store_body(cx, MAX_PUT_SIZE, upload_algorithm(&upload), &owner).await?;
+    let stored = store_body(cx, MAX_PUT_SIZE, upload.checksum_algorithm, &owner).await?;
     let part = record_part(cx, &bucket, number, stored.part).await?;
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "etag", &quote_etag(&part.data.etag));
@@ -221,7 +217,7 @@ pub async fn upload_part_copy(cx: &mut RequestCx) -> Res {
         return Err(S3Error::code(S3ErrorCode::EntityTooLarge));
     }
     let owner = part_owner(&bucket, &upload, number);
-    let algorithm = upload_algorithm(&upload);
+    let algorithm = upload.checksum_algorithm;
     let data = copy_range(cx, &src.head, start, end, algorithm, &owner).await?;
     let part = record_part(cx, &bucket, number, data).await?;
     let checksum = match &part.data.checksum {
