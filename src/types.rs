@@ -78,6 +78,78 @@ impl UploadId {
     }
 }
 
+/// An object key as S3 accepts it: 1 to [`MAX_KEY_BYTES`] bytes of UTF-8,
+/// every character one XML 1.0 can carry (a listing names the key in XML).
+/// The router parses it once; storage takes it, so a key and an upload id
+/// cannot be swapped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey(String);
+
+/// Why a string is not an [`ObjectKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyError {
+    Empty,
+    /// Longer than [`MAX_KEY_BYTES`] (S3's `KeyTooLongError`).
+    TooLong,
+    /// Holds a character XML 1.0 cannot carry, such as U+0000.
+    NotXml,
+}
+
+impl ObjectKey {
+    pub fn parse(s: impl Into<String>) -> Result<ObjectKey, KeyError> {
+        let s = s.into();
+        if s.is_empty() {
+            Err(KeyError::Empty)
+        } else if s.len() > MAX_KEY_BYTES {
+            Err(KeyError::TooLong)
+        } else if !xml_safe(&s) {
+            Err(KeyError::NotXml)
+        } else {
+            Ok(ObjectKey(s))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for ObjectKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ObjectKey {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for UploadId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UploadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Whether every character of `s` may appear in an XML 1.0 document. S3
 /// names keys, prefixes and markers in XML answers, where U+0000 and most
 /// other control characters cannot be written at all; such a key could be
@@ -192,6 +264,22 @@ mod tests {
         ] {
             assert_eq!(UploadId::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn object_keys() {
+        assert_eq!(
+            ObjectKey::parse("a/b c").map(|k| k.into_string()),
+            Ok("a/b c".to_owned())
+        );
+        assert!(ObjectKey::parse("k".repeat(MAX_KEY_BYTES)).is_ok());
+        assert_eq!(ObjectKey::parse(""), Err(KeyError::Empty));
+        assert_eq!(
+            ObjectKey::parse("k".repeat(MAX_KEY_BYTES + 1)),
+            Err(KeyError::TooLong)
+        );
+        assert_eq!(ObjectKey::parse("€".repeat(342)), Err(KeyError::TooLong));
+        assert_eq!(ObjectKey::parse("a\u{0}b"), Err(KeyError::NotXml));
     }
 
     #[test]
