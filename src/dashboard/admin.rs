@@ -22,13 +22,11 @@ use subtle::ConstantTimeEq;
 
 use super::session::{self, Sessions};
 use super::throttle::Throttle;
-use super::{asset, cluster, harden, metrics, reply, text, API_PATH, DASHBOARD_DIR, METRICS_PATH};
-use crate::http::router::{HEALTH_PATH, READY_PATH};
+use super::{asset, cluster, harden, metrics, reply, text};
+use crate::http::router::{GatewayPath, DASHBOARD_DIR};
 use crate::http::ResponseBody;
 use crate::state::AppState;
 
-pub const LOGIN_PATH: &str = "/_s3gw/login";
-pub const LOGOUT_PATH: &str = "/_s3gw/logout";
 /// Largest login form accepted.
 pub const MAX_LOGIN_BYTES: usize = 4096;
 /// How long a client may take to send its login form.
@@ -101,15 +99,18 @@ async fn answer<B: RequestBody>(
     body: B,
     peer: SocketAddr,
 ) -> Response<ResponseBody> {
-    let path = parts.uri.path();
-    if path == LOGIN_PATH || path == LOGOUT_PATH {
+    let path = match parts.uri.path() {
+        "/" => None,
+        p => Some(GatewayPath::parse(p).unwrap_or(GatewayPath::Unknown)),
+    };
+    if let Some(GatewayPath::Login | GatewayPath::Logout) = path {
         if parts.method != Method::POST {
             return text(StatusCode::METHOD_NOT_ALLOWED, "only POST\n");
         }
         if is_cross_site(&parts.headers) {
             return json(StatusCode::FORBIDDEN, "cross-site request refused");
         }
-        return if path == LOGIN_PATH {
+        return if path == Some(GatewayPath::Login) {
             login(admin, &parts.headers, body, peer).await
         } else {
             session_cookie(StatusCode::NO_CONTENT, &parts.headers, None)
@@ -119,20 +120,22 @@ async fn answer<B: RequestBody>(
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
     }
     match path {
-        "/" => redirect(StatusCode::SEE_OTHER),
-        "/_s3gw/dashboard" => redirect(StatusCode::PERMANENT_REDIRECT),
-        HEALTH_PATH => text(StatusCode::OK, "ok"),
-        READY_PATH => match admin.state.storage.ready().await {
+        None => redirect(StatusCode::SEE_OTHER),
+        Some(GatewayPath::Dashboard) => redirect(StatusCode::PERMANENT_REDIRECT),
+        Some(GatewayPath::Health) => text(StatusCode::OK, "ok"),
+        Some(GatewayPath::Ready) => match admin.state.storage.ready().await {
             Ok(()) => text(StatusCode::OK, "ready"),
             Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "not ready"),
         },
-        METRICS_PATH => metrics(&admin.state),
-        API_PATH if admin.has_session(&parts.headers) => cluster(&admin.state).await,
-        API_PATH => json(StatusCode::UNAUTHORIZED, "login needed"),
-        p => match p.strip_prefix(DASHBOARD_DIR) {
-            Some(name) => asset(name),
-            None => text(StatusCode::NOT_FOUND, "not found\n"),
-        },
+        Some(GatewayPath::Metrics) => metrics(&admin.state),
+        Some(GatewayPath::ClusterApi) if admin.has_session(&parts.headers) => {
+            cluster(&admin.state).await
+        }
+        Some(GatewayPath::ClusterApi) => json(StatusCode::UNAUTHORIZED, "login needed"),
+        Some(GatewayPath::Asset(name)) => asset(&name),
+        Some(GatewayPath::Login | GatewayPath::Logout | GatewayPath::Unknown) => {
+            text(StatusCode::NOT_FOUND, "not found\n")
+        }
     }
 }
 

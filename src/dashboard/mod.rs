@@ -18,12 +18,9 @@ mod throttle;
 
 use http::{header, HeaderValue, Method, Response, StatusCode};
 
+use crate::http::router::GatewayPath;
 use crate::http::ResponseBody;
 use crate::state::AppState;
-
-pub const METRICS_PATH: &str = "/_s3gw/metrics";
-const DASHBOARD_DIR: &str = "/_s3gw/dashboard/";
-const API_PATH: &str = "/_s3gw/api/cluster";
 
 /// The page and its assets, served by the gateway itself (no CDN).
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -83,13 +80,20 @@ fn harden(r: &mut Response<ResponseBody>) {
 
 /// Answers a reserved path other than the probes on the S3 listener: the
 /// metrics, and 404 for everything else, the dashboard included.
-pub fn serve(state: &AppState, parts: &http::request::Parts) -> Response<ResponseBody> {
-    let mut r = if parts.uri.path() != METRICS_PATH {
+/// The answer of the S3 listener to a gateway path other than the health
+/// and readiness probes: the metrics, or 404 (the dashboard lives on the
+/// admin listener only).
+pub fn on_s3_listener(
+    state: &AppState,
+    path: &GatewayPath,
+    method: &Method,
+) -> Response<ResponseBody> {
+    let mut r = if *path != GatewayPath::Metrics {
         text(
             StatusCode::NOT_FOUND,
             "not found (the dashboard is served on the admin listener, --admin-listen)\n",
         )
-    } else if parts.method != Method::GET && parts.method != Method::HEAD {
+    } else if method != Method::GET && method != Method::HEAD {
         text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n")
     } else {
         metrics(state)
@@ -135,7 +139,8 @@ async fn cluster(state: &AppState) -> Response<ResponseBody> {
     }
 }
 
-/// One of the page's files, by its name under [`DASHBOARD_DIR`].
+/// One of the page's files, by its name under
+/// [`DASHBOARD_DIR`](crate::http::router::DASHBOARD_DIR).
 fn asset(name: &str) -> Response<ResponseBody> {
     match ASSETS.iter().find(|(n, _, _)| *n == name) {
         Some((_, content_type, body)) => reply(StatusCode::OK, content_type, *body),

@@ -16,46 +16,62 @@ pub fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// One `Range: bytes=…` range, before the object's size is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `bytes=a-` or `bytes=a-b`: from `start` to `last` inclusive (to the
+    /// end without `last`); `last` is never below `start`.
+    From { start: u64, last: Option<u64> },
+    /// `bytes=-n`: the last `n` bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// The range a `Range` header names; `None` for syntax S3 ignores
+    /// (several ranges, another unit, junk), which reads the whole object.
+    pub fn parse(value: &str) -> Option<ByteRange> {
+        let spec = value.trim().strip_prefix("bytes=")?;
+        if spec.contains(',') {
+            return None;
+        }
+        let (a, b) = spec.trim().split_once('-')?;
+        let (a, b) = (a.trim(), b.trim());
+        if a.is_empty() {
+            return position(b).map(ByteRange::Suffix);
+        }
+        let start = position(a)?;
+        let last = if b.is_empty() {
+            None
+        } else {
+            Some(position(b).filter(|e| *e >= start)?)
+        };
+        Some(ByteRange::From { start, last })
+    }
+
+    /// The half-open range in an object of `size` bytes, or `InvalidRange`
+    /// when none of it is there.
+    pub fn resolve(self, size: u64) -> Result<(u64, u64), S3Error> {
+        let unsatisfiable = || S3Error::code(S3ErrorCode::InvalidRange);
+        match self {
+            ByteRange::Suffix(n) if n == 0 || size == 0 => Err(unsatisfiable()),
+            ByteRange::Suffix(n) => Ok((size.saturating_sub(n), size)),
+            ByteRange::From { start, .. } if start >= size => Err(unsatisfiable()),
+            ByteRange::From { start, last } => {
+                let end = last.map_or(size, |e| e.saturating_add(1).min(size));
+                Ok((start, end))
+            }
+        }
+    }
+}
+
 /// Resolves a `Range` header against an object of `size` bytes: `Ok(None)`
 /// means the whole object, `Ok(Some((start, end)))` the half-open range.
 /// Syntax S3 ignores (several ranges, junk) yields the whole object.
 pub fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, S3Error> {
-    let Some(v) = value else { return Ok(None) };
-    let Some(spec) = v.trim().strip_prefix("bytes=") else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let Some((a, b)) = spec.trim().split_once('-') else {
-        return Ok(None);
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let unsatisfiable = || S3Error::code(S3ErrorCode::InvalidRange);
-    if a.is_empty() {
-        let Some(n) = position(b) else {
-            return Ok(None);
-        };
-        if n == 0 || size == 0 {
-            return Err(unsatisfiable());
-        }
-        return Ok(Some((size.saturating_sub(n), size)));
-    }
-    let Some(start) = position(a) else {
-        return Ok(None);
-    };
-    let end = if b.is_empty() {
-        size
-    } else {
-        match position(b) {
-            Some(e) if e >= start => e.saturating_add(1).min(size),
-            _ => return Ok(None),
-        }
-    };
-    if start >= size {
-        return Err(unsatisfiable());
-    }
-    Ok(Some((start, end)))
+    value
+        .and_then(ByteRange::parse)
+        .map(|r| r.resolve(size))
+        .transpose()
 }
 
 /// A byte position of a Range: decimal digits only; one past `u64::MAX`
@@ -85,12 +101,12 @@ fn to_system_time_secs(last_modified_ms: i64) -> SystemTime {
 
 /// The four conditional headers of GetObject/HeadObject, or their
 /// `x-amz-copy-source-if-*` twins.
-#[derive(Debug, Default)]
-pub struct Conditions<'a> {
-    pub if_match: Option<&'a str>,
-    pub if_none_match: Option<&'a str>,
-    pub if_modified_since: Option<&'a str>,
-    pub if_unmodified_since: Option<&'a str>,
+#[derive(Debug, Default, Clone)]
+pub struct Conditions {
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+    pub if_unmodified_since: Option<String>,
 }
 
 /// What the conditions say about an existing object.
@@ -101,22 +117,22 @@ pub enum Verdict {
     PreconditionFailed,
 }
 
-impl<'a> Conditions<'a> {
-    pub fn from_request(h: &'a HeaderMap) -> Self {
-        Conditions {
-            if_match: text(h, "if-match"),
-            if_none_match: text(h, "if-none-match"),
-            if_modified_since: text(h, "if-modified-since"),
-            if_unmodified_since: text(h, "if-unmodified-since"),
-        }
+impl Conditions {
+    pub fn from_request(h: &HeaderMap) -> Self {
+        Conditions::named(h, "")
     }
 
-    pub fn from_copy_source(h: &'a HeaderMap) -> Self {
+    pub fn from_copy_source(h: &HeaderMap) -> Self {
+        Conditions::named(h, "x-amz-copy-source-")
+    }
+
+    fn named(h: &HeaderMap, prefix: &str) -> Self {
+        let get = |name: &str| text(h, &format!("{prefix}{name}")).map(str::to_owned);
         Conditions {
-            if_match: text(h, "x-amz-copy-source-if-match"),
-            if_none_match: text(h, "x-amz-copy-source-if-none-match"),
-            if_modified_since: text(h, "x-amz-copy-source-if-modified-since"),
-            if_unmodified_since: text(h, "x-amz-copy-source-if-unmodified-since"),
+            if_match: get("if-match"),
+            if_none_match: get("if-none-match"),
+            if_modified_since: get("if-modified-since"),
+            if_unmodified_since: get("if-unmodified-since"),
         }
     }
 
@@ -124,20 +140,20 @@ impl<'a> Conditions<'a> {
     /// If-Unmodified-Since, If-None-Match over If-Modified-Since.
     pub fn evaluate(&self, etag: &str, last_modified_ms: i64) -> Verdict {
         let modified = to_system_time_secs(last_modified_ms);
-        if let Some(list) = self.if_match {
+        if let Some(list) = &self.if_match {
             if !etag_list_matches(list, etag) {
                 return Verdict::PreconditionFailed;
             }
-        } else if let Some(since) = self.if_unmodified_since.and_then(http_date) {
+        } else if let Some(since) = self.if_unmodified_since.as_deref().and_then(http_date) {
             if modified > since {
                 return Verdict::PreconditionFailed;
             }
         }
-        if let Some(list) = self.if_none_match {
+        if let Some(list) = &self.if_none_match {
             if etag_list_matches(list, etag) {
                 return Verdict::NotModified;
             }
-        } else if let Some(since) = self.if_modified_since.and_then(http_date) {
+        } else if let Some(since) = self.if_modified_since.as_deref().and_then(http_date) {
             if modified <= since {
                 return Verdict::NotModified;
             }
@@ -261,11 +277,11 @@ mod tests {
     fn conditionals() {
         // Last-Modified: Wed, 21 Oct 2015 07:28:00 GMT, plus 500 ms.
         let lm = 1_445_412_480_500;
-        let c = |m, n, ms, us| Conditions {
-            if_match: m,
-            if_none_match: n,
-            if_modified_since: ms,
-            if_unmodified_since: us,
+        let c = |m: Option<&str>, n: Option<&str>, ms: Option<&str>, us: Option<&str>| Conditions {
+            if_match: m.map(str::to_owned),
+            if_none_match: n.map(str::to_owned),
+            if_modified_since: ms.map(str::to_owned),
+            if_unmodified_since: us.map(str::to_owned),
         };
         let before = Some("Wed, 21 Oct 2015 07:27:59 GMT");
         let same = Some("Wed, 21 Oct 2015 07:28:00 GMT");

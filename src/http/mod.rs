@@ -11,4 +11,4 @@ pub mod router;
 pub use body::ResponseBody;
 pub use pace::BodyPace;
 pub use query::Query;
-pub use router::{BucketConfig, Endpoint, Route};
+pub use router::{BucketConfig, Endpoint, GatewayPath, Route, Routed};

@@ -1,5 +1,9 @@
 //! A pure function from (method, URI, Host) to the S3 operation, the bucket
-//! and the key. No I/O: it is tested with tables.
+//! and the key, or to one of the gateway's own paths under `/_s3gw/`. It
+//! owns every path either listener answers. No I/O: it is tested with
+//! tables. The operation's typed parameters are parsed after
+//! authentication (`s3::input`), so an unsigned request learns nothing
+//! but that it is refused.
 
 use http::Method;
 use percent_encoding::percent_decode_str;
@@ -24,10 +28,6 @@ pub enum BucketConfig {
 /// Every S3 operation the gateway knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    Health,
-    Ready,
-    /// The other reserved `/_s3gw/` paths: metrics, dashboard, its API.
-    Admin,
     ListBuckets,
     CreateBucket,
     DeleteBucket,
@@ -61,9 +61,6 @@ impl Endpoint {
     pub fn name(&self) -> &str {
         use Endpoint::*;
         match self {
-            Health => "Health",
-            Ready => "Ready",
-            Admin => "Admin",
             ListBuckets => "ListBuckets",
             CreateBucket => "CreateBucket",
             DeleteBucket => "DeleteBucket",
@@ -109,6 +106,65 @@ impl Endpoint {
     }
 }
 
+/// The gateway's own paths, under [`RESERVED_PREFIX`] (never a path-style
+/// bucket: a bucket name cannot start with `_`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayPath {
+    Health,
+    Ready,
+    Metrics,
+    /// `/_s3gw/dashboard` without its slash: redirected to [`DASHBOARD_DIR`].
+    Dashboard,
+    /// A file of the dashboard page; the empty name is its index.
+    Asset(String),
+    ClusterApi,
+    Login,
+    Logout,
+    /// Any other path under the prefix.
+    Unknown,
+}
+
+impl GatewayPath {
+    /// The gateway path `path` names, `None` when it is not under
+    /// [`RESERVED_PREFIX`].
+    pub fn parse(path: &str) -> Option<GatewayPath> {
+        if !path.starts_with(RESERVED_PREFIX) {
+            return None;
+        }
+        Some(match path {
+            HEALTH_PATH => GatewayPath::Health,
+            READY_PATH => GatewayPath::Ready,
+            METRICS_PATH => GatewayPath::Metrics,
+            API_PATH => GatewayPath::ClusterApi,
+            LOGIN_PATH => GatewayPath::Login,
+            LOGOUT_PATH => GatewayPath::Logout,
+            "/_s3gw/dashboard" => GatewayPath::Dashboard,
+            p => match p.strip_prefix(DASHBOARD_DIR) {
+                Some(name) => GatewayPath::Asset(name.to_owned()),
+                None => GatewayPath::Unknown,
+            },
+        })
+    }
+
+    /// The operation name in logs and metrics (the probes by name, the
+    /// rest as `Admin`, as before the paths had types).
+    pub fn name(&self) -> &'static str {
+        match self {
+            GatewayPath::Health => "Health",
+            GatewayPath::Ready => "Ready",
+            _ => "Admin",
+        }
+    }
+}
+
+/// What a request on the S3 listener addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Routed {
+    /// One of the gateway's own paths: answered without S3 authentication.
+    Gateway(GatewayPath),
+    S3(Route),
+}
+
 /// The routed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -132,6 +188,15 @@ pub const HEALTH_PATH: &str = "/_s3gw/health";
 pub const READY_PATH: &str = "/_s3gw/ready";
 /// Every path under it is the gateway's own (`crate::dashboard`).
 pub const RESERVED_PREFIX: &str = "/_s3gw/";
+/// Prometheus metrics, on both listeners.
+pub const METRICS_PATH: &str = "/_s3gw/metrics";
+/// The dashboard page's files, on the admin listener.
+pub const DASHBOARD_DIR: &str = "/_s3gw/dashboard/";
+/// The cluster status the page polls, on the admin listener.
+pub const API_PATH: &str = "/_s3gw/api/cluster";
+/// The dashboard's login and logout, on the admin listener.
+pub const LOGIN_PATH: &str = "/_s3gw/login";
+pub const LOGOUT_PATH: &str = "/_s3gw/logout";
 
 /// Bucket sub-resources and the S3 name (without the verb) of each.
 const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
@@ -246,7 +311,7 @@ impl Route {
         host: Option<&str>,
         copy_source: bool,
         domain: Option<&str>,
-    ) -> Result<Route, RouteError> {
+    ) -> Result<Routed, RouteError> {
         let vhost_bucket = match (domain, host) {
             (Some(d), Some(h)) => {
                 let h = host_name(h);
@@ -258,19 +323,10 @@ impl Route {
             }
             _ => None,
         };
-        let probe = match path {
-            HEALTH_PATH => Some(Endpoint::Health),
-            READY_PATH => Some(Endpoint::Ready),
-            p if p.starts_with(RESERVED_PREFIX) => Some(Endpoint::Admin),
-            _ => None,
-        };
-        if let (None, Some(endpoint)) = (&vhost_bucket, probe) {
-            return Ok(Route {
-                endpoint,
-                bucket: None,
-                key: None,
-                query,
-            });
+        if vhost_bucket.is_none() {
+            if let Some(gateway) = GatewayPath::parse(path) {
+                return Ok(Routed::Gateway(gateway));
+            }
         }
         let rest = path.strip_prefix('/').unwrap_or(path);
         let (bucket, key) = match vhost_bucket {
@@ -288,12 +344,12 @@ impl Route {
             (Some(_), None) => bucket_endpoint(method, &query)?,
             (Some(_), Some(_)) => object_endpoint(method, &query, copy_source)?,
         };
-        Ok(Route {
+        Ok(Routed::S3(Route {
             endpoint,
             bucket,
             key,
             query,
-        })
+        }))
     }
 }
 
@@ -385,45 +441,58 @@ mod tests {
         Option<&'a str>,
     );
 
-    fn route(method: &str, uri: &str, host: &str, copy: bool) -> Result<Route, RouteError> {
+    fn routed(method: &str, uri: &str, host: &str, copy: bool) -> Result<Routed, RouteError> {
         let m = Method::from_bytes(method.as_bytes()).unwrap();
         let u: http::Uri = uri.parse().unwrap();
         let q = Query::parse(u.query()).ok_or(RouteError::InvalidUri)?;
         Route::from_request(&m, u.path(), q, Some(host), copy, Some("s3.local"))
     }
 
+    fn route(method: &str, uri: &str, host: &str, copy: bool) -> Result<Route, RouteError> {
+        match routed(method, uri, host, copy)? {
+            Routed::S3(r) => Ok(r),
+            Routed::Gateway(g) => panic!("{method} {uri}: routed to {g:?}"),
+        }
+    }
+
+    #[test]
+    fn gateway_paths() {
+        let cases = [
+            ("/_s3gw/health", GatewayPath::Health),
+            ("/_s3gw/ready", GatewayPath::Ready),
+            ("/_s3gw/metrics", GatewayPath::Metrics),
+            ("/_s3gw/api/cluster", GatewayPath::ClusterApi),
+            ("/_s3gw/login", GatewayPath::Login),
+            ("/_s3gw/logout", GatewayPath::Logout),
+            ("/_s3gw/dashboard", GatewayPath::Dashboard),
+            ("/_s3gw/dashboard/", GatewayPath::Asset(String::new())),
+            (
+                "/_s3gw/dashboard/app.js",
+                GatewayPath::Asset("app.js".into()),
+            ),
+            ("/_s3gw/", GatewayPath::Unknown),
+            ("/_s3gw/healthz", GatewayPath::Unknown),
+            ("/_s3gw/api/cluster/x", GatewayPath::Unknown),
+        ];
+        for (path, want) in cases {
+            for method in ["GET", "PUT", "POST", "DELETE"] {
+                assert_eq!(
+                    routed(method, path, "localhost", false),
+                    Ok(Routed::Gateway(want.clone())),
+                    "{method} {path}"
+                );
+            }
+        }
+        assert_eq!(GatewayPath::parse("/_s3gw"), None);
+        assert_eq!(GatewayPath::parse("/bucket/_s3gw/health"), None);
+        assert_eq!(GatewayPath::Ready.name(), "Ready");
+        assert_eq!(GatewayPath::Metrics.name(), "Admin");
+    }
+
     #[test]
     fn table() {
         let cases: &[Case] = &[
             ("GET", "/", "localhost:9000", false, ListBuckets, None, None),
-            (
-                "GET",
-                "/_s3gw/health",
-                "localhost",
-                false,
-                Health,
-                None,
-                None,
-            ),
-            ("GET", "/_s3gw/ready", "localhost", false, Ready, None, None),
-            (
-                "GET",
-                "/_s3gw/metrics",
-                "localhost",
-                false,
-                Admin,
-                None,
-                None,
-            ),
-            (
-                "GET",
-                "/_s3gw/dashboard/app.js",
-                "localhost",
-                false,
-                Admin,
-                None,
-                None,
-            ),
             // Under a virtual-hosted bucket the path is a key.
             (
                 "GET",

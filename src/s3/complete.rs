@@ -14,14 +14,13 @@ use std::collections::HashMap;
 
 use md5::{Digest, Md5};
 
-use super::multipart::upload_id;
+use super::input::{CompleteInput, MAX_PART_NUMBER};
 use super::response::{self, now_ms};
 use super::upload::b64;
 use super::RequestCx;
 use crate::auth::checksum::{combine_crcs, composite_of, decode_base64};
 use crate::auth::Expectations;
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::write_condition;
 use crate::http::ResponseBody;
 use crate::storage::records::StoredChecksum;
 use crate::storage::{
@@ -172,8 +171,8 @@ fn result(
 
 /// The object size and checksum a client may announce on Complete
 /// (`x-amz-mp-object-size`, `x-amz-checksum-<alg>`) must match the object.
-fn check_announced(cx: &RequestCx, head: &ObjectHead) -> Result<(), S3Error> {
-    if let Some(size) = cx.header("x-amz-mp-object-size") {
+fn check_announced(input: &CompleteInput, head: &ObjectHead) -> Result<(), S3Error> {
+    if let Some(size) = &input.object_size {
         if size.trim().parse::<u64>().ok() != Some(head.size) {
             return Err(S3Error::new(
                 S3ErrorCode::InvalidRequest,
@@ -182,7 +181,7 @@ fn check_announced(cx: &RequestCx, head: &ObjectHead) -> Result<(), S3Error> {
         }
     }
     if let Some(ours) = &head.checksum {
-        if let Some(sent) = cx.header(ours.algorithm.header_name()) {
+        if let Some(sent) = input.expected_checksum(ours.algorithm) {
             if sent.trim() != ours.value {
                 return Err(S3Error::new(
                     S3ErrorCode::BadDigest,
@@ -244,10 +243,11 @@ async fn check_condition(
 
 pub async fn complete_multipart_upload(
     cx: &mut RequestCx,
+    input: CompleteInput,
 ) -> Result<http::Response<ResponseBody>, S3Error> {
-    let key = cx.key()?.to_owned();
-    let id = upload_id(cx)?.to_owned();
-    let cond = write_condition(&cx.parts.headers, "CompleteMultipartUpload")?;
+    let key = input.upload.key.to_string();
+    let id = input.upload.upload_id.to_string();
+    let cond = input.condition.clone();
     let bucket = cx.bucket().await?;
     // On Complete, `x-amz-checksum-*` is the expected checksum of the whole
     // object, not of this XML body.
@@ -266,7 +266,7 @@ pub async fn complete_multipart_upload(
     check_condition(cx, &bucket, &key, &id, &cond).await?;
     let stored = cx
         .storage()
-        .list_parts(&id, 0, super::multipart::MAX_PART_NUMBER as usize)
+        .list_parts(&id, 0, MAX_PART_NUMBER as usize)
         .await?;
     let chosen = choose_parts(&request.parts, &stored)?;
     let head = ObjectHead {
@@ -281,7 +281,7 @@ pub async fn complete_multipart_upload(
         content: upload.content,
         user_meta: upload.user_meta,
     };
-    check_announced(cx, &head)?;
+    check_announced(&input, &head)?;
     match cx
         .storage()
         .complete_upload(bucket.id, &key, &id, &head, &cond)

@@ -16,7 +16,6 @@ use crate::http::Route;
 use crate::state::AppState;
 use crate::storage::writer::BodyHasher;
 use crate::storage::{BucketRecord, Storage};
-use crate::types::MAX_KEY_BYTES;
 
 pub type RawBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
 
@@ -52,10 +51,14 @@ impl BodyHasher for BodyDigest {
     }
 }
 
+/// A request on its way through a handler: the state, the bucket it
+/// addresses, its authentication and its body. The handler's parameters
+/// come as its typed input (`super::input`); the request head stays here,
+/// read only for the body's framing (lengths, digests, `Expect`).
 pub struct RequestCx {
     pub state: Arc<AppState>,
-    pub parts: http::request::Parts,
-    pub route: Route,
+    parts: http::request::Parts,
+    route: Route,
     pub auth: VerifiedAuth,
     /// Behind a mutex only so that the context is `Sync`; taken once.
     body: std::sync::Mutex<Option<RawBody>>,
@@ -82,7 +85,7 @@ impl RequestCx {
         &self.state.storage
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    fn header(&self, name: &str) -> Option<&str> {
         text(&self.parts.headers, name)
     }
 
@@ -91,19 +94,6 @@ impl RequestCx {
             .bucket
             .as_deref()
             .ok_or_else(|| S3Error::internal("routed without a bucket"))
-    }
-
-    /// The object key, checked against S3's length limit.
-    pub fn key(&self) -> Result<&str, S3Error> {
-        let key = self
-            .route
-            .key
-            .as_deref()
-            .ok_or_else(|| S3Error::internal("routed without a key"))?;
-        if key.len() > MAX_KEY_BYTES {
-            return Err(S3Error::code(S3ErrorCode::KeyTooLongError));
-        }
-        Ok(key)
     }
 
     /// The bucket record, or `NoSuchBucket`.
@@ -140,6 +130,25 @@ impl RequestCx {
             content_md5: auth::parse_content_md5(h)?,
             checksum,
         })
+    }
+
+    /// Checks the announced length of an upload's body before any byte is
+    /// read: there must be one (botocore sends trailer bodies chunked with
+    /// no length at all: allowed), at most `max_size`.
+    pub fn check_announced_length(&self, max_size: u64) -> Result<(), S3Error> {
+        let chunked = self
+            .header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        let has_length = self.header("content-length").is_some();
+        if !has_length && !chunked {
+            return Err(S3Error::code(S3ErrorCode::MissingContentLength));
+        }
+        if let Some(n) = self.decoded_length()? {
+            if n > max_size {
+                return Err(S3Error::code(S3ErrorCode::EntityTooLarge));
+            }
+        }
+        Ok(())
     }
 
     /// Length of the decoded body, when the client announced it.

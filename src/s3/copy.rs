@@ -1,46 +1,26 @@
 //! CopyObject: metadata directives, copy-source conditionals, and copy onto
-//! itself (which rewrites the head and shares the data).
+//! itself (which rewrites the head with new blobs: no two heads ever share
+//! a blob).
 
 use futures_util::stream;
 use http::Response;
-use percent_encoding::percent_decode_str;
 
+use super::input::{self, CopyObjectInput};
 use super::response::{self, iso8601, now_ms};
-use super::upload::{discard, part_ref, written_chunks};
+use super::upload::{discard, part_ref, single_part_head, written_chunks};
 use super::RequestCx;
 use crate::auth::{BodyDigest, ChecksumRequest, Expectations};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::{content_headers, user_metadata, Conditions, Verdict};
+use crate::http::headers::Verdict;
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
 use crate::storage::records::{BlobOwner, ContentHeaders, PartRef};
 use crate::storage::writer::{write_blob, WriteError};
 use crate::storage::BucketRecord;
 use crate::storage::{ObjectHead, WriteCondition};
-use crate::types::{quote_etag, ChecksumAlgorithm, MAX_KEY_BYTES, MAX_PUT_SIZE};
+use crate::types::{quote_etag, ChecksumAlgorithm, MAX_PUT_SIZE};
 use crate::xml;
 use std::collections::BTreeMap;
-
-/// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
-pub fn parse_copy_source(v: &str) -> Result<(String, String), S3Error> {
-    let bad = || S3Error::new(S3ErrorCode::InvalidArgument, "Invalid copy source");
-    let (path, query) = v.split_once('?').unwrap_or((v, ""));
-    if let Some(version) = query.strip_prefix("versionId=") {
-        if version != "null" {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "Invalid version id specified",
-            ));
-        }
-    }
-    let decoded = percent_decode_str(path).decode_utf8().map_err(|_| bad())?;
-    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
-    let (bucket, key) = decoded.split_once('/').ok_or_else(bad)?;
-    if bucket.is_empty() || key.is_empty() || key.len() > MAX_KEY_BYTES {
-        return Err(bad());
-    }
-    Ok((bucket.to_owned(), key.to_owned()))
-}
 
 /// The copy source of a CopyObject/UploadPartCopy: its bucket, key and
 /// head, after the `x-amz-copy-source-if-*` conditions.
@@ -50,48 +30,46 @@ pub struct CopySource {
     pub head: ObjectHead,
 }
 
-pub async fn copy_source(cx: &RequestCx) -> Result<CopySource, S3Error> {
-    let (bucket_name, key) = parse_copy_source(cx.header("x-amz-copy-source").unwrap_or(""))?;
+pub async fn copy_source(
+    cx: &RequestCx,
+    source: &input::CopySource,
+) -> Result<CopySource, S3Error> {
     let bucket = cx
         .storage()
-        .get_bucket(&bucket_name)
+        .get_bucket(&source.bucket)
         .await?
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchBucket))?;
     let head = cx
         .storage()
-        .get_object(bucket.id, &key)
+        .get_object(bucket.id, &source.key)
         .await?
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))?;
-    if Conditions::from_copy_source(&cx.parts.headers).evaluate(&head.etag, head.last_modified_ms)
+    if source
+        .conditions
+        .evaluate(&head.etag, head.last_modified_ms)
         != Verdict::Proceed
     {
         return Err(S3Error::code(S3ErrorCode::PreconditionFailed));
     }
-    Ok(CopySource { bucket, key, head })
+    Ok(CopySource {
+        bucket,
+        key: source.key.to_string(),
+        head,
+    })
 }
 
-pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
-    let dest_key = cx.key()?.to_owned();
+pub async fn copy_object(
+    cx: &mut RequestCx,
+    input: CopyObjectInput,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let dest_key = input.key.to_string();
     let dest_bucket = cx.bucket().await?;
     let CopySource {
         bucket: src_bucket,
         key: src_key,
         head: src,
-    } = copy_source(cx).await?;
-    let replace = match cx
-        .header("x-amz-metadata-directive")
-        .map(str::to_ascii_uppercase)
-    {
-        None => false,
-        Some(d) if d == "COPY" => false,
-        Some(d) if d == "REPLACE" => true,
-        Some(_) => {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "Unknown metadata directive.",
-            ))
-        }
-    };
+    } = copy_source(cx, &input.source).await?;
+    let replace = input.replace;
     let same_object = src_bucket.id == dest_bucket.id && src_key == dest_key;
     if same_object && !replace {
         return Err(S3Error::new(
@@ -106,10 +84,7 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
         ));
     }
     let (content, user_meta) = if replace {
-        (
-            content_headers(&cx.parts.headers),
-            user_metadata(&cx.parts.headers)?,
-        )
+        (input.content, input.user_meta)
     } else {
         (src.content.clone(), src.user_meta.clone())
     };
@@ -120,7 +95,10 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
         bucket: dest_bucket.id,
         key: dest_key.clone(),
     };
-    let mut head = copy_data(cx, &src, content, user_meta, &owner).await?;
+    let algorithm = input
+        .checksum_algorithm
+        .or(src.checksum.as_ref().map(|c| c.algorithm));
+    let mut head = copy_data(cx, &src, algorithm, content, user_meta, &owner).await?;
     head.last_modified_ms = now_ms();
     if let Err(e) = cx
         .storage()
@@ -147,17 +125,6 @@ pub async fn copy_object(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S
             checksum,
         },
     )
-}
-
-/// The checksum algorithm of a copy: the one the request names, else the
-/// source's.
-fn copy_algorithm(cx: &RequestCx, src: &ObjectHead) -> Result<Option<ChecksumAlgorithm>, S3Error> {
-    match cx.header("x-amz-checksum-algorithm") {
-        Some(name) => ChecksumAlgorithm::from_name(name)
-            .map(Some)
-            .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidRequest, "Invalid checksum algorithm")),
-        None => Ok(src.checksum.as_ref().map(|c| c.algorithm)),
-    }
 }
 
 /// Streams bytes `start..end` of `src` into a new sealed blob, computing
@@ -214,46 +181,15 @@ pub async fn copy_range(
 async fn copy_data(
     cx: &RequestCx,
     src: &ObjectHead,
+    algorithm: Option<ChecksumAlgorithm>,
     content: ContentHeaders,
     user_meta: BTreeMap<String, String>,
     owner: &BlobOwner,
 ) -> Result<ObjectHead, S3Error> {
-    let algorithm = copy_algorithm(cx, src)?;
     let part = copy_range(cx, src, 0, src.size, algorithm, owner).await?;
+    let chunk_size = cx.state.config.chunk_size;
     if part.size == 0 {
-        discard(cx, part.blob, part.chunks(cx.state.config.chunk_size)).await;
+        discard(cx, part.blob, part.chunks(chunk_size)).await;
     }
-    Ok(ObjectHead {
-        size: part.size,
-        etag: part.etag.clone(),
-        last_modified_ms: now_ms(),
-        chunk_size: cx.state.config.chunk_size,
-        checksum: part.checksum.clone(),
-        parts: if part.size == 0 { vec![] } else { vec![part] },
-        multipart: false,
-        upload_id: None,
-        content,
-        user_meta,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_source_forms() {
-        assert_eq!(
-            parse_copy_source("/b1/a%20b/c").unwrap(),
-            ("b1".to_owned(), "a b/c".to_owned())
-        );
-        assert_eq!(
-            parse_copy_source("b1/k?versionId=null").unwrap(),
-            ("b1".to_owned(), "k".to_owned())
-        );
-        assert!(parse_copy_source("b1").is_err());
-        assert!(parse_copy_source("/b1/").is_err());
-        assert!(parse_copy_source("b1/k?versionId=abc").is_err());
-        assert!(parse_copy_source("b1/%ff").is_err());
-    }
+    Ok(single_part_head(part, chunk_size, content, user_meta))
 }

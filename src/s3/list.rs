@@ -5,9 +5,9 @@ use std::ops::Bound;
 
 use base64::Engine;
 use http::Response;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::bucket::owner;
+use super::input::{ListParams, ListV1Input, ListV2Input};
 use super::response::{self, iso8601};
 use super::RequestCx;
 use crate::error::{S3Error, S3ErrorCode};
@@ -21,14 +21,90 @@ const BATCH: usize = 1000;
 /// Keys read after seeking past a common prefix.
 const SEEK_BATCH: usize = 32;
 
-/// One page of a listing.
-#[derive(Debug, Default)]
-pub struct Page {
-    pub contents: Vec<ListEntry>,
+/// One page of a listing of objects or of multipart uploads.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub contents: Vec<T>,
     pub prefixes: Vec<String>,
     pub truncated: bool,
     /// The last key or common prefix returned; the next page starts after.
     pub last: Option<String>,
+    /// Whether `last` is a common prefix.
+    pub last_is_prefix: bool,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            contents: Vec::new(),
+            prefixes: Vec::new(),
+            truncated: false,
+            last: None,
+            last_is_prefix: false,
+        }
+    }
+}
+
+/// The one folding rule of every listing: entries come in key order; a
+/// key that holds the delimiter after the prefix is rolled into its
+/// common prefix, named once and never when it sorts at or before the
+/// marker; the page holds at most `max` keys and prefixes.
+pub struct Fold<'a> {
+    pub prefix: &'a str,
+    /// Never empty.
+    pub delimiter: Option<&'a str>,
+    /// The marker the listing starts after.
+    pub after: Option<&'a str>,
+    pub max: usize,
+}
+
+/// What [`Fold::add`] did with an entry.
+pub enum Folded {
+    /// On the page, or rolled into a common prefix (the one named).
+    Kept { prefix: Option<String> },
+    /// The page was full: it is truncated, and the listing stops.
+    Full,
+}
+
+impl Fold<'_> {
+    /// The common prefix `key` rolls into, if any.
+    fn common_prefix(&self, key: &str) -> Option<String> {
+        let d = self.delimiter?;
+        let rest = key.get(self.prefix.len()..)?;
+        rest.find(d)
+            .map(|i| key[..self.prefix.len() + i + d.len()].to_owned())
+    }
+
+    /// Folds the entry of `key` into `page`.
+    pub fn add<T>(&self, page: &mut Page<T>, key: &str, entry: T) -> Folded {
+        let full = page.contents.len() + page.prefixes.len() == self.max;
+        match self.common_prefix(key) {
+            Some(cp) => {
+                let seen = page.prefixes.last() == Some(&cp)
+                    || self.after.is_some_and(|a| cp.as_str() <= a);
+                if !seen {
+                    if full {
+                        page.truncated = true;
+                        return Folded::Full;
+                    }
+                    page.last = Some(cp.clone());
+                    page.last_is_prefix = true;
+                    page.prefixes.push(cp.clone());
+                }
+                Folded::Kept { prefix: Some(cp) }
+            }
+            None => {
+                if full {
+                    page.truncated = true;
+                    return Folded::Full;
+                }
+                page.last = Some(key.to_owned());
+                page.last_is_prefix = false;
+                page.contents.push(entry);
+                Folded::Kept { prefix: None }
+            }
+        }
+    }
 }
 
 pub use crate::types::successor;
@@ -41,9 +117,14 @@ pub async fn list_page(
     delimiter: Option<&str>,
     after: Option<&str>,
     max_keys: usize,
-) -> Result<Page, S3Error> {
+) -> Result<Page<ListEntry>, S3Error> {
     let mut page = Page::default();
-    let delimiter = delimiter.filter(|d| !d.is_empty());
+    let fold = Fold {
+        prefix,
+        delimiter: delimiter.filter(|d| !d.is_empty()),
+        after,
+        max: max_keys,
+    };
     let mut cursor: Bound<String> = match after {
         Some(a) => Bound::Excluded(a.to_owned()),
         None => Bound::Unbounded,
@@ -61,35 +142,10 @@ pub async fn list_page(
         // The common prefix the last entry of the batch fell into, if any.
         let mut open_prefix: Option<String> = None;
         for entry in batch {
-            let common = delimiter.and_then(|d| {
-                entry.key[prefix.len()..]
-                    .find(d)
-                    .map(|i| entry.key[..prefix.len() + i + d.len()].to_owned())
-            });
-            let full = page.contents.len() + page.prefixes.len() == max_keys;
-            match common {
-                Some(cp) => {
-                    let seen = page.prefixes.last() == Some(&cp)
-                        || after.is_some_and(|a| cp.as_str() <= a);
-                    if !seen {
-                        if full {
-                            page.truncated = true;
-                            return Ok(page);
-                        }
-                        page.last = Some(cp.clone());
-                        page.prefixes.push(cp.clone());
-                    }
-                    open_prefix = Some(cp);
-                }
-                None => {
-                    open_prefix = None;
-                    if full {
-                        page.truncated = true;
-                        return Ok(page);
-                    }
-                    page.last = Some(entry.key.clone());
-                    page.contents.push(entry);
-                }
+            let key = entry.key.clone();
+            match fold.add(&mut page, &key, entry) {
+                Folded::Full => return Ok(page),
+                Folded::Kept { prefix } => open_prefix = prefix,
             }
         }
         if exhausted {
@@ -113,77 +169,12 @@ pub async fn list_page(
     Ok(page)
 }
 
-/// Characters left as they are by `encoding-type=url` (botocore decodes
-/// with `unquote_plus`, so `+` and space must be escaped).
-pub const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'/');
-
-/// `encoding-type`: only `url` is defined.
-pub fn url_encoding(q: &crate::http::Query) -> Result<bool, S3Error> {
-    match q.get("encoding-type") {
-        None => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
-        Some(_) => Err(S3Error::new(
-            S3ErrorCode::InvalidArgument,
-            "Invalid Encoding Method specified in Request",
-        )),
-    }
-}
-
-struct Params {
-    prefix: String,
-    delimiter: Option<String>,
-    max_keys: usize,
-    url_encode: bool,
-}
-
-impl Params {
-    fn parse(cx: &RequestCx) -> Result<Params, S3Error> {
-        let q = &cx.route.query;
-        let max_keys = match q.get("max-keys") {
-            None => 1000,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| {
-                    S3Error::new(
-                        S3ErrorCode::InvalidArgument,
-                        "max-keys must be a non-negative integer",
-                    )
-                })?
-                .min(1000) as usize,
-        };
-        let url_encode = url_encoding(q)?;
-        Ok(Params {
-            prefix: q.get("prefix").unwrap_or("").to_owned(),
-            delimiter: q
-                .get("delimiter")
-                .filter(|d| !d.is_empty())
-                .map(str::to_owned),
-            max_keys,
-            url_encode,
-        })
-    }
-
-    fn enc(&self, s: &str) -> String {
-        if self.url_encode {
-            utf8_percent_encode(s, URL_ENCODE).to_string()
-        } else {
-            s.to_owned()
-        }
-    }
-
-    fn encoding_type(&self) -> Option<&'static str> {
-        self.url_encode.then_some("url")
-    }
-}
-
-fn contents(cx: &RequestCx, p: &Params, page: &Page, with_owner: bool) -> Vec<xml::ListContents> {
+fn contents(
+    cx: &RequestCx,
+    p: &ListParams,
+    page: &Page<ListEntry>,
+    with_owner: bool,
+) -> Vec<xml::ListContents> {
     page.contents
         .iter()
         .map(|e| xml::ListContents {
@@ -199,17 +190,19 @@ fn contents(cx: &RequestCx, p: &Params, page: &Page, with_owner: bool) -> Vec<xm
         .collect()
 }
 
-fn prefixes(p: &Params, page: &Page) -> Vec<xml::CommonPrefix> {
+pub fn prefixes<T>(p: &ListParams, page: &Page<T>) -> Vec<xml::CommonPrefix> {
     page.prefixes
         .iter()
         .map(|cp| xml::CommonPrefix { prefix: p.enc(cp) })
         .collect()
 }
 
-pub async fn list_objects_v1(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
+pub async fn list_objects_v1(
+    cx: &mut RequestCx,
+    input: ListV1Input,
+) -> Result<Response<ResponseBody>, S3Error> {
     let bucket = cx.bucket().await?;
-    let p = Params::parse(cx)?;
-    let marker = cx.route.query.get("marker").unwrap_or("").to_owned();
+    let ListV1Input { params: p, marker } = input;
     let after = (!marker.is_empty()).then_some(marker.as_str());
     let page = list_page(
         cx.storage().as_ref(),
@@ -217,7 +210,7 @@ pub async fn list_objects_v1(cx: &mut RequestCx) -> Result<Response<ResponseBody
         &p.prefix,
         p.delimiter.as_deref(),
         after,
-        p.max_keys,
+        p.max,
     )
     .await?;
     // NextMarker is sent when truncated, delimiter or not: clients fall back
@@ -233,7 +226,7 @@ pub async fn list_objects_v1(cx: &mut RequestCx) -> Result<Response<ResponseBody
         prefix: p.enc(&p.prefix),
         marker: p.enc(&marker),
         next_marker,
-        max_keys: p.max_keys,
+        max_keys: p.max,
         delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
         encoding_type: p.encoding_type(),
         is_truncated: page.truncated,
@@ -259,18 +252,17 @@ fn decode_token(token: &str) -> Result<String, S3Error> {
         })
 }
 
-pub async fn list_objects_v2(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
+pub async fn list_objects_v2(
+    cx: &mut RequestCx,
+    input: ListV2Input,
+) -> Result<Response<ResponseBody>, S3Error> {
     let bucket = cx.bucket().await?;
-    let p = Params::parse(cx)?;
-    let q = &cx.route.query;
-    let token = q.get("continuation-token").map(str::to_owned);
-    let start_after = q
-        .get("start-after")
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    let fetch_owner = q
-        .get("fetch-owner")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let ListV2Input {
+        params: p,
+        continuation_token: token,
+        start_after,
+        fetch_owner,
+    } = input;
     let after = match &token {
         Some(t) => Some(decode_token(t)?),
         None => start_after.clone(),
@@ -281,7 +273,7 @@ pub async fn list_objects_v2(cx: &mut RequestCx) -> Result<Response<ResponseBody
         &p.prefix,
         p.delimiter.as_deref(),
         after.as_deref(),
-        p.max_keys,
+        p.max,
     )
     .await?;
     let next_token = if page.truncated {
@@ -294,7 +286,7 @@ pub async fn list_objects_v2(cx: &mut RequestCx) -> Result<Response<ResponseBody
         name: bucket.name.clone(),
         prefix: p.enc(&p.prefix),
         delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
-        max_keys: p.max_keys,
+        max_keys: p.max,
         encoding_type: p.encoding_type(),
         key_count: page.contents.len() + page.prefixes.len(),
         is_truncated: page.truncated,
@@ -323,19 +315,6 @@ mod tests {
         for k in ["dir/é", "dir/éz", "dir/é\u{10FFFF}"] {
             assert!(k < s.as_str(), "{k}");
         }
-    }
-
-    #[test]
-    fn url_encoding_matches_botocore_expectations() {
-        let p = Params {
-            prefix: String::new(),
-            delimiter: None,
-            max_keys: 1,
-            url_encode: true,
-        };
-        assert_eq!(p.enc("asdf+b"), "asdf%2Bb");
-        assert_eq!(p.enc("quux ab/"), "quux%20ab/");
-        assert_eq!(p.enc("é%"), "%C3%A9%25");
     }
 
     #[test]

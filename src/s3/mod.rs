@@ -6,6 +6,7 @@ pub mod complete;
 mod context;
 mod copy;
 mod delete;
+pub mod input;
 mod list;
 mod multipart;
 mod multipart_list;
@@ -22,12 +23,13 @@ use http::{Request, Response};
 use crate::auth;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::router::RouteError;
-use crate::http::{Endpoint, Query, ResponseBody, Route};
+use crate::http::{Endpoint, GatewayPath, Query, ResponseBody, Route, Routed};
 use crate::state::AppState;
 use crate::telemetry::access::{BodyCounter, MeteredBody, RequestLog};
 use crate::types::xml_safe;
 
 pub use context::RequestCx;
+use input::Input;
 
 /// Serves one request; never fails (errors become S3 error responses).
 /// The request is logged and counted when its answer's body ends.
@@ -66,38 +68,23 @@ where
         return response::head_too_large();
     }
     crate::http::head::host_from_target(&mut parts);
-    let route = match route(&state, &mut parts) {
+    let routed = match route(&state, &mut parts) {
         Ok(r) => r,
         Err(err) => {
             log.error(err.code.as_str());
             return response::error(&err, request_id, &resource, is_head);
         }
     };
-    let op = route.endpoint.name().to_owned();
-    log.route(&op, route.bucket.as_deref(), route.key.as_deref());
-    let result = if route.endpoint == Endpoint::Health {
-        Ok(response::text(http::StatusCode::OK, "ok"))
-    } else if route.endpoint == Endpoint::Ready {
-        Ok(readiness(&state).await)
-    } else if route.endpoint == Endpoint::Admin {
-        Ok(crate::dashboard::serve(&state, &parts))
-    } else {
-        let checked = authenticate(&state, &parts, &route).and_then(|verified| {
-            promises::refuse_unkept_promises(&parts.headers, &state.owner_id())?;
-            Ok(verified)
-        });
-        match checked {
-            Ok(verified) => {
-                let pace = state.config.body_pace();
-                let body = counted(context::body_stream(body, pace), log.body_counter());
-                let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
-                let answer = dispatch(&mut cx).await;
-                if answer.is_err() {
-                    cx.drain_unread_body().await;
-                }
-                answer
-            }
-            Err(e) => Err(e),
+    let (op, result) = match routed {
+        Routed::Gateway(path) => {
+            log.route(path.name(), None, None);
+            let answer = gateway(&state, &path, &parts.method).await;
+            (path.name().to_owned(), Ok(answer))
+        }
+        Routed::S3(route) => {
+            let op = route.endpoint.name().to_owned();
+            log.route(&op, route.bucket.as_deref(), route.key.as_deref());
+            (op, serve(&state, parts, route, body, log).await)
         }
     };
     let response = match result {
@@ -131,10 +118,52 @@ where
     response
 }
 
+/// Authenticates an S3 request, parses its operation's input and runs its
+/// handler.
+async fn serve<B>(
+    state: &Arc<AppState>,
+    parts: http::request::Parts,
+    route: Route,
+    body: B,
+    log: &mut RequestLog,
+) -> Result<Response<ResponseBody>, S3Error>
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: std::fmt::Display,
+{
+    let verified = authenticate(state, &parts, &route)?;
+    promises::refuse_unkept_promises(&parts.headers, &state.owner_id())?;
+    let pace = state.config.body_pace();
+    let body = counted(context::body_stream(body, pace), log.body_counter());
+    let input = Input::parse(&route, &parts.headers);
+    let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
+    let answer = match input {
+        Ok(input) => dispatch(&mut cx, input).await,
+        Err(e) => Err(e),
+    };
+    if answer.is_err() {
+        cx.drain_unread_body().await;
+    }
+    answer
+}
+
+/// The S3 listener's answer to one of the gateway's own paths.
+async fn gateway(
+    state: &AppState,
+    path: &GatewayPath,
+    method: &http::Method,
+) -> Response<ResponseBody> {
+    match path {
+        GatewayPath::Health => response::text(http::StatusCode::OK, "ok"),
+        GatewayPath::Ready => readiness(state).await,
+        other => crate::dashboard::on_s3_listener(state, other, method),
+    }
+}
+
 /// Decodes the query once (the signature check and the handlers read the
 /// same values), applies a presigned URL's `x-amz-*` parameters as headers,
 /// and routes the request.
-fn route(state: &AppState, parts: &mut http::request::Parts) -> Result<Route, S3Error> {
+fn route(state: &AppState, parts: &mut http::request::Parts) -> Result<Routed, S3Error> {
     let query = Query::parse(parts.uri.query()).ok_or(S3Error::code(S3ErrorCode::InvalidURI))?;
     auth::hoist_query_headers(parts, &query)?;
     let host = parts
@@ -142,7 +171,7 @@ fn route(state: &AppState, parts: &mut http::request::Parts) -> Result<Route, S3
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok());
     let copy_source = parts.headers.contains_key("x-amz-copy-source");
-    let route = Route::from_request(
+    let routed = Route::from_request(
         &parts.method,
         parts.uri.path(),
         query,
@@ -154,14 +183,13 @@ fn route(state: &AppState, parts: &mut http::request::Parts) -> Result<Route, S3
         RouteError::InvalidUri => S3Error::code(S3ErrorCode::InvalidURI),
         RouteError::MethodNotAllowed => S3Error::code(S3ErrorCode::MethodNotAllowed),
     })?;
-    let key_ok = route.key.as_deref().is_none_or(xml_safe);
-    if !key_ok || !route.query.iter().all(|(k, v)| xml_safe(k) && xml_safe(v)) {
-        return Err(S3Error::new(
-            S3ErrorCode::InvalidArgument,
-            "Object keys and parameters may not contain characters that XML 1.0 cannot carry (such as U+0000)",
-        ));
+    if let Routed::S3(route) = &routed {
+        let key_ok = route.key.as_deref().is_none_or(xml_safe);
+        if !key_ok || !route.query.iter().all(|(k, v)| xml_safe(k) && xml_safe(v)) {
+            return Err(input::key_error(crate::types::KeyError::NotXml));
+        }
     }
-    Ok(route)
+    Ok(routed)
 }
 
 /// The request body, its bytes counted as a handler reads them.
@@ -259,12 +287,9 @@ async fn readiness(state: &AppState) -> Response<ResponseBody> {
     }
 }
 
-async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
-    use Endpoint::*;
-    match cx.route.endpoint.clone() {
-        Health => Ok(response::text(http::StatusCode::OK, "ok")),
-        Ready => Ok(readiness(&cx.state).await),
-        Admin => Ok(crate::dashboard::serve(&cx.state, &cx.parts)),
+async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseBody>, S3Error> {
+    use Input::*;
+    match input {
         ListBuckets => bucket::list_buckets(cx).await,
         CreateBucket => bucket::create_bucket(cx).await,
         DeleteBucket => bucket::delete_bucket(cx).await,
@@ -272,23 +297,23 @@ async fn dispatch(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error>
         GetBucketLocation => bucket::get_bucket_location(cx).await,
         GetBucketVersioning => bucket::get_bucket_versioning(cx).await,
         GetBucketConfig(c) => bucket::get_bucket_config(cx, c).await,
-        ListObjects => list::list_objects_v1(cx).await,
-        ListObjectsV2 => list::list_objects_v2(cx).await,
+        ListObjects(i) => list::list_objects_v1(cx, i).await,
+        ListObjectsV2(i) => list::list_objects_v2(cx, i).await,
         DeleteObjects => delete::delete_objects(cx).await,
-        GetObject => object::get_object(cx, false).await,
-        HeadObject => object::get_object(cx, true).await,
-        PutObject => object::put_object(cx).await,
-        CopyObject => copy::copy_object(cx).await,
-        DeleteObject => object::delete_object(cx).await,
-        GetObjectTagging => object::get_object_tagging(cx).await,
-        GetObjectAcl => object::get_object_acl(cx).await,
-        CreateMultipartUpload => multipart::create_multipart_upload(cx).await,
-        UploadPart => multipart::upload_part(cx).await,
-        UploadPartCopy => multipart::upload_part_copy(cx).await,
-        CompleteMultipartUpload => complete::complete_multipart_upload(cx).await,
-        AbortMultipartUpload => multipart::abort_multipart_upload(cx).await,
-        ListParts => multipart_list::list_parts(cx).await,
-        ListMultipartUploads => multipart_list::list_multipart_uploads(cx).await,
+        GetObject(i) => object::get_object(cx, i, false).await,
+        HeadObject(i) => object::get_object(cx, i, true).await,
+        PutObject(i) => object::put_object(cx, i).await,
+        CopyObject(i) => copy::copy_object(cx, i).await,
+        DeleteObject(i) => object::delete_object(cx, i).await,
+        GetObjectTagging(i) => object::get_object_tagging(cx, i).await,
+        GetObjectAcl(i) => object::get_object_acl(cx, i).await,
+        CreateMultipartUpload(i) => multipart::create_multipart_upload(cx, i).await,
+        UploadPart(i) => multipart::upload_part(cx, i).await,
+        UploadPartCopy(i) => multipart::upload_part_copy(cx, i).await,
+        CompleteMultipartUpload(i) => complete::complete_multipart_upload(cx, i).await,
+        AbortMultipartUpload(i) => multipart::abort_multipart_upload(cx, i).await,
+        ListParts(i) => multipart_list::list_parts(cx, i).await,
+        ListMultipartUploads(i) => multipart_list::list_multipart_uploads(cx, i).await,
         NotImplemented(name) => Err(S3Error::not_implemented(&name)),
     }
 }

@@ -1,53 +1,27 @@
 //! ListParts and ListMultipartUploads.
 
 use http::Response;
-use percent_encoding::utf8_percent_encode;
 
 use super::bucket::owner;
-use super::list::{url_encoding, URL_ENCODE};
-use super::multipart::{current_upload, upload_id};
+use super::input::{ListPartsInput, ListUploadsInput};
+use super::list::{prefixes, Fold, Folded, Page};
+use super::multipart::current_upload;
 use super::response::{self, iso8601};
 use super::RequestCx;
-use crate::error::{S3Error, S3ErrorCode};
+use crate::error::S3Error;
 use crate::http::ResponseBody;
 use crate::types::quote_etag;
 use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
-/// A `max-*` query parameter: default and cap 1000.
-fn max_param(cx: &RequestCx, name: &str) -> Result<usize, S3Error> {
-    match cx.route.query.get(name) {
-        None => Ok(1000),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(|n| n.min(1000) as usize)
-            .ok_or_else(|| {
-                S3Error::new(
-                    S3ErrorCode::InvalidArgument,
-                    format!("{name} must be a non-negative integer"),
-                )
-            }),
-    }
-}
-
-pub async fn list_parts(cx: &mut RequestCx) -> Res {
-    let (bucket, upload) = current_upload(cx).await?;
-    let max_parts = max_param(cx, "max-parts")?;
-    let marker: u32 = match cx.route.query.get("part-number-marker") {
-        None | Some("") => 0,
-        Some(v) => v.parse().map_err(|_| {
-            S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "part-number-marker must be an integer",
-            )
-        })?,
-    };
+pub async fn list_parts(cx: &mut RequestCx, input: ListPartsInput) -> Res {
+    let (bucket, upload) = current_upload(cx, &input.upload).await?;
+    let max_parts = input.max_parts;
+    let marker = input.part_number_marker;
     let mut parts = cx
         .storage()
-        .list_parts(upload_id(cx)?, marker, max_parts + 1)
+        .list_parts(&input.upload.upload_id, marker, max_parts + 1)
         .await?;
     let truncated = parts.len() > max_parts;
     parts.truncate(max_parts);
@@ -95,95 +69,67 @@ pub async fn list_parts(cx: &mut RequestCx) -> Res {
     )
 }
 
-pub async fn list_multipart_uploads(cx: &mut RequestCx) -> Res {
+pub async fn list_multipart_uploads(cx: &mut RequestCx, input: ListUploadsInput) -> Res {
     let bucket = cx.bucket().await?;
-    let q = &cx.route.query;
-    let max_uploads = max_param(cx, "max-uploads")?;
-    let prefix = q.get("prefix").unwrap_or("").to_owned();
-    let delimiter = q
-        .get("delimiter")
-        .filter(|d| !d.is_empty())
-        .map(str::to_owned);
-    let key_marker = q.get("key-marker").unwrap_or("").to_owned();
-    // An upload-id-marker counts only with a key-marker.
-    let id_marker = if key_marker.is_empty() {
-        String::new()
-    } else {
-        q.get("upload-id-marker").unwrap_or("").to_owned()
+    let ListUploadsInput {
+        params: p,
+        key_marker,
+        upload_id_marker: id_marker,
+    } = input;
+    let fold = Fold {
+        prefix: &p.prefix,
+        delimiter: p.delimiter.as_deref(),
+        after: (!key_marker.is_empty()).then_some(key_marker.as_str()),
+        max: p.max,
     };
-    let url = url_encoding(q)?;
-    let enc = |s: &str| {
-        if url {
-            utf8_percent_encode(s, URL_ENCODE).to_string()
-        } else {
-            s.to_owned()
-        }
-    };
-
-    let mut uploads = Vec::new();
-    let mut prefixes: Vec<String> = Vec::new();
-    let mut truncated = false;
-    let mut last: Option<(String, String)> = None;
+    let mut page = Page::default();
     let mut cursor = (!key_marker.is_empty()).then(|| (key_marker.clone(), id_marker.clone()));
     'pages: loop {
         let after = cursor.as_ref().map(|(k, i)| (k.as_str(), i.as_str()));
         let batch = cx
             .storage()
-            .list_uploads(bucket.id, &prefix, after, 1000)
+            .list_uploads(bucket.id, &p.prefix, after, 1000)
             .await?;
         let exhausted = batch.len() < 1000;
         for u in batch {
             cursor = Some((u.key.clone(), u.upload_id.clone()));
-            let common = delimiter.as_deref().and_then(|d| {
-                u.key[prefix.len()..]
-                    .find(d)
-                    .map(|i| u.key[..prefix.len() + i + d.len()].to_owned())
-            });
-            let full = uploads.len() + prefixes.len() == max_uploads;
-            match common {
-                Some(cp) if prefixes.last() == Some(&cp) || cp.as_str() <= key_marker.as_str() => {}
-                Some(cp) => {
-                    if full {
-                        truncated = true;
-                        break 'pages;
-                    }
-                    last = Some((cp.clone(), String::new()));
-                    prefixes.push(cp);
-                }
-                None => {
-                    if full {
-                        truncated = true;
-                        break 'pages;
-                    }
-                    last = Some((u.key.clone(), u.upload_id.clone()));
-                    uploads.push(u);
-                }
+            let key = u.key.clone();
+            if let Folded::Full = fold.add(&mut page, &key, u) {
+                break 'pages;
             }
         }
         if exhausted {
             break;
         }
     }
-    let (next_key, next_id) = match (truncated, last) {
-        (true, Some((k, i))) => (Some(enc(&k)), Some(i)),
+    // The next page starts after the last upload, or after every upload
+    // of the last common prefix (an empty upload id).
+    let (next_key, next_id) = match (&page.last, page.truncated) {
+        (Some(last), true) if page.last_is_prefix => (Some(p.enc(last)), Some(String::new())),
+        (Some(last), true) => (
+            Some(p.enc(last)),
+            page.contents.last().map(|u| u.upload_id.clone()),
+        ),
         _ => (None, None),
     };
+    let common_prefixes = prefixes(&p, &page);
     response::xml(&xml::ListMultipartUploadsResult {
         xmlns: (),
         bucket: bucket.name,
-        key_marker: enc(&key_marker),
+        key_marker: p.enc(&key_marker),
         upload_id_marker: id_marker,
         next_key_marker: next_key,
         next_upload_id_marker: next_id,
-        delimiter: delimiter.as_deref().map(enc),
-        prefix: enc(&prefix),
-        max_uploads,
-        encoding_type: url.then_some("url"),
-        is_truncated: truncated,
-        uploads: uploads
+        delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
+        prefix: p.enc(&p.prefix),
+        max_uploads: p.max,
+        encoding_type: p.encoding_type(),
+        is_truncated: page.truncated,
+        uploads: page
+            .contents
             .into_iter()
             .map(|u| xml::ListedUpload {
-                key: enc(&u.key),
+                key: p.enc(&u.key),
                 upload_id: u.upload_id,
                 initiator: owner(cx),
                 owner: owner(cx),
@@ -193,9 +139,6 @@ pub async fn list_multipart_uploads(cx: &mut RequestCx) -> Res {
                 checksum_type: u.checksum_type,
             })
             .collect(),
-        common_prefixes: prefixes
-            .into_iter()
-            .map(|p| xml::CommonPrefix { prefix: enc(&p) })
-            .collect(),
+        common_prefixes,
     })
 }

@@ -3,13 +3,12 @@
 
 use http::{Response, StatusCode};
 
-use super::response::{self, http_date, now_ms};
-use super::upload::{discard, store_body};
+use super::input::{GetObjectInput, ObjectTarget, PartNumber, PutObjectInput};
+use super::response::{self, http_date};
+use super::upload::{discard, single_part_head, store_body};
 use super::{bucket, RequestCx};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::headers::{
-    content_headers, parse_range, user_metadata, write_condition, Conditions, Verdict,
-};
+use crate::http::headers::Verdict;
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
 use crate::storage::{BlobOwner, ObjectHead, WriteCondition};
@@ -18,35 +17,25 @@ use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
-/// Buckets are unversioned: `versionId=null` is the current object (rclone
-/// asks for it), and any other version id is refused rather than read as
-/// the current object.
-fn only_current_version(cx: &RequestCx) -> Result<(), S3Error> {
-    match cx.route.query.get("versionId") {
-        Some(v) if v != "null" => Err(S3Error::new(
-            S3ErrorCode::InvalidArgument,
-            "Invalid version id specified",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The head of the addressed object, or `NoSuchKey`.
-pub async fn current_head(cx: &RequestCx) -> Result<ObjectHead, S3Error> {
-    only_current_version(cx)?;
+/// The head of the addressed object, or `NoSuchKey`. Buckets are
+/// unversioned: the only version a target can name is the current one.
+pub async fn current_head(cx: &RequestCx, target: &ObjectTarget) -> Result<ObjectHead, S3Error> {
     let bucket = cx.bucket().await?;
     cx.storage()
-        .get_object(bucket.id, cx.key()?)
+        .get_object(bucket.id, &target.key)
         .await?
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))
 }
 
-pub async fn put_object(cx: &mut RequestCx) -> Res {
-    let key = cx.key()?.to_owned();
+pub async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res {
+    let PutObjectInput {
+        key,
+        condition: cond,
+        content,
+        user_meta,
+    } = input;
+    let key = key.into_string();
     let bucket = cx.bucket().await?;
-    let cond = write_condition(&cx.parts.headers, "PutObject")?;
-    let user_meta = user_metadata(&cx.parts.headers)?;
-    let content = content_headers(&cx.parts.headers);
     // Fail fast before reading the body; the commit checks again atomically.
     if cond != WriteCondition::None {
         let existing = cx.storage().get_object(bucket.id, &key).await?;
@@ -65,22 +54,7 @@ pub async fn put_object(cx: &mut RequestCx) -> Res {
     };
     let stored = store_body(cx, MAX_PUT_SIZE, None, &owner).await?;
     let part = stored.part;
-    let head = ObjectHead {
-        size: part.size,
-        etag: part.etag.clone(),
-        last_modified_ms: now_ms(),
-        chunk_size: cx.state.config.chunk_size,
-        checksum: part.checksum.clone(),
-        parts: if part.size == 0 {
-            vec![]
-        } else {
-            vec![part.clone()]
-        },
-        multipart: false,
-        upload_id: None,
-        content,
-        user_meta,
-    };
+    let head = single_part_head(part.clone(), cx.state.config.chunk_size, content, user_meta);
     if let Err(e) = cx.storage().put_object(bucket.id, &key, &head, &cond).await {
         if e.nothing_written() {
             discard(cx, part.blob, part.chunks(head.chunk_size)).await;
@@ -131,35 +105,9 @@ fn object_headers(r: &mut Response<ResponseBody>, head: &ObjectHead) {
     }
 }
 
-/// `response-*` query overrides of GetObject.
-fn apply_overrides(cx: &RequestCx, r: &mut Response<ResponseBody>) {
-    let overrides: [(&str, &'static str); 6] = [
-        ("response-content-type", "content-type"),
-        ("response-content-language", "content-language"),
-        ("response-expires", "expires"),
-        ("response-cache-control", "cache-control"),
-        ("response-content-disposition", "content-disposition"),
-        ("response-content-encoding", "content-encoding"),
-    ];
-    for (param, header) in overrides {
-        if let Some(v) = cx.route.query.get(param) {
-            response::set(r, header, v);
-        }
-    }
-}
-
 /// The byte range a `partNumber` request addresses.
-fn part_range(head: &ObjectHead, part_number: &str) -> Result<(u64, u64), S3Error> {
-    let n: usize = part_number
-        .parse()
-        .ok()
-        .filter(|n| (1..=10_000).contains(n))
-        .ok_or_else(|| {
-            S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "Part number must be an integer between 1 and 10000, inclusive",
-            )
-        })?;
+fn part_range(head: &ObjectHead, part_number: PartNumber) -> Result<(u64, u64), S3Error> {
+    let n = part_number.get() as usize;
     if !head.multipart {
         return if n == 1 {
             Ok((0, head.size))
@@ -175,9 +123,9 @@ fn part_range(head: &ObjectHead, part_number: &str) -> Result<(u64, u64), S3Erro
     Ok((start, start + part.size))
 }
 
-pub async fn get_object(cx: &mut RequestCx, is_head: bool) -> Res {
-    let head = current_head(cx).await?;
-    match Conditions::from_request(&cx.parts.headers).evaluate(&head.etag, head.last_modified_ms) {
+pub async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_head: bool) -> Res {
+    let head = current_head(cx, &input.target).await?;
+    match input.conditions.evaluate(&head.etag, head.last_modified_ms) {
         Verdict::Proceed => {}
         Verdict::PreconditionFailed => return Err(S3Error::code(S3ErrorCode::PreconditionFailed)),
         Verdict::NotModified => {
@@ -187,16 +135,11 @@ pub async fn get_object(cx: &mut RequestCx, is_head: bool) -> Res {
             return Ok(r);
         }
     }
-    let part_number = cx.route.query.get("partNumber");
-    let range = match part_number {
-        Some(_) if cx.header("range").is_some() => {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidRequest,
-                "Cannot specify both Range header and partNumber query parameter",
-            ))
-        }
-        Some(n) => Some(part_range(&head, n)?),
-        None => parse_range(cx.header("range"), head.size)?,
+    let part_number = input.part_number;
+    let range = match (part_number, input.range) {
+        (Some(n), _) => Some(part_range(&head, n)?),
+        (None, Some(r)) => Some(r.resolve(head.size)?),
+        (None, None) => None,
     };
     let (start, end) = range.unwrap_or((0, head.size));
     let body = if is_head || start == end {
@@ -230,16 +173,12 @@ pub async fn get_object(cx: &mut RequestCx, is_head: bool) -> Res {
             &head.parts.len().to_string(),
         );
     }
-    if cx
-        .header("x-amz-checksum-mode")
-        .is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
-    {
+    if input.checksum_mode {
         // Whole objects and single parts have a checksum; other ranges do not.
         let checksum = match (part_number, head.multipart) {
-            (Some(n), true) => n
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| head.parts.get(n.wrapping_sub(1)))
+            (Some(n), true) => head
+                .parts
+                .get(n.get() as usize - 1)
                 .and_then(|p| p.checksum.as_ref()),
             _ if range.is_none() || (start == 0 && end == head.size) => head.checksum.as_ref(),
             _ => None,
@@ -249,26 +188,27 @@ pub async fn get_object(cx: &mut RequestCx, is_head: bool) -> Res {
             response::set(&mut r, "x-amz-checksum-type", c.kind.as_str());
         }
     }
-    apply_overrides(cx, &mut r);
+    for (header, value) in &input.overrides {
+        response::set(&mut r, header, value);
+    }
     Ok(r)
 }
 
-pub async fn delete_object(cx: &mut RequestCx) -> Res {
-    only_current_version(cx)?;
+pub async fn delete_object(cx: &mut RequestCx, target: ObjectTarget) -> Res {
     let bucket = cx.bucket().await?;
-    cx.storage().delete_object(bucket.id, cx.key()?).await?;
+    cx.storage().delete_object(bucket.id, &target.key).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 
-pub async fn get_object_tagging(cx: &mut RequestCx) -> Res {
-    current_head(cx).await?;
+pub async fn get_object_tagging(cx: &mut RequestCx, target: ObjectTarget) -> Res {
+    current_head(cx, &target).await?;
     response::xml(&xml::Tagging {
         xmlns: (),
         tag_set: (),
     })
 }
 
-pub async fn get_object_acl(cx: &mut RequestCx) -> Res {
-    current_head(cx).await?;
+pub async fn get_object_acl(cx: &mut RequestCx, target: ObjectTarget) -> Res {
+    current_head(cx, &target).await?;
     response::xml(&bucket::owner_acl(cx))
 }

@@ -7,8 +7,12 @@ use super::RequestCx;
 use crate::auth::DigestSummary;
 use crate::auth::{BodyDigest, ChecksumRequest};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::storage::records::{BlobOwner, PartRef, StoredChecksum};
+use std::collections::BTreeMap;
+
+use super::response::now_ms;
+use crate::storage::records::{BlobOwner, ContentHeaders, PartRef, StoredChecksum};
 use crate::storage::writer::{write_blob, WriteError, WrittenBlob};
+use crate::storage::ObjectHead;
 use crate::types::{ChecksumAlgorithm, ChecksumType};
 
 /// A body stored as a sealed blob that nothing references yet.
@@ -22,22 +26,26 @@ pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// Checks the announced length before any byte is read.
-fn check_length(cx: &RequestCx, max_size: u64) -> Result<(), S3Error> {
-    let chunked = cx
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    // botocore sends trailer bodies chunked with no length at all: allowed.
-    let has_length = cx.header("content-length").is_some();
-    if !has_length && !chunked {
-        return Err(S3Error::code(S3ErrorCode::MissingContentLength));
+/// A single-part object's head over `part` (no part at all when it is
+/// empty), stamped now: what PutObject and CopyObject commit.
+pub fn single_part_head(
+    part: PartRef,
+    chunk_size: u32,
+    content: ContentHeaders,
+    user_meta: BTreeMap<String, String>,
+) -> ObjectHead {
+    ObjectHead {
+        size: part.size,
+        etag: part.etag.clone(),
+        last_modified_ms: now_ms(),
+        chunk_size,
+        checksum: part.checksum.clone(),
+        parts: if part.size == 0 { vec![] } else { vec![part] },
+        multipart: false,
+        upload_id: None,
+        content,
+        user_meta,
     }
-    if let Some(n) = cx.decoded_length()? {
-        if n > max_size {
-            return Err(S3Error::code(S3ErrorCode::EntityTooLarge));
-        }
-    }
-    Ok(())
 }
 
 /// Streams the request body into a new blob, verifying every digest the
@@ -50,7 +58,7 @@ pub async fn store_body(
     required: Option<ChecksumAlgorithm>,
     owner: &BlobOwner,
 ) -> Result<StoredBody, S3Error> {
-    check_length(cx, max_size)?;
+    cx.check_announced_length(max_size)?;
     let mut expect = cx.expectations()?;
     let client_checksum = expect.checksum.is_some();
     match (&expect.checksum, required) {

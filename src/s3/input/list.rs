@@ -1,0 +1,229 @@
+//! Inputs of the listings: the parameters every listing shares
+//! ([`ListParams`]) and each one's markers.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::multipart::UploadTarget;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::Query;
+use crate::types::ObjectKey;
+
+/// The default and the cap of every `max-*` parameter.
+pub const MAX_PAGE: usize = 1000;
+
+/// Characters left as they are by `encoding-type=url` (botocore decodes
+/// with `unquote_plus`, so `+` and space must be escaped).
+pub const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// A `max-*` query parameter: a non-negative integer, [`MAX_PAGE`] when
+/// absent, capped there.
+fn max_param(q: &Query, name: &str) -> Result<usize, S3Error> {
+    match q.get(name) {
+        None => Ok(MAX_PAGE),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| n.min(MAX_PAGE as i64) as usize)
+            .ok_or_else(|| {
+                S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    format!("{name} must be a non-negative integer"),
+                )
+            }),
+    }
+}
+
+/// `encoding-type`: only `url` is defined.
+fn url_encoding(q: &Query) -> Result<bool, S3Error> {
+    match q.get("encoding-type") {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
+        Some(_) => Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            "Invalid Encoding Method specified in Request",
+        )),
+    }
+}
+
+/// What every listing of keys takes: prefix, delimiter, page size and
+/// encoding.
+#[derive(Debug, Clone)]
+pub struct ListParams {
+    pub prefix: String,
+    /// Never empty: an empty `delimiter` is none.
+    pub delimiter: Option<String>,
+    /// `max-keys` or `max-uploads`.
+    pub max: usize,
+    /// `encoding-type=url`.
+    pub url_encode: bool,
+}
+
+impl ListParams {
+    /// The parameters, with the page size from `max_name`.
+    pub fn parse(q: &Query, max_name: &str) -> Result<ListParams, S3Error> {
+        let max = max_param(q, max_name)?;
+        Ok(ListParams {
+            prefix: q.get("prefix").unwrap_or("").to_owned(),
+            delimiter: q
+                .get("delimiter")
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned),
+            max,
+            url_encode: url_encoding(q)?,
+        })
+    }
+
+    /// A key, prefix or marker as the answer names it.
+    pub fn enc(&self, s: &str) -> String {
+        if self.url_encode {
+            utf8_percent_encode(s, URL_ENCODE).to_string()
+        } else {
+            s.to_owned()
+        }
+    }
+
+    pub fn encoding_type(&self) -> Option<&'static str> {
+        self.url_encode.then_some("url")
+    }
+}
+
+/// ListObjects (v1).
+#[derive(Debug)]
+pub struct ListV1Input {
+    pub params: ListParams,
+    pub marker: String,
+}
+
+impl ListV1Input {
+    pub fn parse(q: &Query) -> Result<ListV1Input, S3Error> {
+        Ok(ListV1Input {
+            params: ListParams::parse(q, "max-keys")?,
+            marker: q.get("marker").unwrap_or("").to_owned(),
+        })
+    }
+}
+
+/// ListObjectsV2.
+#[derive(Debug)]
+pub struct ListV2Input {
+    pub params: ListParams,
+    /// `continuation-token`, as sent (the answer echoes it).
+    pub continuation_token: Option<String>,
+    /// `start-after`, when not empty.
+    pub start_after: Option<String>,
+    pub fetch_owner: bool,
+}
+
+impl ListV2Input {
+    pub fn parse(q: &Query) -> Result<ListV2Input, S3Error> {
+        Ok(ListV2Input {
+            params: ListParams::parse(q, "max-keys")?,
+            continuation_token: q.get("continuation-token").map(str::to_owned),
+            start_after: q
+                .get("start-after")
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            fetch_owner: q
+                .get("fetch-owner")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        })
+    }
+}
+
+/// ListMultipartUploads.
+#[derive(Debug)]
+pub struct ListUploadsInput {
+    pub params: ListParams,
+    pub key_marker: String,
+    /// `upload-id-marker`; it counts only with a key marker, so it is empty
+    /// without one.
+    pub upload_id_marker: String,
+}
+
+impl ListUploadsInput {
+    pub fn parse(q: &Query) -> Result<ListUploadsInput, S3Error> {
+        let params = ListParams::parse(q, "max-uploads")?;
+        let key_marker = q.get("key-marker").unwrap_or("").to_owned();
+        let upload_id_marker = if key_marker.is_empty() {
+            String::new()
+        } else {
+            q.get("upload-id-marker").unwrap_or("").to_owned()
+        };
+        Ok(ListUploadsInput {
+            params,
+            key_marker,
+            upload_id_marker,
+        })
+    }
+}
+
+/// ListParts.
+#[derive(Debug)]
+pub struct ListPartsInput {
+    pub upload: UploadTarget,
+    pub max_parts: usize,
+    /// Parts above this number are listed (0: from the first).
+    pub part_number_marker: u32,
+}
+
+impl ListPartsInput {
+    pub fn parse(key: ObjectKey, q: &Query) -> Result<ListPartsInput, S3Error> {
+        let upload = UploadTarget::parse(key, q)?;
+        let max_parts = max_param(q, "max-parts")?;
+        let part_number_marker = match q.get("part-number-marker") {
+            None | Some("") => 0,
+            Some(v) => v.parse().map_err(|_| {
+                S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    "part-number-marker must be an integer",
+                )
+            })?,
+        };
+        Ok(ListPartsInput {
+            upload,
+            max_parts,
+            part_number_marker,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoding_matches_botocore_expectations() {
+        let q = Query::parse(Some("encoding-type=url")).unwrap();
+        let p = ListParams::parse(&q, "max-keys").unwrap();
+        assert_eq!(p.enc("asdf+b"), "asdf%2Bb");
+        assert_eq!(p.enc("quux ab/"), "quux%20ab/");
+        assert_eq!(p.enc("é%"), "%C3%A9%25");
+        assert_eq!(p.encoding_type(), Some("url"));
+    }
+
+    #[test]
+    fn shared_parameters() {
+        let q = Query::parse(Some("prefix=a%2F&delimiter=&max-keys=5000&max-uploads=7")).unwrap();
+        let p = ListParams::parse(&q, "max-keys").unwrap();
+        assert_eq!(
+            (p.prefix.as_str(), p.delimiter, p.max),
+            ("a/", None, MAX_PAGE)
+        );
+        assert_eq!(ListParams::parse(&q, "max-uploads").unwrap().max, 7);
+        for bad in ["max-keys=-1", "max-keys=x", "encoding-type=base64"] {
+            let q = Query::parse(Some(bad)).unwrap();
+            let e = ListParams::parse(&q, "max-keys").unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::InvalidArgument, "{bad}");
+        }
+        let q = Query::parse(Some("upload-id-marker=u")).unwrap();
+        assert_eq!(ListUploadsInput::parse(&q).unwrap().upload_id_marker, "");
+        let q = Query::parse(Some("key-marker=k&upload-id-marker=u")).unwrap();
+        assert_eq!(ListUploadsInput::parse(&q).unwrap().upload_id_marker, "u");
+    }
+}
