@@ -107,52 +107,46 @@ fn ns() -> &'static str {
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "Error")]
+#[serde(rename = "Error", rename_all = "PascalCase")]
 pub struct ErrorBody<'a> {
-    #[serde(rename = "Code")]
     pub code: &'a str,
-    #[serde(rename = "Message")]
     pub message: &'a str,
-    #[serde(rename = "Resource", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<&'a str>,
-    #[serde(rename = "HeadersNotSigned", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub headers_not_signed: Option<&'a str>,
-    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<&'a str>,
-    #[serde(rename = "RequestId")]
     pub request_id: &'a str,
 }
 
 #[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
 pub struct Owner {
     #[serde(rename = "ID")]
     pub id: String,
-    #[serde(rename = "DisplayName")]
     pub display_name: String,
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "ListAllMyBucketsResult")]
+#[serde(rename = "ListAllMyBucketsResult", rename_all = "PascalCase")]
 pub struct ListAllMyBucketsResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Owner")]
     pub owner: Owner,
-    #[serde(rename = "Buckets")]
     pub buckets: BucketList,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct BucketList {
-    #[serde(rename = "Bucket")]
     pub bucket: Vec<BucketEntry>,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct BucketEntry {
-    #[serde(rename = "Name")]
     pub name: String,
-    #[serde(rename = "CreationDate")]
     pub creation_date: String,
     #[serde(rename = "BucketRegion")]
     pub region: String,
@@ -172,8 +166,9 @@ pub struct LocationConstraint {
 }
 
 #[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
 pub struct CreateBucketConfiguration {
-    #[serde(rename = "LocationConstraint", default)]
+    #[serde(default)]
     pub location_constraint: Option<String>,
 }
 
@@ -185,49 +180,46 @@ pub struct VersioningConfiguration {
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "Tagging")]
+#[serde(rename = "Tagging", rename_all = "PascalCase")]
 pub struct Tagging {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "TagSet")]
     pub tag_set: (),
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "RequestPaymentConfiguration")]
+#[serde(rename = "RequestPaymentConfiguration", rename_all = "PascalCase")]
 pub struct RequestPaymentConfiguration {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Payer")]
     pub payer: &'static str,
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "AccessControlPolicy")]
+#[serde(rename = "AccessControlPolicy", rename_all = "PascalCase")]
 pub struct AccessControlPolicy {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Owner")]
     pub owner: Owner,
     #[serde(rename = "AccessControlList")]
     pub acl: AccessControlList,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct AccessControlList {
-    #[serde(rename = "Grant")]
     pub grant: Vec<Grant>,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Grant {
-    #[serde(rename = "Grantee")]
     pub grantee: Grantee,
-    #[serde(rename = "Permission")]
     pub permission: &'static str,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Grantee {
     #[serde(rename = "@xmlns:xsi")]
     pub xmlns_xsi: &'static str,
@@ -235,104 +227,85 @@ pub struct Grantee {
     pub xsi_type: &'static str,
     #[serde(rename = "ID")]
     pub id: String,
-    #[serde(rename = "DisplayName")]
     pub display_name: String,
 }
 
 /// One object in a listing.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ListContents {
-    #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "LastModified")]
     pub last_modified: String,
     #[serde(rename = "ETag")]
     pub etag: String,
-    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
-    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<ChecksumType>,
-    #[serde(rename = "Size")]
     pub size: u64,
-    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<Owner>,
-    #[serde(rename = "StorageClass")]
     pub storage_class: &'static str,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct CommonPrefix {
-    #[serde(rename = "Prefix")]
     pub prefix: String,
 }
 
+/// What ListObjects (v1) and ListObjectsV2 both answer. The listings
+/// flatten it, so they are written with [`to_xml_root`].
 #[derive(Debug, Serialize)]
-#[serde(rename = "ListBucketResult")]
+#[serde(rename_all = "PascalCase")]
+pub struct ListBucketHead {
+    pub name: String,
+    pub prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    pub max_keys: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<&'static str>,
+    pub is_truncated: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename = "ListBucketResult", rename_all = "PascalCase")]
 pub struct ListBucketResultV1 {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Name")]
-    pub name: String,
-    #[serde(rename = "Prefix")]
-    pub prefix: String,
-    #[serde(rename = "Marker")]
+    #[serde(flatten)]
+    pub head: ListBucketHead,
     pub marker: String,
-    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_marker: Option<String>,
-    #[serde(rename = "MaxKeys")]
-    pub max_keys: usize,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
-    pub delimiter: Option<String>,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
-    pub encoding_type: Option<&'static str>,
-    #[serde(rename = "IsTruncated")]
-    pub is_truncated: bool,
-    #[serde(rename = "Contents")]
     pub contents: Vec<ListContents>,
-    #[serde(rename = "CommonPrefixes")]
     pub common_prefixes: Vec<CommonPrefix>,
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "ListBucketResult")]
+#[serde(rename = "ListBucketResult", rename_all = "PascalCase")]
 pub struct ListBucketResultV2 {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Name")]
-    pub name: String,
-    #[serde(rename = "Prefix")]
-    pub prefix: String,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
-    pub delimiter: Option<String>,
-    #[serde(rename = "MaxKeys")]
-    pub max_keys: usize,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
-    pub encoding_type: Option<&'static str>,
-    #[serde(rename = "KeyCount")]
+    #[serde(flatten)]
+    pub head: ListBucketHead,
     pub key_count: usize,
-    #[serde(rename = "IsTruncated")]
-    pub is_truncated: bool,
-    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub continuation_token: Option<String>,
-    #[serde(
-        rename = "NextContinuationToken",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_continuation_token: Option<String>,
-    #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_after: Option<String>,
-    #[serde(rename = "Contents")]
     pub contents: Vec<ListContents>,
-    #[serde(rename = "CommonPrefixes")]
     pub common_prefixes: Vec<CommonPrefix>,
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "CopyObjectResult")]
+#[serde(rename = "CopyObjectResult", rename_all = "PascalCase")]
 pub struct CopyObjectResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "LastModified")]
     pub last_modified: String,
     #[serde(rename = "ETag")]
     pub etag: String,
@@ -377,58 +350,53 @@ impl Checksums {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Delete {
-    #[serde(rename = "Quiet", default)]
+    #[serde(default)]
     pub quiet: Option<bool>,
     #[serde(rename = "Object", default)]
     pub objects: Vec<DeleteObjectId>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct DeleteObjectId {
-    #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "VersionId", default)]
+    #[serde(default)]
     pub version_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "DeleteResult")]
+#[serde(rename = "DeleteResult", rename_all = "PascalCase")]
 pub struct DeleteResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Deleted")]
     pub deleted: Vec<Deleted>,
     #[serde(rename = "Error")]
     pub errors: Vec<DeleteError>,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Deleted {
-    #[serde(rename = "Key")]
     pub key: String,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct DeleteError {
-    #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "Code")]
     pub code: &'static str,
-    #[serde(rename = "Message")]
     pub message: String,
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "InitiateMultipartUploadResult")]
+#[serde(rename = "InitiateMultipartUploadResult", rename_all = "PascalCase")]
 pub struct InitiateMultipartUploadResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Bucket")]
     pub bucket: String,
-    #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "UploadId")]
     pub upload_id: String,
 }
 
@@ -440,8 +408,8 @@ pub struct CompleteMultipartUpload {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct CompletedPart {
-    #[serde(rename = "PartNumber")]
     pub part_number: u32,
     #[serde(rename = "ETag")]
     pub etag: String,
@@ -473,14 +441,12 @@ impl CompletedPart {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct CompleteMultipartUploadResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Location")]
     pub location: String,
-    #[serde(rename = "Bucket")]
     pub bucket: String,
-    #[serde(rename = "Key")]
     pub key: String,
     #[serde(rename = "ETag")]
     pub etag: String,
@@ -489,10 +455,10 @@ pub struct CompleteMultipartUploadResult {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct CopyPartResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "LastModified")]
     pub last_modified: String,
     #[serde(rename = "ETag")]
     pub etag: String,
@@ -501,102 +467,77 @@ pub struct CopyPartResult {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ListedPart {
-    #[serde(rename = "PartNumber")]
     pub part_number: u32,
-    #[serde(rename = "LastModified")]
     pub last_modified: String,
     #[serde(rename = "ETag")]
     pub etag: String,
-    #[serde(rename = "Size")]
     pub size: u64,
     #[serde(flatten)]
     pub checksum: Checksums,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ListPartsResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Bucket")]
     pub bucket: String,
-    #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "UploadId")]
     pub upload_id: String,
-    #[serde(rename = "PartNumberMarker")]
     pub part_number_marker: u32,
-    #[serde(
-        rename = "NextPartNumberMarker",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_part_number_marker: Option<u32>,
-    #[serde(rename = "MaxParts")]
     pub max_parts: usize,
-    #[serde(rename = "IsTruncated")]
     pub is_truncated: bool,
-    #[serde(rename = "Initiator")]
     pub initiator: Owner,
-    #[serde(rename = "Owner")]
     pub owner: Owner,
-    #[serde(rename = "StorageClass")]
     pub storage_class: &'static str,
-    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
-    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<ChecksumType>,
     #[serde(rename = "Part")]
     pub parts: Vec<ListedPart>,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ListedUpload {
-    #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "UploadId")]
     pub upload_id: String,
-    #[serde(rename = "Initiator")]
     pub initiator: Owner,
-    #[serde(rename = "Owner")]
     pub owner: Owner,
-    #[serde(rename = "StorageClass")]
     pub storage_class: &'static str,
-    #[serde(rename = "Initiated")]
     pub initiated: String,
-    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
-    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<ChecksumType>,
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename = "ListMultipartUploadsResult")]
+#[serde(rename = "ListMultipartUploadsResult", rename_all = "PascalCase")]
 pub struct ListMultipartUploadsResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    #[serde(rename = "Bucket")]
     pub bucket: String,
-    #[serde(rename = "KeyMarker")]
     pub key_marker: String,
-    #[serde(rename = "UploadIdMarker")]
     pub upload_id_marker: String,
-    #[serde(rename = "NextKeyMarker", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_key_marker: Option<String>,
-    #[serde(rename = "NextUploadIdMarker", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_upload_id_marker: Option<String>,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
-    #[serde(rename = "Prefix")]
     pub prefix: String,
-    #[serde(rename = "MaxUploads")]
     pub max_uploads: usize,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding_type: Option<&'static str>,
-    #[serde(rename = "IsTruncated")]
     pub is_truncated: bool,
     #[serde(rename = "Upload")]
     pub uploads: Vec<ListedUpload>,
-    #[serde(rename = "CommonPrefixes")]
     pub common_prefixes: Vec<CommonPrefix>,
 }
 
@@ -636,39 +577,65 @@ mod tests {
 
     #[test]
     fn list_v2_shape() {
-        let xml = to_xml(&ListBucketResultV2 {
-            xmlns: (),
+        let head = || ListBucketHead {
             name: "b".into(),
             prefix: String::new(),
             delimiter: Some("/".into()),
             max_keys: 1000,
             encoding_type: Some("url"),
-            key_count: 2,
             is_truncated: false,
-            continuation_token: None,
-            next_continuation_token: None,
-            start_after: None,
-            contents: vec![ListContents {
-                key: "a".into(),
-                last_modified: "2009-10-12T17:50:30.000Z".into(),
-                etag: "\"x\"".into(),
-                checksum_algorithm: None,
-                checksum_type: None,
-                size: 3,
-                owner: None,
-                storage_class: "STANDARD",
-            }],
-            common_prefixes: vec![CommonPrefix {
-                prefix: "d/".into(),
-            }],
-        })
+        };
+        let xml = to_xml_root(
+            "ListBucketResult",
+            &ListBucketResultV2 {
+                xmlns: (),
+                head: head(),
+                key_count: 2,
+                continuation_token: None,
+                next_continuation_token: None,
+                start_after: None,
+                contents: vec![ListContents {
+                    key: "a".into(),
+                    last_modified: "2009-10-12T17:50:30.000Z".into(),
+                    etag: "\"x\"".into(),
+                    checksum_algorithm: None,
+                    checksum_type: None,
+                    size: 3,
+                    owner: None,
+                    storage_class: "STANDARD",
+                }],
+                common_prefixes: vec![CommonPrefix {
+                    prefix: "d/".into(),
+                }],
+            },
+        )
         .unwrap();
         assert!(xml.contains(&format!("<ListBucketResult xmlns=\"{S3_NS}\">")));
         assert!(xml.contains("<Prefix></Prefix>") || xml.contains("<Prefix/>"));
-        assert!(xml.contains("<KeyCount>2</KeyCount><IsTruncated>false</IsTruncated>"));
+        assert!(xml.contains(
+            "<Name>b</Name><Prefix/><Delimiter>/</Delimiter><MaxKeys>1000</MaxKeys>\
+             <EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><KeyCount>2</KeyCount>"
+        ), "{xml}");
         assert!(xml.contains("<Contents><Key>a</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>\"x\"</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>"), "{xml}");
         assert!(xml.contains("<CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"));
         assert!(!xml.contains("ContinuationToken"));
+        let v1 = to_xml_root(
+            "ListBucketResult",
+            &ListBucketResultV1 {
+                xmlns: (),
+                head: head(),
+                marker: "m".into(),
+                next_marker: Some("n".into()),
+                contents: vec![],
+                common_prefixes: vec![],
+            },
+        )
+        .unwrap();
+        assert!(v1.ends_with(&format!(
+            "<ListBucketResult xmlns=\"{S3_NS}\"><Name>b</Name><Prefix/><Delimiter>/</Delimiter>\
+             <MaxKeys>1000</MaxKeys><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>\
+             <Marker>m</Marker><NextMarker>n</NextMarker></ListBucketResult>"
+        )), "{v1}");
     }
 
     #[test]

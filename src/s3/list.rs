@@ -190,6 +190,17 @@ fn contents(
         .collect()
 }
 
+fn list_head<T>(bucket: &str, p: &ListParams, page: &Page<T>) -> xml::ListBucketHead {
+    xml::ListBucketHead {
+        name: bucket.to_owned(),
+        prefix: p.enc(&p.prefix),
+        delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
+        max_keys: p.max,
+        encoding_type: p.encoding_type(),
+        is_truncated: page.truncated,
+    }
+}
+
 pub fn prefixes<T>(p: &ListParams, page: &Page<T>) -> Vec<xml::CommonPrefix> {
     page.prefixes
         .iter()
@@ -220,19 +231,17 @@ pub async fn list_objects_v1(
     } else {
         None
     };
-    response::xml(&xml::ListBucketResultV1 {
-        xmlns: (),
-        name: bucket.name.clone(),
-        prefix: p.enc(&p.prefix),
-        marker: p.enc(&marker),
-        next_marker,
-        max_keys: p.max,
-        delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
-        encoding_type: p.encoding_type(),
-        is_truncated: page.truncated,
-        contents: contents(cx, &p, &page, true),
-        common_prefixes: prefixes(&p, &page),
-    })
+    response::xml_root(
+        "ListBucketResult",
+        &xml::ListBucketResultV1 {
+            xmlns: (),
+            head: list_head(&bucket.name, &p, &page),
+            marker: p.enc(&marker),
+            next_marker,
+            contents: contents(cx, &p, &page, true),
+            common_prefixes: prefixes(&p, &page),
+        },
+    )
 }
 
 fn encode_token(last: &str) -> String {
@@ -281,21 +290,19 @@ pub async fn list_objects_v2(
     } else {
         None
     };
-    response::xml(&xml::ListBucketResultV2 {
-        xmlns: (),
-        name: bucket.name.clone(),
-        prefix: p.enc(&p.prefix),
-        delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
-        max_keys: p.max,
-        encoding_type: p.encoding_type(),
-        key_count: page.contents.len() + page.prefixes.len(),
-        is_truncated: page.truncated,
-        continuation_token: token,
-        next_continuation_token: next_token,
-        start_after: start_after.map(|s| p.enc(&s)),
-        contents: contents(cx, &p, &page, fetch_owner),
-        common_prefixes: prefixes(&p, &page),
-    })
+    response::xml_root(
+        "ListBucketResult",
+        &xml::ListBucketResultV2 {
+            xmlns: (),
+            head: list_head(&bucket.name, &p, &page),
+            key_count: page.contents.len() + page.prefixes.len(),
+            continuation_token: token,
+            next_continuation_token: next_token,
+            start_after: start_after.map(|s| p.enc(&s)),
+            contents: contents(cx, &p, &page, fetch_owner),
+            common_prefixes: prefixes(&p, &page),
+        },
+    )
 }
 
 #[cfg(test)]
