@@ -23,6 +23,7 @@ const PROMPTLY: Duration = Duration::from_secs(10);
 /// Raises this process's soft limit on open files to at least `want`
 /// (within the hard limit): every stalled upload costs two descriptors
 /// here, the client's and the gateway's.
+#[allow(unsafe_code)]
 fn raise_nofile(want: u64) {
     let mut lim = libc::rlimit {
         rlim_cur: 0,

@@ -9,6 +9,7 @@
 //! edges of blocks and CPUs without AVX-512 use the scalar block function.
 
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)] // AVX-512 intrinsics, behind a CPU feature check (SAFETY notes inside)
 mod avx512;
 mod scalar;
 mod server;

@@ -121,6 +121,8 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// works while the rest of the body arrives and `seal`'s fsync finds little
 /// left to do. Only a hint: the fsync in `seal` is what makes data durable,
 /// so a failure here is ignored.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 fn start_writeback(file: &File, offset: u64, len: usize) {
     use std::os::fd::AsRawFd;
     let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
@@ -139,6 +141,8 @@ fn start_writeback(file: &File, offset: u64, len: usize) {
 /// write got slower: 395, 348, 241, 290 MB/s for four 256 MiB PUTs in a
 /// row on one gateway, its CPU per PUT 0.9 to 1.6 s, with the kernel's
 /// copy into the cache at 29 % of it. Only a hint; a failure is ignored.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 fn drop_cached(file: &File) {
     use std::os::fd::AsRawFd;
     // SAFETY: the descriptor is open for the duration of the call, and
@@ -147,3 +151,10 @@ fn drop_cached(file: &File) {
         libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
     }
 }
+
+/// Elsewhere the hints are not given: the fsync in `seal` is what counts.
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _offset: u64, _len: usize) {}
+
+#[cfg(not(target_os = "linux"))]
+fn drop_cached(_file: &File) {}
