@@ -11,6 +11,7 @@ pub mod metric_names;
 pub mod private_fs;
 pub mod s3;
 pub mod server;
+pub mod settings;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

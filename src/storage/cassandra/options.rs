@@ -1,9 +1,122 @@
-//! Settings of the Cassandra backend, and parsing of their text forms.
+//! Settings of the Cassandra backend: their flags, environment variables,
+//! file keys and defaults (one table), their parsing and validation, and
+//! the options the backend runs with.
 
 use std::fmt;
 use std::time::Duration;
 
 use scylla::statement::Consistency;
+
+crate::settings::settings_table! {
+    /// Flags of the Cassandra backend; each also reads an environment
+    /// variable.
+    pub struct CassandraArgs;
+    /// The `[cassandra]` table of the configuration file.
+    pub struct CassandraFile;
+    /// Each Cassandra setting from its first source.
+    pub struct CassandraSettings;
+    {
+        /// Nodes to contact first, comma-separated host:port [default: 127.0.0.1:9042].
+        #[arg(
+            long = "cassandra-contact-points",
+            env = "S3GW_CASSANDRA_CONTACT_POINTS",
+            value_delimiter = ','
+        )]
+        pub contact_points: Vec<String> = vec!["127.0.0.1:9042".into()],
+        /// Keyspace [default: s3gw].
+        #[arg(long = "cassandra-keyspace", env = "S3GW_CASSANDRA_KEYSPACE")]
+        pub keyspace: String = "s3gw".into(),
+        /// Replication when the keyspace is created: N, or dc1:N,dc2:M [default: 1].
+        #[arg(long = "cassandra-replication", env = "S3GW_CASSANDRA_REPLICATION")]
+        pub replication: String = "1".into(),
+        /// Consistency level of reads and writes [default: LOCAL_QUORUM].
+        #[arg(long = "cassandra-consistency", env = "S3GW_CASSANDRA_CONSISTENCY")]
+        pub consistency: String = "LOCAL_QUORUM".into(),
+        /// Datacenter whose nodes are preferred.
+        #[arg(long = "cassandra-local-dc", env = "S3GW_CASSANDRA_LOCAL_DC")]
+        pub local_dc: String,
+        /// Client-side timeout of one statement, in ms [default: 10000].
+        #[arg(
+            long = "cassandra-request-timeout-ms",
+            env = "S3GW_CASSANDRA_REQUEST_TIMEOUT_MS"
+        )]
+        pub request_timeout_ms: u64 = 10_000,
+        /// Shards of each bucket's key index, when the keyspace is created [default: 16].
+        #[arg(long = "cassandra-index-shards", env = "S3GW_CASSANDRA_INDEX_SHARDS")]
+        pub index_shards: u16 = DEFAULT_INDEX_SHARDS,
+        /// Seconds an upload may take from its first byte to its commit; the
+        /// blobs of uploads that never committed are swept after it [default: 21600].
+        #[arg(
+            long = "cassandra-commit-deadline-secs",
+            env = "S3GW_CASSANDRA_COMMIT_DEADLINE_SECS"
+        )]
+        pub commit_deadline_secs: u64 = COMMIT_DEADLINE.as_secs(),
+        /// Seconds the sweep waits past a commit deadline (tests only) [default: 300].
+        #[arg(
+            long = "cassandra-sweep-margin-secs",
+            env = "S3GW_CASSANDRA_SWEEP_MARGIN_SECS",
+            hide = true
+        )]
+        #[serde(skip)]
+        pub sweep_margin_secs: u64 = SWEEP_MARGIN.as_secs(),
+    }
+}
+
+impl CassandraOptions {
+    /// The options from the flags (or environment variables) and the
+    /// file's `[cassandra]` table, checked; `gc_grace` is the gateway's.
+    pub fn resolve(
+        args: &CassandraArgs,
+        file: &CassandraFile,
+        gc_grace: Duration,
+    ) -> Result<CassandraOptions, String> {
+        CassandraOptions::from_settings(CassandraSettings::layer(args, file), gc_grace)
+    }
+
+    /// The options from settings already layered, checked.
+    pub fn from_settings(
+        s: CassandraSettings,
+        gc_grace: Duration,
+    ) -> Result<CassandraOptions, String> {
+        let contact_points: Vec<String> = s
+            .contact_points
+            .into_iter()
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect();
+        if contact_points.is_empty() {
+            return Err("cassandra contact points: give at least one host:port".into());
+        }
+        check_keyspace(&s.keyspace)?;
+        let replication = Replication::parse(&s.replication)?;
+        let consistency = parse_consistency(&s.consistency)?;
+        let timeout_ms = s.request_timeout_ms.max(100);
+        if !(1..=1024).contains(&s.index_shards) {
+            return Err("cassandra index_shards must be between 1 and 1024".into());
+        }
+        let commit_deadline = Duration::from_secs(s.commit_deadline_secs);
+        if commit_deadline < Duration::from_secs(2) {
+            return Err("cassandra commit_deadline_secs must be at least 2".into());
+        }
+        Ok(CassandraOptions {
+            contact_points,
+            keyspace: s.keyspace,
+            replication,
+            consistency,
+            local_dc: s.local_dc.filter(|s| !s.is_empty()),
+            request_timeout: Duration::from_millis(timeout_ms),
+            index_shards: s.index_shards,
+            gc_grace,
+            connect_for: None,
+            clock_offset_us: 0,
+            commit_deadline,
+            sweep_margin: Duration::from_secs(s.sweep_margin_secs),
+            // Longer than a writer can take between its read and its write.
+            recheck_after: RECHECK_AFTER.max(Duration::from_millis(timeout_ms.saturating_mul(3))),
+            pause_before_head_write: Duration::ZERO,
+        })
+    }
+}
 
 /// Keyspace replication, used when the keyspace is created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,5 +350,126 @@ mod tests {
         assert!(check_keyspace("s3gw_test1").is_ok());
         assert!(check_keyspace("bad-name").is_err());
         assert!(check_keyspace("").is_err());
+    }
+
+    fn resolve(file: &str, args: CassandraArgs) -> Result<CassandraOptions, String> {
+        let file: CassandraFile = toml::from_str(file).map_err(|e| e.to_string())?;
+        CassandraOptions::resolve(&args, &file, Duration::from_secs(900))
+    }
+
+    #[test]
+    fn defaults_and_layers() {
+        let o = resolve("", CassandraArgs::default()).unwrap();
+        assert_eq!(o.contact_points, ["127.0.0.1:9042"]);
+        assert_eq!(o.keyspace, "s3gw");
+        assert_eq!(o.replication, Replication::Factor(1));
+        assert_eq!(o.consistency, Consistency::LocalQuorum);
+        assert_eq!(o.local_dc, None);
+        assert_eq!(o.request_timeout, Duration::from_secs(10));
+        assert_eq!(o.index_shards, DEFAULT_INDEX_SHARDS);
+        assert_eq!(o.gc_grace, Duration::from_secs(900));
+        assert_eq!(o.commit_deadline, COMMIT_DEADLINE);
+        assert_eq!(o.sweep_margin, SWEEP_MARGIN);
+        assert_eq!(o.recheck_after, RECHECK_AFTER);
+
+        let file = "contact_points = [\" a:1 \", \"\", \"b:2\"]\nkeyspace = \"ks\"\n\
+                    local_dc = \"\"\nrequest_timeout_ms = 20000\ncommit_deadline_secs = 60\n";
+        let o = resolve(file, CassandraArgs::default()).unwrap();
+        assert_eq!(o.contact_points, ["a:1", "b:2"]);
+        assert_eq!(o.local_dc, None, "empty is unset");
+        assert_eq!(o.commit_deadline, Duration::from_secs(60));
+        assert_eq!(
+            o.recheck_after,
+            Duration::from_secs(60),
+            "3 statement timeouts"
+        );
+        let flags = CassandraArgs {
+            keyspace: Some("flag_ks".into()),
+            local_dc: Some("dc2".into()),
+            request_timeout_ms: Some(1),
+            sweep_margin_secs: Some(3),
+            ..Default::default()
+        };
+        let o = resolve(file, flags).unwrap();
+        assert_eq!(o.keyspace, "flag_ks");
+        assert_eq!(o.local_dc.as_deref(), Some("dc2"));
+        assert_eq!(
+            o.request_timeout,
+            Duration::from_millis(100),
+            "at least 100 ms"
+        );
+        assert_eq!(o.sweep_margin, Duration::from_secs(3));
+    }
+
+    /// Every refusal, with its message.
+    #[test]
+    fn refusals_and_their_messages() {
+        for (file, message) in [
+            (
+                "contact_points = [\" \", \"\"]",
+                "cassandra contact points: give at least one host:port",
+            ),
+            (
+                "keyspace = \"a-b\"",
+                "keyspace \"a-b\": use 1-48 letters, digits or underscores",
+            ),
+            (
+                "keyspace = \"_x\"",
+                "keyspace \"_x\": use 1-48 letters, digits or underscores",
+            ),
+            (
+                "replication = \"0\"",
+                "replication factor must be at least 1",
+            ),
+            (
+                "replication = \"dc1\"",
+                "replication \"dc1\": expected N or dc:N,dc:N",
+            ),
+            (
+                "replication = \"dc1:x\"",
+                "replication \"dc1:x\": \"x\" is not a number",
+            ),
+            (
+                "replication = \"dc1:0\"",
+                "replication \"dc1:0\": bad entry \"dc1:0\"",
+            ),
+            (
+                "consistency = \"one\"",
+                "consistency ONE is not supported: reads must see every acknowledged \
+                 write (use LOCAL_QUORUM, QUORUM, EACH_QUORUM or ALL)",
+            ),
+            (
+                "consistency = \"serial\"",
+                "unknown consistency level \"SERIAL\"",
+            ),
+            (
+                "index_shards = 0",
+                "cassandra index_shards must be between 1 and 1024",
+            ),
+            (
+                "index_shards = 1025",
+                "cassandra index_shards must be between 1 and 1024",
+            ),
+            (
+                "commit_deadline_secs = 1",
+                "cassandra commit_deadline_secs must be at least 2",
+            ),
+        ] {
+            assert_eq!(
+                resolve(file, CassandraArgs::default()).unwrap_err(),
+                message,
+                "{file}"
+            );
+        }
+        for ok in [
+            "index_shards = 1",
+            "index_shards = 1024",
+            "commit_deadline_secs = 2",
+        ] {
+            assert!(resolve(ok, CassandraArgs::default()).is_ok(), "{ok}");
+        }
+        assert!(resolve("sweep_margin_secs = 1", CassandraArgs::default())
+            .unwrap_err()
+            .contains("unknown field `sweep_margin_secs`"));
     }
 }
