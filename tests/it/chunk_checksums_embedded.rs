@@ -2,7 +2,7 @@
 //! disk is an error, never served, through the `Storage` trait and through
 //! the S3 API, and `fsck` counts it.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! sizes, re-uploaded parts, abort, listings with paging, partNumber reads,
 //! UploadPartCopy, idempotent Complete and the validation rules.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart};

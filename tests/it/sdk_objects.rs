@@ -2,7 +2,7 @@
 //! checksum behaviour (header checksums for in-memory bodies, aws-chunked
 //! trailers for streamed files).
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, MetadataDirective};

@@ -3,7 +3,7 @@
 //! deterministically. Every scenario is written against the trait and runs
 //! on the embedded store and on Cassandra (`S3GW_TEST_CASSANDRA`).
 
-mod common;
+use crate::common;
 
 use std::ops::Bound;
 use std::sync::Arc;

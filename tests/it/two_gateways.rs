@@ -2,7 +2,7 @@
 //! one writes, the other reads, lists and deletes at once, and a multipart
 //! upload can be split across both.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};

@@ -2,7 +2,7 @@
 //! (`s3gw::janitor`), on the embedded store and on Cassandra
 //! (`S3GW_TEST_CASSANDRA`).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
