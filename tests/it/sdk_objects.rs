@@ -239,18 +239,21 @@ async fn conditional_reads() {
     assert_eq!(status_of(&e), Some(304));
 }
 
+/// A conditional PUT: If-None-Match, If-Match, the body, the error code if
+/// it is refused, and what the key then holds.
+type PutIf<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    &'static [u8],
+    Option<&'a str>,
+    &'a [u8],
+);
+
 #[tokio::test]
 async fn conditional_writes() {
     let f = Fixture::new("condput").await;
     let etag_1 = etag_of(b"1");
-    // (If-None-Match, If-Match, body, the code if refused, then stored)
-    let steps: [(
-        Option<&str>,
-        Option<&str>,
-        &'static [u8],
-        Option<&str>,
-        &[u8],
-    ); 4] = [
+    let steps: [PutIf; 4] = [
         (Some("*"), None, b"1", None, b"1"),
         (Some("*"), None, b"2", Some("PreconditionFailed"), b"1"),
         (None, Some(&etag_1), b"3", None, b"3"),
