@@ -41,12 +41,6 @@ fn raise_nofile(want: u64) {
     }
 }
 
-async fn bucket(c: &Client, tag: &str) -> String {
-    let b = bucket_name(tag);
-    c.create_bucket().bucket(&b).send().await.expect("create");
-    b
-}
-
 /// The request head of a presigned PUT of `key` announcing `len` bytes.
 async fn put_head(c: &Client, addr: SocketAddr, bucket: &str, key: &str, len: usize) -> String {
     let cfg = PresigningConfig::expires_in(Duration::from_secs(300)).expect("cfg");
@@ -88,18 +82,6 @@ async fn put(c: &Client, bucket: &str, key: &str, body: Vec<u8>) {
         .expect("put");
 }
 
-async fn get(c: &Client, bucket: &str, key: &str) -> Vec<u8> {
-    let got = c.get_object().bucket(bucket).key(key).send().await;
-    let got = got.expect("get").body.collect().await.expect("body");
-    got.into_bytes().to_vec()
-}
-
-async fn absent(c: &Client, bucket: &str, key: &str) {
-    let e = c.head_object().bucket(bucket).key(key).send().await;
-    let e = e.expect_err("nothing stored");
-    assert!(e.into_service_error().is_not_found(), "{key} exists");
-}
-
 /// A normal small PUT and a normal 3 MiB PUT, each answered within
 /// `PROMPTLY`, and both read back.
 async fn flowing_puts_succeed(c: &Client, b: &str, while_: &str) {
@@ -118,7 +100,7 @@ async fn flowing_puts_succeed(c: &Client, b: &str, while_: &str) {
             body.len(),
             t.elapsed()
         );
-        assert_eq!(get(c, b, key).await, body, "{key}");
+        assert_eq!(get_bytes(c, b, key).await, body, "{key}");
     }
 }
 
@@ -145,7 +127,7 @@ async fn stalled_uploads_do_not_starve_flowing_ones() {
     let grace = Duration::from_secs(6);
     let srv = start_with(|c| c.body_grace_secs = grace.as_secs()).await;
     let c = srv.client();
-    let b = bucket(&c, "stall").await;
+    let b = create_bucket(&c, "stall").await;
     let mut held = Vec::with_capacity(STALLED);
     let first_stalled = Instant::now();
     for i in 0..STALLED {
@@ -168,7 +150,7 @@ async fn stalled_uploads_do_not_starve_flowing_ones() {
     let other = answers.iter().find(|a| !is_request_timeout(a));
     assert_eq!(cut, STALLED, "e.g. {other:?}");
     for i in [0, STALLED / 2, STALLED - 1] {
-        absent(&c, &b, &format!("stalled-{i}")).await;
+        assert_absent(&c, &b, &format!("stalled-{i}")).await;
     }
 }
 
@@ -178,7 +160,7 @@ async fn stalled_uploads_do_not_starve_flowing_ones() {
 async fn uploads_stalled_past_their_first_chunk_hold_no_slot() {
     let srv = start_with(|c| c.max_buffered_chunks = 4).await;
     let c = srv.client();
-    let b = bucket(&c, "stall-chunk").await;
+    let b = create_bucket(&c, "stall-chunk").await;
     let mut held = Vec::new();
     for i in 0..8 {
         let head = put_head(&c, srv.addr, &b, &format!("stalled-{i}"), 4 * CHUNK).await;
@@ -187,7 +169,7 @@ async fn uploads_stalled_past_their_first_chunk_hold_no_slot() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     flowing_puts_succeed(&c, &b, "while 8 uploads stall past a chunk").await;
     drop(held);
-    absent(&c, &b, "stalled-0").await;
+    assert_absent(&c, &b, "stalled-0").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,7 +184,7 @@ async fn a_drip_fed_body_is_cut_with_request_timeout() {
     .await;
     let bound = Duration::from_secs(2 + 3); // grace + one idle wait, at most
     let c = srv.client();
-    let b = bucket(&c, "drip").await;
+    let b = create_bucket(&c, "drip").await;
     let head = put_head(&c, srv.addr, &b, "k", 1000).await;
     let t = Instant::now();
     let (mut rx, mut tx) = stalled(srv.addr, &head, b"x").await.into_split();
@@ -235,7 +217,7 @@ async fn a_drip_fed_body_is_cut_with_request_timeout() {
         text.contains("Your socket connection to the server was not read from or written to within the timeout period."),
         "{text}"
     );
-    absent(&c, &b, "k").await;
+    assert_absent(&c, &b, "k").await;
 }
 
 /// Reads one response (head and a Content-Length body) from a kept-alive

@@ -641,3 +641,91 @@ pub async fn get_bytes(c: &Client, bucket: &str, key: &str) -> Vec<u8> {
         .into_bytes()
         .to_vec()
 }
+
+/// The HTTP status of a failed SDK call (`None` if no answer arrived).
+pub fn status_of<E>(e: &aws_sdk_s3::error::SdkError<E>) -> Option<u16> {
+    e.raw_response().map(|r| r.status().as_u16())
+}
+
+/// The S3 error code of a call that must fail (`what` names it if it did not).
+pub fn refused<T: std::fmt::Debug, E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    answer: Result<T, E>,
+    what: &str,
+) -> String {
+    code(&answer.expect_err(what))
+}
+
+/// Checks that HeadObject of `bucket/key` answers 404.
+pub async fn assert_absent(c: &Client, bucket: &str, key: &str) {
+    let e = c.head_object().bucket(bucket).key(key).send().await;
+    let e = e.expect_err("nothing stored");
+    assert!(e.into_service_error().is_not_found(), "{key} exists");
+}
+
+/// A gateway (`start_with`), its path-style client and a fresh bucket:
+/// where most SDK tests begin.
+pub struct Fixture {
+    pub srv: TestServer,
+    pub c: Client,
+    pub b: String,
+}
+
+impl Fixture {
+    pub async fn new(tag: &str) -> Fixture {
+        Fixture::with(tag, |_| {}).await
+    }
+
+    pub async fn with(tag: &str, tweak: impl FnOnce(&mut Config)) -> Fixture {
+        let srv = start_with(tweak).await;
+        let c = srv.client();
+        let b = create_bucket(&c, tag).await;
+        Fixture { srv, c, b }
+    }
+
+    /// PutObject of `body` at `key` in the bucket; it must succeed.
+    pub async fn put(
+        &self,
+        key: &str,
+        body: impl Into<aws_sdk_s3::primitives::ByteStream>,
+    ) -> aws_sdk_s3::operation::put_object::PutObjectOutput {
+        self.c
+            .put_object()
+            .bucket(&self.b)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put {key}: {e:?}"))
+    }
+
+    /// The bytes of `key` in the bucket.
+    pub async fn get(&self, key: &str) -> Vec<u8> {
+        get_bytes(&self.c, &self.b, key).await
+    }
+
+    /// HeadObject of `key` in the bucket; it must succeed.
+    pub async fn head(&self, key: &str) -> aws_sdk_s3::operation::head_object::HeadObjectOutput {
+        self.c
+            .head_object()
+            .bucket(&self.b)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("head {key}: {e:?}"))
+    }
+}
+
+/// An embedded store in a temp directory (kept while the directory lives),
+/// with the 900 s GC grace the gateway has by default.
+pub fn embedded_store() -> (
+    tempfile::TempDir,
+    std::sync::Arc<dyn s3gw::storage::Storage>,
+) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = s3gw::storage::embedded::EmbeddedStorage::open(
+        &dir.path().join("data"),
+        std::time::Duration::from_secs(900),
+    )
+    .expect("open");
+    (dir, std::sync::Arc::new(s))
+}

@@ -2,7 +2,7 @@
 //! (`s3gw::janitor`), on the embedded store and on Cassandra
 //! (`S3GW_TEST_CASSANDRA`).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +10,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use s3gw::janitor::abort_expired_uploads;
 use s3gw::storage::cassandra::CassandraStorage;
-use s3gw::storage::embedded::EmbeddedStorage;
 use s3gw::storage::records::ContentHeaders;
 use s3gw::storage::{
     now_ms, BlobId, BucketId, BucketRecord, ChunkAddr, PartRecord, PartRef, Storage, UploadRecord,
@@ -18,13 +17,6 @@ use s3gw::storage::{
 
 const DAY_MS: i64 = 86_400_000;
 const WEEK: Duration = Duration::from_secs(7 * 86_400);
-
-fn embedded() -> (tempfile::TempDir, Arc<dyn Storage>) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let s =
-        EmbeddedStorage::open(&dir.path().join("data"), Duration::from_secs(900)).expect("open");
-    (dir, Arc::new(s))
-}
 
 /// A Cassandra store on a keyspace of its own, with its contact point and
 /// keyspace name: the janitor walks every bucket, and the shared test
@@ -43,7 +35,7 @@ async fn cassandra() -> Option<(Arc<dyn Storage>, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_aborts_uploads_older_than_the_age() {
-    let (_dir, s) = embedded();
+    let (_dir, s) = common::embedded_store();
     aborts_uploads_older_than_the_age(s).await;
 }
 
@@ -58,7 +50,7 @@ async fn cassandra_aborts_uploads_older_than_the_age() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_pages_through_many_uploads_and_buckets() {
-    let (_dir, s) = embedded();
+    let (_dir, s) = common::embedded_store();
     pages_through_many_uploads_and_buckets(s).await;
 }
 

@@ -3,7 +3,7 @@
 //! and `s3gw migrate` creates a keyspace once and is a no-op the second
 //! time.
 
-mod common;
+use crate::common;
 
 use s3gw::storage::cassandra::SCHEMA_VERSION;
 use std::io::{BufRead, BufReader};

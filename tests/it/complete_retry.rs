@@ -6,7 +6,7 @@
 //! A retry's own condition (`If-None-Match`, `If-Match`) still applies;
 //! the commit of a conditional Complete is not one a retry finishes.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! sizes, re-uploaded parts, abort, listings with paging, partNumber reads,
 //! UploadPartCopy, idempotent Complete and the validation rules.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart};
@@ -645,11 +645,6 @@ type CompleteError = aws_sdk_s3::error::SdkError<
     aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadError,
 >;
 
-/// The HTTP status of a failed Complete.
-fn status(e: &CompleteError) -> Option<u16> {
-    e.raw_response().map(|r| r.status().as_u16())
-}
-
 /// CompleteMultipartUpload with `If-Match` and/or `If-None-Match`.
 async fn complete_if(
     c: &Client,
@@ -701,14 +696,14 @@ async fn conditional_complete() {
     let e = complete_if(&c, &b, "k", &id, &parts, None, Some("*"))
         .await
         .expect_err("the key exists");
-    assert_eq!(status(&e), Some(412));
+    assert_eq!(status_of(&e), Some(412));
     assert_eq!(code(&e.into_service_error()), "PreconditionFailed");
     assert_eq!(get_bytes(&c, &b, "k").await, b"old");
 
     let e = complete_if(&c, &b, "k", &id, &parts, Some("\"0123\""), None)
         .await
         .expect_err("another ETag");
-    assert_eq!(status(&e), Some(412));
+    assert_eq!(status_of(&e), Some(412));
     assert_eq!(code(&e.into_service_error()), "PreconditionFailed");
     assert_eq!(get_bytes(&c, &b, "k").await, b"old");
 
@@ -719,7 +714,7 @@ async fn conditional_complete() {
         let e = complete_if(&c, &b, "k", &id, &parts, if_match, if_none_match)
             .await
             .expect_err("not implemented");
-        assert_eq!(status(&e), Some(501), "{if_match:?} {if_none_match:?}");
+        assert_eq!(status_of(&e), Some(501), "{if_match:?} {if_none_match:?}");
         assert_eq!(code(&e.into_service_error()), "NotImplemented");
     }
     assert_eq!(get_bytes(&c, &b, "k").await, b"old");
@@ -753,7 +748,7 @@ async fn conditional_complete() {
     let e = complete_if(&c, &b, "fresh", &id, &parts, Some(&old_etag), None)
         .await
         .expect_err("no object");
-    assert_eq!(status(&e), Some(404));
+    assert_eq!(status_of(&e), Some(404));
     assert_eq!(code(&e.into_service_error()), "NoSuchKey");
     let e = c
         .head_object()

@@ -3,7 +3,7 @@
 //! are created owner-only; a credentials file others can read is warned
 //! about; a root secret shorter than 8 characters is refused.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -4,7 +4,7 @@
 //! store's start-up sweep or `fsck --repair`; the Cassandra collector's
 //! sweep of pending blobs once their commit deadline is past).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

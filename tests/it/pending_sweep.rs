@@ -4,7 +4,7 @@
 //! stamped before the deadline that arrives after the sweep can no longer
 //! make the released blob visible.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! the gateway's, and the query is decoded once for the signature and the
 //! handlers alike (`+` is a space).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! and deletes and one collection, the store holds exactly the chunks that
 //! committed heads reference; a lost chunk makes `fsck` fail.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! and without a delimiter, before and after deleting half of them (the
 //! deletes leave tombstones in the key index).
 
-mod common;
+use crate::common;
 
 use std::ops::Bound;
 use std::sync::Arc;

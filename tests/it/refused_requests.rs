@@ -3,7 +3,7 @@
 //! other storage classes), a version id on an unversioned delete, and
 //! upload ids that are not ids this gateway hands out.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ObjectCannedAcl, ObjectLockMode, ServerSideEncryption, StorageClass};

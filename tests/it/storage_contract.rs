@@ -3,7 +3,7 @@
 //! deterministically. Every scenario is written against the trait and runs
 //! on the embedded store and on Cassandra (`S3GW_TEST_CASSANDRA`).
 
-mod common;
+use crate::common;
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -11,19 +11,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use s3gw::storage::cassandra::CassandraStorage;
-use s3gw::storage::embedded::EmbeddedStorage;
 use s3gw::storage::records::ContentHeaders;
 use s3gw::storage::{
     BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef, Storage,
     StorageError, UploadRecord, WriteCondition,
 };
-
-fn embedded() -> (tempfile::TempDir, Arc<dyn Storage>) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let s =
-        EmbeddedStorage::open(&dir.path().join("data"), Duration::from_secs(900)).expect("open");
-    (dir, Arc::new(s))
-}
 
 async fn cassandra() -> Option<Arc<dyn Storage>> {
     let o = common::cassandra_options(Duration::from_secs(900))?;
@@ -37,7 +29,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let (_d, s) = super::embedded();
+                    let (_d, s) = crate::common::embedded_store();
                     super::$name(s).await;
                 }
             )*

@@ -1,7 +1,7 @@
 //! Listings through the AWS SDK for Rust: v1 and v2, paging, delimiters,
 //! awkward key names.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;

@@ -2,23 +2,12 @@
 //! one writes, the other reads, lists and deletes at once, and a multipart
 //! upload can be split across both.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use common::{bucket_name, data};
+use common::{bucket_name, data, get_bytes, status_of};
 use s3gw::config::Backend;
-
-async fn get_bytes(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
-    let r = c
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .expect("get");
-    r.body.collect().await.expect("body").into_bytes().to_vec()
-}
 
 /// Two gateways on the test keyspace, or `None` (skipped) without Cassandra.
 async fn pair() -> Option<(common::TestServer, common::TestServer)> {
@@ -98,7 +87,7 @@ async fn writes_through_one_are_read_listed_and_deleted_through_the_other() {
         .send()
         .await
         .expect_err("gone");
-    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404));
+    assert_eq!(status_of(&e), Some(404));
     b.delete_bucket()
         .bucket(&bucket)
         .send()
@@ -110,7 +99,7 @@ async fn writes_through_one_are_read_listed_and_deleted_through_the_other() {
         .send()
         .await
         .expect_err("bucket gone");
-    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404));
+    assert_eq!(status_of(&e), Some(404));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,10 +215,7 @@ async fn conditional_creates_through_both_gateways_have_one_winner() {
                 .body(ByteStream::from(body.clone()))
                 .send()
                 .await;
-            (
-                r.map_err(|e| e.raw_response().map(|r| r.status().as_u16())),
-                body,
-            )
+            (r.map_err(|e| status_of(&e)), body)
         }));
     }
     let mut winners = Vec::new();

@@ -3,7 +3,7 @@
 //! and an inconsistency for `fsck`, and chunks written before checksums
 //! existed (a NULL `crc`) stay readable.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

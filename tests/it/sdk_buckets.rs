@@ -1,6 +1,6 @@
 //! Bucket operations through the AWS SDK for Rust.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};

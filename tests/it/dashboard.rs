@@ -4,7 +4,7 @@
 //! logins throttled; the API's view of this gateway, its bucket usage and
 //! its traffic; the metrics open to scrapers.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

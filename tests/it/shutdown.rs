@@ -2,7 +2,7 @@
 //! signal arrives completes, new connections are refused, and the process
 //! exits cleanly.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

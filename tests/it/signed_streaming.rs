@@ -3,7 +3,7 @@
 //! sends over plain HTTP. No common client library builds them for us, so
 //! this test frames and signs them itself.
 
-mod common;
+use crate::common;
 
 use s3gw::auth::checksum::{checksum_of, encode_base64};
 use s3gw::auth::sigv4::{

@@ -2,7 +2,7 @@
 //! disk is an error, never served, through the `Storage` trait and through
 //! the S3 API, and `fsck` counts it.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,6 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use s3gw::storage::embedded::EmbeddedStorage;
-use s3gw::storage::records::ContentHeaders;
 use s3gw::storage::{
     BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRef, Storage, StorageError,
     WriteCondition,
@@ -69,18 +68,7 @@ async fn write_blob(s: &dyn Storage, data: &[u8]) -> PartRef {
 }
 
 fn head(part: PartRef) -> ObjectHead {
-    ObjectHead {
-        size: part.size,
-        etag: part.etag.clone(),
-        last_modified_ms: 0,
-        chunk_size: CHUNK,
-        parts: vec![part],
-        multipart: false,
-        upload_id: None,
-        checksum: None,
-        content: ContentHeaders::default(),
-        user_meta: Default::default(),
-    }
+    common::head_of(part, CHUNK)
 }
 
 /// Whether the store's `blob_crcs` table holds a row for `blob` (read with

@@ -2,7 +2,7 @@
 //! presigned URLs, the health check. Built with raw HTTP where a client
 //! library would correct the request.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 

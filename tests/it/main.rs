@@ -1,0 +1,33 @@
+//! The integration tests, one binary: a module per resource or concern.
+//! Linking the crate and its dependencies once instead of once per file is
+//! most of what `cargo test` spends compiling. The shared fixtures are in
+//! `tests/common` (also used by `tests/slow_uploads.rs`, a binary of its
+//! own because it changes the process's file limit and times its answers).
+//!
+//! Run one module with a filter: `cargo test --test it -- sdk_objects::`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cassandra_cli;
+mod cassandra_listing;
+mod chunk_checksums_cassandra;
+mod chunk_checksums_embedded;
+mod complete_retry;
+mod crash;
+mod dashboard;
+mod file_modes;
+mod gc_fsck;
+mod http_raw;
+mod pending_sweep;
+mod refused_requests;
+mod sdk_buckets;
+mod sdk_list;
+mod sdk_multipart;
+mod sdk_objects;
+mod shutdown;
+mod signed_headers;
+mod signed_streaming;
+mod storage_contract;
+mod two_gateways;
+mod upload_expiry;
