@@ -37,23 +37,17 @@ timing_table() {
 step "install test dependencies"
 bash scripts/install-test-deps.sh
 
-step "cargo fmt --check"
-cargo fmt --all -- --check
-
-step "cargo clippy"
-cargo clippy --all-targets --locked -- -D warnings
-
-step "deployment files agree (Nginx, docker compose, gateway flags)"
-.venv/bin/python scripts/check-deploy-config.py
-
-step "dependency arrows between modules (scripts/check-arrows.py)"
-python3 scripts/check-arrows.py
-
 WORK=$(mktemp -d /tmp/s3gw-test.XXXXXX)
 GW_PIDS=()
 OWN_CASSANDRA=0
+CASSANDRA_START_PID=""
 CLUSTER_UP=0
 cleanup() {
+  # A start still in flight (an early step failed) finishes first, so that
+  # the stop below finds the node it started.
+  if [ -n "$CASSANDRA_START_PID" ]; then
+    wait "$CASSANDRA_START_PID" 2>/dev/null || true
+  fi
   if [ "$CLUSTER_UP" = 1 ]; then
     bash scripts/cluster down || true
   fi
@@ -71,13 +65,35 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "start Cassandra (1 node)"
+# Cassandra boots (mostly waiting on the JVM and its gossip settle) while
+# the format, lint and arrow checks run; the Rust tests wait for it.
 if ! bash scripts/cassandra status >/dev/null 2>&1; then
   OWN_CASSANDRA=1
 fi
-started=$SECONDS
-bash scripts/cassandra start --nodes 1
-echo "Cassandra ready in $((SECONDS - started)) s"
+cassandra_started=$SECONDS
+bash scripts/cassandra start --nodes 1 >"$WORK/cassandra-start.log" 2>&1 &
+CASSANDRA_START_PID=$!
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "deployment files agree (Nginx, docker compose, gateway flags)"
+.venv/bin/python scripts/check-deploy-config.py
+
+step "dependency arrows between modules (scripts/check-arrows.py)"
+python3 scripts/check-arrows.py
+
+step "wait for Cassandra (1 node, started in the background)"
+if ! wait "$CASSANDRA_START_PID"; then
+  cat "$WORK/cassandra-start.log"
+  echo "Cassandra did not start" >&2
+  exit 1
+fi
+cat "$WORK/cassandra-start.log"
+echo "Cassandra ready $((SECONDS - cassandra_started)) s after its start"
 export S3GW_TEST_CASSANDRA=127.0.0.1:9042
 export S3GW_REQUIRE_CASSANDRA=1
 
