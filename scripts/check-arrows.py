@@ -2,7 +2,8 @@
 """Checks the dependency arrows between the crate's top-level modules (the
 layers drawn in docs/ARCHITECTURE.md): a module may use only modules in
 lower layers, `s3/` and the other layers above storage never name a
-backend (`storage::cassandra`, `storage::embedded`), and nothing below
+backend (`storage::cassandra`, `storage::embedded`), `s3/` uses only the
+data contract (`Storage`, not `Maintenance` or `StatusStore`), and nothing below
 `server` reaches up. Reads `crate::<module>` paths in src/ (comments and
 `#[cfg(test)]` modules left out).
 
@@ -40,6 +41,12 @@ LAYERS = [
 # Modules above storage that must not name a backend.
 BACKEND_FREE = {"error", "http", "auth", "telemetry", "janitor", "state", "dashboard", "s3"}
 BACKENDS = ("storage::cassandra", "storage::embedded")
+
+# `s3/` uses only the data contract (`storage::Storage`), never the
+# maintenance or status-document contracts, nor the `AppState` fields that
+# hold them.
+DATA_ONLY = {"s3"}
+NOT_DATA = re.compile(r"\b(Maintenance|StatusStore|Stores)\b|\.(maintenance|statuses)\b")
 
 # (from, to): why it is still there. Remove an entry when its arrow goes.
 KNOWN = {
@@ -90,6 +97,8 @@ def arrows():
                     found.setdefault((top, to), set()).add(rel)
                 if top in BACKEND_FREE and any(b in to + m.group(2) for b in BACKENDS):
                     found.setdefault((top, "storage backend"), set()).add(rel)
+            if top in DATA_ONLY and NOT_DATA.search(code):
+                found.setdefault((top, "storage beyond the data contract"), set()).add(rel)
     return found
 
 
@@ -101,7 +110,8 @@ def main():
         if lf is None:
             problems.append(f"{frm}: a module in no layer (add it to LAYERS)")
             continue
-        wrong = to == "storage backend" or lt is None or lt >= lf
+        wrong = to in ("storage backend", "storage beyond the data contract")
+        wrong = wrong or lt is None or lt >= lf
         if not wrong:
             continue
         seen.add((frm, to))

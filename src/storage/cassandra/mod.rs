@@ -42,7 +42,7 @@ pub use sweep::SweepOutcome;
 
 use super::{
     chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
-    ChunkAddr, ListEntry, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
+    ChunkAddr, ListEntry, Maintenance, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
     WriteCondition,
 };
 use connect::{exec_err, shape_err};
@@ -238,23 +238,23 @@ impl Storage for CassandraStorage {
     }
 
     async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
-        self.insert_bucket(bucket).await
+        buckets::create_bucket(self, bucket).await
     }
 
     async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
-        self.read_bucket(name).await
+        buckets::get_bucket(self, name).await
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
-        self.all_buckets().await
+        buckets::list_buckets(self).await
     }
 
     async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
-        self.remove_bucket(bucket).await
+        buckets::delete_bucket(self, bucket).await
     }
 
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
-        self.pend(blob, owner).await
+        sweep::begin_blob(self, blob, owner).await
     }
 
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
@@ -286,48 +286,6 @@ impl Storage for CassandraStorage {
         }
     }
 
-    async fn fsck(
-        &self,
-        min_age: std::time::Duration,
-    ) -> Result<crate::storage::FsckReport, StorageError> {
-        self.check_store(min_age).await
-    }
-
-    fn gc_stats(&self) -> crate::storage::GcSnapshot {
-        self.inner.gc_stats.snapshot()
-    }
-
-    async fn put_status(
-        &self,
-        kind: &str,
-        id: &str,
-        doc: &str,
-        ttl: std::time::Duration,
-    ) -> Result<(), StorageError> {
-        self.write_status(kind, id, doc, ttl).await
-    }
-
-    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError> {
-        self.read_statuses(kind).await
-    }
-
-    async fn nodes(&self) -> Result<Vec<crate::storage::NodeStatus>, StorageError> {
-        self.node_statuses().await
-    }
-
-    /// The same fenced sweep as the collector's, then a collection of the
-    /// queue minutes that are due. Safe beside running gateways.
-    async fn repair(&self) -> Result<crate::storage::RepairReport, StorageError> {
-        let swept = self.sweep_pending(now_ms(), None).await?;
-        let dropped = self.clean_dropped_buckets(now_ms()).await?;
-        let deleted = self.collect_garbage(now_ms()).await?;
-        Ok(crate::storage::RepairReport {
-            released: swept.released + dropped,
-            deleted: deleted as u64,
-            undecided: swept.undecided,
-        })
-    }
-
     async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
         self.delete_chunks(blob, chunks).await?;
         self.unpend(blob).await
@@ -351,11 +309,11 @@ impl Storage for CassandraStorage {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
-        self.write_head(bucket, key, head, cond).await
+        objects::put_object(self, bucket, key, head, cond).await
     }
 
     async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
-        self.remove_head(bucket, key).await
+        objects::delete_object(self, bucket, key).await
     }
 
     async fn list_objects(
@@ -365,7 +323,7 @@ impl Storage for CassandraStorage {
         start: std::ops::Bound<&str>,
         limit: usize,
     ) -> Result<Vec<ListEntry>, StorageError> {
-        self.list_keys(bucket, prefix, start, limit).await
+        list::list_objects(self, bucket, prefix, start, limit).await
     }
 
     async fn create_upload(
@@ -373,7 +331,7 @@ impl Storage for CassandraStorage {
         bucket: BucketId,
         upload: &UploadRecord,
     ) -> Result<(), StorageError> {
-        self.insert_upload(bucket, upload).await
+        multipart::create_upload(self, bucket, upload).await
     }
 
     async fn get_upload(
@@ -382,7 +340,7 @@ impl Storage for CassandraStorage {
         key: &str,
         upload_id: &str,
     ) -> Result<Option<UploadRecord>, StorageError> {
-        self.read_upload(bucket, key, upload_id).await
+        multipart::get_upload(self, bucket, key, upload_id).await
     }
 
     async fn put_part(
@@ -392,7 +350,7 @@ impl Storage for CassandraStorage {
         upload_id: &str,
         part: &PartRecord,
     ) -> Result<(), StorageError> {
-        self.insert_part(bucket, key, upload_id, part).await
+        multipart::put_part(self, bucket, key, upload_id, part).await
     }
 
     async fn list_parts(
@@ -401,7 +359,7 @@ impl Storage for CassandraStorage {
         after: u32,
         limit: usize,
     ) -> Result<Vec<PartRecord>, StorageError> {
-        self.current_parts(upload_id, after, limit).await
+        multipart::list_parts(self, upload_id, after, limit).await
     }
 
     async fn list_uploads(
@@ -411,7 +369,7 @@ impl Storage for CassandraStorage {
         after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<Vec<UploadRecord>, StorageError> {
-        self.uploads_page(bucket, prefix, after, limit).await
+        multipart::list_uploads(self, bucket, prefix, after, limit).await
     }
 
     async fn complete_upload(
@@ -422,7 +380,7 @@ impl Storage for CassandraStorage {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
-        self.finish_upload(bucket, key, upload_id, head, cond).await
+        multipart::complete_upload(self, bucket, key, upload_id, head, cond).await
     }
 
     async fn abort_upload(
@@ -431,6 +389,33 @@ impl Storage for CassandraStorage {
         key: &str,
         upload_id: &str,
     ) -> Result<(), StorageError> {
-        self.drop_upload(bucket, key, upload_id).await
+        multipart::abort_upload(self, bucket, key, upload_id).await
+    }
+}
+
+#[async_trait]
+impl Maintenance for CassandraStorage {
+    async fn fsck(
+        &self,
+        min_age: std::time::Duration,
+    ) -> Result<crate::storage::FsckReport, StorageError> {
+        fsck::fsck(self, min_age).await
+    }
+
+    fn gc_stats(&self) -> crate::storage::GcSnapshot {
+        self.inner.gc_stats.snapshot()
+    }
+
+    /// The same fenced sweep as the collector's, then a collection of the
+    /// queue minutes that are due. Safe beside running gateways.
+    async fn repair(&self) -> Result<crate::storage::RepairReport, StorageError> {
+        let swept = self.sweep_pending(now_ms(), None).await?;
+        let dropped = self.clean_dropped_buckets(now_ms()).await?;
+        let deleted = self.collect_garbage(now_ms()).await?;
+        Ok(crate::storage::RepairReport {
+            released: swept.released + dropped,
+            deleted: deleted as u64,
+            undecided: swept.undecided,
+        })
     }
 }

@@ -169,22 +169,6 @@ impl CassandraStorage {
         }
     }
 
-    pub(super) async fn write_head(
-        &self,
-        bucket: BucketId,
-        key: &str,
-        head: &ObjectHead,
-        cond: &WriteCondition,
-    ) -> Result<(), StorageError> {
-        // Every blob of a new head was written for it (no two heads share
-        // a blob), so each is still pending.
-        self.check_deadline(head.blobs())?;
-        let old = self.put_head_if(bucket, key, head, cond).await?;
-        self.unpend_all(head.blobs()).await;
-        self.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
-            .await
-    }
-
     /// The cleanup after this gateway wrote `written` (or deleted the key:
     /// `None`) over `replaced`: reads the key's current head and releases
     /// every blob of `replaced`, of `written` and of `also` that the
@@ -267,22 +251,34 @@ impl CassandraStorage {
             "the object kept changing during a conditional write",
         ))
     }
+}
 
-    pub(super) async fn remove_head(
-        &self,
-        bucket: BucketId,
-        key: &str,
-    ) -> Result<bool, StorageError> {
-        let Some((_, old)) = self.read_head(bucket, key, false).await? else {
-            return Ok(false);
-        };
-        self.exec(
-            &self.inner.st.head_delete,
-            (bucket.0, self.shard_of(key), key),
-        )
+pub(super) async fn put_object(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+    head: &ObjectHead,
+    cond: &WriteCondition,
+) -> Result<(), StorageError> {
+    // Every blob of a new head was written for it (no two heads share
+    // a blob), so each is still pending.
+    s.check_deadline(head.blobs())?;
+    let old = s.put_head_if(bucket, key, head, cond).await?;
+    s.unpend_all(head.blobs()).await;
+    s.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
+        .await
+}
+
+pub(super) async fn delete_object(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+) -> Result<bool, StorageError> {
+    let Some((_, old)) = s.read_head(bucket, key, false).await? else {
+        return Ok(false);
+    };
+    s.exec(&s.inner.st.head_delete, (bucket.0, s.shard_of(key), key))
         .await?;
-        self.settle(bucket, key, Some(&old), None, Vec::new())
-            .await?;
-        Ok(true)
-    }
+    s.settle(bucket, key, Some(&old), None, Vec::new()).await?;
+    Ok(true)
 }

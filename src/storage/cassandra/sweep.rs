@@ -111,16 +111,6 @@ impl CassandraStorage {
         Ok(())
     }
 
-    /// Files a blob about to be written in `pending_blobs`, with its owner.
-    pub(super) async fn pend(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
-        let owner = serde_json::to_string(owner).map_err(corrupt)?;
-        self.exec(
-            &self.inner.st.pending_put,
-            (pending_slot(blob), blob.0, owner),
-        )
-        .await
-    }
-
     /// Decides on every pending blob whose commit deadline passed more
     /// than the sweep margin before `now_ms`, until `budget` runs out.
     pub async fn sweep_pending(
@@ -358,7 +348,10 @@ impl CassandraStorage {
         number: i32,
         fence_us: i64,
     ) -> Result<Verdict, StorageError> {
-        if self.read_upload(bucket, key, upload_id).await?.is_none() {
+        if super::multipart::get_upload(self, bucket, key, upload_id)
+            .await?
+            .is_none()
+        {
             // Finished long ago (its claim expired), or never created.
             return self.finished_part(blob, bucket, key, upload_id, None).await;
         }
@@ -455,4 +448,15 @@ impl CassandraStorage {
             .and_then(|(v,)| v)
             .and_then(|v| v.parse().ok()))
     }
+}
+
+/// Files a blob about to be written in `pending_blobs`, with its owner.
+pub(super) async fn begin_blob(
+    s: &CassandraStorage,
+    blob: BlobId,
+    owner: &BlobOwner,
+) -> Result<(), StorageError> {
+    let owner = serde_json::to_string(owner).map_err(corrupt)?;
+    s.exec(&s.inner.st.pending_put, (pending_slot(blob), blob.0, owner))
+        .await
 }
