@@ -2,14 +2,20 @@
 //! each incarnation with its own id.
 
 use futures_util::future::try_join_all;
-use uuid::Uuid;
 
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, BucketRecord};
 
-type BucketRow = (String, Option<Uuid>, Option<i64>, Option<String>);
+use super::rows::{BucketRow, KeyProbe};
 
-fn record((name, id, created_ms, region): BucketRow) -> Result<BucketRecord, StorageError> {
+fn record(
+    BucketRow {
+        name,
+        id,
+        created_ms,
+        region,
+    }: BucketRow,
+) -> Result<BucketRecord, StorageError> {
     Ok(BucketRecord {
         id: BucketId(id.ok_or_else(|| StorageError::Corrupt(format!("bucket {name} has no id")))?),
         name,
@@ -64,7 +70,7 @@ pub(super) async fn has_objects(
 ) -> Result<bool, StorageError> {
     let st = &s.inner.st;
     let probes = (0..s.inner.index_shards).map(|shard| async move {
-        let rows: Vec<(String,)> = s.rows(&st.shard_any, (bucket.0, shard as i16)).await?;
+        let rows: Vec<KeyProbe> = s.rows(&st.shard_any, (bucket.0, shard as i16)).await?;
         Ok::<bool, StorageError>(!rows.is_empty())
     });
     Ok(try_join_all(probes).await?.into_iter().any(|found| found))

@@ -20,6 +20,7 @@
 
 use uuid::Uuid;
 
+use super::rows::ClaimRow;
 use super::{now_ms, CassandraStorage, StorageError};
 
 /// How old an uncommitted claim must be before another request may take
@@ -77,9 +78,6 @@ pub(super) struct Committed {
     pub claimed_ms: i64,
 }
 
-/// finisher, claimed_ms, committed, etag.
-type ClaimRow = (Option<Uuid>, Option<i64>, Option<String>, Option<String>);
-
 fn busy() -> StorageError {
     StorageError::Busy("another request is completing or aborting this multipart upload")
 }
@@ -101,7 +99,13 @@ impl CassandraStorage {
             return Ok(Claimed::Mine(claim));
         }
         let rows: Vec<ClaimRow> = self.rows(&st.claim_get_serial, (upload_id,)).await?;
-        let Some((Some(holder), Some(since), commit, etag)) = rows.into_iter().next() else {
+        let Some(ClaimRow {
+            finisher: Some(holder),
+            claimed_ms: Some(since),
+            committed: commit,
+            etag,
+        }) = rows.into_iter().next()
+        else {
             return Err(busy());
         };
         if let Some(commit) = commit {

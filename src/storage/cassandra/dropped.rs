@@ -14,11 +14,10 @@
 //! and go through the sweep), aborts uploads created in the race, and
 //! forgets the bucket.
 
-use uuid::Uuid;
 
-use super::fsck::HeadRowWithKey;
 use super::gc::Released;
 use super::objects::decode_head_row;
+use super::rows::{DroppedRow, HeadRowWithKey};
 use super::{CassandraStorage, StorageError};
 use crate::storage::{now_ms, BucketId, PartRef};
 
@@ -37,9 +36,9 @@ impl CassandraStorage {
     pub async fn clean_dropped_buckets(&self, now_ms: i64) -> Result<u64, StorageError> {
         let o = &self.inner.opts;
         let wait = o.commit_deadline.saturating_add(o.sweep_margin).as_millis() as i64;
-        let dropped: Vec<(Uuid, Option<i64>)> = self.rows(&self.inner.st.dropped_all, ()).await?;
+        let dropped: Vec<DroppedRow> = self.rows(&self.inner.st.dropped_all, ()).await?;
         let mut released = 0;
-        for (id, dropped_ms) in dropped {
+        for DroppedRow { id, dropped_ms } in dropped {
             let dropped_ms = dropped_ms.unwrap_or(0);
             if now_ms < dropped_ms + wait + self.commit_slack_ms() {
                 continue;
@@ -66,8 +65,9 @@ impl CassandraStorage {
                     .await?;
                 let n = rows.len();
                 let mut blobs: Vec<Released> = Vec::new();
-                for (key, version, head, parts) in rows {
-                    if let Some((_, h)) = decode_head_row((version, head, parts))? {
+                for row in rows {
+                    let (key, row) = row.split();
+                    if let Some((_, h)) = decode_head_row(row)? {
                         let part = |p: &PartRef| Released::part(p, h.chunk_size);
                         blobs.extend(h.parts.iter().map(part));
                     }

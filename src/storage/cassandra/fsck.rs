@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use scylla::statement::prepared::PreparedStatement;
-use uuid::Uuid;
 
 use super::objects::decode_head_row;
-use super::{cql_index, crc_mismatch, now_ms, CassandraStorage, ChunkRow, StorageError};
+use super::rows::{BlobRow, ChunkKeyRow, ChunkRow, HeadRowWithKey};
+use super::{cql_index, crc_mismatch, now_ms, CassandraStorage, StorageError};
 use crate::storage::fsck::{chunk_len, FsckReport};
 use crate::storage::{BlobId, PartRef};
 
@@ -23,9 +23,6 @@ const READS_IN_FLIGHT: usize = 16;
 const PAGE: i32 = 500;
 /// For parts that do not record their chunk size (see multipart.rs).
 const DEFAULT_CHUNK: u32 = 1024 * 1024;
-
-/// A key index row with its head: key, version, head, parts.
-pub(super) type HeadRowWithKey = (String, Option<Uuid>, Option<String>, Option<String>);
 
 /// A referenced blob: its size, chunk size, and who references it.
 struct Expected {
@@ -61,7 +58,9 @@ impl CassandraStorage {
                 // Only the length and the verdict leave this future, so at
                 // most READS_IN_FLIGHT chunks are held at once.
                 let got = match rows.into_iter().next() {
-                    Some((Some(d), crc)) => Some((d.len() as u64, crc_mismatch(&d, crc))),
+                    Some(ChunkRow { data: Some(d), crc }) => {
+                        Some((d.len() as u64, crc_mismatch(&d, crc)))
+                    }
                     _ => None,
                 };
                 Ok::<_, StorageError>((blob, chunk_len(size, chunk_size, i), i, got))
@@ -145,8 +144,9 @@ pub(super) async fn fsck(
                     )
                     .await?;
                 let n = rows.len();
-                for (key, version, head, parts) in rows {
-                    if let Some((_, h)) = decode_head_row((version, head, parts))? {
+                for row in rows {
+                    let (key, row) = row.split();
+                    if let Some((_, h)) = decode_head_row(row)? {
                         report.objects += 1;
                         for p in &h.parts {
                             add(p, h.chunk_size, &|| format!("{}/{key}", bucket.name));
@@ -188,10 +188,10 @@ pub(super) async fn fsck(
     s.check_chunks(&expected, &mut report).await?;
 
     let queued: HashSet<BlobId> = s
-        .scan::<(Uuid,)>(&s.inner.st.fsck_queue)
+        .scan::<BlobRow>(&s.inner.st.fsck_queue)
         .await?
         .into_iter()
-        .map(|(b,)| BlobId(b))
+        .map(|r| BlobId(r.blob))
         .collect();
     report.queued_blobs = queued.len() as u64;
     for blob in queued.iter().filter(|b| expected.contains_key(b)) {
@@ -200,10 +200,10 @@ pub(super) async fn fsck(
         report.note(|| format!("{owner}: blob {blob} is referenced but queued for deletion"));
     }
 
-    report.pending_blobs = s.scan::<(Uuid,)>(&s.inner.st.fsck_pending).await?.len() as u64;
+    report.pending_blobs = s.scan::<BlobRow>(&s.inner.st.fsck_pending).await?.len() as u64;
 
     let mut stored: HashMap<BlobId, u64> = HashMap::new();
-    for (blob, _idx) in s.scan::<(Uuid, i32)>(&s.inner.st.fsck_chunks).await? {
+    for ChunkKeyRow { blob, .. } in s.scan::<ChunkKeyRow>(&s.inner.st.fsck_chunks).await? {
         *stored.entry(BlobId(blob)).or_default() += 1;
     }
     report.stored_blobs = stored.len() as u64;

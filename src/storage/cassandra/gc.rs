@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use uuid::Uuid;
 
+use super::rows::QueueRow;
 use super::{cql_index, now_ms, CassandraStorage, StorageError};
 use crate::storage::{BlobId, GcStats, PartRef};
 
@@ -153,10 +154,14 @@ impl CassandraStorage {
         let mut after = Uuid::nil();
         let mut done = 0;
         loop {
-            let rows: Vec<(Uuid, Option<i32>, Option<i64>)> =
-                self.rows(&st.gc_slot, (slot, after, QUEUE_PAGE)).await?;
+            let rows: Vec<QueueRow> = self.rows(&st.gc_slot, (slot, after, QUEUE_PAGE)).await?;
             let n = rows.len();
-            for (blob, chunks, bytes) in rows {
+            for QueueRow {
+                blob,
+                chunks,
+                bytes,
+            } in rows
+            {
                 let chunks = u32::try_from(chunks.unwrap_or(0)).unwrap_or(0);
                 self.delete_chunks(BlobId(blob), chunks).await?;
                 // Rows queued before version 4 have no byte count.

@@ -13,6 +13,7 @@ use std::ops::Bound;
 use futures_util::future::try_join_all;
 
 use super::objects::decode_bare;
+use super::rows::ListRow;
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, ListEntry};
 
@@ -50,7 +51,7 @@ impl CassandraStorage {
             Bound::Excluded(k) => (false, k),
             Bound::Unbounded => (true, ""),
         };
-        let rows: Vec<(String, Option<String>)> = match (inclusive, upper) {
+        let rows: Vec<ListRow> = match (inclusive, upper) {
             (true, None) => self.rows(&st.list_ge, (bucket.0, shard, from, n)).await?,
             (false, None) => self.rows(&st.list_gt, (bucket.0, shard, from, n)).await?,
             (true, Some(u)) => {
@@ -64,7 +65,7 @@ impl CassandraStorage {
         };
         Ok(rows
             .into_iter()
-            .filter_map(|(k, h)| h.map(|h| (k, h)))
+            .filter_map(|r| r.head.map(|h| (r.key, h)))
             .collect())
     }
 

@@ -20,6 +20,7 @@ mod multipart;
 mod objects;
 pub mod options;
 mod recheck;
+mod rows;
 mod schema;
 mod statements;
 mod status;
@@ -86,9 +87,6 @@ fn crc_mismatch(data: &[u8], stored: Option<i32>) -> Option<(u32, u32)> {
     let actual = chunk_crc(data);
     (stored != actual).then_some((stored, actual))
 }
-
-/// A `chunk_get` row: the data and its checksum.
-type ChunkRow = (Option<Bytes>, Option<i32>);
 
 /// Runs the schema step, again while Cassandra answers `Unavailable`
 /// (within `opts.connect_for`): a cluster that has just started, or whose
@@ -231,7 +229,7 @@ impl Storage for CassandraStorage {
     async fn ready(&self) -> Result<(), StorageError> {
         // A read at the configured consistency: it needs a quorum, not
         // merely one live connection.
-        let _: Vec<(Option<String>,)> = self
+        let _: Vec<rows::SettingRow> = self
             .rows(&self.inner.st.setting_get, ("schema_version",))
             .await?;
         Ok(())
@@ -271,11 +269,14 @@ impl Storage for CassandraStorage {
 
     async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
         let idx = cql_index(addr.index)?;
-        let rows: Vec<ChunkRow> = self
+        let rows: Vec<rows::ChunkRow> = self
             .rows(&self.inner.st.chunk_get, (addr.blob.0, idx))
             .await?;
         match rows.into_iter().next() {
-            Some((Some(data), crc)) => match crc_mismatch(&data, crc) {
+            Some(rows::ChunkRow {
+                data: Some(data),
+                crc,
+            }) => match crc_mismatch(&data, crc) {
                 Some((stored, actual)) => Err(corrupt_chunk(addr, stored, actual)),
                 None => Ok(data),
             },

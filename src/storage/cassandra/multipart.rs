@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::claims::{Claimed, Finish};
 use super::gc::Released;
+use super::rows::{PartVersionRow, RecordRow, UploadRow};
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, UploadRecord, WriteCondition};
 
@@ -72,14 +73,19 @@ impl CassandraStorage {
         let mut from = (i32::try_from(after).unwrap_or(i32::MAX), Uuid::max());
         let mut out = Vec::new();
         loop {
-            let rows: Vec<(i32, Uuid, Option<String>)> = self
+            let rows: Vec<PartVersionRow> = self
                 .rows(
                     &self.inner.st.parts_after,
                     (upload_id, from.0, from.1, PAGE),
                 )
                 .await?;
             let n = rows.len();
-            for (number, blob, record) in rows {
+            for PartVersionRow {
+                part_number: number,
+                blob,
+                record,
+            } in rows
+            {
                 from = (number, blob);
                 if let Some(r) = record {
                     out.push(decode::<PartRecord>(&r)?);
@@ -247,11 +253,11 @@ pub(super) async fn get_upload(
     key: &str,
     upload_id: &str,
 ) -> Result<Option<UploadRecord>, StorageError> {
-    let rows: Vec<(Option<String>,)> = s
+    let rows: Vec<RecordRow> = s
         .rows(&s.inner.st.upload_get, (bucket.0, key, upload_id))
         .await?;
     match rows.into_iter().next() {
-        Some((Some(r),)) => Ok(Some(decode(&r)?)),
+        Some(RecordRow { record: Some(r) }) => Ok(Some(decode(&r)?)),
         _ => Ok(None),
     }
 }
@@ -319,7 +325,7 @@ pub(super) async fn list_uploads(
         _ => None,
     };
     loop {
-        let rows: Vec<(String, String, Option<String>)> = match &pos {
+        let rows: Vec<UploadRow> = match &pos {
             None => {
                 s.rows(&st.uploads_from_key, (bucket.0, prefix, PAGE))
                     .await?
@@ -333,7 +339,12 @@ pub(super) async fn list_uploads(
             }
         };
         let n = rows.len();
-        for (key, id, record) in rows {
+        for UploadRow {
+            key,
+            upload_id: id,
+            record,
+        } in rows
+        {
             if !key.starts_with(prefix) {
                 return Ok(out);
             }

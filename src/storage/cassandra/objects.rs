@@ -19,14 +19,13 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::gc::Released;
+use super::rows::HeadRow;
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRef, WriteCondition};
 
 /// How often an `If-Match` write retries when the row changed under it
 /// while keeping the expected ETag.
 const IF_MATCH_ATTEMPTS: usize = 5;
-
-type HeadRow = (Option<Uuid>, Option<String>, Option<String>);
 
 /// The row form of a head: (head without parts, parts), both JSON.
 pub(super) fn encode_head(head: &ObjectHead) -> Result<(String, String), StorageError> {
@@ -43,7 +42,11 @@ pub(super) fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
 }
 
 pub(super) fn decode_head_row(
-    (version, head, parts): HeadRow,
+    HeadRow {
+        version,
+        head,
+        parts,
+    }: HeadRow,
 ) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
     let (Some(version), Some(head)) = (version, head) else {
         return Ok(None);

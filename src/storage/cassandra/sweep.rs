@@ -36,7 +36,8 @@ use uuid::Uuid;
 
 use super::claims::{Claimed, Finish};
 use super::gc::{pending_slot, Released, HOUR_MS};
-use super::{corrupt, cql_index, CassandraStorage, ChunkRow, StorageError};
+use super::rows::{BlobRow, ChunkProbe, ChunkRow, PendingRow, SettingRow, StampedHeadRow};
+use super::{corrupt, cql_index, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BlobOwner, BucketId};
 
 /// Pending rows read per query.
@@ -70,14 +71,6 @@ enum Verdict {
     Orphan,
     Undecided(&'static str),
 }
-
-type StampedHead = (
-    Option<Uuid>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-);
 
 impl CassandraStorage {
     /// The moment (ms) after which no record may be written naming `blob`.
@@ -169,11 +162,11 @@ impl CassandraStorage {
         let mut after = Uuid::nil();
         let mut left = 0;
         loop {
-            let rows: Vec<(Uuid, Option<String>)> = self
+            let rows: Vec<PendingRow> = self
                 .rows(&self.inner.st.pending_slot, (slot, after, SLOT_PAGE))
                 .await?;
             let n = rows.len();
-            for (id, owner) in rows {
+            for PendingRow { blob: id, owner } in rows {
                 after = id;
                 let blob = BlobId(id);
                 if blob.created_ms() > horizon {
@@ -249,13 +242,22 @@ impl CassandraStorage {
     ) -> Result<(), StorageError> {
         let st = &self.inner.st;
         let shard = self.shard_of(key);
-        let rows: Vec<StampedHead> = self
+        let rows: Vec<StampedHeadRow> = self
             .rows(&st.head_get_stamped, (bucket.0, shard, key))
             .await?;
         let stamp = fence_us + 1;
         match rows.into_iter().next() {
-            Some((.., Some(written))) if written > fence_us => Ok(()),
-            Some((version, etag, head, parts, _)) => {
+            Some(StampedHeadRow {
+                written: Some(written),
+                ..
+            }) if written > fence_us => Ok(()),
+            Some(StampedHeadRow {
+                version,
+                etag,
+                head,
+                parts,
+                ..
+            }) => {
                 let row = (bucket.0, shard, key, version, etag, head, parts, stamp);
                 self.exec(&st.head_put_at, row).await
             }
@@ -287,7 +289,7 @@ impl CassandraStorage {
         upload_id: &str,
         number: i32,
     ) -> Result<bool, StorageError> {
-        let rows: Vec<(Uuid,)> = self
+        let rows: Vec<BlobRow> = self
             .rows(&self.inner.st.part_get, (upload_id, number, blob.0))
             .await?;
         Ok(!rows.is_empty())
@@ -406,7 +408,7 @@ impl CassandraStorage {
             let found: Vec<Result<Option<u32>, StorageError>> =
                 stream::iter(next..next + PROBE_BATCH)
                     .map(|i| async move {
-                        let rows: Vec<(i32,)> =
+                        let rows: Vec<ChunkProbe> =
                             self.rows(&st.chunk_exists, (blob.0, cql_index(i)?)).await?;
                         Ok((!rows.is_empty()).then_some(i))
                     })
@@ -430,7 +432,7 @@ impl CassandraStorage {
             let rows: Vec<ChunkRow> = self
                 .rows(&self.inner.st.chunk_get, (blob.0, cql_index(i)?))
                 .await?;
-            let data = rows.into_iter().next().and_then(|(data, _)| data);
+            let data = rows.into_iter().next().and_then(|r| r.data);
             Ok::<u64, StorageError>(data.map_or(0, |d| d.len() as u64))
         };
         let Some(whole) = chunks.checked_sub(1) else {
@@ -441,11 +443,11 @@ impl CassandraStorage {
     }
 
     pub(super) async fn setting_i64(&self, name: &str) -> Result<Option<i64>, StorageError> {
-        let rows: Vec<(Option<String>,)> = self.rows(&self.inner.st.setting_get, (name,)).await?;
+        let rows: Vec<SettingRow> = self.rows(&self.inner.st.setting_get, (name,)).await?;
         Ok(rows
             .into_iter()
             .next()
-            .and_then(|(v,)| v)
+            .and_then(|r| r.value)
             .and_then(|v| v.parse().ok()))
     }
 }
