@@ -30,6 +30,8 @@ pub(super) async fn create_bucket(
 ) -> Result<(), StorageError> {
     let st = &s.inner.st;
     let applied = s
+        .inner
+        .cql
         .lwt(
             &st.bucket_insert,
             (&b.name, b.id.0, b.created_ms, &b.region),
@@ -49,12 +51,12 @@ pub(super) async fn get_bucket(
     s: &CassandraStorage,
     name: &str,
 ) -> Result<Option<BucketRecord>, StorageError> {
-    let rows: Vec<BucketRow> = s.rows(&s.inner.st.bucket_get, (name,)).await?;
+    let rows: Vec<BucketRow> = s.inner.cql.rows(&s.inner.st.bucket_get, (name,)).await?;
     rows.into_iter().next().map(record).transpose()
 }
 
 pub(super) async fn list_buckets(s: &CassandraStorage) -> Result<Vec<BucketRecord>, StorageError> {
-    let rows: Vec<BucketRow> = s.rows(&s.inner.st.bucket_all, ()).await?;
+    let rows: Vec<BucketRow> = s.inner.cql.rows(&s.inner.st.bucket_all, ()).await?;
     let mut out = rows
         .into_iter()
         .map(record)
@@ -70,7 +72,11 @@ pub(super) async fn has_objects(
 ) -> Result<bool, StorageError> {
     let st = &s.inner.st;
     let probes = (0..s.inner.index_shards).map(|shard| async move {
-        let rows: Vec<KeyProbe> = s.rows(&st.shard_any, (bucket.0, shard as i16)).await?;
+        let rows: Vec<KeyProbe> = s
+            .inner
+            .cql
+            .rows(&st.shard_any, (bucket.0, shard as i16))
+            .await?;
         Ok::<bool, StorageError>(!rows.is_empty())
     });
     Ok(try_join_all(probes).await?.into_iter().any(|found| found))
@@ -83,7 +89,11 @@ pub(super) async fn delete_bucket(
     if has_objects(s, b.id).await? {
         return Err(StorageError::BucketNotEmpty);
     }
-    let applied = s.lwt(&s.inner.st.bucket_delete, (&b.name, b.id.0)).await?;
+    let applied = s
+        .inner
+        .cql
+        .lwt(&s.inner.st.bucket_delete, (&b.name, b.id.0))
+        .await?;
     if !applied {
         return Err(StorageError::NoSuchBucket);
     }

@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use scylla::statement::prepared::PreparedStatement;
 
 use super::objects::decode_head_row;
 use super::rows::{BlobRow, ChunkKeyRow, ChunkRow, HeadRowWithKey};
@@ -31,10 +30,6 @@ struct Expected {
     owner: String,
 }
 
-fn pager_err(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Unavailable(format!("scan: {e}"))
-}
-
 impl CassandraStorage {
     /// Reads every chunk of every referenced blob and checks its size and,
     /// when it has one, its checksum.
@@ -54,7 +49,11 @@ impl CassandraStorage {
         let st = &self.inner.st;
         let mut results = stream::iter(addrs)
             .map(|(blob, size, chunk_size, i)| async move {
-                let rows: Vec<ChunkRow> = self.rows(&st.chunk_get, (blob.0, cql_index(i)?)).await?;
+                let rows: Vec<ChunkRow> = self
+                    .inner
+                    .cql
+                    .rows(&st.chunk_get, (blob.0, cql_index(i)?))
+                    .await?;
                 // Only the length and the verdict leave this future, so at
                 // most READS_IN_FLIGHT chunks are held at once.
                 let got = match rows.into_iter().next() {
@@ -100,23 +99,6 @@ impl CassandraStorage {
         }
         Ok(())
     }
-
-    /// Every row of a whole-table query, page by page.
-    async fn scan<R>(&self, stmt: &PreparedStatement) -> Result<Vec<R>, StorageError>
-    where
-        R: for<'f, 'm> scylla::deserialize::row::DeserializeRow<'f, 'm>,
-    {
-        self.inner
-            .session
-            .execute_iter(stmt.clone(), ())
-            .await
-            .map_err(pager_err)?
-            .rows_stream::<R>()
-            .map_err(pager_err)?
-            .map_err(pager_err)
-            .try_collect()
-            .await
-    }
 }
 
 pub(super) async fn fsck(
@@ -138,6 +120,8 @@ pub(super) async fn fsck(
             let mut after = String::new();
             loop {
                 let rows: Vec<HeadRowWithKey> = s
+                    .inner
+                    .cql
                     .rows(
                         &s.inner.st.fsck_heads,
                         (bucket.id.0, shard, after.as_str(), PAGE),
@@ -188,6 +172,8 @@ pub(super) async fn fsck(
     s.check_chunks(&expected, &mut report).await?;
 
     let queued: HashSet<BlobId> = s
+        .inner
+        .cql
         .scan::<BlobRow>(&s.inner.st.fsck_queue)
         .await?
         .into_iter()
@@ -200,10 +186,20 @@ pub(super) async fn fsck(
         report.note(|| format!("{owner}: blob {blob} is referenced but queued for deletion"));
     }
 
-    report.pending_blobs = s.scan::<BlobRow>(&s.inner.st.fsck_pending).await?.len() as u64;
+    report.pending_blobs = s
+        .inner
+        .cql
+        .scan::<BlobRow>(&s.inner.st.fsck_pending)
+        .await?
+        .len() as u64;
 
     let mut stored: HashMap<BlobId, u64> = HashMap::new();
-    for ChunkKeyRow { blob, .. } in s.scan::<ChunkKeyRow>(&s.inner.st.fsck_chunks).await? {
+    for ChunkKeyRow { blob, .. } in s
+        .inner
+        .cql
+        .scan::<ChunkKeyRow>(&s.inner.st.fsck_chunks)
+        .await?
+    {
         *stored.entry(BlobId(blob)).or_default() += 1;
     }
     report.stored_blobs = stored.len() as u64;

@@ -52,14 +52,28 @@ impl CassandraStorage {
             Bound::Unbounded => (true, ""),
         };
         let rows: Vec<ListRow> = match (inclusive, upper) {
-            (true, None) => self.rows(&st.list_ge, (bucket.0, shard, from, n)).await?,
-            (false, None) => self.rows(&st.list_gt, (bucket.0, shard, from, n)).await?,
+            (true, None) => {
+                self.inner
+                    .cql
+                    .rows(&st.list_ge, (bucket.0, shard, from, n))
+                    .await?
+            }
+            (false, None) => {
+                self.inner
+                    .cql
+                    .rows(&st.list_gt, (bucket.0, shard, from, n))
+                    .await?
+            }
             (true, Some(u)) => {
-                self.rows(&st.list_ge_lt, (bucket.0, shard, from, u, n))
+                self.inner
+                    .cql
+                    .rows(&st.list_ge_lt, (bucket.0, shard, from, u, n))
                     .await?
             }
             (false, Some(u)) => {
-                self.rows(&st.list_gt_lt, (bucket.0, shard, from, u, n))
+                self.inner
+                    .cql
+                    .rows(&st.list_gt_lt, (bucket.0, shard, from, u, n))
                     .await?
             }
         };

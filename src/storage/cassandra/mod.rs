@@ -11,7 +11,9 @@
 
 mod buckets;
 mod claims;
+mod collector;
 mod connect;
+mod cql;
 mod dropped;
 mod fsck;
 mod gc;
@@ -26,16 +28,10 @@ mod statements;
 mod status;
 mod sweep;
 
-use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use scylla::client::session::Session;
-use scylla::deserialize::row::DeserializeRow;
-use scylla::serialize::row::SerializeRow;
-use scylla::statement::prepared::PreparedStatement;
-use scylla::value::{CqlValue, Row};
 
 pub use options::CassandraOptions;
 pub use schema::SCHEMA_VERSION;
@@ -46,19 +42,21 @@ use super::{
     ChunkAddr, ListEntry, Maintenance, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
     WriteCondition,
 };
-use connect::{exec_err, shape_err};
+use claims::Claims;
+use cql::Cql;
+use gc::Gc;
 use statements::Statements;
+use sweep::{Sweep, SweepOptions};
 
 struct Inner {
-    session: Session,
+    cql: Arc<Cql>,
+    /// The data path's statements.
     st: Statements,
     opts: CassandraOptions,
     index_shards: u16,
-    /// The earliest GC queue minute a release may file into.
-    gc_floor: AtomicI64,
-    /// This gateway's name in the collector lease.
-    collector_id: uuid::Uuid,
-    gc_stats: crate::storage::GcStats,
+    gc: Gc,
+    sweep: Sweep,
+    claims: Claims,
     /// Second looks at heads that won (`recheck.rs`).
     rechecks: recheck::Rechecks,
 }
@@ -122,28 +120,38 @@ impl CassandraStorage {
     /// schema, and prepares every statement.
     pub async fn open(opts: CassandraOptions) -> Result<Self, StorageError> {
         options::check_keyspace(&opts.keyspace).map_err(StorageError::internal)?;
-        let session = connect::connect(&opts).await?;
+        let cql = Arc::new(Cql {
+            session: connect::connect(&opts).await?,
+        });
         let (layout, st) = with_schema_retries(&opts, || async {
-            let layout = schema::migrate(&session, &opts).await?;
-            let st = Statements::prepare(&session, &opts.keyspace).await?;
+            let layout = schema::migrate(&cql.session, &opts).await?;
+            let st = Statements::prepare(&cql.session, &opts.keyspace).await?;
             Ok((layout, st))
         })
         .await?;
+        let ks = opts.keyspace.as_str();
+        let claims = Claims::open(cql.clone(), ks).await?;
+        let sweep_opts = SweepOptions {
+            commit_deadline: opts.commit_deadline,
+            sweep_margin: opts.sweep_margin,
+            request_timeout: opts.request_timeout,
+        };
+        let sweep = Sweep::open(cql.clone(), ks, sweep_opts).await?;
+        let gc = Gc::open(cql.clone(), ks, opts.gc_grace).await?;
         let (rechecks, queue) = recheck::Rechecks::new(opts.recheck_after);
         let store = CassandraStorage {
             inner: Arc::new(Inner {
-                session,
+                cql,
                 st,
                 opts,
                 index_shards: layout.index_shards,
-                gc_floor: AtomicI64::new(i64::MIN),
-                collector_id: uuid::Uuid::new_v4(),
-                gc_stats: crate::storage::GcStats::default(),
+                gc,
+                sweep,
+                claims,
                 rechecks,
             }),
         };
         recheck::run(Arc::downgrade(&store.inner), queue);
-        store.load_floor().await?;
         Ok(store)
     }
 
@@ -165,63 +173,6 @@ impl CassandraStorage {
         let h = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
         (h % u64::from(self.inner.index_shards.max(1))) as i16
     }
-
-    /// Runs a statement and reads every row of its (single) page.
-    async fn rows<R>(
-        &self,
-        stmt: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<Vec<R>, StorageError>
-    where
-        R: for<'f, 'm> DeserializeRow<'f, 'm>,
-    {
-        let res = self
-            .inner
-            .session
-            .execute_unpaged(stmt, values)
-            .await
-            .map_err(exec_err)?;
-        let rows = res.into_rows_result().map_err(shape_err)?;
-        let out = rows
-            .rows::<R>()
-            .map_err(shape_err)?
-            .collect::<Result<Vec<R>, _>>()
-            .map_err(shape_err)?;
-        Ok(out)
-    }
-
-    async fn exec(
-        &self,
-        stmt: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<(), StorageError> {
-        self.inner
-            .session
-            .execute_unpaged(stmt, values)
-            .await
-            .map(|_| ())
-            .map_err(exec_err)
-    }
-
-    /// Runs a lightweight transaction; whether it applied.
-    async fn lwt(
-        &self,
-        stmt: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<bool, StorageError> {
-        let res = self
-            .inner
-            .session
-            .execute_unpaged(stmt, values)
-            .await
-            .map_err(exec_err)?;
-        let rows = res.into_rows_result().map_err(shape_err)?;
-        let row: Row = rows.first_row().map_err(shape_err)?;
-        Ok(matches!(
-            row.columns.first(),
-            Some(Some(CqlValue::Boolean(true)))
-        ))
-    }
 }
 
 #[async_trait]
@@ -230,6 +181,8 @@ impl Storage for CassandraStorage {
         // A read at the configured consistency: it needs a quorum, not
         // merely one live connection.
         let _: Vec<rows::SettingRow> = self
+            .inner
+            .cql
             .rows(&self.inner.st.setting_get, ("schema_version",))
             .await?;
         Ok(())
@@ -252,13 +205,15 @@ impl Storage for CassandraStorage {
     }
 
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
-        sweep::begin_blob(self, blob, owner).await
+        self.inner.sweep.begin_blob(blob, owner).await
     }
 
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
         let idx = cql_index(addr.index)?;
         let crc = cql_crc(&data);
-        self.exec(&self.inner.st.chunk_put, (addr.blob.0, idx, data, crc))
+        self.inner
+            .cql
+            .exec(&self.inner.st.chunk_put, (addr.blob.0, idx, data, crc))
             .await
     }
 
@@ -270,6 +225,8 @@ impl Storage for CassandraStorage {
     async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
         let idx = cql_index(addr.index)?;
         let rows: Vec<rows::ChunkRow> = self
+            .inner
+            .cql
             .rows(&self.inner.st.chunk_get, (addr.blob.0, idx))
             .await?;
         match rows.into_iter().next() {
@@ -288,8 +245,8 @@ impl Storage for CassandraStorage {
     }
 
     async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
-        self.delete_chunks(blob, chunks).await?;
-        self.unpend(blob).await
+        self.inner.gc.delete_chunks(blob, chunks).await?;
+        self.inner.gc.unpend(blob).await
     }
 
     async fn get_object(
@@ -404,13 +361,13 @@ impl Maintenance for CassandraStorage {
     }
 
     fn gc_stats(&self) -> crate::storage::GcSnapshot {
-        self.inner.gc_stats.snapshot()
+        self.inner.gc.stats().snapshot()
     }
 
     /// The same fenced sweep as the collector's, then a collection of the
     /// queue minutes that are due. Safe beside running gateways.
     async fn repair(&self) -> Result<crate::storage::RepairReport, StorageError> {
-        let swept = self.sweep_pending(now_ms(), None).await?;
+        let swept = self.inner.sweep.sweep_pending(self, now_ms(), None).await?;
         let dropped = self.clean_dropped_buckets(now_ms()).await?;
         let deleted = self.collect_garbage(now_ms()).await?;
         Ok(crate::storage::RepairReport {

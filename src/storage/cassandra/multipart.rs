@@ -74,6 +74,8 @@ impl CassandraStorage {
         let mut out = Vec::new();
         loop {
             let rows: Vec<PartVersionRow> = self
+                .inner
+                .cql
                 .rows(
                     &self.inner.st.parts_after,
                     (upload_id, from.0, from.1, PAGE),
@@ -191,9 +193,11 @@ impl CassandraStorage {
         upload_id: &str,
     ) -> Result<(), StorageError> {
         let st = &self.inner.st;
-        self.exec(&st.upload_delete, (bucket.0, key, upload_id))
+        self.inner
+            .cql
+            .exec(&st.upload_delete, (bucket.0, key, upload_id))
             .await?;
-        self.exec(&st.parts_delete, (upload_id,)).await
+        self.inner.cql.exec(&st.parts_delete, (upload_id,)).await
     }
 
     /// Removes an upload committed to abort and releases all its parts.
@@ -204,17 +208,24 @@ impl CassandraStorage {
         upload_id: &str,
     ) -> Result<(), StorageError> {
         // Remove the upload first, so that it no longer lists.
-        self.exec(&self.inner.st.upload_delete, (bucket.0, key, upload_id))
+        self.inner
+            .cql
+            .exec(&self.inner.st.upload_delete, (bucket.0, key, upload_id))
             .await?;
         let versions = self.part_versions(upload_id, 0, |_| false).await?;
-        self.release(
-            versions
-                .iter()
-                .map(|p| Released::part(&p.data, SMALLEST_CHUNK))
-                .collect(),
-        )
-        .await?;
-        self.exec(&self.inner.st.parts_delete, (upload_id,)).await
+        self.inner
+            .gc
+            .release(
+                versions
+                    .iter()
+                    .map(|p| Released::part(&p.data, SMALLEST_CHUNK))
+                    .collect(),
+            )
+            .await?;
+        self.inner
+            .cql
+            .exec(&self.inner.st.parts_delete, (upload_id,))
+            .await
     }
 
     /// Aborts every upload of a bucket (when the bucket is deleted).
@@ -240,11 +251,13 @@ pub(super) async fn create_upload(
     upload: &UploadRecord,
 ) -> Result<(), StorageError> {
     let record = serde_json::to_string(upload).map_err(corrupt)?;
-    s.exec(
-        &s.inner.st.upload_put,
-        (bucket.0, &upload.key, &upload.upload_id, record),
-    )
-    .await
+    s.inner
+        .cql
+        .exec(
+            &s.inner.st.upload_put,
+            (bucket.0, &upload.key, &upload.upload_id, record),
+        )
+        .await
 }
 
 pub(super) async fn get_upload(
@@ -254,6 +267,8 @@ pub(super) async fn get_upload(
     upload_id: &str,
 ) -> Result<Option<UploadRecord>, StorageError> {
     let rows: Vec<RecordRow> = s
+        .inner
+        .cql
         .rows(&s.inner.st.upload_get, (bucket.0, key, upload_id))
         .await?;
     match rows.into_iter().next() {
@@ -272,16 +287,20 @@ pub(super) async fn put_part(
     if get_upload(s, bucket, key, upload_id).await?.is_none() {
         return Err(StorageError::NoSuchUpload);
     }
-    s.check_deadline(std::iter::once(part.data.blob))?;
+    s.inner
+        .sweep
+        .check_deadline(std::iter::once(part.data.blob))?;
     let number = i32::try_from(part.part_number)
         .map_err(|_| StorageError::Corrupt(format!("part number {}", part.part_number)))?;
     let record = serde_json::to_string(part).map_err(corrupt)?;
-    s.exec(
-        &s.inner.st.part_put,
-        (upload_id, number, part.data.blob.0, record),
-    )
-    .await?;
-    s.unpend_all(std::iter::once(part.data.blob)).await;
+    s.inner
+        .cql
+        .exec(
+            &s.inner.st.part_put,
+            (upload_id, number, part.data.blob.0, record),
+        )
+        .await?;
+    s.inner.gc.unpend_all(std::iter::once(part.data.blob)).await;
     Ok(())
 }
 
@@ -327,14 +346,21 @@ pub(super) async fn list_uploads(
     loop {
         let rows: Vec<UploadRow> = match &pos {
             None => {
-                s.rows(&st.uploads_from_key, (bucket.0, prefix, PAGE))
+                s.inner
+                    .cql
+                    .rows(&st.uploads_from_key, (bucket.0, prefix, PAGE))
                     .await?
             }
             Some((k, id)) if id.is_empty() => {
-                s.rows(&st.uploads_after_key, (bucket.0, k, PAGE)).await?
+                s.inner
+                    .cql
+                    .rows(&st.uploads_after_key, (bucket.0, k, PAGE))
+                    .await?
             }
             Some((k, id)) => {
-                s.rows(&st.uploads_after_id, (bucket.0, k, id, PAGE))
+                s.inner
+                    .cql
+                    .rows(&st.uploads_after_id, (bucket.0, k, id, PAGE))
                     .await?
             }
         };
@@ -381,7 +407,7 @@ pub(super) async fn complete_upload(
     if get_upload(s, bucket, key, upload_id).await?.is_none() {
         return Err(StorageError::NoSuchUpload);
     }
-    let claim = match s.claim_upload(upload_id).await? {
+    let claim = match s.inner.claims.claim_upload(upload_id).await? {
         Claimed::Mine(claim) => claim,
         Claimed::Committed(done) => {
             // The client's retry of a Complete that committed and then
@@ -400,22 +426,25 @@ pub(super) async fn complete_upload(
     let versions = match s.choose_versions(bucket, key, upload_id, head).await {
         Ok(versions) => versions,
         Err(e) => {
-            s.drop_claim(upload_id, claim).await;
+            s.inner.claims.drop_claim(upload_id, claim).await;
             return Err(e);
         }
     };
     if let Err(e) = s.check_condition(bucket, key, cond).await {
-        s.drop_claim(upload_id, claim).await;
+        s.inner.claims.drop_claim(upload_id, claim).await;
         return Err(e);
     }
     let named = match cond {
         WriteCondition::None => Some(head.etag.as_str()),
         WriteCondition::IfNoneMatch | WriteCondition::IfMatch(_) => None,
     };
-    let committed = s.commit_claim(upload_id, &claim, Finish::Complete, named);
+    let committed = s
+        .inner
+        .claims
+        .commit_claim(upload_id, &claim, Finish::Complete, named);
     if let Err(e) = committed.await {
         // Uncommitted (or taken over): let the retry claim it at once.
-        s.drop_claim(upload_id, claim).await;
+        s.inner.claims.drop_claim(upload_id, claim).await;
         return Err(e);
     }
     // The commit point; everything after it is cleanup that a retried
@@ -424,7 +453,7 @@ pub(super) async fn complete_upload(
         Ok(old) => old,
         Err(StorageError::PreconditionFailed) => {
             // The key changed since the check; nothing was written.
-            s.withdraw_claim(upload_id, claim).await;
+            s.inner.claims.withdraw_claim(upload_id, claim).await;
             return Err(StorageError::PreconditionFailed);
         }
         Err(e) => return Err(e),
@@ -449,10 +478,15 @@ pub(super) async fn abort_upload(
     if get_upload(s, bucket, key, upload_id).await?.is_none() {
         return Err(StorageError::NoSuchUpload);
     }
-    match s.claim_upload(upload_id).await? {
+    match s.inner.claims.claim_upload(upload_id).await? {
         Claimed::Mine(claim) => {
-            if let Err(e) = s.commit_claim(upload_id, &claim, Finish::Abort, None).await {
-                s.drop_claim(upload_id, claim).await;
+            if let Err(e) = s
+                .inner
+                .claims
+                .commit_claim(upload_id, &claim, Finish::Abort, None)
+                .await
+            {
+                s.inner.claims.drop_claim(upload_id, claim).await;
                 return Err(e);
             }
             s.abort_committed(bucket, key, upload_id).await

@@ -96,7 +96,11 @@ impl CassandraStorage {
         } else {
             &st.head_get
         };
-        let rows: Vec<HeadRow> = self.rows(stmt, (bucket.0, self.shard_of(key), key)).await?;
+        let rows: Vec<HeadRow> = self
+            .inner
+            .cql
+            .rows(stmt, (bucket.0, self.shard_of(key), key))
+            .await?;
         match rows.into_iter().next() {
             Some(row) => decode_head_row(row),
             None => Ok(None),
@@ -112,7 +116,9 @@ impl CassandraStorage {
     ) -> Result<Option<ObjectHead>, StorageError> {
         let old = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
         self.pause_before_head_write().await;
-        self.exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
+        self.inner
+            .cql
+            .exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
             .await?;
         Ok(old)
     }
@@ -140,7 +146,12 @@ impl CassandraStorage {
             WriteCondition::IfNoneMatch => {
                 let row = self.head_row(bucket, key, head)?;
                 self.pause_before_head_write().await;
-                if self.lwt(&self.inner.st.head_put_if_absent, row).await? {
+                if self
+                    .inner
+                    .cql
+                    .lwt(&self.inner.st.head_put_if_absent, row)
+                    .await?
+                {
                     Ok(None)
                 } else {
                     Err(StorageError::PreconditionFailed)
@@ -210,7 +221,7 @@ impl CassandraStorage {
                 self.recheck_later(bucket, key, w);
             }
         }
-        self.release(gone).await
+        self.inner.gc.release(gone).await
     }
 
     /// `If-Match`: replaces the row only if it is still the version whose
@@ -232,6 +243,8 @@ impl CassandraStorage {
             }
             self.pause_before_head_write().await;
             let applied = self
+                .inner
+                .cql
                 .lwt(
                     &self.inner.st.head_put_if_version,
                     (
@@ -265,9 +278,9 @@ pub(super) async fn put_object(
 ) -> Result<(), StorageError> {
     // Every blob of a new head was written for it (no two heads share
     // a blob), so each is still pending.
-    s.check_deadline(head.blobs())?;
+    s.inner.sweep.check_deadline(head.blobs())?;
     let old = s.put_head_if(bucket, key, head, cond).await?;
-    s.unpend_all(head.blobs()).await;
+    s.inner.gc.unpend_all(head.blobs()).await;
     s.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
         .await
 }
@@ -280,7 +293,9 @@ pub(super) async fn delete_object(
     let Some((_, old)) = s.read_head(bucket, key, false).await? else {
         return Ok(false);
     };
-    s.exec(&s.inner.st.head_delete, (bucket.0, s.shard_of(key), key))
+    s.inner
+        .cql
+        .exec(&s.inner.st.head_delete, (bucket.0, s.shard_of(key), key))
         .await?;
     s.settle(bucket, key, Some(&old), None, Vec::new()).await?;
     Ok(true)

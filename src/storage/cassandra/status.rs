@@ -50,12 +50,16 @@ impl StatusStore for CassandraStorage {
         ttl: Duration,
     ) -> Result<(), StorageError> {
         let ttl = i32::try_from(ttl.as_secs().max(1)).unwrap_or(i32::MAX);
-        self.exec(&self.inner.st.status_put, (kind.as_str(), id, doc, ttl))
+        self.inner
+            .cql
+            .exec(&self.inner.st.status_put, (kind.as_str(), id, doc, ttl))
             .await
     }
 
     async fn statuses(&self, kind: StatusKind) -> Result<Vec<(String, String)>, StorageError> {
         let rows: Vec<StatusRow> = self
+            .inner
+            .cql
             .rows(&self.inner.st.status_get, (kind.as_str(),))
             .await?;
         Ok(rows
@@ -68,11 +72,11 @@ impl StatusStore for CassandraStorage {
     /// with the status and load that gossip publishes (from whichever node
     /// answers; gossip sends a node's load every minute).
     async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError> {
-        let gossip = gossip(&self.inner.session).await.unwrap_or_else(|e| {
+        let gossip = gossip(&self.inner.cql.session).await.unwrap_or_else(|e| {
             tracing::debug!(error = %e, "no gossip figures for the dashboard");
             HashMap::new()
         });
-        let state = self.inner.session.get_cluster_state();
+        let state = self.inner.cql.session.get_cluster_state();
         let mut nodes: Vec<NodeStatus> = state
             .get_nodes_info()
             .iter()
