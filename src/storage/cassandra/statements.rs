@@ -221,7 +221,8 @@ impl Statements {
     }
 }
 
-/// The garbage collector's statements (`gc.rs`): the queue, chunk deletes, the pending set's removals, the cursor and the lease.
+/// The garbage collector's statements (`gc.rs`): the queue, chunk
+/// deletes, the pending set's removals, the cursor and the lease.
 pub struct GcStatements {
     pub pending_delete: PreparedStatement,
     pub chunk_delete: PreparedStatement,
@@ -323,7 +324,8 @@ impl ClaimStatements {
     }
 }
 
-/// The sweep of pending blobs (`sweep.rs`): filing and reading the pending set, probing chunks, the fences.
+/// The sweep of pending blobs (`sweep.rs`): filing and reading the
+/// pending set, probing chunks, the fences.
 pub struct SweepStatements {
     pub pending_put: PreparedStatement,
     pub pending_slot: PreparedStatement,

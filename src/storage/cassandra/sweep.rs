@@ -69,6 +69,15 @@ pub struct SweepOutcome {
     pub undecided: u64,
 }
 
+/// The part a pending blob was written for.
+#[derive(Clone, Copy)]
+struct PartOwner<'a> {
+    bucket: BucketId,
+    key: &'a str,
+    upload_id: &'a str,
+    number: i32,
+}
+
 enum Verdict {
     Committed,
     Orphan,
@@ -258,8 +267,13 @@ impl Sweep {
                 part_number,
             } => {
                 let number = i32::try_from(part_number).map_err(corrupt)?;
-                self.decide_part(store, blob, bucket, &key, &upload_id, number, fence_us)
-                    .await
+                let part = PartOwner {
+                    bucket,
+                    key: &key,
+                    upload_id: &upload_id,
+                    number,
+                };
+                self.decide_part(store, blob, &part, fence_us).await
             }
         }
     }
@@ -337,12 +351,15 @@ impl Sweep {
         &self,
         store: &CassandraStorage,
         blob: BlobId,
-        bucket: BucketId,
-        key: &str,
-        upload_id: &str,
-        number: i32,
+        part: &PartOwner<'_>,
         fence_us: i64,
     ) -> Result<Verdict, StorageError> {
+        let PartOwner {
+            bucket,
+            key,
+            upload_id,
+            number,
+        } = *part;
         if self.part_recorded(blob, upload_id, number).await? {
             // The upload owns it: its Complete or Abort releases it.
             return Ok(Verdict::Committed);
@@ -360,7 +377,7 @@ impl Sweep {
             Err(e) => return Err(e),
         };
         // While the claim is ours no Complete reads the parts.
-        let looked = self.fence_part(store, blob, bucket, key, upload_id, number, fence_us);
+        let looked = self.fence_part(store, blob, part, fence_us);
         let verdict = match looked.await {
             Ok(v) => v,
             Err(e) => {
@@ -384,12 +401,15 @@ impl Sweep {
         &self,
         store: &CassandraStorage,
         blob: BlobId,
-        bucket: BucketId,
-        key: &str,
-        upload_id: &str,
-        number: i32,
+        part: &PartOwner<'_>,
         fence_us: i64,
     ) -> Result<Verdict, StorageError> {
+        let PartOwner {
+            bucket,
+            key,
+            upload_id,
+            number,
+        } = *part;
         if super::multipart::get_upload(store, bucket, key, upload_id)
             .await?
             .is_none()
