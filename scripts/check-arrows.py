@@ -4,7 +4,9 @@ layers drawn in docs/ARCHITECTURE.md): a module may use only modules in
 lower layers, `s3/` and the other layers above storage never name a
 backend (`storage::cassandra`, `storage::embedded`) except `config`, which
 names only the Cassandra backend's settings (`storage::cassandra::options`),
-and nothing below `server` reaches up. Reads `crate::<module>` paths in src/ (comments and
+`s3/` uses only the data contract (`Storage`, not `Maintenance` or
+`StatusStore`), and nothing below `server` reaches up. Reads
+`crate::<module>` paths in src/ (comments and
 `#[cfg(test)]` modules left out).
 
     python3 scripts/check-arrows.py
@@ -44,6 +46,12 @@ LAYERS = [
 BACKEND_FREE = {"error", "http", "auth", "telemetry", "config", "janitor", "state", "dashboard", "s3"}
 BACKENDS = ("storage::cassandra", "storage::embedded")
 BACKEND_ALLOWED = {"config": ("storage::cassandra::options",)}
+
+# `s3/` uses only the data contract (`storage::Storage`), never the
+# maintenance or status-document contracts, nor the `AppState` fields that
+# hold them.
+DATA_ONLY = {"s3"}
+NOT_DATA = re.compile(r"\b(Maintenance|StatusStore|Stores)\b|\.(maintenance|statuses)\b")
 
 # (from, to): why it is still there. Remove an entry when its arrow goes.
 KNOWN = {
@@ -100,6 +108,8 @@ def arrows():
                     and not any(path == a or path.startswith(a + "::") for a in allowed)
                 ):
                     found.setdefault((top, "storage backend"), set()).add(rel)
+            if top in DATA_ONLY and NOT_DATA.search(code):
+                found.setdefault((top, "storage beyond the data contract"), set()).add(rel)
     return found
 
 
@@ -111,7 +121,8 @@ def main():
         if lf is None:
             problems.append(f"{frm}: a module in no layer (add it to LAYERS)")
             continue
-        wrong = to == "storage backend" or lt is None or lt >= lf
+        wrong = to in ("storage backend", "storage beyond the data contract")
+        wrong = wrong or lt is None or lt >= lf
         if not wrong:
             continue
         seen.add((frm, to))

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use s3gw::config::{root_credentials, Backend, Config, CredentialOrigin, ServeArgs};
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::embedded::EmbeddedStorage;
-use s3gw::storage::Storage;
+use s3gw::storage::Maintenance;
 use s3gw::telemetry::LogFormat;
 
 #[derive(Parser)]
@@ -124,7 +124,7 @@ async fn fsck(args: FsckArgs) -> Result<bool, String> {
     let config = Config::resolve(&args.store)?;
     let min_age = Duration::from_secs(args.min_age_secs.unwrap_or(config.gc_grace_secs));
     let where_ = describe(&config);
-    let storage: Arc<dyn Storage> = match config.backend {
+    let storage: Arc<dyn Maintenance> = match config.backend {
         Backend::Embedded => Arc::new(
             EmbeddedStorage::open_unswept(&config.data_dir)
                 .map_err(|e| format!("cannot open the store ({where_}): {e}"))?,

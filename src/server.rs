@@ -27,7 +27,7 @@ use crate::s3;
 use crate::state::AppState;
 use crate::storage::cassandra::{CassandraOptions, CassandraStorage};
 use crate::storage::embedded::EmbeddedStorage;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Maintenance, StatusStore, Storage, StorageError, Stores};
 use crate::telemetry::metered::MeteredStorage;
 use crate::telemetry::Telemetry;
 
@@ -48,8 +48,8 @@ pub fn embedded_state(
 ) -> Result<Arc<AppState>, StorageError> {
     let store = EmbeddedStorage::open(&config.data_dir, Duration::from_secs(config.gc_grace_secs))?;
     store.spawn_collector(Duration::from_secs(config.gc_interval_secs));
-    let store: Arc<dyn Storage> = Arc::new(store);
-    spawn_janitor(&config, &store);
+    let store = Arc::new(store);
+    spawn_janitor(&config, store.clone());
     Ok(state_with(config, store, access_key, secret_key))
 }
 
@@ -63,22 +63,23 @@ pub async fn cassandra_state(
 ) -> Result<Arc<AppState>, StorageError> {
     let store = CassandraStorage::open(options).await?;
     store.spawn_collector(Duration::from_secs(config.gc_interval_secs));
-    let store: Arc<dyn Storage> = Arc::new(store);
-    spawn_janitor(&config, &store);
+    let store = Arc::new(store);
+    spawn_janitor(&config, store.clone());
     Ok(state_with(config, store, access_key, secret_key))
 }
 
 /// Aborts abandoned multipart uploads in the background, unless disabled.
-fn spawn_janitor(config: &Config, store: &Arc<dyn Storage>) {
+fn spawn_janitor(config: &Config, store: Arc<dyn Storage>) {
     if let Some(age) = config.abort_uploads_after() {
-        janitor::spawn(store.clone(), age);
+        janitor::spawn(store, age);
     }
 }
 
-/// The shared state around a store that is already open.
-pub fn state_with(
+/// The shared state around a store that is already open: the backend
+/// handed out as its three contracts, each call timed.
+pub fn state_with<B: Storage + Maintenance + StatusStore>(
     config: Config,
-    storage: Arc<dyn Storage>,
+    backend: Arc<B>,
     access_key: String,
     secret_key: SecretKey,
 ) -> Arc<AppState> {
@@ -86,10 +87,13 @@ pub fn state_with(
     // Installs the metrics recorder before the first request records.
     let _ = crate::telemetry::prometheus();
     let telemetry = Arc::new(Telemetry::new(config.gateway_id.clone()));
+    let stores = MeteredStorage::wrap(Stores::of(backend));
     Arc::new(AppState {
         upload_slots,
         config,
-        storage: MeteredStorage::wrap(storage),
+        storage: stores.data,
+        maintenance: stores.maintenance,
+        statuses: stores.statuses,
         root_access_key: access_key,
         root_secret_key: secret_key,
         telemetry,

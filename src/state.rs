@@ -6,12 +6,17 @@ use std::sync::Arc;
 
 use crate::auth::SecretKey;
 use crate::config::Config;
-use crate::storage::Storage;
+use crate::storage::{Maintenance, StatusStore, Storage};
 
 /// Everything a request needs, shared by all requests.
 pub struct AppState {
     pub config: Config,
+    /// The data operations: all that `s3/` uses.
     pub storage: Arc<dyn Storage>,
+    /// fsck, repair and the GC figures (the metrics page).
+    pub maintenance: Arc<dyn Maintenance>,
+    /// Status documents and database nodes (heartbeat, cluster view).
+    pub statuses: Arc<dyn StatusStore>,
     pub root_access_key: String,
     pub root_secret_key: SecretKey,
     /// Gateway-wide upload chunk buffers (see `storage::writer`).

@@ -4,8 +4,10 @@
 use std::fmt;
 
 mod checksum;
+mod status_kind;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumType};
+pub use status_kind::StatusKind;
 
 /// A bucket name that follows the S3 naming rules.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

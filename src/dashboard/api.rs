@@ -10,6 +10,7 @@ use super::beat::{self, Beat, DOWN_AFTER_MS, SERIES_POINTS};
 use crate::state::AppState;
 use crate::storage::{now_ms, NodeStatus, StorageError};
 use crate::telemetry::recent::{Point, STEP_SECS};
+use crate::types::StatusKind;
 
 #[derive(Debug, Serialize)]
 pub struct Cluster {
@@ -134,10 +135,10 @@ fn sum_series(beats: &[Beat], now: i64) -> Vec<Point> {
 }
 
 pub async fn cluster(state: &AppState) -> Result<Cluster, StorageError> {
-    let storage = state.storage.as_ref();
+    let statuses = state.statuses.as_ref();
     let now = now_ms();
-    let mut beats: Vec<Beat> = storage
-        .statuses(beat::BEAT_KIND)
+    let mut beats: Vec<Beat> = statuses
+        .statuses(StatusKind::Beat)
         .await?
         .into_iter()
         .filter_map(|(id, doc)| match serde_json::from_str::<Beat>(&doc) {
@@ -157,8 +158,9 @@ pub async fn cluster(state: &AppState) -> Result<Cluster, StorageError> {
         .into_iter()
         .map(|b| Gateway::from_beat(b, now))
         .collect();
-    let usage = beat::latest_usage(storage).await?;
-    let items: Vec<BucketUsage> = storage
+    let usage = beat::latest_usage(statuses).await?;
+    let items: Vec<BucketUsage> = state
+        .storage
         .list_buckets()
         .await?
         .into_iter()
@@ -179,7 +181,7 @@ pub async fn cluster(state: &AppState) -> Result<Cluster, StorageError> {
         },
         answered_by: state.telemetry.gateway_id.clone(),
         gateways,
-        nodes: storage.nodes().await?,
+        nodes: statuses.nodes().await?,
         buckets: Buckets {
             as_of_ms: usage.map(|u| u.as_of_ms),
             count: items.len(),

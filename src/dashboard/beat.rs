@@ -11,14 +11,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::state::AppState;
-use crate::storage::{now_ms, Storage, StorageError};
+use crate::storage::{now_ms, StatusStore, Storage, StorageError};
 use crate::telemetry::recent::{Point, Rates};
 use crate::telemetry::unix_now_s;
+use crate::types::StatusKind;
 
-pub const BEAT_KIND: &str = "beat";
-pub const USAGE_KIND: &str = "usage";
-/// A usage count in progress: its start time.
-const USAGE_RUN_KIND: &str = "usage-run";
 /// How long an announced count keeps others from counting.
 const RUN_FOR: Duration = Duration::from_secs(600);
 pub const BEAT_EVERY: Duration = Duration::from_secs(2);
@@ -91,8 +88,8 @@ pub fn spawn(state: Arc<AppState>, address: String) -> Beating {
             match serde_json::to_string(&beat) {
                 Ok(doc) => {
                     if let Err(e) = beats
-                        .storage
-                        .put_status(BEAT_KIND, &beat.id, &doc, KEEP)
+                        .statuses
+                        .put_status(StatusKind::Beat, &beat.id, &doc, KEEP)
                         .await
                     {
                         tracing::debug!(error = %e, "heartbeat not stored");
@@ -119,8 +116,8 @@ pub fn spawn(state: Arc<AppState>, address: String) -> Beating {
 }
 
 /// The newest usage any gateway stored.
-pub async fn latest_usage(storage: &dyn Storage) -> Result<Option<Usage>, StorageError> {
-    let docs = storage.statuses(USAGE_KIND).await?;
+pub async fn latest_usage(statuses: &dyn StatusStore) -> Result<Option<Usage>, StorageError> {
+    let docs = statuses.statuses(StatusKind::Usage).await?;
     Ok(docs
         .into_iter()
         .filter_map(|(_, doc)| serde_json::from_str::<Usage>(&doc).ok())
@@ -134,15 +131,15 @@ pub async fn latest_usage(storage: &dyn Storage) -> Result<Option<Usage>, Storag
 /// passed. Two gateways that check at the same moment may both count: that
 /// only costs time.
 async fn count_usage_if_due(state: &AppState, every: Duration) -> Result<(), StorageError> {
-    let storage = state.storage.as_ref();
+    let statuses = state.statuses.as_ref();
     let now = now_ms();
-    let last_count = latest_usage(storage).await?.map(|u| u.as_of_ms);
+    let last_count = latest_usage(statuses).await?.map(|u| u.as_of_ms);
     if last_count.is_some_and(|at| now >= at && ((now - at) as u128) < every.as_millis() * 9 / 10) {
         return Ok(());
     }
     let me = &state.telemetry.gateway_id;
-    let runs: Vec<(String, i64)> = storage
-        .statuses(USAGE_RUN_KIND)
+    let runs: Vec<(String, i64)> = statuses
+        .statuses(StatusKind::UsageRun)
         .await?
         .into_iter()
         .filter(|(id, _)| id != me)
@@ -152,26 +149,26 @@ async fn count_usage_if_due(state: &AppState, every: Duration) -> Result<(), Sto
         })
         .collect();
     if !runs.is_empty() {
-        let alive = live_gateways(storage, now).await?;
+        let alive = live_gateways(statuses, now).await?;
         if runs.iter().any(|(id, _)| alive.contains(id)) {
             return Ok(());
         }
     }
-    storage
-        .put_status(USAGE_RUN_KIND, me, &now.to_string(), RUN_FOR)
+    statuses
+        .put_status(StatusKind::UsageRun, me, &now.to_string(), RUN_FOR)
         .await?;
-    let usage = count_usage(storage).await?;
+    let usage = count_usage(state.storage.as_ref()).await?;
     let doc = serde_json::to_string(&usage).map_err(crate::storage::corrupt)?;
-    storage.put_status(USAGE_KIND, me, &doc, KEEP).await
+    statuses.put_status(StatusKind::Usage, me, &doc, KEEP).await
 }
 
 /// The ids of the gateways whose heartbeat is fresh.
 async fn live_gateways(
-    storage: &dyn Storage,
+    statuses: &dyn StatusStore,
     now: i64,
 ) -> Result<std::collections::HashSet<String>, StorageError> {
-    Ok(storage
-        .statuses(BEAT_KIND)
+    Ok(statuses
+        .statuses(StatusKind::Beat)
         .await?
         .into_iter()
         .filter_map(|(id, doc)| {

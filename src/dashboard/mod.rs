@@ -105,7 +105,8 @@ pub fn on_s3_listener(
 fn metrics(state: &AppState) -> Response<ResponseBody> {
     match crate::telemetry::prometheus() {
         Some(handle) => {
-            let body = crate::telemetry::render(handle, &state.telemetry, state.storage.gc_stats());
+            let body =
+                crate::telemetry::render(handle, &state.telemetry, state.maintenance.gc_stats());
             reply(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",

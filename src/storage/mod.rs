@@ -1,5 +1,11 @@
 //! The record-level storage contract shared by every backend.
 //!
+//! The contract is three traits, each implemented by every backend:
+//! [`Storage`] (the data operations: buckets, blobs and chunks, objects,
+//! listing, multipart uploads), [`Maintenance`] (fsck, repair, GC figures)
+//! and [`StatusStore`] (the dashboard's status documents and database
+//! nodes). [`Stores`] hands one backend out as the three.
+//!
 //! Handlers in `s3/` talk only to [`Storage`]; they never see files or CQL.
 //! Object data lives in immutable blobs split into chunks, addressed by
 //! `(blob, index)`. An object becomes visible when its head (the manifest)
@@ -9,6 +15,7 @@ pub mod cassandra;
 pub mod embedded;
 pub mod fsck;
 pub mod gc_stats;
+pub mod maintenance;
 pub mod reader;
 pub mod records;
 pub mod statuses;
@@ -21,10 +28,12 @@ use bytes::Bytes;
 
 pub use fsck::{FsckReport, RepairReport};
 pub use gc_stats::{GcSnapshot, GcStats};
+pub use maintenance::Maintenance;
 pub use records::{
     chunk_count, BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord,
     PartRef, UploadRecord,
 };
+pub use statuses::{NodeStatus, StatusStore};
 
 /// Failures of a storage backend. The S3 layer maps each variant to an S3
 /// error code with an exhaustive match (see `error.rs`).
@@ -268,49 +277,25 @@ pub trait Storage: Send + Sync + 'static {
         key: &str,
         upload_id: &str,
     ) -> Result<(), StorageError>;
-
-    /// Checks the whole store (`s3gw fsck`): every chunk that a committed
-    /// head or a live part references is stored with the right size and
-    /// not queued for collection; stored blobs that nothing references are
-    /// counted as garbage when made more than `min_age` ago. Read-only.
-    async fn fsck(&self, min_age: std::time::Duration) -> Result<FsckReport, StorageError>;
-
-    /// Removes what is proven garbage now (`s3gw fsck --repair`): released
-    /// blobs past their grace period and the blobs of uploads that can no
-    /// longer commit. Never touches a blob a record references or may yet
-    /// reference.
-    async fn repair(&self) -> Result<RepairReport, StorageError>;
-
-    /// What garbage collection has done since the store was opened.
-    fn gc_stats(&self) -> GcSnapshot;
-
-    /// Stores a gateway's status document of `kind` (its heartbeat, the
-    /// bucket usage it counted), replacing the last one of that id; it
-    /// expires after `ttl`. Read by every gateway for the dashboard.
-    async fn put_status(
-        &self,
-        kind: &str,
-        id: &str,
-        doc: &str,
-        ttl: std::time::Duration,
-    ) -> Result<(), StorageError>;
-    /// Every unexpired status document of `kind`, as (id, document).
-    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError>;
-    /// The database nodes as this gateway sees them (none on the embedded
-    /// store).
-    async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError>;
 }
 
-/// One database node, for the dashboard.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct NodeStatus {
-    /// host:port the gateway talks CQL to.
-    pub address: String,
-    pub datacenter: Option<String>,
-    /// Whether the gateway's driver holds a connection to it.
-    pub up: bool,
-    /// Bytes of data on the node, as gossip last published it.
-    pub load_bytes: Option<u64>,
-    /// Its gossip status (`NORMAL`, `LEAVING`, …).
-    pub status: Option<String>,
+/// One backend handed out as its three contracts: the same object behind
+/// each `Arc`, so the data path, the maintenance commands and the
+/// dashboard each see only the part they use.
+#[derive(Clone)]
+pub struct Stores {
+    pub data: std::sync::Arc<dyn Storage>,
+    pub maintenance: std::sync::Arc<dyn Maintenance>,
+    pub statuses: std::sync::Arc<dyn StatusStore>,
+}
+
+impl Stores {
+    /// The three handles of one backend.
+    pub fn of<B: Storage + Maintenance + StatusStore>(backend: std::sync::Arc<B>) -> Stores {
+        Stores {
+            data: backend.clone(),
+            maintenance: backend.clone(),
+            statuses: backend,
+        }
+    }
 }

@@ -13,17 +13,19 @@ use bytes::Bytes;
 use super::names;
 use crate::storage::{
     BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, FsckReport, GcSnapshot, ListEntry,
-    NodeStatus, ObjectHead, PartRecord, RepairReport, Storage, StorageError, UploadRecord,
-    WriteCondition,
+    Maintenance, NodeStatus, ObjectHead, PartRecord, RepairReport, StatusStore, Storage,
+    StorageError, Stores, UploadRecord, WriteCondition,
 };
+use crate::types::StatusKind;
 
+/// A backend's three contracts, each call timed.
 pub struct MeteredStorage {
-    inner: Arc<dyn Storage>,
+    inner: Stores,
 }
 
 impl MeteredStorage {
-    pub fn wrap(inner: Arc<dyn Storage>) -> Arc<dyn Storage> {
-        Arc::new(MeteredStorage { inner })
+    pub fn wrap(inner: Stores) -> Stores {
+        Stores::of(Arc::new(MeteredStorage { inner }))
     }
 }
 
@@ -66,45 +68,45 @@ async fn timed<T>(
 #[async_trait]
 impl Storage for MeteredStorage {
     async fn ready(&self) -> Result<(), StorageError> {
-        timed("ready", self.inner.ready()).await
+        timed("ready", self.inner.data.ready()).await
     }
     async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
-        timed("create_bucket", self.inner.create_bucket(bucket)).await
+        timed("create_bucket", self.inner.data.create_bucket(bucket)).await
     }
     async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
-        timed("get_bucket", self.inner.get_bucket(name)).await
+        timed("get_bucket", self.inner.data.get_bucket(name)).await
     }
     async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
-        timed("list_buckets", self.inner.list_buckets()).await
+        timed("list_buckets", self.inner.data.list_buckets()).await
     }
     async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
-        timed("delete_bucket", self.inner.delete_bucket(bucket)).await
+        timed("delete_bucket", self.inner.data.delete_bucket(bucket)).await
     }
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
-        timed("begin_blob", self.inner.begin_blob(blob, owner)).await
+        timed("begin_blob", self.inner.data.begin_blob(blob, owner)).await
     }
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
         metrics::counter!(names::CHUNKS_WRITTEN).increment(1);
-        timed("put_chunk", self.inner.put_chunk(addr, data)).await
+        timed("put_chunk", self.inner.data.put_chunk(addr, data)).await
     }
     async fn seal_blob(&self, blob: BlobId) -> Result<(), StorageError> {
-        timed("seal_blob", self.inner.seal_blob(blob)).await
+        timed("seal_blob", self.inner.data.seal_blob(blob)).await
     }
     async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
-        let data = timed("get_chunk", self.inner.get_chunk(addr)).await?;
+        let data = timed("get_chunk", self.inner.data.get_chunk(addr)).await?;
         metrics::counter!(names::CHUNKS_READ).increment(1);
         metrics::counter!(names::CHUNK_BYTES_READ).increment(data.len() as u64);
         Ok(data)
     }
     async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
-        timed("discard_blob", self.inner.discard_blob(blob, chunks)).await
+        timed("discard_blob", self.inner.data.discard_blob(blob, chunks)).await
     }
     async fn get_object(
         &self,
         bucket: BucketId,
         key: &str,
     ) -> Result<Option<ObjectHead>, StorageError> {
-        timed("get_object", self.inner.get_object(bucket, key)).await
+        timed("get_object", self.inner.data.get_object(bucket, key)).await
     }
     async fn put_object(
         &self,
@@ -113,10 +115,14 @@ impl Storage for MeteredStorage {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
-        timed("put_object", self.inner.put_object(bucket, key, head, cond)).await
+        timed(
+            "put_object",
+            self.inner.data.put_object(bucket, key, head, cond),
+        )
+        .await
     }
     async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
-        timed("delete_object", self.inner.delete_object(bucket, key)).await
+        timed("delete_object", self.inner.data.delete_object(bucket, key)).await
     }
     async fn list_objects(
         &self,
@@ -127,7 +133,7 @@ impl Storage for MeteredStorage {
     ) -> Result<Vec<ListEntry>, StorageError> {
         timed(
             "list_objects",
-            self.inner.list_objects(bucket, prefix, start, limit),
+            self.inner.data.list_objects(bucket, prefix, start, limit),
         )
         .await
     }
@@ -136,7 +142,11 @@ impl Storage for MeteredStorage {
         bucket: BucketId,
         upload: &UploadRecord,
     ) -> Result<(), StorageError> {
-        timed("create_upload", self.inner.create_upload(bucket, upload)).await
+        timed(
+            "create_upload",
+            self.inner.data.create_upload(bucket, upload),
+        )
+        .await
     }
     async fn get_upload(
         &self,
@@ -144,7 +154,11 @@ impl Storage for MeteredStorage {
         key: &str,
         upload_id: &str,
     ) -> Result<Option<UploadRecord>, StorageError> {
-        timed("get_upload", self.inner.get_upload(bucket, key, upload_id)).await
+        timed(
+            "get_upload",
+            self.inner.data.get_upload(bucket, key, upload_id),
+        )
+        .await
     }
     async fn put_part(
         &self,
@@ -155,7 +169,7 @@ impl Storage for MeteredStorage {
     ) -> Result<(), StorageError> {
         timed(
             "put_part",
-            self.inner.put_part(bucket, key, upload_id, part),
+            self.inner.data.put_part(bucket, key, upload_id, part),
         )
         .await
     }
@@ -165,7 +179,11 @@ impl Storage for MeteredStorage {
         after: u32,
         limit: usize,
     ) -> Result<Vec<PartRecord>, StorageError> {
-        timed("list_parts", self.inner.list_parts(upload_id, after, limit)).await
+        timed(
+            "list_parts",
+            self.inner.data.list_parts(upload_id, after, limit),
+        )
+        .await
     }
     async fn list_uploads(
         &self,
@@ -176,7 +194,7 @@ impl Storage for MeteredStorage {
     ) -> Result<Vec<UploadRecord>, StorageError> {
         timed(
             "list_uploads",
-            self.inner.list_uploads(bucket, prefix, after, limit),
+            self.inner.data.list_uploads(bucket, prefix, after, limit),
         )
         .await
     }
@@ -191,6 +209,7 @@ impl Storage for MeteredStorage {
         timed(
             "complete_upload",
             self.inner
+                .data
                 .complete_upload(bucket, key, upload_id, head, cond),
         )
         .await
@@ -203,32 +222,44 @@ impl Storage for MeteredStorage {
     ) -> Result<(), StorageError> {
         timed(
             "abort_upload",
-            self.inner.abort_upload(bucket, key, upload_id),
+            self.inner.data.abort_upload(bucket, key, upload_id),
         )
         .await
     }
+}
+
+#[async_trait]
+impl Maintenance for MeteredStorage {
     async fn fsck(&self, min_age: Duration) -> Result<FsckReport, StorageError> {
-        timed("fsck", self.inner.fsck(min_age)).await
+        timed("fsck", self.inner.maintenance.fsck(min_age)).await
     }
     async fn repair(&self) -> Result<RepairReport, StorageError> {
-        timed("repair", self.inner.repair()).await
+        timed("repair", self.inner.maintenance.repair()).await
     }
     fn gc_stats(&self) -> GcSnapshot {
-        self.inner.gc_stats()
+        self.inner.maintenance.gc_stats()
     }
+}
+
+#[async_trait]
+impl StatusStore for MeteredStorage {
     async fn put_status(
         &self,
-        kind: &str,
+        kind: StatusKind,
         id: &str,
         doc: &str,
         ttl: Duration,
     ) -> Result<(), StorageError> {
-        timed("put_status", self.inner.put_status(kind, id, doc, ttl)).await
+        timed(
+            "put_status",
+            self.inner.statuses.put_status(kind, id, doc, ttl),
+        )
+        .await
     }
-    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError> {
-        timed("statuses", self.inner.statuses(kind)).await
+    async fn statuses(&self, kind: StatusKind) -> Result<Vec<(String, String)>, StorageError> {
+        timed("statuses", self.inner.statuses.statuses(kind)).await
     }
     async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError> {
-        timed("nodes", self.inner.nodes()).await
+        timed("nodes", self.inner.statuses.nodes()).await
     }
 }

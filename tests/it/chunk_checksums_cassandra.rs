@@ -10,8 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::{
-    chunk_crc, BlobId, BucketRecord, ChunkAddr, ObjectHead, PartRef, Storage, StorageError,
-    WriteCondition,
+    chunk_crc, BlobId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRef, Storage,
+    StorageError, WriteCondition,
 };
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;

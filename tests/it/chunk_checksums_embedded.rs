@@ -13,8 +13,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use s3gw::storage::embedded::EmbeddedStorage;
 use s3gw::storage::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRef, Storage, StorageError,
-    WriteCondition,
+    BlobId, BucketId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRef, Storage,
+    StorageError, WriteCondition,
 };
 
 const CHUNK: u32 = 1024;
@@ -106,7 +106,7 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_counts_it() {
         read.extend_from_slice(&s.get_chunk(addr(old, i)).await.expect("chunk"));
     }
     assert_eq!(read, body);
-    assert!(s.fsck(Duration::ZERO).await.expect("fsck").consistent());
+    assert!(store.fsck(Duration::ZERO).await.expect("fsck").consistent());
 
     flip_byte(&blob_path(&data_dir, old), u64::from(CHUNK) + 500);
     match s.get_chunk(addr(old, 1)).await {
@@ -119,7 +119,7 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_counts_it() {
     let c2 = s.get_chunk(addr(old, 2)).await.expect("chunk 2");
     assert_eq!(&c2[..], &body[2048..]);
 
-    let r = s.fsck(Duration::ZERO).await.expect("fsck");
+    let r = store.fsck(Duration::ZERO).await.expect("fsck");
     assert_eq!(r.bad_checksum_chunks, 1, "{r}");
     assert!(!r.consistent());
     assert!(
@@ -137,7 +137,7 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_counts_it() {
         .await
         .expect("overwrite");
     assert_eq!(store.collect_garbage().expect("gc"), 1);
-    let r = s.fsck(Duration::ZERO).await.expect("fsck");
+    let r = store.fsck(Duration::ZERO).await.expect("fsck");
     assert!(r.consistent(), "{r}");
     assert_eq!((r.bad_checksum_chunks, r.stored_blobs), (0, 1));
     drop(store);

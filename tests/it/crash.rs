@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 use common::{client_for as client, data, spawn_gateway};
 use s3gw::storage::cassandra::CassandraStorage;
-use s3gw::storage::{FsckReport, Storage};
+use s3gw::storage::{FsckReport, Maintenance};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use s3gw::storage::cassandra::{CassandraOptions, CassandraStorage, SweepOutcome};
 use s3gw::storage::{
-    now_ms, BlobOwner, BucketRecord, ObjectHead, PartRef, Storage, StorageError, UploadRecord,
-    WriteCondition,
+    now_ms, BlobOwner, BucketRecord, Maintenance, ObjectHead, PartRef, Storage, StorageError,
+    UploadRecord, WriteCondition,
 };
 
 const CHUNK: u32 = 1024;

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::records::ContentHeaders;
 use s3gw::storage::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord, PartRef, Storage,
-    StorageError, UploadRecord, WriteCondition,
+    BlobId, BucketId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRecord, PartRef,
+    Storage, StorageError, UploadRecord, WriteCondition,
 };
 
 async fn cassandra() -> Option<Arc<dyn Storage>> {
@@ -840,7 +840,7 @@ async fn cassandra_releases_a_head_replaced_by_a_writer_that_never_saw_it() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000;
     a.collect_garbage(later).await.expect("collect");
-    let report = s.fsck(Duration::ZERO).await.expect("fsck");
+    let report = a.fsck(Duration::ZERO).await.expect("fsck");
     assert!(report.consistent(), "{report}");
     assert_eq!(
         (

@@ -2,14 +2,20 @@
 //! each incarnation with its own id.
 
 use futures_util::future::try_join_all;
-use uuid::Uuid;
 
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, BucketRecord};
 
-type BucketRow = (String, Option<Uuid>, Option<i64>, Option<String>);
+use super::rows::{BucketRow, KeyProbe};
 
-fn record((name, id, created_ms, region): BucketRow) -> Result<BucketRecord, StorageError> {
+fn record(
+    BucketRow {
+        name,
+        id,
+        created_ms,
+        region,
+    }: BucketRow,
+) -> Result<BucketRecord, StorageError> {
     Ok(BucketRecord {
         id: BucketId(id.ok_or_else(|| StorageError::Corrupt(format!("bucket {name} has no id")))?),
         name,
@@ -18,66 +24,81 @@ fn record((name, id, created_ms, region): BucketRow) -> Result<BucketRecord, Sto
     })
 }
 
-impl CassandraStorage {
-    pub(super) async fn insert_bucket(&self, b: &BucketRecord) -> Result<(), StorageError> {
-        let st = &self.inner.st;
-        let applied = self
-            .lwt(
-                &st.bucket_insert,
-                (&b.name, b.id.0, b.created_ms, &b.region),
-            )
+pub(super) async fn create_bucket(
+    s: &CassandraStorage,
+    b: &BucketRecord,
+) -> Result<(), StorageError> {
+    let st = &s.inner.st;
+    let applied = s
+        .inner
+        .cql
+        .lwt(
+            &st.bucket_insert,
+            (&b.name, b.id.0, b.created_ms, &b.region),
+        )
+        .await?;
+    if applied {
+        return Ok(());
+    }
+    match get_bucket(s, &b.name).await? {
+        Some(existing) => Err(StorageError::BucketExists(Box::new(existing))),
+        // Deleted again in between: report it as taken, the client retries.
+        None => Err(StorageError::BucketExists(Box::new(b.clone()))),
+    }
+}
+
+pub(super) async fn get_bucket(
+    s: &CassandraStorage,
+    name: &str,
+) -> Result<Option<BucketRecord>, StorageError> {
+    let rows: Vec<BucketRow> = s.inner.cql.rows(&s.inner.st.bucket_get, (name,)).await?;
+    rows.into_iter().next().map(record).transpose()
+}
+
+pub(super) async fn list_buckets(s: &CassandraStorage) -> Result<Vec<BucketRecord>, StorageError> {
+    let rows: Vec<BucketRow> = s.inner.cql.rows(&s.inner.st.bucket_all, ()).await?;
+    let mut out = rows
+        .into_iter()
+        .map(record)
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Whether any shard of the bucket's key index holds a key.
+pub(super) async fn has_objects(
+    s: &CassandraStorage,
+    bucket: BucketId,
+) -> Result<bool, StorageError> {
+    let st = &s.inner.st;
+    let probes = (0..s.inner.index_shards).map(|shard| async move {
+        let rows: Vec<KeyProbe> = s
+            .inner
+            .cql
+            .rows(&st.shard_any, (bucket.0, shard as i16))
             .await?;
-        if applied {
-            return Ok(());
-        }
-        match self.read_bucket(&b.name).await? {
-            Some(existing) => Err(StorageError::BucketExists(Box::new(existing))),
-            // Deleted again in between: report it as taken, the client retries.
-            None => Err(StorageError::BucketExists(Box::new(b.clone()))),
-        }
-    }
+        Ok::<bool, StorageError>(!rows.is_empty())
+    });
+    Ok(try_join_all(probes).await?.into_iter().any(|found| found))
+}
 
-    pub(super) async fn read_bucket(
-        &self,
-        name: &str,
-    ) -> Result<Option<BucketRecord>, StorageError> {
-        let rows: Vec<BucketRow> = self.rows(&self.inner.st.bucket_get, (name,)).await?;
-        rows.into_iter().next().map(record).transpose()
+pub(super) async fn delete_bucket(
+    s: &CassandraStorage,
+    b: &BucketRecord,
+) -> Result<(), StorageError> {
+    if has_objects(s, b.id).await? {
+        return Err(StorageError::BucketNotEmpty);
     }
-
-    pub(super) async fn all_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
-        let rows: Vec<BucketRow> = self.rows(&self.inner.st.bucket_all, ()).await?;
-        let mut out = rows
-            .into_iter()
-            .map(record)
-            .collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
+    let applied = s
+        .inner
+        .cql
+        .lwt(&s.inner.st.bucket_delete, (&b.name, b.id.0))
+        .await?;
+    if !applied {
+        return Err(StorageError::NoSuchBucket);
     }
-
-    /// Whether any shard of the bucket's key index holds a key.
-    async fn has_objects(&self, bucket: BucketId) -> Result<bool, StorageError> {
-        let st = &self.inner.st;
-        let probes = (0..self.inner.index_shards).map(|shard| async move {
-            let rows: Vec<(String,)> = self.rows(&st.shard_any, (bucket.0, shard as i16)).await?;
-            Ok::<bool, StorageError>(!rows.is_empty())
-        });
-        Ok(try_join_all(probes).await?.into_iter().any(|found| found))
-    }
-
-    pub(super) async fn remove_bucket(&self, b: &BucketRecord) -> Result<(), StorageError> {
-        if self.has_objects(b.id).await? {
-            return Err(StorageError::BucketNotEmpty);
-        }
-        let applied = self
-            .lwt(&self.inner.st.bucket_delete, (&b.name, b.id.0))
-            .await?;
-        if !applied {
-            return Err(StorageError::NoSuchBucket);
-        }
-        // A PUT that looked the bucket up just before may still commit a
-        // head into it: the collector cleans up after the commit deadline.
-        self.file_dropped(b.id).await?;
-        self.abort_all_uploads(b.id).await
-    }
+    // A PUT that looked the bucket up just before may still commit a
+    // head into it: the collector cleans up after the commit deadline.
+    s.file_dropped(b.id).await?;
+    s.abort_all_uploads(b.id).await
 }

@@ -16,11 +16,16 @@
 //! is never taken over; a later request finishes the cleanup it left
 //! ([`Claimed::Committed`]). The one exception is a conditional Complete
 //! whose head write was refused: it withdraws its own commit
-//! ([`CassandraStorage::withdraw_claim`]), which no other request acted on.
+//! ([`Claims::withdraw_claim`]), which no other request acted on.
 
 use uuid::Uuid;
 
-use super::{now_ms, CassandraStorage, StorageError};
+use super::rows::ClaimRow;
+use std::sync::Arc;
+
+use super::cql::Cql;
+use super::statements::ClaimStatements;
+use super::{now_ms, StorageError};
 
 /// How old an uncommitted claim must be before another request may take
 /// it over (clients meanwhile get 503 and retry). Safety does not depend on
@@ -61,7 +66,7 @@ pub(super) struct Claim {
 
 /// The outcome of claiming an upload.
 pub(super) enum Claimed {
-    /// Ours: commit with [`CassandraStorage::commit_claim`].
+    /// Ours: commit with [`Claims::commit_claim`].
     Mine(Claim),
     /// An earlier request committed to a finish (and may have died before
     /// its cleanup).
@@ -77,31 +82,48 @@ pub(super) struct Committed {
     pub claimed_ms: i64,
 }
 
-/// finisher, claimed_ms, committed, etag.
-type ClaimRow = (Option<Uuid>, Option<i64>, Option<String>, Option<String>);
-
 fn busy() -> StorageError {
     StorageError::Busy("another request is completing or aborting this multipart upload")
 }
 
-impl CassandraStorage {
+/// The claims on multipart uploads, with their statements.
+pub(super) struct Claims {
+    cql: Arc<Cql>,
+    st: ClaimStatements,
+}
+
+impl Claims {
+    pub async fn open(cql: Arc<Cql>, ks: &str) -> Result<Claims, StorageError> {
+        Ok(Claims {
+            st: ClaimStatements::prepare(&cql.session, ks).await?,
+            cql,
+        })
+    }
+
     /// Claims `upload_id` for this request, taking over a stale
     /// uncommitted claim; `Busy` while another request holds a
     /// fresh one.
-    pub(super) async fn claim_upload(&self, upload_id: &str) -> Result<Claimed, StorageError> {
-        let st = &self.inner.st;
+    pub async fn claim_upload(&self, upload_id: &str) -> Result<Claimed, StorageError> {
+        let st = &self.st;
         let claim = Claim {
             finisher: Uuid::new_v4(),
         };
         let now = now_ms();
         if self
+            .cql
             .lwt(&st.claim_insert, (upload_id, claim.finisher, now))
             .await?
         {
             return Ok(Claimed::Mine(claim));
         }
-        let rows: Vec<ClaimRow> = self.rows(&st.claim_get_serial, (upload_id,)).await?;
-        let Some((Some(holder), Some(since), commit, etag)) = rows.into_iter().next() else {
+        let rows: Vec<ClaimRow> = self.cql.rows(&st.claim_get_serial, (upload_id,)).await?;
+        let Some(ClaimRow {
+            finisher: Some(holder),
+            claimed_ms: Some(since),
+            committed: commit,
+            etag,
+        }) = rows.into_iter().next()
+        else {
             return Err(busy());
         };
         if let Some(commit) = commit {
@@ -119,6 +141,7 @@ impl CassandraStorage {
             return Err(busy());
         }
         let taken = self
+            .cql
             .lwt(&st.claim_takeover, (claim.finisher, now, upload_id, holder))
             .await?;
         if !taken {
@@ -134,7 +157,7 @@ impl CassandraStorage {
 
     /// Gives an uncommitted claim up (the request failed before its
     /// commit), so that the next request need not wait for it to go stale.
-    pub(super) async fn drop_claim(&self, upload_id: &str, claim: Claim) {
+    pub async fn drop_claim(&self, upload_id: &str, claim: Claim) {
         if let Err(e) = self.give_up_claim(upload_id, claim).await {
             tracing::warn!(upload_id, error = %e, "could not drop an upload claim");
         }
@@ -142,12 +165,9 @@ impl CassandraStorage {
 
     /// `drop_claim`, telling whether the claim was still ours (it was not
     /// taken over in the meantime).
-    pub(super) async fn give_up_claim(
-        &self,
-        upload_id: &str,
-        claim: Claim,
-    ) -> Result<bool, StorageError> {
-        self.lwt(&self.inner.st.claim_drop, (upload_id, claim.finisher))
+    pub async fn give_up_claim(&self, upload_id: &str, claim: Claim) -> Result<bool, StorageError> {
+        self.cql
+            .lwt(&self.st.claim_drop, (upload_id, claim.finisher))
             .await
     }
 
@@ -159,10 +179,11 @@ impl CassandraStorage {
     /// done meanwhile is forget the upload, leaving its parts (a leak,
     /// never a loss). If the withdrawal fails, the commit stays and the
     /// next request for the upload finishes it that way.
-    pub(super) async fn withdraw_claim(&self, upload_id: &str, claim: Claim) {
+    pub async fn withdraw_claim(&self, upload_id: &str, claim: Claim) {
         let undone = self
+            .cql
             .lwt(
-                &self.inner.st.claim_commit,
+                &self.st.claim_commit,
                 (None::<&str>, None::<&str>, upload_id, claim.finisher),
             )
             .await;
@@ -181,7 +202,7 @@ impl CassandraStorage {
     /// was taken over. After this, no other request writes a head from, or
     /// releases, the upload's parts, except a Complete for the same ETag
     /// whose head is missing (`multipart::finish_committed`).
-    pub(super) async fn commit_claim(
+    pub async fn commit_claim(
         &self,
         upload_id: &str,
         claim: &Claim,
@@ -189,8 +210,9 @@ impl CassandraStorage {
         etag: Option<&str>,
     ) -> Result<(), StorageError> {
         let applied = self
+            .cql
             .lwt(
-                &self.inner.st.claim_commit,
+                &self.st.claim_commit,
                 (finish.as_str(), etag, upload_id, claim.finisher),
             )
             .await?;

@@ -14,11 +14,9 @@
 //! and go through the sweep), aborts uploads created in the race, and
 //! forgets the bucket.
 
-use uuid::Uuid;
-
-use super::fsck::HeadRowWithKey;
 use super::gc::Released;
 use super::objects::decode_head_row;
+use super::rows::{DroppedRow, HeadRowWithKey};
 use super::{CassandraStorage, StorageError};
 use crate::storage::{now_ms, BucketId, PartRef};
 
@@ -28,7 +26,9 @@ const PAGE: i32 = 500;
 impl CassandraStorage {
     /// Files a bucket that was just deleted for the cleanup.
     pub(super) async fn file_dropped(&self, bucket: BucketId) -> Result<(), StorageError> {
-        self.exec(&self.inner.st.dropped_put, (bucket.0, now_ms()))
+        self.inner
+            .cql
+            .exec(&self.inner.st.dropped_put, (bucket.0, now_ms()))
             .await
     }
 
@@ -37,18 +37,21 @@ impl CassandraStorage {
     pub async fn clean_dropped_buckets(&self, now_ms: i64) -> Result<u64, StorageError> {
         let o = &self.inner.opts;
         let wait = o.commit_deadline.saturating_add(o.sweep_margin).as_millis() as i64;
-        let dropped: Vec<(Uuid, Option<i64>)> = self.rows(&self.inner.st.dropped_all, ()).await?;
+        let dropped: Vec<DroppedRow> = self.inner.cql.rows(&self.inner.st.dropped_all, ()).await?;
         let mut released = 0;
-        for (id, dropped_ms) in dropped {
+        for DroppedRow { id, dropped_ms } in dropped {
             let dropped_ms = dropped_ms.unwrap_or(0);
-            if now_ms < dropped_ms + wait + self.commit_slack_ms() {
+            if now_ms < dropped_ms + wait + self.inner.sweep.commit_slack_ms() {
                 continue;
             }
             // Every head written into the bucket is stamped before this.
             let fence_ms = dropped_ms + o.commit_deadline.as_millis() as i64;
-            let fence_us = (fence_ms + self.commit_slack_ms()).saturating_mul(1000);
+            let fence_us = (fence_ms + self.inner.sweep.commit_slack_ms()).saturating_mul(1000);
             released += self.clean_bucket(BucketId(id), fence_us).await?;
-            self.exec(&self.inner.st.dropped_delete, (id,)).await?;
+            self.inner
+                .cql
+                .exec(&self.inner.st.dropped_delete, (id,))
+                .await?;
             tracing::info!(bucket = %id, released, "cleaned up a deleted bucket");
         }
         Ok(released)
@@ -62,24 +65,29 @@ impl CassandraStorage {
             let mut after = String::new();
             loop {
                 let rows: Vec<HeadRowWithKey> = self
+                    .inner
+                    .cql
                     .rows(&st.fsck_heads, (bucket.0, shard, after.as_str(), PAGE))
                     .await?;
                 let n = rows.len();
                 let mut blobs: Vec<Released> = Vec::new();
-                for (key, version, head, parts) in rows {
-                    if let Some((_, h)) = decode_head_row((version, head, parts))? {
+                for row in rows {
+                    let (key, row) = row.split();
+                    if let Some((_, h)) = decode_head_row(row)? {
                         let part = |p: &PartRef| Released::part(p, h.chunk_size);
                         blobs.extend(h.parts.iter().map(part));
                     }
                     after = key;
                 }
                 released += blobs.len() as u64;
-                self.release(blobs).await?;
+                self.inner.gc.release(blobs).await?;
                 if n < PAGE as usize {
                     break;
                 }
             }
-            self.exec(&st.shard_delete_at, (fence_us + 1, bucket.0, shard))
+            self.inner
+                .cql
+                .exec(&st.shard_delete_at, (fence_us + 1, bucket.0, shard))
                 .await?;
         }
         self.abort_all_uploads(bucket).await?;

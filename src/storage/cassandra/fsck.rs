@@ -9,11 +9,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use scylla::statement::prepared::PreparedStatement;
-use uuid::Uuid;
 
 use super::objects::decode_head_row;
-use super::{cql_index, crc_mismatch, now_ms, CassandraStorage, ChunkRow, StorageError};
+use super::rows::{BlobRow, ChunkKeyRow, ChunkRow, HeadRowWithKey};
+use super::{cql_index, crc_mismatch, now_ms, CassandraStorage, StorageError};
 use crate::storage::fsck::{chunk_len, FsckReport};
 use crate::storage::{BlobId, PartRef};
 
@@ -24,9 +23,6 @@ const PAGE: i32 = 500;
 /// For parts that do not record their chunk size (see multipart.rs).
 const DEFAULT_CHUNK: u32 = 1024 * 1024;
 
-/// A key index row with its head: key, version, head, parts.
-pub(super) type HeadRowWithKey = (String, Option<Uuid>, Option<String>, Option<String>);
-
 /// A referenced blob: its size, chunk size, and who references it.
 struct Expected {
     size: u64,
@@ -34,114 +30,7 @@ struct Expected {
     owner: String,
 }
 
-fn pager_err(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Unavailable(format!("scan: {e}"))
-}
-
 impl CassandraStorage {
-    pub(super) async fn check_store(&self, min_age: Duration) -> Result<FsckReport, StorageError> {
-        let mut report = FsckReport::default();
-        let mut expected: HashMap<BlobId, Expected> = HashMap::new();
-        let mut add = |p: &PartRef, chunk_size: u32, owner: &dyn Fn() -> String| {
-            expected.entry(p.blob).or_insert_with(|| Expected {
-                size: p.size,
-                chunk_size: p.chunk_size.unwrap_or(chunk_size),
-                owner: owner(),
-            });
-        };
-        for bucket in self.all_buckets().await? {
-            for shard in 0..self.inner.index_shards {
-                let shard = i16::try_from(shard).unwrap_or(i16::MAX);
-                let mut after = String::new();
-                loop {
-                    let rows: Vec<HeadRowWithKey> = self
-                        .rows(
-                            &self.inner.st.fsck_heads,
-                            (bucket.id.0, shard, after.as_str(), PAGE),
-                        )
-                        .await?;
-                    let n = rows.len();
-                    for (key, version, head, parts) in rows {
-                        if let Some((_, h)) = decode_head_row((version, head, parts))? {
-                            report.objects += 1;
-                            for p in &h.parts {
-                                add(p, h.chunk_size, &|| format!("{}/{key}", bucket.name));
-                            }
-                        }
-                        after = key;
-                    }
-                    if n < PAGE as usize {
-                        break;
-                    }
-                }
-            }
-            let mut cursor: Option<(String, String)> = None;
-            loop {
-                let page = self
-                    .uploads_page(
-                        bucket.id,
-                        "",
-                        cursor.as_ref().map(|(k, u)| (k.as_str(), u.as_str())),
-                        1000,
-                    )
-                    .await?;
-                let Some(last) = page.last() else { break };
-                cursor = Some((last.key.clone(), last.upload_id.clone()));
-                for u in &page {
-                    report.uploads += 1;
-                    for v in self.part_versions(&u.upload_id, 0, |_| false).await? {
-                        add(&v.data, DEFAULT_CHUNK, &|| {
-                            format!(
-                                "{}/{} upload {} part {}",
-                                bucket.name, u.key, u.upload_id, v.part_number
-                            )
-                        });
-                    }
-                }
-            }
-        }
-        report.referenced_blobs = expected.len() as u64;
-        self.check_chunks(&expected, &mut report).await?;
-
-        let queued: HashSet<BlobId> = self
-            .scan::<(Uuid,)>(&self.inner.st.fsck_queue)
-            .await?
-            .into_iter()
-            .map(|(b,)| BlobId(b))
-            .collect();
-        report.queued_blobs = queued.len() as u64;
-        for blob in queued.iter().filter(|b| expected.contains_key(b)) {
-            report.queued_but_referenced += 1;
-            let owner = expected.get(blob).map(|e| e.owner.as_str()).unwrap_or("?");
-            report.note(|| format!("{owner}: blob {blob} is referenced but queued for deletion"));
-        }
-
-        report.pending_blobs = self
-            .scan::<(Uuid,)>(&self.inner.st.fsck_pending)
-            .await?
-            .len() as u64;
-
-        let mut stored: HashMap<BlobId, u64> = HashMap::new();
-        for (blob, _idx) in self.scan::<(Uuid, i32)>(&self.inner.st.fsck_chunks).await? {
-            *stored.entry(BlobId(blob)).or_default() += 1;
-        }
-        report.stored_blobs = stored.len() as u64;
-        report.stored_chunks = stored.values().sum();
-        let cutoff = now_ms() - i64::try_from(min_age.as_millis()).unwrap_or(i64::MAX);
-        for (blob, chunks) in &stored {
-            if expected.contains_key(blob) || queued.contains(blob) {
-                continue;
-            }
-            if blob.created_ms() < cutoff {
-                report.unreferenced_blobs += 1;
-                report.unreferenced_chunks += chunks;
-            } else {
-                report.recent_unreferenced_blobs += 1;
-            }
-        }
-        Ok(report)
-    }
-
     /// Reads every chunk of every referenced blob and checks its size and,
     /// when it has one, its checksum.
     async fn check_chunks(
@@ -160,11 +49,17 @@ impl CassandraStorage {
         let st = &self.inner.st;
         let mut results = stream::iter(addrs)
             .map(|(blob, size, chunk_size, i)| async move {
-                let rows: Vec<ChunkRow> = self.rows(&st.chunk_get, (blob.0, cql_index(i)?)).await?;
+                let rows: Vec<ChunkRow> = self
+                    .inner
+                    .cql
+                    .rows(&st.chunk_get, (blob.0, cql_index(i)?))
+                    .await?;
                 // Only the length and the verdict leave this future, so at
                 // most READS_IN_FLIGHT chunks are held at once.
                 let got = match rows.into_iter().next() {
-                    Some((Some(d), crc)) => Some((d.len() as u64, crc_mismatch(&d, crc))),
+                    Some(ChunkRow { data: Some(d), crc }) => {
+                        Some((d.len() as u64, crc_mismatch(&d, crc)))
+                    }
                     _ => None,
                 };
                 Ok::<_, StorageError>((blob, chunk_len(size, chunk_size, i), i, got))
@@ -204,21 +99,122 @@ impl CassandraStorage {
         }
         Ok(())
     }
+}
 
-    /// Every row of a whole-table query, page by page.
-    async fn scan<R>(&self, stmt: &PreparedStatement) -> Result<Vec<R>, StorageError>
-    where
-        R: for<'f, 'm> scylla::deserialize::row::DeserializeRow<'f, 'm>,
-    {
-        self.inner
-            .session
-            .execute_iter(stmt.clone(), ())
-            .await
-            .map_err(pager_err)?
-            .rows_stream::<R>()
-            .map_err(pager_err)?
-            .map_err(pager_err)
-            .try_collect()
-            .await
+pub(super) async fn fsck(
+    s: &CassandraStorage,
+    min_age: Duration,
+) -> Result<FsckReport, StorageError> {
+    let mut report = FsckReport::default();
+    let mut expected: HashMap<BlobId, Expected> = HashMap::new();
+    let mut add = |p: &PartRef, chunk_size: u32, owner: &dyn Fn() -> String| {
+        expected.entry(p.blob).or_insert_with(|| Expected {
+            size: p.size,
+            chunk_size: p.chunk_size.unwrap_or(chunk_size),
+            owner: owner(),
+        });
+    };
+    for bucket in super::buckets::list_buckets(s).await? {
+        for shard in 0..s.inner.index_shards {
+            let shard = i16::try_from(shard).unwrap_or(i16::MAX);
+            let mut after = String::new();
+            loop {
+                let rows: Vec<HeadRowWithKey> = s
+                    .inner
+                    .cql
+                    .rows(
+                        &s.inner.st.fsck_heads,
+                        (bucket.id.0, shard, after.as_str(), PAGE),
+                    )
+                    .await?;
+                let n = rows.len();
+                for row in rows {
+                    let (key, row) = row.split();
+                    if let Some((_, h)) = decode_head_row(row)? {
+                        report.objects += 1;
+                        for p in &h.parts {
+                            add(p, h.chunk_size, &|| format!("{}/{key}", bucket.name));
+                        }
+                    }
+                    after = key;
+                }
+                if n < PAGE as usize {
+                    break;
+                }
+            }
+        }
+        let mut cursor: Option<(String, String)> = None;
+        loop {
+            let page = super::multipart::list_uploads(
+                s,
+                bucket.id,
+                "",
+                cursor.as_ref().map(|(k, u)| (k.as_str(), u.as_str())),
+                1000,
+            )
+            .await?;
+            let Some(last) = page.last() else { break };
+            cursor = Some((last.key.clone(), last.upload_id.clone()));
+            for u in &page {
+                report.uploads += 1;
+                for v in s.part_versions(&u.upload_id, 0, |_| false).await? {
+                    add(&v.data, DEFAULT_CHUNK, &|| {
+                        format!(
+                            "{}/{} upload {} part {}",
+                            bucket.name, u.key, u.upload_id, v.part_number
+                        )
+                    });
+                }
+            }
+        }
     }
+    report.referenced_blobs = expected.len() as u64;
+    s.check_chunks(&expected, &mut report).await?;
+
+    let queued: HashSet<BlobId> = s
+        .inner
+        .cql
+        .scan::<BlobRow>(&s.inner.st.fsck_queue)
+        .await?
+        .into_iter()
+        .map(|r| BlobId(r.blob))
+        .collect();
+    report.queued_blobs = queued.len() as u64;
+    for blob in queued.iter().filter(|b| expected.contains_key(b)) {
+        report.queued_but_referenced += 1;
+        let owner = expected.get(blob).map(|e| e.owner.as_str()).unwrap_or("?");
+        report.note(|| format!("{owner}: blob {blob} is referenced but queued for deletion"));
+    }
+
+    report.pending_blobs = s
+        .inner
+        .cql
+        .scan::<BlobRow>(&s.inner.st.fsck_pending)
+        .await?
+        .len() as u64;
+
+    let mut stored: HashMap<BlobId, u64> = HashMap::new();
+    for ChunkKeyRow { blob, .. } in s
+        .inner
+        .cql
+        .scan::<ChunkKeyRow>(&s.inner.st.fsck_chunks)
+        .await?
+    {
+        *stored.entry(BlobId(blob)).or_default() += 1;
+    }
+    report.stored_blobs = stored.len() as u64;
+    report.stored_chunks = stored.values().sum();
+    let cutoff = now_ms() - i64::try_from(min_age.as_millis()).unwrap_or(i64::MAX);
+    for (blob, chunks) in &stored {
+        if expected.contains_key(blob) || queued.contains(blob) {
+            continue;
+        }
+        if blob.created_ms() < cutoff {
+            report.unreferenced_blobs += 1;
+            report.unreferenced_chunks += chunks;
+        } else {
+            report.recent_unreferenced_blobs += 1;
+        }
+    }
+    Ok(report)
 }

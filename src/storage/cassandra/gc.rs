@@ -15,13 +15,17 @@
 //! work: every step is idempotent and only ever deletes released blobs, so
 //! two collectors at once (a lease that expired mid-run) are still safe.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use uuid::Uuid;
 
-use super::{cql_index, now_ms, CassandraStorage, StorageError};
+use super::cql::Cql;
+use super::rows::QueueRow;
+use super::statements::GcStatements;
+use super::{cql_index, now_ms, StorageError};
 use crate::storage::{BlobId, GcStats, PartRef};
 
 pub(super) const HOUR_MS: i64 = 3_600_000;
@@ -43,7 +47,7 @@ pub const CURSOR: &str = "gc_cursor";
 /// The row of `settings` naming the gateway whose collector runs.
 const LEASE: &str = "gc_lease";
 /// How long a lease lasts unless renewed, in collector ticks.
-const LEASE_TICKS: u32 = 3;
+pub const LEASE_TICKS: u32 = 3;
 /// The collector's usual tick, and so a 90 s lease.
 pub const GC_EVERY: Duration = Duration::from_secs(30);
 
@@ -77,17 +81,52 @@ pub fn pending_slot(blob: BlobId) -> i64 {
     blob.created_ms().div_euclid(HOUR_MS)
 }
 
-impl CassandraStorage {
+/// The collector: owns the queue's statements, the floor its releases
+/// file after, its lease name and its figures.
+pub(super) struct Gc {
+    cql: Arc<Cql>,
+    st: GcStatements,
+    /// How long a released blob waits before the collector deletes it.
+    grace: Duration,
+    /// The earliest GC queue minute a release may file into.
+    floor: AtomicI64,
+    /// This gateway's name in the collector lease.
+    collector_id: Uuid,
+    stats: GcStats,
+}
+
+impl Gc {
+    /// Prepares the collector's statements and learns where the
+    /// collector is.
+    pub async fn open(cql: Arc<Cql>, ks: &str, grace: Duration) -> Result<Gc, StorageError> {
+        let gc = Gc {
+            st: GcStatements::prepare(&cql.session, ks).await?,
+            cql,
+            grace,
+            floor: AtomicI64::new(i64::MIN),
+            collector_id: Uuid::new_v4(),
+            stats: GcStats::default(),
+        };
+        gc.load_floor().await?;
+        Ok(gc)
+    }
+
+    /// What this gateway's collector has done since start.
+    pub fn stats(&self) -> &GcStats {
+        &self.stats
+    }
+
     /// Removes a blob from the pending set (a record now refers to it, or
     /// it was discarded).
-    pub(super) async fn unpend(&self, blob: BlobId) -> Result<(), StorageError> {
-        self.exec(&self.inner.st.pending_delete, (pending_slot(blob), blob.0))
+    pub async fn unpend(&self, blob: BlobId) -> Result<(), StorageError> {
+        self.cql
+            .exec(&self.st.pending_delete, (pending_slot(blob), blob.0))
             .await
     }
 
     /// `unpend` for the blobs of a committed head; a failure only leaves
     /// work for the orphan sweep, so it is logged, not returned.
-    pub(super) async fn unpend_all(&self, blobs: impl Iterator<Item = BlobId>) {
+    pub async fn unpend_all(&self, blobs: impl Iterator<Item = BlobId>) {
         for blob in blobs {
             if let Err(e) = self.unpend(blob).await {
                 tracing::warn!(%blob, error = %e, "could not clear a pending blob");
@@ -95,16 +134,12 @@ impl CassandraStorage {
         }
     }
 
-    pub(super) async fn delete_chunks(
-        &self,
-        blob: BlobId,
-        chunks: u32,
-    ) -> Result<(), StorageError> {
-        let st = &self.inner.st;
+    pub async fn delete_chunks(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
+        let st = &self.st;
         stream::iter(0..chunks)
             .map(|i| async move {
                 let idx = cql_index(i)?;
-                self.exec(&st.chunk_delete, (blob.0, idx)).await
+                self.cql.exec(&st.chunk_delete, (blob.0, idx)).await
             })
             .buffer_unordered(DELETES_IN_FLIGHT)
             .try_collect::<Vec<()>>()
@@ -113,25 +148,26 @@ impl CassandraStorage {
     }
 
     /// Files blobs for deletion after the grace period.
-    pub(super) async fn release(&self, blobs: Vec<Released>) -> Result<(), StorageError> {
+    pub async fn release(&self, blobs: Vec<Released>) -> Result<(), StorageError> {
         if blobs.is_empty() {
             return Ok(());
         }
-        let due = now_ms() + self.inner.opts.gc_grace.as_millis() as i64;
+        let due = now_ms() + self.grace.as_millis() as i64;
         // Never file behind the collector (a gateway whose clock lags).
-        let floor = self.inner.gc_floor.load(Ordering::Relaxed);
+        let floor = self.floor.load(Ordering::Relaxed);
         let slot = minute(due).max(floor);
         for r in blobs {
             let chunks = i32::try_from(r.chunks).unwrap_or(i32::MAX);
             let bytes = i64::try_from(r.bytes).unwrap_or(i64::MAX);
-            self.exec(&self.inner.st.gc_put, (slot, r.blob.0, chunks, bytes))
+            self.cql
+                .exec(&self.st.gc_put, (slot, r.blob.0, chunks, bytes))
                 .await?;
         }
         Ok(())
     }
 
     /// Learns where the collector is, so `release` files after it.
-    pub(super) async fn load_floor(&self) -> Result<(), StorageError> {
+    pub async fn load_floor(&self) -> Result<(), StorageError> {
         if let Some(c) = self.cursor().await? {
             self.raise_floor(c + 1 + FLOOR_MARGIN_MINUTES);
         }
@@ -139,24 +175,31 @@ impl CassandraStorage {
     }
 
     fn raise_floor(&self, slot: i64) {
-        self.inner.gc_floor.fetch_max(slot, Ordering::Relaxed);
+        self.floor.fetch_max(slot, Ordering::Relaxed);
     }
 
     async fn cursor(&self) -> Result<Option<i64>, StorageError> {
-        self.setting_i64(CURSOR).await
+        self.cql.setting_i64(&self.st.setting_get, CURSOR).await
     }
 
     /// Deletes every blob of one queue minute, then the minute itself.
     async fn collect_slot(&self, slot: i64) -> Result<usize, StorageError> {
-        let st = &self.inner.st;
-        let stats = &self.inner.gc_stats;
+        let st = &self.st;
+        let stats = &self.stats;
         let mut after = Uuid::nil();
         let mut done = 0;
         loop {
-            let rows: Vec<(Uuid, Option<i32>, Option<i64>)> =
-                self.rows(&st.gc_slot, (slot, after, QUEUE_PAGE)).await?;
+            let rows: Vec<QueueRow> = self
+                .cql
+                .rows(&st.gc_slot, (slot, after, QUEUE_PAGE))
+                .await?;
             let n = rows.len();
-            for (blob, chunks, bytes) in rows {
+            for QueueRow {
+                blob,
+                chunks,
+                bytes,
+            } in rows
+            {
                 let chunks = u32::try_from(chunks.unwrap_or(0)).unwrap_or(0);
                 self.delete_chunks(BlobId(blob), chunks).await?;
                 // Rows queued before version 4 have no byte count.
@@ -170,25 +213,19 @@ impl CassandraStorage {
             }
         }
         if done > 0 {
-            self.exec(&st.gc_drop_slot, (slot,)).await?;
+            self.cql.exec(&st.gc_drop_slot, (slot,)).await?;
         }
         Ok(done)
     }
 
-    /// Deletes the blobs whose grace period ended before `now_ms` (less a
-    /// minute of margin for clock skew); returns how many.
-    pub async fn collect_garbage(&self, now_ms: i64) -> Result<usize, StorageError> {
-        self.collect_until(now_ms, None).await
-    }
-
-    /// `collect_garbage`, stopping between two minutes once `deadline`
+    /// Collects the queue minutes due by `now_ms` (`collect_garbage`), stopping between two minutes once `deadline`
     /// has passed.
-    async fn collect_until(
+    pub async fn collect_until(
         &self,
         now_ms: i64,
         deadline: Option<Instant>,
     ) -> Result<usize, StorageError> {
-        self.inner.gc_stats.runs.fetch_add(1, Ordering::Relaxed);
+        self.stats.runs.fetch_add(1, Ordering::Relaxed);
         let last = minute(now_ms) - 1 - CLOCK_MARGIN_MINUTES;
         // The schema sets the cursor when it creates the keyspace; without
         // one, look back a day.
@@ -222,13 +259,13 @@ impl CassandraStorage {
             }
         }
         let behind = last - done.unwrap_or(first - 1);
-        self.inner
-            .gc_stats
+        self.stats
             .backlog
             .store(u64::try_from(behind).unwrap_or(0), Ordering::Relaxed);
         if let Some(slot) = done {
             self.raise_floor(slot + 1 + FLOOR_MARGIN_MINUTES);
-            self.exec(&self.inner.st.setting_put, (CURSOR, slot.to_string()))
+            self.cql
+                .exec(&self.st.setting_put, (CURSOR, slot.to_string()))
                 .await?;
         }
         match failure {
@@ -237,94 +274,14 @@ impl CassandraStorage {
         }
     }
 
-    /// Whether this gateway holds the collector lease (taking it if it is
-    /// free, renewing it if it is ours).
-    pub async fn hold_lease(&self) -> Result<bool, StorageError> {
-        self.hold_lease_for(GC_EVERY * LEASE_TICKS).await
-    }
-
     /// `hold_lease` with a lease that lasts `ttl` unless renewed.
-    async fn hold_lease_for(&self, ttl: Duration) -> Result<bool, StorageError> {
-        let st = &self.inner.st;
-        let me = self.inner.collector_id.to_string();
+    pub async fn hold_lease_for(&self, ttl: Duration) -> Result<bool, StorageError> {
+        let st = &self.st;
+        let me = self.collector_id.to_string();
         let ttl = i32::try_from(ttl.as_secs().max(1)).unwrap_or(i32::MAX);
-        if self.lwt(&st.lease_take, (LEASE, &me, ttl)).await? {
+        if self.cql.lwt(&st.lease_take, (LEASE, &me, ttl)).await? {
             return Ok(true);
         }
-        self.lwt(&st.lease_renew, (ttl, &me, LEASE, &me)).await
-    }
-
-    /// One sweep of pending blobs in the collector's turn; its findings
-    /// are logged.
-    async fn sweep_run(&self, budget: Duration) {
-        match self
-            .sweep_pending(now_ms(), Some(Instant::now() + budget))
-            .await
-        {
-            Ok(o) if o == super::sweep::SweepOutcome::default() => {}
-            Ok(o) => tracing::info!(
-                released = o.released,
-                committed = o.committed,
-                undecided = o.undecided,
-                "swept pending blobs"
-            ),
-            Err(e) => tracing::warn!(error = %e, "the sweep of pending blobs failed"),
-        }
-        if let Err(e) = self.clean_dropped_buckets(now_ms()).await {
-            tracing::warn!(error = %e, "the cleanup of deleted buckets failed");
-        }
-    }
-
-    /// What this gateway's collector has done since start.
-    pub fn gc_stats(&self) -> &GcStats {
-        &self.inner.gc_stats
-    }
-
-    /// Runs the collector every `every` until the runtime stops, whenever
-    /// this gateway holds the lease (which lasts three ticks; a run stops
-    /// after a tick and a half, and the next tick renews the lease).
-    pub fn spawn_collector(&self, every: Duration) {
-        let store = self.clone();
-        let budget = every * LEASE_TICKS / 2;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                match store.hold_lease_for(every * LEASE_TICKS).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        // Another gateway collects: learn how far it got,
-                        // so that this gateway's releases file after it
-                        // even if this clock lags.
-                        if let Err(e) = store.load_floor().await {
-                            tracing::warn!(error = %e, "could not read the collector's cursor");
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not take the collector lease");
-                        continue;
-                    }
-                }
-                store.sweep_run(budget / 3).await;
-                let stats = &store.inner.gc_stats;
-                let before = stats.snapshot();
-                let run = store.collect_until(now_ms(), Some(Instant::now() + budget));
-                match run.await {
-                    Ok(0) => {}
-                    Ok(blobs) => {
-                        let after = stats.snapshot();
-                        tracing::info!(
-                            blobs,
-                            chunks = after.chunks - before.chunks,
-                            bytes = after.bytes - before.bytes,
-                            backlog_minutes = after.backlog,
-                            "garbage collected"
-                        )
-                    }
-                    Err(e) => tracing::warn!(error = %e, "garbage collection failed"),
-                }
-            }
-        });
+        self.cql.lwt(&st.lease_renew, (ttl, &me, LEASE, &me)).await
     }
 }

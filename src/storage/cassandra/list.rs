@@ -13,6 +13,7 @@ use std::ops::Bound;
 use futures_util::future::try_join_all;
 
 use super::objects::decode_bare;
+use super::rows::ListRow;
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, ListEntry};
 
@@ -50,21 +51,35 @@ impl CassandraStorage {
             Bound::Excluded(k) => (false, k),
             Bound::Unbounded => (true, ""),
         };
-        let rows: Vec<(String, Option<String>)> = match (inclusive, upper) {
-            (true, None) => self.rows(&st.list_ge, (bucket.0, shard, from, n)).await?,
-            (false, None) => self.rows(&st.list_gt, (bucket.0, shard, from, n)).await?,
+        let rows: Vec<ListRow> = match (inclusive, upper) {
+            (true, None) => {
+                self.inner
+                    .cql
+                    .rows(&st.list_ge, (bucket.0, shard, from, n))
+                    .await?
+            }
+            (false, None) => {
+                self.inner
+                    .cql
+                    .rows(&st.list_gt, (bucket.0, shard, from, n))
+                    .await?
+            }
             (true, Some(u)) => {
-                self.rows(&st.list_ge_lt, (bucket.0, shard, from, u, n))
+                self.inner
+                    .cql
+                    .rows(&st.list_ge_lt, (bucket.0, shard, from, u, n))
                     .await?
             }
             (false, Some(u)) => {
-                self.rows(&st.list_gt_lt, (bucket.0, shard, from, u, n))
+                self.inner
+                    .cql
+                    .rows(&st.list_gt_lt, (bucket.0, shard, from, u, n))
                     .await?
             }
         };
         Ok(rows
             .into_iter()
-            .filter_map(|(k, h)| h.map(|h| (k, h)))
+            .filter_map(|r| r.head.map(|h| (r.key, h)))
             .collect())
     }
 
@@ -88,64 +103,64 @@ impl CassandraStorage {
         cursor.rows.extend(got);
         Ok(())
     }
+}
 
-    pub(super) async fn list_keys(
-        &self,
-        bucket: BucketId,
-        prefix: &str,
-        start: Bound<&str>,
-        limit: usize,
-    ) -> Result<Vec<ListEntry>, StorageError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let first = match start {
-            Bound::Included(s) if s >= prefix => Bound::Included(s),
-            Bound::Excluded(s) if s >= prefix => Bound::Excluded(s),
-            _ => Bound::Included(prefix),
-        };
-        // Only an empty prefix or one of U+10FFFF alone has no successor.
-        let end = crate::types::successor(prefix);
-        let upper = end.as_deref();
-        let shards = usize::from(self.inner.index_shards.max(1));
-        let n = per_shard(limit, shards);
-        let mut cursors: Vec<Cursor> = (0..shards)
-            .map(|s| Cursor {
-                shard: s as i16,
-                rows: VecDeque::new(),
-                last: None,
-                done: false,
-            })
-            .collect();
-        try_join_all(
-            cursors
-                .iter_mut()
-                .map(|c| self.fill(bucket, c, first, upper, n)),
-        )
-        .await?;
-        let mut out = Vec::with_capacity(limit.min(1024));
-        while out.len() < limit {
-            // A dry cursor might hold the next key: refill before choosing.
-            let dry = cursors.iter_mut().filter(|c| c.rows.is_empty() && !c.done);
-            try_join_all(dry.map(|c| self.fill(bucket, c, first, upper, n))).await?;
-            let next = cursors
-                .iter_mut()
-                .filter(|c| !c.rows.is_empty())
-                .min_by(|a, b| a.rows[0].0.as_bytes().cmp(b.rows[0].0.as_bytes()));
-            let Some(cursor) = next else { break };
-            let Some((key, head)) = cursor.rows.pop_front() else {
-                break;
-            };
-            if !key.starts_with(prefix) {
-                continue;
-            }
-            out.push(ListEntry {
-                head: decode_bare(&head)?,
-                key,
-            });
-        }
-        Ok(out)
+pub(super) async fn list_objects(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    prefix: &str,
+    start: Bound<&str>,
+    limit: usize,
+) -> Result<Vec<ListEntry>, StorageError> {
+    if limit == 0 {
+        return Ok(Vec::new());
     }
+    let first = match start {
+        Bound::Included(s) if s >= prefix => Bound::Included(s),
+        Bound::Excluded(s) if s >= prefix => Bound::Excluded(s),
+        _ => Bound::Included(prefix),
+    };
+    // Only an empty prefix or one of U+10FFFF alone has no successor.
+    let end = crate::types::successor(prefix);
+    let upper = end.as_deref();
+    let shards = usize::from(s.inner.index_shards.max(1));
+    let n = per_shard(limit, shards);
+    let mut cursors: Vec<Cursor> = (0..shards)
+        .map(|s| Cursor {
+            shard: s as i16,
+            rows: VecDeque::new(),
+            last: None,
+            done: false,
+        })
+        .collect();
+    try_join_all(
+        cursors
+            .iter_mut()
+            .map(|c| s.fill(bucket, c, first, upper, n)),
+    )
+    .await?;
+    let mut out = Vec::with_capacity(limit.min(1024));
+    while out.len() < limit {
+        // A dry cursor might hold the next key: refill before choosing.
+        let dry = cursors.iter_mut().filter(|c| c.rows.is_empty() && !c.done);
+        try_join_all(dry.map(|c| s.fill(bucket, c, first, upper, n))).await?;
+        let next = cursors
+            .iter_mut()
+            .filter(|c| !c.rows.is_empty())
+            .min_by(|a, b| a.rows[0].0.as_bytes().cmp(b.rows[0].0.as_bytes()));
+        let Some(cursor) = next else { break };
+        let Some((key, head)) = cursor.rows.pop_front() else {
+            break;
+        };
+        if !key.starts_with(prefix) {
+            continue;
+        }
+        out.push(ListEntry {
+            head: decode_bare(&head)?,
+            key,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@
 
 mod buckets;
 mod claims;
+mod collector;
 mod connect;
+mod cql;
 mod dropped;
 mod fsck;
 mod gc;
@@ -20,21 +22,16 @@ mod multipart;
 mod objects;
 pub mod options;
 mod recheck;
+mod rows;
 mod schema;
 mod statements;
 mod status;
 mod sweep;
 
-use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use scylla::client::session::Session;
-use scylla::deserialize::row::DeserializeRow;
-use scylla::serialize::row::SerializeRow;
-use scylla::statement::prepared::PreparedStatement;
-use scylla::value::{CqlValue, Row};
 
 pub use options::CassandraOptions;
 pub use schema::SCHEMA_VERSION;
@@ -42,22 +39,24 @@ pub use sweep::SweepOutcome;
 
 use super::{
     chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
-    ChunkAddr, ListEntry, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
+    ChunkAddr, ListEntry, Maintenance, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
     WriteCondition,
 };
-use connect::{exec_err, shape_err};
+use claims::Claims;
+use cql::Cql;
+use gc::Gc;
 use statements::Statements;
+use sweep::{Sweep, SweepOptions};
 
 struct Inner {
-    session: Session,
+    cql: Arc<Cql>,
+    /// The data path's statements.
     st: Statements,
     opts: CassandraOptions,
     index_shards: u16,
-    /// The earliest GC queue minute a release may file into.
-    gc_floor: AtomicI64,
-    /// This gateway's name in the collector lease.
-    collector_id: uuid::Uuid,
-    gc_stats: crate::storage::GcStats,
+    gc: Gc,
+    sweep: Sweep,
+    claims: Claims,
     /// Second looks at heads that won (`recheck.rs`).
     rechecks: recheck::Rechecks,
 }
@@ -86,9 +85,6 @@ fn crc_mismatch(data: &[u8], stored: Option<i32>) -> Option<(u32, u32)> {
     let actual = chunk_crc(data);
     (stored != actual).then_some((stored, actual))
 }
-
-/// A `chunk_get` row: the data and its checksum.
-type ChunkRow = (Option<Bytes>, Option<i32>);
 
 /// Runs the schema step, again while Cassandra answers `Unavailable`
 /// (within `opts.connect_for`): a cluster that has just started, or whose
@@ -124,28 +120,38 @@ impl CassandraStorage {
     /// schema, and prepares every statement.
     pub async fn open(opts: CassandraOptions) -> Result<Self, StorageError> {
         options::check_keyspace(&opts.keyspace).map_err(StorageError::internal)?;
-        let session = connect::connect(&opts).await?;
+        let cql = Arc::new(Cql {
+            session: connect::connect(&opts).await?,
+        });
         let (layout, st) = with_schema_retries(&opts, || async {
-            let layout = schema::migrate(&session, &opts).await?;
-            let st = Statements::prepare(&session, &opts.keyspace).await?;
+            let layout = schema::migrate(&cql.session, &opts).await?;
+            let st = Statements::prepare(&cql.session, &opts.keyspace).await?;
             Ok((layout, st))
         })
         .await?;
+        let ks = opts.keyspace.as_str();
+        let claims = Claims::open(cql.clone(), ks).await?;
+        let sweep_opts = SweepOptions {
+            commit_deadline: opts.commit_deadline,
+            sweep_margin: opts.sweep_margin,
+            request_timeout: opts.request_timeout,
+        };
+        let sweep = Sweep::open(cql.clone(), ks, sweep_opts).await?;
+        let gc = Gc::open(cql.clone(), ks, opts.gc_grace).await?;
         let (rechecks, queue) = recheck::Rechecks::new(opts.recheck_after);
         let store = CassandraStorage {
             inner: Arc::new(Inner {
-                session,
+                cql,
                 st,
                 opts,
                 index_shards: layout.index_shards,
-                gc_floor: AtomicI64::new(i64::MIN),
-                collector_id: uuid::Uuid::new_v4(),
-                gc_stats: crate::storage::GcStats::default(),
+                gc,
+                sweep,
+                claims,
                 rechecks,
             }),
         };
         recheck::run(Arc::downgrade(&store.inner), queue);
-        store.load_floor().await?;
         Ok(store)
     }
 
@@ -167,63 +173,6 @@ impl CassandraStorage {
         let h = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
         (h % u64::from(self.inner.index_shards.max(1))) as i16
     }
-
-    /// Runs a statement and reads every row of its (single) page.
-    async fn rows<R>(
-        &self,
-        stmt: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<Vec<R>, StorageError>
-    where
-        R: for<'f, 'm> DeserializeRow<'f, 'm>,
-    {
-        let res = self
-            .inner
-            .session
-            .execute_unpaged(stmt, values)
-            .await
-            .map_err(exec_err)?;
-        let rows = res.into_rows_result().map_err(shape_err)?;
-        let out = rows
-            .rows::<R>()
-            .map_err(shape_err)?
-            .collect::<Result<Vec<R>, _>>()
-            .map_err(shape_err)?;
-        Ok(out)
-    }
-
-    async fn exec(
-        &self,
-        stmt: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<(), StorageError> {
-        self.inner
-            .session
-            .execute_unpaged(stmt, values)
-            .await
-            .map(|_| ())
-            .map_err(exec_err)
-    }
-
-    /// Runs a lightweight transaction; whether it applied.
-    async fn lwt(
-        &self,
-        stmt: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<bool, StorageError> {
-        let res = self
-            .inner
-            .session
-            .execute_unpaged(stmt, values)
-            .await
-            .map_err(exec_err)?;
-        let rows = res.into_rows_result().map_err(shape_err)?;
-        let row: Row = rows.first_row().map_err(shape_err)?;
-        Ok(matches!(
-            row.columns.first(),
-            Some(Some(CqlValue::Boolean(true)))
-        ))
-    }
 }
 
 #[async_trait]
@@ -231,36 +180,40 @@ impl Storage for CassandraStorage {
     async fn ready(&self) -> Result<(), StorageError> {
         // A read at the configured consistency: it needs a quorum, not
         // merely one live connection.
-        let _: Vec<(Option<String>,)> = self
+        let _: Vec<rows::SettingRow> = self
+            .inner
+            .cql
             .rows(&self.inner.st.setting_get, ("schema_version",))
             .await?;
         Ok(())
     }
 
     async fn create_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
-        self.insert_bucket(bucket).await
+        buckets::create_bucket(self, bucket).await
     }
 
     async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
-        self.read_bucket(name).await
+        buckets::get_bucket(self, name).await
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
-        self.all_buckets().await
+        buckets::list_buckets(self).await
     }
 
     async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
-        self.remove_bucket(bucket).await
+        buckets::delete_bucket(self, bucket).await
     }
 
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
-        self.pend(blob, owner).await
+        self.inner.sweep.begin_blob(blob, owner).await
     }
 
     async fn put_chunk(&self, addr: ChunkAddr, data: Bytes) -> Result<(), StorageError> {
         let idx = cql_index(addr.index)?;
         let crc = cql_crc(&data);
-        self.exec(&self.inner.st.chunk_put, (addr.blob.0, idx, data, crc))
+        self.inner
+            .cql
+            .exec(&self.inner.st.chunk_put, (addr.blob.0, idx, data, crc))
             .await
     }
 
@@ -271,11 +224,16 @@ impl Storage for CassandraStorage {
 
     async fn get_chunk(&self, addr: ChunkAddr) -> Result<Bytes, StorageError> {
         let idx = cql_index(addr.index)?;
-        let rows: Vec<ChunkRow> = self
+        let rows: Vec<rows::ChunkRow> = self
+            .inner
+            .cql
             .rows(&self.inner.st.chunk_get, (addr.blob.0, idx))
             .await?;
         match rows.into_iter().next() {
-            Some((Some(data), crc)) => match crc_mismatch(&data, crc) {
+            Some(rows::ChunkRow {
+                data: Some(data),
+                crc,
+            }) => match crc_mismatch(&data, crc) {
                 Some((stored, actual)) => Err(corrupt_chunk(addr, stored, actual)),
                 None => Ok(data),
             },
@@ -286,51 +244,9 @@ impl Storage for CassandraStorage {
         }
     }
 
-    async fn fsck(
-        &self,
-        min_age: std::time::Duration,
-    ) -> Result<crate::storage::FsckReport, StorageError> {
-        self.check_store(min_age).await
-    }
-
-    fn gc_stats(&self) -> crate::storage::GcSnapshot {
-        self.inner.gc_stats.snapshot()
-    }
-
-    async fn put_status(
-        &self,
-        kind: &str,
-        id: &str,
-        doc: &str,
-        ttl: std::time::Duration,
-    ) -> Result<(), StorageError> {
-        self.write_status(kind, id, doc, ttl).await
-    }
-
-    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError> {
-        self.read_statuses(kind).await
-    }
-
-    async fn nodes(&self) -> Result<Vec<crate::storage::NodeStatus>, StorageError> {
-        self.node_statuses().await
-    }
-
-    /// The same fenced sweep as the collector's, then a collection of the
-    /// queue minutes that are due. Safe beside running gateways.
-    async fn repair(&self) -> Result<crate::storage::RepairReport, StorageError> {
-        let swept = self.sweep_pending(now_ms(), None).await?;
-        let dropped = self.clean_dropped_buckets(now_ms()).await?;
-        let deleted = self.collect_garbage(now_ms()).await?;
-        Ok(crate::storage::RepairReport {
-            released: swept.released + dropped,
-            deleted: deleted as u64,
-            undecided: swept.undecided,
-        })
-    }
-
     async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
-        self.delete_chunks(blob, chunks).await?;
-        self.unpend(blob).await
+        self.inner.gc.delete_chunks(blob, chunks).await?;
+        self.inner.gc.unpend(blob).await
     }
 
     async fn get_object(
@@ -351,11 +267,11 @@ impl Storage for CassandraStorage {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
-        self.write_head(bucket, key, head, cond).await
+        objects::put_object(self, bucket, key, head, cond).await
     }
 
     async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
-        self.remove_head(bucket, key).await
+        objects::delete_object(self, bucket, key).await
     }
 
     async fn list_objects(
@@ -365,7 +281,7 @@ impl Storage for CassandraStorage {
         start: std::ops::Bound<&str>,
         limit: usize,
     ) -> Result<Vec<ListEntry>, StorageError> {
-        self.list_keys(bucket, prefix, start, limit).await
+        list::list_objects(self, bucket, prefix, start, limit).await
     }
 
     async fn create_upload(
@@ -373,7 +289,7 @@ impl Storage for CassandraStorage {
         bucket: BucketId,
         upload: &UploadRecord,
     ) -> Result<(), StorageError> {
-        self.insert_upload(bucket, upload).await
+        multipart::create_upload(self, bucket, upload).await
     }
 
     async fn get_upload(
@@ -382,7 +298,7 @@ impl Storage for CassandraStorage {
         key: &str,
         upload_id: &str,
     ) -> Result<Option<UploadRecord>, StorageError> {
-        self.read_upload(bucket, key, upload_id).await
+        multipart::get_upload(self, bucket, key, upload_id).await
     }
 
     async fn put_part(
@@ -392,7 +308,7 @@ impl Storage for CassandraStorage {
         upload_id: &str,
         part: &PartRecord,
     ) -> Result<(), StorageError> {
-        self.insert_part(bucket, key, upload_id, part).await
+        multipart::put_part(self, bucket, key, upload_id, part).await
     }
 
     async fn list_parts(
@@ -401,7 +317,7 @@ impl Storage for CassandraStorage {
         after: u32,
         limit: usize,
     ) -> Result<Vec<PartRecord>, StorageError> {
-        self.current_parts(upload_id, after, limit).await
+        multipart::list_parts(self, upload_id, after, limit).await
     }
 
     async fn list_uploads(
@@ -411,7 +327,7 @@ impl Storage for CassandraStorage {
         after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<Vec<UploadRecord>, StorageError> {
-        self.uploads_page(bucket, prefix, after, limit).await
+        multipart::list_uploads(self, bucket, prefix, after, limit).await
     }
 
     async fn complete_upload(
@@ -422,7 +338,7 @@ impl Storage for CassandraStorage {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
-        self.finish_upload(bucket, key, upload_id, head, cond).await
+        multipart::complete_upload(self, bucket, key, upload_id, head, cond).await
     }
 
     async fn abort_upload(
@@ -431,6 +347,33 @@ impl Storage for CassandraStorage {
         key: &str,
         upload_id: &str,
     ) -> Result<(), StorageError> {
-        self.drop_upload(bucket, key, upload_id).await
+        multipart::abort_upload(self, bucket, key, upload_id).await
+    }
+}
+
+#[async_trait]
+impl Maintenance for CassandraStorage {
+    async fn fsck(
+        &self,
+        min_age: std::time::Duration,
+    ) -> Result<crate::storage::FsckReport, StorageError> {
+        fsck::fsck(self, min_age).await
+    }
+
+    fn gc_stats(&self) -> crate::storage::GcSnapshot {
+        self.inner.gc.stats().snapshot()
+    }
+
+    /// The same fenced sweep as the collector's, then a collection of the
+    /// queue minutes that are due. Safe beside running gateways.
+    async fn repair(&self) -> Result<crate::storage::RepairReport, StorageError> {
+        let swept = self.inner.sweep.sweep_pending(self, now_ms(), None).await?;
+        let dropped = self.clean_dropped_buckets(now_ms()).await?;
+        let deleted = self.collect_garbage(now_ms()).await?;
+        Ok(crate::storage::RepairReport {
+            released: swept.released + dropped,
+            deleted: deleted as u64,
+            undecided: swept.undecided,
+        })
     }
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::claims::{Claimed, Finish};
 use super::gc::Released;
+use super::rows::{PartVersionRow, RecordRow, UploadRow};
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, UploadRecord, WriteCondition};
 
@@ -61,57 +62,6 @@ fn current(versions: &[PartRecord]) -> Vec<&PartRecord> {
 }
 
 impl CassandraStorage {
-    pub(super) async fn insert_upload(
-        &self,
-        bucket: BucketId,
-        upload: &UploadRecord,
-    ) -> Result<(), StorageError> {
-        let record = serde_json::to_string(upload).map_err(corrupt)?;
-        self.exec(
-            &self.inner.st.upload_put,
-            (bucket.0, &upload.key, &upload.upload_id, record),
-        )
-        .await
-    }
-
-    pub(super) async fn read_upload(
-        &self,
-        bucket: BucketId,
-        key: &str,
-        upload_id: &str,
-    ) -> Result<Option<UploadRecord>, StorageError> {
-        let rows: Vec<(Option<String>,)> = self
-            .rows(&self.inner.st.upload_get, (bucket.0, key, upload_id))
-            .await?;
-        match rows.into_iter().next() {
-            Some((Some(r),)) => Ok(Some(decode(&r)?)),
-            _ => Ok(None),
-        }
-    }
-
-    pub(super) async fn insert_part(
-        &self,
-        bucket: BucketId,
-        key: &str,
-        upload_id: &str,
-        part: &PartRecord,
-    ) -> Result<(), StorageError> {
-        if self.read_upload(bucket, key, upload_id).await?.is_none() {
-            return Err(StorageError::NoSuchUpload);
-        }
-        self.check_deadline(std::iter::once(part.data.blob))?;
-        let number = i32::try_from(part.part_number)
-            .map_err(|_| StorageError::Corrupt(format!("part number {}", part.part_number)))?;
-        let record = serde_json::to_string(part).map_err(corrupt)?;
-        self.exec(
-            &self.inner.st.part_put,
-            (upload_id, number, part.data.blob.0, record),
-        )
-        .await?;
-        self.unpend_all(std::iter::once(part.data.blob)).await;
-        Ok(())
-    }
-
     /// Every stored version of the parts numbered above `after`, in part
     /// number order, until `stop` says enough (checked after each page).
     pub(super) async fn part_versions(
@@ -123,14 +73,21 @@ impl CassandraStorage {
         let mut from = (i32::try_from(after).unwrap_or(i32::MAX), Uuid::max());
         let mut out = Vec::new();
         loop {
-            let rows: Vec<(i32, Uuid, Option<String>)> = self
+            let rows: Vec<PartVersionRow> = self
+                .inner
+                .cql
                 .rows(
                     &self.inner.st.parts_after,
                     (upload_id, from.0, from.1, PAGE),
                 )
                 .await?;
             let n = rows.len();
-            for (number, blob, record) in rows {
+            for PartVersionRow {
+                part_number: number,
+                blob,
+                record,
+            } in rows
+            {
                 from = (number, blob);
                 if let Some(r) = record {
                     out.push(decode::<PartRecord>(&r)?);
@@ -142,157 +99,6 @@ impl CassandraStorage {
         }
     }
 
-    /// The current version of each part numbered above `after`, at most
-    /// `limit` of them, ascending.
-    pub(super) async fn current_parts(
-        &self,
-        upload_id: &str,
-        after: u32,
-        limit: usize,
-    ) -> Result<Vec<PartRecord>, StorageError> {
-        // Enough rows once they cover more than `limit` part numbers: the
-        // group of the last number read may still be incomplete.
-        let versions = self
-            .part_versions(upload_id, after, |rows| {
-                let mut numbers: Vec<u32> = rows.iter().map(|p| p.part_number).collect();
-                numbers.dedup();
-                numbers.len() > limit
-            })
-            .await?;
-        Ok(current(&versions)
-            .into_iter()
-            .take(limit)
-            .cloned()
-            .collect())
-    }
-
-    pub(super) async fn uploads_page(
-        &self,
-        bucket: BucketId,
-        prefix: &str,
-        after: Option<(&str, &str)>,
-        limit: usize,
-    ) -> Result<Vec<UploadRecord>, StorageError> {
-        let st = &self.inner.st;
-        let mut out = Vec::new();
-        // The position after which to read, as (key, upload id): an empty
-        // id skips every upload of that key.
-        let mut pos: Option<(String, String)> = match after {
-            Some((k, id)) if k >= prefix => Some((k.to_owned(), id.to_owned())),
-            _ => None,
-        };
-        loop {
-            let rows: Vec<(String, String, Option<String>)> = match &pos {
-                None => {
-                    self.rows(&st.uploads_from_key, (bucket.0, prefix, PAGE))
-                        .await?
-                }
-                Some((k, id)) if id.is_empty() => {
-                    self.rows(&st.uploads_after_key, (bucket.0, k, PAGE))
-                        .await?
-                }
-                Some((k, id)) => {
-                    self.rows(&st.uploads_after_id, (bucket.0, k, id, PAGE))
-                        .await?
-                }
-            };
-            let n = rows.len();
-            for (key, id, record) in rows {
-                if !key.starts_with(prefix) {
-                    return Ok(out);
-                }
-                if let Some(r) = record {
-                    out.push(decode::<UploadRecord>(&r)?);
-                    if out.len() >= limit {
-                        return Ok(out);
-                    }
-                }
-                pos = Some((key, id));
-            }
-            if n < PAGE as usize {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// Complete. A condition (`cond`) is checked twice: by a serial read
-    /// while the claim is not yet committed, so that a refusal leaves
-    /// nothing to undo, and atomically with the head write (a lightweight
-    /// transaction), which refuses only if the key changed in between. A
-    /// conditional Complete commits its claim naming no ETag, so no other
-    /// request ever writes a head from it, and it withdraws the commit when
-    /// its head write does not apply: either way a refused Complete leaves
-    /// the upload as it was.
-    pub(super) async fn finish_upload(
-        &self,
-        bucket: BucketId,
-        key: &str,
-        upload_id: &str,
-        head: &ObjectHead,
-        cond: &WriteCondition,
-    ) -> Result<(), StorageError> {
-        if self.read_upload(bucket, key, upload_id).await?.is_none() {
-            return Err(StorageError::NoSuchUpload);
-        }
-        let claim = match self.claim_upload(upload_id).await? {
-            Claimed::Mine(claim) => claim,
-            Claimed::Committed(done) => {
-                // The client's retry of a Complete that committed and then
-                // failed (its Cassandra node died, say) may finish it.
-                let same = done.finish == Finish::Complete
-                    && done.etag.as_deref() == Some(head.etag.as_str());
-                let retry = same.then_some((head, done.claimed_ms, cond));
-                let finished = self.finish_committed(bucket, key, upload_id, done.finish, retry);
-                return if finished.await? {
-                    Ok(())
-                } else {
-                    Err(StorageError::NoSuchUpload)
-                };
-            }
-        };
-        let versions = match self.choose_versions(bucket, key, upload_id, head).await {
-            Ok(versions) => versions,
-            Err(e) => {
-                self.drop_claim(upload_id, claim).await;
-                return Err(e);
-            }
-        };
-        if let Err(e) = self.check_condition(bucket, key, cond).await {
-            self.drop_claim(upload_id, claim).await;
-            return Err(e);
-        }
-        let named = match cond {
-            WriteCondition::None => Some(head.etag.as_str()),
-            WriteCondition::IfNoneMatch | WriteCondition::IfMatch(_) => None,
-        };
-        let committed = self.commit_claim(upload_id, &claim, Finish::Complete, named);
-        if let Err(e) = committed.await {
-            // Uncommitted (or taken over): let the retry claim it at once.
-            self.drop_claim(upload_id, claim).await;
-            return Err(e);
-        }
-        // The commit point; everything after it is cleanup that a retried
-        // Complete can redo (`finish_committed`).
-        let old = match self.put_head_if(bucket, key, head, cond).await {
-            Ok(old) => old,
-            Err(StorageError::PreconditionFailed) => {
-                // The key changed since the check; nothing was written.
-                self.withdraw_claim(upload_id, claim).await;
-                return Err(StorageError::PreconditionFailed);
-            }
-            Err(e) => return Err(e),
-        };
-        self.settle(
-            bucket,
-            key,
-            old.as_ref(),
-            Some(head),
-            unused(&versions, head),
-        )
-        .await?;
-        self.forget_upload(bucket, key, upload_id).await
-    }
-
     /// Every part version of a claimed upload, if `head` uses only current
     /// versions; `PartChanged` if a part was uploaded again since.
     async fn choose_versions(
@@ -302,7 +108,7 @@ impl CassandraStorage {
         upload_id: &str,
         head: &ObjectHead,
     ) -> Result<Vec<PartRecord>, StorageError> {
-        if self.read_upload(bucket, key, upload_id).await?.is_none() {
+        if get_upload(self, bucket, key, upload_id).await?.is_none() {
             return Err(StorageError::NoSuchUpload);
         }
         let versions = self.part_versions(upload_id, 0, |_| false).await?;
@@ -387,40 +193,11 @@ impl CassandraStorage {
         upload_id: &str,
     ) -> Result<(), StorageError> {
         let st = &self.inner.st;
-        self.exec(&st.upload_delete, (bucket.0, key, upload_id))
+        self.inner
+            .cql
+            .exec(&st.upload_delete, (bucket.0, key, upload_id))
             .await?;
-        self.exec(&st.parts_delete, (upload_id,)).await
-    }
-
-    pub(super) async fn drop_upload(
-        &self,
-        bucket: BucketId,
-        key: &str,
-        upload_id: &str,
-    ) -> Result<(), StorageError> {
-        if self.read_upload(bucket, key, upload_id).await?.is_none() {
-            return Err(StorageError::NoSuchUpload);
-        }
-        match self.claim_upload(upload_id).await? {
-            Claimed::Mine(claim) => {
-                if let Err(e) = self
-                    .commit_claim(upload_id, &claim, Finish::Abort, None)
-                    .await
-                {
-                    self.drop_claim(upload_id, claim).await;
-                    return Err(e);
-                }
-                self.abort_committed(bucket, key, upload_id).await
-            }
-            Claimed::Committed(done) => match done.finish {
-                Finish::Abort => self.abort_committed(bucket, key, upload_id).await,
-                Finish::Complete => {
-                    self.finish_committed(bucket, key, upload_id, Finish::Complete, None)
-                        .await?;
-                    Err(StorageError::NoSuchUpload)
-                }
-            },
-        }
+        self.inner.cql.exec(&st.parts_delete, (upload_id,)).await
     }
 
     /// Removes an upload committed to abort and releases all its parts.
@@ -431,32 +208,296 @@ impl CassandraStorage {
         upload_id: &str,
     ) -> Result<(), StorageError> {
         // Remove the upload first, so that it no longer lists.
-        self.exec(&self.inner.st.upload_delete, (bucket.0, key, upload_id))
+        self.inner
+            .cql
+            .exec(&self.inner.st.upload_delete, (bucket.0, key, upload_id))
             .await?;
         let versions = self.part_versions(upload_id, 0, |_| false).await?;
-        self.release(
-            versions
-                .iter()
-                .map(|p| Released::part(&p.data, SMALLEST_CHUNK))
-                .collect(),
-        )
-        .await?;
-        self.exec(&self.inner.st.parts_delete, (upload_id,)).await
+        self.inner
+            .gc
+            .release(
+                versions
+                    .iter()
+                    .map(|p| Released::part(&p.data, SMALLEST_CHUNK))
+                    .collect(),
+            )
+            .await?;
+        self.inner
+            .cql
+            .exec(&self.inner.st.parts_delete, (upload_id,))
+            .await
     }
 
     /// Aborts every upload of a bucket (when the bucket is deleted).
     pub(super) async fn abort_all_uploads(&self, bucket: BucketId) -> Result<(), StorageError> {
         loop {
-            let page = self.uploads_page(bucket, "", None, PAGE as usize).await?;
+            let page = list_uploads(self, bucket, "", None, PAGE as usize).await?;
             if page.is_empty() {
                 return Ok(());
             }
             for u in &page {
-                match self.drop_upload(bucket, &u.key, &u.upload_id).await {
+                match abort_upload(self, bucket, &u.key, &u.upload_id).await {
                     Ok(()) | Err(StorageError::NoSuchUpload) => {}
                     Err(e) => return Err(e),
                 }
             }
         }
+    }
+}
+
+pub(super) async fn create_upload(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    upload: &UploadRecord,
+) -> Result<(), StorageError> {
+    let record = serde_json::to_string(upload).map_err(corrupt)?;
+    s.inner
+        .cql
+        .exec(
+            &s.inner.st.upload_put,
+            (bucket.0, &upload.key, &upload.upload_id, record),
+        )
+        .await
+}
+
+pub(super) async fn get_upload(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+    upload_id: &str,
+) -> Result<Option<UploadRecord>, StorageError> {
+    let rows: Vec<RecordRow> = s
+        .inner
+        .cql
+        .rows(&s.inner.st.upload_get, (bucket.0, key, upload_id))
+        .await?;
+    match rows.into_iter().next() {
+        Some(RecordRow { record: Some(r) }) => Ok(Some(decode(&r)?)),
+        _ => Ok(None),
+    }
+}
+
+pub(super) async fn put_part(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+    upload_id: &str,
+    part: &PartRecord,
+) -> Result<(), StorageError> {
+    if get_upload(s, bucket, key, upload_id).await?.is_none() {
+        return Err(StorageError::NoSuchUpload);
+    }
+    s.inner
+        .sweep
+        .check_deadline(std::iter::once(part.data.blob))?;
+    let number = i32::try_from(part.part_number)
+        .map_err(|_| StorageError::Corrupt(format!("part number {}", part.part_number)))?;
+    let record = serde_json::to_string(part).map_err(corrupt)?;
+    s.inner
+        .cql
+        .exec(
+            &s.inner.st.part_put,
+            (upload_id, number, part.data.blob.0, record),
+        )
+        .await?;
+    s.inner.gc.unpend_all(std::iter::once(part.data.blob)).await;
+    Ok(())
+}
+
+/// The current version of each part numbered above `after`, at most
+/// `limit` of them, ascending.
+pub(super) async fn list_parts(
+    s: &CassandraStorage,
+    upload_id: &str,
+    after: u32,
+    limit: usize,
+) -> Result<Vec<PartRecord>, StorageError> {
+    // Enough rows once they cover more than `limit` part numbers: the
+    // group of the last number read may still be incomplete.
+    let versions = s
+        .part_versions(upload_id, after, |rows| {
+            let mut numbers: Vec<u32> = rows.iter().map(|p| p.part_number).collect();
+            numbers.dedup();
+            numbers.len() > limit
+        })
+        .await?;
+    Ok(current(&versions)
+        .into_iter()
+        .take(limit)
+        .cloned()
+        .collect())
+}
+
+pub(super) async fn list_uploads(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    prefix: &str,
+    after: Option<(&str, &str)>,
+    limit: usize,
+) -> Result<Vec<UploadRecord>, StorageError> {
+    let st = &s.inner.st;
+    let mut out = Vec::new();
+    // The position after which to read, as (key, upload id): an empty
+    // id skips every upload of that key.
+    let mut pos: Option<(String, String)> = match after {
+        Some((k, id)) if k >= prefix => Some((k.to_owned(), id.to_owned())),
+        _ => None,
+    };
+    loop {
+        let rows: Vec<UploadRow> = match &pos {
+            None => {
+                s.inner
+                    .cql
+                    .rows(&st.uploads_from_key, (bucket.0, prefix, PAGE))
+                    .await?
+            }
+            Some((k, id)) if id.is_empty() => {
+                s.inner
+                    .cql
+                    .rows(&st.uploads_after_key, (bucket.0, k, PAGE))
+                    .await?
+            }
+            Some((k, id)) => {
+                s.inner
+                    .cql
+                    .rows(&st.uploads_after_id, (bucket.0, k, id, PAGE))
+                    .await?
+            }
+        };
+        let n = rows.len();
+        for UploadRow {
+            key,
+            upload_id: id,
+            record,
+        } in rows
+        {
+            if !key.starts_with(prefix) {
+                return Ok(out);
+            }
+            if let Some(r) = record {
+                out.push(decode::<UploadRecord>(&r)?);
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+            pos = Some((key, id));
+        }
+        if n < PAGE as usize {
+            return Ok(out);
+        }
+    }
+}
+
+/// Complete. A condition (`cond`) is checked twice: by a serial read
+/// while the claim is not yet committed, so that a refusal leaves
+/// nothing to undo, and atomically with the head write (a lightweight
+/// transaction), which refuses only if the key changed in between. A
+/// conditional Complete commits its claim naming no ETag, so no other
+/// request ever writes a head from it, and it withdraws the commit when
+/// its head write does not apply: either way a refused Complete leaves
+/// the upload as it was.
+pub(super) async fn complete_upload(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+    upload_id: &str,
+    head: &ObjectHead,
+    cond: &WriteCondition,
+) -> Result<(), StorageError> {
+    if get_upload(s, bucket, key, upload_id).await?.is_none() {
+        return Err(StorageError::NoSuchUpload);
+    }
+    let claim = match s.inner.claims.claim_upload(upload_id).await? {
+        Claimed::Mine(claim) => claim,
+        Claimed::Committed(done) => {
+            // The client's retry of a Complete that committed and then
+            // failed (its Cassandra node died, say) may finish it.
+            let same =
+                done.finish == Finish::Complete && done.etag.as_deref() == Some(head.etag.as_str());
+            let retry = same.then_some((head, done.claimed_ms, cond));
+            let finished = s.finish_committed(bucket, key, upload_id, done.finish, retry);
+            return if finished.await? {
+                Ok(())
+            } else {
+                Err(StorageError::NoSuchUpload)
+            };
+        }
+    };
+    let versions = match s.choose_versions(bucket, key, upload_id, head).await {
+        Ok(versions) => versions,
+        Err(e) => {
+            s.inner.claims.drop_claim(upload_id, claim).await;
+            return Err(e);
+        }
+    };
+    if let Err(e) = s.check_condition(bucket, key, cond).await {
+        s.inner.claims.drop_claim(upload_id, claim).await;
+        return Err(e);
+    }
+    let named = match cond {
+        WriteCondition::None => Some(head.etag.as_str()),
+        WriteCondition::IfNoneMatch | WriteCondition::IfMatch(_) => None,
+    };
+    let committed = s
+        .inner
+        .claims
+        .commit_claim(upload_id, &claim, Finish::Complete, named);
+    if let Err(e) = committed.await {
+        // Uncommitted (or taken over): let the retry claim it at once.
+        s.inner.claims.drop_claim(upload_id, claim).await;
+        return Err(e);
+    }
+    // The commit point; everything after it is cleanup that a retried
+    // Complete can redo (`finish_committed`).
+    let old = match s.put_head_if(bucket, key, head, cond).await {
+        Ok(old) => old,
+        Err(StorageError::PreconditionFailed) => {
+            // The key changed since the check; nothing was written.
+            s.inner.claims.withdraw_claim(upload_id, claim).await;
+            return Err(StorageError::PreconditionFailed);
+        }
+        Err(e) => return Err(e),
+    };
+    s.settle(
+        bucket,
+        key,
+        old.as_ref(),
+        Some(head),
+        unused(&versions, head),
+    )
+    .await?;
+    s.forget_upload(bucket, key, upload_id).await
+}
+
+pub(super) async fn abort_upload(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+    upload_id: &str,
+) -> Result<(), StorageError> {
+    if get_upload(s, bucket, key, upload_id).await?.is_none() {
+        return Err(StorageError::NoSuchUpload);
+    }
+    match s.inner.claims.claim_upload(upload_id).await? {
+        Claimed::Mine(claim) => {
+            if let Err(e) = s
+                .inner
+                .claims
+                .commit_claim(upload_id, &claim, Finish::Abort, None)
+                .await
+            {
+                s.inner.claims.drop_claim(upload_id, claim).await;
+                return Err(e);
+            }
+            s.abort_committed(bucket, key, upload_id).await
+        }
+        Claimed::Committed(done) => match done.finish {
+            Finish::Abort => s.abort_committed(bucket, key, upload_id).await,
+            Finish::Complete => {
+                s.finish_committed(bucket, key, upload_id, Finish::Complete, None)
+                    .await?;
+                Err(StorageError::NoSuchUpload)
+            }
+        },
     }
 }

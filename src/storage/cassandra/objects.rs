@@ -19,14 +19,13 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::gc::Released;
+use super::rows::HeadRow;
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRef, WriteCondition};
 
 /// How often an `If-Match` write retries when the row changed under it
 /// while keeping the expected ETag.
 const IF_MATCH_ATTEMPTS: usize = 5;
-
-type HeadRow = (Option<Uuid>, Option<String>, Option<String>);
 
 /// The row form of a head: (head without parts, parts), both JSON.
 pub(super) fn encode_head(head: &ObjectHead) -> Result<(String, String), StorageError> {
@@ -43,7 +42,11 @@ pub(super) fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
 }
 
 pub(super) fn decode_head_row(
-    (version, head, parts): HeadRow,
+    HeadRow {
+        version,
+        head,
+        parts,
+    }: HeadRow,
 ) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
     let (Some(version), Some(head)) = (version, head) else {
         return Ok(None);
@@ -93,7 +96,11 @@ impl CassandraStorage {
         } else {
             &st.head_get
         };
-        let rows: Vec<HeadRow> = self.rows(stmt, (bucket.0, self.shard_of(key), key)).await?;
+        let rows: Vec<HeadRow> = self
+            .inner
+            .cql
+            .rows(stmt, (bucket.0, self.shard_of(key), key))
+            .await?;
         match rows.into_iter().next() {
             Some(row) => decode_head_row(row),
             None => Ok(None),
@@ -109,7 +116,9 @@ impl CassandraStorage {
     ) -> Result<Option<ObjectHead>, StorageError> {
         let old = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
         self.pause_before_head_write().await;
-        self.exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
+        self.inner
+            .cql
+            .exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
             .await?;
         Ok(old)
     }
@@ -137,7 +146,12 @@ impl CassandraStorage {
             WriteCondition::IfNoneMatch => {
                 let row = self.head_row(bucket, key, head)?;
                 self.pause_before_head_write().await;
-                if self.lwt(&self.inner.st.head_put_if_absent, row).await? {
+                if self
+                    .inner
+                    .cql
+                    .lwt(&self.inner.st.head_put_if_absent, row)
+                    .await?
+                {
                     Ok(None)
                 } else {
                     Err(StorageError::PreconditionFailed)
@@ -167,22 +181,6 @@ impl CassandraStorage {
         } else {
             Err(StorageError::PreconditionFailed)
         }
-    }
-
-    pub(super) async fn write_head(
-        &self,
-        bucket: BucketId,
-        key: &str,
-        head: &ObjectHead,
-        cond: &WriteCondition,
-    ) -> Result<(), StorageError> {
-        // Every blob of a new head was written for it (no two heads share
-        // a blob), so each is still pending.
-        self.check_deadline(head.blobs())?;
-        let old = self.put_head_if(bucket, key, head, cond).await?;
-        self.unpend_all(head.blobs()).await;
-        self.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
-            .await
     }
 
     /// The cleanup after this gateway wrote `written` (or deleted the key:
@@ -223,7 +221,7 @@ impl CassandraStorage {
                 self.recheck_later(bucket, key, w);
             }
         }
-        self.release(gone).await
+        self.inner.gc.release(gone).await
     }
 
     /// `If-Match`: replaces the row only if it is still the version whose
@@ -245,6 +243,8 @@ impl CassandraStorage {
             }
             self.pause_before_head_write().await;
             let applied = self
+                .inner
+                .cql
                 .lwt(
                     &self.inner.st.head_put_if_version,
                     (
@@ -267,22 +267,36 @@ impl CassandraStorage {
             "the object kept changing during a conditional write",
         ))
     }
+}
 
-    pub(super) async fn remove_head(
-        &self,
-        bucket: BucketId,
-        key: &str,
-    ) -> Result<bool, StorageError> {
-        let Some((_, old)) = self.read_head(bucket, key, false).await? else {
-            return Ok(false);
-        };
-        self.exec(
-            &self.inner.st.head_delete,
-            (bucket.0, self.shard_of(key), key),
-        )
+pub(super) async fn put_object(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+    head: &ObjectHead,
+    cond: &WriteCondition,
+) -> Result<(), StorageError> {
+    // Every blob of a new head was written for it (no two heads share
+    // a blob), so each is still pending.
+    s.inner.sweep.check_deadline(head.blobs())?;
+    let old = s.put_head_if(bucket, key, head, cond).await?;
+    s.inner.gc.unpend_all(head.blobs()).await;
+    s.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
+        .await
+}
+
+pub(super) async fn delete_object(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+) -> Result<bool, StorageError> {
+    let Some((_, old)) = s.read_head(bucket, key, false).await? else {
+        return Ok(false);
+    };
+    s.inner
+        .cql
+        .exec(&s.inner.st.head_delete, (bucket.0, s.shard_of(key), key))
         .await?;
-        self.settle(bucket, key, Some(&old), None, Vec::new())
-            .await?;
-        Ok(true)
-    }
+    s.settle(bucket, key, Some(&old), None, Vec::new()).await?;
+    Ok(true)
 }

@@ -127,7 +127,7 @@ impl CassandraStorage {
         if gone.is_empty() {
             return;
         }
-        if let Err(e) = self.release(gone).await {
+        if let Err(e) = self.inner.gc.release(gone).await {
             tracing::warn!(key = %r.key, error = %e, "could not release a replaced head's blobs");
         }
     }

@@ -16,28 +16,15 @@ pub struct Statements {
     pub bucket_get: PreparedStatement,
     pub bucket_all: PreparedStatement,
     pub bucket_delete: PreparedStatement,
-
     pub chunk_put: PreparedStatement,
     pub chunk_get: PreparedStatement,
-    pub chunk_delete: PreparedStatement,
-    pub pending_put: PreparedStatement,
-    pub pending_delete: PreparedStatement,
-    pub pending_slot: PreparedStatement,
-    pub chunk_exists: PreparedStatement,
-    pub gc_put: PreparedStatement,
-    pub gc_slot: PreparedStatement,
-    pub gc_drop_slot: PreparedStatement,
     pub setting_get: PreparedStatement,
-    pub setting_put: PreparedStatement,
-    pub lease_take: PreparedStatement,
     pub fsck_heads: PreparedStatement,
     pub fsck_chunks: PreparedStatement,
     pub fsck_queue: PreparedStatement,
     pub fsck_pending: PreparedStatement,
-    pub lease_renew: PreparedStatement,
     pub status_put: PreparedStatement,
     pub status_get: PreparedStatement,
-
     pub head_get: PreparedStatement,
     /// The same read at `LOCAL_SERIAL`, before a conditional write.
     pub head_get_serial: PreparedStatement,
@@ -45,41 +32,26 @@ pub struct Statements {
     pub head_put_if_absent: PreparedStatement,
     pub head_put_if_version: PreparedStatement,
     pub head_delete: PreparedStatement,
-    /// The head row with the write time of its cells, for the sweep.
-    pub head_get_stamped: PreparedStatement,
-    /// A head row or a key deletion at an explicit timestamp: the sweep's
-    /// fence against writes stamped before a blob's deadline.
-    pub head_put_at: PreparedStatement,
-    pub head_delete_at: PreparedStatement,
     pub shard_any: PreparedStatement,
     /// Listing slices: `[key > ? | key >= ?]` × `[AND key < ?]`.
     pub list_gt: PreparedStatement,
     pub list_ge: PreparedStatement,
     pub list_gt_lt: PreparedStatement,
     pub list_ge_lt: PreparedStatement,
-
     pub upload_put: PreparedStatement,
     pub upload_get: PreparedStatement,
     pub upload_delete: PreparedStatement,
     pub uploads_from_key: PreparedStatement,
     pub uploads_after_key: PreparedStatement,
     pub uploads_after_id: PreparedStatement,
-    pub claim_insert: PreparedStatement,
-    /// Read at `LOCAL_SERIAL`, after a claim did not apply.
-    pub claim_get_serial: PreparedStatement,
-    pub claim_takeover: PreparedStatement,
-    pub claim_commit: PreparedStatement,
-    pub claim_drop: PreparedStatement,
     pub part_put: PreparedStatement,
     pub parts_after: PreparedStatement,
     pub parts_delete: PreparedStatement,
-    pub part_get: PreparedStatement,
     pub dropped_put: PreparedStatement,
     pub dropped_all: PreparedStatement,
     pub dropped_delete: PreparedStatement,
     /// A deletion of one shard of a key index, at an explicit timestamp.
     pub shard_delete_at: PreparedStatement,
-    pub part_delete_at: PreparedStatement,
 }
 
 async fn prep(
@@ -113,12 +85,6 @@ impl Statements {
         };
         let mut head_get_serial = p(HEAD_GET, true).await?;
         head_get_serial.set_consistency(Consistency::LocalSerial);
-        let mut claim_get_serial = p(
-            "SELECT finisher, claimed_ms, committed, etag FROM {ks}.upload_claims WHERE upload_id = ?",
-            true,
-        )
-        .await?;
-        claim_get_serial.set_consistency(Consistency::LocalSerial);
         Ok(Statements {
             bucket_insert: p(
                 "INSERT INTO {ks}.buckets (name, id, created_ms, region) VALUES (?, ?, ?, ?) IF NOT EXISTS",
@@ -132,7 +98,6 @@ impl Statements {
             .await?,
             bucket_all: p("SELECT name, id, created_ms, region FROM {ks}.buckets", true).await?,
             bucket_delete: p("DELETE FROM {ks}.buckets WHERE name = ? IF id = ?", false).await?,
-
             chunk_put: p(
                 "INSERT INTO {ks}.chunks (blob, idx, data, crc) VALUES (?, ?, ?, ?)",
                 true,
@@ -143,44 +108,7 @@ impl Statements {
                 true,
             )
             .await?,
-            chunk_delete: p("DELETE FROM {ks}.chunks WHERE blob = ? AND idx = ?", true).await?,
-            pending_put: p(
-                "INSERT INTO {ks}.pending_blobs (slot, blob, owner) VALUES (?, ?, ?)",
-                true,
-            )
-            .await?,
-            pending_delete: p(
-                "DELETE FROM {ks}.pending_blobs WHERE slot = ? AND blob = ?",
-                true,
-            )
-            .await?,
-            pending_slot: p(
-                "SELECT blob, owner FROM {ks}.pending_blobs WHERE slot = ? AND blob > ? LIMIT ?",
-                true,
-            )
-            .await?,
-            chunk_exists: p(
-                "SELECT idx FROM {ks}.chunks WHERE blob = ? AND idx = ?",
-                true,
-            )
-            .await?,
-            gc_put: p(
-                "INSERT INTO {ks}.gc_queue (slot, blob, chunks, bytes) VALUES (?, ?, ?, ?)",
-                true,
-            )
-            .await?,
-            gc_slot: p(
-                "SELECT blob, chunks, bytes FROM {ks}.gc_queue WHERE slot = ? AND blob > ? LIMIT ?",
-                true,
-            )
-            .await?,
-            gc_drop_slot: p("DELETE FROM {ks}.gc_queue WHERE slot = ?", true).await?,
             setting_get: p("SELECT value FROM {ks}.settings WHERE name = ?", true).await?,
-            setting_put: p(
-                "INSERT INTO {ks}.settings (name, value) VALUES (?, ?)",
-                true,
-            )
-            .await?,
             fsck_heads: p(
                 "SELECT key, version, head, parts FROM {ks}.objects \
                  WHERE bucket = ? AND shard = ? AND key > ? LIMIT ?",
@@ -190,16 +118,6 @@ impl Statements {
             fsck_chunks: p("SELECT DISTINCT blob, idx FROM {ks}.chunks", true).await?,
             fsck_queue: p("SELECT blob FROM {ks}.gc_queue", true).await?,
             fsck_pending: p("SELECT blob FROM {ks}.pending_blobs", true).await?,
-            lease_take: p(
-                "INSERT INTO {ks}.settings (name, value) VALUES (?, ?) IF NOT EXISTS USING TTL ?",
-                false,
-            )
-            .await?,
-            lease_renew: p(
-                "UPDATE {ks}.settings USING TTL ? SET value = ? WHERE name = ? IF value = ?",
-                false,
-            )
-            .await?,
             status_put: p(
                 "INSERT INTO {ks}.gateway_status (kind, id, doc) VALUES (?, ?, ?) USING TTL ?",
                 true,
@@ -210,7 +128,6 @@ impl Statements {
                 true,
             )
             .await?,
-
             head_get: p(HEAD_GET, true).await?,
             head_get_serial,
             head_put: p(
@@ -236,24 +153,6 @@ impl Statements {
                 false,
             )
             .await?,
-            head_get_stamped: p(
-                "SELECT version, etag, head, parts, writetime(version) FROM {ks}.objects \
-                 WHERE bucket = ? AND shard = ? AND key = ?",
-                true,
-            )
-            .await?,
-            head_put_at: p(
-                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
-                true,
-            )
-            .await?,
-            head_delete_at: p(
-                "DELETE FROM {ks}.objects USING TIMESTAMP ? \
-                 WHERE bucket = ? AND shard = ? AND key = ?",
-                true,
-            )
-            .await?,
             shard_any: p(
                 "SELECT key FROM {ks}.objects WHERE bucket = ? AND shard = ? LIMIT 1",
                 true,
@@ -263,7 +162,6 @@ impl Statements {
             list_ge: list(">=", false).await?,
             list_gt_lt: list(">", true).await?,
             list_ge_lt: list(">=", true).await?,
-
             upload_put: p(
                 "INSERT INTO {ks}.uploads (bucket, key, upload_id, record) VALUES (?, ?, ?, ?)",
                 true,
@@ -295,30 +193,6 @@ impl Statements {
                 true,
             )
             .await?,
-            claim_insert: p(
-                "INSERT INTO {ks}.upload_claims (upload_id, finisher, claimed_ms) \
-                 VALUES (?, ?, ?) IF NOT EXISTS",
-                false,
-            )
-            .await?,
-            claim_get_serial,
-            claim_takeover: p(
-                "UPDATE {ks}.upload_claims SET finisher = ?, claimed_ms = ? \
-                 WHERE upload_id = ? IF finisher = ? AND committed = null",
-                false,
-            )
-            .await?,
-            claim_commit: p(
-                "UPDATE {ks}.upload_claims SET committed = ?, etag = ? WHERE upload_id = ? IF finisher = ?",
-                false,
-            )
-            .await?,
-            claim_drop: p(
-                "DELETE FROM {ks}.upload_claims WHERE upload_id = ? \
-                 IF finisher = ? AND committed = null",
-                false,
-            )
-            .await?,
             part_put: p(
                 "INSERT INTO {ks}.parts (upload_id, part_number, blob, record) VALUES (?, ?, ?, ?)",
                 true,
@@ -343,6 +217,174 @@ impl Statements {
                 true,
             )
             .await?,
+        })
+    }
+}
+
+/// The garbage collector's statements (`gc.rs`): the queue, chunk
+/// deletes, the pending set's removals, the cursor and the lease.
+pub struct GcStatements {
+    pub pending_delete: PreparedStatement,
+    pub chunk_delete: PreparedStatement,
+    pub gc_put: PreparedStatement,
+    pub gc_slot: PreparedStatement,
+    pub gc_drop_slot: PreparedStatement,
+    pub setting_get: PreparedStatement,
+    pub setting_put: PreparedStatement,
+    pub lease_take: PreparedStatement,
+    pub lease_renew: PreparedStatement,
+}
+
+impl GcStatements {
+    pub async fn prepare(session: &Session, ks: &str) -> Result<GcStatements, StorageError> {
+        let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
+        Ok(GcStatements {
+            pending_delete: p(
+                "DELETE FROM {ks}.pending_blobs WHERE slot = ? AND blob = ?",
+                true,
+            )
+            .await?,
+            chunk_delete: p("DELETE FROM {ks}.chunks WHERE blob = ? AND idx = ?", true).await?,
+            gc_put: p(
+                "INSERT INTO {ks}.gc_queue (slot, blob, chunks, bytes) VALUES (?, ?, ?, ?)",
+                true,
+            )
+            .await?,
+            gc_slot: p(
+                "SELECT blob, chunks, bytes FROM {ks}.gc_queue WHERE slot = ? AND blob > ? LIMIT ?",
+                true,
+            )
+            .await?,
+            gc_drop_slot: p("DELETE FROM {ks}.gc_queue WHERE slot = ?", true).await?,
+            setting_get: p("SELECT value FROM {ks}.settings WHERE name = ?", true).await?,
+            setting_put: p(
+                "INSERT INTO {ks}.settings (name, value) VALUES (?, ?)",
+                true,
+            )
+            .await?,
+            lease_take: p(
+                "INSERT INTO {ks}.settings (name, value) VALUES (?, ?) IF NOT EXISTS USING TTL ?",
+                false,
+            )
+            .await?,
+            lease_renew: p(
+                "UPDATE {ks}.settings USING TTL ? SET value = ? WHERE name = ? IF value = ?",
+                false,
+            )
+            .await?,
+        })
+    }
+}
+
+/// The claims on multipart uploads (`claims.rs`).
+pub struct ClaimStatements {
+    pub claim_insert: PreparedStatement,
+    /// Read at `LOCAL_SERIAL`, after a claim did not apply.
+    pub claim_get_serial: PreparedStatement,
+    pub claim_takeover: PreparedStatement,
+    pub claim_commit: PreparedStatement,
+    pub claim_drop: PreparedStatement,
+}
+
+impl ClaimStatements {
+    pub async fn prepare(session: &Session, ks: &str) -> Result<ClaimStatements, StorageError> {
+        let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
+        let mut claim_get_serial = p(
+            "SELECT finisher, claimed_ms, committed, etag FROM {ks}.upload_claims WHERE upload_id = ?",
+            true,
+        )
+        .await?;
+        claim_get_serial.set_consistency(Consistency::LocalSerial);
+        Ok(ClaimStatements {
+            claim_insert: p(
+                "INSERT INTO {ks}.upload_claims (upload_id, finisher, claimed_ms) \
+                 VALUES (?, ?, ?) IF NOT EXISTS",
+                false,
+            )
+            .await?,
+            claim_get_serial,
+            claim_takeover: p(
+                "UPDATE {ks}.upload_claims SET finisher = ?, claimed_ms = ? \
+                 WHERE upload_id = ? IF finisher = ? AND committed = null",
+                false,
+            )
+            .await?,
+            claim_commit: p(
+                "UPDATE {ks}.upload_claims SET committed = ?, etag = ? WHERE upload_id = ? IF finisher = ?",
+                false,
+            )
+            .await?,
+            claim_drop: p(
+                "DELETE FROM {ks}.upload_claims WHERE upload_id = ? \
+                 IF finisher = ? AND committed = null",
+                false,
+            )
+            .await?,
+        })
+    }
+}
+
+/// The sweep of pending blobs (`sweep.rs`): filing and reading the
+/// pending set, probing chunks, the fences.
+pub struct SweepStatements {
+    pub pending_put: PreparedStatement,
+    pub pending_slot: PreparedStatement,
+    pub chunk_exists: PreparedStatement,
+    pub chunk_get: PreparedStatement,
+    /// The head row with the write time of its cells, for the sweep.
+    pub head_get_stamped: PreparedStatement,
+    /// A head row or a key deletion at an explicit timestamp: the sweep's
+    /// fence against writes stamped before a blob's deadline.
+    pub head_put_at: PreparedStatement,
+    pub head_delete_at: PreparedStatement,
+    pub part_get: PreparedStatement,
+    pub part_delete_at: PreparedStatement,
+    pub setting_get: PreparedStatement,
+    pub setting_put: PreparedStatement,
+}
+
+impl SweepStatements {
+    pub async fn prepare(session: &Session, ks: &str) -> Result<SweepStatements, StorageError> {
+        let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
+        Ok(SweepStatements {
+            pending_put: p(
+                "INSERT INTO {ks}.pending_blobs (slot, blob, owner) VALUES (?, ?, ?)",
+                true,
+            )
+            .await?,
+            pending_slot: p(
+                "SELECT blob, owner FROM {ks}.pending_blobs WHERE slot = ? AND blob > ? LIMIT ?",
+                true,
+            )
+            .await?,
+            chunk_exists: p(
+                "SELECT idx FROM {ks}.chunks WHERE blob = ? AND idx = ?",
+                true,
+            )
+            .await?,
+            chunk_get: p(
+                "SELECT data, crc FROM {ks}.chunks WHERE blob = ? AND idx = ?",
+                true,
+            )
+            .await?,
+            head_get_stamped: p(
+                "SELECT version, etag, head, parts, writetime(version) FROM {ks}.objects \
+                 WHERE bucket = ? AND shard = ? AND key = ?",
+                true,
+            )
+            .await?,
+            head_put_at: p(
+                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+                true,
+            )
+            .await?,
+            head_delete_at: p(
+                "DELETE FROM {ks}.objects USING TIMESTAMP ? \
+                 WHERE bucket = ? AND shard = ? AND key = ?",
+                true,
+            )
+            .await?,
             part_get: p(
                 "SELECT blob FROM {ks}.parts WHERE upload_id = ? AND part_number = ? AND blob = ?",
                 true,
@@ -351,6 +393,12 @@ impl Statements {
             part_delete_at: p(
                 "DELETE FROM {ks}.parts USING TIMESTAMP ? \
                  WHERE upload_id = ? AND part_number = ? AND blob = ?",
+                true,
+            )
+            .await?,
+            setting_get: p("SELECT value FROM {ks}.settings WHERE name = ?", true).await?,
+            setting_put: p(
+                "INSERT INTO {ks}.settings (name, value) VALUES (?, ?)",
                 true,
             )
             .await?,

@@ -29,14 +29,18 @@
 //! left pending (a leak, never a loss) and counted.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt};
 use uuid::Uuid;
 
 use super::claims::{Claimed, Finish};
+use super::cql::Cql;
 use super::gc::{pending_slot, Released, HOUR_MS};
-use super::{corrupt, cql_index, CassandraStorage, ChunkRow, StorageError};
+use super::rows::{BlobRow, ChunkProbe, ChunkRow, PendingRow, StampedHeadRow};
+use super::statements::SweepStatements;
+use super::{corrupt, cql_index, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BlobOwner, BucketId};
 
 /// Pending rows read per query.
@@ -65,42 +69,64 @@ pub struct SweepOutcome {
     pub undecided: u64,
 }
 
+/// The part a pending blob was written for.
+#[derive(Clone, Copy)]
+struct PartOwner<'a> {
+    bucket: BucketId,
+    key: &'a str,
+    upload_id: &'a str,
+    number: i32,
+}
+
 enum Verdict {
     Committed,
     Orphan,
     Undecided(&'static str),
 }
 
-type StampedHead = (
-    Option<Uuid>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-);
+/// The sweep: owns the pending set's statements and the deadlines that
+/// bound a commit. It hands orphans to [`super::gc::Gc`] and holds upload
+/// claims through [`super::claims::Claims`]; neither of them calls it.
+pub(super) struct Sweep {
+    cql: Arc<Cql>,
+    st: SweepStatements,
+    opts: SweepOptions,
+}
 
-impl CassandraStorage {
+/// The settings the sweep and the commit deadline follow.
+pub(super) struct SweepOptions {
+    pub commit_deadline: std::time::Duration,
+    pub sweep_margin: std::time::Duration,
+    pub request_timeout: std::time::Duration,
+}
+
+impl Sweep {
+    pub async fn open(cql: Arc<Cql>, ks: &str, opts: SweepOptions) -> Result<Sweep, StorageError> {
+        Ok(Sweep {
+            st: SweepStatements::prepare(&cql.session, ks).await?,
+            cql,
+            opts,
+        })
+    }
+
     /// The moment (ms) after which no record may be written naming `blob`.
     fn commit_deadline_ms(&self, blob: BlobId) -> i64 {
-        let deadline = self.inner.opts.commit_deadline.as_millis() as i64;
+        let deadline = self.opts.commit_deadline.as_millis() as i64;
         blob.created_ms().saturating_add(deadline)
     }
 
     /// How long before its deadline a commit must start: three statement
     /// timeouts (a statement and the driver's retries of it), at least
     /// 30 s, but never more than a quarter of the deadline.
-    pub(super) fn commit_slack_ms(&self) -> i64 {
-        let o = &self.inner.opts;
+    pub fn commit_slack_ms(&self) -> i64 {
+        let o = &self.opts;
         let slack = (o.request_timeout.as_millis() as i64 * 3).max(30_000);
         slack.min(o.commit_deadline.as_millis() as i64 / 4)
     }
 
     /// Refuses (`TooLate`) to commit a record naming a blob whose deadline
     /// is near: the sweep may already be deciding on it.
-    pub(super) fn check_deadline(
-        &self,
-        blobs: impl Iterator<Item = BlobId>,
-    ) -> Result<(), StorageError> {
+    pub fn check_deadline(&self, blobs: impl Iterator<Item = BlobId>) -> Result<(), StorageError> {
         let latest = super::now_ms() + self.commit_slack_ms();
         for blob in blobs {
             if latest >= self.commit_deadline_ms(blob) {
@@ -111,29 +137,23 @@ impl CassandraStorage {
         Ok(())
     }
 
-    /// Files a blob about to be written in `pending_blobs`, with its owner.
-    pub(super) async fn pend(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
-        let owner = serde_json::to_string(owner).map_err(corrupt)?;
-        self.exec(
-            &self.inner.st.pending_put,
-            (pending_slot(blob), blob.0, owner),
-        )
-        .await
-    }
-
     /// Decides on every pending blob whose commit deadline passed more
     /// than the sweep margin before `now_ms`, until `budget` runs out.
     pub async fn sweep_pending(
         &self,
+        store: &CassandraStorage,
         now_ms: i64,
         budget: Option<Instant>,
     ) -> Result<SweepOutcome, StorageError> {
-        let o = &self.inner.opts;
+        let o = &self.opts;
         let wait = o.commit_deadline.saturating_add(o.sweep_margin);
         // Blobs made before this are due.
         let horizon = now_ms - wait.as_millis() as i64;
         let last = horizon.div_euclid(HOUR_MS);
-        let cursor = self.setting_i64(PENDING_CURSOR).await?;
+        let cursor = self
+            .cql
+            .setting_i64(&self.st.setting_get, PENDING_CURSOR)
+            .await?;
         let first = cursor.map_or(last - SLOTS_PER_SWEEP, |c| c + 1);
         let first = first.max(last - SLOTS_PER_SWEEP);
         let mut out = SweepOutcome::default();
@@ -144,7 +164,7 @@ impl CassandraStorage {
             if budget.is_some_and(|b| Instant::now() >= b) {
                 break;
             }
-            let left = self.sweep_slot(slot, horizon, &mut out).await?;
+            let left = self.sweep_slot(store, slot, horizon, &mut out).await?;
             let wholly_due = (slot + 1) * HOUR_MS <= horizon;
             if contiguous && wholly_due && left == 0 {
                 advance = Some(slot);
@@ -154,14 +174,12 @@ impl CassandraStorage {
         }
         if advance != cursor {
             if let Some(slot) = advance {
-                self.exec(
-                    &self.inner.st.setting_put,
-                    (PENDING_CURSOR, slot.to_string()),
-                )
-                .await?;
+                self.cql
+                    .exec(&self.st.setting_put, (PENDING_CURSOR, slot.to_string()))
+                    .await?;
             }
         }
-        let stats = &self.inner.gc_stats;
+        let stats = store.inner.gc.stats();
         stats.swept_blobs.fetch_add(out.released, Ordering::Relaxed);
         stats
             .pending_undecided
@@ -172,6 +190,7 @@ impl CassandraStorage {
     /// Sweeps one hour of pending blobs; returns how many rows stay.
     async fn sweep_slot(
         &self,
+        store: &CassandraStorage,
         slot: i64,
         horizon: i64,
         out: &mut SweepOutcome,
@@ -179,20 +198,21 @@ impl CassandraStorage {
         let mut after = Uuid::nil();
         let mut left = 0;
         loop {
-            let rows: Vec<(Uuid, Option<String>)> = self
-                .rows(&self.inner.st.pending_slot, (slot, after, SLOT_PAGE))
+            let rows: Vec<PendingRow> = self
+                .cql
+                .rows(&self.st.pending_slot, (slot, after, SLOT_PAGE))
                 .await?;
             let n = rows.len();
-            for (id, owner) in rows {
+            for PendingRow { blob: id, owner } in rows {
                 after = id;
                 let blob = BlobId(id);
                 if blob.created_ms() > horizon {
                     left += 1;
                     continue;
                 }
-                match self.decide(blob, owner.as_deref()).await? {
+                match self.decide(store, blob, owner.as_deref()).await? {
                     Verdict::Committed => {
-                        self.unpend(blob).await?;
+                        store.inner.gc.unpend(blob).await?;
                         out.committed += 1;
                     }
                     Verdict::Orphan => {
@@ -203,8 +223,8 @@ impl CassandraStorage {
                             chunks,
                             bytes,
                         };
-                        self.release(vec![r]).await?;
-                        self.unpend(blob).await?;
+                        store.inner.gc.release(vec![r]).await?;
+                        store.inner.gc.unpend(blob).await?;
                         out.released += 1;
                         tracing::info!(%blob, chunks, bytes, "swept the blob of an upload that never committed");
                     }
@@ -221,7 +241,12 @@ impl CassandraStorage {
         }
     }
 
-    async fn decide(&self, blob: BlobId, owner: Option<&str>) -> Result<Verdict, StorageError> {
+    async fn decide(
+        &self,
+        store: &CassandraStorage,
+        blob: BlobId,
+        owner: Option<&str>,
+    ) -> Result<Verdict, StorageError> {
         let Some(owner) = owner else {
             return Ok(Verdict::Undecided(
                 "no owner recorded (written before schema 4)",
@@ -232,8 +257,8 @@ impl CassandraStorage {
         let fence_us = self.commit_deadline_ms(blob).saturating_mul(1000);
         match owner {
             BlobOwner::Object { bucket, key } => {
-                self.fence_head(bucket, &key, fence_us).await?;
-                self.head_verdict(blob, bucket, &key).await
+                self.fence_head(store, bucket, &key, fence_us).await?;
+                self.head_verdict(store, blob, bucket, &key).await
             }
             BlobOwner::Part {
                 bucket,
@@ -242,8 +267,13 @@ impl CassandraStorage {
                 part_number,
             } => {
                 let number = i32::try_from(part_number).map_err(corrupt)?;
-                self.decide_part(blob, bucket, &key, &upload_id, number, fence_us)
-                    .await
+                let part = PartOwner {
+                    bucket,
+                    key: &key,
+                    upload_id: &upload_id,
+                    number,
+                };
+                self.decide_part(store, blob, &part, fence_us).await
             }
         }
     }
@@ -253,24 +283,36 @@ impl CassandraStorage {
     /// again just after it; no row at all becomes a deletion just after it.
     async fn fence_head(
         &self,
+        store: &CassandraStorage,
         bucket: BucketId,
         key: &str,
         fence_us: i64,
     ) -> Result<(), StorageError> {
-        let st = &self.inner.st;
-        let shard = self.shard_of(key);
-        let rows: Vec<StampedHead> = self
+        let st = &self.st;
+        let shard = store.shard_of(key);
+        let rows: Vec<StampedHeadRow> = self
+            .cql
             .rows(&st.head_get_stamped, (bucket.0, shard, key))
             .await?;
         let stamp = fence_us + 1;
         match rows.into_iter().next() {
-            Some((.., Some(written))) if written > fence_us => Ok(()),
-            Some((version, etag, head, parts, _)) => {
+            Some(StampedHeadRow {
+                written: Some(written),
+                ..
+            }) if written > fence_us => Ok(()),
+            Some(StampedHeadRow {
+                version,
+                etag,
+                head,
+                parts,
+                ..
+            }) => {
                 let row = (bucket.0, shard, key, version, etag, head, parts, stamp);
-                self.exec(&st.head_put_at, row).await
+                self.cql.exec(&st.head_put_at, row).await
             }
             None => {
-                self.exec(&st.head_delete_at, (stamp, bucket.0, shard, key))
+                self.cql
+                    .exec(&st.head_delete_at, (stamp, bucket.0, shard, key))
                     .await
             }
         }
@@ -280,11 +322,12 @@ impl CassandraStorage {
     /// an orphan (call after fencing the key).
     async fn head_verdict(
         &self,
+        store: &CassandraStorage,
         blob: BlobId,
         bucket: BucketId,
         key: &str,
     ) -> Result<Verdict, StorageError> {
-        let current = self.read_head(bucket, key, false).await?;
+        let current = store.read_head(bucket, key, false).await?;
         Ok(match current {
             Some((_, h)) if h.blobs().any(|b| b == blob) => Verdict::Committed,
             _ => Verdict::Orphan,
@@ -297,30 +340,35 @@ impl CassandraStorage {
         upload_id: &str,
         number: i32,
     ) -> Result<bool, StorageError> {
-        let rows: Vec<(Uuid,)> = self
-            .rows(&self.inner.st.part_get, (upload_id, number, blob.0))
+        let rows: Vec<BlobRow> = self
+            .cql
+            .rows(&self.st.part_get, (upload_id, number, blob.0))
             .await?;
         Ok(!rows.is_empty())
     }
 
     async fn decide_part(
         &self,
+        store: &CassandraStorage,
         blob: BlobId,
-        bucket: BucketId,
-        key: &str,
-        upload_id: &str,
-        number: i32,
+        part: &PartOwner<'_>,
         fence_us: i64,
     ) -> Result<Verdict, StorageError> {
+        let PartOwner {
+            bucket,
+            key,
+            upload_id,
+            number,
+        } = *part;
         if self.part_recorded(blob, upload_id, number).await? {
             // The upload owns it: its Complete or Abort releases it.
             return Ok(Verdict::Committed);
         }
-        let claim = match self.claim_upload(upload_id).await {
+        let claim = match store.inner.claims.claim_upload(upload_id).await {
             Ok(Claimed::Mine(claim)) => claim,
             Ok(Claimed::Committed(done)) => {
                 return self
-                    .finished_part(blob, bucket, key, upload_id, Some(done.finish))
+                    .finished_part(store, blob, bucket, key, upload_id, Some(done.finish))
                     .await
             }
             Err(StorageError::Busy(_) | StorageError::Unavailable(_)) => {
@@ -329,15 +377,15 @@ impl CassandraStorage {
             Err(e) => return Err(e),
         };
         // While the claim is ours no Complete reads the parts.
-        let looked = self.fence_part(blob, bucket, key, upload_id, number, fence_us);
+        let looked = self.fence_part(store, blob, part, fence_us);
         let verdict = match looked.await {
             Ok(v) => v,
             Err(e) => {
-                self.drop_claim(upload_id, claim).await;
+                store.inner.claims.drop_claim(upload_id, claim).await;
                 return Err(e);
             }
         };
-        let still_ours = self.give_up_claim(upload_id, claim).await?;
+        let still_ours = store.inner.claims.give_up_claim(upload_id, claim).await?;
         Ok(match verdict {
             // A Complete that took the claim over may have chosen the blob
             // before the fence: decide again next time.
@@ -351,25 +399,35 @@ impl CassandraStorage {
     /// With the upload claimed: fences the part row of a live upload.
     async fn fence_part(
         &self,
+        store: &CassandraStorage,
         blob: BlobId,
-        bucket: BucketId,
-        key: &str,
-        upload_id: &str,
-        number: i32,
+        part: &PartOwner<'_>,
         fence_us: i64,
     ) -> Result<Verdict, StorageError> {
-        if self.read_upload(bucket, key, upload_id).await?.is_none() {
+        let PartOwner {
+            bucket,
+            key,
+            upload_id,
+            number,
+        } = *part;
+        if super::multipart::get_upload(store, bucket, key, upload_id)
+            .await?
+            .is_none()
+        {
             // Finished long ago (its claim expired), or never created.
-            return self.finished_part(blob, bucket, key, upload_id, None).await;
+            return self
+                .finished_part(store, blob, bucket, key, upload_id, None)
+                .await;
         }
         if self.part_recorded(blob, upload_id, number).await? {
             return Ok(Verdict::Committed);
         }
-        self.exec(
-            &self.inner.st.part_delete_at,
-            (fence_us + 1, upload_id, number, blob.0),
-        )
-        .await?;
+        self.cql
+            .exec(
+                &self.st.part_delete_at,
+                (fence_us + 1, upload_id, number, blob.0),
+            )
+            .await?;
         Ok(Verdict::Orphan)
     }
 
@@ -377,13 +435,14 @@ impl CassandraStorage {
     /// is still there).
     async fn finished_part(
         &self,
+        store: &CassandraStorage,
         blob: BlobId,
         bucket: BucketId,
         key: &str,
         upload_id: &str,
         finish: Option<Finish>,
     ) -> Result<Verdict, StorageError> {
-        let current = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
+        let current = store.read_head(bucket, key, false).await?.map(|(_, h)| h);
         if current
             .as_ref()
             .is_some_and(|h| h.blobs().any(|b| b == blob))
@@ -406,15 +465,17 @@ impl CassandraStorage {
     /// One past the highest chunk index stored for `blob`, probing until
     /// `PROBE_GAP` indexes in a row are absent.
     async fn stored_chunks(&self, blob: BlobId) -> Result<u32, StorageError> {
-        let st = &self.inner.st;
+        let st = &self.st;
         let mut end = 0u32;
         let mut next = 0u32;
         while next - end < PROBE_GAP {
             let found: Vec<Result<Option<u32>, StorageError>> =
                 stream::iter(next..next + PROBE_BATCH)
                     .map(|i| async move {
-                        let rows: Vec<(i32,)> =
-                            self.rows(&st.chunk_exists, (blob.0, cql_index(i)?)).await?;
+                        let rows: Vec<ChunkProbe> = self
+                            .cql
+                            .rows(&st.chunk_exists, (blob.0, cql_index(i)?))
+                            .await?;
                         Ok((!rows.is_empty()).then_some(i))
                     })
                     .buffer_unordered(PROBE_BATCH as usize)
@@ -435,9 +496,10 @@ impl CassandraStorage {
     async fn stored_bytes(&self, blob: BlobId, chunks: u32) -> Result<u64, StorageError> {
         let len = |i: u32| async move {
             let rows: Vec<ChunkRow> = self
-                .rows(&self.inner.st.chunk_get, (blob.0, cql_index(i)?))
+                .cql
+                .rows(&self.st.chunk_get, (blob.0, cql_index(i)?))
                 .await?;
-            let data = rows.into_iter().next().and_then(|(data, _)| data);
+            let data = rows.into_iter().next().and_then(|r| r.data);
             Ok::<u64, StorageError>(data.map_or(0, |d| d.len() as u64))
         };
         let Some(whole) = chunks.checked_sub(1) else {
@@ -447,12 +509,11 @@ impl CassandraStorage {
         Ok(u64::from(whole) * first + len(whole).await?)
     }
 
-    pub(super) async fn setting_i64(&self, name: &str) -> Result<Option<i64>, StorageError> {
-        let rows: Vec<(Option<String>,)> = self.rows(&self.inner.st.setting_get, (name,)).await?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|(v,)| v)
-            .and_then(|v| v.parse().ok()))
+    /// Files a blob about to be written in `pending_blobs`, with its owner.
+    pub async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
+        let owner = serde_json::to_string(owner).map_err(corrupt)?;
+        self.cql
+            .exec(&self.st.pending_put, (pending_slot(blob), blob.0, owner))
+            .await
     }
 }

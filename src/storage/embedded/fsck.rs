@@ -291,7 +291,9 @@ mod tests {
     use super::super::EmbeddedStorage;
     use super::*;
     use crate::storage::records::ContentHeaders;
-    use crate::storage::{BlobOwner, BucketId, ChunkAddr, ObjectHead, Storage, WriteCondition};
+    use crate::storage::{
+        BlobOwner, BucketId, ChunkAddr, Maintenance, ObjectHead, Storage, WriteCondition,
+    };
 
     const HOUR: Duration = Duration::from_secs(3600);
 

@@ -30,6 +30,8 @@ use super::{
     ChunkAddr, FsckReport, GcSnapshot, GcStats, ListEntry, NodeStatus, ObjectHead, PartRecord,
     RepairReport, Storage, StorageError, UploadRecord, WriteCondition,
 };
+use super::{Maintenance, StatusStore};
+use crate::types::StatusKind;
 use blobs::BlobFiles;
 use crcs::{PendingCrcs, BLOB_CRCS};
 
@@ -658,32 +660,16 @@ impl Storage for EmbeddedStorage {
         self.blocking(move |inner| inner.abort_upload(bucket, &key, &id))
             .await
     }
+}
 
+#[async_trait]
+impl Maintenance for EmbeddedStorage {
     async fn fsck(&self, min_age: Duration) -> Result<FsckReport, StorageError> {
         self.blocking(move |inner| inner.fsck(min_age)).await
     }
 
     fn gc_stats(&self) -> GcSnapshot {
         self.inner.gc_stats.snapshot()
-    }
-
-    async fn put_status(
-        &self,
-        kind: &str,
-        id: &str,
-        doc: &str,
-        ttl: Duration,
-    ) -> Result<(), StorageError> {
-        self.inner.statuses.put(kind, id, doc, ttl);
-        Ok(())
-    }
-
-    async fn statuses(&self, kind: &str) -> Result<Vec<(String, String)>, StorageError> {
-        Ok(self.inner.statuses.get(kind))
-    }
-
-    async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError> {
-        Ok(Vec::new())
     }
 
     /// The store is open in this process only (redb locks its file), so
@@ -702,5 +688,27 @@ impl Storage for EmbeddedStorage {
         tokio::task::spawn_blocking(run)
             .await
             .map_err(|e| StorageError::internal(format!("repair task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl StatusStore for EmbeddedStorage {
+    async fn put_status(
+        &self,
+        kind: StatusKind,
+        id: &str,
+        doc: &str,
+        ttl: Duration,
+    ) -> Result<(), StorageError> {
+        self.inner.statuses.put_status(kind, id, doc, ttl);
+        Ok(())
+    }
+
+    async fn statuses(&self, kind: StatusKind) -> Result<Vec<(String, String)>, StorageError> {
+        Ok(self.inner.statuses.statuses(kind))
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError> {
+        Ok(Vec::new())
     }
 }

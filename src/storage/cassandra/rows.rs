@@ -1,0 +1,180 @@
+//! The rows the backend reads, one named type per query shape. Columns are
+//! taken in the order the statement selects them (`statements.rs`), as the
+//! driver's `DeserializeRow` derive does with `enforce_order`.
+
+use bytes::Bytes;
+use scylla::DeserializeRow;
+use uuid::Uuid;
+
+/// A `buckets` row.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct BucketRow {
+    pub name: String,
+    pub id: Option<Uuid>,
+    pub created_ms: Option<i64>,
+    pub region: Option<String>,
+}
+
+/// Any key of one shard of a key index: whether the shard holds one.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct KeyProbe {
+    pub _key: String,
+}
+
+/// A chunk: its data and the CRC32C stored with it (none before schema 3).
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct ChunkRow {
+    pub data: Option<Bytes>,
+    pub crc: Option<i32>,
+}
+
+/// Whether a chunk exists: its index.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct ChunkProbe {
+    pub _idx: i32,
+}
+
+/// A chunk's address, from the whole-table scan of `fsck`.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct ChunkKeyRow {
+    pub blob: Uuid,
+    pub _idx: i32,
+}
+
+/// A blob id (queue, pending set, part versions).
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct BlobRow {
+    pub blob: Uuid,
+}
+
+/// A `settings` value.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct SettingRow {
+    pub value: Option<String>,
+}
+
+/// An object head row: its version, the head without parts, the parts
+/// (both JSON).
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct HeadRow {
+    pub version: Option<Uuid>,
+    pub head: Option<String>,
+    pub parts: Option<String>,
+}
+
+/// A key index row with its head, for walks over a whole bucket.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct HeadRowWithKey {
+    pub key: String,
+    pub version: Option<Uuid>,
+    pub head: Option<String>,
+    pub parts: Option<String>,
+}
+
+impl HeadRowWithKey {
+    /// The key and the head row.
+    pub fn split(self) -> (String, HeadRow) {
+        let HeadRowWithKey {
+            key,
+            version,
+            head,
+            parts,
+        } = self;
+        (
+            key,
+            HeadRow {
+                version,
+                head,
+                parts,
+            },
+        )
+    }
+}
+
+/// A head row with the write time (µs) of its cells, for the sweep's fence.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct StampedHeadRow {
+    pub version: Option<Uuid>,
+    pub etag: Option<String>,
+    pub head: Option<String>,
+    pub parts: Option<String>,
+    pub written: Option<i64>,
+}
+
+/// A listing row: a key and its head without parts.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct ListRow {
+    pub key: String,
+    pub head: Option<String>,
+}
+
+/// A row holding one JSON record (an upload).
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct RecordRow {
+    pub record: Option<String>,
+}
+
+/// An upload of a bucket's upload index.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct UploadRow {
+    pub key: String,
+    pub upload_id: String,
+    pub record: Option<String>,
+}
+
+/// One stored version of a part.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct PartVersionRow {
+    pub part_number: i32,
+    pub blob: Uuid,
+    pub record: Option<String>,
+}
+
+/// An upload's claim: who holds it since when, what it committed to.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct ClaimRow {
+    pub finisher: Option<Uuid>,
+    pub claimed_ms: Option<i64>,
+    pub committed: Option<String>,
+    pub etag: Option<String>,
+}
+
+/// A queued blob: its chunk count and bytes (none before schema 4).
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct QueueRow {
+    pub blob: Uuid,
+    pub chunks: Option<i32>,
+    pub bytes: Option<i64>,
+}
+
+/// A pending blob and its owner (JSON; none before schema 4).
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct PendingRow {
+    pub blob: Uuid,
+    pub owner: Option<String>,
+}
+
+/// A deleted bucket waiting for its cleanup.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct DroppedRow {
+    pub id: Uuid,
+    pub dropped_ms: Option<i64>,
+}
