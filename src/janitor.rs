@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::storage::{now_ms, BucketRecord, Storage, StorageError};
+use crate::types::{ObjectKey, UploadId};
 
 /// Time between runs.
 const EVERY: Duration = Duration::from_secs(10 * 60);
@@ -101,11 +102,15 @@ async fn walk_bucket(
             if tally.attempts >= MAX_ATTEMPTS_PER_RUN {
                 return Ok(());
             }
+            let (Ok(key), Some(id)) = (
+                ObjectKey::parse(upload.key.as_str()),
+                UploadId::parse(&upload.upload_id),
+            ) else {
+                tracing::warn!(key = %upload.key, upload_id = %upload.upload_id, "an upload record names no valid key or id: left");
+                continue;
+            };
             tally.attempts += 1;
-            match storage
-                .abort_upload(bucket.id, &upload.key, &upload.upload_id)
-                .await
-            {
+            match storage.abort_upload(bucket.id, &key, &id).await {
                 Ok(()) => {
                     tally.aborted += 1;
                     tally.busy_in_a_row = 0;

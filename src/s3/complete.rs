@@ -26,7 +26,7 @@ use crate::storage::records::StoredChecksum;
 use crate::storage::{
     BucketRecord, ObjectHead, PartRecord, StorageError, UploadRecord, WriteCondition,
 };
-use crate::types::{quote_etag, unquote_etag, ChecksumType};
+use crate::types::{quote_etag, unquote_etag, ChecksumType, ObjectKey, UploadId};
 use crate::xml;
 
 /// Smallest size of every part but the last.
@@ -200,11 +200,11 @@ fn check_announced(input: &CompleteInput, head: &ObjectHead) -> Result<(), S3Err
 async fn completed_before(
     cx: &RequestCx,
     bucket: &BucketRecord,
-    key: &str,
-    id: &str,
+    key: &ObjectKey,
+    id: &UploadId,
 ) -> Result<ObjectHead, S3Error> {
     match cx.storage().get_object(bucket.id, key).await? {
-        Some(head) if head.upload_id.as_deref() == Some(id) => Ok(head),
+        Some(head) if head.upload_id.as_deref() == Some(id.as_str()) => Ok(head),
         _ => Err(S3Error::code(S3ErrorCode::NoSuchUpload)),
     }
 }
@@ -226,8 +226,8 @@ fn refusal(cond: &WriteCondition, current: Option<&ObjectHead>) -> S3Error {
 async fn check_condition(
     cx: &RequestCx,
     bucket: &BucketRecord,
-    key: &str,
-    id: &str,
+    key: &ObjectKey,
+    id: &UploadId,
     cond: &WriteCondition,
 ) -> Result<(), S3Error> {
     if *cond == WriteCondition::None {
@@ -235,7 +235,7 @@ async fn check_condition(
     }
     let current = cx.storage().get_object(bucket.id, key).await?;
     match &current {
-        Some(head) if head.upload_id.as_deref() == Some(id) => Ok(()),
+        Some(head) if head.upload_id.as_deref() == Some(id.as_str()) => Ok(()),
         current if cond.holds(current.as_ref()) => Ok(()),
         current => Err(refusal(cond, current.as_ref())),
     }
@@ -245,8 +245,8 @@ pub async fn complete_multipart_upload(
     cx: &mut RequestCx,
     input: CompleteInput,
 ) -> Result<http::Response<ResponseBody>, S3Error> {
-    let key = input.upload.key.to_string();
-    let id = input.upload.upload_id.to_string();
+    let key = input.upload.key.clone();
+    let id = input.upload.upload_id.clone();
     let cond = input.condition.clone();
     let bucket = cx.bucket().await?;
     // On Complete, `x-amz-checksum-*` is the expected checksum of the whole
@@ -277,7 +277,7 @@ pub async fn complete_multipart_upload(
         checksum: object_checksum(&upload, &chosen)?,
         parts: chosen.into_iter().map(|p| p.data).collect(),
         multipart: true,
-        upload_id: Some(id.clone()),
+        upload_id: Some(id.to_string()),
         content: upload.content,
         user_meta: upload.user_meta,
     };

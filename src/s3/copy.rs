@@ -62,7 +62,7 @@ pub async fn copy_object(
     cx: &mut RequestCx,
     input: CopyObjectInput,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let dest_key = input.key.to_string();
+    let dest_key = input.key.clone();
     let dest_bucket = cx.bucket().await?;
     let CopySource {
         bucket: src_bucket,
@@ -70,7 +70,7 @@ pub async fn copy_object(
         head: src,
     } = copy_source(cx, &input.source).await?;
     let replace = input.replace;
-    let same_object = src_bucket.id == dest_bucket.id && src_key == dest_key;
+    let same_object = src_bucket.id == dest_bucket.id && src_key == dest_key.as_str();
     if same_object && !replace {
         return Err(S3Error::new(
             S3ErrorCode::InvalidRequest,
@@ -93,7 +93,7 @@ pub async fn copy_object(
     // without asking who else references them (docs/storage-model.md).
     let owner = BlobOwner::Object {
         bucket: dest_bucket.id,
-        key: dest_key.clone(),
+        key: dest_key.to_string(),
     };
     let algorithm = input
         .checksum_algorithm

@@ -6,7 +6,7 @@ use super::response;
 use super::RequestCx;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::ResponseBody;
-use crate::types::MAX_KEY_BYTES;
+use crate::types::ObjectKey;
 use crate::xml;
 
 /// 1000 keys of up to 1 KiB each, with XML around them.
@@ -38,15 +38,15 @@ pub async fn delete_objects(cx: &mut RequestCx) -> Result<Response<ResponseBody>
             });
             continue;
         }
-        if obj.key.is_empty() || obj.key.len() > MAX_KEY_BYTES {
+        let Ok(key) = ObjectKey::parse(obj.key.as_str()) else {
             result.errors.push(xml::DeleteError {
                 key: obj.key,
                 code: S3ErrorCode::KeyTooLongError.as_str(),
                 message: "Invalid key".into(),
             });
             continue;
-        }
-        match cx.storage().delete_object(bucket.id, &obj.key).await {
+        };
+        match cx.storage().delete_object(bucket.id, &key).await {
             Ok(_) => {
                 if !quiet {
                     result.deleted.push(xml::Deleted { key: obj.key });

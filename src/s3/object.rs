@@ -34,7 +34,6 @@ pub async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res {
         content,
         user_meta,
     } = input;
-    let key = key.into_string();
     let bucket = cx.bucket().await?;
     // Fail fast before reading the body; the commit checks again atomically.
     if cond != WriteCondition::None {
@@ -50,7 +49,7 @@ pub async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res {
     }
     let owner = BlobOwner::Object {
         bucket: bucket.id,
-        key: key.clone(),
+        key: key.to_string(),
     };
     let stored = store_body(cx, MAX_PUT_SIZE, None, &owner).await?;
     let part = stored.part;

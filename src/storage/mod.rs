@@ -26,6 +26,8 @@ use std::ops::Bound;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use crate::types::{ObjectKey, UploadId};
+
 pub use fsck::{FsckReport, RepairReport};
 pub use gc_stats::{GcSnapshot, GcStats};
 pub use maintenance::Maintenance;
@@ -192,19 +194,19 @@ pub trait Storage: Send + Sync + 'static {
     async fn get_object(
         &self,
         bucket: BucketId,
-        key: &str,
+        key: &ObjectKey,
     ) -> Result<Option<ObjectHead>, StorageError>;
     /// The commit point: writes the head if `cond` holds. Blobs of a replaced
     /// head are handed to garbage collection by the backend.
     async fn put_object(
         &self,
         bucket: BucketId,
-        key: &str,
+        key: &ObjectKey,
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError>;
     /// Removes a head; returns whether one existed. Its blobs go to GC.
-    async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError>;
+    async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError>;
     /// Up to `limit` entries whose keys start with `prefix` and lie after
     /// `start`, in UTF-8 byte order.
     async fn list_objects(
@@ -224,8 +226,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn get_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
     ) -> Result<Option<UploadRecord>, StorageError>;
     /// Records an uploaded part (its blob sealed); a part with the same
     /// number is replaced and its blob handed to GC. `NoSuchUpload` if the
@@ -233,14 +235,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn put_part(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
         part: &PartRecord,
     ) -> Result<(), StorageError>;
     /// Parts with numbers above `after`, ascending.
     async fn list_parts(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         after: u32,
         limit: usize,
     ) -> Result<Vec<PartRecord>, StorageError>;
@@ -265,8 +267,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn complete_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError>;
@@ -274,8 +276,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn abort_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
     ) -> Result<(), StorageError>;
 }
 

@@ -16,7 +16,7 @@ use crate::storage::{
     Maintenance, NodeStatus, ObjectHead, PartRecord, RepairReport, StatusStore, Storage,
     StorageError, Stores, UploadRecord, WriteCondition,
 };
-use crate::types::StatusKind;
+use crate::types::{ObjectKey, StatusKind, UploadId};
 
 /// A backend's three contracts, each call timed.
 pub struct MeteredStorage {
@@ -104,14 +104,14 @@ impl Storage for MeteredStorage {
     async fn get_object(
         &self,
         bucket: BucketId,
-        key: &str,
+        key: &ObjectKey,
     ) -> Result<Option<ObjectHead>, StorageError> {
         timed("get_object", self.inner.data.get_object(bucket, key)).await
     }
     async fn put_object(
         &self,
         bucket: BucketId,
-        key: &str,
+        key: &ObjectKey,
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
@@ -121,7 +121,7 @@ impl Storage for MeteredStorage {
         )
         .await
     }
-    async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
+    async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
         timed("delete_object", self.inner.data.delete_object(bucket, key)).await
     }
     async fn list_objects(
@@ -151,8 +151,8 @@ impl Storage for MeteredStorage {
     async fn get_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
     ) -> Result<Option<UploadRecord>, StorageError> {
         timed(
             "get_upload",
@@ -163,8 +163,8 @@ impl Storage for MeteredStorage {
     async fn put_part(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
         part: &PartRecord,
     ) -> Result<(), StorageError> {
         timed(
@@ -175,7 +175,7 @@ impl Storage for MeteredStorage {
     }
     async fn list_parts(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         after: u32,
         limit: usize,
     ) -> Result<Vec<PartRecord>, StorageError> {
@@ -201,8 +201,8 @@ impl Storage for MeteredStorage {
     async fn complete_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
@@ -217,8 +217,8 @@ impl Storage for MeteredStorage {
     async fn abort_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
     ) -> Result<(), StorageError> {
         timed(
             "abort_upload",

@@ -434,10 +434,21 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// `key` as the storage contract takes it (a test's keys are valid).
+pub fn key(key: &str) -> s3gw::types::ObjectKey {
+    s3gw::types::ObjectKey::parse(key).expect("a valid key")
+}
+
+/// `id` as the storage contract takes it (a test's ids have the form the
+/// gateway hands out).
+pub fn upload_id(id: &str) -> s3gw::types::UploadId {
+    s3gw::types::UploadId::parse(id).expect("a valid upload id")
+}
+
 /// A new upload record for `key`, initiated now.
 pub fn upload_record(key: &str) -> s3gw::storage::UploadRecord {
     s3gw::storage::UploadRecord {
-        upload_id: uuid::Uuid::now_v7().to_string(),
+        upload_id: s3gw::types::UploadId::generate().to_string(),
         key: key.into(),
         initiated_ms: s3gw::storage::now_ms(),
         content: Default::default(),

@@ -131,7 +131,7 @@ async fn a_hundred_thousand_keys_list_completely() {
         let store = store.clone();
         async move {
             store
-                .put_object(id, &k, &empty_head(), &WriteCondition::None)
+                .put_object(id, &common::key(&k), &empty_head(), &WriteCondition::None)
                 .await
                 .expect("put head");
         }
@@ -161,7 +161,10 @@ async fn a_hundred_thousand_keys_list_completely() {
     for_each_key(gone, |k| {
         let store = store.clone();
         async move {
-            assert!(store.delete_object(id, &k).await.expect("delete"));
+            assert!(store
+                .delete_object(id, &common::key(&k))
+                .await
+                .expect("delete"));
         }
     })
     .await;
@@ -223,7 +226,7 @@ async fn listing_over_fifty_thousand_deletes_in_one_prefix() {
         let store = store.clone();
         async move {
             store
-                .put_object(id, &k, &empty_head(), &WriteCondition::None)
+                .put_object(id, &common::key(&k), &empty_head(), &WriteCondition::None)
                 .await
                 .expect("put head");
         }
@@ -232,7 +235,10 @@ async fn listing_over_fifty_thousand_deletes_in_one_prefix() {
     for_each_key(gone, |k| {
         let store = store.clone();
         async move {
-            assert!(store.delete_object(id, &k).await.expect("delete"));
+            assert!(store
+                .delete_object(id, &common::key(&k))
+                .await
+                .expect("delete"));
         }
     })
     .await;

@@ -82,7 +82,12 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_reports_it() {
     }
     store.seal_blob(blob).await.expect("seal");
     store
-        .put_object(b.id, "k", &head(part(blob)), &WriteCondition::None)
+        .put_object(
+            b.id,
+            &common::key("k"),
+            &head(part(blob)),
+            &WriteCondition::None,
+        )
         .await
         .expect("head");
 
@@ -169,7 +174,12 @@ async fn chunks_without_a_checksum_are_still_served() {
         .expect("insert without crc");
     }
     store
-        .put_object(b.id, "old", &head(part(blob)), &WriteCondition::None)
+        .put_object(
+            b.id,
+            &common::key("old"),
+            &head(part(blob)),
+            &WriteCondition::None,
+        )
         .await
         .expect("head");
     for (i, want) in data.chunks(CHUNK as usize).enumerate() {

@@ -98,9 +98,14 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_counts_it() {
     let body = common::data(2500, 1);
     let part = write_blob(s, &body).await;
     let old = part.blob;
-    s.put_object(bucket.id, "k", &head(part), &WriteCondition::None)
-        .await
-        .expect("commit");
+    s.put_object(
+        bucket.id,
+        &common::key("k"),
+        &head(part),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("commit");
     let mut read = Vec::new();
     for i in 0..3 {
         read.extend_from_slice(&s.get_chunk(addr(old, i)).await.expect("chunk"));
@@ -133,9 +138,14 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_counts_it() {
     // Overwritten and collected: the old blob's file and row go together.
     let part = write_blob(s, &common::data(100, 2)).await;
     let new = part.blob;
-    s.put_object(bucket.id, "k", &head(part), &WriteCondition::None)
-        .await
-        .expect("overwrite");
+    s.put_object(
+        bucket.id,
+        &common::key("k"),
+        &head(part),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("overwrite");
     assert_eq!(store.collect_garbage().expect("gc"), 1);
     let r = store.fsck(Duration::ZERO).await.expect("fsck");
     assert!(r.consistent(), "{r}");

@@ -56,9 +56,14 @@ async fn two_parts(s: &dyn Storage, b: &s3gw::storage::BucketRecord, key: &str) 
             part_number: n,
         };
         let p = common::stored_blob(s, &owner, n as u8, 2500, CHUNK, 0..3).await;
-        s.put_part(b.id, key, &u.upload_id, &common::part_record(n, p.clone()))
-            .await
-            .expect("part");
+        s.put_part(
+            b.id,
+            &common::key(key),
+            &common::upload_id(&u.upload_id),
+            &common::part_record(n, p.clone()),
+        )
+        .await
+        .expect("part");
         parts.push(p);
     }
     common::multipart_head(
@@ -85,18 +90,28 @@ async fn a_retried_complete_finishes_what_a_dead_request_committed() {
     // Same parts, same ETag: the retry writes the head and ends the upload.
     let head = two_parts(&s, &b, "same").await;
     dead_commit(&contact, &ks, upload_of(&head), Some(&head.etag), now_ms()).await;
-    s.complete_upload(b.id, "same", upload_of(&head), &head, &WriteCondition::None)
-        .await
-        .expect("the retry completes the upload");
+    s.complete_upload(
+        b.id,
+        &common::key("same"),
+        &common::upload_id(upload_of(&head)),
+        &head,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("the retry completes the upload");
     let got = s
-        .get_object(b.id, "same")
+        .get_object(b.id, &common::key("same"))
         .await
         .expect("get")
         .expect("head");
     assert_eq!(got.upload_id, head.upload_id);
     assert_eq!(got.parts, head.parts);
     assert!(s
-        .get_upload(b.id, "same", upload_of(&head))
+        .get_upload(
+            b.id,
+            &common::key("same"),
+            &common::upload_id(upload_of(&head))
+        )
         .await
         .expect("get upload")
         .is_none());
@@ -128,14 +143,18 @@ async fn a_retried_complete_finishes_what_a_dead_request_committed() {
     let r = s
         .complete_upload(
             b.id,
-            "other",
-            upload_of(&head),
+            &common::key("other"),
+            &common::upload_id(upload_of(&head)),
             &head,
             &WriteCondition::None,
         )
         .await;
     assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
-    assert!(s.get_object(b.id, "other").await.expect("get").is_none());
+    assert!(s
+        .get_object(b.id, &common::key("other"))
+        .await
+        .expect("get")
+        .is_none());
 
     // A PUT of the key after the claim: the retry must not replace it.
     let head = two_parts(&s, &b, "later").await;
@@ -159,21 +178,21 @@ async fn a_retried_complete_finishes_what_a_dead_request_committed() {
         last_modified_ms: now_ms(),
         ..newer
     };
-    s.put_object(b.id, "later", &newer, &WriteCondition::None)
+    s.put_object(b.id, &common::key("later"), &newer, &WriteCondition::None)
         .await
         .expect("put");
     let r = s
         .complete_upload(
             b.id,
-            "later",
-            upload_of(&head),
+            &common::key("later"),
+            &common::upload_id(upload_of(&head)),
             &head,
             &WriteCondition::None,
         )
         .await;
     assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
     let got = s
-        .get_object(b.id, "later")
+        .get_object(b.id, &common::key("later"))
         .await
         .expect("get")
         .expect("head");
@@ -202,7 +221,7 @@ async fn a_retry_keeps_its_condition_and_a_conditional_commit_is_not_redone() {
         common::stored_blob(&s, &owner, 7, 100, CHUNK, 0..1).await,
         CHUNK,
     );
-    s.put_object(b.id, "k", &old, &WriteCondition::None)
+    s.put_object(b.id, &common::key("k"), &old, &WriteCondition::None)
         .await
         .expect("put");
 
@@ -211,24 +230,42 @@ async fn a_retry_keeps_its_condition_and_a_conditional_commit_is_not_redone() {
     let r = s
         .complete_upload(
             b.id,
-            "k",
-            upload_of(&head),
+            &common::key("k"),
+            &common::upload_id(upload_of(&head)),
             &head,
             &WriteCondition::IfNoneMatch,
         )
         .await;
     assert!(matches!(r, Err(StorageError::PreconditionFailed)), "{r:?}");
-    let got = s.get_object(b.id, "k").await.expect("get").expect("head");
+    let got = s
+        .get_object(b.id, &common::key("k"))
+        .await
+        .expect("get")
+        .expect("head");
     assert_eq!(got.parts, old.parts);
     assert!(s
-        .get_upload(b.id, "k", upload_of(&head))
+        .get_upload(
+            b.id,
+            &common::key("k"),
+            &common::upload_id(upload_of(&head))
+        )
         .await
         .expect("get upload")
         .is_some());
-    s.complete_upload(b.id, "k", upload_of(&head), &head, &WriteCondition::None)
+    s.complete_upload(
+        b.id,
+        &common::key("k"),
+        &common::upload_id(upload_of(&head)),
+        &head,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("the retry without the condition completes the upload");
+    let got = s
+        .get_object(b.id, &common::key("k"))
         .await
-        .expect("the retry without the condition completes the upload");
-    let got = s.get_object(b.id, "k").await.expect("get").expect("head");
+        .expect("get")
+        .expect("head");
     assert_eq!(got.upload_id, head.upload_id);
 
     let head = two_parts(&s, &b, "conditional").await;
@@ -236,15 +273,15 @@ async fn a_retry_keeps_its_condition_and_a_conditional_commit_is_not_redone() {
     let r = s
         .complete_upload(
             b.id,
-            "conditional",
-            upload_of(&head),
+            &common::key("conditional"),
+            &common::upload_id(upload_of(&head)),
             &head,
             &WriteCondition::IfNoneMatch,
         )
         .await;
     assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
     assert!(s
-        .get_object(b.id, "conditional")
+        .get_object(b.id, &common::key("conditional"))
         .await
         .expect("get")
         .is_none());

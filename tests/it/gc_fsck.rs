@@ -38,19 +38,24 @@ where
     let b = common::new_bucket(s, "gc-fsck").await;
     for i in 0..OVERWRITES {
         let p = blob(s, i as u8).await;
-        s.put_object(b.id, "hot", &head(p), &WriteCondition::None)
+        s.put_object(b.id, &common::key("hot"), &head(p), &WriteCondition::None)
             .await
             .expect("overwrite");
     }
     for k in 0..KEYS {
         let p = blob(s, k as u8).await;
-        s.put_object(b.id, &format!("k{k:02}"), &head(p), &WriteCondition::None)
-            .await
-            .expect("put");
+        s.put_object(
+            b.id,
+            &common::key(&format!("k{k:02}")),
+            &head(p),
+            &WriteCondition::None,
+        )
+        .await
+        .expect("put");
     }
     for k in (0..KEYS).step_by(2) {
         assert!(s
-            .delete_object(b.id, &format!("k{k:02}"))
+            .delete_object(b.id, &common::key(&format!("k{k:02}")))
             .await
             .expect("delete"));
     }
@@ -87,7 +92,11 @@ where
 /// Loses the chunks of a committed object behind the store's back: fsck
 /// must report it and call the store inconsistent.
 async fn lost_chunks_are_reported<S: Storage + Maintenance>(s: &S, b: &BucketRecord) {
-    let h = s.get_object(b.id, "hot").await.expect("get").expect("hot");
+    let h = s
+        .get_object(b.id, &common::key("hot"))
+        .await
+        .expect("get")
+        .expect("hot");
     s.discard_blob(h.parts[0].blob, 3).await.expect("discard");
     let r = s.fsck(Duration::ZERO).await.expect("fsck");
     assert!(!r.consistent(), "{r}");
@@ -217,7 +226,7 @@ async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
                 for i in 0..WRITES {
                     let p = blob(&store, (w * WRITES + i) as u8).await;
                     store
-                        .put_object(b.id, "k", &head(p), &WriteCondition::None)
+                        .put_object(b.id, &common::key("k"), &head(p), &WriteCondition::None)
                         .await
                         .expect("overwrite");
                 }
@@ -245,7 +254,7 @@ async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
             let mut checked = 0u32;
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 let began = rounds.load(std::sync::atomic::Ordering::Relaxed);
-                let Some(h) = s.get_object(b.id, "k").await.expect("get") else {
+                let Some(h) = s.get_object(b.id, &common::key("k")).await.expect("get") else {
                     continue;
                 };
                 for i in 0..3 {
@@ -261,7 +270,11 @@ async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
                             "a GET lost chunk {i} within its grace period \
                              (rounds {began}..{after})"
                         );
-                        let now = s.get_object(b.id, "k").await.expect("get").expect("head");
+                        let now = s
+                            .get_object(b.id, &common::key("k"))
+                            .await
+                            .expect("get")
+                            .expect("head");
                         assert_ne!(
                             now.parts[0].blob, h.parts[0].blob,
                             "chunk {i} of the current head is gone"
@@ -284,7 +297,11 @@ async fn cassandra_concurrent_overwrites_never_lose_the_current_object() {
     for _ in 0..4 {
         round().await;
     }
-    let h = s.get_object(b.id, "k").await.expect("get").expect("head");
+    let h = s
+        .get_object(b.id, &common::key("k"))
+        .await
+        .expect("get")
+        .expect("head");
     for i in 0..3 {
         let addr = ChunkAddr {
             blob: h.parts[0].blob,

@@ -67,7 +67,7 @@ fn multipart_head(u: &UploadRecord, parts: Vec<PartRef>) -> ObjectHead {
 }
 
 async fn blobs_of(s: &dyn Storage, b: &BucketRecord, key: &str) -> Vec<s3gw::storage::BlobId> {
-    s.get_object(b.id, key)
+    s.get_object(b.id, &common::key(key))
         .await
         .expect("get")
         .map(|h| h.parts.iter().map(|p| p.blob).collect())
@@ -108,9 +108,14 @@ async fn object_blobs_that_never_committed_are_swept_and_stay_unreachable() {
     // A committed head, then an upload over it that never committed.
     let kept = blob(s, &object(&b, "kept"), 1).await;
     let kept_head = common::head_of(kept.clone(), CHUNK);
-    s.put_object(b.id, "kept", &kept_head, &WriteCondition::None)
-        .await
-        .expect("put kept");
+    s.put_object(
+        b.id,
+        &common::key("kept"),
+        &kept_head,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put kept");
     blob(s, &object(&b, "kept"), 2).await;
     // An upload to a new key that never committed, with a gap where a
     // chunk write was still in flight when its gateway died.
@@ -118,9 +123,14 @@ async fn object_blobs_that_never_committed_are_swept_and_stay_unreachable() {
     // A committed blob whose pending row stayed (its removal failed).
     let stayed = blob(s, &object(&b, "stayed"), 4).await;
     let stayed_head = common::head_of(stayed.clone(), CHUNK);
-    s.put_object(b.id, "stayed", &stayed_head, &WriteCondition::None)
-        .await
-        .expect("put stayed");
+    s.put_object(
+        b.id,
+        &common::key("stayed"),
+        &stayed_head,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put stayed");
     s.begin_blob(stayed.blob, &object(&b, "stayed"))
         .await
         .expect("pend again");
@@ -136,7 +146,7 @@ async fn object_blobs_that_never_committed_are_swept_and_stay_unreachable() {
     let refused = s
         .put_object(
             b.id,
-            "undead",
+            &common::key("undead"),
             &common::head_of(undead.clone(), CHUNK),
             &WriteCondition::None,
         )
@@ -160,13 +170,17 @@ async fn object_blobs_that_never_committed_are_swept_and_stay_unreachable() {
     let late = lagging_writer(&o).await;
     late.put_object(
         b.id,
-        "undead",
+        &common::key("undead"),
         &common::head_of(undead, CHUNK),
         &WriteCondition::None,
     )
     .await
     .expect("late write applies");
-    assert!(s.get_object(b.id, "undead").await.expect("get").is_none());
+    assert!(s
+        .get_object(b.id, &common::key("undead"))
+        .await
+        .expect("get")
+        .is_none());
 
     // A second sweep finds nothing left.
     let again = store.sweep_pending(now_ms(), None).await.expect("sweep");
@@ -190,9 +204,14 @@ async fn part_blobs_are_swept_only_where_no_complete_can_use_them() {
     let live = upload("live");
     s.create_upload(b.id, &live).await.expect("create");
     let p1 = blob(s, &part_of(&b, &live, 1), 1).await;
-    s.put_part(b.id, "live", &live.upload_id, &part(1, p1.clone()))
-        .await
-        .expect("part 1");
+    s.put_part(
+        b.id,
+        &common::key("live"),
+        &common::upload_id(&live.upload_id),
+        &part(1, p1.clone()),
+    )
+    .await
+    .expect("part 1");
     let p2 = blob(s, &part_of(&b, &live, 2), 2).await;
 
     // A completed upload: part 1 committed in its head (and its pending
@@ -200,14 +219,19 @@ async fn part_blobs_are_swept_only_where_no_complete_can_use_them() {
     let done = upload("done");
     s.create_upload(b.id, &done).await.expect("create");
     let d1 = blob(s, &part_of(&b, &done, 1), 3).await;
-    s.put_part(b.id, "done", &done.upload_id, &part(1, d1.clone()))
-        .await
-        .expect("part 1");
+    s.put_part(
+        b.id,
+        &common::key("done"),
+        &common::upload_id(&done.upload_id),
+        &part(1, d1.clone()),
+    )
+    .await
+    .expect("part 1");
     blob(s, &part_of(&b, &done, 2), 4).await;
     s.complete_upload(
         b.id,
-        "done",
-        &done.upload_id,
+        &common::key("done"),
+        &common::upload_id(&done.upload_id),
         &multipart_head(&done, vec![d1.clone()]),
         &WriteCondition::None,
     )
@@ -221,9 +245,13 @@ async fn part_blobs_are_swept_only_where_no_complete_can_use_them() {
     let gone = upload("gone");
     s.create_upload(b.id, &gone).await.expect("create");
     blob(s, &part_of(&b, &gone, 1), 5).await;
-    s.abort_upload(b.id, "gone", &gone.upload_id)
-        .await
-        .expect("abort");
+    s.abort_upload(
+        b.id,
+        &common::key("gone"),
+        &common::upload_id(&gone.upload_id),
+    )
+    .await
+    .expect("abort");
 
     past_deadline().await;
     let swept = store.sweep_pending(now_ms(), None).await.expect("sweep");
@@ -239,17 +267,25 @@ async fn part_blobs_are_swept_only_where_no_complete_can_use_them() {
     // Part 2's record "timed out" and lands after the sweep: fenced off,
     // so no Complete can ever choose the released blob.
     let late = lagging_writer(&o).await;
-    late.put_part(b.id, "live", &live.upload_id, &part(2, p2))
+    late.put_part(
+        b.id,
+        &common::key("live"),
+        &common::upload_id(&live.upload_id),
+        &part(2, p2),
+    )
+    .await
+    .expect("late part record applies");
+    let parts = s
+        .list_parts(&common::upload_id(&live.upload_id), 0, 100)
         .await
-        .expect("late part record applies");
-    let parts = s.list_parts(&live.upload_id, 0, 100).await.expect("list");
+        .expect("list");
     let numbers: Vec<u32> = parts.iter().map(|p| p.part_number).collect();
     assert_eq!(numbers, vec![1]);
 
     s.complete_upload(
         b.id,
-        "live",
-        &live.upload_id,
+        &common::key("live"),
+        &common::upload_id(&live.upload_id),
         &multipart_head(&live, vec![p1.clone()]),
         &WriteCondition::None,
     )
@@ -278,7 +314,7 @@ async fn heads_committed_into_a_deleted_bucket_are_cleaned_up() {
     let raced = blob(s, &object(&b, "raced"), 1).await;
     s.put_object(
         b.id,
-        "raced",
+        &common::key("raced"),
         &common::head_of(raced, CHUNK),
         &WriteCondition::None,
     )
@@ -314,14 +350,22 @@ async fn heads_committed_into_a_deleted_bucket_are_cleaned_up() {
     let late = lagging_writer(&o).await;
     late.put_object(
         b.id,
-        "undead",
+        &common::key("undead"),
         &common::head_of(undead, CHUNK),
         &WriteCondition::None,
     )
     .await
     .expect("late write applies");
-    assert!(s.get_object(b.id, "undead").await.expect("get").is_none());
-    assert!(s.get_object(b.id, "raced").await.expect("get").is_none());
+    assert!(s
+        .get_object(b.id, &common::key("undead"))
+        .await
+        .expect("get")
+        .is_none());
+    assert!(s
+        .get_object(b.id, &common::key("raced"))
+        .await
+        .expect("get")
+        .is_none());
     collect_and_check(&store, 0).await;
     drop((late, store));
     common::drop_keyspace(&contact, &ks).await;

@@ -61,6 +61,11 @@ on_both_backends!(
 
 /// A name no other test run uses: bucket names and upload ids are global
 /// in a shared keyspace.
+/// A new upload id, of the one form the gateway hands out.
+fn new_upload_id() -> String {
+    s3gw::types::UploadId::generate().to_string()
+}
+
 fn unique(name: &str) -> String {
     format!("{name}-{}", uuid::Uuid::new_v4().simple())
 }
@@ -130,7 +135,7 @@ fn upload(id: &str, key: &str) -> UploadRecord {
 
 async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage>) {
     let b = bucket(s.as_ref(), "race").await;
-    let u1 = unique("u1");
+    let u1 = new_upload_id();
     let u1 = u1.as_str();
     s.create_upload(b.id, &upload(u1, "k"))
         .await
@@ -138,8 +143,8 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
     let first = blob(s.as_ref(), b"first").await;
     s.put_part(
         b.id,
-        "k",
-        u1,
+        &common::key("k"),
+        &common::upload_id(u1),
         &PartRecord {
             part_number: 1,
             last_modified_ms: 0,
@@ -153,8 +158,8 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
     let second = blob(s.as_ref(), b"second").await;
     s.put_part(
         b.id,
-        "k",
-        u1,
+        &common::key("k"),
+        &common::upload_id(u1),
         &PartRecord {
             part_number: 1,
             last_modified_ms: 0,
@@ -164,25 +169,38 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
     .await
     .expect("part again");
     let e = s
-        .complete_upload(b.id, "k", u1, &chosen, &WriteCondition::None)
+        .complete_upload(
+            b.id,
+            &common::key("k"),
+            &common::upload_id(u1),
+            &chosen,
+            &WriteCondition::None,
+        )
         .await
         .expect_err("stale part");
     assert!(matches!(e, StorageError::PartChanged), "{e:?}");
     // Nothing was written and the upload is intact.
-    assert!(s.get_object(b.id, "k").await.expect("get").is_none());
     assert!(s
-        .get_upload(b.id, "k", u1)
+        .get_object(b.id, &common::key("k"))
+        .await
+        .expect("get")
+        .is_none());
+    assert!(s
+        .get_upload(b.id, &common::key("k"), &common::upload_id(u1))
         .await
         .expect("get upload")
         .is_some());
-    let parts = s.list_parts(u1, 0, 10).await.expect("parts");
+    let parts = s
+        .list_parts(&common::upload_id(u1), 0, 10)
+        .await
+        .expect("parts");
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0].data.blob, second.blob);
     // Completing with the current part works.
     s.complete_upload(
         b.id,
-        "k",
-        u1,
+        &common::key("k"),
+        &common::upload_id(u1),
         &head(vec![second.clone()], "y-1", Some(u1)),
         &WriteCondition::None,
     )
@@ -200,8 +218,8 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
     let e = s
         .complete_upload(
             b.id,
-            "k",
-            u1,
+            &common::key("k"),
+            &common::upload_id(u1),
             &head(vec![second], "y-1", Some(u1)),
             &WriteCondition::None,
         )
@@ -215,7 +233,7 @@ async fn conditional_writes_and_listing_order(s: Arc<dyn Storage>) {
     let p = blob(s.as_ref(), b"data").await;
     s.put_object(
         b.id,
-        "k",
+        &common::key("k"),
         &head(vec![p.clone()], "e1", None),
         &WriteCondition::IfNoneMatch,
     )
@@ -224,7 +242,7 @@ async fn conditional_writes_and_listing_order(s: Arc<dyn Storage>) {
     let e = s
         .put_object(
             b.id,
-            "k",
+            &common::key("k"),
             &head(vec![p.clone()], "e2", None),
             &WriteCondition::IfNoneMatch,
         )
@@ -234,7 +252,7 @@ async fn conditional_writes_and_listing_order(s: Arc<dyn Storage>) {
     let e = s
         .put_object(
             b.id,
-            "k",
+            &common::key("k"),
             &head(vec![p.clone()], "e2", None),
             &WriteCondition::IfMatch("zz".into()),
         )
@@ -243,16 +261,21 @@ async fn conditional_writes_and_listing_order(s: Arc<dyn Storage>) {
     assert!(matches!(e, StorageError::PreconditionFailed));
     s.put_object(
         b.id,
-        "k",
+        &common::key("k"),
         &head(vec![p.clone()], "e2", None),
         &WriteCondition::IfMatch("e1".into()),
     )
     .await
     .expect("if-match");
     for k in ["b", "a/2", "a/1", "é", "z"] {
-        s.put_object(b.id, k, &head(vec![], "e", None), &WriteCondition::None)
-            .await
-            .expect("put");
+        s.put_object(
+            b.id,
+            &common::key(k),
+            &head(vec![], "e", None),
+            &WriteCondition::None,
+        )
+        .await
+        .expect("put");
     }
     let all: Vec<String> = s
         .list_objects(b.id, "", Bound::Unbounded, 100)
@@ -289,9 +312,14 @@ async fn listing_pages_through_keys_in_byte_order(s: Arc<dyn Storage>) {
     all.push("d1".into());
     all.push("d1.".into());
     for k in &all {
-        s.put_object(b.id, k, &head(vec![], "e", None), &WriteCondition::None)
-            .await
-            .expect("put");
+        s.put_object(
+            b.id,
+            &common::key(k),
+            &head(vec![], "e", None),
+            &WriteCondition::None,
+        )
+        .await
+        .expect("put");
     }
     all.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
     // Page through everything, 7 at a time, resuming after the last key.
@@ -344,7 +372,7 @@ async fn concurrent_if_none_match_has_one_winner(s: Arc<dyn Storage>) {
         tasks.push(tokio::spawn(async move {
             s.put_object(
                 b.id,
-                "only-once",
+                &common::key("only-once"),
                 &head(vec![], &format!("e{i}"), None),
                 &WriteCondition::IfNoneMatch,
             )
@@ -362,7 +390,7 @@ async fn concurrent_if_none_match_has_one_winner(s: Arc<dyn Storage>) {
     }
     assert_eq!(winners.len(), 1, "{winners:?}");
     let stored = s
-        .get_object(b.id, "only-once")
+        .get_object(b.id, &common::key("only-once"))
         .await
         .expect("get")
         .expect("head");
@@ -370,7 +398,7 @@ async fn concurrent_if_none_match_has_one_winner(s: Arc<dyn Storage>) {
     // If-Match against the winner's ETag succeeds once; the old ETag fails.
     s.put_object(
         b.id,
-        "only-once",
+        &common::key("only-once"),
         &head(vec![], "next", None),
         &WriteCondition::IfMatch(winners[0].clone()),
     )
@@ -379,19 +407,25 @@ async fn concurrent_if_none_match_has_one_winner(s: Arc<dyn Storage>) {
     let e = s
         .put_object(
             b.id,
-            "only-once",
+            &common::key("only-once"),
             &head(vec![], "again", None),
             &WriteCondition::IfMatch(winners[0].clone()),
         )
         .await
         .expect_err("stale etag");
     assert!(matches!(e, StorageError::PreconditionFailed));
-    assert!(s.delete_object(b.id, "only-once").await.expect("delete"));
-    assert!(!s.delete_object(b.id, "only-once").await.expect("delete"));
+    assert!(s
+        .delete_object(b.id, &common::key("only-once"))
+        .await
+        .expect("delete"));
+    assert!(!s
+        .delete_object(b.id, &common::key("only-once"))
+        .await
+        .expect("delete"));
     let e = s
         .put_object(
             b.id,
-            "only-once",
+            &common::key("only-once"),
             &head(vec![], "x", None),
             &WriteCondition::IfMatch("next".into()),
         )
@@ -410,46 +444,85 @@ fn part(n: u32, ms: i64, data: PartRef) -> PartRecord {
 
 async fn parts_keep_their_latest_version_and_abort_ends_the_upload(s: Arc<dyn Storage>) {
     let b = bucket(s.as_ref(), "parts").await;
-    let id = unique("up");
+    let id = new_upload_id();
     s.create_upload(b.id, &upload(&id, "obj"))
         .await
         .expect("create");
     let mut latest = Vec::new();
     for n in 1..=4u32 {
         let p = blob(s.as_ref(), b"part").await;
-        s.put_part(b.id, "obj", &id, &part(n, 10, p.clone()))
-            .await
-            .expect("part");
+        s.put_part(
+            b.id,
+            &common::key("obj"),
+            &common::upload_id(&id),
+            &part(n, 10, p.clone()),
+        )
+        .await
+        .expect("part");
         latest.push(p);
     }
     // Part 2 again, later: it replaces the first version.
     let again = blob(s.as_ref(), b"part two").await;
-    s.put_part(b.id, "obj", &id, &part(2, 20, again.clone()))
-        .await
-        .expect("part again");
+    s.put_part(
+        b.id,
+        &common::key("obj"),
+        &common::upload_id(&id),
+        &part(2, 20, again.clone()),
+    )
+    .await
+    .expect("part again");
     latest[1] = again;
-    let first = s.list_parts(&id, 0, 2).await.expect("parts");
+    let first = s
+        .list_parts(&common::upload_id(&id), 0, 2)
+        .await
+        .expect("parts");
     let numbers: Vec<u32> = first.iter().map(|p| p.part_number).collect();
     assert_eq!(numbers, [1, 2]);
     assert_eq!(first[1].data.blob, latest[1].blob);
-    let rest = s.list_parts(&id, 2, 100).await.expect("parts");
+    let rest = s
+        .list_parts(&common::upload_id(&id), 2, 100)
+        .await
+        .expect("parts");
     let blobs: Vec<_> = rest.iter().map(|p| p.data.blob).collect();
     assert_eq!(blobs, [latest[2].blob, latest[3].blob]);
     // A part for an upload that does not exist.
     let stray = blob(s.as_ref(), b"x").await;
     let e = s
-        .put_part(b.id, "obj", "no-such-upload", &part(1, 0, stray))
+        .put_part(
+            b.id,
+            &common::key("obj"),
+            &common::upload_id(&new_upload_id()),
+            &part(1, 0, stray),
+        )
         .await
         .expect_err("no upload");
     assert!(matches!(e, StorageError::NoSuchUpload));
-    s.abort_upload(b.id, "obj", &id).await.expect("abort");
-    assert!(s.get_upload(b.id, "obj", &id).await.expect("get").is_none());
-    assert!(s.list_parts(&id, 0, 100).await.expect("parts").is_empty());
-    let e = s.abort_upload(b.id, "obj", &id).await.expect_err("gone");
+    s.abort_upload(b.id, &common::key("obj"), &common::upload_id(&id))
+        .await
+        .expect("abort");
+    assert!(s
+        .get_upload(b.id, &common::key("obj"), &common::upload_id(&id))
+        .await
+        .expect("get")
+        .is_none());
+    assert!(s
+        .list_parts(&common::upload_id(&id), 0, 100)
+        .await
+        .expect("parts")
+        .is_empty());
+    let e = s
+        .abort_upload(b.id, &common::key("obj"), &common::upload_id(&id))
+        .await
+        .expect_err("gone");
     assert!(matches!(e, StorageError::NoSuchUpload));
     let late = blob(s.as_ref(), b"late").await;
     let e = s
-        .put_part(b.id, "obj", &id, &part(5, 30, late))
+        .put_part(
+            b.id,
+            &common::key("obj"),
+            &common::upload_id(&id),
+            &part(5, 30, late),
+        )
         .await
         .expect_err("aborted");
     assert!(matches!(e, StorageError::NoSuchUpload));
@@ -458,16 +531,21 @@ async fn parts_keep_their_latest_version_and_abort_ends_the_upload(s: Arc<dyn St
 /// Starts an upload of two parts on `key`; returns its id and the head a
 /// Complete of both parts writes.
 async fn two_part_upload(s: &dyn Storage, b: &BucketRecord, key: &str) -> (String, ObjectHead) {
-    let id = unique("race");
+    let id = new_upload_id();
     s.create_upload(b.id, &upload(&id, key))
         .await
         .expect("create");
     let mut parts = Vec::new();
     for n in 1..=2u32 {
         let p = blob(s, b"racing part").await;
-        s.put_part(b.id, key, &id, &part(n, 10, p.clone()))
-            .await
-            .expect("part");
+        s.put_part(
+            b.id,
+            &common::key(key),
+            &common::upload_id(&id),
+            &part(n, 10, p.clone()),
+        )
+        .await
+        .expect("part");
         parts.push(p);
     }
     let h = head(parts, "e-2", Some(&id));
@@ -487,13 +565,22 @@ async fn race_complete_and_abort(s: &Arc<dyn Storage>, b: &BucketRecord) -> Vec<
             {
                 let (s, key, id, h) = (s.clone(), key.clone(), id.clone(), h.clone());
                 tokio::spawn(async move {
-                    s.complete_upload(bid, &key, &id, &h, &WriteCondition::None)
-                        .await
+                    s.complete_upload(
+                        bid,
+                        &common::key(&key),
+                        &common::upload_id(&id),
+                        &h,
+                        &WriteCondition::None,
+                    )
+                    .await
                 })
             },
             {
                 let (s, key, id) = (s.clone(), key.clone(), id.clone());
-                tokio::spawn(async move { s.abort_upload(bid, &key, &id).await })
+                tokio::spawn(async move {
+                    s.abort_upload(bid, &common::key(&key), &common::upload_id(&id))
+                        .await
+                })
             }
         );
         let (c, a) = (c.expect("join"), a.expect("join"));
@@ -504,9 +591,13 @@ async fn race_complete_and_abort(s: &Arc<dyn Storage>, b: &BucketRecord) -> Vec<
             (c.is_ok() && lost(&a)) || (a.is_ok() && lost(&c)),
             "round {i}: complete {c:?}, abort {a:?}"
         );
-        let obj = s.get_object(b.id, &key).await.expect("get");
+        let obj = s.get_object(b.id, &common::key(&key)).await.expect("get");
         assert_eq!(obj.is_some(), c.is_ok(), "round {i}");
-        assert!(s.get_upload(b.id, &key, &id).await.expect("get").is_none());
+        assert!(s
+            .get_upload(b.id, &common::key(&key), &common::upload_id(&id))
+            .await
+            .expect("get")
+            .is_none());
         if c.is_ok() {
             completed.push(key);
         }
@@ -527,14 +618,19 @@ async fn one_part_upload(
     key: &str,
     etag: &str,
 ) -> (String, ObjectHead) {
-    let id = unique("cond");
+    let id = new_upload_id();
     s.create_upload(b.id, &upload(&id, key))
         .await
         .expect("create");
     let p = blob(s, b"conditional part").await;
-    s.put_part(b.id, key, &id, &part(1, 10, p.clone()))
-        .await
-        .expect("part");
+    s.put_part(
+        b.id,
+        &common::key(key),
+        &common::upload_id(&id),
+        &part(1, 10, p.clone()),
+    )
+    .await
+    .expect("part");
     let h = head(vec![p], etag, Some(&id));
     (id, h)
 }
@@ -542,16 +638,25 @@ async fn one_part_upload(
 /// The upload is still there with its one part, ready for another try.
 async fn assert_intact(s: &dyn Storage, b: &BucketRecord, key: &str, id: &str, h: &ObjectHead) {
     assert!(
-        s.get_upload(b.id, key, id).await.expect("get").is_some(),
+        s.get_upload(b.id, &common::key(key), &common::upload_id(id))
+            .await
+            .expect("get")
+            .is_some(),
         "the upload of {key} is gone"
     );
-    let parts = s.list_parts(id, 0, 10).await.expect("parts");
+    let parts = s
+        .list_parts(&common::upload_id(id), 0, 10)
+        .await
+        .expect("parts");
     let blobs: Vec<BlobId> = parts.iter().map(|p| p.data.blob).collect();
     assert_eq!(blobs, h.blobs().collect::<Vec<_>>());
 }
 
 async fn etag_of(s: &dyn Storage, b: &BucketRecord, key: &str) -> Option<String> {
-    s.get_object(b.id, key).await.expect("get").map(|h| h.etag)
+    s.get_object(b.id, &common::key(key))
+        .await
+        .expect("get")
+        .map(|h| h.etag)
 }
 
 /// A Complete whose condition fails writes nothing and leaves its upload,
@@ -561,7 +666,7 @@ async fn conditional_complete_writes_nothing_and_keeps_the_upload(s: Arc<dyn Sto
     let old = blob(s.as_ref(), b"old").await;
     s.put_object(
         b.id,
-        "k",
+        &common::key("k"),
         &head(vec![old], "old", None),
         &WriteCondition::None,
     )
@@ -573,7 +678,7 @@ async fn conditional_complete_writes_nothing_and_keeps_the_upload(s: Arc<dyn Sto
         WriteCondition::IfMatch("other".into()),
     ] {
         let e = s
-            .complete_upload(b.id, "k", &id, &h, &cond)
+            .complete_upload(b.id, &common::key("k"), &common::upload_id(&id), &h, &cond)
             .await
             .expect_err("refused");
         assert!(
@@ -583,15 +688,31 @@ async fn conditional_complete_writes_nothing_and_keeps_the_upload(s: Arc<dyn Sto
         assert_eq!(etag_of(s.as_ref(), &b, "k").await.as_deref(), Some("old"));
         assert_intact(s.as_ref(), &b, "k", &id, &h).await;
     }
-    s.complete_upload(b.id, "k", &id, &h, &WriteCondition::IfMatch("old".into()))
-        .await
-        .expect("if-match holds");
+    s.complete_upload(
+        b.id,
+        &common::key("k"),
+        &common::upload_id(&id),
+        &h,
+        &WriteCondition::IfMatch("old".into()),
+    )
+    .await
+    .expect("if-match holds");
     assert_eq!(etag_of(s.as_ref(), &b, "k").await.as_deref(), Some("m-1"));
-    assert!(s.get_upload(b.id, "k", &id).await.expect("get").is_none());
+    assert!(s
+        .get_upload(b.id, &common::key("k"), &common::upload_id(&id))
+        .await
+        .expect("get")
+        .is_none());
     // A repeated Complete of a completed upload is NoSuchUpload here, as
     // without a condition (the S3 layer answers it from the object).
     let e = s
-        .complete_upload(b.id, "k", &id, &h, &WriteCondition::IfNoneMatch)
+        .complete_upload(
+            b.id,
+            &common::key("k"),
+            &common::upload_id(&id),
+            &h,
+            &WriteCondition::IfNoneMatch,
+        )
         .await
         .expect_err("completed");
     assert!(matches!(e, StorageError::NoSuchUpload), "{e:?}");
@@ -601,8 +722,8 @@ async fn conditional_complete_writes_nothing_and_keeps_the_upload(s: Arc<dyn Sto
     let e = s
         .complete_upload(
             b.id,
-            "fresh",
-            &id,
+            &common::key("fresh"),
+            &common::upload_id(&id),
             &h,
             &WriteCondition::IfMatch("old".into()),
         )
@@ -611,9 +732,15 @@ async fn conditional_complete_writes_nothing_and_keeps_the_upload(s: Arc<dyn Sto
     assert!(matches!(e, StorageError::PreconditionFailed), "{e:?}");
     assert_eq!(etag_of(s.as_ref(), &b, "fresh").await, None);
     assert_intact(s.as_ref(), &b, "fresh", &id, &h).await;
-    s.complete_upload(b.id, "fresh", &id, &h, &WriteCondition::IfNoneMatch)
-        .await
-        .expect("if-none-match holds");
+    s.complete_upload(
+        b.id,
+        &common::key("fresh"),
+        &common::upload_id(&id),
+        &h,
+        &WriteCondition::IfNoneMatch,
+    )
+    .await
+    .expect("if-none-match holds");
     assert_eq!(
         etag_of(s.as_ref(), &b, "fresh").await.as_deref(),
         Some("f-1")
@@ -623,13 +750,25 @@ async fn conditional_complete_writes_nothing_and_keeps_the_upload(s: Arc<dyn Sto
     // left nothing that blocks it.
     let (id, h) = one_part_upload(s.as_ref(), &b, "fresh", "g-1").await;
     let e = s
-        .complete_upload(b.id, "fresh", &id, &h, &WriteCondition::IfNoneMatch)
+        .complete_upload(
+            b.id,
+            &common::key("fresh"),
+            &common::upload_id(&id),
+            &h,
+            &WriteCondition::IfNoneMatch,
+        )
         .await
         .expect_err("exists");
     assert!(matches!(e, StorageError::PreconditionFailed), "{e:?}");
-    s.complete_upload(b.id, "fresh", &id, &h, &WriteCondition::None)
-        .await
-        .expect("unconditional");
+    s.complete_upload(
+        b.id,
+        &common::key("fresh"),
+        &common::upload_id(&id),
+        &h,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("unconditional");
     assert_eq!(
         etag_of(s.as_ref(), &b, "fresh").await.as_deref(),
         Some("g-1")
@@ -654,9 +793,16 @@ async fn concurrent_conditional_completes_have_one_winner(s: Arc<dyn Storage>) {
                 .iter()
                 .map(|(id, h)| {
                     let (s, id, h, cond) = (s.clone(), id.clone(), h.clone(), cond.clone());
-                    tokio::spawn(
-                        async move { s.complete_upload(b.id, "once", &id, &h, &cond).await },
-                    )
+                    tokio::spawn(async move {
+                        s.complete_upload(
+                            b.id,
+                            &common::key("once"),
+                            &common::upload_id(&id),
+                            &h,
+                            &cond,
+                        )
+                        .await
+                    })
                 })
                 .collect();
             let mut winners = Vec::new();
@@ -665,7 +811,9 @@ async fn concurrent_conditional_completes_have_one_winner(s: Arc<dyn Storage>) {
                     Ok(()) => winners.push(h.etag.clone()),
                     Err(StorageError::PreconditionFailed) => {
                         assert_intact(s.as_ref(), &b, "once", id, h).await;
-                        s.abort_upload(b.id, "once", id).await.expect("abort");
+                        s.abort_upload(b.id, &common::key("once"), &common::upload_id(id))
+                            .await
+                            .expect("abort");
                     }
                     Err(e) => panic!("{round}: unexpected {e:?}"),
                 }
@@ -686,7 +834,7 @@ async fn uploads_list_by_key_then_id(s: Arc<dyn Storage>) {
     let b = bucket(s.as_ref(), "uploads").await;
     let mut made = Vec::new();
     for key in ["b/1", "a/2", "a/1", "b/1", "c"] {
-        let id = unique("id");
+        let id = new_upload_id();
         s.create_upload(b.id, &upload(&id, key))
             .await
             .expect("create");
@@ -719,7 +867,11 @@ async fn uploads_list_by_key_then_id(s: Arc<dyn Storage>) {
     s.delete_bucket(&b).await.expect("delete bucket");
     assert!(s.get_bucket(&b.name).await.expect("get").is_none());
     for (k, id) in &made {
-        assert!(s.get_upload(b.id, k, id).await.expect("get").is_none());
+        assert!(s
+            .get_upload(b.id, &common::key(k), &common::upload_id(id))
+            .await
+            .expect("get")
+            .is_none());
     }
 }
 
@@ -756,19 +908,31 @@ async fn cassandra_never_releases_the_blob_of_the_current_head_under_clock_skew(
     let current = blob(a.as_ref(), b"current").await;
     let late = blob(z.as_ref(), b"late").await;
     let current_head = head(vec![current.clone()], "c", None);
-    a.put_object(b.id, "k", &current_head, &WriteCondition::None)
-        .await
-        .expect("put");
+    a.put_object(
+        b.id,
+        &common::key("k"),
+        &current_head,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put");
     z.put_object(
         b.id,
-        "k",
+        &common::key("k"),
         &head(vec![late.clone()], "l", None),
         &WriteCondition::None,
     )
     .await
     .expect("lagging put");
-    assert!(z.delete_object(b.id, "k").await.expect("lagging delete"));
-    let got = a.get_object(b.id, "k").await.expect("get").expect("head");
+    assert!(z
+        .delete_object(b.id, &common::key("k"))
+        .await
+        .expect("lagging delete"));
+    let got = a
+        .get_object(b.id, &common::key("k"))
+        .await
+        .expect("get")
+        .expect("head");
     assert_eq!(got.etag, "c", "the newer write stays current");
     let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000;
     ahead.collect_garbage(later).await.expect("collect");
@@ -813,28 +977,40 @@ async fn cassandra_releases_a_head_replaced_by_a_writer_that_never_saw_it() {
     let s: Arc<dyn Storage> = Arc::new(a.clone());
     let b = bucket(s.as_ref(), "unseen").await;
     let r = blob(s.as_ref(), b"R").await;
-    s.put_object(b.id, "k", &head(vec![r], "r", None), &WriteCondition::None)
-        .await
-        .expect("put R");
+    s.put_object(
+        b.id,
+        &common::key("k"),
+        &head(vec![r], "r", None),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put R");
     let w_b = blob(&slow, b"W_B").await;
     let bid = b.id;
     let writer_b = {
         let slow = slow.clone();
         let h = head(vec![w_b.clone()], "b", None);
-        tokio::spawn(async move { slow.put_object(bid, "k", &h, &WriteCondition::None).await })
+        tokio::spawn(async move {
+            slow.put_object(bid, &common::key("k"), &h, &WriteCondition::None)
+                .await
+        })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     let w_a = blob(s.as_ref(), b"W_A").await;
     s.put_object(
         b.id,
-        "k",
+        &common::key("k"),
         &head(vec![w_a], "a", None),
         &WriteCondition::None,
     )
     .await
     .expect("put W_A");
     writer_b.await.expect("join").expect("put W_B");
-    let got = s.get_object(b.id, "k").await.expect("get").expect("head");
+    let got = s
+        .get_object(b.id, &common::key("k"))
+        .await
+        .expect("get")
+        .expect("head");
     assert_eq!(got.etag, "b", "the later write is current");
     // A's second look comes 600 ms after its write.
     tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -879,7 +1055,11 @@ async fn cassandra_keeps_every_chunk_of_objects_completed_in_a_race_with_abort()
     let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 5 * 60_000;
     store.collect_garbage(later).await.expect("collect");
     for key in &completed {
-        let h = s.get_object(b.id, key).await.expect("get").expect("head");
+        let h = s
+            .get_object(b.id, &common::key(key))
+            .await
+            .expect("get")
+            .expect("head");
         for p in &h.parts {
             assert_eq!(
                 s.get_chunk(chunk0(p)).await.expect("chunk").as_ref(),
@@ -941,14 +1121,17 @@ async fn cassandra_collects_released_blobs_after_their_grace() {
     for (key, p) in [("k", &old), ("k", &new), ("d", &gone)] {
         s.put_object(
             b.id,
-            key,
+            &common::key(key),
             &head(vec![p.clone()], "e", None),
             &WriteCondition::None,
         )
         .await
         .expect("put");
     }
-    assert!(s.delete_object(b.id, "d").await.expect("delete"));
+    assert!(s
+        .delete_object(b.id, &common::key("d"))
+        .await
+        .expect("delete"));
     s.discard_blob(dropped.blob, 1).await.expect("discard");
     assert!(matches!(
         s.get_chunk(chunk0(&dropped)).await,
@@ -1029,7 +1212,7 @@ async fn cassandra_conditional_complete_that_loses_a_race_keeps_its_upload() {
             let old = blob(fast.as_ref(), b"old").await;
             fast.put_object(
                 b.id,
-                &key,
+                &common::key(&key),
                 &head(vec![old], "old", None),
                 &WriteCondition::None,
             )
@@ -1046,13 +1229,16 @@ async fn cassandra_conditional_complete_that_loses_a_race_keeps_its_upload() {
                 h.clone(),
                 cond.clone(),
             );
-            tokio::spawn(async move { slow.complete_upload(b.id, &key, &id, &h, &cond).await })
+            tokio::spawn(async move {
+                slow.complete_upload(b.id, &common::key(&key), &common::upload_id(&id), &h, &cond)
+                    .await
+            })
         };
         until_committed(&session, &keyspace, &id).await;
         let racer = blob(fast.as_ref(), b"racer").await;
         fast.put_object(
             b.id,
-            &key,
+            &common::key(&key),
             &head(vec![racer], "racer", None),
             &WriteCondition::None,
         )
@@ -1072,9 +1258,15 @@ async fn cassandra_conditional_complete_that_loses_a_race_keeps_its_upload() {
             Some("racer")
         );
         assert_intact(fast.as_ref(), &b, &key, &id, &h).await;
-        fast.complete_upload(b.id, &key, &id, &h, &WriteCondition::None)
-            .await
-            .expect("complete after the refusal");
+        fast.complete_upload(
+            b.id,
+            &common::key(&key),
+            &common::upload_id(&id),
+            &h,
+            &WriteCondition::None,
+        )
+        .await
+        .expect("complete after the refusal");
         assert_eq!(
             etag_of(fast.as_ref(), &b, &key).await.as_deref(),
             Some("m-1")

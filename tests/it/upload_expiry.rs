@@ -98,8 +98,8 @@ async fn aborts_uploads_older_than_the_age(s: Arc<dyn Storage>) {
         let part = blob(s.as_ref(), format!("part of upload {i}").into_bytes()).await;
         s.put_part(
             b.id,
-            &key,
-            &id,
+            &common::key(&key),
+            &common::upload_id(&id),
             &PartRecord {
                 part_number: 1,
                 last_modified_ms: initiated_ms,
@@ -121,15 +121,28 @@ async fn aborts_uploads_older_than_the_age(s: Arc<dyn Storage>) {
     assert_eq!(n, 3, "the three uploads older than 7 days");
     for (key, id) in &old {
         assert!(
-            s.get_upload(b.id, key, id).await.expect("get").is_none(),
+            s.get_upload(b.id, &common::key(key), &common::upload_id(id))
+                .await
+                .expect("get")
+                .is_none(),
             "{key} {id} aborted"
         );
-        assert!(s.list_parts(id, 0, 10).await.expect("parts").is_empty());
+        assert!(s
+            .list_parts(&common::upload_id(id), 0, 10)
+            .await
+            .expect("parts")
+            .is_empty());
     }
     for (key, id, part) in &fresh {
-        let u = s.get_upload(b.id, key, id).await.expect("get");
+        let u = s
+            .get_upload(b.id, &common::key(key), &common::upload_id(id))
+            .await
+            .expect("get");
         assert!(u.is_some(), "{key} {id} kept");
-        let parts = s.list_parts(id, 0, 10).await.expect("parts");
+        let parts = s
+            .list_parts(&common::upload_id(id), 0, 10)
+            .await
+            .expect("parts");
         assert_eq!(parts.len(), 1, "{key} {id} keeps its part");
         assert_eq!(parts[0].data.blob, part.blob);
         let chunk = s

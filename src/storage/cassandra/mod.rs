@@ -33,6 +33,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use crate::types::{ObjectKey, UploadId};
+
 pub use options::CassandraOptions;
 pub use schema::SCHEMA_VERSION;
 pub use sweep::SweepOutcome;
@@ -252,7 +254,7 @@ impl Storage for CassandraStorage {
     async fn get_object(
         &self,
         bucket: BucketId,
-        key: &str,
+        key: &ObjectKey,
     ) -> Result<Option<ObjectHead>, StorageError> {
         Ok(self
             .read_head(bucket, key, false)
@@ -263,14 +265,14 @@ impl Storage for CassandraStorage {
     async fn put_object(
         &self,
         bucket: BucketId,
-        key: &str,
+        key: &ObjectKey,
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
         objects::put_object(self, bucket, key, head, cond).await
     }
 
-    async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
+    async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
         objects::delete_object(self, bucket, key).await
     }
 
@@ -295,8 +297,8 @@ impl Storage for CassandraStorage {
     async fn get_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
     ) -> Result<Option<UploadRecord>, StorageError> {
         multipart::get_upload(self, bucket, key, upload_id).await
     }
@@ -304,8 +306,8 @@ impl Storage for CassandraStorage {
     async fn put_part(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
         part: &PartRecord,
     ) -> Result<(), StorageError> {
         multipart::put_part(self, bucket, key, upload_id, part).await
@@ -313,7 +315,7 @@ impl Storage for CassandraStorage {
 
     async fn list_parts(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         after: u32,
         limit: usize,
     ) -> Result<Vec<PartRecord>, StorageError> {
@@ -333,8 +335,8 @@ impl Storage for CassandraStorage {
     async fn complete_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
@@ -344,8 +346,8 @@ impl Storage for CassandraStorage {
     async fn abort_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
     ) -> Result<(), StorageError> {
         multipart::abort_upload(self, bucket, key, upload_id).await
     }

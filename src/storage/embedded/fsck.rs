@@ -296,6 +296,16 @@ mod tests {
     };
 
     const HOUR: Duration = Duration::from_secs(3600);
+    /// The upload of these tests (ids have one fixed form).
+    const UP1: &str = "0123456789abcdef0123456789abcdef";
+
+    fn up1() -> crate::types::UploadId {
+        crate::types::UploadId::parse(UP1).expect("an upload id")
+    }
+
+    fn k(key: &str) -> crate::types::ObjectKey {
+        crate::types::ObjectKey::parse(key).expect("a key")
+    }
 
     fn open(grace: Duration) -> (tempfile::TempDir, EmbeddedStorage) {
         let dir = tempfile::tempdir().expect("tmp");
@@ -367,7 +377,7 @@ mod tests {
     }
 
     async fn put(s: &EmbeddedStorage, b: BucketId, key: &str, parts: Vec<PartRef>) {
-        s.put_object(b, key, &head(parts, 1024), &WriteCondition::None)
+        s.put_object(b, &k(key), &head(parts, 1024), &WriteCondition::None)
             .await
             .expect("put");
     }
@@ -395,7 +405,7 @@ mod tests {
         // A zero-byte blob that never had a file.
         put(&s, b, "empty", vec![part_ref(BlobId::new(), 0, None)]).await;
         let upload = UploadRecord {
-            upload_id: "up1".into(),
+            upload_id: UP1.into(),
             key: "multi".into(),
             initiated_ms: 0,
             content: ContentHeaders::default(),
@@ -417,7 +427,9 @@ mod tests {
                 last_modified_ms: 0,
                 data,
             };
-            s.put_part(b, "multi", "up1", &part).await.expect("part");
+            s.put_part(b, &k("multi"), &up1(), &part)
+                .await
+                .expect("part");
         }
 
         let r = s.fsck(Duration::ZERO).await.expect("fsck");
@@ -590,7 +602,7 @@ mod tests {
         let (dir, s) = open(HOUR);
         let b = bucket(&s, "parts").await;
         let upload = UploadRecord {
-            upload_id: "up1".into(),
+            upload_id: UP1.into(),
             key: "multi".into(),
             initiated_ms: 0,
             content: ContentHeaders::default(),
@@ -605,7 +617,9 @@ mod tests {
             last_modified_ms: 0,
             data: part_ref(id, 1500, Some(1024)),
         };
-        s.put_part(b, "multi", "up1", &part).await.expect("part");
+        s.put_part(b, &k("multi"), &up1(), &part)
+            .await
+            .expect("part");
         assert!(crc_row(&s, id).is_some(), "put_part stores the checksums");
 
         flip_byte(dir.path(), id, 3);
@@ -618,7 +632,7 @@ mod tests {
         assert_eq!(
             r.details,
             vec![format!(
-                "parts/multi upload up1 part 3: chunk 0 of blob {id} does not match its checksum"
+                "parts/multi upload {UP1} part 3: chunk 0 of blob {id} does not match its checksum"
             )]
         );
     }
@@ -656,7 +670,7 @@ mod tests {
         let err = s
             .put_object(
                 b,
-                "k",
+                &k("k"),
                 &head(vec![part_ref(failed, 10, None)], 1024),
                 &WriteCondition::IfNoneMatch,
             )

@@ -31,7 +31,7 @@ use super::{
     RepairReport, Storage, StorageError, UploadRecord, WriteCondition,
 };
 use super::{Maintenance, StatusStore};
-use crate::types::StatusKind;
+use crate::types::{ObjectKey, StatusKind, UploadId};
 use blobs::BlobFiles;
 use crcs::{PendingCrcs, BLOB_CRCS};
 
@@ -465,7 +465,7 @@ impl Storage for EmbeddedStorage {
     async fn get_object(
         &self,
         bucket: BucketId,
-        key: &str,
+        key: &ObjectKey,
     ) -> Result<Option<ObjectHead>, StorageError> {
         let k = object_key(bucket, key);
         self.blocking(move |inner| {
@@ -482,7 +482,7 @@ impl Storage for EmbeddedStorage {
     async fn put_object(
         &self,
         bucket: BucketId,
-        key: &str,
+        key: &ObjectKey,
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
@@ -527,7 +527,7 @@ impl Storage for EmbeddedStorage {
         .await
     }
 
-    async fn delete_object(&self, bucket: BucketId, key: &str) -> Result<bool, StorageError> {
+    async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
         let k = object_key(bucket, key);
         self.blocking(move |inner| {
             let txn = inner.db.begin_write().map_err(db_err)?;
@@ -589,8 +589,8 @@ impl Storage for EmbeddedStorage {
     async fn get_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
     ) -> Result<Option<UploadRecord>, StorageError> {
         let (key, id) = (key.to_owned(), upload_id.to_owned());
         self.blocking(move |inner| inner.get_upload(bucket, &key, &id))
@@ -600,8 +600,8 @@ impl Storage for EmbeddedStorage {
     async fn put_part(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
         part: &PartRecord,
     ) -> Result<(), StorageError> {
         let (key, id, part) = (key.to_owned(), upload_id.to_owned(), part.clone());
@@ -611,7 +611,7 @@ impl Storage for EmbeddedStorage {
 
     async fn list_parts(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         after: u32,
         limit: usize,
     ) -> Result<Vec<PartRecord>, StorageError> {
@@ -639,8 +639,8 @@ impl Storage for EmbeddedStorage {
     async fn complete_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
@@ -653,8 +653,8 @@ impl Storage for EmbeddedStorage {
     async fn abort_upload(
         &self,
         bucket: BucketId,
-        key: &str,
-        upload_id: &str,
+        key: &ObjectKey,
+        upload_id: &UploadId,
     ) -> Result<(), StorageError> {
         let (key, id) = (key.to_owned(), upload_id.to_owned());
         self.blocking(move |inner| inner.abort_upload(bucket, &key, &id))
