@@ -6,9 +6,10 @@
 //! then line 1 method, line 2 path and query, line 3 Host.
 //!
 //! Invariants:
-//! * the probes (health, ready, admin) are routed only from their paths and
-//!   never under a virtual-host bucket;
-//! * no bucket → ListBuckets or a probe; a key → an object endpoint, and
+//! * the gateway's own paths (`GatewayPath`) are routed only from paths
+//!   under `/_s3gw/` and never under a virtual-host bucket, and parse back
+//!   to themselves;
+//! * no bucket → ListBuckets; a key → an object endpoint, and
 //!   the key is never empty; a streaming body only for PUT; copy endpoints
 //!   only with a copy source;
 //! * the router is deterministic;
@@ -24,7 +25,7 @@ use http::Method;
 use libfuzzer_sys::fuzz_target;
 use s3gw::auth::uri_encode;
 use s3gw::http::router::{RouteError, HEALTH_PATH, READY_PATH, RESERVED_PREFIX};
-use s3gw::http::{Endpoint, Query, Route};
+use s3gw::http::{Endpoint, GatewayPath, Query, Route, Routed};
 use s3gw::types::{successor, BucketName};
 use s3gw_fuzz::{lines, Cursor};
 
@@ -60,28 +61,28 @@ fuzz_target!(|data: &[u8]| {
     let twice = Route::from_request(&method, path, query, host, copy_source, domain);
     assert_eq!(route, twice);
     let route = match route {
-        Ok(r) => r,
+        Ok(Routed::S3(r)) => r,
+        Ok(Routed::Gateway(g)) => {
+            // Only a path under the prefix, never on a bucket's own host.
+            assert!(path.starts_with(RESERVED_PREFIX));
+            assert_eq!(GatewayPath::parse(path), Some(g.clone()));
+            match g {
+                GatewayPath::Health => assert_eq!(path, HEALTH_PATH),
+                GatewayPath::Ready => assert_eq!(path, READY_PATH),
+                _ => {}
+            }
+            return;
+        }
         Err(RouteError::InvalidUri | RouteError::MethodNotAllowed) => return,
     };
 
-    match route.endpoint {
-        Endpoint::Health => assert_eq!(path, HEALTH_PATH),
-        Endpoint::Ready => assert_eq!(path, READY_PATH),
-        Endpoint::Admin => assert!(path.starts_with(RESERVED_PREFIX)),
-        _ => {}
-    }
-    if matches!(
-        route.endpoint,
-        Endpoint::Health | Endpoint::Ready | Endpoint::Admin
-    ) {
-        assert!(route.bucket.is_none() && route.key.is_none());
+    // A path under the prefix is the gateway's unless a bucket's host names it.
+    if path.starts_with(RESERVED_PREFIX) {
+        assert!(route.bucket.is_some() && domain.is_some());
     }
     match (&route.bucket, &route.key) {
         (None, Some(_)) => panic!("a key without a bucket"),
-        (None, None) => assert!(matches!(
-            route.endpoint,
-            Endpoint::ListBuckets | Endpoint::Health | Endpoint::Ready | Endpoint::Admin
-        )),
+        (None, None) => assert!(matches!(route.endpoint, Endpoint::ListBuckets)),
         (Some(_), None) => assert!(!is_object_endpoint(&route.endpoint)),
         (Some(_), Some(k)) => {
             assert!(!k.is_empty());
