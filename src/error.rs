@@ -15,13 +15,14 @@ macro_rules! s3_error_codes {
         pub enum S3ErrorCode { $($name),* }
 
         impl S3ErrorCode {
-            pub const ALL: &'static [S3ErrorCode] = &[$(S3ErrorCode::$name),*];
+            #[cfg(test)]
+            pub(crate) const ALL: &'static [S3ErrorCode] = &[$(S3ErrorCode::$name),*];
 
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self { $(S3ErrorCode::$name => stringify!($name)),* }
             }
 
-            pub fn status(self) -> StatusCode {
+            pub(crate) fn status(self) -> StatusCode {
                 let code = match self { $(S3ErrorCode::$name => $status),* };
                 StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
@@ -104,7 +105,7 @@ pub enum ErrorDetail {
 }
 
 impl S3Error {
-    pub fn new(code: S3ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn new(code: S3ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
         S3Error {
             code,
             message: message.into(),
@@ -114,16 +115,11 @@ impl S3Error {
     }
 
     /// The code with its standard message.
-    pub fn code(code: S3ErrorCode) -> Self {
+    pub(crate) fn code(code: S3ErrorCode) -> Self {
         S3Error::new(code, default_message(code))
     }
 
-    pub fn with_detail(mut self, detail: ErrorDetail) -> Self {
-        self.detail = Some(detail);
-        self
-    }
-
-    pub fn with_source(
+    pub(crate) fn with_source(
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
@@ -131,12 +127,12 @@ impl S3Error {
         self
     }
 
-    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub(crate) fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         S3Error::code(S3ErrorCode::InternalError).with_source(source)
     }
 
     /// The source and its causes, `: `-separated, for the log ("" if none).
-    pub fn source_chain(&self) -> String {
+    pub(crate) fn source_chain(&self) -> String {
         let mut out = String::new();
         let mut next: Option<&(dyn std::error::Error + 'static)> = match &self.source {
             Some(s) => Some(s.as_ref()),
@@ -156,7 +152,7 @@ impl S3Error {
         out
     }
 
-    pub fn not_implemented(operation: &str) -> Self {
+    pub(crate) fn not_implemented(operation: &str) -> Self {
         S3Error::new(
             S3ErrorCode::NotImplemented,
             format!("{operation} is not implemented by s3gw"),
@@ -170,7 +166,7 @@ impl fmt::Display for S3Error {
     }
 }
 
-pub fn default_message(code: S3ErrorCode) -> &'static str {
+pub(crate) fn default_message(code: S3ErrorCode) -> &'static str {
     use S3ErrorCode::*;
     match code {
         AccessDenied => "Access Denied",

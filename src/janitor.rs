@@ -143,7 +143,7 @@ async fn walk_bucket(
 /// Runs [`abort_expired_uploads`] every ten minutes, the first time a
 /// minute after start, until the runtime stops. Errors and even a panic
 /// of a run are logged; the next run tries again.
-pub fn spawn(storage: Arc<dyn Storage>, older_than: Duration) {
+pub(crate) fn spawn(storage: Arc<dyn Storage>, older_than: Duration) {
     if older_than.is_zero() {
         // 0 means never; the configuration maps it to no janitor at all.
         return;

@@ -8,19 +8,19 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 /// Mode of the directories the gateway creates.
-pub const DIR_MODE: u32 = 0o700;
+pub(crate) const DIR_MODE: u32 = 0o700;
 /// Mode of the files the gateway creates.
-pub const FILE_MODE: u32 = 0o600;
+pub(crate) const FILE_MODE: u32 = 0o600;
 
 /// Creates `dir` and any missing parents, owner-only. An existing
 /// directory keeps its mode (see [`shared_with_others`]).
-pub fn create_dir_all(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_all(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
 }
 
 /// Opens `path` for writing, creating it owner-only if it does not exist;
 /// an existing file is neither truncated nor changed in mode.
-pub fn open_for_write(path: &Path) -> io::Result<File> {
+pub(crate) fn open_for_write(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .create(true)
         .write(true)
@@ -30,7 +30,7 @@ pub fn open_for_write(path: &Path) -> io::Result<File> {
 }
 
 /// Creates a new file owner-only; fails if it exists.
-pub fn create_new(path: &Path) -> io::Result<File> {
+pub(crate) fn create_new(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .create_new(true)
         .write(true)
@@ -39,7 +39,7 @@ pub fn create_new(path: &Path) -> io::Result<File> {
 }
 
 /// Whether users other than the owner may read or enter `path`.
-pub fn shared_with_others(path: &Path) -> io::Result<bool> {
+pub(crate) fn shared_with_others(path: &Path) -> io::Result<bool> {
     Ok(std::fs::metadata(path)?.mode() & 0o077 != 0)
 }
 

@@ -38,7 +38,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// The least time between two warnings that the connection cap is reached.
 const FULL_WARNING_EVERY: Duration = Duration::from_secs(60);
 /// Connections the admin listener serves at once (a few browsers).
-pub const MAX_ADMIN_CONNECTIONS: usize = 64;
+pub(crate) const MAX_ADMIN_CONNECTIONS: usize = 64;
 
 /// Opens the embedded store and builds the shared state.
 pub fn embedded_state(
@@ -55,7 +55,7 @@ pub fn embedded_state(
 
 /// Connects to Cassandra (retrying while it is unreachable), creates or
 /// upgrades the schema, and builds the shared state.
-pub async fn cassandra_state(
+pub(crate) async fn cassandra_state(
     config: Config,
     options: CassandraOptions,
     access_key: String,
@@ -112,16 +112,6 @@ pub async fn state(
             cassandra_state(config, *options, access_key, secret_key).await
         }
     }
-}
-
-/// Serves S3 on `listener` until `shutdown` completes, then stops
-/// accepting and drains requests in flight.
-pub async fn serve(
-    listener: TcpListener,
-    state: Arc<AppState>,
-    shutdown: impl Future<Output = ()>,
-) {
-    serve_with_admin(listener, None, state, shutdown).await;
 }
 
 /// Serves S3 on `listener` and, if given, the dashboard on `admin` (an

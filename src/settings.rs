@@ -74,6 +74,9 @@ macro_rules! settings_table {
 
         $(#[$layered_meta])*
         #[derive(Debug, Clone)]
+        // A setting read from its flag alone before the file is (`config`,
+        // the file's own path) is never read from here.
+        #[allow(dead_code)]
         $layered_vis struct $Layered {
             $(
                 $(#[doc = $doc])*
@@ -84,7 +87,7 @@ macro_rules! settings_table {
         impl $Layered {
             /// Each setting from the first source that has it: its flag or
             /// environment variable (clap reads both), the file, its default.
-            pub fn layer(args: &$Args, file: &$File) -> $Layered {
+            pub(crate) fn layer(args: &$Args, file: &$File) -> $Layered {
                 $Layered {
                     $(
                         $name: $crate::settings::layered_value!(

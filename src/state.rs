@@ -27,7 +27,7 @@ pub struct AppState {
 
 impl AppState {
     /// Limits of one upload of at most `max_size` bytes.
-    pub fn write_limits(&self, max_size: u64) -> crate::storage::writer::WriteLimits {
+    pub(crate) fn write_limits(&self, max_size: u64) -> crate::storage::writer::WriteLimits {
         crate::storage::writer::WriteLimits {
             chunk_size: self.config.chunk_size,
             in_flight: self.config.upload_chunks_in_flight,
@@ -37,12 +37,12 @@ impl AppState {
     }
 
     /// The `ID` reported as the owner of every bucket and object.
-    pub fn owner_id(&self) -> String {
+    pub(crate) fn owner_id(&self) -> String {
         self.root_access_key.to_ascii_lowercase()
     }
 
     /// The secret of `access_key`, if it is known.
-    pub fn secret_for(&self, access_key: &str) -> Option<&SecretKey> {
+    pub(crate) fn secret_for(&self, access_key: &str) -> Option<&SecretKey> {
         (access_key == self.root_access_key).then_some(&self.root_secret_key)
     }
 }

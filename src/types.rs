@@ -7,7 +7,7 @@ mod checksum;
 mod status_kind;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumType};
-pub use status_kind::StatusKind;
+pub(crate) use status_kind::StatusKind;
 
 /// A bucket name that follows the S3 naming rules.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -75,7 +75,7 @@ impl UploadId {
             .then(|| UploadId(s.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -111,11 +111,11 @@ impl ObjectKey {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         self.0
     }
 }
@@ -166,13 +166,13 @@ pub fn xml_safe(s: &str) -> bool {
 pub const MAX_KEY_BYTES: usize = 1024;
 
 /// Largest single PUT (and CopyObject source): 5 GiB.
-pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+pub(crate) const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
 /// Largest total size of user metadata (names and values): 2 KiB.
 pub const MAX_USER_META_BYTES: usize = 2048;
 
 /// Formats an unquoted ETag for the wire.
-pub fn quote_etag(etag: &str) -> String {
+pub(crate) fn quote_etag(etag: &str) -> String {
     format!("\"{etag}\"")
 }
 

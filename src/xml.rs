@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{ChecksumAlgorithm, ChecksumType};
 
-pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+pub(crate) const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// Serializes a response body with the XML declaration.
@@ -46,7 +46,10 @@ fn escape_cr(xml: String) -> String {
 }
 
 /// Like [`to_xml`], naming the root element (needed by flattened structs).
-pub fn to_xml_root<T: Serialize>(root: &str, value: &T) -> Result<String, quick_xml::SeError> {
+pub(crate) fn to_xml_root<T: Serialize>(
+    root: &str,
+    value: &T,
+) -> Result<String, quick_xml::SeError> {
     let mut out = String::from(DECL);
     out.push_str(&escape_cr(quick_xml::se::to_string_with_root(root, value)?));
     Ok(out)
@@ -108,7 +111,7 @@ fn ns() -> &'static str {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "Error", rename_all = "PascalCase")]
-pub struct ErrorBody<'a> {
+pub(crate) struct ErrorBody<'a> {
     pub code: &'a str,
     pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,7 +125,7 @@ pub struct ErrorBody<'a> {
 
 #[derive(Debug, Serialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct Owner {
+pub(crate) struct Owner {
     #[serde(rename = "ID")]
     pub id: String,
     pub display_name: String,
@@ -130,7 +133,7 @@ pub struct Owner {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "ListAllMyBucketsResult", rename_all = "PascalCase")]
-pub struct ListAllMyBucketsResult {
+pub(crate) struct ListAllMyBucketsResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub owner: Owner,
@@ -139,13 +142,13 @@ pub struct ListAllMyBucketsResult {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct BucketList {
+pub(crate) struct BucketList {
     pub bucket: Vec<BucketEntry>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct BucketEntry {
+pub(crate) struct BucketEntry {
     pub name: String,
     pub creation_date: String,
     #[serde(rename = "BucketRegion")]
@@ -158,7 +161,7 @@ fn ser_ns<S: serde::Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "LocationConstraint")]
-pub struct LocationConstraint {
+pub(crate) struct LocationConstraint {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     #[serde(rename = "$text")]
@@ -174,14 +177,14 @@ pub struct CreateBucketConfiguration {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "VersioningConfiguration")]
-pub struct VersioningConfiguration {
+pub(crate) struct VersioningConfiguration {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "Tagging", rename_all = "PascalCase")]
-pub struct Tagging {
+pub(crate) struct Tagging {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub tag_set: (),
@@ -189,7 +192,7 @@ pub struct Tagging {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "RequestPaymentConfiguration", rename_all = "PascalCase")]
-pub struct RequestPaymentConfiguration {
+pub(crate) struct RequestPaymentConfiguration {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub payer: &'static str,
@@ -197,7 +200,7 @@ pub struct RequestPaymentConfiguration {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "AccessControlPolicy", rename_all = "PascalCase")]
-pub struct AccessControlPolicy {
+pub(crate) struct AccessControlPolicy {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub owner: Owner,
@@ -207,20 +210,20 @@ pub struct AccessControlPolicy {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct AccessControlList {
+pub(crate) struct AccessControlList {
     pub grant: Vec<Grant>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Grant {
+pub(crate) struct Grant {
     pub grantee: Grantee,
     pub permission: &'static str,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Grantee {
+pub(crate) struct Grantee {
     #[serde(rename = "@xmlns:xsi")]
     pub xmlns_xsi: &'static str,
     #[serde(rename = "@xsi:type")]
@@ -233,7 +236,7 @@ pub struct Grantee {
 /// One object in a listing.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListContents {
+pub(crate) struct ListContents {
     pub key: String,
     pub last_modified: String,
     #[serde(rename = "ETag")]
@@ -250,7 +253,7 @@ pub struct ListContents {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CommonPrefix {
+pub(crate) struct CommonPrefix {
     pub prefix: String,
 }
 
@@ -258,7 +261,7 @@ pub struct CommonPrefix {
 /// flatten it, so they are written with [`to_xml_root`].
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListBucketHead {
+pub(crate) struct ListBucketHead {
     pub name: String,
     pub prefix: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -271,7 +274,7 @@ pub struct ListBucketHead {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "ListBucketResult", rename_all = "PascalCase")]
-pub struct ListBucketResultV1 {
+pub(crate) struct ListBucketResultV1 {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     #[serde(flatten)]
@@ -285,7 +288,7 @@ pub struct ListBucketResultV1 {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "ListBucketResult", rename_all = "PascalCase")]
-pub struct ListBucketResultV2 {
+pub(crate) struct ListBucketResultV2 {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     #[serde(flatten)]
@@ -303,7 +306,7 @@ pub struct ListBucketResultV2 {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "CopyObjectResult", rename_all = "PascalCase")]
-pub struct CopyObjectResult {
+pub(crate) struct CopyObjectResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub last_modified: String,
@@ -315,7 +318,7 @@ pub struct CopyObjectResult {
 
 /// The `Checksum<ALG>` elements; at most one is set.
 #[derive(Debug, Serialize, Default)]
-pub struct Checksums {
+pub(crate) struct Checksums {
     #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
     pub crc32: Option<String>,
     #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
@@ -332,7 +335,7 @@ pub struct Checksums {
 
 impl Checksums {
     /// One checksum: its algorithm, base64 value and type.
-    pub fn one(algorithm: ChecksumAlgorithm, value: &str, kind: ChecksumType) -> Checksums {
+    pub(crate) fn one(algorithm: ChecksumAlgorithm, value: &str, kind: ChecksumType) -> Checksums {
         let mut c = Checksums {
             kind: Some(kind),
             ..Default::default()
@@ -392,7 +395,7 @@ pub struct DeleteError {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "InitiateMultipartUploadResult", rename_all = "PascalCase")]
-pub struct InitiateMultipartUploadResult {
+pub(crate) struct InitiateMultipartUploadResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub bucket: String,
@@ -427,7 +430,7 @@ pub struct CompletedPart {
 
 impl CompletedPart {
     /// The checksum the client listed for this part, if any.
-    pub fn checksum(&self) -> Option<&str> {
+    pub(crate) fn checksum(&self) -> Option<&str> {
         [
             &self.crc32,
             &self.crc32c,
@@ -442,7 +445,7 @@ impl CompletedPart {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CompleteMultipartUploadResult {
+pub(crate) struct CompleteMultipartUploadResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub location: String,
@@ -456,7 +459,7 @@ pub struct CompleteMultipartUploadResult {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CopyPartResult {
+pub(crate) struct CopyPartResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub last_modified: String,
@@ -468,7 +471,7 @@ pub struct CopyPartResult {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListedPart {
+pub(crate) struct ListedPart {
     pub part_number: u32,
     pub last_modified: String,
     #[serde(rename = "ETag")]
@@ -480,7 +483,7 @@ pub struct ListedPart {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListPartsResult {
+pub(crate) struct ListPartsResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub bucket: String,
@@ -504,7 +507,7 @@ pub struct ListPartsResult {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListedUpload {
+pub(crate) struct ListedUpload {
     pub key: String,
     pub upload_id: String,
     pub initiator: Owner,
@@ -519,7 +522,7 @@ pub struct ListedUpload {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "ListMultipartUploadsResult", rename_all = "PascalCase")]
-pub struct ListMultipartUploadsResult {
+pub(crate) struct ListMultipartUploadsResult {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     pub bucket: String,

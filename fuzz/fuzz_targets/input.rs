@@ -21,7 +21,7 @@ use s3gw::types::{UploadId, MAX_KEY_BYTES};
 use s3gw_fuzz::{header_pairs, lines, request_parts};
 
 fn check_upload(route: &Route, t: &UploadTarget) {
-    assert_eq!(Some(t.key.as_str()), route.key.as_deref());
+    assert_eq!(Some(&*t.key), route.key.as_deref());
     assert_eq!(UploadId::parse(&t.upload_id), Some(t.upload_id.clone()));
 }
 

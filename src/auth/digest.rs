@@ -56,7 +56,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 impl BodyDigest {
     /// Starts digesting; SHA-256 and the checksum are computed only when expected.
-    pub fn new(expect: Expectations) -> Self {
+    pub(crate) fn new(expect: Expectations) -> Self {
         Self {
             md5: Md5::new(),
             sha256: expect.sha256.map(|_| Sha256::new()),
@@ -70,7 +70,7 @@ impl BodyDigest {
     }
 
     /// Feeds the next piece of the decoded body.
-    pub fn update(&mut self, data: &[u8]) {
+    pub(crate) fn update(&mut self, data: &[u8]) {
         self.md5.update(data);
         if let Some(h) = &mut self.sha256 {
             h.update(data);
@@ -83,7 +83,7 @@ impl BodyDigest {
 
     /// Feeds a shared piece: a large one's MD5 is computed by the hashing
     /// lanes while this thread computes SHA-256 and the checksum.
-    pub fn update_bytes(&mut self, data: &Bytes) {
+    pub(crate) fn update_bytes(&mut self, data: &Bytes) {
         let md5 = self.md5.start(data);
         if let Some(h) = &mut self.sha256 {
             h.update(data);
@@ -98,7 +98,8 @@ impl BodyDigest {
     }
 
     /// Bytes seen so far.
-    pub fn length(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn length(&self) -> u64 {
         self.length
     }
 
@@ -108,7 +109,7 @@ impl BodyDigest {
     /// (`BadDigest`), checksum (`ChecksumMismatch`). A checksum announced in
     /// `x-amz-trailer` but absent, a trailer checksum nobody announced, or one
     /// of another algorithm is `InvalidChecksumRequest`.
-    pub fn finish(
+    pub(crate) fn finish(
         self,
         trailer: Option<(ChecksumAlgorithm, Vec<u8>)>,
     ) -> Result<DigestSummary, AuthError> {

@@ -23,9 +23,9 @@ crate::settings::settings_table! {
     /// Flags of `s3gw serve`; each also reads an environment variable.
     pub struct ServeArgs;
     /// The file form; every field optional.
-    pub struct FileConfig;
+    pub(crate) struct FileConfig;
     /// Each setting from its first source, before [`Config`] bounds it.
-    pub struct Settings;
+    pub(crate) struct Settings;
     {
         /// TOML configuration file.
         #[arg(long, env = "S3GW_CONFIG")]
@@ -152,9 +152,9 @@ pub struct Config {
 
 /// The most chunks of one upload stored at once: the sweep of an
 /// unfinished upload's blob looks this far past a gap for more chunks.
-pub const MAX_CHUNKS_IN_FLIGHT: usize = 64;
-pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
-pub const MAX_CHUNK_SIZE: u32 = 8 * 1024 * 1024;
+pub(crate) const MAX_CHUNKS_IN_FLIGHT: usize = 64;
+pub(crate) const MIN_CHUNK_SIZE: u32 = 64 * 1024;
+pub(crate) const MAX_CHUNK_SIZE: u32 = 8 * 1024 * 1024;
 
 impl Default for Config {
     /// Every setting at its default, on the embedded store.
@@ -176,7 +176,7 @@ fn default_gateway_id(listen: SocketAddr) -> String {
 
 /// A setting given under its old name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deprecated {
+pub(crate) struct Deprecated {
     pub old: &'static str,
     pub new: &'static str,
 }
@@ -200,7 +200,7 @@ impl Config {
 
     /// [`Config::resolve`], returning the old names used instead of
     /// logging them.
-    pub fn resolve_noting(args: &ServeArgs) -> Result<(Config, Vec<Deprecated>), String> {
+    pub(crate) fn resolve_noting(args: &ServeArgs) -> Result<(Config, Vec<Deprecated>), String> {
         let file = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -273,7 +273,7 @@ impl Config {
     }
 
     /// The limits on waiting for a request body (`http::pace`).
-    pub fn body_pace(&self) -> crate::http::BodyPace {
+    pub(crate) fn body_pace(&self) -> crate::http::BodyPace {
         crate::http::BodyPace {
             idle: Duration::from_secs(self.body_idle_timeout_secs),
             grace: Duration::from_secs(self.body_grace_secs),
@@ -283,7 +283,7 @@ impl Config {
 
     /// The age after which unfinished multipart uploads are aborted;
     /// `None` when that is disabled (0 days).
-    pub fn abort_uploads_after(&self) -> Option<Duration> {
+    pub(crate) fn abort_uploads_after(&self) -> Option<Duration> {
         match self.abort_uploads_after_days {
             0 => None,
             days => Some(Duration::from_secs(u64::from(days) * 86_400)),

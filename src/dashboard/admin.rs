@@ -28,12 +28,12 @@ use crate::http::ResponseBody;
 use crate::state::AppState;
 
 /// Largest login form accepted.
-pub const MAX_LOGIN_BYTES: usize = 4096;
+pub(crate) const MAX_LOGIN_BYTES: usize = 4096;
 /// How long a client may take to send its login form.
 const LOGIN_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A request body the admin listener can read (hyper's, or a test's).
-pub trait RequestBody:
+pub(crate) trait RequestBody:
     http_body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send
 {
 }
@@ -44,14 +44,14 @@ impl<B> RequestBody for B where
 }
 
 /// What the admin listener shares between its requests.
-pub struct Admin {
+pub(crate) struct Admin {
     state: Arc<AppState>,
     sessions: Sessions,
     throttle: Throttle,
 }
 
 impl Admin {
-    pub fn new(state: Arc<AppState>) -> Arc<Self> {
+    pub(crate) fn new(state: Arc<AppState>) -> Arc<Self> {
         let sessions = Sessions::new(&state.root_access_key, &state.root_secret_key);
         Arc::new(Admin {
             state,
@@ -77,7 +77,7 @@ fn unix_now() -> u64 {
 }
 
 /// Serves one request of the admin listener from the client at `peer`.
-pub async fn handle<B: RequestBody>(
+pub(crate) async fn handle<B: RequestBody>(
     admin: Arc<Admin>,
     req: Request<B>,
     peer: SocketAddr,

@@ -13,7 +13,7 @@ use crate::telemetry::recent::{Point, STEP_SECS};
 use crate::types::StatusKind;
 
 #[derive(Debug, Serialize)]
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub now_ms: i64,
     pub backend: &'static str,
     pub answered_by: String,
@@ -24,7 +24,7 @@ pub struct Cluster {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Gateway {
+pub(crate) struct Gateway {
     pub id: String,
     pub address: String,
     pub version: String,
@@ -41,7 +41,7 @@ pub struct Gateway {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Buckets {
+pub(crate) struct Buckets {
     /// When the usage was counted; `None` before the first count.
     pub as_of_ms: Option<i64>,
     pub count: usize,
@@ -49,7 +49,7 @@ pub struct Buckets {
 }
 
 #[derive(Debug, Serialize)]
-pub struct BucketUsage {
+pub(crate) struct BucketUsage {
     pub name: String,
     /// `None` for a bucket created after the last count.
     pub objects: Option<u64>,
@@ -57,7 +57,7 @@ pub struct BucketUsage {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Throughput {
+pub(crate) struct Throughput {
     pub step_s: i64,
     pub points: Vec<Point>,
 }
@@ -134,7 +134,7 @@ fn sum_series(beats: &[Beat], now: i64) -> Vec<Point> {
     sum.into_values().skip(skip).collect()
 }
 
-pub async fn cluster(state: &AppState) -> Result<Cluster, StorageError> {
+pub(crate) async fn cluster(state: &AppState) -> Result<Cluster, StorageError> {
     let statuses = state.statuses.as_ref();
     let now = now_ms();
     let mut beats: Vec<Beat> = statuses

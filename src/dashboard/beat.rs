@@ -18,18 +18,18 @@ use crate::types::StatusKind;
 
 /// How long an announced count keeps others from counting.
 const RUN_FOR: Duration = Duration::from_secs(600);
-pub const BEAT_EVERY: Duration = Duration::from_secs(2);
+pub(crate) const BEAT_EVERY: Duration = Duration::from_secs(2);
 /// A gateway whose last heartbeat is older than this is shown down.
-pub const DOWN_AFTER_MS: i64 = 6_000;
+pub(crate) const DOWN_AFTER_MS: i64 = 6_000;
 /// Status documents outlive their gateway by a day, then expire.
 const KEEP: Duration = Duration::from_secs(86_400);
 /// Points of the throughput series in a heartbeat: ten minutes.
-pub const SERIES_POINTS: usize = 120;
+pub(crate) const SERIES_POINTS: usize = 120;
 const LIST_PAGE: usize = 1000;
 
 /// One gateway's heartbeat.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Beat {
+pub(crate) struct Beat {
     pub id: String,
     pub address: String,
     pub version: String,
@@ -42,7 +42,7 @@ pub struct Beat {
 
 /// Objects and bytes of every bucket, as one gateway counted them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// When the count finished.
     pub as_of_ms: i64,
     /// Bucket name → (objects, bytes).
@@ -65,7 +65,7 @@ fn beat_now(state: &AppState, address: &str) -> Beat {
 }
 
 /// The background tasks of [`spawn`]; dropping it stops them.
-pub struct Beating(Vec<tokio::task::JoinHandle<()>>);
+pub(crate) struct Beating(Vec<tokio::task::JoinHandle<()>>);
 
 impl Drop for Beating {
     fn drop(&mut self) {
@@ -77,7 +77,7 @@ impl Drop for Beating {
 
 /// Starts the heartbeat of this gateway (listening on `address`) and its
 /// bucket usage count.
-pub fn spawn(state: Arc<AppState>, address: String) -> Beating {
+pub(crate) fn spawn(state: Arc<AppState>, address: String) -> Beating {
     let beats = state.clone();
     let beat_task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(BEAT_EVERY);
@@ -116,7 +116,9 @@ pub fn spawn(state: Arc<AppState>, address: String) -> Beating {
 }
 
 /// The newest usage any gateway stored.
-pub async fn latest_usage(statuses: &dyn StatusStore) -> Result<Option<Usage>, StorageError> {
+pub(crate) async fn latest_usage(
+    statuses: &dyn StatusStore,
+) -> Result<Option<Usage>, StorageError> {
     let docs = statuses.statuses(StatusKind::Usage).await?;
     Ok(docs
         .into_iter()
@@ -180,7 +182,7 @@ async fn live_gateways(
 
 /// Walks every bucket's listing. The cost grows with the object count:
 /// `--usage-scan-secs` sets how often (docs/operations.md).
-pub async fn count_usage(storage: &dyn Storage) -> Result<Usage, StorageError> {
+pub(crate) async fn count_usage(storage: &dyn Storage) -> Result<Usage, StorageError> {
     let mut buckets = BTreeMap::new();
     for bucket in storage.list_buckets().await? {
         let (mut objects, mut bytes) = (0u64, 0u64);

@@ -83,7 +83,7 @@ fn harden(r: &mut Response<ResponseBody>) {
 /// The answer of the S3 listener to a gateway path other than the health
 /// and readiness probes: the metrics, or 404 (the dashboard lives on the
 /// admin listener only).
-pub fn on_s3_listener(
+pub(crate) fn on_s3_listener(
     state: &AppState,
     path: &GatewayPath,
     method: &Method,

@@ -16,24 +16,24 @@ use crate::auth::sigv4::hmac_sha256;
 use crate::auth::SecretKey;
 
 /// How long a session lasts.
-pub const SESSION_SECS: u64 = 8 * 3600;
+pub(crate) const SESSION_SECS: u64 = 8 * 3600;
 /// The cookie over plain HTTP.
-pub const COOKIE: &str = "s3gw_session";
+pub(crate) const COOKIE: &str = "s3gw_session";
 /// The cookie behind TLS: the `__Host-` prefix makes the browser refuse it
 /// unless it is `Secure`, has `Path=/` and no `Domain`, so no sibling host
 /// can set or overwrite it.
-pub const SECURE_COOKIE: &str = "__Host-s3gw_session";
+pub(crate) const SECURE_COOKIE: &str = "__Host-s3gw_session";
 /// Longest token accepted (a real one is 95 characters).
 const MAX_TOKEN_LEN: usize = 128;
 
 /// Mints and checks session tokens for one root pair.
-pub struct Sessions {
+pub(crate) struct Sessions {
     key: [u8; 32],
     access_key: String,
 }
 
 impl Sessions {
-    pub fn new(access_key: &str, secret: &SecretKey) -> Self {
+    pub(crate) fn new(access_key: &str, secret: &SecretKey) -> Self {
         Sessions {
             key: hmac_sha256(secret.expose().as_bytes(), b"s3gw dashboard session key v1"),
             access_key: access_key.to_owned(),
@@ -46,7 +46,7 @@ impl Sessions {
     }
 
     /// A new token valid for [`SESSION_SECS`] from `now` (Unix seconds).
-    pub fn mint(&self, now: u64) -> String {
+    pub(crate) fn mint(&self, now: u64) -> String {
         let mut nonce = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut nonce);
         let nonce = hex::encode(nonce);
@@ -57,7 +57,7 @@ impl Sessions {
 
     /// Whether `token` was minted here (or by a gateway with the same root
     /// pair) and has not expired at `now`.
-    pub fn is_valid(&self, token: &str, now: u64) -> bool {
+    pub(crate) fn is_valid(&self, token: &str, now: u64) -> bool {
         if token.len() > MAX_TOKEN_LEN {
             return false;
         }
@@ -82,7 +82,7 @@ impl Sessions {
 /// The cookie's name for a request: the `__Host-` one when Nginx says the
 /// client came over TLS. Only that name is read on such requests, so a
 /// cookie planted over plain HTTP cannot stand in for it.
-pub fn cookie_name(headers: &http::HeaderMap) -> &'static str {
+pub(crate) fn cookie_name(headers: &http::HeaderMap) -> &'static str {
     let tls = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
@@ -96,7 +96,7 @@ pub fn cookie_name(headers: &http::HeaderMap) -> &'static str {
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
-pub fn read_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn read_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -109,7 +109,7 @@ pub fn read_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a s
 
 /// The `Set-Cookie` value that stores `token`, or with `None` deletes the
 /// cookie.
-pub fn set_cookie(name: &str, token: Option<&str>) -> String {
+pub(crate) fn set_cookie(name: &str, token: Option<&str>) -> String {
     let (value, max_age) = match token {
         Some(t) => (t, SESSION_SECS),
         None => ("", 0),

@@ -17,10 +17,10 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub const FREE_FAILURES: u32 = 5;
-pub const MAX_WAIT: Duration = Duration::from_secs(300);
-pub const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
-pub const MAX_TRACKED: usize = 4096;
+pub(crate) const FREE_FAILURES: u32 = 5;
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(300);
+pub(crate) const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+pub(crate) const MAX_TRACKED: usize = 4096;
 /// The shared entry of addresses that found the table full.
 const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
@@ -43,7 +43,7 @@ impl Failures {
 }
 
 #[derive(Default)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     failures: Mutex<HashMap<IpAddr, Failures>>,
 }
 
@@ -56,7 +56,7 @@ impl Throttle {
     }
 
     /// How long `addr` must still wait before it may try again, if at all.
-    pub fn wait(&self, addr: IpAddr, now: Instant) -> Option<Duration> {
+    pub(crate) fn wait(&self, addr: IpAddr, now: Instant) -> Option<Duration> {
         let table = self.table();
         let entry = table.get(&addr).or_else(|| {
             (table.len() >= MAX_TRACKED)
@@ -67,7 +67,7 @@ impl Throttle {
         (allowed > now).then(|| allowed - now)
     }
 
-    pub fn failed(&self, addr: IpAddr, now: Instant) {
+    pub(crate) fn failed(&self, addr: IpAddr, now: Instant) {
         let mut table = self.table();
         if !table.contains_key(&addr) && table.len() >= MAX_TRACKED {
             table.retain(|_, f| now.saturating_duration_since(f.last) < FORGET_AFTER);
@@ -88,7 +88,7 @@ impl Throttle {
         entry.last = now;
     }
 
-    pub fn succeeded(&self, addr: IpAddr) {
+    pub(crate) fn succeeded(&self, addr: IpAddr) {
         self.table().remove(&addr);
     }
 }

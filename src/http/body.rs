@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::storage::StorageError;
 
-pub enum ResponseBody {
+pub(crate) enum ResponseBody {
     Empty,
     Full(Option<Bytes>),
     /// Object data from the chunk reader; `remaining` is the exact length.
@@ -20,7 +20,7 @@ pub enum ResponseBody {
 }
 
 impl ResponseBody {
-    pub fn full(data: impl Into<Bytes>) -> Self {
+    pub(crate) fn full(data: impl Into<Bytes>) -> Self {
         ResponseBody::Full(Some(data.into()))
     }
 }

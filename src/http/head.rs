@@ -8,11 +8,11 @@ use http::{header, HeaderValue};
 /// stops reading a head at this many buffered bytes (`max_buf_size`), but
 /// one read can take in more than that, so the parsed head is measured
 /// again ([`head_len`]).
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// The size of the head as it was sent: request line, header lines, and
 /// the blank line.
-pub fn head_len(parts: &Parts) -> usize {
+pub(crate) fn head_len(parts: &Parts) -> usize {
     let request_line = parts.method.as_str().len() + parts.uri.to_string().len() + 12;
     let headers: usize = parts
         .headers
@@ -23,7 +23,7 @@ pub fn head_len(parts: &Parts) -> usize {
 }
 
 /// Whether the head is larger than [`MAX_HEAD_BYTES`].
-pub fn is_oversized(parts: &Parts) -> bool {
+pub(crate) fn is_oversized(parts: &Parts) -> bool {
     head_len(parts) > MAX_HEAD_BYTES
 }
 
@@ -31,7 +31,7 @@ pub fn is_oversized(parts: &Parts) -> bool {
 /// authority the `Host`: RFC 9112 §3.2.2 says a server must ignore the
 /// Host header then. Routing and the signature both read `Host`, so a
 /// request signed for one host cannot be aimed at another.
-pub fn host_from_target(parts: &mut Parts) {
+pub(crate) fn host_from_target(parts: &mut Parts) {
     if let Some(authority) = parts.uri.authority() {
         if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
             parts.headers.insert(header::HOST, host);

@@ -29,7 +29,7 @@ pub enum ByteRange {
 impl ByteRange {
     /// The range a `Range` header names; `None` for syntax S3 ignores
     /// (several ranges, another unit, junk), which reads the whole object.
-    pub fn parse(value: &str) -> Option<ByteRange> {
+    pub(crate) fn parse(value: &str) -> Option<ByteRange> {
         let spec = value.trim().strip_prefix("bytes=")?;
         if spec.contains(',') {
             return None;
@@ -50,7 +50,7 @@ impl ByteRange {
 
     /// The half-open range in an object of `size` bytes, or `InvalidRange`
     /// when none of it is there.
-    pub fn resolve(self, size: u64) -> Result<(u64, u64), S3Error> {
+    pub(crate) fn resolve(self, size: u64) -> Result<(u64, u64), S3Error> {
         let unsatisfiable = || S3Error::code(S3ErrorCode::InvalidRange);
         match self {
             ByteRange::Suffix(n) if n == 0 || size == 0 => Err(unsatisfiable()),

@@ -8,7 +8,7 @@ pub mod pace;
 pub mod query;
 pub mod router;
 
-pub use body::ResponseBody;
-pub use pace::BodyPace;
+pub(crate) use body::ResponseBody;
+pub(crate) use pace::BodyPace;
 pub use query::Query;
 pub use router::{BucketConfig, Endpoint, GatewayPath, Route, Routed};

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 /// The limits on waiting for a request body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BodyPace {
+pub(crate) struct BodyPace {
     /// The longest wait for any next piece of the body.
     pub idle: Duration,
     /// Waiting allowed before the rate applies.
@@ -70,7 +70,10 @@ struct Waiting<S> {
 }
 
 /// `frames` held to `pace`. After a timeout the stream ends.
-pub fn paced<S>(frames: S, pace: BodyPace) -> BoxStream<'static, Result<Bytes, std::io::Error>>
+pub(crate) fn paced<S>(
+    frames: S,
+    pace: BodyPace,
+) -> BoxStream<'static, Result<Bytes, std::io::Error>>
 where
     S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
 {

@@ -4,7 +4,7 @@
 /// Splits a raw query into percent-decoded `(name, value)` byte pairs, in
 /// order. `+` stands for a space, as in HTML forms and as S3 reads it; a
 /// literal plus is `%2B`. Empty segments (`a&&b`) are skipped.
-pub fn decode_pairs(raw: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn decode_pairs(raw: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     raw.split('&')
         .filter(|segment| !segment.is_empty())
         .map(|segment| {
@@ -61,14 +61,14 @@ impl Query {
         Some(Query { pairs })
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(k, _)| k == name)
     }
 

@@ -148,7 +148,7 @@ impl GatewayPath {
 
     /// The operation name in logs and metrics (the probes by name, the
     /// rest as `Admin`, as before the paths had types).
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             GatewayPath::Health => "Health",
             GatewayPath::Ready => "Ready",
@@ -189,14 +189,14 @@ pub const READY_PATH: &str = "/_s3gw/ready";
 /// Every path under it is the gateway's own (`crate::dashboard`).
 pub const RESERVED_PREFIX: &str = "/_s3gw/";
 /// Prometheus metrics, on both listeners.
-pub const METRICS_PATH: &str = "/_s3gw/metrics";
+pub(crate) const METRICS_PATH: &str = "/_s3gw/metrics";
 /// The dashboard page's files, on the admin listener.
-pub const DASHBOARD_DIR: &str = "/_s3gw/dashboard/";
+pub(crate) const DASHBOARD_DIR: &str = "/_s3gw/dashboard/";
 /// The cluster status the page polls, on the admin listener.
-pub const API_PATH: &str = "/_s3gw/api/cluster";
+pub(crate) const API_PATH: &str = "/_s3gw/api/cluster";
 /// The dashboard's login and logout, on the admin listener.
-pub const LOGIN_PATH: &str = "/_s3gw/login";
-pub const LOGOUT_PATH: &str = "/_s3gw/logout";
+pub(crate) const LOGIN_PATH: &str = "/_s3gw/login";
+pub(crate) const LOGOUT_PATH: &str = "/_s3gw/logout";
 
 /// Bucket sub-resources and the S3 name (without the verb) of each.
 const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[

@@ -25,11 +25,11 @@ pub(super) struct States {
 }
 
 impl States {
-    pub fn get(&self, lane: usize) -> [u32; 4] {
+    pub(crate) fn get(&self, lane: usize) -> [u32; 4] {
         [self.a[lane], self.b[lane], self.c[lane], self.d[lane]]
     }
 
-    pub fn set(&mut self, lane: usize, s: [u32; 4]) {
+    pub(crate) fn set(&mut self, lane: usize, s: [u32; 4]) {
         self.a[lane] = s[0];
         self.b[lane] = s[1];
         self.c[lane] = s[2];

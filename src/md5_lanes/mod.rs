@@ -36,7 +36,7 @@ pub struct Md5 {
 
 /// A piece being hashed by the lanes; give it back to [`Md5::finish`].
 #[must_use]
-pub struct InFlight {
+pub(crate) struct InFlight {
     answer: Receiver<[u32; 4]>,
     before: [u32; 4],
     middle: Bytes,
@@ -84,7 +84,7 @@ impl Md5 {
     /// back as [`InFlight`], which must be passed to [`Md5::finish`] before
     /// this computation is used again; the caller may do other work
     /// meanwhile. Anything else is hashed at once and gives `None`.
-    pub fn start(&mut self, data: &Bytes) -> Option<InFlight> {
+    pub(crate) fn start(&mut self, data: &Bytes) -> Option<InFlight> {
         if data.len() < LANE_MIN {
             self.update(data);
             return None;
@@ -117,7 +117,7 @@ impl Md5 {
 
     /// Takes back a piece from [`Md5::start`]. Should the hashing thread
     /// have gone, the piece is hashed here.
-    pub fn finish(&mut self, piece: InFlight) {
+    pub(crate) fn finish(&mut self, piece: InFlight) {
         match piece.answer.recv() {
             Ok(state) => self.state = state,
             Err(_) => {
@@ -154,7 +154,8 @@ impl Md5 {
     }
 
     /// The MD5 of `data`.
-    pub fn digest(data: &[u8]) -> [u8; 16] {
+    #[cfg(test)]
+    pub(crate) fn digest(data: &[u8]) -> [u8; 16] {
         let mut h = Md5::new();
         h.update(data);
         h.finalize()

@@ -13,14 +13,14 @@ use crate::xml;
 type Res = Result<Response<ResponseBody>, S3Error>;
 
 /// The one owner every bucket and object has for now: the root key.
-pub fn owner(cx: &RequestCx) -> xml::Owner {
+pub(crate) fn owner(cx: &RequestCx) -> xml::Owner {
     xml::Owner {
         id: cx.state.owner_id(),
         display_name: cx.state.root_access_key.clone(),
     }
 }
 
-pub async fn list_buckets(cx: &mut RequestCx) -> Res {
+pub(crate) async fn list_buckets(cx: &mut RequestCx) -> Res {
     let mut buckets = cx.storage().list_buckets().await?;
     buckets.sort_by(|a, b| a.name.cmp(&b.name));
     response::xml(&xml::ListAllMyBucketsResult {
@@ -39,7 +39,7 @@ pub async fn list_buckets(cx: &mut RequestCx) -> Res {
     })
 }
 
-pub async fn create_bucket(cx: &mut RequestCx) -> Res {
+pub(crate) async fn create_bucket(cx: &mut RequestCx) -> Res {
     let name = BucketName::parse(cx.bucket_name()?)
         .ok_or_else(|| S3Error::code(S3ErrorCode::InvalidBucketName))?;
     let (body, _) = cx.read_small_body(64 * 1024).await?;
@@ -77,20 +77,20 @@ pub async fn create_bucket(cx: &mut RequestCx) -> Res {
     Ok(r)
 }
 
-pub async fn head_bucket(cx: &mut RequestCx) -> Res {
+pub(crate) async fn head_bucket(cx: &mut RequestCx) -> Res {
     let bucket = cx.bucket().await?;
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "x-amz-bucket-region", &bucket.region);
     Ok(r)
 }
 
-pub async fn delete_bucket(cx: &mut RequestCx) -> Res {
+pub(crate) async fn delete_bucket(cx: &mut RequestCx) -> Res {
     let bucket = cx.bucket().await?;
     cx.storage().delete_bucket(&bucket).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 
-pub async fn get_bucket_location(cx: &mut RequestCx) -> Res {
+pub(crate) async fn get_bucket_location(cx: &mut RequestCx) -> Res {
     let bucket = cx.bucket().await?;
     // us-east-1 is reported as an empty constraint, as S3 does.
     let region = if bucket.region == "us-east-1" {
@@ -101,13 +101,13 @@ pub async fn get_bucket_location(cx: &mut RequestCx) -> Res {
     response::xml(&xml::LocationConstraint { xmlns: (), region })
 }
 
-pub async fn get_bucket_versioning(cx: &mut RequestCx) -> Res {
+pub(crate) async fn get_bucket_versioning(cx: &mut RequestCx) -> Res {
     cx.bucket().await?;
     response::xml(&xml::VersioningConfiguration { xmlns: () })
 }
 
 /// The bucket's ACL: the owner has full control.
-pub fn owner_acl(cx: &RequestCx) -> xml::AccessControlPolicy {
+pub(crate) fn owner_acl(cx: &RequestCx) -> xml::AccessControlPolicy {
     let o = owner(cx);
     xml::AccessControlPolicy {
         xmlns: (),
@@ -128,7 +128,7 @@ pub fn owner_acl(cx: &RequestCx) -> xml::AccessControlPolicy {
 
 /// Sub-resources that have a fixed answer: the default ACL and payer, or
 /// the "not configured" error S3 gives for an unset configuration.
-pub async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) -> Res {
+pub(crate) async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) -> Res {
     cx.bucket().await?;
     use S3ErrorCode as C;
     let missing = match config {

@@ -241,7 +241,7 @@ async fn check_condition(
     }
 }
 
-pub async fn complete_multipart_upload(
+pub(crate) async fn complete_multipart_upload(
     cx: &mut RequestCx,
     input: CompleteInput,
 ) -> Result<http::Response<ResponseBody>, S3Error> {

@@ -17,17 +17,17 @@ use crate::state::AppState;
 use crate::storage::writer::BodyHasher;
 use crate::storage::{BucketRecord, Storage};
 
-pub type RawBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
+pub(crate) type RawBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
 
 /// The largest unread body drained after an early answer.
-pub const DRAIN_MAX_BYTES: usize = 64 * 1024;
+pub(crate) const DRAIN_MAX_BYTES: usize = 64 * 1024;
 /// How long an early answer waits for the rest of a small body.
-pub const DRAIN_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const DRAIN_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The data frames of a request body as a stream, held to `pace`: a client
 /// that keeps the gateway waiting too long gets a `TimedOut` error (S3's
 /// `RequestTimeout`) rather than holding its connection and buffers.
-pub fn body_stream<B>(body: B, pace: BodyPace) -> RawBody
+pub(crate) fn body_stream<B>(body: B, pace: BodyPace) -> RawBody
 where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,
@@ -55,7 +55,7 @@ impl BodyHasher for BodyDigest {
 /// addresses, its authentication and its body. The handler's parameters
 /// come as its typed input (`super::input`); the request head stays here,
 /// read only for the body's framing (lengths, digests, `Expect`).
-pub struct RequestCx {
+pub(crate) struct RequestCx {
     pub state: Arc<AppState>,
     parts: http::request::Parts,
     route: Route,
@@ -65,7 +65,7 @@ pub struct RequestCx {
 }
 
 impl RequestCx {
-    pub fn new(
+    pub(crate) fn new(
         state: Arc<AppState>,
         parts: http::request::Parts,
         route: Route,
@@ -81,7 +81,7 @@ impl RequestCx {
         }
     }
 
-    pub fn storage(&self) -> &Arc<dyn Storage> {
+    pub(crate) fn storage(&self) -> &Arc<dyn Storage> {
         &self.state.storage
     }
 
@@ -89,7 +89,7 @@ impl RequestCx {
         text(&self.parts.headers, name)
     }
 
-    pub fn bucket_name(&self) -> Result<&str, S3Error> {
+    pub(crate) fn bucket_name(&self) -> Result<&str, S3Error> {
         self.route
             .bucket
             .as_deref()
@@ -97,7 +97,7 @@ impl RequestCx {
     }
 
     /// The bucket record, or `NoSuchBucket`.
-    pub async fn bucket(&self) -> Result<BucketRecord, S3Error> {
+    pub(crate) async fn bucket(&self) -> Result<BucketRecord, S3Error> {
         let name = self.bucket_name()?;
         self.storage()
             .get_bucket(name)
@@ -106,7 +106,7 @@ impl RequestCx {
     }
 
     /// The digests the body must match, from the signature and headers.
-    pub fn expectations(&self) -> Result<Expectations, S3Error> {
+    pub(crate) fn expectations(&self) -> Result<Expectations, S3Error> {
         let h = &self.parts.headers;
         let checksum = auth::parse_checksum_request(h)?;
         let trailer_mode = matches!(
@@ -135,7 +135,7 @@ impl RequestCx {
     /// Checks the announced length of an upload's body before any byte is
     /// read: there must be one (botocore sends trailer bodies chunked with
     /// no length at all: allowed), at most `max_size`.
-    pub fn check_announced_length(&self, max_size: u64) -> Result<(), S3Error> {
+    pub(crate) fn check_announced_length(&self, max_size: u64) -> Result<(), S3Error> {
         let chunked = self
             .header("transfer-encoding")
             .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
@@ -152,7 +152,7 @@ impl RequestCx {
     }
 
     /// Length of the decoded body, when the client announced it.
-    pub fn decoded_length(&self) -> Result<Option<u64>, S3Error> {
+    pub(crate) fn decoded_length(&self) -> Result<Option<u64>, S3Error> {
         let streaming = !matches!(
             self.auth.payload,
             auth::PayloadMode::Signed(_) | auth::PayloadMode::Unsigned
@@ -184,7 +184,7 @@ impl RequestCx {
     /// Never with `Expect: 100-continue`: that client has not sent its body
     /// and should not (reading would send it the 100); the answer closes
     /// that connection instead (`answers_without_continue`).
-    pub async fn drain_unread_body(&mut self) {
+    pub(crate) async fn drain_unread_body(&mut self) {
         if self.parts.headers.contains_key(http::header::EXPECT) {
             return;
         }
@@ -213,7 +213,7 @@ impl RequestCx {
 
     /// Takes the body, de-framed and (for streaming modes) signature-checked
     /// chunk by chunk. Digests are the caller's job.
-    pub fn take_body(&mut self) -> Result<DecodedBody, S3Error> {
+    pub(crate) fn take_body(&mut self) -> Result<DecodedBody, S3Error> {
         let decoded_length = self.decoded_length()?;
         let raw = self
             .body
@@ -230,13 +230,16 @@ impl RequestCx {
     }
 
     /// Reads a small body (XML) whole, at most `cap` bytes, and verifies it.
-    pub async fn read_small_body(&mut self, cap: usize) -> Result<(Bytes, DigestSummary), S3Error> {
+    pub(crate) async fn read_small_body(
+        &mut self,
+        cap: usize,
+    ) -> Result<(Bytes, DigestSummary), S3Error> {
         let expect = self.expectations()?;
         self.read_small_body_expecting(cap, expect).await
     }
 
     /// Like [`Self::read_small_body`], with the caller's expectations.
-    pub async fn read_small_body_expecting(
+    pub(crate) async fn read_small_body_expecting(
         &mut self,
         cap: usize,
         expect: Expectations,

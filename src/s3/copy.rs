@@ -24,13 +24,13 @@ use std::collections::BTreeMap;
 
 /// The copy source of a CopyObject/UploadPartCopy: its bucket, key and
 /// head, after the `x-amz-copy-source-if-*` conditions.
-pub struct CopySource {
+pub(crate) struct CopySource {
     pub bucket: BucketRecord,
     pub key: String,
     pub head: ObjectHead,
 }
 
-pub async fn copy_source(
+pub(crate) async fn copy_source(
     cx: &RequestCx,
     source: &input::CopySource,
 ) -> Result<CopySource, S3Error> {
@@ -58,7 +58,7 @@ pub async fn copy_source(
     })
 }
 
-pub async fn copy_object(
+pub(crate) async fn copy_object(
     cx: &mut RequestCx,
     input: CopyObjectInput,
 ) -> Result<Response<ResponseBody>, S3Error> {
@@ -129,7 +129,7 @@ pub async fn copy_object(
 
 /// Streams bytes `start..end` of `src` into a new sealed blob, computing
 /// its MD5 and, if asked, a checksum. Nothing references the blob yet.
-pub async fn copy_range(
+pub(crate) async fn copy_range(
     cx: &RequestCx,
     src: &ObjectHead,
     start: u64,

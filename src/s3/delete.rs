@@ -12,7 +12,7 @@ use crate::xml;
 /// 1000 keys of up to 1 KiB each, with XML around them.
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
-pub async fn delete_objects(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
+pub(crate) async fn delete_objects(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
     let bucket = cx.bucket().await?;
     // Current SDKs send x-amz-checksum-* instead of Content-MD5; both are
     // verified when present (read_small_body), neither is demanded.

@@ -23,7 +23,7 @@ const SEEK_BATCH: usize = 32;
 
 /// One page of a listing of objects or of multipart uploads.
 #[derive(Debug)]
-pub struct Page<T> {
+pub(crate) struct Page<T> {
     pub contents: Vec<T>,
     pub prefixes: Vec<String>,
     pub truncated: bool,
@@ -49,7 +49,7 @@ impl<T> Default for Page<T> {
 /// key that holds the delimiter after the prefix is rolled into its
 /// common prefix, named once and never when it sorts at or before the
 /// marker; the page holds at most `max` keys and prefixes.
-pub struct Fold<'a> {
+pub(crate) struct Fold<'a> {
     pub prefix: &'a str,
     /// Never empty.
     pub delimiter: Option<&'a str>,
@@ -59,7 +59,7 @@ pub struct Fold<'a> {
 }
 
 /// What [`Fold::add`] did with an entry.
-pub enum Folded {
+pub(crate) enum Folded {
     /// On the page, or rolled into a common prefix (the one named).
     Kept { prefix: Option<String> },
     /// The page was full: it is truncated, and the listing stops.
@@ -76,7 +76,7 @@ impl Fold<'_> {
     }
 
     /// Folds the entry of `key` into `page`.
-    pub fn add<T>(&self, page: &mut Page<T>, key: &str, entry: T) -> Folded {
+    pub(crate) fn add<T>(&self, page: &mut Page<T>, key: &str, entry: T) -> Folded {
         let full = page.contents.len() + page.prefixes.len() == self.max;
         match self.common_prefix(key) {
             Some(cp) => {
@@ -107,10 +107,10 @@ impl Fold<'_> {
     }
 }
 
-pub use crate::types::successor;
+pub(crate) use crate::types::successor;
 
 /// Lists up to `max_keys` keys and common prefixes after `after`.
-pub async fn list_page(
+pub(crate) async fn list_page(
     storage: &dyn Storage,
     bucket: BucketId,
     prefix: &str,
@@ -201,14 +201,14 @@ fn list_head<T>(bucket: &str, p: &ListParams, page: &Page<T>) -> xml::ListBucket
     }
 }
 
-pub fn prefixes<T>(p: &ListParams, page: &Page<T>) -> Vec<xml::CommonPrefix> {
+pub(crate) fn prefixes<T>(p: &ListParams, page: &Page<T>) -> Vec<xml::CommonPrefix> {
     page.prefixes
         .iter()
         .map(|cp| xml::CommonPrefix { prefix: p.enc(cp) })
         .collect()
 }
 
-pub async fn list_objects_v1(
+pub(crate) async fn list_objects_v1(
     cx: &mut RequestCx,
     input: ListV1Input,
 ) -> Result<Response<ResponseBody>, S3Error> {
@@ -261,7 +261,7 @@ fn decode_token(token: &str) -> Result<String, S3Error> {
         })
 }
 
-pub async fn list_objects_v2(
+pub(crate) async fn list_objects_v2(
     cx: &mut RequestCx,
     input: ListV2Input,
 ) -> Result<Response<ResponseBody>, S3Error> {

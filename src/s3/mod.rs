@@ -28,12 +28,12 @@ use crate::state::AppState;
 use crate::telemetry::access::{BodyCounter, MeteredBody, RequestLog};
 use crate::types::xml_safe;
 
-pub use context::RequestCx;
+pub(crate) use context::RequestCx;
 use input::Input;
 
 /// Serves one request; never fails (errors become S3 error responses).
 /// The request is logged and counted when its answer's body ends.
-pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<MeteredBody>
+pub(crate) async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<MeteredBody>
 where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,

@@ -17,7 +17,7 @@ use crate::xml;
 type Res = Result<Response<ResponseBody>, S3Error>;
 
 /// The addressed upload, or `NoSuchUpload`.
-pub async fn current_upload(
+pub(crate) async fn current_upload(
     cx: &RequestCx,
     target: &UploadTarget,
 ) -> Result<(BucketRecord, UploadRecord), S3Error> {
@@ -40,7 +40,7 @@ fn part_owner(bucket: &BucketRecord, upload: &UploadRecord, number: PartNumber) 
     }
 }
 
-pub async fn create_multipart_upload(cx: &mut RequestCx, input: CreateUploadInput) -> Res {
+pub(crate) async fn create_multipart_upload(cx: &mut RequestCx, input: CreateUploadInput) -> Res {
     let key = input.key.into_string();
     let bucket = cx.bucket().await?;
     let upload = UploadRecord {
@@ -98,7 +98,7 @@ async fn record_part(
     Ok(part)
 }
 
-pub async fn upload_part(cx: &mut RequestCx, target: PartTarget) -> Res {
+pub(crate) async fn upload_part(cx: &mut RequestCx, target: PartTarget) -> Res {
     let (bucket, upload) = current_upload(cx, &target.upload).await?;
     let owner = part_owner(&bucket, &upload, target.part_number);
     let stored = store_body(cx, MAX_PUT_SIZE, upload.checksum_algorithm, &owner).await?;
@@ -127,7 +127,7 @@ fn source_range(range: Option<(u64, u64)>, size: u64) -> Result<(u64, u64), S3Er
     }
 }
 
-pub async fn upload_part_copy(cx: &mut RequestCx, input: PartCopyInput) -> Res {
+pub(crate) async fn upload_part_copy(cx: &mut RequestCx, input: PartCopyInput) -> Res {
     let (bucket, upload) = current_upload(cx, &input.part.upload).await?;
     let src = copy_source(cx, &input.source).await?;
     let (start, end) = source_range(input.source_range, src.head.size)?;
@@ -157,7 +157,7 @@ pub async fn upload_part_copy(cx: &mut RequestCx, input: PartCopyInput) -> Res {
     )
 }
 
-pub async fn abort_multipart_upload(cx: &mut RequestCx, target: UploadTarget) -> Res {
+pub(crate) async fn abort_multipart_upload(cx: &mut RequestCx, target: UploadTarget) -> Res {
     let bucket = cx.bucket().await?;
     cx.storage()
         .abort_upload(bucket.id, &target.key, &target.upload_id)

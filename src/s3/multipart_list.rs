@@ -15,7 +15,7 @@ use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
-pub async fn list_parts(cx: &mut RequestCx, input: ListPartsInput) -> Res {
+pub(crate) async fn list_parts(cx: &mut RequestCx, input: ListPartsInput) -> Res {
     let (bucket, upload) = current_upload(cx, &input.upload).await?;
     let max_parts = input.max_parts;
     let marker = input.part_number_marker;
@@ -69,7 +69,7 @@ pub async fn list_parts(cx: &mut RequestCx, input: ListPartsInput) -> Res {
     )
 }
 
-pub async fn list_multipart_uploads(cx: &mut RequestCx, input: ListUploadsInput) -> Res {
+pub(crate) async fn list_multipart_uploads(cx: &mut RequestCx, input: ListUploadsInput) -> Res {
     let bucket = cx.bucket().await?;
     let ListUploadsInput {
         params: p,

@@ -19,7 +19,10 @@ type Res = Result<Response<ResponseBody>, S3Error>;
 
 /// The head of the addressed object, or `NoSuchKey`. Buckets are
 /// unversioned: the only version a target can name is the current one.
-pub async fn current_head(cx: &RequestCx, target: &ObjectTarget) -> Result<ObjectHead, S3Error> {
+pub(crate) async fn current_head(
+    cx: &RequestCx,
+    target: &ObjectTarget,
+) -> Result<ObjectHead, S3Error> {
     let bucket = cx.bucket().await?;
     cx.storage()
         .get_object(bucket.id, &target.key)
@@ -27,7 +30,7 @@ pub async fn current_head(cx: &RequestCx, target: &ObjectTarget) -> Result<Objec
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))
 }
 
-pub async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res {
+pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res {
     let PutObjectInput {
         key,
         condition: cond,
@@ -122,7 +125,7 @@ fn part_range(head: &ObjectHead, part_number: PartNumber) -> Result<(u64, u64), 
     Ok((start, start + part.size))
 }
 
-pub async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_head: bool) -> Res {
+pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_head: bool) -> Res {
     let head = current_head(cx, &input.target).await?;
     match input.conditions.evaluate(&head.etag, head.last_modified_ms) {
         Verdict::Proceed => {}
@@ -193,13 +196,13 @@ pub async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_head: bool
     Ok(r)
 }
 
-pub async fn delete_object(cx: &mut RequestCx, target: ObjectTarget) -> Res {
+pub(crate) async fn delete_object(cx: &mut RequestCx, target: ObjectTarget) -> Res {
     let bucket = cx.bucket().await?;
     cx.storage().delete_object(bucket.id, &target.key).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 
-pub async fn get_object_tagging(cx: &mut RequestCx, target: ObjectTarget) -> Res {
+pub(crate) async fn get_object_tagging(cx: &mut RequestCx, target: ObjectTarget) -> Res {
     current_head(cx, &target).await?;
     response::xml(&xml::Tagging {
         xmlns: (),
@@ -207,7 +210,7 @@ pub async fn get_object_tagging(cx: &mut RequestCx, target: ObjectTarget) -> Res
     })
 }
 
-pub async fn get_object_acl(cx: &mut RequestCx, target: ObjectTarget) -> Res {
+pub(crate) async fn get_object_acl(cx: &mut RequestCx, target: ObjectTarget) -> Res {
     current_head(cx, &target).await?;
     response::xml(&bucket::owner_acl(cx))
 }

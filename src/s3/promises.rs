@@ -52,7 +52,7 @@ fn invalid(header: &str) -> S3Error {
 
 /// Refuses a request that carries a header promising what s3gw does not
 /// do. `owner_id` is the `ID` the gateway reports as every bucket's owner.
-pub fn refuse_unkept_promises(headers: &HeaderMap, owner_id: &str) -> Result<(), S3Error> {
+pub(crate) fn refuse_unkept_promises(headers: &HeaderMap, owner_id: &str) -> Result<(), S3Error> {
     for (name, value) in headers {
         let name = name.as_str();
         if !name.starts_with("x-amz-") {

@@ -10,13 +10,13 @@ use crate::error::{ErrorDetail, S3Error, S3ErrorCode};
 use crate::http::ResponseBody;
 use crate::xml;
 
-pub fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     let n: u64 = rand::thread_rng().gen();
     format!("{n:016X}")
 }
 
 /// Adds the headers every response carries.
-pub fn stamp(r: &mut Response<ResponseBody>, request_id: &str) {
+pub(crate) fn stamp(r: &mut Response<ResponseBody>, request_id: &str) {
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amz-request-id", v.clone());
@@ -31,7 +31,7 @@ pub fn stamp(r: &mut Response<ResponseBody>, request_id: &str) {
     );
 }
 
-pub fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
     let mut r = Response::new(ResponseBody::full(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -43,14 +43,14 @@ pub fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
 
 /// 431 for a request head over `http::head::MAX_HEAD_BYTES`, closing
 /// the connection (the rest of the request is not read).
-pub fn head_too_large() -> Response<ResponseBody> {
+pub(crate) fn head_too_large() -> Response<ResponseBody> {
     let mut r = empty(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     r.headers_mut()
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     r
 }
 
-pub fn empty(status: StatusCode) -> Response<ResponseBody> {
+pub(crate) fn empty(status: StatusCode) -> Response<ResponseBody> {
     let mut r = Response::new(ResponseBody::Empty);
     *r.status_mut() = status;
     r
@@ -66,18 +66,21 @@ fn xml_body(status: StatusCode, body: String) -> Response<ResponseBody> {
     r
 }
 
-pub fn xml<T: Serialize>(value: &T) -> Result<Response<ResponseBody>, S3Error> {
+pub(crate) fn xml<T: Serialize>(value: &T) -> Result<Response<ResponseBody>, S3Error> {
     let body = xml::to_xml(value).map_err(S3Error::internal)?;
     Ok(xml_body(StatusCode::OK, body))
 }
 
-pub fn xml_root<T: Serialize>(root: &str, value: &T) -> Result<Response<ResponseBody>, S3Error> {
+pub(crate) fn xml_root<T: Serialize>(
+    root: &str,
+    value: &T,
+) -> Result<Response<ResponseBody>, S3Error> {
     let body = xml::to_xml_root(root, value).map_err(S3Error::internal)?;
     Ok(xml_body(StatusCode::OK, body))
 }
 
 /// The S3 error response; HEAD and 304 responses carry no body.
-pub fn error(
+pub(crate) fn error(
     err: &S3Error,
     request_id: &str,
     resource: &str,
@@ -118,12 +121,12 @@ fn system_time(ms: i64) -> SystemTime {
 }
 
 /// `Last-Modified` form: IMF-fixdate, second precision.
-pub fn http_date(ms: i64) -> String {
+pub(crate) fn http_date(ms: i64) -> String {
     httpdate::fmt_http_date(system_time(ms))
 }
 
 /// XML timestamp form: ISO 8601 UTC with milliseconds.
-pub fn iso8601(ms: i64) -> String {
+pub(crate) fn iso8601(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
@@ -138,10 +141,10 @@ pub fn iso8601(ms: i64) -> String {
     )
 }
 
-pub use crate::storage::now_ms;
+pub(crate) use crate::storage::now_ms;
 
 /// Sets a header from text, skipping values that are not valid headers.
-pub fn set(r: &mut Response<ResponseBody>, name: &'static str, value: &str) {
+pub(crate) fn set(r: &mut Response<ResponseBody>, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         r.headers_mut().insert(name, v);
     }

@@ -16,19 +16,19 @@ use crate::storage::ObjectHead;
 use crate::types::{ChecksumAlgorithm, ChecksumType};
 
 /// A body stored as a sealed blob that nothing references yet.
-pub struct StoredBody {
+pub(crate) struct StoredBody {
     pub part: PartRef,
     /// Whether the client sent a checksum (then the response echoes it).
     pub client_checksum: bool,
 }
 
-pub fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A single-part object's head over `part` (no part at all when it is
 /// empty), stamped now: what PutObject and CopyObject commit.
-pub fn single_part_head(
+pub(crate) fn single_part_head(
     part: PartRef,
     chunk_size: u32,
     content: ContentHeaders,
@@ -52,7 +52,7 @@ pub fn single_part_head(
 /// request promised, and computing `required` (a multipart upload's
 /// algorithm) even when the client sent no checksum. On any failure the
 /// blob is discarded.
-pub async fn store_body(
+pub(crate) async fn store_body(
     cx: &mut RequestCx,
     max_size: u64,
     required: Option<ChecksumAlgorithm>,
@@ -105,7 +105,7 @@ pub async fn store_body(
 }
 
 /// The record of a freshly written, verified blob.
-pub fn part_ref(written: &WrittenBlob, summary: DigestSummary, chunk_size: u32) -> PartRef {
+pub(crate) fn part_ref(written: &WrittenBlob, summary: DigestSummary, chunk_size: u32) -> PartRef {
     PartRef {
         blob: written.blob,
         size: written.size,
@@ -120,13 +120,13 @@ pub fn part_ref(written: &WrittenBlob, summary: DigestSummary, chunk_size: u32) 
 }
 
 /// The chunks of a blob this gateway just wrote.
-pub fn written_chunks(cx: &RequestCx, written: &WrittenBlob) -> u32 {
+pub(crate) fn written_chunks(cx: &RequestCx, written: &WrittenBlob) -> u32 {
     crate::storage::chunk_count(written.size, cx.state.config.chunk_size)
 }
 
 /// Drops a blob that will not be committed; failures are only logged (the
 /// start-up sweep catches what is left).
-pub async fn discard(cx: &RequestCx, blob: crate::storage::BlobId, chunks: u32) {
+pub(crate) async fn discard(cx: &RequestCx, blob: crate::storage::BlobId, chunks: u32) {
     if let Err(e) = cx.storage().discard_blob(blob, chunks).await {
         tracing::warn!(%blob, error = %e, "could not discard blob");
     }

@@ -10,7 +10,7 @@
 use std::fmt;
 
 /// How many problems are described one by one; the counts are complete.
-pub const MAX_DETAILS: usize = 20;
+pub(crate) const MAX_DETAILS: usize = 20;
 
 /// The result of a consistency check of a whole store.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ impl FsckReport {
     }
 
     /// Records one problem; only the first `MAX_DETAILS` are described.
-    pub fn note(&mut self, detail: impl FnOnce() -> String) {
+    pub(crate) fn note(&mut self, detail: impl FnOnce() -> String) {
         if self.details.len() < MAX_DETAILS {
             self.details.push(detail());
         }
@@ -149,7 +149,7 @@ impl fmt::Display for RepairReport {
 
 /// The size of chunk `index` of a blob of `size` bytes cut into
 /// `chunk_size` chunks.
-pub fn chunk_len(size: u64, chunk_size: u32, index: u32) -> u64 {
+pub(crate) fn chunk_len(size: u64, chunk_size: u32, index: u32) -> u64 {
     let start = u64::from(index) * u64::from(chunk_size);
     size.saturating_sub(start).min(u64::from(chunk_size))
 }

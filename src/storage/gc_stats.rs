@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Counters a backend's collector keeps (both backends).
 #[derive(Debug, Default)]
-pub struct GcStats {
+pub(crate) struct GcStats {
     /// Collector runs (on Cassandra, only those of the lease holder).
     pub runs: AtomicU64,
     /// Blobs deleted.
@@ -39,13 +39,13 @@ pub struct GcSnapshot {
 
 impl GcStats {
     /// Counts one deleted blob.
-    pub fn deleted(&self, chunks: u64, bytes: u64) {
+    pub(crate) fn deleted(&self, chunks: u64, bytes: u64) {
         self.blobs.fetch_add(1, Ordering::Relaxed);
         self.chunks.fetch_add(chunks, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    pub fn snapshot(&self) -> GcSnapshot {
+    pub(crate) fn snapshot(&self) -> GcSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         GcSnapshot {
             runs: get(&self.runs),

@@ -29,13 +29,13 @@ use bytes::Bytes;
 use crate::types::{ObjectKey, UploadId};
 
 pub use fsck::{FsckReport, RepairReport};
-pub use gc_stats::{GcSnapshot, GcStats};
+pub(crate) use gc_stats::{GcSnapshot, GcStats};
 pub use maintenance::Maintenance;
 pub use records::{
     chunk_count, BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord,
     PartRef, UploadRecord,
 };
-pub use statuses::{NodeStatus, StatusStore};
+pub(crate) use statuses::{NodeStatus, StatusStore};
 
 /// Failures of a storage backend. The S3 layer maps each variant to an S3
 /// error code with an exhaustive match (see `error.rs`).
@@ -77,7 +77,7 @@ pub enum StorageError {
 
 impl StorageError {
     /// An [`StorageError::Internal`] from any error or message.
-    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub(crate) fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         StorageError::Internal(e.into())
     }
 }
@@ -112,7 +112,7 @@ impl StorageError {
     /// lost connection may still have committed (on Cassandra a write that
     /// timed out can be applied later), so the blobs such a write named
     /// must not be discarded: the orphan sweep decides later.
-    pub fn nothing_written(&self) -> bool {
+    pub(crate) fn nothing_written(&self) -> bool {
         match self {
             StorageError::BucketExists(_)
             | StorageError::BucketNotEmpty
@@ -144,7 +144,7 @@ pub enum WriteCondition {
 
 impl WriteCondition {
     /// Whether the condition holds over `current`, the key's head now.
-    pub fn holds(&self, current: Option<&ObjectHead>) -> bool {
+    pub(crate) fn holds(&self, current: Option<&ObjectHead>) -> bool {
         match (self, current) {
             (WriteCondition::None, _) => true,
             (WriteCondition::IfNoneMatch, current) => current.is_none(),
@@ -285,7 +285,7 @@ pub trait Storage: Send + Sync + 'static {
 /// each `Arc`, so the data path, the maintenance commands and the
 /// dashboard each see only the part they use.
 #[derive(Clone)]
-pub struct Stores {
+pub(crate) struct Stores {
     pub data: std::sync::Arc<dyn Storage>,
     pub maintenance: std::sync::Arc<dyn Maintenance>,
     pub statuses: std::sync::Arc<dyn StatusStore>,
@@ -293,7 +293,7 @@ pub struct Stores {
 
 impl Stores {
     /// The three handles of one backend.
-    pub fn of<B: Storage + Maintenance + StatusStore>(backend: std::sync::Arc<B>) -> Stores {
+    pub(crate) fn of<B: Storage + Maintenance + StatusStore>(backend: std::sync::Arc<B>) -> Stores {
         Stores {
             data: backend.clone(),
             maintenance: backend.clone(),

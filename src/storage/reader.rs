@@ -12,7 +12,7 @@ use crate::metric_names as names;
 
 /// One piece of the plan: a slice of one chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChunkSlice {
+pub(crate) struct ChunkSlice {
     pub addr: ChunkAddr,
     /// Length the whole chunk must have.
     pub chunk_len: u32,
@@ -22,7 +22,12 @@ pub struct ChunkSlice {
 
 /// The chunks and slices covering bytes `start..end` of an object made of
 /// `parts`, each split into chunks of `chunk_size`.
-pub fn plan(parts: &[PartRef], default_chunk_size: u32, start: u64, end: u64) -> Vec<ChunkSlice> {
+pub(crate) fn plan(
+    parts: &[PartRef],
+    default_chunk_size: u32,
+    start: u64,
+    end: u64,
+) -> Vec<ChunkSlice> {
     let mut out = Vec::new();
     if start >= end {
         return out;
@@ -64,7 +69,7 @@ pub fn plan(parts: &[PartRef], default_chunk_size: u32, start: u64, end: u64) ->
 
 /// Bytes `start..end` of the object as a channel of chunks. Errors arrive
 /// in-band; the response is then cut short, which clients detect.
-pub fn read_range(
+pub(crate) fn read_range(
     storage: Arc<dyn Storage>,
     head: &ObjectHead,
     start: u64,

@@ -39,7 +39,7 @@ impl BlobId {
 
     /// Milliseconds since the Unix epoch when the id was made (0 for ids
     /// that carry no time).
-    pub fn created_ms(&self) -> i64 {
+    pub(crate) fn created_ms(&self) -> i64 {
         match self.0.get_timestamp() {
             Some(ts) => {
                 let (secs, nanos) = ts.to_unix();
@@ -96,7 +96,7 @@ pub struct ChunkAddr {
 }
 
 impl ChunkAddr {
-    pub fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         u64::from(self.index) * u64::from(self.chunk_size)
     }
 }
@@ -182,7 +182,7 @@ pub struct ObjectHead {
 impl PartRef {
     /// The number of chunks of this blob; `default_chunk_size` is the
     /// head's, used when the part does not record its own.
-    pub fn chunks(&self, default_chunk_size: u32) -> u32 {
+    pub(crate) fn chunks(&self, default_chunk_size: u32) -> u32 {
         chunk_count(self.size, self.chunk_size.unwrap_or(default_chunk_size))
     }
 }

@@ -48,12 +48,12 @@ pub struct NodeStatus {
 
 /// (kind, id) → (document, expiry).
 #[derive(Default)]
-pub struct MemoryStatuses {
+pub(crate) struct MemoryStatuses {
     docs: Mutex<BTreeMap<(StatusKind, String), (String, Instant)>>,
 }
 
 impl MemoryStatuses {
-    pub fn put_status(&self, kind: StatusKind, id: &str, doc: &str, ttl: Duration) {
+    pub(crate) fn put_status(&self, kind: StatusKind, id: &str, doc: &str, ttl: Duration) {
         let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         docs.retain(|_, (_, expires)| *expires > now);
@@ -61,7 +61,7 @@ impl MemoryStatuses {
     }
 
     /// Unexpired documents of `kind`, by id.
-    pub fn statuses(&self, kind: StatusKind) -> Vec<(String, String)> {
+    pub(crate) fn statuses(&self, kind: StatusKind) -> Vec<(String, String)> {
         let docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         docs.iter()

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::{BlobId, BlobOwner, ChunkAddr, Storage, StorageError};
 
 /// Something that digests the body as it is stored (MD5, checksums).
-pub trait BodyHasher: Send + 'static {
+pub(crate) trait BodyHasher: Send + 'static {
     fn update(&mut self, data: &[u8]);
 
     /// Feeds a chunk the hasher may share with other threads.
@@ -91,7 +91,7 @@ fn hash_failed() -> StorageError {
 }
 
 #[derive(Debug, Clone)]
-pub struct WriteLimits {
+pub(crate) struct WriteLimits {
     pub chunk_size: u32,
     /// Chunks being stored at once for this request.
     pub in_flight: usize,
@@ -116,7 +116,7 @@ async fn slot(slots: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, StorageErr
 }
 
 #[derive(Debug)]
-pub enum WriteError<E> {
+pub(crate) enum WriteError<E> {
     /// The body stream failed (client error, bad signature, disconnect).
     Body(E),
     Storage(StorageError),
@@ -131,7 +131,7 @@ impl<E> From<StorageError> for WriteError<E> {
 
 /// A blob whose data is durable but which no head references yet.
 #[derive(Debug)]
-pub struct WrittenBlob {
+pub(crate) struct WrittenBlob {
     pub blob: BlobId,
     pub size: u64,
 }
@@ -187,7 +187,7 @@ impl Drop for DiscardGuard {
 
 /// Writes `body` as a new blob. On success the blob is sealed and the hasher
 /// has seen every byte; on failure the blob is discarded.
-pub async fn write_blob<S, E, H>(
+pub(crate) async fn write_blob<S, E, H>(
     storage: &Arc<dyn Storage>,
     mut body: S,
     hasher: H,

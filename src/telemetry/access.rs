@@ -17,7 +17,7 @@ use super::{names, unix_now_s, Telemetry};
 use crate::http::ResponseBody;
 
 /// What the access line and the metrics say about one request.
-pub struct RequestLog {
+pub(crate) struct RequestLog {
     telemetry: Arc<Telemetry>,
     started: Instant,
     pub request_id: String,
@@ -35,7 +35,11 @@ pub struct RequestLog {
 
 impl RequestLog {
     /// A request has arrived: it counts as in flight until it is finished.
-    pub fn start(telemetry: Arc<Telemetry>, request_id: String, method: http::Method) -> Self {
+    pub(crate) fn start(
+        telemetry: Arc<Telemetry>,
+        request_id: String,
+        method: http::Method,
+    ) -> Self {
         metrics::gauge!(names::IN_FLIGHT).increment(1.0);
         telemetry.in_flight.fetch_add(1, Ordering::Relaxed);
         RequestLog {
@@ -54,19 +58,19 @@ impl RequestLog {
         }
     }
 
-    pub fn route(&mut self, op: &str, bucket: Option<&str>, key: Option<&str>) {
+    pub(crate) fn route(&mut self, op: &str, bucket: Option<&str>, key: Option<&str>) {
         self.op = op.to_owned();
         self.bucket = bucket.map(str::to_owned);
         self.key = key.map(str::to_owned);
     }
 
     /// The S3 error code the answer carries, if it is an error.
-    pub fn error(&mut self, code: &'static str) {
+    pub(crate) fn error(&mut self, code: &'static str) {
         self.error_code = Some(code);
     }
 
     /// Counts request body bytes as a handler reads them.
-    pub fn body_counter(&self) -> BodyCounter {
+    pub(crate) fn body_counter(&self) -> BodyCounter {
         BodyCounter {
             telemetry: self.telemetry.clone(),
             total: self.bytes_in.clone(),
@@ -119,14 +123,14 @@ impl Drop for RequestLog {
 
 /// Adds request body bytes to the request's total, the `op` counter and
 /// the recent window.
-pub struct BodyCounter {
+pub(crate) struct BodyCounter {
     telemetry: Arc<Telemetry>,
     total: Arc<AtomicU64>,
     counter: metrics::Counter,
 }
 
 impl BodyCounter {
-    pub fn add(&self, n: usize) {
+    pub(crate) fn add(&self, n: usize) {
         let n = n as u64;
         self.total.fetch_add(n, Ordering::Relaxed);
         self.counter.increment(n);
@@ -136,14 +140,14 @@ impl BodyCounter {
 
 /// The response body, counted as it is sent; the request is logged when
 /// it ends.
-pub struct MeteredBody {
+pub(crate) struct MeteredBody {
     inner: ResponseBody,
     log: RequestLog,
     sent: metrics::Counter,
 }
 
 impl MeteredBody {
-    pub fn new(inner: ResponseBody, mut log: RequestLog, status: http::StatusCode) -> Self {
+    pub(crate) fn new(inner: ResponseBody, mut log: RequestLog, status: http::StatusCode) -> Self {
         log.status = status.as_u16();
         let sent = metrics::counter!(names::BYTES_OUT, "op" => log.op.clone());
         let mut body = MeteredBody { inner, log, sent };

@@ -19,12 +19,12 @@ use crate::storage::{
 use crate::types::{ObjectKey, StatusKind, UploadId};
 
 /// A backend's three contracts, each call timed.
-pub struct MeteredStorage {
+pub(crate) struct MeteredStorage {
     inner: Stores,
 }
 
 impl MeteredStorage {
-    pub fn wrap(inner: Stores) -> Stores {
+    pub(crate) fn wrap(inner: Stores) -> Stores {
         Stores::of(Arc::new(MeteredStorage { inner }))
     }
 }

@@ -15,7 +15,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::storage::GcSnapshot;
 
-pub use crate::metric_names as names;
+pub(crate) use crate::metric_names as names;
 
 /// Request latency buckets, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -31,7 +31,7 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    pub fn new(gateway_id: String) -> Self {
+    pub(crate) fn new(gateway_id: String) -> Self {
         Telemetry {
             gateway_id,
             started_ms: crate::storage::now_ms(),
@@ -41,7 +41,7 @@ impl Telemetry {
     }
 }
 
-pub fn unix_now_s() -> i64 {
+pub(crate) fn unix_now_s() -> i64 {
     crate::storage::now_ms().div_euclid(1000)
 }
 
@@ -49,7 +49,7 @@ static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// The process-wide Prometheus recorder, installed by the first call;
 /// `None` if another recorder was installed first.
-pub fn prometheus() -> Option<&'static PrometheusHandle> {
+pub(crate) fn prometheus() -> Option<&'static PrometheusHandle> {
     PROMETHEUS
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
@@ -139,7 +139,7 @@ fn describe() {
 
 /// Brings the figures that live elsewhere (the collector's, uptime) up to
 /// date, then renders every metric in the Prometheus text format.
-pub fn render(handle: &PrometheusHandle, telemetry: &Telemetry, gc: GcSnapshot) -> String {
+pub(crate) fn render(handle: &PrometheusHandle, telemetry: &Telemetry, gc: GcSnapshot) -> String {
     use names::*;
     metrics::counter!(GC_RUNS).absolute(gc.runs);
     metrics::counter!(GC_BLOBS).absolute(gc.blobs);

@@ -17,9 +17,9 @@ const BUCKETS: usize = 56;
 const FIRST_EDGE_US: f64 = 500.0;
 const GROWTH: f64 = 1.25;
 /// The window the rates and the p99 cover.
-pub const RATE_WINDOW_SECS: i64 = 10;
+pub(crate) const RATE_WINDOW_SECS: i64 = 10;
 /// Width of one point of the throughput series.
-pub const STEP_SECS: i64 = 5;
+pub(crate) const STEP_SECS: i64 = 5;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -45,7 +45,7 @@ impl Slot {
 
 /// Rates over the last [`RATE_WINDOW_SECS`] complete seconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Rates {
+pub(crate) struct Rates {
     pub requests_per_s: f64,
     pub errors_per_s: f64,
     /// Errors ÷ requests (0 without requests).
@@ -60,7 +60,7 @@ pub struct Rates {
 /// One point of the throughput series: rates over `STEP_SECS` seconds
 /// ending at `t_ms` (exclusive).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Point {
+pub(crate) struct Point {
     pub t_ms: i64,
     pub requests_per_s: f64,
     pub errors_per_s: f64,
@@ -111,16 +111,16 @@ impl Recent {
         f(slot);
     }
 
-    pub fn add_bytes_in(&self, now_s: i64, n: u64) {
+    pub(crate) fn add_bytes_in(&self, now_s: i64, n: u64) {
         self.with_slot(now_s, |s| s.bytes_in += n);
     }
 
-    pub fn add_bytes_out(&self, now_s: i64, n: u64) {
+    pub(crate) fn add_bytes_out(&self, now_s: i64, n: u64) {
         self.with_slot(now_s, |s| s.bytes_out += n);
     }
 
     /// Counts one finished request.
-    pub fn request(&self, now_s: i64, error: bool, latency: Duration) {
+    pub(crate) fn request(&self, now_s: i64, error: bool, latency: Duration) {
         let b = bucket_of(latency);
         self.with_slot(now_s, |s| {
             s.requests += 1;
@@ -149,7 +149,7 @@ impl Recent {
     }
 
     /// Rates over the complete seconds of the window before `now_s`.
-    pub fn rates(&self, now_s: i64) -> Rates {
+    pub(crate) fn rates(&self, now_s: i64) -> Rates {
         let t = self.sum(now_s - RATE_WINDOW_SECS, now_s);
         let secs = RATE_WINDOW_SECS as f64;
         Rates {
@@ -168,7 +168,7 @@ impl Recent {
 
     /// The throughput series: `count` points of `STEP_SECS`, oldest first,
     /// the last one ending at the start of the current step.
-    pub fn series(&self, now_s: i64, count: usize) -> Vec<Point> {
+    pub(crate) fn series(&self, now_s: i64, count: usize) -> Vec<Point> {
         let end = now_s - now_s.rem_euclid(STEP_SECS);
         let secs = STEP_SECS as f64;
         (0..count as i64)

@@ -28,7 +28,7 @@ pub enum ChecksumAlgorithm {
 
 impl ChecksumAlgorithm {
     /// Every algorithm, in a fixed order.
-    pub const ALL: [ChecksumAlgorithm; 5] = [
+    pub(crate) const ALL: [ChecksumAlgorithm; 5] = [
         ChecksumAlgorithm::Crc32,
         ChecksumAlgorithm::Crc32c,
         ChecksumAlgorithm::Crc64Nvme,
@@ -37,21 +37,21 @@ impl ChecksumAlgorithm {
     ];
 
     /// From a header name such as `x-amz-checksum-crc32` (any case).
-    pub fn from_header_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_header_name(name: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
             .find(|alg| alg.header_name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// From an algorithm name such as `CRC32` (any case).
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
             .find(|alg| alg.as_str().eq_ignore_ascii_case(name.trim()))
     }
 
     /// The header carrying this checksum, e.g. `x-amz-checksum-crc32`.
-    pub fn header_name(self) -> &'static str {
+    pub(crate) fn header_name(self) -> &'static str {
         match self {
             Self::Crc32 => "x-amz-checksum-crc32",
             Self::Crc32c => "x-amz-checksum-crc32c",
@@ -61,19 +61,8 @@ impl ChecksumAlgorithm {
         }
     }
 
-    /// The XML element name, e.g. `ChecksumCRC32`.
-    pub fn xml_name(self) -> &'static str {
-        match self {
-            Self::Crc32 => "ChecksumCRC32",
-            Self::Crc32c => "ChecksumCRC32C",
-            Self::Crc64Nvme => "ChecksumCRC64NVME",
-            Self::Sha1 => "ChecksumSHA1",
-            Self::Sha256 => "ChecksumSHA256",
-        }
-    }
-
     /// The algorithm name used in headers and XML values, e.g. `CRC32`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Crc32 => "CRC32",
             Self::Crc32c => "CRC32C",
@@ -85,7 +74,7 @@ impl ChecksumAlgorithm {
 
     /// Whether a multipart object can carry a full-object checksum of this
     /// algorithm (CRCs combine; hashes do not).
-    pub fn supports_full_object(self) -> bool {
+    pub(crate) fn supports_full_object(self) -> bool {
         matches!(self, Self::Crc32 | Self::Crc32c | Self::Crc64Nvme)
     }
 
@@ -118,14 +107,14 @@ pub enum ChecksumType {
 
 impl ChecksumType {
     /// From `FULL_OBJECT` or `COMPOSITE` (any case).
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         [Self::FullObject, Self::Composite]
             .into_iter()
             .find(|t| t.as_str().eq_ignore_ascii_case(name.trim()))
     }
 
     /// The name in headers, XML and stored records.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::FullObject => "FULL_OBJECT",
             Self::Composite => "COMPOSITE",

@@ -16,7 +16,7 @@ pub enum StatusKind {
 
 impl StatusKind {
     /// The stored name of the kind.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             StatusKind::Beat => "beat",
             StatusKind::Usage => "usage",

@@ -29,13 +29,13 @@ use crate::auth::AuthError;
 use crate::types::ChecksumAlgorithm;
 
 /// Longest size line (`hex;chunk-signature=...`), without its line end.
-pub const MAX_SIZE_LINE: usize = 4 * 1024;
+pub(crate) const MAX_SIZE_LINE: usize = 4 * 1024;
 
 /// Largest chunk we accept.
-pub const MAX_CHUNK_SIZE: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_CHUNK_SIZE: u64 = 64 * 1024 * 1024;
 
 /// Largest trailer section (everything after the zero-size chunk line).
-pub const MAX_TRAILER: usize = 16 * 1024;
+pub(crate) const MAX_TRAILER: usize = 16 * 1024;
 
 const SIGNATURE_TRAILER: &str = "x-amz-trailer-signature";
 

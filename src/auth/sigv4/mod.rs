@@ -36,25 +36,25 @@ pub use crate::auth::sigv4::coverage::{check_signed_headers, hoist_query_headers
 pub use crate::auth::sigv4::parse::{format_amz_date, parse_amz_date, parse_auth};
 
 /// The only SigV4 algorithm S3 accepts (SigV4a is not supported).
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// Payload hash line of unsigned bodies.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// `x-amz-content-sha256` of signed aws-chunked bodies.
-pub const STREAMING_SIGNED: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+pub(crate) const STREAMING_SIGNED: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
 
 /// `x-amz-content-sha256` of signed aws-chunked bodies with a signed trailer.
-pub const STREAMING_SIGNED_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+pub(crate) const STREAMING_SIGNED_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 
 /// `x-amz-content-sha256` of unsigned aws-chunked bodies with a trailer.
-pub const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+pub(crate) const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 /// Hex SHA-256 of the empty string.
-pub const EMPTY_SHA256_HEX: &str =
+pub(crate) const EMPTY_SHA256_HEX: &str =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// Allowed clock difference for header auth, and for presigned dates in the future.
-pub const MAX_SKEW: Duration = Duration::minutes(15);
+pub(crate) const MAX_SKEW: Duration = Duration::minutes(15);
 
 /// Longest presigned validity (7 days).
 pub const MAX_PRESIGN_EXPIRES: u64 = 604_800;
@@ -77,7 +77,7 @@ pub enum PayloadMode {
 
 impl PayloadMode {
     /// Parses an `x-amz-content-sha256` value.
-    pub fn from_header_value(value: &str) -> Result<Self, AuthError> {
+    pub(crate) fn from_header_value(value: &str) -> Result<Self, AuthError> {
         match value {
             UNSIGNED_PAYLOAD => Ok(Self::Unsigned),
             STREAMING_SIGNED => Ok(Self::StreamingSigned { trailer: false }),
@@ -192,7 +192,7 @@ impl ChunkSigner {
     }
 
     /// String to sign of a chunk whose data hashes to `chunk_sha256`.
-    pub fn chunk_string_to_sign(&self, previous: &str, chunk_sha256: &[u8; 32]) -> String {
+    pub(crate) fn chunk_string_to_sign(&self, previous: &str, chunk_sha256: &[u8; 32]) -> String {
         format!(
             "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{}\n{}",
             self.amz_date,
@@ -392,11 +392,11 @@ pub(crate) mod testing {
         Query::parse(p.uri.query()).expect("UTF-8 query")
     }
 
-    pub(crate) fn parse_auth(p: &Parts) -> Result<Option<AuthRequest>, AuthError> {
+    pub fn parse_auth(p: &Parts) -> Result<Option<AuthRequest>, AuthError> {
         super::parse_auth(p, &query_of(p))
     }
 
-    pub(crate) fn verify(
+    pub fn verify(
         req: &AuthRequest,
         p: &Parts,
         secret: &SecretKey,

@@ -9,11 +9,11 @@ use crate::http::Query;
 use crate::types::ObjectKey;
 
 /// The default and the cap of every `max-*` parameter.
-pub const MAX_PAGE: usize = 1000;
+pub(crate) const MAX_PAGE: usize = 1000;
 
 /// Characters left as they are by `encoding-type=url` (botocore decodes
 /// with `unquote_plus`, so `+` and space must be escaped).
-pub const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -66,7 +66,7 @@ pub struct ListParams {
 
 impl ListParams {
     /// The parameters, with the page size from `max_name`.
-    pub fn parse(q: &Query, max_name: &str) -> Result<ListParams, S3Error> {
+    pub(crate) fn parse(q: &Query, max_name: &str) -> Result<ListParams, S3Error> {
         let max = max_param(q, max_name)?;
         Ok(ListParams {
             prefix: q.get("prefix").unwrap_or("").to_owned(),
@@ -80,7 +80,7 @@ impl ListParams {
     }
 
     /// A key, prefix or marker as the answer names it.
-    pub fn enc(&self, s: &str) -> String {
+    pub(crate) fn enc(&self, s: &str) -> String {
         if self.url_encode {
             utf8_percent_encode(s, URL_ENCODE).to_string()
         } else {
@@ -88,7 +88,7 @@ impl ListParams {
         }
     }
 
-    pub fn encoding_type(&self) -> Option<&'static str> {
+    pub(crate) fn encoding_type(&self) -> Option<&'static str> {
         self.url_encode.then_some("url")
     }
 }
@@ -101,7 +101,7 @@ pub struct ListV1Input {
 }
 
 impl ListV1Input {
-    pub fn parse(q: &Query) -> Result<ListV1Input, S3Error> {
+    pub(crate) fn parse(q: &Query) -> Result<ListV1Input, S3Error> {
         Ok(ListV1Input {
             params: ListParams::parse(q, "max-keys")?,
             marker: q.get("marker").unwrap_or("").to_owned(),
@@ -121,7 +121,7 @@ pub struct ListV2Input {
 }
 
 impl ListV2Input {
-    pub fn parse(q: &Query) -> Result<ListV2Input, S3Error> {
+    pub(crate) fn parse(q: &Query) -> Result<ListV2Input, S3Error> {
         Ok(ListV2Input {
             params: ListParams::parse(q, "max-keys")?,
             continuation_token: q.get("continuation-token").map(str::to_owned),
@@ -147,7 +147,7 @@ pub struct ListUploadsInput {
 }
 
 impl ListUploadsInput {
-    pub fn parse(q: &Query) -> Result<ListUploadsInput, S3Error> {
+    pub(crate) fn parse(q: &Query) -> Result<ListUploadsInput, S3Error> {
         let params = ListParams::parse(q, "max-uploads")?;
         let key_marker = q.get("key-marker").unwrap_or("").to_owned();
         let upload_id_marker = if key_marker.is_empty() {
@@ -173,7 +173,7 @@ pub struct ListPartsInput {
 }
 
 impl ListPartsInput {
-    pub fn parse(key: ObjectKey, q: &Query) -> Result<ListPartsInput, S3Error> {
+    pub(crate) fn parse(key: ObjectKey, q: &Query) -> Result<ListPartsInput, S3Error> {
         let upload = UploadTarget::parse(key, q)?;
         let max_parts = max_param(q, "max-parts")?;
         let part_number_marker = match q.get("part-number-marker") {

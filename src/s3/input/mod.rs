@@ -21,12 +21,14 @@ use crate::http::headers::text;
 use crate::http::{BucketConfig, Endpoint, Route};
 use crate::types::{KeyError, ObjectKey};
 
-pub use list::{ListParams, ListPartsInput, ListUploadsInput, ListV1Input, ListV2Input};
+pub(crate) use list::{ListParams, ListPartsInput, ListUploadsInput, ListV1Input, ListV2Input};
 pub use multipart::{
     CompleteInput, CreateUploadInput, PartCopyInput, PartNumber, PartTarget, UploadTarget,
     MAX_PART_NUMBER,
 };
-pub use object::{CopyObjectInput, CopySource, GetObjectInput, ObjectTarget, PutObjectInput};
+pub(crate) use object::{
+    CopyObjectInput, CopySource, GetObjectInput, ObjectTarget, PutObjectInput,
+};
 
 /// One S3 operation with its typed parameters.
 #[derive(Debug)]
@@ -109,7 +111,7 @@ fn object_key(route: &Route) -> Result<ObjectKey, S3Error> {
 }
 
 /// The S3 error for a key that does not parse.
-pub fn key_error(e: KeyError) -> S3Error {
+pub(crate) fn key_error(e: KeyError) -> S3Error {
     match e {
         KeyError::TooLong => S3Error::code(S3ErrorCode::KeyTooLongError),
         KeyError::Empty => S3Error::new(S3ErrorCode::InvalidArgument, "The key may not be empty"),

@@ -21,7 +21,7 @@ pub const MAX_PART_NUMBER: u32 = 10_000;
 pub struct PartNumber(u32);
 
 impl PartNumber {
-    pub fn parse(v: &str) -> Result<PartNumber, S3Error> {
+    pub(crate) fn parse(v: &str) -> Result<PartNumber, S3Error> {
         v.parse::<u32>()
             .ok()
             .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
@@ -48,7 +48,7 @@ pub struct UploadTarget {
 }
 
 impl UploadTarget {
-    pub fn parse(key: ObjectKey, q: &Query) -> Result<UploadTarget, S3Error> {
+    pub(crate) fn parse(key: ObjectKey, q: &Query) -> Result<UploadTarget, S3Error> {
         let upload_id = q
             .get("uploadId")
             .and_then(UploadId::parse)
@@ -65,7 +65,7 @@ pub struct PartTarget {
 }
 
 impl PartTarget {
-    pub fn parse(key: ObjectKey, q: &Query) -> Result<PartTarget, S3Error> {
+    pub(crate) fn parse(key: ObjectKey, q: &Query) -> Result<PartTarget, S3Error> {
         // The part number is judged first, as before the inputs had types.
         let part_number = PartNumber::parse(q.get("partNumber").unwrap_or(""))?;
         Ok(PartTarget {
@@ -85,7 +85,11 @@ pub struct PartCopyInput {
 }
 
 impl PartCopyInput {
-    pub fn parse(key: ObjectKey, q: &Query, h: &HeaderMap) -> Result<PartCopyInput, S3Error> {
+    pub(crate) fn parse(
+        key: ObjectKey,
+        q: &Query,
+        h: &HeaderMap,
+    ) -> Result<PartCopyInput, S3Error> {
         Ok(PartCopyInput {
             part: PartTarget::parse(key, q)?,
             source: CopySource::parse(h)?,
@@ -128,7 +132,7 @@ pub struct CreateUploadInput {
 }
 
 impl CreateUploadInput {
-    pub fn parse(key: ObjectKey, h: &HeaderMap) -> Result<CreateUploadInput, S3Error> {
+    pub(crate) fn parse(key: ObjectKey, h: &HeaderMap) -> Result<CreateUploadInput, S3Error> {
         let user_meta = user_metadata(h)?;
         Ok(CreateUploadInput {
             key,
@@ -190,7 +194,11 @@ pub struct CompleteInput {
 }
 
 impl CompleteInput {
-    pub fn parse(key: ObjectKey, q: &Query, h: &HeaderMap) -> Result<CompleteInput, S3Error> {
+    pub(crate) fn parse(
+        key: ObjectKey,
+        q: &Query,
+        h: &HeaderMap,
+    ) -> Result<CompleteInput, S3Error> {
         Ok(CompleteInput {
             upload: UploadTarget::parse(key, q)?,
             condition: write_condition(h, "CompleteMultipartUpload")?,
@@ -203,7 +211,7 @@ impl CompleteInput {
     }
 
     /// The checksum the client expects for `alg`, if it sent one.
-    pub fn expected_checksum(&self, alg: ChecksumAlgorithm) -> Option<&str> {
+    pub(crate) fn expected_checksum(&self, alg: ChecksumAlgorithm) -> Option<&str> {
         self.checksums
             .iter()
             .find(|(a, _)| *a == alg)

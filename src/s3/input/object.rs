@@ -44,7 +44,7 @@ pub struct ObjectTarget {
 }
 
 impl ObjectTarget {
-    pub fn parse(key: ObjectKey, q: &Query) -> Result<ObjectTarget, S3Error> {
+    pub(crate) fn parse(key: ObjectKey, q: &Query) -> Result<ObjectTarget, S3Error> {
         let version_id = q.get("versionId").map(VersionId::parse).transpose()?;
         Ok(ObjectTarget { key, version_id })
     }
@@ -78,7 +78,11 @@ pub struct GetObjectInput {
 }
 
 impl GetObjectInput {
-    pub fn parse(key: ObjectKey, q: &Query, h: &HeaderMap) -> Result<GetObjectInput, S3Error> {
+    pub(crate) fn parse(
+        key: ObjectKey,
+        q: &Query,
+        h: &HeaderMap,
+    ) -> Result<GetObjectInput, S3Error> {
         let target = ObjectTarget::parse(key, q)?;
         let part_number = q.get("partNumber").map(PartNumber::parse).transpose()?;
         let range_header = header(h, "range");
@@ -113,7 +117,7 @@ pub struct PutObjectInput {
 }
 
 impl PutObjectInput {
-    pub fn parse(key: ObjectKey, h: &HeaderMap) -> Result<PutObjectInput, S3Error> {
+    pub(crate) fn parse(key: ObjectKey, h: &HeaderMap) -> Result<PutObjectInput, S3Error> {
         Ok(PutObjectInput {
             key,
             condition: write_condition(h, "PutObject")?,
@@ -132,7 +136,7 @@ pub struct CopySource {
 }
 
 impl CopySource {
-    pub fn parse(h: &HeaderMap) -> Result<CopySource, S3Error> {
+    pub(crate) fn parse(h: &HeaderMap) -> Result<CopySource, S3Error> {
         let (bucket, key) = parse_copy_source(text_or_empty(h, "x-amz-copy-source"))?;
         Ok(CopySource {
             bucket,
@@ -147,7 +151,7 @@ fn text_or_empty<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
 }
 
 /// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
-pub fn parse_copy_source(v: &str) -> Result<(String, ObjectKey), S3Error> {
+pub(crate) fn parse_copy_source(v: &str) -> Result<(String, ObjectKey), S3Error> {
     let bad = || S3Error::new(S3ErrorCode::InvalidArgument, "Invalid copy source");
     let (path, query) = v.split_once('?').unwrap_or((v, ""));
     if let Some(version) = query.strip_prefix("versionId=") {
@@ -178,7 +182,7 @@ pub struct CopyObjectInput {
 }
 
 impl CopyObjectInput {
-    pub fn parse(key: ObjectKey, h: &HeaderMap) -> Result<CopyObjectInput, S3Error> {
+    pub(crate) fn parse(key: ObjectKey, h: &HeaderMap) -> Result<CopyObjectInput, S3Error> {
         let source = CopySource::parse(h)?;
         let replace = match header(h, "x-amz-metadata-directive").map(|d| d.to_ascii_uppercase()) {
             None => false,

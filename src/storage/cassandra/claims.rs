@@ -93,7 +93,7 @@ pub(super) struct Claims {
 }
 
 impl Claims {
-    pub async fn open(cql: Arc<Cql>, ks: &str) -> Result<Claims, StorageError> {
+    pub(crate) async fn open(cql: Arc<Cql>, ks: &str) -> Result<Claims, StorageError> {
         Ok(Claims {
             st: ClaimStatements::prepare(&cql.session, ks).await?,
             cql,
@@ -103,7 +103,7 @@ impl Claims {
     /// Claims `upload_id` for this request, taking over a stale
     /// uncommitted claim; `Busy` while another request holds a
     /// fresh one.
-    pub async fn claim_upload(&self, upload_id: &str) -> Result<Claimed, StorageError> {
+    pub(crate) async fn claim_upload(&self, upload_id: &str) -> Result<Claimed, StorageError> {
         let st = &self.st;
         let claim = Claim {
             finisher: Uuid::new_v4(),
@@ -157,7 +157,7 @@ impl Claims {
 
     /// Gives an uncommitted claim up (the request failed before its
     /// commit), so that the next request need not wait for it to go stale.
-    pub async fn drop_claim(&self, upload_id: &str, claim: Claim) {
+    pub(crate) async fn drop_claim(&self, upload_id: &str, claim: Claim) {
         if let Err(e) = self.give_up_claim(upload_id, claim).await {
             tracing::warn!(upload_id, error = %e, "could not drop an upload claim");
         }
@@ -165,7 +165,11 @@ impl Claims {
 
     /// `drop_claim`, telling whether the claim was still ours (it was not
     /// taken over in the meantime).
-    pub async fn give_up_claim(&self, upload_id: &str, claim: Claim) -> Result<bool, StorageError> {
+    pub(crate) async fn give_up_claim(
+        &self,
+        upload_id: &str,
+        claim: Claim,
+    ) -> Result<bool, StorageError> {
         self.cql
             .lwt(&self.st.claim_drop, (upload_id, claim.finisher))
             .await
@@ -179,7 +183,7 @@ impl Claims {
     /// done meanwhile is forget the upload, leaving its parts (a leak,
     /// never a loss). If the withdrawal fails, the commit stays and the
     /// next request for the upload finishes it that way.
-    pub async fn withdraw_claim(&self, upload_id: &str, claim: Claim) {
+    pub(crate) async fn withdraw_claim(&self, upload_id: &str, claim: Claim) {
         let undone = self
             .cql
             .lwt(
@@ -202,7 +206,7 @@ impl Claims {
     /// was taken over. After this, no other request writes a head from, or
     /// releases, the upload's parts, except a Complete for the same ETag
     /// whose head is missing (`multipart::finish_committed`).
-    pub async fn commit_claim(
+    pub(crate) async fn commit_claim(
         &self,
         upload_id: &str,
         claim: &Claim,

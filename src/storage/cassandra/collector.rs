@@ -58,7 +58,7 @@ impl CassandraStorage {
     /// Runs the collector every `every` until the runtime stops, whenever
     /// this gateway holds the lease (which lasts three ticks; a run stops
     /// after a tick and a half, and the next tick renews the lease).
-    pub fn spawn_collector(&self, every: Duration) {
+    pub(crate) fn spawn_collector(&self, every: Duration) {
         let store = self.clone();
         let budget = every * LEASE_TICKS / 2;
         tokio::spawn(async move {

@@ -56,7 +56,7 @@ impl TimestampGenerator for OffsetClock {
 
 /// Connects to the cluster, retrying with a clear message while no contact
 /// point answers, for at most `opts.connect_for`.
-pub async fn connect(opts: &CassandraOptions) -> Result<Session, StorageError> {
+pub(crate) async fn connect(opts: &CassandraOptions) -> Result<Session, StorageError> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(500);
     loop {
@@ -110,7 +110,7 @@ fn attempt_unavailable(e: &RequestAttemptError) -> bool {
 
 /// Maps a failed statement: lost quorum, timeouts and lost connections are
 /// `Unavailable`; the rest (bad statements, schema errors) `Internal`.
-pub fn exec_err(e: ExecutionError) -> StorageError {
+pub(crate) fn exec_err(e: ExecutionError) -> StorageError {
     let unavailable = match &e {
         ExecutionError::LastAttemptError(a) => attempt_unavailable(a),
         ExecutionError::EmptyPlan
@@ -126,7 +126,7 @@ pub fn exec_err(e: ExecutionError) -> StorageError {
     }
 }
 
-pub fn prepare_err(e: PrepareError) -> StorageError {
+pub(crate) fn prepare_err(e: PrepareError) -> StorageError {
     match e {
         PrepareError::ConnectionPoolError(_) => StorageError::Unavailable(e.to_string()),
         _ => StorageError::internal(e),
@@ -134,6 +134,6 @@ pub fn prepare_err(e: PrepareError) -> StorageError {
 }
 
 /// A result that did not have the shape the statement promises.
-pub fn shape_err(e: impl std::fmt::Display) -> StorageError {
+pub(crate) fn shape_err(e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("unexpected result: {e}"))
 }

@@ -23,7 +23,7 @@ fn pager_err(e: impl std::fmt::Display) -> StorageError {
 
 impl Cql {
     /// Runs a statement and reads every row of its (single) page.
-    pub async fn rows<R>(
+    pub(crate) async fn rows<R>(
         &self,
         stmt: &PreparedStatement,
         values: impl SerializeRow,
@@ -45,7 +45,7 @@ impl Cql {
         Ok(out)
     }
 
-    pub async fn exec(
+    pub(crate) async fn exec(
         &self,
         stmt: &PreparedStatement,
         values: impl SerializeRow,
@@ -60,7 +60,7 @@ impl Cql {
     /// Runs a lightweight transaction; whether it applied. The answer's
     /// columns vary with the outcome (`[applied]`, then the current row when
     /// it did not apply), so it is read untyped.
-    pub async fn lwt(
+    pub(crate) async fn lwt(
         &self,
         stmt: &PreparedStatement,
         values: impl SerializeRow,
@@ -79,7 +79,7 @@ impl Cql {
     }
 
     /// Every row of a whole-table query, page by page.
-    pub async fn scan<R>(&self, stmt: &PreparedStatement) -> Result<Vec<R>, StorageError>
+    pub(crate) async fn scan<R>(&self, stmt: &PreparedStatement) -> Result<Vec<R>, StorageError>
     where
         R: for<'f, 'm> DeserializeRow<'f, 'm>,
     {
@@ -95,7 +95,7 @@ impl Cql {
     }
 
     /// A number in `settings`, read with `setting_get`.
-    pub async fn setting_i64(
+    pub(crate) async fn setting_i64(
         &self,
         setting_get: &PreparedStatement,
         name: &str,

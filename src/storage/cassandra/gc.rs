@@ -43,13 +43,13 @@ const CLOCK_MARGIN_MINUTES: i64 = 1;
 /// release files into: other gateways' collectors may be a little ahead.
 const FLOOR_MARGIN_MINUTES: i64 = 2;
 /// The last queue minute collected (a row of `settings`).
-pub const CURSOR: &str = "gc_cursor";
+pub(crate) const CURSOR: &str = "gc_cursor";
 /// The row of `settings` naming the gateway whose collector runs.
 const LEASE: &str = "gc_lease";
 /// How long a lease lasts unless renewed, in collector ticks.
-pub const LEASE_TICKS: u32 = 3;
+pub(crate) const LEASE_TICKS: u32 = 3;
 /// The collector's usual tick, and so a 90 s lease.
-pub const GC_EVERY: Duration = Duration::from_secs(30);
+pub(crate) const GC_EVERY: Duration = Duration::from_secs(30);
 
 /// A blob handed to the collector: how many chunks it has and how many
 /// bytes they hold.
@@ -63,7 +63,7 @@ pub(super) struct Released {
 impl Released {
     /// A blob of a head or part; `default_chunk` is the head's chunk size,
     /// for parts that do not record their own.
-    pub fn part(p: &PartRef, default_chunk: u32) -> Released {
+    pub(crate) fn part(p: &PartRef, default_chunk: u32) -> Released {
         Released {
             blob: p.blob,
             chunks: p.chunks(default_chunk),
@@ -73,11 +73,11 @@ impl Released {
 }
 
 /// The queue minute `ms` falls in.
-pub fn minute(ms: i64) -> i64 {
+pub(crate) fn minute(ms: i64) -> i64 {
     ms.div_euclid(MINUTE_MS)
 }
 
-pub fn pending_slot(blob: BlobId) -> i64 {
+pub(crate) fn pending_slot(blob: BlobId) -> i64 {
     blob.created_ms().div_euclid(HOUR_MS)
 }
 
@@ -98,7 +98,7 @@ pub(super) struct Gc {
 impl Gc {
     /// Prepares the collector's statements and learns where the
     /// collector is.
-    pub async fn open(cql: Arc<Cql>, ks: &str, grace: Duration) -> Result<Gc, StorageError> {
+    pub(crate) async fn open(cql: Arc<Cql>, ks: &str, grace: Duration) -> Result<Gc, StorageError> {
         let gc = Gc {
             st: GcStatements::prepare(&cql.session, ks).await?,
             cql,
@@ -112,13 +112,13 @@ impl Gc {
     }
 
     /// What this gateway's collector has done since start.
-    pub fn stats(&self) -> &GcStats {
+    pub(crate) fn stats(&self) -> &GcStats {
         &self.stats
     }
 
     /// Removes a blob from the pending set (a record now refers to it, or
     /// it was discarded).
-    pub async fn unpend(&self, blob: BlobId) -> Result<(), StorageError> {
+    pub(crate) async fn unpend(&self, blob: BlobId) -> Result<(), StorageError> {
         self.cql
             .exec(&self.st.pending_delete, (pending_slot(blob), blob.0))
             .await
@@ -126,7 +126,7 @@ impl Gc {
 
     /// `unpend` for the blobs of a committed head; a failure only leaves
     /// work for the orphan sweep, so it is logged, not returned.
-    pub async fn unpend_all(&self, blobs: impl Iterator<Item = BlobId>) {
+    pub(crate) async fn unpend_all(&self, blobs: impl Iterator<Item = BlobId>) {
         for blob in blobs {
             if let Err(e) = self.unpend(blob).await {
                 tracing::warn!(%blob, error = %e, "could not clear a pending blob");
@@ -134,7 +134,11 @@ impl Gc {
         }
     }
 
-    pub async fn delete_chunks(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError> {
+    pub(crate) async fn delete_chunks(
+        &self,
+        blob: BlobId,
+        chunks: u32,
+    ) -> Result<(), StorageError> {
         let st = &self.st;
         stream::iter(0..chunks)
             .map(|i| async move {
@@ -148,7 +152,7 @@ impl Gc {
     }
 
     /// Files blobs for deletion after the grace period.
-    pub async fn release(&self, blobs: Vec<Released>) -> Result<(), StorageError> {
+    pub(crate) async fn release(&self, blobs: Vec<Released>) -> Result<(), StorageError> {
         if blobs.is_empty() {
             return Ok(());
         }
@@ -167,7 +171,7 @@ impl Gc {
     }
 
     /// Learns where the collector is, so `release` files after it.
-    pub async fn load_floor(&self) -> Result<(), StorageError> {
+    pub(crate) async fn load_floor(&self) -> Result<(), StorageError> {
         if let Some(c) = self.cursor().await? {
             self.raise_floor(c + 1 + FLOOR_MARGIN_MINUTES);
         }
@@ -220,7 +224,7 @@ impl Gc {
 
     /// Collects the queue minutes due by `now_ms` (`collect_garbage`), stopping between two minutes once `deadline`
     /// has passed.
-    pub async fn collect_until(
+    pub(crate) async fn collect_until(
         &self,
         now_ms: i64,
         deadline: Option<Instant>,
@@ -275,7 +279,7 @@ impl Gc {
     }
 
     /// `hold_lease` with a lease that lasts `ttl` unless renewed.
-    pub async fn hold_lease_for(&self, ttl: Duration) -> Result<bool, StorageError> {
+    pub(crate) async fn hold_lease_for(&self, ttl: Duration) -> Result<bool, StorageError> {
         let st = &self.st;
         let me = self.collector_id.to_string();
         let ttl = i32::try_from(ttl.as_secs().max(1)).unwrap_or(i32::MAX);

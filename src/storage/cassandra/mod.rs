@@ -165,10 +165,6 @@ impl CassandraStorage {
         Ok(layout.index_shards)
     }
 
-    pub fn index_shards(&self) -> u16 {
-        self.inner.index_shards
-    }
-
     /// The shard of the key index that holds `key`: a stable hash, the
     /// same in every gateway and every release.
     fn shard_of(&self, key: &str) -> i16 {

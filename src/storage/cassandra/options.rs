@@ -14,7 +14,7 @@ crate::settings::settings_table! {
     /// The `[cassandra]` table of the configuration file.
     pub struct CassandraFile;
     /// Each Cassandra setting from its first source.
-    pub struct CassandraSettings;
+    pub(crate) struct CassandraSettings;
     {
         /// Nodes to contact first, comma-separated host:port [default: 127.0.0.1:9042].
         #[arg(
@@ -65,7 +65,7 @@ crate::settings::settings_table! {
 impl CassandraOptions {
     /// The options from the flags (or environment variables) and the
     /// file's `[cassandra]` table, checked; `gc_grace` is the gateway's.
-    pub fn resolve(
+    pub(crate) fn resolve(
         args: &CassandraArgs,
         file: &CassandraFile,
         gc_grace: Duration,
@@ -74,7 +74,7 @@ impl CassandraOptions {
     }
 
     /// The options from settings already layered, checked.
-    pub fn from_settings(
+    pub(crate) fn from_settings(
         s: CassandraSettings,
         gc_grace: Duration,
     ) -> Result<CassandraOptions, String> {
@@ -129,7 +129,7 @@ pub enum Replication {
 
 impl Replication {
     /// `"3"`, or `"dc1:3,dc2:2"`.
-    pub fn parse(s: &str) -> Result<Replication, String> {
+    pub(crate) fn parse(s: &str) -> Result<Replication, String> {
         let s = s.trim();
         if let Ok(n) = s.parse::<u32>() {
             return match n {
@@ -160,7 +160,7 @@ impl Replication {
     }
 
     /// The CQL map literal of a `NetworkTopologyStrategy` keyspace.
-    pub fn cql(&self) -> String {
+    pub(crate) fn cql(&self) -> String {
         match self {
             Replication::Factor(n) => {
                 format!("{{'class': 'NetworkTopologyStrategy', 'replication_factor': {n}}}")
@@ -197,7 +197,7 @@ impl fmt::Display for Replication {
 /// still referenced (docs/storage-model.md, "Why no referenced blob is
 /// ever deleted"). `ONE`, `TWO`, `THREE` and `LOCAL_ONE` could let a
 /// release miss the head that references a blob.
-pub fn parse_consistency(s: &str) -> Result<Consistency, String> {
+pub(crate) fn parse_consistency(s: &str) -> Result<Consistency, String> {
     Ok(match s.trim().to_ascii_uppercase().as_str() {
         "QUORUM" => Consistency::Quorum,
         "ALL" => Consistency::All,
@@ -214,7 +214,7 @@ pub fn parse_consistency(s: &str) -> Result<Consistency, String> {
 }
 
 /// A keyspace name Cassandra accepts unquoted.
-pub fn check_keyspace(name: &str) -> Result<(), String> {
+pub(crate) fn check_keyspace(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 48
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -278,14 +278,14 @@ pub struct CassandraOptions {
 
 /// The default of [`CassandraOptions::recheck_after`]: three times the
 /// default statement timeout.
-pub const RECHECK_AFTER: Duration = Duration::from_secs(30);
+pub(crate) const RECHECK_AFTER: Duration = Duration::from_secs(30);
 
 /// The default of [`CassandraOptions::commit_deadline`]: 6 hours, a 5 GiB
 /// upload at 250 KB/s.
-pub const COMMIT_DEADLINE: Duration = Duration::from_secs(6 * 3600);
+pub(crate) const COMMIT_DEADLINE: Duration = Duration::from_secs(6 * 3600);
 
 /// The default of [`CassandraOptions::sweep_margin`].
-pub const SWEEP_MARGIN: Duration = Duration::from_secs(300);
+pub(crate) const SWEEP_MARGIN: Duration = Duration::from_secs(300);
 
 impl CassandraOptions {
     pub fn local(contact_point: &str, keyspace: &str) -> CassandraOptions {
@@ -308,7 +308,7 @@ impl CassandraOptions {
     }
 }
 
-pub const DEFAULT_INDEX_SHARDS: u16 = 16;
+pub(crate) const DEFAULT_INDEX_SHARDS: u16 = 16;
 
 #[cfg(test)]
 mod tests {

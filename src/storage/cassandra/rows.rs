@@ -82,7 +82,7 @@ pub(super) struct HeadRowWithKey {
 
 impl HeadRowWithKey {
     /// The key and the head row.
-    pub fn split(self) -> (String, HeadRow) {
+    pub(crate) fn split(self) -> (String, HeadRow) {
         let HeadRowWithKey {
             key,
             version,

@@ -157,7 +157,7 @@ const MIGRATIONS: &[Step] = &[
 
 /// What the keyspace fixes for every gateway.
 #[derive(Debug, Clone, Copy)]
-pub struct Layout {
+pub(crate) struct Layout {
     pub index_shards: u16,
 }
 
@@ -277,7 +277,10 @@ async fn setting_once(
 
 /// Creates the keyspace and tables, or upgrades them, and returns the
 /// layout every gateway of this keyspace shares.
-pub async fn migrate(session: &Session, opts: &CassandraOptions) -> Result<Layout, StorageError> {
+pub(crate) async fn migrate(
+    session: &Session,
+    opts: &CassandraOptions,
+) -> Result<Layout, StorageError> {
     let ks = &opts.keyspace;
     run(
         session,

@@ -11,7 +11,7 @@ use scylla::statement::Consistency;
 use super::connect::prepare_err;
 use crate::storage::StorageError;
 
-pub struct Statements {
+pub(crate) struct Statements {
     pub bucket_insert: PreparedStatement,
     pub bucket_get: PreparedStatement,
     pub bucket_all: PreparedStatement,
@@ -73,7 +73,7 @@ const HEAD_GET: &str =
 const LIST_COLUMNS: &str = "SELECT key, head FROM {ks}.objects WHERE bucket = ? AND shard = ?";
 
 impl Statements {
-    pub async fn prepare(session: &Session, ks: &str) -> Result<Statements, StorageError> {
+    pub(crate) async fn prepare(session: &Session, ks: &str) -> Result<Statements, StorageError> {
         let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
         let list = |cmp: &str, upper: bool| {
             let mut cql = format!("{LIST_COLUMNS} AND key {cmp} ?");
@@ -223,7 +223,7 @@ impl Statements {
 
 /// The garbage collector's statements (`gc.rs`): the queue, chunk
 /// deletes, the pending set's removals, the cursor and the lease.
-pub struct GcStatements {
+pub(crate) struct GcStatements {
     pub pending_delete: PreparedStatement,
     pub chunk_delete: PreparedStatement,
     pub gc_put: PreparedStatement,
@@ -236,7 +236,7 @@ pub struct GcStatements {
 }
 
 impl GcStatements {
-    pub async fn prepare(session: &Session, ks: &str) -> Result<GcStatements, StorageError> {
+    pub(crate) async fn prepare(session: &Session, ks: &str) -> Result<GcStatements, StorageError> {
         let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
         Ok(GcStatements {
             pending_delete: p(
@@ -277,7 +277,7 @@ impl GcStatements {
 }
 
 /// The claims on multipart uploads (`claims.rs`).
-pub struct ClaimStatements {
+pub(crate) struct ClaimStatements {
     pub claim_insert: PreparedStatement,
     /// Read at `LOCAL_SERIAL`, after a claim did not apply.
     pub claim_get_serial: PreparedStatement,
@@ -287,7 +287,10 @@ pub struct ClaimStatements {
 }
 
 impl ClaimStatements {
-    pub async fn prepare(session: &Session, ks: &str) -> Result<ClaimStatements, StorageError> {
+    pub(crate) async fn prepare(
+        session: &Session,
+        ks: &str,
+    ) -> Result<ClaimStatements, StorageError> {
         let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
         let mut claim_get_serial = p(
             "SELECT finisher, claimed_ms, committed, etag FROM {ks}.upload_claims WHERE upload_id = ?",
@@ -326,7 +329,7 @@ impl ClaimStatements {
 
 /// The sweep of pending blobs (`sweep.rs`): filing and reading the
 /// pending set, probing chunks, the fences.
-pub struct SweepStatements {
+pub(crate) struct SweepStatements {
     pub pending_put: PreparedStatement,
     pub pending_slot: PreparedStatement,
     pub chunk_exists: PreparedStatement,
@@ -344,7 +347,10 @@ pub struct SweepStatements {
 }
 
 impl SweepStatements {
-    pub async fn prepare(session: &Session, ks: &str) -> Result<SweepStatements, StorageError> {
+    pub(crate) async fn prepare(
+        session: &Session,
+        ks: &str,
+    ) -> Result<SweepStatements, StorageError> {
         let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
         Ok(SweepStatements {
             pending_put: p(

@@ -56,7 +56,7 @@ const PROBE_BATCH: u32 = 16;
 /// unfinished blob can have.
 const PROBE_GAP: u32 = 64;
 /// The last pending slot whose rows were all decided (a row of `settings`).
-pub const PENDING_CURSOR: &str = "pending_cursor";
+pub(crate) const PENDING_CURSOR: &str = "pending_cursor";
 
 /// What one sweep did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +101,11 @@ pub(super) struct SweepOptions {
 }
 
 impl Sweep {
-    pub async fn open(cql: Arc<Cql>, ks: &str, opts: SweepOptions) -> Result<Sweep, StorageError> {
+    pub(crate) async fn open(
+        cql: Arc<Cql>,
+        ks: &str,
+        opts: SweepOptions,
+    ) -> Result<Sweep, StorageError> {
         Ok(Sweep {
             st: SweepStatements::prepare(&cql.session, ks).await?,
             cql,
@@ -118,7 +122,7 @@ impl Sweep {
     /// How long before its deadline a commit must start: three statement
     /// timeouts (a statement and the driver's retries of it), at least
     /// 30 s, but never more than a quarter of the deadline.
-    pub fn commit_slack_ms(&self) -> i64 {
+    pub(crate) fn commit_slack_ms(&self) -> i64 {
         let o = &self.opts;
         let slack = (o.request_timeout.as_millis() as i64 * 3).max(30_000);
         slack.min(o.commit_deadline.as_millis() as i64 / 4)
@@ -126,7 +130,10 @@ impl Sweep {
 
     /// Refuses (`TooLate`) to commit a record naming a blob whose deadline
     /// is near: the sweep may already be deciding on it.
-    pub fn check_deadline(&self, blobs: impl Iterator<Item = BlobId>) -> Result<(), StorageError> {
+    pub(crate) fn check_deadline(
+        &self,
+        blobs: impl Iterator<Item = BlobId>,
+    ) -> Result<(), StorageError> {
         let latest = super::now_ms() + self.commit_slack_ms();
         for blob in blobs {
             if latest >= self.commit_deadline_ms(blob) {
@@ -139,7 +146,7 @@ impl Sweep {
 
     /// Decides on every pending blob whose commit deadline passed more
     /// than the sweep margin before `now_ms`, until `budget` runs out.
-    pub async fn sweep_pending(
+    pub(crate) async fn sweep_pending(
         &self,
         store: &CassandraStorage,
         now_ms: i64,
@@ -510,7 +517,11 @@ impl Sweep {
     }
 
     /// Files a blob about to be written in `pending_blobs`, with its owner.
-    pub async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
+    pub(crate) async fn begin_blob(
+        &self,
+        blob: BlobId,
+        owner: &BlobOwner,
+    ) -> Result<(), StorageError> {
         let owner = serde_json::to_string(owner).map_err(corrupt)?;
         self.cql
             .exec(&self.st.pending_put, (pending_slot(blob), blob.0, owner))

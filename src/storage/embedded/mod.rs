@@ -225,7 +225,7 @@ impl EmbeddedStorage {
     }
 
     /// Runs the collector every `every` until the runtime stops.
-    pub fn spawn_collector(&self, every: Duration) {
+    pub(crate) fn spawn_collector(&self, every: Duration) {
         let store = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
