@@ -11,6 +11,7 @@ mod list;
 mod multipart;
 mod multipart_list;
 mod object;
+mod permission;
 mod promises;
 mod response;
 mod upload;
@@ -137,7 +138,9 @@ where
     let body = counted(context::body_stream(body, pace), log.body_counter());
     let input = Input::parse(&route, &parts.headers);
     let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
-    let answer = match input {
+    // The one permission check, between authentication and the handler.
+    let principal = permission::Principal::Root;
+    let answer = match input.and_then(|i| permission::authorize(&principal, &i).map(|()| i)) {
         Ok(input) => dispatch(&mut cx, input).await,
         Err(e) => Err(e),
     };
