@@ -34,16 +34,20 @@ LAYERS = [
     ["auth"],
     ["telemetry"],
     ["config"],
+    ["access"],
     ["janitor", "state"],
-    ["dashboard"],
+    ["dashboard", "admin_api"],
     ["s3"],
-    ["server"],
+    ["server", "cli"],
 ]
 
 # Modules above storage that must not name a backend, and what of a
 # backend each may still name: `config` layers the Cassandra backend's
 # settings as a section, but their parsing and checks live in the backend.
-BACKEND_FREE = {"error", "http", "auth", "telemetry", "config", "janitor", "state", "dashboard", "s3"}
+BACKEND_FREE = {
+    "error", "http", "auth", "telemetry", "config", "access", "janitor", "state", "dashboard",
+    "admin_api", "s3",
+}
 BACKENDS = ("storage::cassandra", "storage::embedded")
 BACKEND_ALLOWED = {"config": ("storage::cassandra::options",)}
 

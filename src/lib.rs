@@ -1,5 +1,7 @@
 //! s3gw: an S3-compatible object storage gateway.
 
+pub mod access;
+pub mod admin_api;
 pub mod auth;
 pub mod config;
 pub mod dashboard;

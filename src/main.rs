@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use s3gw::config::{root_credentials, Backend, Config, CredentialOrigin, ServeArgs};
+use s3gw::access::Credentials;
+use s3gw::config::{
+    key_encryption_key, root_credentials, Backend, Config, CredentialOrigin, ServeArgs,
+};
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::embedded::EmbeddedStorage;
 use s3gw::storage::Maintenance;
@@ -193,7 +196,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => None,
     };
     let access_key = creds.access_key.clone();
-    let state = s3gw::server::state(config, creds.access_key, creds.secret_key)
+    let embedded = matches!(config.backend, Backend::Embedded);
+    let kek = key_encryption_key(&config.data_dir, embedded)?;
+    let mut credentials = Credentials::root(creds.access_key, creds.secret_key);
+    if let Some((k, _)) = &kek {
+        credentials = credentials
+            .with_kek(k)
+            .map_err(|e| format!("S3GW_KEY_ENCRYPTION_KEY: {e}"))?;
+    }
+    let state = s3gw::server::state(config, credentials)
         .await
         .map_err(|e| format!("cannot open the store ({where_}): {e}"))?;
     say(format_args!("s3gw serving S3 at http://{addr} ({where_})"));
@@ -220,6 +231,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 state.root_secret_key.expose()
             ));
         }
+    }
+    match &kek {
+        None => say(format_args!(
+            "  access keys: off (set S3GW_KEY_ENCRYPTION_KEY, the same on every gateway, to create and use them)"
+        )),
+        Some((_, CredentialOrigin::Environment)) => say(format_args!(
+            "  access keys: secrets sealed with S3GW_KEY_ENCRYPTION_KEY"
+        )),
+        Some((_, CredentialOrigin::Stored(p) | CredentialOrigin::Generated(p))) => say(format_args!(
+            "  access keys: secrets sealed with the key in {}",
+            p.display()
+        )),
     }
     match admin_addr {
         Some(at) => say(format_args!(

@@ -19,7 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use crate::auth::SecretKey;
+use crate::access::{Credentials, KeyCache};
 use crate::config::{Backend, Config};
 use crate::dashboard::admin::Admin;
 use crate::janitor;
@@ -27,7 +27,7 @@ use crate::s3;
 use crate::state::AppState;
 use crate::storage::cassandra::{CassandraOptions, CassandraStorage};
 use crate::storage::embedded::EmbeddedStorage;
-use crate::storage::{Maintenance, StatusStore, Storage, StorageError, Stores};
+use crate::storage::{KeyStore, Maintenance, StatusStore, Storage, StorageError, Stores};
 use crate::telemetry::metered::MeteredStorage;
 use crate::telemetry::Telemetry;
 
@@ -43,14 +43,13 @@ pub(crate) const MAX_ADMIN_CONNECTIONS: usize = 64;
 /// Opens the embedded store and builds the shared state.
 pub fn embedded_state(
     config: Config,
-    access_key: String,
-    secret_key: SecretKey,
+    credentials: Credentials,
 ) -> Result<Arc<AppState>, StorageError> {
     let store = EmbeddedStorage::open(&config.data_dir, Duration::from_secs(config.gc_grace_secs))?;
     store.spawn_collector(Duration::from_secs(config.gc_interval_secs));
     let store = Arc::new(store);
     spawn_janitor(&config, store.clone());
-    Ok(state_with(config, store, access_key, secret_key))
+    Ok(state_with(config, store, credentials))
 }
 
 /// Connects to Cassandra (retrying while it is unreachable), creates or
@@ -58,14 +57,13 @@ pub fn embedded_state(
 pub(crate) async fn cassandra_state(
     config: Config,
     options: CassandraOptions,
-    access_key: String,
-    secret_key: SecretKey,
+    credentials: Credentials,
 ) -> Result<Arc<AppState>, StorageError> {
     let store = CassandraStorage::open(options).await?;
     store.spawn_collector(Duration::from_secs(config.gc_interval_secs));
     let store = Arc::new(store);
     spawn_janitor(&config, store.clone());
-    Ok(state_with(config, store, access_key, secret_key))
+    Ok(state_with(config, store, credentials))
 }
 
 /// Aborts abandoned multipart uploads in the background, unless disabled.
@@ -76,26 +74,31 @@ fn spawn_janitor(config: &Config, store: Arc<dyn Storage>) {
 }
 
 /// The shared state around a store that is already open: the backend
-/// handed out as its three contracts, each call timed.
-pub fn state_with<B: Storage + Maintenance + StatusStore>(
+/// handed out as its four contracts, each call timed, and the access keys
+/// it stores cached (filled by the first poll, a second later, or at once
+/// by [`load_keys`]).
+pub fn state_with<B: Storage + Maintenance + StatusStore + KeyStore>(
     config: Config,
     backend: Arc<B>,
-    access_key: String,
-    secret_key: SecretKey,
+    credentials: Credentials,
 ) -> Arc<AppState> {
     let upload_slots = Arc::new(tokio::sync::Semaphore::new(config.max_buffered_chunks));
     // Installs the metrics recorder before the first request records.
     let _ = crate::telemetry::prometheus();
     let telemetry = Arc::new(Telemetry::new(config.gateway_id.clone()));
     let stores = MeteredStorage::wrap(Stores::of(backend));
+    let keys = KeyCache::new(stores.keys.clone(), credentials.sealer);
+    keys.spawn_poller();
     Arc::new(AppState {
         upload_slots,
         config,
         storage: stores.data,
         maintenance: stores.maintenance,
         statuses: stores.statuses,
-        root_access_key: access_key,
-        root_secret_key: secret_key,
+        key_store: stores.keys,
+        keys,
+        root_access_key: credentials.root_access_key,
+        root_secret_key: credentials.root_secret_key,
         telemetry,
     })
 }
@@ -103,14 +106,20 @@ pub fn state_with<B: Storage + Maintenance + StatusStore>(
 /// Builds the state for the configured backend.
 pub async fn state(
     config: Config,
-    access_key: String,
-    secret_key: SecretKey,
+    credentials: Credentials,
 ) -> Result<Arc<AppState>, StorageError> {
-    match config.backend.clone() {
-        Backend::Embedded => embedded_state(config, access_key, secret_key),
-        Backend::Cassandra(options) => {
-            cassandra_state(config, *options, access_key, secret_key).await
-        }
+    let state = match config.backend.clone() {
+        Backend::Embedded => embedded_state(config, credentials)?,
+        Backend::Cassandra(options) => cassandra_state(config, *options, credentials).await?,
+    };
+    load_keys(&state).await;
+    Ok(state)
+}
+
+/// Loads the stored access keys now rather than at the first poll.
+pub async fn load_keys(state: &AppState) {
+    if let Err(e) = state.keys.reload().await {
+        tracing::warn!(error = %e, "cannot load the access keys yet; retrying every second");
     }
 }
 

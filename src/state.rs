@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::access::KeyCache;
 use crate::auth::SecretKey;
 use crate::config::Config;
-use crate::storage::{Maintenance, StatusStore, Storage};
+use crate::storage::{KeyStore, Maintenance, StatusStore, Storage};
 
 /// Everything a request needs, shared by all requests.
 pub struct AppState {
@@ -17,6 +18,10 @@ pub struct AppState {
     pub maintenance: Arc<dyn Maintenance>,
     /// Status documents and database nodes (heartbeat, cluster view).
     pub statuses: Arc<dyn StatusStore>,
+    /// The stored access keys (the admin API changes them).
+    pub key_store: Arc<dyn KeyStore>,
+    /// This gateway's copy of the stored keys (`access::cache`).
+    pub keys: Arc<KeyCache>,
     pub root_access_key: String,
     pub root_secret_key: SecretKey,
     /// Gateway-wide upload chunk buffers (see `storage::writer`).
@@ -36,13 +41,8 @@ impl AppState {
         }
     }
 
-    /// The `ID` reported as the owner of every bucket and object.
+    /// The `ID` reported as the owner of what the root pair created.
     pub(crate) fn owner_id(&self) -> String {
         self.root_access_key.to_ascii_lowercase()
-    }
-
-    /// The secret of `access_key`, if it is known.
-    pub(crate) fn secret_for(&self, access_key: &str) -> Option<&SecretKey> {
-        (access_key == self.root_access_key).then_some(&self.root_secret_key)
     }
 }

@@ -33,7 +33,8 @@ struct StoredCredentials {
     secret_key: String,
 }
 
-fn random_string(len: usize, alphabet: &[u8]) -> String {
+/// `len` characters drawn uniformly from `alphabet`.
+pub(crate) fn random_string(len: usize, alphabet: &[u8]) -> String {
     let mut rng = rand::thread_rng();
     (0..len)
         .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
@@ -118,4 +119,45 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     let mut f = crate::private_fs::create_new(path)?;
     f.write_all(text.as_bytes())?;
     f.sync_all()
+}
+
+const KEK_FILE: &str = "key-encryption-key";
+
+/// The key that seals stored access keys' secrets (`crate::access::seal`):
+/// `S3GW_KEY_ENCRYPTION_KEY`; else, when `in_data_dir` (the embedded
+/// store, whose one gateway owns its data directory), the one kept in the
+/// data directory, generated there once (mode 0600). `None` otherwise:
+/// gateways that share a Cassandra keyspace must share this key, so it
+/// must come from their configuration.
+pub fn key_encryption_key(
+    data_dir: &Path,
+    in_data_dir: bool,
+) -> Result<Option<(String, CredentialOrigin)>, String> {
+    if let Some(k) = std::env::var("S3GW_KEY_ENCRYPTION_KEY")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        return Ok(Some((k, CredentialOrigin::Environment)));
+    }
+    if !in_data_dir {
+        return Ok(None);
+    }
+    let path = data_dir.join(KEK_FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        return Ok(Some((
+            text.trim().to_owned(),
+            CredentialOrigin::Stored(path),
+        )));
+    }
+    let kek = random_string(
+        48,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    );
+    crate::private_fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    write_private(&path, &format!("{kek}\n"))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(Some((kek, CredentialOrigin::Generated(path))))
 }

@@ -17,7 +17,10 @@ use serde::Deserialize;
 use crate::storage::cassandra::options::{CassandraArgs, CassandraFile, CassandraOptions};
 
 mod credentials;
-pub use credentials::{root_credentials, CredentialOrigin, RootCredentials, MIN_SECRET_CHARS};
+pub(crate) use credentials::random_string;
+pub use credentials::{
+    key_encryption_key, root_credentials, CredentialOrigin, RootCredentials, MIN_SECRET_CHARS,
+};
 
 crate::settings::settings_table! {
     /// Flags of `s3gw serve`; each also reads an environment variable.

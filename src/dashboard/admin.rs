@@ -133,9 +133,9 @@ async fn answer<B: RequestBody>(
         }
         Some(GatewayPath::ClusterApi) => json(StatusCode::UNAUTHORIZED, "login needed"),
         Some(GatewayPath::Asset(name)) => asset(&name),
-        Some(GatewayPath::Login | GatewayPath::Logout | GatewayPath::Unknown) => {
-            text(StatusCode::NOT_FOUND, "not found\n")
-        }
+        Some(
+            GatewayPath::Login | GatewayPath::Logout | GatewayPath::Admin(_) | GatewayPath::Unknown,
+        ) => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 

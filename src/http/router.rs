@@ -120,8 +120,46 @@ pub enum GatewayPath {
     ClusterApi,
     Login,
     Logout,
+    /// The admin API (`crate::admin_api`), SigV4-signed by an admin key.
+    Admin(AdminPath),
     /// Any other path under the prefix.
     Unknown,
+}
+
+/// A resource of the admin API, under [`ADMIN_API_PREFIX`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminPath {
+    /// `keys`
+    Keys,
+    /// `keys/{access key id}`
+    Key(String),
+    /// `buckets/{bucket}`
+    Bucket(String),
+    /// `buckets/{bucket}/allow`
+    Allow(String),
+    /// `buckets/{bucket}/deny`
+    Deny(String),
+}
+
+impl AdminPath {
+    /// The resource `rest` (the path after [`ADMIN_API_PREFIX`]) names.
+    fn parse(rest: &str) -> Option<AdminPath> {
+        let segments: Vec<&str> = rest.split('/').collect();
+        let name = |s: &str| {
+            (!s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)))
+            .then(|| s.to_owned())
+        };
+        Some(match segments.as_slice() {
+            ["keys"] => AdminPath::Keys,
+            ["keys", id] => AdminPath::Key(name(id)?),
+            ["buckets", b] => AdminPath::Bucket(name(b)?),
+            ["buckets", b, "allow"] => AdminPath::Allow(name(b)?),
+            ["buckets", b, "deny"] => AdminPath::Deny(name(b)?),
+            _ => return None,
+        })
+    }
 }
 
 impl GatewayPath {
@@ -139,9 +177,15 @@ impl GatewayPath {
             LOGIN_PATH => GatewayPath::Login,
             LOGOUT_PATH => GatewayPath::Logout,
             "/_s3gw/dashboard" => GatewayPath::Dashboard,
-            p => match p.strip_prefix(DASHBOARD_DIR) {
-                Some(name) => GatewayPath::Asset(name.to_owned()),
-                None => GatewayPath::Unknown,
+            p => match (
+                p.strip_prefix(DASHBOARD_DIR),
+                p.strip_prefix(ADMIN_API_PREFIX),
+            ) {
+                (Some(name), _) => GatewayPath::Asset(name.to_owned()),
+                (_, Some(rest)) => {
+                    AdminPath::parse(rest).map_or(GatewayPath::Unknown, GatewayPath::Admin)
+                }
+                _ => GatewayPath::Unknown,
             },
         })
     }
@@ -152,6 +196,7 @@ impl GatewayPath {
         match self {
             GatewayPath::Health => "Health",
             GatewayPath::Ready => "Ready",
+            GatewayPath::Admin(_) => "AdminApi",
             _ => "Admin",
         }
     }
@@ -194,6 +239,8 @@ pub(crate) const METRICS_PATH: &str = "/_s3gw/metrics";
 pub(crate) const DASHBOARD_DIR: &str = "/_s3gw/dashboard/";
 /// The cluster status the page polls, on the admin listener.
 pub(crate) const API_PATH: &str = "/_s3gw/api/cluster";
+/// The admin API (`crate::admin_api`), on the S3 listener.
+pub(crate) const ADMIN_API_PREFIX: &str = "/_s3gw/admin/v1/";
 /// The dashboard's login and logout, on the admin listener.
 pub(crate) const LOGIN_PATH: &str = "/_s3gw/login";
 pub(crate) const LOGOUT_PATH: &str = "/_s3gw/logout";
@@ -473,6 +520,28 @@ mod tests {
             ("/_s3gw/", GatewayPath::Unknown),
             ("/_s3gw/healthz", GatewayPath::Unknown),
             ("/_s3gw/api/cluster/x", GatewayPath::Unknown),
+            ("/_s3gw/admin/v1/keys", GatewayPath::Admin(AdminPath::Keys)),
+            (
+                "/_s3gw/admin/v1/keys/AK1",
+                GatewayPath::Admin(AdminPath::Key("AK1".into())),
+            ),
+            (
+                "/_s3gw/admin/v1/buckets/b.1",
+                GatewayPath::Admin(AdminPath::Bucket("b.1".into())),
+            ),
+            (
+                "/_s3gw/admin/v1/buckets/b/allow",
+                GatewayPath::Admin(AdminPath::Allow("b".into())),
+            ),
+            (
+                "/_s3gw/admin/v1/buckets/b/deny",
+                GatewayPath::Admin(AdminPath::Deny("b".into())),
+            ),
+            ("/_s3gw/admin/v1/", GatewayPath::Unknown),
+            ("/_s3gw/admin/v1/keys/", GatewayPath::Unknown),
+            ("/_s3gw/admin/v1/keys/a%2Fb", GatewayPath::Unknown),
+            ("/_s3gw/admin/v1/buckets/b/grant", GatewayPath::Unknown),
+            ("/_s3gw/admin/v2/keys", GatewayPath::Unknown),
         ];
         for (path, want) in cases {
             for method in ["GET", "PUT", "POST", "DELETE"] {

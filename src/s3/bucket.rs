@@ -2,30 +2,23 @@
 
 use http::{Response, StatusCode};
 
-use super::response::{self, iso8601, now_ms};
+use super::response::{self, iso8601};
 use super::RequestCx;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::{BucketConfig, ResponseBody};
-use crate::storage::{BucketId, BucketRecord, StorageError};
+use crate::storage::{BucketRecord, StorageError};
 use crate::types::BucketName;
 use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
-/// The one owner every bucket and object has for now: the root key.
-pub(crate) fn owner(cx: &RequestCx) -> xml::Owner {
-    xml::Owner {
-        id: cx.state.owner_id(),
-        display_name: cx.state.root_access_key.clone(),
-    }
-}
-
 pub(crate) async fn list_buckets(cx: &mut RequestCx) -> Res {
     let mut buckets = cx.storage().list_buckets().await?;
+    buckets.retain(|b| cx.principal.sees(b));
     buckets.sort_by(|a, b| a.name.cmp(&b.name));
     response::xml(&xml::ListAllMyBucketsResult {
         xmlns: (),
-        owner: owner(cx),
+        owner: cx.owner(),
         buckets: xml::BucketList {
             bucket: buckets
                 .into_iter()
@@ -58,17 +51,15 @@ pub(crate) async fn create_bucket(cx: &mut RequestCx) -> Res {
             }
         }
     }
-    let record = BucketRecord {
-        name: name.to_string(),
-        id: BucketId::new(),
-        created_ms: now_ms(),
-        region,
-    };
+    let record = BucketRecord::new(name.as_str(), &region, cx.principal.owner_key());
     match cx.storage().create_bucket(&record).await {
         Ok(()) => {}
-        // One owner for now: an existing bucket is always the caller's.
-        Err(StorageError::BucketExists(_)) => {
-            return Err(S3Error::code(S3ErrorCode::BucketAlreadyOwnedByYou))
+        Err(StorageError::BucketExists(existing)) => {
+            return Err(S3Error::code(if existing.owner == record.owner {
+                S3ErrorCode::BucketAlreadyOwnedByYou
+            } else {
+                S3ErrorCode::BucketAlreadyExists
+            }))
         }
         Err(e) => return Err(e.into()),
     }
@@ -108,7 +99,7 @@ pub(crate) async fn get_bucket_versioning(cx: &mut RequestCx) -> Res {
 
 /// The bucket's ACL: the owner has full control.
 pub(crate) fn owner_acl(cx: &RequestCx) -> xml::AccessControlPolicy {
-    let o = owner(cx);
+    let o = cx.owner();
     xml::AccessControlPolicy {
         xmlns: (),
         owner: o.clone(),

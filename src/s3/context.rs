@@ -16,6 +16,11 @@ use crate::http::Route;
 use crate::state::AppState;
 use crate::storage::writer::BodyHasher;
 use crate::storage::{BucketRecord, Storage};
+use crate::xml;
+
+use super::owners;
+use super::permission::Checked;
+use crate::access::Principal;
 
 pub(crate) type RawBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
 
@@ -60,6 +65,10 @@ pub(crate) struct RequestCx {
     parts: http::request::Parts,
     route: Route,
     pub auth: VerifiedAuth,
+    /// Who signed the request.
+    pub principal: Principal,
+    /// The buckets the permission check read.
+    checked: Checked,
     /// Behind a mutex only so that the context is `Sync`; taken once.
     body: std::sync::Mutex<Option<RawBody>>,
 }
@@ -70,6 +79,7 @@ impl RequestCx {
         parts: http::request::Parts,
         route: Route,
         auth: VerifiedAuth,
+        principal: Principal,
         body: RawBody,
     ) -> Self {
         RequestCx {
@@ -77,6 +87,8 @@ impl RequestCx {
             parts,
             route,
             auth,
+            principal,
+            checked: Checked::default(),
             body: std::sync::Mutex::new(Some(body)),
         }
     }
@@ -96,8 +108,34 @@ impl RequestCx {
             .ok_or_else(|| S3Error::internal("routed without a bucket"))
     }
 
-    /// The bucket record, or `NoSuchBucket`.
+    /// Hands the handler the buckets the permission check read.
+    pub(crate) fn set_checked(&mut self, checked: Checked) {
+        self.checked = checked;
+    }
+
+    /// The copy source's bucket as the permission check read it.
+    pub(crate) fn source_bucket(&self) -> Result<BucketRecord, S3Error> {
+        self.checked
+            .source
+            .clone()
+            .ok_or_else(|| S3Error::internal("copy without a checked source bucket"))
+    }
+
+    /// The owner S3 answers name here: the addressed bucket's, or (for
+    /// ListBuckets) the caller.
+    pub(crate) fn owner(&self) -> xml::Owner {
+        match &self.checked.bucket {
+            Some(b) => owners::bucket_owner(&self.state, b),
+            None => owners::principal_owner(&self.state, &self.principal),
+        }
+    }
+
+    /// The bucket record (as the permission check read it), or
+    /// `NoSuchBucket`.
     pub(crate) async fn bucket(&self) -> Result<BucketRecord, S3Error> {
+        if let Some(b) = &self.checked.bucket {
+            return Ok(b.clone());
+        }
         let name = self.bucket_name()?;
         self.storage()
             .get_bucket(name)

@@ -34,11 +34,7 @@ pub(crate) async fn copy_source(
     cx: &RequestCx,
     source: &input::CopySource,
 ) -> Result<CopySource, S3Error> {
-    let bucket = cx
-        .storage()
-        .get_bucket(&source.bucket)
-        .await?
-        .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchBucket))?;
+    let bucket = cx.source_bucket()?;
     let head = cx
         .storage()
         .get_object(bucket.id, &source.key)

@@ -6,7 +6,6 @@ use std::ops::Bound;
 use base64::Engine;
 use http::Response;
 
-use super::bucket::owner;
 use super::input::{ListParams, ListV1Input, ListV2Input};
 use super::response::{self, iso8601};
 use super::RequestCx;
@@ -184,7 +183,7 @@ fn contents(
             checksum_algorithm: e.head.checksum.as_ref().map(|c| c.algorithm),
             checksum_type: e.head.checksum.as_ref().map(|c| c.kind),
             size: e.head.size,
-            owner: with_owner.then(|| owner(cx)),
+            owner: with_owner.then(|| cx.owner()),
             storage_class: "STANDARD",
         })
         .collect()

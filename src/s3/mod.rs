@@ -11,6 +11,7 @@ mod list;
 mod multipart;
 mod multipart_list;
 mod object;
+mod owners;
 mod permission;
 mod promises;
 mod response;
@@ -29,8 +30,10 @@ use crate::state::AppState;
 use crate::telemetry::access::{BodyCounter, MeteredBody, RequestLog};
 use crate::types::xml_safe;
 
+use crate::access::Principal;
 pub(crate) use context::RequestCx;
 use input::Input;
+use permission::Checked;
 
 /// Serves one request; never fails (errors become S3 error responses).
 /// The request is logged and counted when its answer's body ends.
@@ -77,6 +80,11 @@ where
         }
     };
     let (op, result) = match routed {
+        Routed::Gateway(GatewayPath::Admin(path)) => {
+            let op = GatewayPath::Admin(path.clone()).name();
+            log.route(op, None, None);
+            (op.to_owned(), admin(&state, parts, &path, body).await)
+        }
         Routed::Gateway(path) => {
             log.route(path.name(), None, None);
             let answer = gateway(&state, &path, &parts.method).await;
@@ -132,22 +140,117 @@ where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,
 {
-    let verified = authenticate(state, &parts, &route)?;
-    promises::refuse_unkept_promises(&parts.headers, &state.owner_id())?;
+    let (principal, verified) =
+        authenticate(state, &parts, &route.query, Some(&route.endpoint)).await?;
+    promises::refuse_unkept_promises(&parts.headers)?;
     let pace = state.config.body_pace();
     let body = counted(context::body_stream(body, pace), log.body_counter());
-    let input = Input::parse(&route, &parts.headers);
-    let mut cx = RequestCx::new(state.clone(), parts, route, verified, body);
-    // The one permission check, between authentication and the handler.
-    let principal = permission::Principal::Root;
-    let answer = match input.and_then(|i| permission::authorize(&principal, &i).map(|()| i)) {
-        Ok(input) => dispatch(&mut cx, input).await,
+    let checked = check(state, &principal, &parts.headers, &route).await;
+    let mut cx = RequestCx::new(state.clone(), parts, route, verified, principal, body);
+    let answer = match checked {
+        Ok((input, checked)) => {
+            cx.set_checked(checked);
+            dispatch(&mut cx, input).await
+        }
         Err(e) => Err(e),
     };
     if answer.is_err() {
         cx.drain_unread_body().await;
     }
     answer
+}
+
+/// The request's typed input, once the principal proved it may run it:
+/// the one permission check, between authentication and the handler.
+async fn check(
+    state: &AppState,
+    principal: &Principal,
+    headers: &http::HeaderMap,
+    route: &Route,
+) -> Result<(Input, Checked), S3Error> {
+    let input = Input::parse(route, headers)?;
+    let needs = permission::needs(&input);
+    let checked = permission::load(state.storage.as_ref(), &needs, route.bucket.as_deref()).await?;
+    permission::authorize(principal, &needs, &checked)?;
+    let owner_of = |b: &Option<crate::storage::BucketRecord>| match b {
+        Some(b) => owners::bucket_owner(state, b).id,
+        None => owners::principal_owner(state, principal).id,
+    };
+    promises::check_expected_owner(
+        headers,
+        "x-amz-expected-bucket-owner",
+        &owner_of(&checked.bucket),
+    )?;
+    if checked.source.is_some() {
+        promises::check_expected_owner(
+            headers,
+            "x-amz-source-expected-bucket-owner",
+            &owner_of(&checked.source),
+        )?;
+    }
+    Ok((input, checked))
+}
+
+/// Largest admin API request body.
+const MAX_ADMIN_BODY: usize = 64 * 1024;
+/// How long a client may take to send an admin API request body.
+const ADMIN_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves the admin API: SigV4-authenticated as every S3 request, then
+/// only for the root pair or an admin key, with a signed body.
+async fn admin<B>(
+    state: &AppState,
+    parts: http::request::Parts,
+    path: &crate::http::AdminPath,
+    body: B,
+) -> Result<Response<ResponseBody>, S3Error>
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: std::fmt::Display,
+{
+    let query = Query::parse(parts.uri.query()).ok_or(S3Error::code(S3ErrorCode::InvalidURI))?;
+    let (principal, verified) = authenticate(state, &parts, &query, None).await?;
+    if !principal.is_admin() {
+        return Err(S3Error::new(
+            S3ErrorCode::AccessDenied,
+            "The admin API answers only the root pair and admin keys.",
+        ));
+    }
+    let auth::PayloadMode::Signed(sha256) = verified.payload else {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidRequest,
+            "The admin API needs a signed payload: x-amz-content-sha256 set to the body's SHA-256.",
+        ));
+    };
+    let body = tokio::time::timeout(ADMIN_BODY_TIMEOUT, read_capped(body, MAX_ADMIN_BODY))
+        .await
+        .map_err(|_| S3Error::code(S3ErrorCode::RequestTimeout))??;
+    if <sha2::Sha256 as sha2::Digest>::digest(&body).as_slice() != sha256 {
+        return Err(S3Error::code(S3ErrorCode::XAmzContentSHA256Mismatch));
+    }
+    Ok(crate::admin_api::serve(state, &principal, path, &parts.method, &body).await)
+}
+
+/// A whole small body, at most `cap` bytes.
+async fn read_capped<B>(body: B, cap: usize) -> Result<Bytes, S3Error>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display,
+{
+    use http_body_util::BodyExt;
+    let mut body = std::pin::pin!(body);
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|e| S3Error::code(S3ErrorCode::IncompleteBody).with_source(e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > cap {
+                return Err(S3Error::code(S3ErrorCode::MaxMessageLengthExceeded));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
 }
 
 /// The S3 listener's answer to one of the gateway's own paths.
@@ -222,31 +325,42 @@ fn answers_without_continue(headers: &http::HeaderMap) -> impl Fn(http::StatusCo
     move |status| expects && (empty || !status.is_success())
 }
 
-fn authenticate(
+/// Who signed the request, with the verified signature: the root pair or
+/// a stored key (from this gateway's cache, `access::cache`).
+async fn authenticate(
     state: &AppState,
     parts: &http::request::Parts,
-    route: &Route,
-) -> Result<auth::VerifiedAuth, S3Error> {
-    let Some(request) = auth::parse_auth(parts, &route.query)? else {
+    query: &Query,
+    endpoint: Option<&Endpoint>,
+) -> Result<(Principal, auth::VerifiedAuth), S3Error> {
+    let Some(request) = auth::parse_auth(parts, query)? else {
         return Err(S3Error::code(S3ErrorCode::AccessDenied));
     };
     auth::check_region(
         &request,
         &state.config.region,
-        route.endpoint == Endpoint::GetBucketLocation,
+        endpoint == Some(&Endpoint::GetBucketLocation),
     )?;
-    let secret = state
-        .secret_for(&request.access_key)
-        .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))?;
+    let (principal, secret) = if request.access_key == state.root_access_key {
+        (Principal::Root, state.root_secret_key.clone())
+    } else {
+        let key = state
+            .keys
+            .lookup(&request.access_key)
+            .await
+            .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))?;
+        let secret = key.secret.clone();
+        (Principal::Key(key), secret)
+    };
     let verified = auth::verify(
         &request,
         parts,
-        &route.query,
-        secret,
+        query,
+        &secret,
         time::OffsetDateTime::now_utc(),
     )?;
     tracing::debug!(
-        op = route.endpoint.name(),
+        op = endpoint.map_or("AdminApi", Endpoint::name),
         payload = payload_name(&verified.payload),
         "authenticated"
     );
@@ -254,13 +368,13 @@ fn authenticate(
         verified.payload,
         auth::PayloadMode::StreamingSigned { .. } | auth::PayloadMode::StreamingUnsignedTrailer
     );
-    if streaming && !route.endpoint.takes_streaming_body() {
+    if streaming && !endpoint.is_some_and(Endpoint::takes_streaming_body) {
         return Err(S3Error::new(
             S3ErrorCode::InvalidRequest,
             "The value of x-amz-content-sha256 header is invalid for this operation.",
         ));
     }
-    Ok(verified)
+    Ok((principal, verified))
 }
 
 /// The payload mode as it appears in `x-amz-content-sha256`, for logs.

@@ -2,7 +2,6 @@
 
 use http::Response;
 
-use super::bucket::owner;
 use super::input::{ListPartsInput, ListUploadsInput};
 use super::list::{prefixes, Fold, Folded, Page};
 use super::multipart::current_upload;
@@ -41,8 +40,8 @@ pub(crate) async fn list_parts(cx: &mut RequestCx, input: ListPartsInput) -> Res
             next_part_number_marker: next,
             max_parts,
             is_truncated: truncated,
-            initiator: owner(cx),
-            owner: owner(cx),
+            initiator: cx.owner(),
+            owner: cx.owner(),
             storage_class: "STANDARD",
             checksum_algorithm: upload.checksum_algorithm,
             checksum_type: upload.checksum_type,
@@ -131,8 +130,8 @@ pub(crate) async fn list_multipart_uploads(cx: &mut RequestCx, input: ListUpload
             .map(|u| xml::ListedUpload {
                 key: p.enc(&u.key),
                 upload_id: u.upload_id,
-                initiator: owner(cx),
-                owner: owner(cx),
+                initiator: cx.owner(),
+                owner: cx.owner(),
                 storage_class: "STANDARD",
                 initiated: iso8601(u.initiated_ms),
                 checksum_algorithm: u.checksum_algorithm,

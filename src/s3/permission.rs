@@ -1,7 +1,8 @@
 //! The permission check: what each operation needs of the key that signed
 //! it, decided once, in one place, between authentication and the handler
-//! (issue 17). Today the only key is the root pair, which may do
-//! everything; keys with grants per bucket plug in at [`Principal`].
+//! (issue 17). The root pair and admin keys may do everything; any other
+//! key what its grants on the buckets say (`BucketRecord::grants`), and
+//! buckets only if it may create them.
 //!
 //! The mapping follows AWS's actions (`docs/s3-compatibility.md`):
 //! reads (`s3:GetObject`, `s3:ListBucket`, …) need [`Permission::Read`],
@@ -11,8 +12,15 @@
 //! needs read on its source and write on its destination.
 
 use super::input::Input;
+use crate::access::Principal;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::BucketConfig;
+use crate::storage::{BucketRecord, Grant, Storage};
+
+#[cfg(test)]
+use crate::access::Key;
+#[cfg(test)]
+use std::sync::Arc;
 
 /// What a key may do on one bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,24 +83,81 @@ pub(crate) fn needs(input: &Input) -> Needs {
     }
 }
 
-/// Who signed the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Principal {
-    /// The root pair from the configuration: every permission everywhere.
-    Root,
+/// The bucket records a check read: the addressed bucket, and a copy's
+/// source. The handler then uses them rather than reading them again.
+#[derive(Debug, Default)]
+pub(crate) struct Checked {
+    pub bucket: Option<BucketRecord>,
+    pub source: Option<BucketRecord>,
 }
 
-/// `AccessDenied` unless `principal` has what `input` needs.
-pub(crate) fn authorize(principal: &Principal, input: &Input) -> Result<(), S3Error> {
-    let allowed = match (principal, needs(input)) {
-        (_, Needs::Nothing) => true,
-        (Principal::Root, Needs::CreateBucket | Needs::Bucket(_) | Needs::Copy { .. }) => true,
+fn has(grant: Grant, p: Permission) -> bool {
+    match p {
+        Permission::Read => grant.read,
+        Permission::Write => grant.write,
+        Permission::Owner => grant.owner,
+    }
+}
+
+fn denied() -> S3Error {
+    S3Error::code(S3ErrorCode::AccessDenied)
+}
+
+/// `AccessDenied` unless `principal` has what `needs` asks, given the
+/// buckets it names (`checked`, read by [`load`]).
+pub(crate) fn authorize(
+    principal: &Principal,
+    needs: &Needs,
+    checked: &Checked,
+) -> Result<(), S3Error> {
+    let on = |b: &Option<BucketRecord>, p: Permission| {
+        b.as_ref().is_some_and(|b| has(principal.grant_on(b), p))
+    };
+    let allowed = match needs {
+        Needs::Nothing => true,
+        Needs::CreateBucket => match principal {
+            Principal::Root => true,
+            Principal::Key(k) => k.admin || k.create_bucket,
+        },
+        Needs::Bucket(p) => on(&checked.bucket, *p),
+        Needs::Copy { .. } => {
+            on(&checked.source, Permission::Read) && on(&checked.bucket, Permission::Write)
+        }
     };
     if allowed {
         Ok(())
     } else {
-        Err(S3Error::code(S3ErrorCode::AccessDenied))
+        Err(denied())
     }
+}
+
+async fn read(storage: &dyn Storage, name: Option<&str>) -> Result<BucketRecord, S3Error> {
+    let name = name.ok_or_else(|| S3Error::internal("routed without a bucket"))?;
+    storage
+        .get_bucket(name)
+        .await?
+        .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchBucket))
+}
+
+/// Reads the buckets `needs` names: `bucket` (the addressed one) and a
+/// copy's source. `NoSuchBucket` when one does not exist, whoever asks,
+/// as S3 answers.
+pub(crate) async fn load(
+    storage: &dyn Storage,
+    needs: &Needs,
+    bucket: Option<&str>,
+) -> Result<Checked, S3Error> {
+    Ok(match needs {
+        Needs::Nothing | Needs::CreateBucket => Checked::default(),
+        Needs::Bucket(_) => Checked {
+            bucket: Some(read(storage, bucket).await?),
+            source: None,
+        },
+        Needs::Copy { source_bucket } => Checked {
+            bucket: Some(read(storage, bucket).await?),
+            source: Some(read(storage, Some(source_bucket)).await?),
+        },
+    })
 }
 
 #[cfg(test)]
@@ -181,10 +246,141 @@ mod tests {
             ("PUT", "/b?policy".into(), false, Needs::Nothing),
             ("GET", "/b?versions".into(), false, Needs::Nothing),
         ];
+        let ro = key(false, false);
+        let rw = key(false, false);
+        let owner_only = key(false, false);
+        let creator = key(false, true);
+        let admin = key(true, false);
         for (method, uri, copy, want) in cases {
             let i = input(method, &uri, copy);
-            assert_eq!(needs(&i), want, "{method} {uri} copy={copy}");
-            assert!(authorize(&Principal::Root, &i).is_ok(), "{method} {uri}");
+            let n = needs(&i);
+            assert_eq!(n, want, "{method} {uri} copy={copy}");
+            let allowed = |p: &Principal, g: Grant| {
+                let c = checked(&n, g, g);
+                authorize(p, &n, &c).is_ok()
+            };
+            let read = Grant {
+                read: true,
+                ..Grant::default()
+            };
+            let read_write = Grant {
+                write: true,
+                ..read
+            };
+            let owner = Grant {
+                owner: true,
+                ..Grant::default()
+            };
+            let (is_read, is_write, is_owner) = (
+                matches!(n, Needs::Nothing | Needs::Bucket(Read)),
+                matches!(n, Needs::Bucket(Write) | Needs::Copy { .. }),
+                matches!(n, Needs::Bucket(Owner)),
+            );
+            let at = format!("{method} {uri} copy={copy}");
+            assert!(allowed(&Principal::Root, Grant::default()), "root: {at}");
+            assert!(allowed(&admin, Grant::default()), "admin: {at}");
+            assert_eq!(allowed(&ro, read), is_read, "read-only: {at}");
+            assert_eq!(
+                allowed(&rw, read_write),
+                is_read || is_write,
+                "read-write: {at}"
+            );
+            assert_eq!(
+                allowed(&owner_only, owner),
+                matches!(n, Needs::Nothing) || is_owner,
+                "owner-only: {at}"
+            );
+            assert_eq!(
+                allowed(&creator, Grant::default()),
+                matches!(n, Needs::Nothing | Needs::CreateBucket),
+                "may create buckets, no grants: {at}"
+            );
+            assert_eq!(
+                allowed(&ro, Grant::ALL) && !allowed(&ro, Grant::default()),
+                !matches!(n, Needs::Nothing | Needs::CreateBucket),
+                "grants decide: {at}"
+            );
         }
+    }
+
+    fn key(admin: bool, create_bucket: bool) -> Principal {
+        Principal::Key(Arc::new(Key {
+            id: "AKAPP".into(),
+            name: "app".into(),
+            created_ms: 0,
+            create_bucket,
+            admin,
+            secret: crate::auth::SecretKey::new("secret".into()),
+        }))
+    }
+
+    /// The buckets `needs` names, the key `AKAPP` granted `dst` on the
+    /// addressed one and `src` on a copy's source.
+    fn checked(needs: &Needs, dst: Grant, src: Grant) -> Checked {
+        let with = |name: &str, g: Grant| {
+            let mut b = BucketRecord::new(name, "us-east-1", "");
+            b.grants.insert("AKAPP".into(), g);
+            b
+        };
+        match needs {
+            Needs::Nothing | Needs::CreateBucket => Checked::default(),
+            Needs::Bucket(_) => Checked {
+                bucket: Some(with("b", dst)),
+                source: None,
+            },
+            Needs::Copy { .. } => Checked {
+                bucket: Some(with("b", dst)),
+                source: Some(with("src", src)),
+            },
+        }
+    }
+
+    /// A copy needs read on its source and write on its destination,
+    /// nothing more and nothing less.
+    #[test]
+    fn copies_check_both_buckets() {
+        let copy = Needs::Copy {
+            source_bucket: "src".into(),
+        };
+        let g = |read, write| Grant {
+            read,
+            write,
+            owner: false,
+        };
+        let app = key(false, false);
+        let ok = |dst, src| authorize(&app, &copy, &checked(&copy, dst, src)).is_ok();
+        assert!(ok(g(false, true), g(true, false)));
+        assert!(!ok(g(false, true), g(false, true)), "no read on the source");
+        assert!(
+            !ok(g(true, false), g(true, false)),
+            "no write on the destination"
+        );
+        assert!(!ok(Grant::default(), Grant::ALL));
+        assert!(!ok(Grant::ALL, Grant::default()));
+        // A check that did not read the buckets never allows.
+        assert!(authorize(&app, &copy, &Checked::default()).is_err());
+        let app = key(false, false);
+        assert!(authorize(&app, &Needs::Bucket(Read), &Checked::default()).is_err());
+    }
+
+    /// ListBuckets shows a key the buckets it has any grant on.
+    #[test]
+    fn list_buckets_visibility() {
+        let app = key(false, false);
+        let mut b = BucketRecord::new("b", "us-east-1", "OTHER");
+        assert!(!app.sees(&b));
+        assert!(Principal::Root.sees(&b));
+        assert!(key(true, false).sees(&b));
+        b.grants.insert(
+            "AKAPP".into(),
+            Grant {
+                owner: true,
+                ..Grant::default()
+            },
+        );
+        assert!(app.sees(&b));
+        // The creator owns its bucket.
+        let mine = BucketRecord::new("m", "us-east-1", "AKAPP");
+        assert_eq!(app.grant_on(&mine), Grant::ALL);
     }
 }

@@ -51,8 +51,8 @@ fn invalid(header: &str) -> S3Error {
 }
 
 /// Refuses a request that carries a header promising what s3gw does not
-/// do. `owner_id` is the `ID` the gateway reports as every bucket's owner.
-pub(crate) fn refuse_unkept_promises(headers: &HeaderMap, owner_id: &str) -> Result<(), S3Error> {
+/// do.
+pub(crate) fn refuse_unkept_promises(headers: &HeaderMap) -> Result<(), S3Error> {
     for (name, value) in headers {
         let name = name.as_str();
         if !name.starts_with("x-amz-") {
@@ -92,15 +92,25 @@ pub(crate) fn refuse_unkept_promises(headers: &HeaderMap, owner_id: &str) -> Res
             }
             "x-amz-storage-class" => return Err(S3Error::code(S3ErrorCode::InvalidStorageClass)),
             "x-amz-website-redirect-location" => return Err(not_implemented("Website redirects")),
-            "x-amz-expected-bucket-owner" | "x-amz-source-expected-bucket-owner"
-                if !is(owner_id) =>
-            {
-                return Err(S3Error::code(S3ErrorCode::AccessDenied))
-            }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// `AccessDenied` if `header` (`x-amz-expected-bucket-owner`, or
+/// `x-amz-source-expected-bucket-owner` for a copy's source) names another
+/// owner than `owner_id`, the bucket's.
+pub(crate) fn check_expected_owner(
+    headers: &HeaderMap,
+    header: &str,
+    owner_id: &str,
+) -> Result<(), S3Error> {
+    match headers.get(header).map(|v| v.to_str().map(str::trim)) {
+        None => Ok(()),
+        Some(Ok(v)) if v.eq_ignore_ascii_case(owner_id) => Ok(()),
+        Some(_) => Err(S3Error::code(S3ErrorCode::AccessDenied)),
+    }
 }
 
 #[cfg(test)]
@@ -115,7 +125,12 @@ mod tests {
                 http::HeaderValue::from_bytes(v.as_bytes()).unwrap(),
             );
         }
-        refuse_unkept_promises(&map, "owner1").map_err(|e| e.code)
+        refuse_unkept_promises(&map)
+            .and_then(|()| check_expected_owner(&map, "x-amz-expected-bucket-owner", "owner1"))
+            .and_then(|()| {
+                check_expected_owner(&map, "x-amz-source-expected-bucket-owner", "owner1")
+            })
+            .map_err(|e| e.code)
     }
 
     #[test]
@@ -192,6 +207,7 @@ mod tests {
             ("x-amz-storage-class", "FAST", Err(InvalidStorageClass)),
             ("x-amz-website-redirect-location", "/x", Err(NotImplemented)),
             ("x-amz-expected-bucket-owner", "owner1", Ok(())),
+            ("x-amz-expected-bucket-owner", "OWNER1", Ok(())),
             (
                 "x-amz-expected-bucket-owner",
                 "111122223333",
@@ -221,7 +237,7 @@ mod tests {
             http::HeaderValue::from_bytes(b"priv\xffate").unwrap(),
         );
         assert_eq!(
-            refuse_unkept_promises(&map, "o").map_err(|e| e.code),
+            refuse_unkept_promises(&map).map_err(|e| e.code),
             Err(InvalidArgument)
         );
     }

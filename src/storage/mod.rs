@@ -3,8 +3,9 @@
 //! The contract is three traits, each implemented by every backend:
 //! [`Storage`] (the data operations: buckets, blobs and chunks, objects,
 //! listing, multipart uploads), [`Maintenance`] (fsck, repair, GC figures)
-//! and [`StatusStore`] (the dashboard's status documents and database
-//! nodes). [`Stores`] hands one backend out as the three.
+//! [`StatusStore`] (the dashboard's status documents and database
+//! nodes) and [`KeyStore`] (access keys). [`Stores`] hands one backend out
+//! as the four.
 //!
 //! Handlers in `s3/` talk only to [`Storage`]; they never see files or CQL.
 //! Object data lives in immutable blobs split into chunks, addressed by
@@ -15,6 +16,7 @@ pub mod cassandra;
 pub mod embedded;
 pub mod fsck;
 pub mod gc_stats;
+pub mod keys;
 pub mod maintenance;
 pub mod reader;
 pub mod records;
@@ -30,10 +32,11 @@ use crate::types::{ObjectKey, UploadId};
 
 pub use fsck::{FsckReport, RepairReport};
 pub(crate) use gc_stats::{GcSnapshot, GcStats};
+pub use keys::KeyStore;
 pub use maintenance::Maintenance;
 pub use records::{
-    chunk_count, BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, ObjectHead, PartRecord,
-    PartRef, UploadRecord,
+    chunk_count, BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, Grant, KeyRecord,
+    ObjectHead, PartRecord, PartRef, UploadRecord,
 };
 pub(crate) use statuses::{NodeStatus, StatusStore};
 
@@ -174,6 +177,15 @@ pub trait Storage: Send + Sync + 'static {
     async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError>;
     /// Deletes an empty bucket; `BucketNotEmpty` otherwise.
     async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError>;
+    /// Sets what `key` may do on the bucket (an empty grant removes the
+    /// key's entry); `NoSuchBucket` if the bucket is gone or is another
+    /// incarnation of its name.
+    async fn set_grant(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        grant: Grant,
+    ) -> Result<(), StorageError>;
 
     /// Announces a blob about to be written, and the record that will
     /// reference it, so a crash mid-write leaves something the collector
@@ -289,15 +301,19 @@ pub(crate) struct Stores {
     pub data: std::sync::Arc<dyn Storage>,
     pub maintenance: std::sync::Arc<dyn Maintenance>,
     pub statuses: std::sync::Arc<dyn StatusStore>,
+    pub keys: std::sync::Arc<dyn KeyStore>,
 }
 
 impl Stores {
     /// The three handles of one backend.
-    pub(crate) fn of<B: Storage + Maintenance + StatusStore>(backend: std::sync::Arc<B>) -> Stores {
+    pub(crate) fn of<B: Storage + Maintenance + StatusStore + KeyStore>(
+        backend: std::sync::Arc<B>,
+    ) -> Stores {
         Stores {
             data: backend.clone(),
             maintenance: backend.clone(),
-            statuses: backend,
+            statuses: backend.clone(),
+            keys: backend,
         }
     }
 }

@@ -108,6 +108,99 @@ pub struct BucketRecord {
     /// Creation time, milliseconds since the Unix epoch.
     pub created_ms: i64,
     pub region: String,
+    /// The access key id of the key that created it; empty when the root
+    /// pair did (and for buckets made before keys existed).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub owner: String,
+    /// What each access key may do on it, by access key id. The root pair
+    /// and admin keys need none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grants: BTreeMap<String, Grant>,
+}
+
+impl BucketRecord {
+    /// A new bucket named `name`, created now by `owner` (empty for the
+    /// root pair), who is granted everything on it.
+    pub fn new(name: &str, region: &str, owner: &str) -> BucketRecord {
+        let mut grants = BTreeMap::new();
+        if !owner.is_empty() {
+            grants.insert(owner.to_owned(), Grant::ALL);
+        }
+        BucketRecord {
+            name: name.to_owned(),
+            id: BucketId::new(),
+            created_ms: super::now_ms(),
+            region: region.to_owned(),
+            owner: owner.to_owned(),
+            grants,
+        }
+    }
+
+    /// What `key` may do on the bucket.
+    pub fn grant_of(&self, key: &str) -> Grant {
+        self.grants.get(key).copied().unwrap_or_default()
+    }
+}
+
+/// What one access key may do on one bucket (`s3::permission`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// GET, HEAD and the listings.
+    #[serde(default)]
+    pub read: bool,
+    /// PUT, DELETE, multipart uploads, copies into the bucket.
+    #[serde(default)]
+    pub write: bool,
+    /// Delete the bucket, read or change its configuration.
+    #[serde(default)]
+    pub owner: bool,
+}
+
+impl Grant {
+    pub const ALL: Grant = Grant {
+        read: true,
+        write: true,
+        owner: true,
+    };
+
+    pub fn is_empty(&self) -> bool {
+        !(self.read || self.write || self.owner)
+    }
+
+    /// The grant as stored in a text column: a subset of `rwo`.
+    pub fn letters(&self) -> String {
+        [(self.read, 'r'), (self.write, 'w'), (self.owner, 'o')]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, c)| *c)
+            .collect()
+    }
+
+    /// The grant of [`Grant::letters`]; unknown letters are ignored.
+    pub fn from_letters(s: &str) -> Grant {
+        Grant {
+            read: s.contains('r'),
+            write: s.contains('w'),
+            owner: s.contains('o'),
+        }
+    }
+}
+
+/// An access key (issue 17): who may sign requests besides the root pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// The access key id (`AWS_ACCESS_KEY_ID`).
+    pub id: String,
+    pub name: String,
+    /// Creation time, milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    /// Whether it may create buckets (and so own them).
+    pub create_bucket: bool,
+    /// Whether it may do everything the root pair may: every bucket, and
+    /// the admin API.
+    pub admin: bool,
+    /// The secret, encrypted (`access::seal`); never the secret itself.
+    pub sealed_secret: String,
 }
 
 /// An additional checksum as S3 reports it.

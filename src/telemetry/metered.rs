@@ -12,9 +12,9 @@ use bytes::Bytes;
 
 use super::names;
 use crate::storage::{
-    BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, FsckReport, GcSnapshot, ListEntry,
-    Maintenance, NodeStatus, ObjectHead, PartRecord, RepairReport, StatusStore, Storage,
-    StorageError, Stores, UploadRecord, WriteCondition,
+    BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, FsckReport, GcSnapshot, Grant, KeyRecord,
+    KeyStore, ListEntry, Maintenance, NodeStatus, ObjectHead, PartRecord, RepairReport,
+    StatusStore, Storage, StorageError, Stores, UploadRecord, WriteCondition,
 };
 use crate::types::{ObjectKey, StatusKind, UploadId};
 
@@ -81,6 +81,14 @@ impl Storage for MeteredStorage {
     }
     async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
         timed("delete_bucket", self.inner.data.delete_bucket(bucket)).await
+    }
+    async fn set_grant(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        grant: Grant,
+    ) -> Result<(), StorageError> {
+        timed("set_grant", self.inner.data.set_grant(bucket, key, grant)).await
     }
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
         timed("begin_blob", self.inner.data.begin_blob(blob, owner)).await
@@ -261,5 +269,24 @@ impl StatusStore for MeteredStorage {
     }
     async fn nodes(&self) -> Result<Vec<NodeStatus>, StorageError> {
         timed("nodes", self.inner.statuses.nodes()).await
+    }
+}
+
+#[async_trait]
+impl KeyStore for MeteredStorage {
+    async fn create_key(&self, key: &KeyRecord) -> Result<(), StorageError> {
+        timed("create_key", self.inner.keys.create_key(key)).await
+    }
+    async fn get_key(&self, id: &str) -> Result<Option<KeyRecord>, StorageError> {
+        timed("get_key", self.inner.keys.get_key(id)).await
+    }
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StorageError> {
+        timed("list_keys", self.inner.keys.list_keys()).await
+    }
+    async fn delete_key(&self, id: &str) -> Result<bool, StorageError> {
+        timed("delete_key", self.inner.keys.delete_key(id)).await
+    }
+    async fn keys_epoch(&self) -> Result<String, StorageError> {
+        timed("keys_epoch", self.inner.keys.keys_epoch()).await
     }
 }

@@ -17,6 +17,16 @@ use tokio::sync::oneshot;
 pub const ACCESS_KEY: &str = "TESTACCESSKEY0000001";
 pub const SECRET_KEY: &str = "test/secret/key/0123456789abcdefghijklmn";
 pub const DOMAIN: &str = "s3.test";
+/// The key-encryption key of every test gateway (they may share a
+/// keyspace, so they share it).
+pub const KEK: &str = "test-key-encryption-key-0123456789abcdef";
+
+/// The root pair and the key-encryption key of test gateways.
+pub fn credentials() -> s3gw::access::Credentials {
+    s3gw::access::Credentials::root(ACCESS_KEY, SecretKey::new(SECRET_KEY.into()))
+        .with_kek(KEK)
+        .expect("kek")
+}
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -123,22 +133,13 @@ pub async fn start_in(dir: tempfile::TempDir, mut config: Config) -> TestServer 
         config.backend = backend_under_test();
     }
     let state = match config.backend.clone() {
-        Backend::Embedded => s3gw::server::embedded_state(
-            config,
-            ACCESS_KEY.into(),
-            SecretKey::new(SECRET_KEY.into()),
-        )
-        .expect("state"),
+        Backend::Embedded => s3gw::server::embedded_state(config, credentials()).expect("state"),
         Backend::Cassandra(o) => {
             let store = open_cassandra(*o).await;
-            s3gw::server::state_with(
-                config,
-                std::sync::Arc::new(store),
-                ACCESS_KEY.into(),
-                SecretKey::new(SECRET_KEY.into()),
-            )
+            s3gw::server::state_with(config, std::sync::Arc::new(store), credentials())
         }
     };
+    s3gw::server::load_keys(&state).await;
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(s3gw::server::serve_with_admin(
         listener,
@@ -406,12 +407,7 @@ pub fn head_of(part: s3gw::storage::PartRef, chunk: u32) -> s3gw::storage::Objec
 
 /// A bucket record created in `s`.
 pub async fn new_bucket(s: &dyn s3gw::storage::Storage, tag: &str) -> s3gw::storage::BucketRecord {
-    let b = s3gw::storage::BucketRecord {
-        name: bucket_name(tag),
-        id: s3gw::storage::BucketId::new(),
-        created_ms: 0,
-        region: "us-east-1".into(),
-    };
+    let b = s3gw::storage::BucketRecord::new(&bucket_name(tag), "us-east-1", "");
     s.create_bucket(&b).await.expect("create bucket");
     b
 }

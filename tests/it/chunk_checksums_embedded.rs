@@ -13,8 +13,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use s3gw::storage::embedded::EmbeddedStorage;
 use s3gw::storage::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRef, Storage,
-    StorageError, WriteCondition,
+    BlobId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRef, Storage, StorageError,
+    WriteCondition,
 };
 
 const CHUNK: u32 = 1024;
@@ -87,12 +87,7 @@ async fn a_corrupt_chunk_is_an_error_and_fsck_counts_it() {
     let data_dir = dir.path().join("data");
     let store = EmbeddedStorage::open(&data_dir, Duration::ZERO).expect("open");
     let s: &dyn Storage = &store;
-    let bucket = BucketRecord {
-        name: "crc".into(),
-        id: BucketId::new(),
-        created_ms: 0,
-        region: "us-east-1".into(),
-    };
+    let bucket = BucketRecord::new("crc", "us-east-1", "");
     s.create_bucket(&bucket).await.expect("bucket");
 
     let body = common::data(2500, 1);

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access_keys;
 mod cassandra_cli;
 mod cassandra_listing;
 mod chunk_checksums_cassandra;

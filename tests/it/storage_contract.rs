@@ -13,8 +13,8 @@ use bytes::Bytes;
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::records::ContentHeaders;
 use s3gw::storage::{
-    BlobId, BucketId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRecord, PartRef,
-    Storage, StorageError, UploadRecord, WriteCondition,
+    BlobId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRecord, PartRef, Storage,
+    StorageError, UploadRecord, WriteCondition,
 };
 
 async fn cassandra() -> Option<Arc<dyn Storage>> {
@@ -71,12 +71,7 @@ fn unique(name: &str) -> String {
 }
 
 async fn bucket(s: &dyn Storage, name: &str) -> BucketRecord {
-    let b = BucketRecord {
-        name: unique(name),
-        id: BucketId::new(),
-        created_ms: 0,
-        region: "us-east-1".into(),
-    };
+    let b = BucketRecord::new(&unique(name), "us-east-1", "");
     s.create_bucket(&b).await.expect("create bucket");
     b
 }

@@ -12,7 +12,7 @@ use s3gw::janitor::abort_expired_uploads;
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::records::ContentHeaders;
 use s3gw::storage::{
-    now_ms, BlobId, BucketId, BucketRecord, ChunkAddr, PartRecord, PartRef, Storage, UploadRecord,
+    now_ms, BlobId, BucketRecord, ChunkAddr, PartRecord, PartRef, Storage, UploadRecord,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -64,12 +64,7 @@ async fn cassandra_pages_through_many_uploads_and_buckets() {
 }
 
 async fn bucket(s: &dyn Storage) -> BucketRecord {
-    let b = BucketRecord {
-        name: common::bucket_name("expiry"),
-        id: BucketId::new(),
-        created_ms: now_ms(),
-        region: "us-east-1".into(),
-    };
+    let b = BucketRecord::new(&common::bucket_name("expiry"), "us-east-1", "");
     s.create_bucket(&b).await.expect("create bucket");
     b
 }

@@ -1,10 +1,12 @@
 //! Buckets: names unique cluster-wide through a lightweight transaction,
 //! each incarnation with its own id.
 
+use std::collections::BTreeMap;
+
 use futures_util::future::try_join_all;
 
 use super::{CassandraStorage, StorageError};
-use crate::storage::{BucketId, BucketRecord};
+use crate::storage::{BucketId, BucketRecord, Grant};
 
 use super::rows::{BucketRow, KeyProbe};
 
@@ -14,6 +16,8 @@ fn record(
         id,
         created_ms,
         region,
+        owner,
+        grants,
     }: BucketRow,
 ) -> Result<BucketRecord, StorageError> {
     Ok(BucketRecord {
@@ -21,6 +25,12 @@ fn record(
         name,
         created_ms: created_ms.unwrap_or(0),
         region: region.unwrap_or_default(),
+        owner: owner.unwrap_or_default(),
+        grants: grants
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, letters)| (key, Grant::from_letters(&letters)))
+            .collect(),
     })
 }
 
@@ -34,7 +44,17 @@ pub(super) async fn create_bucket(
         .cql
         .lwt(
             &st.bucket_insert,
-            (&b.name, b.id.0, b.created_ms, &b.region),
+            (
+                &b.name,
+                b.id.0,
+                b.created_ms,
+                &b.region,
+                &b.owner,
+                b.grants
+                    .iter()
+                    .map(|(k, g)| (k.as_str(), g.letters()))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
         )
         .await?;
     if applied {
@@ -101,4 +121,30 @@ pub(super) async fn delete_bucket(
     // head into it: the collector cleans up after the commit deadline.
     s.file_dropped(b.id).await?;
     s.abort_all_uploads(b.id).await
+}
+
+/// Sets or (for an empty grant) drops `key`'s grant, if the bucket is still
+/// the incarnation `b` names.
+pub(super) async fn set_grant(
+    s: &CassandraStorage,
+    b: &BucketRecord,
+    key: &str,
+    grant: Grant,
+) -> Result<(), StorageError> {
+    let (cql, st) = (&s.inner.cql, &s.inner.st);
+    let applied = if grant.is_empty() {
+        cql.lwt(&st.bucket_grant_drop, (key, &b.name, b.id.0))
+            .await?
+    } else {
+        cql.lwt(
+            &st.bucket_grant_set,
+            (key, grant.letters(), &b.name, b.id.0),
+        )
+        .await?
+    };
+    if applied {
+        Ok(())
+    } else {
+        Err(StorageError::NoSuchBucket)
+    }
 }

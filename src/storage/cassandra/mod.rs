@@ -17,6 +17,7 @@ mod cql;
 mod dropped;
 mod fsck;
 mod gc;
+mod keys;
 mod list;
 mod multipart;
 mod objects;
@@ -41,8 +42,8 @@ pub use sweep::SweepOutcome;
 
 use super::{
     chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
-    ChunkAddr, ListEntry, Maintenance, ObjectHead, PartRecord, Storage, StorageError, UploadRecord,
-    WriteCondition,
+    ChunkAddr, Grant, ListEntry, Maintenance, ObjectHead, PartRecord, Storage, StorageError,
+    UploadRecord, WriteCondition,
 };
 use claims::Claims;
 use cql::Cql;
@@ -200,6 +201,15 @@ impl Storage for CassandraStorage {
 
     async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
         buckets::delete_bucket(self, bucket).await
+    }
+
+    async fn set_grant(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        grant: Grant,
+    ) -> Result<(), StorageError> {
+        buckets::set_grant(self, bucket, key, grant).await
     }
 
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {

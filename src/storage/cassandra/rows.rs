@@ -14,6 +14,16 @@ pub(super) struct BucketRow {
     pub id: Option<Uuid>,
     pub created_ms: Option<i64>,
     pub region: Option<String>,
+    pub owner: Option<String>,
+    /// Access key id → `Grant::letters`.
+    pub grants: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// An `access_keys` row: the key's record as JSON.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct KeyRow {
+    pub doc: Option<String>,
 }
 
 /// Any key of one shard of a key index: whether the shard holds one.

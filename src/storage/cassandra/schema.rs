@@ -128,6 +128,28 @@ const V6: &[&str] = &["CREATE TABLE IF NOT EXISTS {ks}.gateway_status (
         PRIMARY KEY (kind, id))
      WITH gc_grace_seconds = 3600"];
 
+/// Version 7: access keys (issue 17), one row per key holding its record
+/// as JSON (the secret in it sealed, `crate::access::seal`); the
+/// `keys_epoch` setting changes with every key change.
+const V7: &[&str] = &["CREATE TABLE IF NOT EXISTS {ks}.access_keys (
+        id text PRIMARY KEY, doc text)"];
+
+/// Version 7 also gives each bucket its creator and the grants of keys on
+/// it (`Grant::letters` by access key id), changed only by lightweight
+/// transactions, as every write of a bucket row is.
+const V7_COLUMNS: &[NewColumn] = &[
+    NewColumn {
+        table: "buckets",
+        column: "owner",
+        cql_type: "text",
+    },
+    NewColumn {
+        table: "buckets",
+        column: "grants",
+        cql_type: "map<text, text>",
+    },
+];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -153,6 +175,10 @@ const MIGRATIONS: &[Step] = &[
         add: V5_COLUMNS,
     },
     Step { cql: V6, add: &[] },
+    Step {
+        cql: V7,
+        add: V7_COLUMNS,
+    },
 ];
 
 /// What the keyspace fixes for every gateway.

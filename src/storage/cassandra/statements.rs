@@ -16,6 +16,13 @@ pub(crate) struct Statements {
     pub bucket_get: PreparedStatement,
     pub bucket_all: PreparedStatement,
     pub bucket_delete: PreparedStatement,
+    pub bucket_grant_set: PreparedStatement,
+    pub bucket_grant_drop: PreparedStatement,
+    pub key_insert: PreparedStatement,
+    pub key_get: PreparedStatement,
+    pub key_all: PreparedStatement,
+    pub key_delete: PreparedStatement,
+    pub setting_put: PreparedStatement,
     pub chunk_put: PreparedStatement,
     pub chunk_get: PreparedStatement,
     pub setting_get: PreparedStatement,
@@ -87,17 +94,45 @@ impl Statements {
         head_get_serial.set_consistency(Consistency::LocalSerial);
         Ok(Statements {
             bucket_insert: p(
-                "INSERT INTO {ks}.buckets (name, id, created_ms, region) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+                "INSERT INTO {ks}.buckets (name, id, created_ms, region, owner, grants) \
+                 VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS",
                 false,
             )
             .await?,
             bucket_get: p(
-                "SELECT name, id, created_ms, region FROM {ks}.buckets WHERE name = ?",
+                "SELECT name, id, created_ms, region, owner, grants FROM {ks}.buckets WHERE name = ?",
                 true,
             )
             .await?,
-            bucket_all: p("SELECT name, id, created_ms, region FROM {ks}.buckets", true).await?,
+            bucket_all: p(
+                "SELECT name, id, created_ms, region, owner, grants FROM {ks}.buckets",
+                true,
+            )
+            .await?,
             bucket_delete: p("DELETE FROM {ks}.buckets WHERE name = ? IF id = ?", false).await?,
+            bucket_grant_set: p(
+                "UPDATE {ks}.buckets SET grants[?] = ? WHERE name = ? IF id = ?",
+                false,
+            )
+            .await?,
+            bucket_grant_drop: p(
+                "DELETE grants[?] FROM {ks}.buckets WHERE name = ? IF id = ?",
+                false,
+            )
+            .await?,
+            key_insert: p(
+                "INSERT INTO {ks}.access_keys (id, doc) VALUES (?, ?) IF NOT EXISTS",
+                false,
+            )
+            .await?,
+            key_get: p("SELECT doc FROM {ks}.access_keys WHERE id = ?", true).await?,
+            key_all: p("SELECT doc FROM {ks}.access_keys", true).await?,
+            key_delete: p("DELETE FROM {ks}.access_keys WHERE id = ? IF EXISTS", false).await?,
+            setting_put: p(
+                "INSERT INTO {ks}.settings (name, value) VALUES (?, ?)",
+                true,
+            )
+            .await?,
             chunk_put: p(
                 "INSERT INTO {ks}.chunks (blob, idx, data, crc) VALUES (?, ?, ?, ?)",
                 true,

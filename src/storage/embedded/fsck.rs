@@ -314,12 +314,7 @@ mod tests {
     }
 
     async fn bucket(s: &EmbeddedStorage, name: &str) -> BucketId {
-        let rec = BucketRecord {
-            name: name.into(),
-            id: BucketId::new(),
-            created_ms: 0,
-            region: "us-east-1".into(),
-        };
+        let rec = BucketRecord::new(name, "us-east-1", "");
         s.create_bucket(&rec).await.expect("bucket");
         rec.id
     }

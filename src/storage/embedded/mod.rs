@@ -13,6 +13,7 @@
 mod blobs;
 mod crcs;
 mod fsck;
+mod keys;
 mod multipart;
 
 use std::collections::HashSet;
@@ -27,8 +28,8 @@ use redb::{Database, ReadableTable, TableDefinition};
 
 use super::{
     chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
-    ChunkAddr, FsckReport, GcSnapshot, GcStats, ListEntry, NodeStatus, ObjectHead, PartRecord,
-    RepairReport, Storage, StorageError, UploadRecord, WriteCondition,
+    ChunkAddr, FsckReport, GcSnapshot, GcStats, Grant, ListEntry, NodeStatus, ObjectHead,
+    PartRecord, RepairReport, Storage, StorageError, UploadRecord, WriteCondition,
 };
 use super::{Maintenance, StatusStore};
 use crate::types::{ObjectKey, StatusKind, UploadId};
@@ -54,6 +55,9 @@ struct Inner {
     gc_stats: GcStats,
     /// Heartbeats and usage: one gateway serves this store, so memory does.
     statuses: crate::storage::statuses::MemoryStatuses,
+    /// Bumped by every key change (`keys.rs`): one process holds the
+    /// store, so memory is enough to tell its key cache.
+    keys_epoch: std::sync::atomic::AtomicU64,
 }
 
 /// Handle to the embedded store; cheap to clone.
@@ -107,6 +111,7 @@ impl EmbeddedStorage {
             txn.open_table(BLOB_CRCS).map_err(db_err)?;
             txn.open_table(multipart::UPLOADS).map_err(db_err)?;
             txn.open_table(multipart::PARTS).map_err(db_err)?;
+            txn.open_table(keys::ACCESS_KEYS).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
         Ok(EmbeddedStorage {
@@ -117,6 +122,7 @@ impl EmbeddedStorage {
                 pending_crcs: PendingCrcs::new(),
                 gc_stats: GcStats::default(),
                 statuses: Default::default(),
+                keys_epoch: Default::default(),
             }),
         })
     }
@@ -399,6 +405,37 @@ impl Storage for EmbeddedStorage {
                 ids.remove(bucket.id.0.as_u128()).map_err(db_err)?;
             }
             inner.abort_all_uploads(&txn, bucket.id)?;
+            txn.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn set_grant(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        grant: Grant,
+    ) -> Result<(), StorageError> {
+        let (name, id, key) = (bucket.name.clone(), bucket.id, key.to_owned());
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_write().map_err(db_err)?;
+            {
+                let mut t = txn.open_table(BUCKETS).map_err(db_err)?;
+                let mut rec: BucketRecord = match t.get(name.as_str()).map_err(db_err)? {
+                    Some(v) => serde_json::from_slice(v.value()).map_err(corrupt)?,
+                    None => return Err(StorageError::NoSuchBucket),
+                };
+                if rec.id != id {
+                    return Err(StorageError::NoSuchBucket);
+                }
+                if grant.is_empty() {
+                    rec.grants.remove(&key);
+                } else {
+                    rec.grants.insert(key, grant);
+                }
+                let bytes = serde_json::to_vec(&rec).map_err(corrupt)?;
+                t.insert(name.as_str(), bytes.as_slice()).map_err(db_err)?;
+            }
             txn.commit().map_err(db_err)
         })
         .await
