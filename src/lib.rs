@@ -1,6 +1,7 @@
 //! s3gw: an S3-compatible object storage gateway.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod error;
