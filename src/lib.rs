@@ -3,6 +3,7 @@
 pub mod access;
 pub mod admin_api;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod error;

@@ -42,6 +42,9 @@ enum Command {
     /// Exits 1 if the store is inconsistent. On the embedded store, stop
     /// the gateway first.
     Fsck(FsckArgs),
+    /// Manage the gateway's access keys and their permissions on buckets,
+    /// through its admin API (signed with the root pair or an admin key).
+    Admin(s3gw::cli::AdminArgs),
 }
 
 #[derive(Args)]
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
             Ok(false) => return ExitCode::FAILURE,
             Err(e) => Err(e),
         },
+        Command::Admin(args) => return runtime.block_on(s3gw::cli::run(args)),
     };
     match run {
         Ok(()) => ExitCode::SUCCESS,
