@@ -20,6 +20,7 @@ mod dashboard;
 mod file_modes;
 mod gc_fsck;
 mod http_raw;
+mod key_contract;
 mod pending_sweep;
 mod refused_requests;
 mod sdk_buckets;

@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 6;
+pub const SCHEMA_VERSION: i32 = 7;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -180,6 +180,9 @@ const MIGRATIONS: &[Step] = &[
         add: V7_COLUMNS,
     },
 ];
+
+// One step per version.
+const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 
 /// What the keyspace fixes for every gateway.
 #[derive(Debug, Clone, Copy)]
