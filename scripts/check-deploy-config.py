@@ -557,7 +557,9 @@ def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list
             f"nginx {sorted(admin_upstream_docker)} vs compose {want}")
 
     # Same backend settings for the migration and every gateway.
-    creds_seen: dict[str, set[str]] = {"S3GW_ROOT_ACCESS_KEY": set(), "S3GW_ROOT_SECRET_KEY": set()}
+    creds_seen: dict[str, set[str]] = {
+        "S3GW_ROOT_ACCESS_KEY": set(), "S3GW_ROOT_SECRET_KEY": set(), "S3GW_KEY_ENCRYPTION_KEY": set(),
+    }
     for n, s in sorted({**migrate, **gateways}.items()):
         backend, _ = setting(s, df.env, "--backend", "S3GW_BACKEND")
         R.check(backend == "cassandra", f"{n}: backend cassandra", str(backend))
@@ -942,7 +944,9 @@ def main() -> int:
     R.check(len(gw.flags) >= 10, f"flags of serve/migrate: {len(gw.flags)} (--{' --'.join(sorted(gw.flags))})")
     R.check({"serve", "migrate"} <= gw.subcommands, f"subcommands: {', '.join(sorted(gw.subcommands))}")
     R.check(bool(gw.ready_path) and bool(gw.health_path), f"probes: {gw.ready_path}, {gw.health_path}")
-    undocumented = sorted(gw.env_vars - gw.readme_env - {"S3GW_ROOT_ACCESS_KEY", "S3GW_ROOT_SECRET_KEY", "S3GW_LOG"})
+    undocumented = sorted(gw.env_vars - gw.readme_env - {
+        "S3GW_ROOT_ACCESS_KEY", "S3GW_ROOT_SECRET_KEY", "S3GW_KEY_ENCRYPTION_KEY", "S3GW_LOG", "S3GW_ENDPOINT",
+    })
     if undocumented:
         R.note(f"in src/ but not in README.md's tables: {undocumented}")
 

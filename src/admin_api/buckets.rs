@@ -3,27 +3,14 @@
 
 use std::ops::Bound;
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ok, parse, rfc3339, Answer, Failure};
+use super::{ok, rfc3339, Answer, Failure};
 use crate::state::AppState;
 use crate::storage::{BucketRecord, Grant, StorageError};
 
 /// Entries read per page when counting a bucket's objects.
 const COUNT_PAGE: usize = 1000;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Change {
-    access_key_id: String,
-    #[serde(default)]
-    read: bool,
-    #[serde(default)]
-    write: bool,
-    #[serde(default)]
-    owner: bool,
-}
 
 async fn bucket(state: &AppState, name: &str) -> Result<BucketRecord, Failure> {
     state
@@ -80,40 +67,37 @@ async fn shown(state: &AppState, b: &BucketRecord) -> Answer {
     }))
 }
 
-/// Adds (`allow`) or removes the permissions the body names.
-pub(super) async fn change(state: &AppState, name: &str, body: &[u8], allow: bool) -> Answer {
-    let c: Change = parse(body)?;
-    if !(c.read || c.write || c.owner) {
-        return Err(Failure::bad(
-            "name at least one permission: read, write or owner",
-        ));
-    }
-    if allow && state.key_store.get_key(&c.access_key_id).await?.is_none() {
+/// Adds (`allow`) or removes the permissions `change` names.
+pub(super) async fn change(
+    state: &AppState,
+    name: &str,
+    key: &str,
+    allow: bool,
+    change: Grant,
+) -> Answer {
+    if allow && state.key_store.get_key(key).await?.is_none() {
         return Err(Failure::new(
             http::StatusCode::NOT_FOUND,
             "NoSuchAccessKey",
-            format!(
-                "no access key {}: `s3gw admin key list` shows them",
-                c.access_key_id
-            ),
+            format!("no access key {key}: `s3gw admin key list` shows them"),
         ));
     }
     let b = bucket(state, name).await?;
-    let now = b.grant_of(&c.access_key_id);
+    let now = b.grant_of(key);
     let grant = if allow {
         Grant {
-            read: now.read || c.read,
-            write: now.write || c.write,
-            owner: now.owner || c.owner,
+            read: now.read || change.read,
+            write: now.write || change.write,
+            owner: now.owner || change.owner,
         }
     } else {
         Grant {
-            read: now.read && !c.read,
-            write: now.write && !c.write,
-            owner: now.owner && !c.owner,
+            read: now.read && !change.read,
+            write: now.write && !change.write,
+            owner: now.owner && !change.owner,
         }
     };
-    state.storage.set_grant(&b, &c.access_key_id, grant).await?;
-    tracing::info!(bucket = %b.name, key = %c.access_key_id, grant = %grant.letters(), "grant changed");
+    state.storage.set_grant(&b, key, grant).await?;
+    tracing::info!(bucket = %b.name, key = %key, grant = %grant.letters(), "grant changed");
     shown(state, &bucket(state, name).await?).await
 }

@@ -1,26 +1,12 @@
 //! `keys`: create, list, show and delete access keys.
 
 use http::StatusCode;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ok, parse, rfc3339, Answer, Failure};
+use super::{ok, rfc3339, Answer, Failure};
 use crate::access::{new_access_key_id, new_secret};
 use crate::state::AppState;
 use crate::storage::{now_ms, Grant, KeyRecord, StorageError};
-
-/// Longest key name.
-pub(crate) const MAX_NAME_CHARS: usize = 64;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewKey {
-    name: String,
-    #[serde(default)]
-    create_bucket: bool,
-    #[serde(default)]
-    admin: bool,
-}
 
 /// A key as the API shows it: never its secret.
 pub(super) fn shown(k: &KeyRecord) -> Value {
@@ -31,13 +17,6 @@ pub(super) fn shown(k: &KeyRecord) -> Value {
         "create_bucket": k.create_bucket,
         "admin": k.admin,
     })
-}
-
-fn valid_name(name: &str) -> bool {
-    (1..=MAX_NAME_CHARS).contains(&name.chars().count())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 fn no_such_key(id: &str) -> Failure {
@@ -56,13 +35,7 @@ async fn reload(state: &AppState) {
     }
 }
 
-pub(super) async fn create(state: &AppState, body: &[u8]) -> Answer {
-    let req: NewKey = parse(body)?;
-    if !valid_name(&req.name) {
-        return Err(Failure::bad(format!(
-            "a key name is 1 to {MAX_NAME_CHARS} letters, digits, '.', '_' or '-'"
-        )));
-    }
+pub(super) async fn create(state: &AppState, name: &str, create_bucket: bool, admin: bool) -> Answer {
     let Some(sealer) = state.keys.sealer() else {
         return Err(Failure::new(
             StatusCode::CONFLICT,
@@ -77,10 +50,10 @@ pub(super) async fn create(state: &AppState, body: &[u8]) -> Answer {
         let record = KeyRecord {
             sealed_secret: sealer.seal(&id, &secret).map_err(Failure::bad)?,
             id,
-            name: req.name.clone(),
+            name: name.to_owned(),
             created_ms: now_ms(),
-            create_bucket: req.create_bucket,
-            admin: req.admin,
+            create_bucket,
+            admin,
         };
         match state.key_store.create_key(&record).await {
             Ok(()) => {

@@ -6,6 +6,9 @@
 
 mod buckets;
 mod keys;
+mod request;
+
+pub use request::{parse, AdminRequest};
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
@@ -18,13 +21,19 @@ use crate::storage::StorageError;
 
 /// An answer that is not a success: status, code and a message that names
 /// the fix.
-pub(crate) struct Failure {
+#[derive(Debug)]
+pub struct Failure {
     status: StatusCode,
     code: &'static str,
     message: String,
 }
 
 impl Failure {
+    /// The error code the answer carries.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Failure {
         Failure {
             status,
@@ -72,19 +81,9 @@ pub(crate) async fn serve(
     method: &Method,
     body: &[u8],
 ) -> Response<ResponseBody> {
-    let answer = match (path, method) {
-        (AdminPath::Keys, &Method::POST) => keys::create(state, body).await,
-        (AdminPath::Keys, &Method::GET) => keys::list(state).await,
-        (AdminPath::Key(id), &Method::GET) => keys::info(state, id).await,
-        (AdminPath::Key(id), &Method::DELETE) => keys::delete(state, id).await,
-        (AdminPath::Bucket(b), &Method::GET) => buckets::info(state, b).await,
-        (AdminPath::Allow(b), &Method::POST) => buckets::change(state, b, body, true).await,
-        (AdminPath::Deny(b), &Method::POST) => buckets::change(state, b, body, false).await,
-        _ => Err(Failure::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!("{method} is not an operation of this admin resource"),
-        )),
+    let answer = match parse(path, method, body) {
+        Ok(request) => run(state, request).await,
+        Err(f) => Err(f),
     };
     let who = match principal {
         Principal::Root => "root",
@@ -99,6 +98,26 @@ pub(crate) async fn serve(
             tracing::info!(by = who, ?path, %method, code = f.code, "admin API refused");
             json(f.status, &json!({"error": f.code, "message": f.message}))
         }
+    }
+}
+
+async fn run(state: &AppState, request: AdminRequest) -> Answer {
+    match request {
+        AdminRequest::CreateKey {
+            name,
+            create_bucket,
+            admin,
+        } => keys::create(state, &name, create_bucket, admin).await,
+        AdminRequest::ListKeys => keys::list(state).await,
+        AdminRequest::KeyInfo(id) => keys::info(state, &id).await,
+        AdminRequest::DeleteKey(id) => keys::delete(state, &id).await,
+        AdminRequest::BucketInfo(b) => buckets::info(state, &b).await,
+        AdminRequest::Grant {
+            bucket,
+            key,
+            allow,
+            grant,
+        } => buckets::change(state, &bucket, &key, allow, grant).await,
     }
 }
 
@@ -122,17 +141,6 @@ fn no_content() -> Response<ResponseBody> {
 
 fn ok(value: &Value) -> Answer {
     Ok(json(StatusCode::OK, value))
-}
-
-/// A JSON request body as `T`.
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
-    serde_json::from_slice(body).map_err(|e| {
-        Failure::new(
-            StatusCode::BAD_REQUEST,
-            "MalformedJSON",
-            format!("the request body is not the JSON this operation takes: {e}"),
-        )
-    })
 }
 
 /// RFC 3339 (UTC) of milliseconds since the Unix epoch.
