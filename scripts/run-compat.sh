@@ -10,7 +10,8 @@
 #
 # Optional env: S3_VHOST_DOMAIN=localhost (gateway started with --domain localhost),
 # S3_REGION (default us-east-1), KEEP_STATE=1 (keep certs and Nginx logs on success),
-# COMPAT_PASSES="http https" (the default; "https" runs only the HTTPS pass).
+# COMPAT_PASSES="http https" (the default; "https" runs only the HTTPS pass),
+# COMPAT_ACCESS_KEY / COMPAT_SECRET_KEY (sign with this key, not the root pair).
 # Exits non-zero if a pass that ran fails. Needs scripts/install-test-deps.sh first.
 set -uo pipefail
 
@@ -61,8 +62,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export S3_ACCESS_KEY="$S3GW_ROOT_ACCESS_KEY"
-export S3_SECRET_KEY="$S3GW_ROOT_SECRET_KEY"
+# The clients sign with COMPAT_ACCESS_KEY / COMPAT_SECRET_KEY when set (an
+# application's key, made with `s3gw admin key create`), else the root pair.
+export S3_ACCESS_KEY="${COMPAT_ACCESS_KEY:-$S3GW_ROOT_ACCESS_KEY}"
+export S3_SECRET_KEY="${COMPAT_SECRET_KEY:-$S3GW_ROOT_SECRET_KEY}"
 export S3_REGION="${S3_REGION:-us-east-1}"
 export S3_TOOLS_DIR="$ROOT/.tools"
 export S3_REQUIRE_ALL_CLIENTS=1

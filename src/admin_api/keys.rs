@@ -35,7 +35,12 @@ async fn reload(state: &AppState) {
     }
 }
 
-pub(super) async fn create(state: &AppState, name: &str, create_bucket: bool, admin: bool) -> Answer {
+pub(super) async fn create(
+    state: &AppState,
+    name: &str,
+    create_bucket: bool,
+    admin: bool,
+) -> Answer {
     let Some(sealer) = state.keys.sealer() else {
         return Err(Failure::new(
             StatusCode::CONFLICT,

@@ -148,13 +148,26 @@ mod tests {
                 admin: true
             })
         );
-        assert_eq!(code(Keys, Method::POST, r#"{"name":""}"#), Err("InvalidRequest"));
         assert_eq!(
-            code(Keys, Method::POST, &format!(r#"{{"name":"{}"}}"#, "a".repeat(65))),
+            code(Keys, Method::POST, r#"{"name":""}"#),
             Err("InvalidRequest")
         );
-        assert_eq!(code(Keys, Method::POST, r#"{"name":"a b"}"#), Err("InvalidRequest"));
-        assert_eq!(code(Keys, Method::POST, r#"{"name":"é"}"#), Err("InvalidRequest"));
+        assert_eq!(
+            code(
+                Keys,
+                Method::POST,
+                &format!(r#"{{"name":"{}"}}"#, "a".repeat(65))
+            ),
+            Err("InvalidRequest")
+        );
+        assert_eq!(
+            code(Keys, Method::POST, r#"{"name":"a b"}"#),
+            Err("InvalidRequest")
+        );
+        assert_eq!(
+            code(Keys, Method::POST, r#"{"name":"é"}"#),
+            Err("InvalidRequest")
+        );
         assert_eq!(
             code(Keys, Method::POST, r#"{"name":"a","secret":"x"}"#),
             Err("MalformedJSON"),
@@ -172,7 +185,11 @@ mod tests {
             Ok(AdminRequest::BucketInfo(b()))
         );
         assert_eq!(
-            code(Deny(b()), Method::POST, r#"{"access_key_id":"K","write":true}"#),
+            code(
+                Deny(b()),
+                Method::POST,
+                r#"{"access_key_id":"K","write":true}"#
+            ),
             Ok(AdminRequest::Grant {
                 bucket: b(),
                 key: "K".into(),
@@ -188,7 +205,11 @@ mod tests {
             Err("InvalidRequest")
         );
         assert_eq!(
-            code(Allow(b()), Method::POST, r#"{"access_key_id":"","read":true}"#),
+            code(
+                Allow(b()),
+                Method::POST,
+                r#"{"access_key_id":"","read":true}"#
+            ),
             Err("InvalidRequest")
         );
         assert_eq!(code(Allow(b()), Method::GET, ""), Err("MethodNotAllowed"));
