@@ -15,7 +15,7 @@ use clap::{ArgGroup, Args, Subcommand};
     SSL_CERT_FILE names another CA bundle."
 )]
 pub struct AdminArgs {
-    /// The gateway's S3 endpoint, e.g. http://127.0.0.1:7480 (on a
+    /// The gateway's S3 endpoint, e.g. http://127.0.0.1:9000 (on a
     /// cluster, the Nginx in front of the gateways).
     #[arg(
         long,

@@ -173,10 +173,10 @@ async fn the_servers_errors_come_back_with_the_fix() {
 
 #[test]
 fn debug_hides_the_secret() {
-    let c = AdminClient::new("http://127.0.0.1:7480", ACCESS, SECRET, "us-east-1").unwrap();
+    let c = AdminClient::new("http://127.0.0.1:9000", ACCESS, SECRET, "us-east-1").unwrap();
     let shown = format!("{c:?}");
     assert!(
-        shown.contains(ACCESS) && shown.contains("http://127.0.0.1:7480"),
+        shown.contains(ACCESS) && shown.contains("http://127.0.0.1:9000"),
         "{shown}"
     );
     assert!(!shown.contains(SECRET), "{shown}");

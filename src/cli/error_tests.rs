@@ -2,7 +2,7 @@
 
 use super::*;
 
-const EP: &str = "http://127.0.0.1:7480";
+const EP: &str = "http://127.0.0.1:9000";
 
 fn xml(code: &str, message: &str, extra: &str) -> Vec<u8> {
     format!(

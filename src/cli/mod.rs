@@ -46,7 +46,7 @@ async fn execute(args: AdminArgs, env: impl Fn(&str) -> Option<String>) -> Resul
         .endpoint
         .as_deref()
         .filter(|e| !e.trim().is_empty())
-        .ok_or("no endpoint: set S3GW_ENDPOINT or pass --endpoint (e.g. http://127.0.0.1:7480)")?;
+        .ok_or("no endpoint: set S3GW_ENDPOINT or pass --endpoint (e.g. http://127.0.0.1:9000)")?;
     let (access_key, secret) = credentials(env)?;
     let client = AdminClient::new(endpoint, &access_key, &secret, &args.region)
         .map_err(|e| e.to_string())?;
@@ -139,10 +139,16 @@ fn credentials(env: impl Fn(&str) -> Option<String>) -> Result<(String, String),
     }
 }
 
-/// Writes `text` to stdout.
+/// Writes `text` to stdout, ending in a newline.
 fn emit(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
+    let end: &[u8] = if text.is_empty() || text.ends_with('\n') {
+        b""
+    } else {
+        b"\n"
+    };
     out.write_all(text.as_bytes())
+        .and_then(|()| out.write_all(end))
         .and_then(|()| out.flush())
         .map_err(|e| format!("cannot write the output: {e}"))
 }

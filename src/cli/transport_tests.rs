@@ -4,11 +4,11 @@ use super::*;
 
 #[test]
 fn endpoints_parse() {
-    let e = Endpoint::parse("http://127.0.0.1:7480/").unwrap();
+    let e = Endpoint::parse("http://127.0.0.1:9000/").unwrap();
     assert_eq!(
         e,
         Endpoint {
-            url: "http://127.0.0.1:7480".into(),
+            url: "http://127.0.0.1:9000".into(),
             https: false,
             host: "127.0.0.1".into(),
             port: 7480,

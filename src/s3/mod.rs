@@ -1,6 +1,7 @@
 //! S3 semantics, once for every backend: the request pipeline and one
 //! file per resource family.
 
+mod admin_gate;
 mod bucket;
 pub mod complete;
 mod context;
@@ -83,7 +84,10 @@ where
         Routed::Gateway(GatewayPath::Admin(path)) => {
             let op = GatewayPath::Admin(path.clone()).name();
             log.route(op, None, None);
-            (op.to_owned(), admin(&state, parts, &path, body).await)
+            (
+                op.to_owned(),
+                admin_gate::admin(&state, parts, &path, body).await,
+            )
         }
         Routed::Gateway(path) => {
             log.route(path.name(), None, None);
@@ -191,68 +195,6 @@ async fn check(
     Ok((input, checked))
 }
 
-/// Largest admin API request body.
-const MAX_ADMIN_BODY: usize = 64 * 1024;
-/// How long a client may take to send an admin API request body.
-const ADMIN_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Serves the admin API: SigV4-authenticated as every S3 request, then
-/// only for the root pair or an admin key, with a signed body.
-async fn admin<B>(
-    state: &AppState,
-    parts: http::request::Parts,
-    path: &crate::http::AdminPath,
-    body: B,
-) -> Result<Response<ResponseBody>, S3Error>
-where
-    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
-    B::Error: std::fmt::Display,
-{
-    let query = Query::parse(parts.uri.query()).ok_or(S3Error::code(S3ErrorCode::InvalidURI))?;
-    let (principal, verified) = authenticate(state, &parts, &query, None).await?;
-    if !principal.is_admin() {
-        return Err(S3Error::new(
-            S3ErrorCode::AccessDenied,
-            "The admin API answers only the root pair and admin keys.",
-        ));
-    }
-    let auth::PayloadMode::Signed(sha256) = verified.payload else {
-        return Err(S3Error::new(
-            S3ErrorCode::InvalidRequest,
-            "The admin API needs a signed payload: x-amz-content-sha256 set to the body's SHA-256.",
-        ));
-    };
-    let body = tokio::time::timeout(ADMIN_BODY_TIMEOUT, read_capped(body, MAX_ADMIN_BODY))
-        .await
-        .map_err(|_| S3Error::code(S3ErrorCode::RequestTimeout))??;
-    if <sha2::Sha256 as sha2::Digest>::digest(&body).as_slice() != sha256 {
-        return Err(S3Error::code(S3ErrorCode::XAmzContentSHA256Mismatch));
-    }
-    Ok(crate::admin_api::serve(state, &principal, path, &parts.method, &body).await)
-}
-
-/// A whole small body, at most `cap` bytes.
-async fn read_capped<B>(body: B, cap: usize) -> Result<Bytes, S3Error>
-where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::fmt::Display,
-{
-    use http_body_util::BodyExt;
-    let mut body = std::pin::pin!(body);
-    let mut buf = bytes::BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|e| S3Error::code(S3ErrorCode::IncompleteBody).with_source(e.to_string()))?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > cap {
-                return Err(S3Error::code(S3ErrorCode::MaxMessageLengthExceeded));
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    Ok(buf.freeze())
-}
-
 /// The S3 listener's answer to one of the gateway's own paths.
 async fn gateway(
     state: &AppState,
@@ -327,7 +269,7 @@ fn answers_without_continue(headers: &http::HeaderMap) -> impl Fn(http::StatusCo
 
 /// Who signed the request, with the verified signature: the root pair or
 /// a stored key (from this gateway's cache, `access::cache`).
-async fn authenticate(
+pub(super) async fn authenticate(
     state: &AppState,
     parts: &http::request::Parts,
     query: &Query,
@@ -341,24 +283,26 @@ async fn authenticate(
         &state.config.region,
         endpoint == Some(&Endpoint::GetBucketLocation),
     )?;
-    let (principal, secret) = if request.access_key == state.root_access_key {
-        (Principal::Root, state.root_secret_key.clone())
+    let key = if request.access_key == state.root_access_key {
+        None
     } else {
-        let key = state
-            .keys
-            .lookup(&request.access_key)
-            .await
-            .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))?;
-        let secret = key.secret.clone();
-        (Principal::Key(key), secret)
+        Some(
+            state
+                .keys
+                .lookup(&request.access_key)
+                .await
+                .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))?,
+        )
     };
+    let secret = key.as_ref().map_or(&state.root_secret_key, |k| &k.secret);
     let verified = auth::verify(
         &request,
         parts,
         query,
-        &secret,
+        secret,
         time::OffsetDateTime::now_utc(),
     )?;
+    let principal = key.map_or(Principal::Root, Principal::Key);
     tracing::debug!(
         op = endpoint.map_or("AdminApi", Endpoint::name),
         payload = payload_name(&verified.payload),

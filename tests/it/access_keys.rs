@@ -26,6 +26,17 @@ fn admin(srv: &TestServer) -> AdminClient {
     .expect("admin client")
 }
 
+/// An admin API client signing as the key `made` (an answer of `POST keys`).
+fn admin_as(srv: &TestServer, made: &Value) -> AdminClient {
+    AdminClient::new(
+        &srv.endpoint(),
+        made["access_key_id"].as_str().expect("id"),
+        made["secret_access_key"].as_str().expect("secret"),
+        "us-east-1",
+    )
+    .expect("admin client")
+}
+
 /// A new key through the admin API: its id and an S3 client signing as it.
 async fn new_key(
     srv: &TestServer,
@@ -356,26 +367,14 @@ async fn only_admin_keys_reach_the_admin_api() {
         .create_key("plain", true, false)
         .await
         .expect("create");
-    let plain = AdminClient::new(
-        &srv.endpoint(),
-        made["access_key_id"].as_str().expect("id"),
-        made["secret_access_key"].as_str().expect("secret"),
-        "us-east-1",
-    )
-    .expect("client");
+    let plain = admin_as(&srv, &made);
     let e = plain.list_keys().await.expect_err("not an admin");
     assert_eq!(e.code, "AccessDenied");
     let made = admin(&srv)
         .create_key("ops", false, true)
         .await
         .expect("create admin");
-    let ops = AdminClient::new(
-        &srv.endpoint(),
-        made["access_key_id"].as_str().expect("id"),
-        made["secret_access_key"].as_str().expect("secret"),
-        "us-east-1",
-    )
-    .expect("client");
+    let ops = admin_as(&srv, &made);
     let keys = ops.list_keys().await.expect("an admin key lists keys");
     let ids: Vec<&str> = keys["keys"]
         .as_array()

@@ -41,29 +41,12 @@ impl KeyStore for EmbeddedStorage {
 
     async fn get_key(&self, id: &str) -> Result<Option<KeyRecord>, StorageError> {
         let id = id.to_owned();
-        self.blocking(move |inner| {
-            let txn = inner.db.begin_read().map_err(db_err)?;
-            let t = txn.open_table(ACCESS_KEYS).map_err(db_err)?;
-            match t.get(id.as_str()).map_err(db_err)? {
-                Some(v) => Ok(Some(serde_json::from_slice(v.value()).map_err(corrupt)?)),
-                None => Ok(None),
-            }
-        })
-        .await
+        self.blocking(move |inner| inner.json_row(ACCESS_KEYS, &id))
+            .await
     }
 
     async fn list_keys(&self) -> Result<Vec<KeyRecord>, StorageError> {
-        self.blocking(|inner| {
-            let txn = inner.db.begin_read().map_err(db_err)?;
-            let t = txn.open_table(ACCESS_KEYS).map_err(db_err)?;
-            let mut out = Vec::new();
-            for row in t.iter().map_err(db_err)? {
-                let (_, v) = row.map_err(db_err)?;
-                out.push(serde_json::from_slice(v.value()).map_err(corrupt)?);
-            }
-            Ok(out)
-        })
-        .await
+        self.blocking(|inner| inner.json_rows(ACCESS_KEYS)).await
     }
 
     async fn delete_key(&self, id: &str) -> Result<bool, StorageError> {

@@ -263,7 +263,39 @@ impl EmbeddedStorage {
     }
 }
 
+/// A table of JSON records by name (buckets, access keys).
+type JsonTable = TableDefinition<'static, &'static str, &'static [u8]>;
+
 impl Inner {
+    /// The record named `name` in `table`.
+    fn json_row<T: serde::de::DeserializeOwned>(
+        &self,
+        table: JsonTable,
+        name: &str,
+    ) -> Result<Option<T>, StorageError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let t = txn.open_table(table).map_err(db_err)?;
+        match t.get(name).map_err(db_err)? {
+            Some(v) => Ok(Some(serde_json::from_slice(v.value()).map_err(corrupt)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every record of `table`, in name order.
+    fn json_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        table: JsonTable,
+    ) -> Result<Vec<T>, StorageError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let t = txn.open_table(table).map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(db_err)? {
+            let (_, v) = row.map_err(db_err)?;
+            out.push(serde_json::from_slice(v.value()).map_err(corrupt)?);
+        }
+        Ok(out)
+    }
+
     /// Moves `released` blobs from the live set to the GC queue.
     fn release(
         &self,
@@ -350,29 +382,12 @@ impl Storage for EmbeddedStorage {
 
     async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>, StorageError> {
         let name = name.to_owned();
-        self.blocking(move |inner| {
-            let txn = inner.db.begin_read().map_err(db_err)?;
-            let t = txn.open_table(BUCKETS).map_err(db_err)?;
-            match t.get(name.as_str()).map_err(db_err)? {
-                Some(v) => Ok(Some(serde_json::from_slice(v.value()).map_err(corrupt)?)),
-                None => Ok(None),
-            }
-        })
-        .await
+        self.blocking(move |inner| inner.json_row(BUCKETS, &name))
+            .await
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketRecord>, StorageError> {
-        self.blocking(|inner| {
-            let txn = inner.db.begin_read().map_err(db_err)?;
-            let t = txn.open_table(BUCKETS).map_err(db_err)?;
-            let mut out = Vec::new();
-            for row in t.iter().map_err(db_err)? {
-                let (_, v) = row.map_err(db_err)?;
-                out.push(serde_json::from_slice(v.value()).map_err(corrupt)?);
-            }
-            Ok(out)
-        })
-        .await
+        self.blocking(|inner| inner.json_rows(BUCKETS)).await
     }
 
     async fn delete_bucket(&self, bucket: &BucketRecord) -> Result<(), StorageError> {
