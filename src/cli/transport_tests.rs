@@ -11,8 +11,8 @@ fn endpoints_parse() {
             url: "http://127.0.0.1:9000".into(),
             https: false,
             host: "127.0.0.1".into(),
-            port: 7480,
-            authority: "127.0.0.1:7480".into(),
+            port: 9000,
+            authority: "127.0.0.1:9000".into(),
         }
     );
     let e = Endpoint::parse("https://s3.example.com").unwrap();
