@@ -5,8 +5,11 @@
 //! - [`seal`]: secrets encrypted at rest under the key-encryption key.
 //! - [`cache`]: every gateway's in-memory copy of the keys, so that
 //!   authenticating a request costs no backend read.
+//! - [`policy`]: bucket policies, the public-read subset (parsed and
+//!   checked; not yet stored or applied).
 
 pub mod cache;
+pub mod policy;
 pub mod seal;
 
 use std::sync::Arc;
