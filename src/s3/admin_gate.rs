@@ -30,6 +30,7 @@ where
 {
     let query = Query::parse(parts.uri.query()).ok_or(S3Error::code(S3ErrorCode::InvalidURI))?;
     let (principal, verified) = authenticate(state, &parts, &query, None).await?;
+    refuse_query(&query)?;
     if !principal.is_admin() {
         return Err(S3Error::new(
             S3ErrorCode::AccessDenied,
@@ -49,6 +50,21 @@ where
         return Err(S3Error::code(S3ErrorCode::XAmzContentSHA256Mismatch));
     }
     Ok(crate::admin_api::serve(state, &principal, path, &parts.method, &body).await)
+}
+
+/// The admin API takes no query parameter but a presigned URL's own
+/// (`X-Amz-*`): one it would not read is refused, never ignored.
+fn refuse_query(query: &Query) -> Result<(), S3Error> {
+    match query
+        .iter()
+        .find(|(name, _)| !name.to_ascii_lowercase().starts_with("x-amz-"))
+    {
+        None => Ok(()),
+        Some((name, _)) => Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            format!("The admin API takes no query parameter {name:?}."),
+        )),
+    }
 }
 
 /// A whole small body, at most `cap` bytes.
@@ -71,4 +87,20 @@ where
         }
     }
     Ok(buf.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_refused_but_a_presigned_urls() {
+        let q = |raw: &str| Query::parse(Some(raw)).unwrap();
+        assert!(refuse_query(&Query::parse(None).unwrap()).is_ok());
+        assert!(refuse_query(&q("X-Amz-Date=20261203T000000Z&x-amz-expires=60")).is_ok());
+        for raw in ["prefix=a", "X-Amz-Date=1&limit=5", "admin=true"] {
+            let e = refuse_query(&q(raw)).expect_err(raw);
+            assert_eq!(e.code, S3ErrorCode::InvalidArgument, "{raw}");
+        }
+    }
 }

@@ -174,6 +174,8 @@ fn contents(
     page: &Page<ListEntry>,
     with_owner: bool,
 ) -> Vec<xml::ListContents> {
+    // Every object's owner is the bucket's: looked up once per page.
+    let owner = with_owner.then(|| cx.owner());
     page.contents
         .iter()
         .map(|e| xml::ListContents {
@@ -183,7 +185,7 @@ fn contents(
             checksum_algorithm: e.head.checksum.as_ref().map(|c| c.algorithm),
             checksum_type: e.head.checksum.as_ref().map(|c| c.kind),
             size: e.head.size,
-            owner: with_owner.then(|| cx.owner()),
+            owner: owner.clone(),
             storage_class: "STANDARD",
         })
         .collect()
