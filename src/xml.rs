@@ -190,6 +190,15 @@ pub(crate) struct Tagging {
     pub tag_set: (),
 }
 
+/// GetBucketPolicyStatus's answer.
+#[derive(Debug, Serialize)]
+#[serde(rename = "PolicyStatus", rename_all = "PascalCase")]
+pub(crate) struct PolicyStatus {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    pub is_public: bool,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename = "RequestPaymentConfiguration", rename_all = "PascalCase")]
 pub(crate) struct RequestPaymentConfiguration {

@@ -71,6 +71,9 @@ pub enum Principal {
     Root,
     /// A stored access key: what its flags and the buckets' grants say.
     Key(Arc<Key>),
+    /// A request without a signature: what a bucket's policy grants
+    /// anyone (`policy`), and nothing else.
+    Anonymous,
 }
 
 impl Principal {
@@ -79,14 +82,24 @@ impl Principal {
         match self {
             Principal::Root => true,
             Principal::Key(k) => k.admin,
+            Principal::Anonymous => false,
+        }
+    }
+
+    /// Who it is, for logs: `root`, the access key id, or `anonymous`.
+    pub fn label(&self) -> &str {
+        match self {
+            Principal::Root => "root",
+            Principal::Key(k) => &k.id,
+            Principal::Anonymous => "anonymous",
         }
     }
 
     /// The access key id a bucket it creates records as its owner (empty
-    /// for the root pair).
+    /// for the root pair; anonymous callers create nothing).
     pub fn owner_key(&self) -> &str {
         match self {
-            Principal::Root => "",
+            Principal::Root | Principal::Anonymous => "",
             Principal::Key(k) => &k.id,
         }
     }
@@ -95,7 +108,8 @@ impl Principal {
     pub fn grant_on(&self, bucket: &BucketRecord) -> Grant {
         match self {
             Principal::Key(k) if !k.admin => bucket.grant_of(&k.id),
-            _ => Grant::ALL,
+            Principal::Anonymous => Grant::default(),
+            Principal::Root | Principal::Key(_) => Grant::ALL,
         }
     }
 

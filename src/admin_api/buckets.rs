@@ -61,7 +61,8 @@ async fn shown(state: &AppState, b: &BucketRecord) -> Answer {
         "created": rfc3339(b.created_ms),
         "owner": if b.owner.is_empty() { "root" } else { b.owner.as_str() },
         "grants": grants,
-        "policy": Value::Null,
+        // Stored as put, which was checked to be JSON.
+        "policy": b.policy.as_deref().map(|p| serde_json::from_str::<Value>(p).unwrap_or(Value::String(p.to_owned()))),
         "objects": objects,
         "bytes": bytes,
     }))

@@ -85,10 +85,7 @@ pub(crate) async fn serve(
         Ok(request) => run(state, request).await,
         Err(f) => Err(f),
     };
-    let who = match principal {
-        Principal::Root => "root",
-        Principal::Key(k) => k.id.as_str(),
-    };
+    let who = principal.label();
     match answer {
         Ok(r) => {
             tracing::info!(by = who, ?path, %method, status = r.status().as_u16(), "admin API");

@@ -18,7 +18,6 @@ pub enum BucketConfig {
     Encryption,
     Lifecycle,
     OwnershipControls,
-    Policy,
     PublicAccessBlock,
     RequestPayment,
     Tagging,
@@ -35,6 +34,10 @@ pub enum Endpoint {
     GetBucketLocation,
     GetBucketVersioning,
     GetBucketConfig(BucketConfig),
+    GetBucketPolicy,
+    PutBucketPolicy,
+    DeleteBucketPolicy,
+    GetBucketPolicyStatus,
     ListObjects,
     ListObjectsV2,
     DeleteObjects,
@@ -73,12 +76,15 @@ impl Endpoint {
                 BucketConfig::Encryption => "GetBucketEncryption",
                 BucketConfig::Lifecycle => "GetBucketLifecycleConfiguration",
                 BucketConfig::OwnershipControls => "GetBucketOwnershipControls",
-                BucketConfig::Policy => "GetBucketPolicy",
                 BucketConfig::PublicAccessBlock => "GetPublicAccessBlock",
                 BucketConfig::RequestPayment => "GetBucketRequestPayment",
                 BucketConfig::Tagging => "GetBucketTagging",
                 BucketConfig::Website => "GetBucketWebsite",
             },
+            GetBucketPolicy => "GetBucketPolicy",
+            PutBucketPolicy => "PutBucketPolicy",
+            DeleteBucketPolicy => "DeleteBucketPolicy",
+            GetBucketPolicyStatus => "GetBucketPolicyStatus",
             ListObjects => "ListObjects",
             ListObjectsV2 => "ListObjectsV2",
             DeleteObjects => "DeleteObjects",
@@ -276,7 +282,7 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
         "BucketOwnershipControls",
         Some(BucketConfig::OwnershipControls),
     ),
-    ("policy", "BucketPolicy", Some(BucketConfig::Policy)),
+    ("policy", "BucketPolicy", None),
     ("policyStatus", "BucketPolicyStatus", None),
     (
         "publicAccessBlock",
@@ -415,6 +421,17 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
     }
     if m == Method::GET && q.has("versioning") {
         return Ok(GetBucketVersioning);
+    }
+    if q.has("policy") {
+        match m {
+            Method::GET => return Ok(GetBucketPolicy),
+            Method::PUT => return Ok(PutBucketPolicy),
+            Method::DELETE => return Ok(DeleteBucketPolicy),
+            _ => {}
+        }
+    }
+    if m == Method::GET && q.has("policyStatus") {
+        return Ok(GetBucketPolicyStatus);
     }
     for (name, op, config) in BUCKET_SUBRESOURCES {
         if q.has(name) {
@@ -667,7 +684,7 @@ mod tests {
                 "/b1?policy",
                 "localhost",
                 false,
-                GetBucketConfig(BucketConfig::Policy),
+                GetBucketPolicy,
                 Some("b1"),
                 None,
             ),
@@ -676,7 +693,34 @@ mod tests {
                 "/b1?policy",
                 "localhost",
                 false,
-                NotImplemented("PutBucketPolicy".into()),
+                PutBucketPolicy,
+                Some("b1"),
+                None,
+            ),
+            (
+                "DELETE",
+                "/b1?policy",
+                "localhost",
+                false,
+                DeleteBucketPolicy,
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?policyStatus",
+                "localhost",
+                false,
+                GetBucketPolicyStatus,
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1?policyStatus",
+                "localhost",
+                false,
+                NotImplemented("PutBucketPolicyStatus".into()),
                 Some("b1"),
                 None,
             ),
@@ -968,8 +1012,8 @@ mod tests {
             "GetBucketLifecycleConfiguration"
         );
         assert_eq!(
-            NotImplemented("PutBucketPolicy".into()).name(),
-            "PutBucketPolicy"
+            NotImplemented("PutBucketWebsite".into()).name(),
+            "PutBucketWebsite"
         );
         assert!(PutObject.takes_streaming_body());
         assert!(!DeleteObjects.takes_streaming_body());

@@ -134,7 +134,6 @@ pub(crate) async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) 
         BucketConfig::Encryption => C::ServerSideEncryptionConfigurationNotFoundError,
         BucketConfig::Lifecycle => C::NoSuchLifecycleConfiguration,
         BucketConfig::OwnershipControls => C::OwnershipControlsNotFoundError,
-        BucketConfig::Policy => C::NoSuchBucketPolicy,
         BucketConfig::PublicAccessBlock => C::NoSuchPublicAccessBlockConfiguration,
         BucketConfig::Tagging => C::NoSuchTagSet,
         BucketConfig::Website => C::NoSuchWebsiteConfiguration,

@@ -3,6 +3,7 @@
 
 mod admin_gate;
 mod bucket;
+mod bucket_policy;
 pub mod complete;
 mod context;
 mod copy;
@@ -153,8 +154,14 @@ where
     let mut cx = RequestCx::new(state.clone(), parts, route, verified, principal, body);
     let answer = match checked {
         Ok((input, checked)) => {
+            let hide_missing = permission::hides_missing_keys(&cx.principal, &checked);
             cx.set_checked(checked);
-            dispatch(&mut cx, input).await
+            match dispatch(&mut cx, input).await {
+                Err(e) if hide_missing && e.code == S3ErrorCode::NoSuchKey => {
+                    Err(S3Error::code(S3ErrorCode::AccessDenied))
+                }
+                answer => answer,
+            }
         }
         Err(e) => Err(e),
     };
@@ -172,10 +179,20 @@ async fn check(
     headers: &http::HeaderMap,
     route: &Route,
 ) -> Result<(Input, Checked), S3Error> {
-    let input = Input::parse(route, headers)?;
+    // An unsigned request learns nothing but that it is refused: not that
+    // a bucket exists, nor what is wrong with its parameters.
+    let anonymous = matches!(principal, Principal::Anonymous);
+    let hide = |e: S3Error| match e.code {
+        S3ErrorCode::InternalError | S3ErrorCode::ServiceUnavailable => e,
+        _ if anonymous => S3Error::code(S3ErrorCode::AccessDenied),
+        _ => e,
+    };
+    let input = Input::parse(route, headers).map_err(hide)?;
     let needs = permission::needs(&input);
-    let checked = permission::load(state.storage.as_ref(), &needs, route.bucket.as_deref()).await?;
-    permission::authorize(principal, &needs, &checked)?;
+    let checked = permission::load(state.storage.as_ref(), &needs, route.bucket.as_deref())
+        .await
+        .map_err(hide)?;
+    permission::authorize(principal, &input, &needs, &checked)?;
     let owner_of = |b: &Option<crate::storage::BucketRecord>| match b {
         Some(b) => owners::bucket_owner(state, b).id,
         None => owners::principal_owner(state, principal).id,
@@ -276,7 +293,13 @@ pub(super) async fn authenticate(
     endpoint: Option<&Endpoint>,
 ) -> Result<(Principal, auth::VerifiedAuth), S3Error> {
     let Some(request) = auth::parse_auth(parts, query)? else {
-        return Err(S3Error::code(S3ErrorCode::AccessDenied));
+        // No signature: what bucket policies grant anyone, and no body.
+        let anonymous = auth::VerifiedAuth {
+            access_key: String::new(),
+            payload: auth::PayloadMode::Unsigned,
+            chunk_signer: None,
+        };
+        return Ok((Principal::Anonymous, anonymous));
     };
     auth::check_region(
         &request,
@@ -358,6 +381,10 @@ async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseB
         GetBucketLocation => bucket::get_bucket_location(cx).await,
         GetBucketVersioning => bucket::get_bucket_versioning(cx).await,
         GetBucketConfig(c) => bucket::get_bucket_config(cx, c).await,
+        GetBucketPolicy => bucket_policy::get_bucket_policy(cx).await,
+        PutBucketPolicy => bucket_policy::put_bucket_policy(cx).await,
+        DeleteBucketPolicy => bucket_policy::delete_bucket_policy(cx).await,
+        GetBucketPolicyStatus => bucket_policy::get_bucket_policy_status(cx).await,
         ListObjects(i) => list::list_objects_v1(cx, i).await,
         ListObjectsV2(i) => list::list_objects_v2(cx, i).await,
         DeleteObjects => delete::delete_objects(cx).await,

@@ -10,8 +10,14 @@
 //! their listings) [`Permission::Write`], and what changes or reveals the
 //! bucket's own configuration and grants [`Permission::Owner`]. A copy
 //! needs read on its source and write on its destination.
+//!
+//! An anonymous request (no signature) may do what the bucket's policy
+//! grants anyone (`access::policy`): `s3:GetObject` (GET and HEAD of the
+//! keys it covers) and `s3:ListBucket` (ListObjects v1 and v2, HeadBucket),
+//! and nothing else, whatever the operation needs of a key.
 
 use super::input::Input;
+use crate::access::policy::{self, PublicAction};
 use crate::access::Principal;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::BucketConfig;
@@ -54,7 +60,11 @@ pub(crate) fn needs(input: &Input) -> Needs {
         Input::ListBuckets | Input::NotImplemented(_) => Needs::Nothing,
         Input::CreateBucket => Needs::CreateBucket,
         Input::DeleteBucket => Needs::Bucket(Owner),
-        Input::GetBucketConfig(BucketConfig::Acl | BucketConfig::Policy) => Needs::Bucket(Owner),
+        Input::GetBucketConfig(BucketConfig::Acl)
+        | Input::GetBucketPolicy
+        | Input::PutBucketPolicy
+        | Input::DeleteBucketPolicy
+        | Input::GetBucketPolicyStatus => Needs::Bucket(Owner),
         Input::HeadBucket
         | Input::GetBucketLocation
         | Input::GetBucketVersioning
@@ -103,10 +113,55 @@ fn denied() -> S3Error {
     S3Error::code(S3ErrorCode::AccessDenied)
 }
 
-/// `AccessDenied` unless `principal` has what `needs` asks, given the
-/// buckets it names (`checked`, read by [`load`]).
+/// What an anonymous `input` asks of the bucket's policy: the action, and
+/// the object key for `s3:GetObject`. `None` for every other operation.
+pub(crate) fn public_action(input: &Input) -> Option<(PublicAction, Option<&str>)> {
+    match input {
+        Input::GetObject(i) | Input::HeadObject(i) => {
+            Some((PublicAction::GetObject, Some(i.target.key.as_str())))
+        }
+        Input::ListObjects(_) | Input::ListObjectsV2(_) | Input::HeadBucket => {
+            Some((PublicAction::ListBucket, None))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `bucket`'s policy grants anyone `action` (on `key`). A stored
+/// policy was checked when put; one that no longer parses grants nothing.
+pub(crate) fn policy_allows(
+    bucket: &BucketRecord,
+    action: PublicAction,
+    key: Option<&str>,
+) -> bool {
+    let Some(document) = bucket.policy.as_deref() else {
+        return false;
+    };
+    match policy::parse(document, &bucket.name) {
+        Ok(p) => p.allows(action, key),
+        Err(e) => {
+            tracing::warn!(bucket = bucket.name, error = %e, "stored bucket policy refused; it grants nothing");
+            false
+        }
+    }
+}
+
+/// Whether a missing key is reported to `principal` as `AccessDenied`
+/// rather than `NoSuchKey`: to anonymous callers the policy does not let
+/// list the bucket, as S3 does without `s3:ListBucket`.
+pub(crate) fn hides_missing_keys(principal: &Principal, checked: &Checked) -> bool {
+    matches!(principal, Principal::Anonymous)
+        && !checked
+            .bucket
+            .as_ref()
+            .is_some_and(|b| policy_allows(b, PublicAction::ListBucket, None))
+}
+
+/// `AccessDenied` unless `principal` may run `input`, which needs `needs`,
+/// given the buckets it names (`checked`, read by [`load`]).
 pub(crate) fn authorize(
     principal: &Principal,
+    input: &Input,
     needs: &Needs,
     checked: &Checked,
 ) -> Result<(), S3Error> {
@@ -114,10 +169,17 @@ pub(crate) fn authorize(
         b.as_ref().is_some_and(|b| has(principal.grant_on(b), p))
     };
     let allowed = match needs {
+        _ if matches!(principal, Principal::Anonymous) => {
+            match (public_action(input), &checked.bucket) {
+                (Some((action, key)), Some(b)) => policy_allows(b, action, key),
+                _ => false,
+            }
+        }
         Needs::Nothing => true,
         Needs::CreateBucket => match principal {
             Principal::Root => true,
             Principal::Key(k) => k.admin || k.create_bucket,
+            Principal::Anonymous => false,
         },
         Needs::Bucket(p) => on(&checked.bucket, *p),
         Needs::Copy { .. } => {
@@ -243,7 +305,10 @@ mod tests {
                 false,
                 Needs::Bucket(Read),
             ),
-            ("PUT", "/b?policy".into(), false, Needs::Nothing),
+            ("PUT", "/b?policy".into(), false, Needs::Bucket(Owner)),
+            ("DELETE", "/b?policy".into(), false, Needs::Bucket(Owner)),
+            ("GET", "/b?policyStatus".into(), false, Needs::Bucket(Owner)),
+            ("PUT", "/b?website".into(), false, Needs::Nothing),
             ("GET", "/b?versions".into(), false, Needs::Nothing),
         ];
         let ro = key(false, false);
@@ -257,8 +322,22 @@ mod tests {
             assert_eq!(n, want, "{method} {uri} copy={copy}");
             let allowed = |p: &Principal, g: Grant| {
                 let c = checked(&n, g, g);
-                authorize(p, &n, &c).is_ok()
+                authorize(p, &i, &n, &c).is_ok()
             };
+            // Anonymous: what a policy granting both actions on the whole
+            // bucket allows, and nothing without one.
+            let public = matches!(
+                (method, uri.as_str(), copy),
+                ("GET" | "HEAD", "/b/k" | "/b", false) | ("GET", "/b?list-type=2", false)
+            );
+            let mut c = checked(&n, Grant::default(), Grant::default());
+            let anonymous = |c: &Checked| authorize(&Principal::Anonymous, &i, &n, c).is_ok();
+            let at = format!("{method} {uri} copy={copy}");
+            assert!(!anonymous(&c), "anonymous without a policy: {at}");
+            for b in [&mut c.bucket, &mut c.source].into_iter().flatten() {
+                b.policy = Some(public_policy(&b.name));
+            }
+            assert_eq!(anonymous(&c), public, "anonymous with a policy: {at}");
             let read = Grant {
                 read: true,
                 ..Grant::default()
@@ -276,7 +355,6 @@ mod tests {
                 matches!(n, Needs::Bucket(Write) | Needs::Copy { .. }),
                 matches!(n, Needs::Bucket(Owner)),
             );
-            let at = format!("{method} {uri} copy={copy}");
             assert!(allowed(&Principal::Root, Grant::default()), "root: {at}");
             assert!(allowed(&admin, Grant::default()), "admin: {at}");
             assert_eq!(allowed(&ro, read), is_read, "read-only: {at}");
@@ -301,6 +379,20 @@ mod tests {
                 "grants decide: {at}"
             );
         }
+    }
+
+    /// A policy letting anyone list `bucket` and read all of it.
+    fn public_policy(bucket: &str) -> String {
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+            }],
+        })
+        .to_string()
     }
 
     fn key(admin: bool, create_bucket: bool) -> Principal {
@@ -348,7 +440,8 @@ mod tests {
             owner: false,
         };
         let app = key(false, false);
-        let ok = |dst, src| authorize(&app, &copy, &checked(&copy, dst, src)).is_ok();
+        let i = input("PUT", "/b/k", true);
+        let ok = |dst, src| authorize(&app, &i, &copy, &checked(&copy, dst, src)).is_ok();
         assert!(ok(g(false, true), g(true, false)));
         assert!(!ok(g(false, true), g(false, true)), "no read on the source");
         assert!(
@@ -358,9 +451,61 @@ mod tests {
         assert!(!ok(Grant::default(), Grant::ALL));
         assert!(!ok(Grant::ALL, Grant::default()));
         // A check that did not read the buckets never allows.
-        assert!(authorize(&app, &copy, &Checked::default()).is_err());
+        assert!(authorize(&app, &i, &copy, &Checked::default()).is_err());
         let app = key(false, false);
-        assert!(authorize(&app, &Needs::Bucket(Read), &Checked::default()).is_err());
+        let get = input("GET", "/b/k", false);
+        assert!(authorize(&app, &get, &Needs::Bucket(Read), &Checked::default()).is_err());
+    }
+
+    /// An anonymous GET is allowed on the keys a policy's resources cover,
+    /// and a missing key is hidden unless the policy also grants listing.
+    #[test]
+    fn anonymous_reads_what_the_policy_covers() {
+        let mut b = BucketRecord::new("b", "us-east-1", "");
+        b.policy = Some(
+            serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": {"Effect": "Allow", "Principal": {"AWS": "*"},
+                              "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/pub/*"},
+            })
+            .to_string(),
+        );
+        let c = Checked {
+            bucket: Some(b),
+            source: None,
+        };
+        let may = |method: &str, uri: &str| {
+            let i = input(method, uri, false);
+            authorize(&Principal::Anonymous, &i, &needs(&i), &c).is_ok()
+        };
+        assert!(may("GET", "/b/pub/a"));
+        assert!(may("HEAD", "/b/pub/x/y"));
+        assert!(!may("GET", "/b/pubx"));
+        assert!(!may("GET", "/b/private"));
+        assert!(!may("GET", "/b"), "no s3:ListBucket granted");
+        assert!(!may("PUT", "/b/pub/a"));
+        assert!(!may("DELETE", "/b/pub/a"));
+        assert!(!may("GET", "/b?policy"));
+        assert!(!may("GET", "/"));
+        assert!(hides_missing_keys(&Principal::Anonymous, &c));
+        assert!(!hides_missing_keys(&key(false, false), &c));
+        let mut listed = c.bucket.clone().unwrap();
+        listed.policy = Some(public_policy("b"));
+        let listed = Checked {
+            bucket: Some(listed),
+            source: None,
+        };
+        assert!(!hides_missing_keys(&Principal::Anonymous, &listed));
+        // A stored policy for another bucket's name (a rename cannot
+        // happen, but a bad record must not widen access) grants nothing.
+        let mut other = c.bucket.clone().unwrap();
+        other.policy = Some(public_policy("other"));
+        let other = Checked {
+            bucket: Some(other),
+            source: None,
+        };
+        let i = input("GET", "/b/pub/a", false);
+        assert!(authorize(&Principal::Anonymous, &i, &needs(&i), &other).is_err());
     }
 
     /// ListBuckets shows a key the buckets it has any grant on.

@@ -186,6 +186,13 @@ pub trait Storage: Send + Sync + 'static {
         key: &str,
         grant: Grant,
     ) -> Result<(), StorageError>;
+    /// Sets (or with `None` removes) the bucket's policy, a document
+    /// `access::policy` accepted; `NoSuchBucket` as for `set_grant`.
+    async fn set_policy(
+        &self,
+        bucket: &BucketRecord,
+        policy: Option<&str>,
+    ) -> Result<(), StorageError>;
 
     /// Announces a blob about to be written, and the record that will
     /// reference it, so a crash mid-write leaves something the collector

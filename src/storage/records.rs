@@ -116,6 +116,10 @@ pub struct BucketRecord {
     /// and admin keys need none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub grants: BTreeMap<String, Grant>,
+    /// Its bucket policy as the owner put it (`access::policy`, checked
+    /// when put), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 impl BucketRecord {
@@ -133,6 +137,7 @@ impl BucketRecord {
             region: region.to_owned(),
             owner: owner.to_owned(),
             grants,
+            policy: None,
         }
     }
 

@@ -90,6 +90,13 @@ impl Storage for MeteredStorage {
     ) -> Result<(), StorageError> {
         timed("set_grant", self.inner.data.set_grant(bucket, key, grant)).await
     }
+    async fn set_policy(
+        &self,
+        bucket: &BucketRecord,
+        policy: Option<&str>,
+    ) -> Result<(), StorageError> {
+        timed("set_policy", self.inner.data.set_policy(bucket, policy)).await
+    }
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
         timed("begin_blob", self.inner.data.begin_blob(blob, owner)).await
     }

@@ -403,8 +403,8 @@ async fn only_admin_keys_reach_the_admin_api() {
 }
 
 /// Two gateways on one keyspace: a key created on one works on the other
-/// at once; a grant changed on one holds on the other at once (grants live
-/// in the bucket record each request reads); a key deleted on one is
+/// at once; a grant or a bucket policy changed on one holds on the other
+/// at once (both live in the bucket record each request reads); a key deleted on one is
 /// refused by the other within `CHANGE_BOUND` (measured, and checked
 /// against the 5 seconds the issue allows).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -464,6 +464,31 @@ async fn key_changes_reach_another_gateway_within_the_bound() {
         get(&other_on_b, &bucket, "k").await,
         Err("AccessDenied".into())
     );
+    // A bucket policy put on a lets anonymous callers read on b at once,
+    // and its deletion stops them at once (it lives in the bucket record).
+    let on_a = gw_a.client_with_secret(&id, &secret);
+    let public = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    on_a.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(public.to_string())
+        .send()
+        .await
+        .expect("policy on a");
+    let anonymous_get = format!(
+        "GET /{bucket}/k HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        gw_b.addr
+    );
+    let (status, _, body) = raw_request(gw_b.addr, anonymous_get.as_bytes()).await;
+    assert_eq!((status, body.as_slice()), (200, b"v".as_slice()));
+    on_a.delete_bucket_policy()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("delete policy on a");
+    let (status, _, _) = raw_request(gw_b.addr, anonymous_get.as_bytes()).await;
+    assert_eq!(status, 403);
 
     admin(&gw_a).delete_key(&id).await.expect("delete on a");
     let deleted = Instant::now();

@@ -86,11 +86,34 @@ async fn grants_follow_the_bucket<S: Storage>(s: &S) {
             .find(|x| x.name == name),
         Some(&got)
     );
-    // Another incarnation of the name: the old record's grants go nowhere.
+    // A policy is stored as given, beside the grants, and removed.
+    let doc = r#"{"Version": "2012-10-17", "Statement": []}"#;
+    s.set_policy(&b, Some(doc)).await.expect("policy");
+    let got = s.get_bucket(&name).await.expect("get").expect("bucket");
+    assert_eq!(got.policy.as_deref(), Some(doc));
+    assert_eq!(
+        s.list_buckets()
+            .await
+            .expect("list")
+            .iter()
+            .find(|x| x.name == name)
+            .and_then(|x| x.policy.as_deref()),
+        Some(doc)
+    );
+    s.set_policy(&b, None).await.expect("remove policy");
+    let got = s.get_bucket(&name).await.expect("get").expect("bucket");
+    assert_eq!(got.policy, None);
+    // Another incarnation of the name: the old record's grants and policy
+    // go nowhere.
     s.set_grant(&b, "READER", read).await.expect("grant");
+    s.set_policy(&b, Some(doc)).await.expect("policy");
     s.delete_bucket(&b).await.expect("delete");
     assert!(matches!(
         s.set_grant(&b, "READER", read).await,
+        Err(StorageError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        s.set_policy(&b, Some(doc)).await,
         Err(StorageError::NoSuchBucket)
     ));
     let again = BucketRecord::new(&name, "us-east-1", "");
@@ -99,8 +122,15 @@ async fn grants_follow_the_bucket<S: Storage>(s: &S) {
         s.set_grant(&b, "READER", read).await,
         Err(StorageError::NoSuchBucket)
     ));
+    assert!(matches!(
+        s.set_policy(&b, Some(doc)).await,
+        Err(StorageError::NoSuchBucket)
+    ));
     let got = s.get_bucket(&name).await.expect("get").expect("bucket");
-    assert!(got.grants.is_empty() && got.owner.is_empty(), "{got:?}");
+    assert!(
+        got.grants.is_empty() && got.owner.is_empty() && got.policy.is_none(),
+        "{got:?}"
+    );
     s.delete_bucket(&again).await.expect("clean up");
 }
 

@@ -10,6 +10,7 @@
 mod common;
 
 mod access_keys;
+mod bucket_policy;
 mod cassandra_cli;
 mod cassandra_listing;
 mod chunk_checksums_cassandra;

@@ -18,6 +18,7 @@ fn record(
         region,
         owner,
         grants,
+        policy,
     }: BucketRow,
 ) -> Result<BucketRecord, StorageError> {
     Ok(BucketRecord {
@@ -31,6 +32,7 @@ fn record(
             .into_iter()
             .map(|(key, letters)| (key, Grant::from_letters(&letters)))
             .collect(),
+        policy,
     })
 }
 
@@ -142,6 +144,25 @@ pub(super) async fn set_grant(
         )
         .await?
     };
+    if applied {
+        Ok(())
+    } else {
+        Err(StorageError::NoSuchBucket)
+    }
+}
+
+/// Sets or (with `None`) removes the bucket's policy, if the bucket is
+/// still the incarnation `b` names.
+pub(super) async fn set_policy(
+    s: &CassandraStorage,
+    b: &BucketRecord,
+    policy: Option<&str>,
+) -> Result<(), StorageError> {
+    let applied = s
+        .inner
+        .cql
+        .lwt(&s.inner.st.bucket_policy_set, (policy, &b.name, b.id.0))
+        .await?;
     if applied {
         Ok(())
     } else {

@@ -212,6 +212,14 @@ impl Storage for CassandraStorage {
         buckets::set_grant(self, bucket, key, grant).await
     }
 
+    async fn set_policy(
+        &self,
+        bucket: &BucketRecord,
+        policy: Option<&str>,
+    ) -> Result<(), StorageError> {
+        buckets::set_policy(self, bucket, policy).await
+    }
+
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
         self.inner.sweep.begin_blob(blob, owner).await
     }

@@ -17,6 +17,7 @@ pub(super) struct BucketRow {
     pub owner: Option<String>,
     /// Access key id → `Grant::letters`.
     pub grants: Option<std::collections::BTreeMap<String, String>>,
+    pub policy: Option<String>,
 }
 
 /// An `access_keys` row: the key's record as JSON.

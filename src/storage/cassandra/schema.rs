@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 7;
+pub const SCHEMA_VERSION: i32 = 8;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -150,6 +150,14 @@ const V7_COLUMNS: &[NewColumn] = &[
     },
 ];
 
+/// Version 8: each bucket's policy (`crate::access::policy`), the document
+/// as its owner put it, set by a lightweight transaction.
+const V8_COLUMNS: &[NewColumn] = &[NewColumn {
+    table: "buckets",
+    column: "policy",
+    cql_type: "text",
+}];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -178,6 +186,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: V7,
         add: V7_COLUMNS,
+    },
+    Step {
+        cql: &[],
+        add: V8_COLUMNS,
     },
 ];
 

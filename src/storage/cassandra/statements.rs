@@ -18,6 +18,7 @@ pub(crate) struct Statements {
     pub bucket_delete: PreparedStatement,
     pub bucket_grant_set: PreparedStatement,
     pub bucket_grant_drop: PreparedStatement,
+    pub bucket_policy_set: PreparedStatement,
     pub key_insert: PreparedStatement,
     pub key_get: PreparedStatement,
     pub key_all: PreparedStatement,
@@ -100,12 +101,12 @@ impl Statements {
             )
             .await?,
             bucket_get: p(
-                "SELECT name, id, created_ms, region, owner, grants FROM {ks}.buckets WHERE name = ?",
+                "SELECT name, id, created_ms, region, owner, grants, policy FROM {ks}.buckets WHERE name = ?",
                 true,
             )
             .await?,
             bucket_all: p(
-                "SELECT name, id, created_ms, region, owner, grants FROM {ks}.buckets",
+                "SELECT name, id, created_ms, region, owner, grants, policy FROM {ks}.buckets",
                 true,
             )
             .await?,
@@ -117,6 +118,11 @@ impl Statements {
             .await?,
             bucket_grant_drop: p(
                 "DELETE grants[?] FROM {ks}.buckets WHERE name = ? IF id = ?",
+                false,
+            )
+            .await?,
+            bucket_policy_set: p(
+                "UPDATE {ks}.buckets SET policy = ? WHERE name = ? IF id = ?",
                 false,
             )
             .await?,

@@ -261,6 +261,33 @@ impl EmbeddedStorage {
             .await
             .map_err(|e| StorageError::internal(format!("blocking task failed: {e}")))?
     }
+
+    /// Changes the stored record of `bucket` with `change`, in one write
+    /// transaction; `NoSuchBucket` if it is gone or another incarnation.
+    async fn update_bucket<F>(&self, bucket: &BucketRecord, change: F) -> Result<(), StorageError>
+    where
+        F: FnOnce(&mut BucketRecord) + Send + 'static,
+    {
+        let (name, id) = (bucket.name.clone(), bucket.id);
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_write().map_err(db_err)?;
+            {
+                let mut t = txn.open_table(BUCKETS).map_err(db_err)?;
+                let mut rec: BucketRecord = match t.get(name.as_str()).map_err(db_err)? {
+                    Some(v) => serde_json::from_slice(v.value()).map_err(corrupt)?,
+                    None => return Err(StorageError::NoSuchBucket),
+                };
+                if rec.id != id {
+                    return Err(StorageError::NoSuchBucket);
+                }
+                change(&mut rec);
+                let bytes = serde_json::to_vec(&rec).map_err(corrupt)?;
+                t.insert(name.as_str(), bytes.as_slice()).map_err(db_err)?;
+            }
+            txn.commit().map_err(db_err)
+        })
+        .await
+    }
 }
 
 /// A table of JSON records by name (buckets, access keys).
@@ -431,29 +458,25 @@ impl Storage for EmbeddedStorage {
         key: &str,
         grant: Grant,
     ) -> Result<(), StorageError> {
-        let (name, id, key) = (bucket.name.clone(), bucket.id, key.to_owned());
-        self.blocking(move |inner| {
-            let txn = inner.db.begin_write().map_err(db_err)?;
-            {
-                let mut t = txn.open_table(BUCKETS).map_err(db_err)?;
-                let mut rec: BucketRecord = match t.get(name.as_str()).map_err(db_err)? {
-                    Some(v) => serde_json::from_slice(v.value()).map_err(corrupt)?,
-                    None => return Err(StorageError::NoSuchBucket),
-                };
-                if rec.id != id {
-                    return Err(StorageError::NoSuchBucket);
-                }
-                if grant.is_empty() {
-                    rec.grants.remove(&key);
-                } else {
-                    rec.grants.insert(key, grant);
-                }
-                let bytes = serde_json::to_vec(&rec).map_err(corrupt)?;
-                t.insert(name.as_str(), bytes.as_slice()).map_err(db_err)?;
+        let key = key.to_owned();
+        self.update_bucket(bucket, move |rec| {
+            if grant.is_empty() {
+                rec.grants.remove(&key);
+            } else {
+                rec.grants.insert(key, grant);
             }
-            txn.commit().map_err(db_err)
         })
         .await
+    }
+
+    async fn set_policy(
+        &self,
+        bucket: &BucketRecord,
+        policy: Option<&str>,
+    ) -> Result<(), StorageError> {
+        let policy = policy.map(str::to_owned);
+        self.update_bucket(bucket, move |rec| rec.policy = policy)
+            .await
     }
 
     async fn begin_blob(&self, _blob: BlobId, _owner: &BlobOwner) -> Result<(), StorageError> {
