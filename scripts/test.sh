@@ -4,9 +4,11 @@
 # (scripts/cassandra), runs the Rust tests (the storage contract on both
 # backends, the integration suite on each backend, two gateways on one
 # keyspace), the real-client suite over HTTP and HTTPS against a release
-# gateway on the embedded store, and the hostile-input catalogue; then it
+# gateway on the embedded store, the access keys and permissions scenario
+# (scripts/permissions-test.py), and the hostile-input catalogue; then it
 # starts the 3-node, 3-gateway cluster behind Nginx (scripts/cluster), runs
-# the client suite through it over HTTPS, the dashboard in headless Chromium, the fault
+# the client suite through it over HTTPS with an application key, the
+# permissions scenario, the dashboard in headless Chromium, the fault
 # tests on it (scripts/fault-cluster.py) and a smoke run of the benchmark
 # (scripts/bench --smoke). The metrics test runs on a gateway of each backend.
 set -euo pipefail
@@ -153,6 +155,9 @@ step "real clients against the embedded gateway"
 start_gateway embedded
 compat || status=1
 
+step "access keys, grants and bucket policies on the embedded gateway (scripts/permissions-test.py)"
+.venv/bin/python scripts/permissions-test.py --endpoint "http://127.0.0.1:$PORT" || status=1
+
 step "metrics and access log of the embedded gateway (scripts/metrics-test.py)"
 .venv/bin/python scripts/metrics-test.py "$PORT" "$LOG" || status=1
 
@@ -226,6 +231,9 @@ if [ "$OWN_CASSANDRA" = 1 ]; then
     echo "s3gw admin key create failed through Nginx"
     status=1
   fi
+  step "access keys, grants and bucket policies through Nginx, changes seen on each gateway (scripts/permissions-test.py)"
+  .venv/bin/python scripts/permissions-test.py --endpoint http://127.0.0.1:8080 \
+    --other http://127.0.0.1:9001 --other http://127.0.0.1:9002 --other http://127.0.0.1:9003 || status=1
   step "dashboard in headless Chromium through Nginx (scripts/dashboard-browser-test.py)"
   .venv/bin/python scripts/dashboard-browser-test.py --out "$ROOT/tmp/test-output/dashboard" || status=1
   step "fault tests on the cluster: kill -9 Cassandra nodes and gateways under load (scripts/fault-cluster.py)"
