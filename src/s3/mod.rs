@@ -147,10 +147,18 @@ where
 {
     let (principal, verified) =
         authenticate(state, &parts, &route.query, Some(&route.endpoint)).await?;
-    promises::refuse_unkept_promises(&parts.headers)?;
+    // An anonymous request hears only AccessDenied until the policy lets
+    // it through; then its headers are judged as any request's.
+    let anonymous = matches!(principal, Principal::Anonymous);
+    if !anonymous {
+        promises::refuse_unkept_promises(&parts.headers)?;
+    }
     let pace = state.config.body_pace();
     let body = counted(context::body_stream(body, pace), log.body_counter());
-    let checked = check(state, &principal, &parts.headers, &route).await;
+    let checked = match check(state, &principal, &parts.headers, &route).await {
+        Ok(c) if anonymous => promises::refuse_unkept_promises(&parts.headers).map(|()| c),
+        other => other,
+    };
     let mut cx = RequestCx::new(state.clone(), parts, route, verified, principal, body);
     let answer = match checked {
         Ok((input, checked)) => {

@@ -109,9 +109,17 @@ async fn anonymous_callers_get_what_the_policy_grants_and_nothing_else() {
         .await
         .expect("grant read-write");
 
-    // Without a policy: nothing anonymous, whatever is asked.
+    // Without a policy: nothing anonymous, whatever is asked; not even
+    // which headers the gateway would refuse.
     let pub_a = format!("/{b}/pub/a.txt");
     assert_eq!(anonymous_status(&srv, "GET", &pub_a).await, 403);
+    let kms = format!(
+        "PUT {pub_a} HTTP/1.1\r\nHost: {}\r\nx-amz-server-side-encryption: aws:kms\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n",
+        srv.addr
+    );
+    let (status, _, body) = raw_request(srv.addr, kms.as_bytes()).await;
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
     assert_eq!(anonymous_status(&srv, "GET", &format!("/{b}")).await, 403);
     assert_eq!(anonymous_status(&srv, "GET", "/").await, 403);
     let e = owner
