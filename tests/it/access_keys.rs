@@ -16,7 +16,7 @@ use common::{bucket_name, code, raw_request, TestServer};
 use s3gw::cli::client::AdminClient;
 use serde_json::Value;
 
-fn admin(srv: &TestServer) -> AdminClient {
+pub(crate) fn admin(srv: &TestServer) -> AdminClient {
     AdminClient::new(
         &srv.endpoint(),
         common::ACCESS_KEY,
@@ -38,7 +38,7 @@ fn admin_as(srv: &TestServer, made: &Value) -> AdminClient {
 }
 
 /// A new key through the admin API: its id and an S3 client signing as it.
-async fn new_key(
+pub(crate) async fn new_key(
     srv: &TestServer,
     name: &str,
     create_bucket: bool,

@@ -6,10 +6,10 @@
 
 use crate::common;
 
+use crate::access_keys::{admin, new_key};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use common::{bucket_name, code, raw_request, TestServer};
-use s3gw::cli::client::AdminClient;
 use serde_json::json;
 
 /// An anonymous request: status and body.
@@ -57,36 +57,24 @@ fn policy(statements: Vec<serde_json::Value>) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
-/// An application key that may create buckets, and an S3 client for it.
-async fn app_key(srv: &TestServer, name: &str) -> (String, Client) {
-    let admin = AdminClient::new(
-        &srv.endpoint(),
-        common::ACCESS_KEY,
-        common::SECRET_KEY,
-        "us-east-1",
-    )
-    .expect("admin client");
-    let k = admin
-        .create_key(name, true, false)
-        .await
-        .expect("create key");
-    let id = k["access_key_id"].as_str().expect("id").to_owned();
-    let secret = k["secret_access_key"].as_str().expect("secret");
-    (id.clone(), srv.client_with_secret(&id, secret))
-}
-
-#[tokio::test]
-async fn anonymous_callers_get_what_the_policy_grants_and_nothing_else() {
-    let srv = common::start().await;
-    let (_, owner) = app_key(&srv, "site").await;
-    let (writer_id, writer) = app_key(&srv, "writer").await;
-    let b = bucket_name("public");
+/// A new application key's client and the bucket it created (and owns).
+async fn owned_bucket(srv: &TestServer, name: &str) -> (Client, String) {
+    let (_, owner) = new_key(srv, name, true, false).await;
+    let b = bucket_name(name);
     owner
         .create_bucket()
         .bucket(&b)
         .send()
         .await
         .expect("create");
+    (owner, b)
+}
+
+#[tokio::test]
+async fn anonymous_callers_get_what_the_policy_grants_and_nothing_else() {
+    let srv = common::start().await;
+    let (owner, b) = owned_bucket(&srv, "public").await;
+    let (writer_id, writer) = new_key(&srv, "writer", true, false).await;
     for key in ["pub/a.txt", "private.txt"] {
         owner
             .put_object()
@@ -97,13 +85,7 @@ async fn anonymous_callers_get_what_the_policy_grants_and_nothing_else() {
             .await
             .expect("put");
     }
-    let admin = AdminClient::new(
-        &srv.endpoint(),
-        common::ACCESS_KEY,
-        common::SECRET_KEY,
-        "us-east-1",
-    )
-    .expect("admin client");
+    let admin = admin(&srv);
     admin
         .allow(&b, &writer_id, true, true, false)
         .await
@@ -267,14 +249,7 @@ async fn anonymous_callers_get_what_the_policy_grants_and_nothing_else() {
 #[tokio::test]
 async fn policies_outside_the_subset_are_refused_naming_what() {
     let srv = common::start().await;
-    let (_, owner) = app_key(&srv, "strict").await;
-    let b = bucket_name("strict");
-    owner
-        .create_bucket()
-        .bucket(&b)
-        .send()
-        .await
-        .expect("create");
+    let (owner, b) = owned_bucket(&srv, "strict").await;
     let objects = json!(format!("arn:aws:s3:::{b}/*"));
     let mut deny = statement(json!("s3:GetObject"), objects.clone());
     deny["Effect"] = json!("Deny");
