@@ -22,7 +22,8 @@ checks, each within a bounded wait:
      the S3 server answers 404 to the API with that cookie too (cookies do
      not isolate ports);
   3. the page shows the gateways of 127.0.0.1:9001-9003 (gw1..gw3) and 3
-     Cassandra nodes up (30 s);
+     Cassandra nodes up (30 s), and "logged in as root" with the access
+     section filled in;
   4. after 60 PUTs and 60 GETs of 64 KiB through Nginx (boto3), the chart's
      data-total-requests rises by >= 100 (20 s), and the new bucket shows up
      in the bucket table, filtered by its name, with its 60 objects (60 s);
@@ -32,7 +33,14 @@ checks, each within a bounded wait:
      kill) and its row must be up again within 60 s;
   6. "Log out" shows the login form again, the cookie is gone and the API
      answers 401 again;
-  7. no request the page made carried an Authorization header (the headers
+  7. access keys: with two keys made by `s3gw admin key create NAME --json`
+     through Nginx (S3GW_BIN, else target/release/s3gw; the root keys as
+     AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), one with --admin: the
+     other one's pair is refused by the form (401, "wrong access key or
+     secret", no cookie); the admin key logs in, the header says it is
+     logged in and the "Access keys" table lists it as an admin (15 s). Both
+     keys are deleted at the end. Skipped with --fixture;
+  8. no request the page made carried an Authorization header (the headers
      as sent, playwright's all_headers(); the polls after the login carried
      the session cookie), and the page raised no JavaScript error and logged
      no console error (a CSP violation is one).
@@ -64,6 +72,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -91,6 +100,8 @@ TRAFFIC_LIMIT = 20.0
 BUCKET_LIMIT = 60.0
 DOWN_LIMIT = 15.0
 UP_LIMIT = 60.0
+ACCESS_LIMIT = 15.0
+S3GW_BIN = os.environ.get("S3GW_BIN") or os.path.join(ROOT, "target", "release", "s3gw")
 
 
 # ------------------------------------------------- credentials
@@ -116,6 +127,7 @@ class RealCluster:
     kill_label = "kill -9"
 
     def __init__(self, auth):
+        self.auth = auth
         self.base = NGINX_ADMIN
         self.s3_base = NGINX
         self.s3 = s3_client(NGINX, auth, retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5,
@@ -154,6 +166,15 @@ class RealCluster:
 
     def delete_bucket(self, bucket):
         delete_bucket(self.s3, bucket)
+
+    def admin(self, *args):
+        """stdout of `s3gw admin ARGS` through Nginx, signed with the root keys."""
+        env = dict(os.environ, S3GW_ENDPOINT=NGINX, AWS_ACCESS_KEY_ID=self.auth[0],
+                   AWS_SECRET_ACCESS_KEY=self.auth[1])
+        r = subprocess.run([S3GW_BIN, "admin", *args], env=env, capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise Failed(f"s3gw admin {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()[:300]}")
+        return r.stdout
 
 
 class FixtureCluster:
@@ -195,6 +216,8 @@ class FixtureCluster:
     def delete_bucket(self, bucket):
         self.poke("delete-bucket", bucket=bucket)
 
+    admin = None       # no access keys to make
+
 
 # ------------------------------------------------------------ the page
 
@@ -220,6 +243,14 @@ SNAPSHOT_JS = """() => {
     bucketForeign: document.querySelectorAll('#buckets-body *:not(tr):not(td)').length,
   };
 }"""
+
+ACCESS_JS = """() => ({
+  state: document.getElementById('access').dataset.state || null,
+  who: document.getElementById('logged-in').textContent,
+  keys: Object.fromEntries([...document.querySelectorAll('#access-keys-body tr[data-key]')]
+    .map(r => [r.dataset.key, r.dataset.admin])),
+  buckets: document.querySelectorAll('#access-grants-body tr[data-bucket]').length,
+})"""
 
 BUCKET_JS = """(name) => {
   const tr = document.querySelector(`#buckets-body tr[data-bucket="${CSS.escape(name)}"]`);
@@ -386,6 +417,45 @@ def login_steps(page, context, cluster, auth, out, passed):
     return time.monotonic()
 
 
+def access_key_steps(page, context, cluster, passed):
+    """Step 7: a non-admin key's pair is refused by the form; an admin
+    key's logs in and sees itself listed. The keys are deleted after."""
+    tag = f"dash-{os.getpid()}"
+    made = []
+    try:
+        keys = {}
+        for name, flags in ((f"{tag}-admin", ["--admin"]), (f"{tag}-app", [])):
+            k = json.loads(cluster.admin("key", "create", name, *flags, "--json"))
+            made.append(k["access_key_id"])
+            keys[name] = (k["access_key_id"], k["secret_access_key"])
+        admin_id, admin_secret = keys[f"{tag}-admin"]
+        app_id, app_secret = keys[f"{tag}-app"]
+
+        r = submit_login(page, app_id, app_secret)
+        error, _ = wait("the login form's error for a non-admin key", LOGIN_LIMIT,
+                        lambda: page.is_visible("#login-error") and page.text_content("#login-error"), bool)
+        if r.status != 401 or "wrong access key or secret" not in error.lower() or session_cookie(context):
+            raise Failed(f"a non-admin key's login: POST ../login {r.status}, the form says {error!r}, cookie "
+                         f"{session_cookie(context)} (want 401, 'wrong access key or secret', no cookie)")
+        passed.append(f"a non-admin key ({app_id}) is refused by the form: 401, {error!r}, no cookie")
+
+        started = time.monotonic()
+        log_in(page, (admin_id, admin_secret))
+        snap, took = wait(f"the admin key {admin_id} logged in and listed as an admin", ACCESS_LIMIT,
+                          lambda: page.evaluate(ACCESS_JS),
+                          lambda a: a["state"] == "ok" and admin_id in a["who"] and a["keys"].get(admin_id) == "yes"
+                          and a["keys"].get(app_id) == "no")
+        passed.append(f"the admin key {admin_id} logs in through the form: 'logged in as {snap['who']}', "
+                      f"{len(snap['keys'])} keys and {snap['buckets']} buckets in the access section "
+                      f"({time.monotonic() - started:.1f} s, the view after {took:.1f} s)")
+    finally:
+        for key_id in made:
+            try:
+                cluster.admin("key", "delete", key_id)
+            except Exception as e:  # cleanup must not hide the test's own failure
+                log(f"could not delete access key {key_id}: {type(e).__name__}: {e}")
+
+
 def run(args, cluster, auth, out, passed):
     from playwright.sync_api import sync_playwright
 
@@ -426,6 +496,10 @@ def run(args, cluster, auth, out, passed):
             ids = sorted(snap["gateways"])
             passed.append(f"page shows the gateways on 127.0.0.1:9001-9003 and 3 nodes up after {took:.1f} s "
                           f"({snap['gatewaysSummary']!r}, {snap['nodesSummary']!r}; ids {', '.join(ids)})")
+            snap, took = wait("logged in as root, the access section filled in", ACCESS_LIMIT,
+                              lambda: page.evaluate(ACCESS_JS), lambda a: a["state"] == "ok" and a["who"] == "root")
+            passed.append(f"'logged in as root'; the access section lists {len(snap['keys'])} keys and "
+                          f"{snap['buckets']} buckets")
 
             # 4: traffic moves the chart, the bucket shows up.
             before = dash.total_requests()
@@ -502,7 +576,13 @@ def run(args, cluster, auth, out, passed):
                 raise Failed(f"after Log out: cookie {left}, {API} answers {status} (want no cookie, 401)")
             passed.append(f"Log out: the login form is back after {took:.1f} s, no cookie left, {API} answers 401")
 
-            # 7: what the page sent and raised.
+            # 7: access keys: a non-admin key refused, an admin key in.
+            if cluster.admin:
+                access_key_steps(page, context, cluster, passed)
+            else:
+                log("fixture: no access keys to make")
+
+            # 8: what the page sent and raised.
             check_requests(sent, login_at, logout_at, passed)
             if js_errors or console_errors:
                 raise Failed(f"JavaScript errors on the page: {js_errors[:5]}; console errors: {console_errors[:5]}")

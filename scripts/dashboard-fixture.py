@@ -21,6 +21,10 @@ fixture/fixture):
                                refreshed by a usage scan every --scan-every s,
                                and 5 s throughput points over the last 10
                                minutes (prefilled)
+  /_s3gw/api/access            401 likewise; with a session, the access view
+                               of the real endpoint: logged in as root, three
+                               fake keys (one admin), and the fixture's
+                               buckets (the first 1000) with grants
   POST /_s3gw/login            form body access_key, secret_key (<= 4 KiB):
                                204 + Set-Cookie s3gw_session (HttpOnly,
                                SameSite=Strict, Max-Age 8 h; __Host- and Secure
@@ -226,6 +230,26 @@ class Cluster:
             "throughput": {"step_s": STEP_S, "points": points},
         }
 
+    def access(self):
+        """The JSON of GET /_s3gw/api/access: fake keys, the buckets of the
+        fixture (as of the last scan) with grants, logged in as root."""
+        with self.lock:
+            t = now_ms()
+            keys = [{"access_key_id": f"S3GWFIXTURE0000000{i}", "name": name, "created_ms": t - 86400_000 * i,
+                     "create_bucket": i != 2, "admin": i == 1}
+                    for i, name in enumerate(["backup", "ops", "reader"])]
+            names = sorted(self.buckets)
+            items = []
+            for n, name in enumerate(names[:1000]):
+                owner = keys[0]["access_key_id"] if n % 2 else "root"
+                grants = {owner: "rwo"} if owner != "root" else {}
+                if n % 3 == 0:
+                    grants[keys[2]["access_key_id"]] = "r"
+                items.append({"name": name, "owner": owner, "grants": grants, "grants_truncated": False})
+            return {"now_ms": t, "logged_in": {"root": True, "access_key_id": None, "name": "root"},
+                    "keys": {"total": len(keys), "truncated": False, "items": keys},
+                    "buckets": {"total": len(names), "truncated": len(names) > 1000, "items": items}}
+
     def poke(self, action, q):
         with self.lock:
             self.fill(int(time.time()))
@@ -374,6 +398,10 @@ class Handler(BaseHTTPRequestHandler):
             if n and self.cluster.calls % n == 0:
                 return self.send_json(503, {"error": "fixture: simulated failure"})
             return self.send_json(200, self.cluster.snapshot())
+        if path == "/_s3gw/api/access" and self.command == "GET":
+            if not self.sessions.valid(self.session_token()):
+                return self.send_json(401, {"error": "login needed"})
+            return self.send_json(200, self.cluster.access())
         if path in ("/_s3gw/login", "/_s3gw/logout"):
             return self.send(405, b"method not allowed\n", "text/plain", [("Allow", "POST")])
         return self.send(404, b"not found\n", "text/plain")

@@ -71,11 +71,11 @@ def submit_login(page, access_key, secret_key):
 
 
 def log_in(page, auth):
-    """Logs in through the page's form with the root keys; returns the
+    """Logs in through the page's form with the keys auth; returns the
     answer to POST ../login once the form is gone and the dashboard shown."""
     resp = submit_login(page, *auth)
     if resp.status != 204:
-        raise Failed(f"the login form with the root keys: POST ../login answered {resp.status} {resp.text()[:200]!r}")
+        raise Failed(f"the login form as {auth[0]}: POST ../login answered {resp.status} {resp.text()[:200]!r}")
     wait("the dashboard shown instead of the login form after the login", LOGIN_LIMIT,
          lambda: page.is_visible("#dashboard") and not page.is_visible("#login"), bool)
     return resp

@@ -191,6 +191,8 @@ case("dashboard API on the S3 listener", Z, lambda c: raw("GET", "/_s3gw/api/clu
      404, None)
 case("dashboard API on the S3 listener with the root pair as Basic", Z, lambda c: raw("GET", "/_s3gw/api/cluster", [
     ("Host", c.host), ("Authorization", "Basic " + b64(f"{c.ak}:{c.sk}".encode()))]), 404, None)
+case("access view on the S3 listener with the root pair as Basic", Z, lambda c: raw("GET", "/_s3gw/api/access", [
+    ("Host", c.host), ("Authorization", "Basic " + b64(f"{c.ak}:{c.sk}".encode()))]), 404, None)
 case("dashboard with Basic not base64", Z, lambda c: raw("GET", "/_s3gw/dashboard/", [
     ("Host", c.host), ("Authorization", "Basic !!!")]), 404, None)
 case("dashboard with a SigV4 header", Z, lambda c: c.signed("GET", "/_s3gw/dashboard/"), 404, None)
@@ -238,6 +240,9 @@ case("API with a session cookie under another name", A,
      admin("GET", "/_s3gw/api/cluster", [("Cookie", "__Host-s3gw_session=1.2.3")]), 401, None)
 case("API with the plain cookie over TLS", A, admin("GET", "/_s3gw/api/cluster", [
     ("X-Forwarded-Proto", "https"), ("Cookie", "s3gw_session=1.2.3")]), 401, None)
+case("access view without a session", A, admin("GET", "/_s3gw/api/access"), 401, None)
+case("access view with a forged v2 cookie for the root pair", A, lambda c: admin("GET", "/_s3gw/api/access", [
+    ("Cookie", f"s3gw_session=v2.{c.ak.encode().hex()}.4102444800.{'0' * 32}.{'0' * 64}")])(c), 401, None)
 case("login with a wrong secret", A, login(lambda c: f"access_key={c.ak}&secret_key=wrong"), 401, None)
 case("login without a secret", A, login(lambda c: f"access_key={c.ak}"), 401, None)
 case("login as JSON", A, login(lambda c: '{"access_key": "x"}', [("Content-Type", "application/json")]),

@@ -3,13 +3,23 @@
 //! never a bucket or an object.
 //!
 //! - `GET /_s3gw/dashboard/` and its two files: public (they hold no data).
-//! - `GET /_s3gw/api/cluster`: only with a session cookie, else 401.
-//! - `POST /_s3gw/login` (form fields `access_key`, `secret_key`, the root
-//!   pair): 204 and the session cookie ([`super::session`]); 401 when the
-//!   pair is wrong; 429 with `Retry-After` while the client address is
-//!   throttled ([`super::throttle`]); 403 for a cross-site request.
+//! - `GET /_s3gw/api/cluster` ([`super::api`]) and `GET /_s3gw/api/access`
+//!   ([`super::access_view`]): only with a valid session, else 401.
+//! - `POST /_s3gw/login` (form fields `access_key`, `secret_key`: the root
+//!   pair, or a stored key whose `admin` flag is set): 204 and the session
+//!   cookie ([`super::session`]) for that key; 401 "wrong access key or
+//!   secret" when the pair is wrong, the key unknown or not an admin (all
+//!   alike, and all counted by the throttle); 429 with `Retry-After` while
+//!   the client address is throttled ([`super::throttle`]); 403 for a
+//!   cross-site request.
 //! - `POST /_s3gw/logout`: 204 and a cookie that deletes the session one.
 //! - `/_s3gw/health`, `/_s3gw/ready`, `/_s3gw/metrics` as on the S3 port.
+//!
+//! A session is valid while its token is genuine and unexpired and its key
+//! is still the root pair's or a stored admin key in the key cache
+//! (`state.keys`), checked on every API request: deleting or demoting a
+//! key ends its sessions on every gateway within
+//! `access::cache::CHANGE_BOUND`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +32,8 @@ use subtle::ConstantTimeEq;
 
 use super::session::{self, Sessions};
 use super::throttle::Throttle;
-use super::{asset, cluster, harden, metrics, reply, text};
+use super::{access, asset, cluster, harden, metrics, reply, text};
+use crate::access::Principal;
 use crate::http::router::{GatewayPath, DASHBOARD_DIR};
 use crate::http::ResponseBody;
 use crate::state::AppState;
@@ -52,7 +63,7 @@ pub(crate) struct Admin {
 
 impl Admin {
     pub(crate) fn new(state: Arc<AppState>) -> Arc<Self> {
-        let sessions = Sessions::new(&state.root_access_key, &state.root_secret_key);
+        let sessions = Sessions::new(&state.root_secret_key);
         Arc::new(Admin {
             state,
             sessions,
@@ -60,15 +71,38 @@ impl Admin {
         })
     }
 
-    fn has_session(&self, headers: &HeaderMap) -> bool {
-        session::read_cookie(headers, session::cookie_name(headers))
-            .is_some_and(|token| self.sessions.is_valid(token, unix_now()))
+    /// Who the request's session is for: its token genuine and fresh,
+    /// and its key still the root pair's or a stored admin key.
+    async fn session(&self, headers: &HeaderMap) -> Option<Principal> {
+        let token = session::read_cookie(headers, session::cookie_name(headers))?;
+        let key_id = self.sessions.open(token, unix_now())?;
+        if key_id == self.state.root_access_key {
+            return Some(Principal::Root);
+        }
+        let key = self.state.keys.lookup(&key_id).await?;
+        key.admin.then_some(Principal::Key(key))
     }
 
-    fn is_root_pair(&self, access_key: &[u8], secret_key: &[u8]) -> bool {
+    /// Who may log in with `access_key` and `secret_key`: the root pair,
+    /// or a stored admin key with its secret (compared in constant time).
+    async fn login_as(&self, access_key: &[u8], secret_key: &[u8]) -> Option<Principal> {
         let access_ok = access_key.ct_eq(self.state.root_access_key.as_bytes());
         let secret_ok = secret_key.ct_eq(self.state.root_secret_key.expose().as_bytes());
-        bool::from(access_ok & secret_ok)
+        if bool::from(access_ok & secret_ok) {
+            return Some(Principal::Root);
+        }
+        // Longer ids cannot be stored keys, nor held by a session: they
+        // cost no lookup.
+        if access_key.len() > session::MAX_KEY_ID_BYTES || bool::from(access_ok) {
+            return None;
+        }
+        let key = self
+            .state
+            .keys
+            .lookup(std::str::from_utf8(access_key).ok()?)
+            .await?;
+        let secret_ok = bool::from(secret_key.ct_eq(key.secret.expose().as_bytes()));
+        (secret_ok && key.admin).then_some(Principal::Key(key))
     }
 }
 
@@ -128,10 +162,13 @@ async fn answer<B: RequestBody>(
             Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "not ready"),
         },
         Some(GatewayPath::Metrics) => metrics(&admin.state),
-        Some(GatewayPath::ClusterApi) if admin.has_session(&parts.headers) => {
-            cluster(&admin.state).await
+        Some(api @ (GatewayPath::ClusterApi | GatewayPath::AccessApi)) => {
+            match admin.session(&parts.headers).await {
+                None => json(StatusCode::UNAUTHORIZED, "login needed"),
+                Some(_) if api == GatewayPath::ClusterApi => cluster(&admin.state).await,
+                Some(who) => access(&admin.state, &who).await,
+            }
         }
-        Some(GatewayPath::ClusterApi) => json(StatusCode::UNAUTHORIZED, "login needed"),
         Some(GatewayPath::Asset(name)) => asset(&name),
         Some(
             GatewayPath::Login | GatewayPath::Logout | GatewayPath::Admin(_) | GatewayPath::Unknown,
@@ -219,15 +256,32 @@ async fn login<B: RequestBody>(
             .map(|(_, v)| v)
             .unwrap_or_default()
     };
-    if admin.is_root_pair(&field(b"access_key"), &field(b"secret_key")) {
-        admin.throttle.succeeded(peer.ip());
-        tracing::info!(client = %peer.ip(), "dashboard login");
-        let token = admin.sessions.mint(unix_now());
-        return session_cookie(StatusCode::NO_CONTENT, headers, Some(&token));
+    let Some(who) = admin
+        .login_as(&field(b"access_key"), &field(b"secret_key"))
+        .await
+    else {
+        admin.throttle.failed(peer.ip(), Instant::now());
+        // Never the access key sent: it may be a secret typed in the
+        // wrong field.
+        tracing::warn!(client = %peer.ip(), "dashboard login failed");
+        return json(StatusCode::UNAUTHORIZED, "wrong access key or secret");
+    };
+    admin.throttle.succeeded(peer.ip());
+    let key_id = match &who {
+        Principal::Root => admin.state.root_access_key.as_str(),
+        Principal::Key(k) => k.id.as_str(),
+    };
+    let Some(token) = admin.sessions.mint(key_id, unix_now()) else {
+        return json(
+            StatusCode::BAD_REQUEST,
+            "this access key id is too long for a dashboard session",
+        );
+    };
+    match &who {
+        Principal::Root => tracing::info!(client = %peer.ip(), by = "root", "dashboard login"),
+        Principal::Key(k) => tracing::info!(client = %peer.ip(), by = %k.id, "dashboard login"),
     }
-    admin.throttle.failed(peer.ip(), Instant::now());
-    tracing::warn!(client = %peer.ip(), "dashboard login failed");
-    json(StatusCode::UNAUTHORIZED, "wrong access key or secret")
+    session_cookie(StatusCode::NO_CONTENT, headers, Some(&token))
 }
 
 /// The login form's body as text: at most [`MAX_LOGIN_BYTES`], within

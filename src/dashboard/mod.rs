@@ -1,5 +1,6 @@
 //! The gateway's own pages besides the probes: the Prometheus metrics,
-//! and the cluster dashboard with its JSON API.
+//! and the cluster dashboard with its JSON API (`api`: the cluster;
+//! `access_view`: the access keys and grants, read-only).
 //!
 //! The metrics carry no bucket or key names and are open to scrapers on
 //! both listeners. The dashboard names buckets and lives only on the
@@ -10,6 +11,7 @@
 //! the dashboard's paths answer 404. Bucket names cannot start with `_`,
 //! so no reserved path can shadow a bucket.
 
+pub mod access_view;
 pub mod admin;
 pub mod api;
 pub mod beat;
@@ -78,8 +80,6 @@ fn harden(r: &mut Response<ResponseBody>) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-/// Answers a reserved path other than the probes on the S3 listener: the
-/// metrics, and 404 for everything else, the dashboard included.
 /// The answer of the S3 listener to a gateway path other than the health
 /// and readiness probes: the metrics, or 404 (the dashboard lives on the
 /// admin listener only).
@@ -122,16 +122,29 @@ fn metrics(state: &AppState) -> Response<ResponseBody> {
 
 /// The cluster document of the dashboard's API.
 async fn cluster(state: &AppState) -> Response<ResponseBody> {
-    match api::cluster(state).await {
-        Ok(cluster) => match serde_json::to_vec(&cluster) {
+    document(api::cluster(state).await, "cluster status")
+}
+
+/// The access keys and grants, for the session of `who`.
+async fn access(state: &AppState, who: &crate::access::Principal) -> Response<ResponseBody> {
+    document(access_view::access(state, who).await, "access view")
+}
+
+/// A document of the API as JSON, or 503 when the backend did not answer.
+fn document<T: serde::Serialize>(
+    doc: Result<T, crate::storage::StorageError>,
+    what: &'static str,
+) -> Response<ResponseBody> {
+    match doc {
+        Ok(doc) => match serde_json::to_vec(&doc) {
             Ok(json) => reply(StatusCode::OK, "application/json", json),
             Err(e) => {
-                tracing::error!(error = %e, "cluster status not encoded");
+                tracing::error!(error = %e, "{what} not encoded");
                 text(StatusCode::INTERNAL_SERVER_ERROR, "not encoded\n")
             }
         },
         Err(e) => {
-            tracing::warn!(error = %e, "cluster status unavailable");
+            tracing::warn!(error = %e, "{what} unavailable");
             text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the storage backend does not answer\n",

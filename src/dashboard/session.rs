@@ -1,13 +1,19 @@
-//! Dashboard sessions: a login with the root pair yields a cookie, and the
-//! secret is never sent again. The cookie is stateless, an HMAC-SHA256 tag
-//! under a key derived from the root secret, so it is valid on every
-//! gateway that shares the root pair (Nginx may send each poll to any of
-//! them) and becomes invalid on all of them when the root secret changes.
+//! Dashboard sessions: a login with the root pair or an admin key yields a
+//! cookie, and the secret is never sent again. The cookie is stateless, an
+//! HMAC-SHA256 tag under a key derived from the root secret, so it is valid
+//! on every gateway that shares the root pair (Nginx may send each poll to
+//! any of them) and becomes invalid on all of them when the root secret
+//! changes.
 //!
-//! A token is `<expiry>.<nonce>.<tag>`: the expiry in Unix seconds, 16
-//! random bytes in hex, and the tag (hex) over the access key, the expiry
-//! and the nonce. A stolen cookie is good until its expiry; logging out
-//! only drops it from the browser.
+//! A token is `v2.<key>.<expiry>.<nonce>.<tag>`: the access key id it was
+//! minted for in hex (at most [`MAX_KEY_ID_BYTES`]), the expiry in Unix
+//! seconds, 16 random bytes in hex, and the tag (hex) over the key id, the
+//! expiry and the nonce. This module only says whether a token is genuine
+//! and fresh, and for which key; the admin listener also checks, on every
+//! request, that the key is still the root pair's or a stored admin key
+//! (`admin.rs`), so deleting or demoting a key ends its sessions within
+//! the key cache's change bound. A stolen cookie is good until its expiry
+//! (or its key's deletion); logging out only drops it from the browser.
 
 use rand::RngCore;
 use subtle::ConstantTimeEq;
@@ -23,59 +29,73 @@ pub(crate) const COOKIE: &str = "s3gw_session";
 /// unless it is `Secure`, has `Path=/` and no `Domain`, so no sibling host
 /// can set or overwrite it.
 pub(crate) const SECURE_COOKIE: &str = "__Host-s3gw_session";
-/// Longest token accepted (a real one is 95 characters).
-const MAX_TOKEN_LEN: usize = 128;
+/// Longest access key id a session can carry (stored keys have 20
+/// characters; a longer root access key cannot log in to the dashboard).
+pub(crate) const MAX_KEY_ID_BYTES: usize = 128;
+/// The token format's version, its first field.
+const VERSION: &str = "v2";
+/// Longest token accepted: the version, the key id in hex, a 20-digit
+/// expiry, the nonce, the tag and four dots.
+const MAX_TOKEN_LEN: usize = VERSION.len() + 2 * MAX_KEY_ID_BYTES + 20 + 32 + 64 + 4;
 
-/// Mints and checks session tokens for one root pair.
+/// Mints and checks session tokens for one root secret.
 pub(crate) struct Sessions {
     key: [u8; 32],
-    access_key: String,
 }
 
 impl Sessions {
-    pub(crate) fn new(access_key: &str, secret: &SecretKey) -> Self {
+    pub(crate) fn new(secret: &SecretKey) -> Self {
         Sessions {
             key: hmac_sha256(secret.expose().as_bytes(), b"s3gw dashboard session key v1"),
-            access_key: access_key.to_owned(),
         }
     }
 
-    fn tag(&self, expiry: u64, nonce: &str) -> [u8; 32] {
-        let message = format!("v1\n{}\n{expiry}\n{nonce}", self.access_key);
+    fn tag(&self, key_id: &str, expiry: u64, nonce: &str) -> [u8; 32] {
+        let message = format!("{VERSION}\n{key_id}\n{expiry}\n{nonce}");
         hmac_sha256(&self.key, message.as_bytes())
     }
 
-    /// A new token valid for [`SESSION_SECS`] from `now` (Unix seconds).
-    pub(crate) fn mint(&self, now: u64) -> String {
+    /// A new token for the access key `key_id`, valid for [`SESSION_SECS`]
+    /// from `now` (Unix seconds); `None` when the id is longer than
+    /// [`MAX_KEY_ID_BYTES`].
+    pub(crate) fn mint(&self, key_id: &str, now: u64) -> Option<String> {
+        if key_id.len() > MAX_KEY_ID_BYTES {
+            return None;
+        }
         let mut nonce = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut nonce);
         let nonce = hex::encode(nonce);
         let expiry = now.saturating_add(SESSION_SECS);
-        let tag = hex::encode(self.tag(expiry, &nonce));
-        format!("{expiry}.{nonce}.{tag}")
+        let tag = hex::encode(self.tag(key_id, expiry, &nonce));
+        Some(format!(
+            "{VERSION}.{}.{expiry}.{nonce}.{tag}",
+            hex::encode(key_id)
+        ))
     }
 
-    /// Whether `token` was minted here (or by a gateway with the same root
-    /// pair) and has not expired at `now`.
-    pub(crate) fn is_valid(&self, token: &str, now: u64) -> bool {
+    /// The access key id of `token` when it was minted here (or by a
+    /// gateway with the same root secret) and has not expired at `now`.
+    pub(crate) fn open(&self, token: &str, now: u64) -> Option<String> {
         if token.len() > MAX_TOKEN_LEN {
-            return false;
+            return None;
         }
         let mut fields = token.split('.');
-        let (Some(expiry), Some(nonce), Some(tag), None) =
-            (fields.next(), fields.next(), fields.next(), fields.next())
-        else {
-            return false;
+        let (Some(VERSION), Some(key_id), Some(expiry), Some(nonce), Some(tag), None) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            return None;
         };
-        let Ok(expiry) = expiry.parse::<u64>() else {
-            return false;
-        };
-        let Ok(tag) = hex::decode(tag) else {
-            return false;
-        };
+        let key_id = String::from_utf8(hex::decode(key_id).ok()?).ok()?;
+        let expiry = expiry.parse::<u64>().ok()?;
+        let tag = hex::decode(tag).ok()?;
         let fresh = now < expiry && expiry <= now.saturating_add(SESSION_SECS);
-        let genuine = bool::from(tag.ct_eq(&self.tag(expiry, nonce)));
-        genuine && fresh
+        let genuine = bool::from(tag.ct_eq(&self.tag(&key_id, expiry, nonce)));
+        (genuine && fresh).then_some(key_id)
     }
 }
 
@@ -127,34 +147,84 @@ mod tests {
     use super::*;
 
     fn sessions(secret: &str) -> Sessions {
-        Sessions::new("AK", &SecretKey::new(secret.into()))
+        Sessions::new(&SecretKey::new(secret.into()))
+    }
+
+    fn mint(s: &Sessions, key_id: &str, now: u64) -> String {
+        s.mint(key_id, now).unwrap_or_default()
     }
 
     #[test]
-    fn a_minted_token_is_valid_until_it_expires() {
+    fn a_minted_token_carries_its_key_until_it_expires() {
         let s = sessions("secret-one");
-        let t = s.mint(1_000);
-        assert!(t.len() <= MAX_TOKEN_LEN, "{t}");
-        assert!(s.is_valid(&t, 1_000));
-        assert!(s.is_valid(&t, 1_000 + SESSION_SECS - 1));
-        assert!(!s.is_valid(&t, 1_000 + SESSION_SECS));
+        for id in [
+            "AK",
+            "S3GWABCDEFGHIJKLMNOP",
+            "a.b;c=d e",
+            &"K".repeat(MAX_KEY_ID_BYTES),
+        ] {
+            let t = mint(&s, id, 1_000);
+            assert!(t.starts_with("v2."), "{t}");
+            assert!(t.len() <= MAX_TOKEN_LEN, "{t}");
+            // Only cookie-safe characters, whatever the id holds.
+            assert!(
+                t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'),
+                "{t}"
+            );
+            assert_eq!(s.open(&t, 1_000).as_deref(), Some(id));
+            assert_eq!(s.open(&t, 1_000 + SESSION_SECS - 1).as_deref(), Some(id));
+            assert_eq!(s.open(&t, 1_000 + SESSION_SECS), None);
+        }
+        // The longest token is what the bound allows.
+        let longest = format!(
+            "v2.{}.{}.{}.{}",
+            "6b".repeat(MAX_KEY_ID_BYTES),
+            u64::MAX,
+            "0".repeat(32),
+            "0".repeat(64)
+        );
+        assert!(longest.len() <= MAX_TOKEN_LEN);
+        assert_eq!(s.mint(&"K".repeat(MAX_KEY_ID_BYTES + 1), 1_000), None);
     }
 
     #[test]
     fn another_secret_or_an_edited_token_is_refused() {
         let s = sessions("secret-one");
-        let t = s.mint(1_000);
-        assert!(!sessions("secret-two").is_valid(&t, 1_000));
-        assert!(!Sessions::new("BK", &SecretKey::new("secret-one".into())).is_valid(&t, 1_000));
-        // A later expiry with the old tag.
-        let (expiry, rest) = t.split_once('.').unwrap_or_default();
-        let later = format!("{}.{rest}", expiry.parse::<u64>().unwrap_or(0) + 1);
-        assert!(!s.is_valid(&later, 1_000));
+        let t = mint(&s, "AK", 1_000);
+        assert_eq!(sessions("secret-two").open(&t, 1_000), None);
+        let fields: Vec<&str> = t.split('.').collect();
+        let with = |i: usize, v: &str| {
+            let mut f = fields.clone();
+            f[i] = v;
+            f.join(".")
+        };
+        // Another key id with the old tag: the admin's session is not the
+        // root's, nor another key's.
+        for other in ["BK", "", "AKX", "ak"] {
+            let edited = with(1, &hex::encode(other));
+            assert_eq!(s.open(&edited, 1_000), None, "{other}");
+        }
+        // A later expiry with the old tag; another version.
+        let later = (fields[2].parse::<u64>().unwrap_or(0) + 1).to_string();
+        assert_eq!(s.open(&with(2, &later), 1_000), None);
+        assert_eq!(s.open(&with(0, "v1"), 1_000), None);
+        // A version-1 token (no key id) is refused.
+        assert_eq!(s.open(&fields[2..].join("."), 1_000), None);
         // An expiry further out than a session lasts is refused even if
         // genuine (a clock set back must not lengthen sessions).
-        assert!(!s.is_valid(&t, 1_000 - 1));
-        for bad in ["", "1.2", "a.b.c", "1.2.3.4", &"9".repeat(200)] {
-            assert!(!s.is_valid(bad, 1_000), "{bad}");
+        assert_eq!(s.open(&t, 1_000 - 1), None);
+        let too_long = format!("{t}{}", "0".repeat(MAX_TOKEN_LEN));
+        for bad in [
+            "",
+            "1.2",
+            "a.b.c",
+            "v2.1.2.3.4",
+            "v2.zz.1.2.3",
+            "v2.ff.1.2.3",
+            &"9".repeat(500),
+            &too_long,
+        ] {
+            assert_eq!(s.open(bad, 1_000), None, "{bad}");
         }
     }
 

@@ -124,6 +124,8 @@ pub enum GatewayPath {
     /// A file of the dashboard page; the empty name is its index.
     Asset(String),
     ClusterApi,
+    /// The access keys and grants, read-only, for the dashboard.
+    AccessApi,
     Login,
     Logout,
     /// The admin API (`crate::admin_api`), SigV4-signed by an admin key.
@@ -180,6 +182,7 @@ impl GatewayPath {
             READY_PATH => GatewayPath::Ready,
             METRICS_PATH => GatewayPath::Metrics,
             API_PATH => GatewayPath::ClusterApi,
+            ACCESS_API_PATH => GatewayPath::AccessApi,
             LOGIN_PATH => GatewayPath::Login,
             LOGOUT_PATH => GatewayPath::Logout,
             "/_s3gw/dashboard" => GatewayPath::Dashboard,
@@ -245,6 +248,8 @@ pub(crate) const METRICS_PATH: &str = "/_s3gw/metrics";
 pub(crate) const DASHBOARD_DIR: &str = "/_s3gw/dashboard/";
 /// The cluster status the page polls, on the admin listener.
 pub(crate) const API_PATH: &str = "/_s3gw/api/cluster";
+/// The access keys and grants the page shows, on the admin listener.
+pub(crate) const ACCESS_API_PATH: &str = "/_s3gw/api/access";
 /// The admin API (`crate::admin_api`), on the S3 listener.
 pub(crate) const ADMIN_API_PREFIX: &str = "/_s3gw/admin/v1/";
 /// The dashboard's login and logout, on the admin listener.
@@ -526,6 +531,8 @@ mod tests {
             ("/_s3gw/ready", GatewayPath::Ready),
             ("/_s3gw/metrics", GatewayPath::Metrics),
             ("/_s3gw/api/cluster", GatewayPath::ClusterApi),
+            ("/_s3gw/api/access", GatewayPath::AccessApi),
+            ("/_s3gw/api/access/", GatewayPath::Unknown),
             ("/_s3gw/login", GatewayPath::Login),
             ("/_s3gw/logout", GatewayPath::Logout),
             ("/_s3gw/dashboard", GatewayPath::Dashboard),

@@ -403,3 +403,199 @@ async fn failed_logins_are_throttled() {
     assert_eq!(status, 401, "counting starts again: {head}");
     server.stop().await;
 }
+
+/// `GET` of the access view with `cookie`: status and JSON (`Null` unless 200).
+async fn access_view(server: &TestServer, cookie: &str) -> (u16, String, serde_json::Value) {
+    let (status, _, body) = get(server.admin_addr, "/_s3gw/api/access", cookie).await;
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let json = if status == 200 {
+        serde_json::from_str(&text).expect("access JSON")
+    } else {
+        serde_json::Value::Null
+    };
+    (status, text, json)
+}
+
+/// The `Cookie:` line of a successful login with `form`.
+async fn login_with(server: &TestServer, form: &str) -> String {
+    let (status, head, body) = post_login(server.admin_addr, form, "").await;
+    assert_eq!(
+        status,
+        204,
+        "{form}: {head} {}",
+        String::from_utf8_lossy(&body)
+    );
+    let line = set_cookie(&head).expect("a session cookie");
+    let pair = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .and_then(|l| l["set-cookie:".len()..].split(';').next())
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    assert!(line.contains("httponly"), "{line}");
+    format!("Cookie: {pair}\r\n")
+}
+
+#[tokio::test]
+async fn admin_keys_log_in_and_see_keys_and_grants() {
+    let own = match backend_under_test() {
+        s3gw::config::Backend::Cassandra(_) => own_keyspace("dashkeys", Duration::from_secs(900)),
+        s3gw::config::Backend::Embedded => None,
+    };
+    let keyspace = own
+        .as_ref()
+        .map(|o| (o.contact_points[0].clone(), o.keyspace.clone()));
+    let server = start_with(move |c| {
+        if let Some(o) = own {
+            c.backend = s3gw::config::Backend::Cassandra(Box::new(o));
+        }
+    })
+    .await;
+    let root = s3gw::cli::client::AdminClient::new(
+        &server.endpoint(),
+        ACCESS_KEY,
+        SECRET_KEY,
+        "us-east-1",
+    )
+    .expect("admin client");
+    let made = |v: &serde_json::Value, field: &str| v[field].as_str().expect(field).to_owned();
+    let ops = root
+        .create_key("ops", false, true)
+        .await
+        .expect("admin key");
+    let app = root.create_key("app", true, false).await.expect("app key");
+    let (ops_id, ops_secret) = (made(&ops, "access_key_id"), made(&ops, "secret_access_key"));
+    let (app_id, app_secret) = (made(&app, "access_key_id"), made(&app, "secret_access_key"));
+    let bucket = bucket_name("dashkeys");
+    server
+        .client()
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create");
+    root.allow(&bucket, &app_id, true, false, false)
+        .await
+        .expect("grant");
+
+    // The view is the admin listener's, behind a session: 401 without
+    // one, 404 on the S3 listener whoever asks.
+    assert_eq!(access_view(&server, "").await.0, 401);
+    let root_basic = basic(ACCESS_KEY, SECRET_KEY);
+    let (status, head, _) = get(server.addr, "/_s3gw/api/access", &root_basic).await;
+    assert_eq!(status, 404, "{head}");
+
+    // A non-admin key, or an unknown one, gets what a wrong secret gets.
+    let refused = [
+        format!("access_key={app_id}&secret_key={app_secret}"),
+        format!("access_key={ops_id}&secret_key={app_secret}"),
+        format!("access_key=S3GWNOSUCHKEY0000000&secret_key={ops_secret}"),
+        format!("access_key={}&secret_key={ops_secret}", "K".repeat(200)),
+    ];
+    for form in &refused {
+        let (status, head, body) = post_login(server.admin_addr, form, "").await;
+        assert_eq!(status, 401, "{head}");
+        assert!(set_cookie(&head).is_none(), "{head}");
+        assert!(String::from_utf8_lossy(&body).contains("wrong access key or secret"));
+    }
+
+    // The admin key logs in and reads both documents.
+    let cookie = login_with(
+        &server,
+        &format!("access_key={ops_id}&secret_key={ops_secret}"),
+    )
+    .await;
+    cluster(&server, &cookie).await;
+    let (status, text, view) = access_view(&server, &cookie).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(view["logged_in"]["root"], false, "{view:#}");
+    assert_eq!(view["logged_in"]["access_key_id"], ops_id.as_str());
+    assert_eq!(view["logged_in"]["name"], "ops");
+    let keys = view["keys"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let key = |id: &str| keys.iter().find(|k| k["access_key_id"] == id).cloned();
+    let shown = key(&ops_id).expect("the admin key listed");
+    assert_eq!(
+        (&shown["name"], &shown["admin"], &shown["create_bucket"]),
+        (&"ops".into(), &true.into(), &false.into())
+    );
+    assert!(shown["created_ms"].as_i64().is_some_and(|ms| ms > 0));
+    let shown = key(&app_id).expect("the app key listed");
+    assert_eq!(
+        (&shown["admin"], &shown["create_bucket"]),
+        (&false.into(), &true.into())
+    );
+    assert_eq!(view["keys"]["truncated"], false);
+    let b = view["buckets"]["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["name"] == bucket.as_str())
+        .cloned()
+        .expect("the bucket listed");
+    assert_eq!(b["owner"], "root", "{b}");
+    assert_eq!(
+        b["grants"],
+        serde_json::json!({ app_id.as_str(): "r" }),
+        "{b}"
+    );
+    // No secret, open or sealed, in any form.
+    for secret in [ops_secret.as_str(), app_secret.as_str(), SECRET_KEY] {
+        assert!(!text.contains(secret), "a secret in {text}");
+    }
+    assert!(!text.to_ascii_lowercase().contains("secret"), "{text}");
+
+    // The root pair's session says root.
+    let root_cookie = login_with(&server, &root_form()).await;
+    let (status, _, view) = access_view(&server, &root_cookie).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["logged_in"]["root"], true, "{view:#}");
+    assert_eq!(view["logged_in"]["name"], "root");
+
+    // Deleting the key ends its session (this gateway reloads its keys at
+    // once; others within the change bound); the root's goes on.
+    root.delete_key(&ops_id).await.expect("delete");
+    let limit = s3gw::access::cache::CHANGE_BOUND + Duration::from_secs(1);
+    let started = Instant::now();
+    while access_view(&server, &cookie).await.0 != 401 {
+        assert!(
+            started.elapsed() < limit,
+            "a deleted key's session lives on"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, head, _) = get(server.admin_addr, "/_s3gw/api/cluster", &cookie).await;
+    assert_eq!(status, 401, "{head}");
+    assert_eq!(access_view(&server, &root_cookie).await.0, 200);
+    // Its pair no longer logs in either.
+    let (status, _, _) = post_login(
+        server.admin_addr,
+        &format!("access_key={ops_id}&secret_key={ops_secret}"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Refused keys count for the throttle: four more failures (the root
+    // login cleared the count) and the sixth attempt waits.
+    for _ in 0..4 {
+        assert_eq!(post_login(server.admin_addr, &refused[0], "").await.0, 401);
+    }
+    assert_eq!(post_login(server.admin_addr, &refused[0], "").await.0, 429);
+
+    root.delete_key(&app_id).await.expect("delete app key");
+    server
+        .client()
+        .delete_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("delete bucket");
+    server.stop().await;
+    if let Some((contact_point, keyspace)) = keyspace {
+        drop_keyspace(&contact_point, &keyspace).await;
+    }
+}

@@ -6,11 +6,15 @@
 // "Log out" posts ../logout, which clears the cookie, and reloads the page,
 // so nothing of the session's data stays on screen. One fetch at a time; the
 // next starts 2 s after the previous one ended. A failed fetch shows a banner
-// and keeps the last data on screen. Server strings (gateway ids, bucket
-// names, ...) only ever go into the DOM through textContent.
+// and keeps the last data on screen. The access section (keys and grants,
+// read-only) and "logged in as" come from ../api/access, fetched after a
+// successful refresh when the last one is ACCESS_REFRESH_MS old; its
+// failures show in its own summary line. Server strings (gateway ids, bucket
+// names, key names, ...) only ever go into the DOM through textContent.
 'use strict';
 
 const REFRESH_MS = 2000;
+const ACCESS_REFRESH_MS = 10000;
 const FETCH_TIMEOUT_MS = 10000;
 const PAGE_SIZE = 50;
 const CHART_SPAN_MS = 10 * 60 * 1000;
@@ -20,6 +24,8 @@ const ui = { data: null, filter: '', sortKey: 'name', sortDir: 1, page: 0, bucke
 // epoch changes at each login: a refresh started before it neither renders
 // nor schedules the next one.
 const session = { epoch: 0, timer: null, throttle: null };
+// The access view: when it was last fetched, and whether a fetch runs.
+const access = { at: -Infinity, busy: false, key: '' };
 
 const $ = (id) => document.getElementById(id);
 
@@ -232,6 +238,110 @@ function renderBucketTable(force) {
   }
 }
 
+// ------------------------------------------------------------ access keys
+
+function fmtDate(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+const yesNo = (b) => (b ? 'yes' : 'no');
+
+function whoText(w) {
+  return w.root ? 'root' : `${w.name} (${w.access_key_id})`;
+}
+
+function listedNote(l, noun) {
+  return l.truncated ? `${fmtInt(l.total)} ${noun}, the first ${fmtInt(l.items.length)} shown` : `${fmtInt(l.total)} ${noun}`;
+}
+
+// One bucket's grants: a chip per key, its name (else its id) and letters.
+function grantsCell(b, names) {
+  const c = document.createElement('td');
+  const ids = Object.keys(b.grants || {});
+  for (const id of ids) {
+    const chip = document.createElement('span');
+    chip.className = 'grant';
+    chip.dataset.key = id;
+    chip.title = id;
+    const letters = document.createElement('b');
+    letters.textContent = b.grants[id];
+    chip.append(`${names.get(id) ?? id} `, letters);
+    c.append(chip);
+  }
+  if (b.grants_truncated) c.append('…');
+  if (ids.length === 0) c.textContent = '–';
+  return c;
+}
+
+function renderAccess(a) {
+  $('logged-in').textContent = whoText(a.logged_in);
+  const key = JSON.stringify([a.logged_in, a.keys, a.buckets]);
+  $('access').dataset.state = 'ok';
+  const keys = a.keys.items;
+  const admins = keys.filter((k) => k.admin).length;
+  const p = $('access-summary');
+  p.textContent = `${listedNote(a.keys, 'keys')} · ${fmtInt(admins)} admin · as of ${fmtClock(a.now_ms)}`;
+  p.className = 'summary muted';
+  if (key === access.key) return;
+  access.key = key;
+  const names = new Map(keys.map((k) => [k.access_key_id, k.name]));
+  const keyRows = keys.map((k) => {
+    const tr = document.createElement('tr');
+    tr.dataset.key = k.access_key_id;
+    tr.dataset.admin = yesNo(k.admin);
+    tr.append(td(k.name, 'id'), td(k.access_key_id), td(fmtDate(k.created_ms)), td(yesNo(k.create_bucket)),
+      td(yesNo(k.admin)));
+    return tr;
+  });
+  if (keyRows.length === 0) keyRows.push(emptyRow('No access keys: only the root pair signs.', 5));
+  $('access-keys-body').replaceChildren(...keyRows);
+  const bucketRows = a.buckets.items.map((b) => {
+    const tr = document.createElement('tr');
+    tr.dataset.bucket = b.name;
+    const ownerName = names.get(b.owner);
+    tr.append(td(b.name, 'id'), td(ownerName ? `${ownerName} (${b.owner})` : b.owner), grantsCell(b, names));
+    return tr;
+  });
+  if (bucketRows.length === 0) bucketRows.push(emptyRow('No buckets.', 3));
+  $('access-grants-body').replaceChildren(...bucketRows);
+  $('access-buckets-summary').textContent = `(${listedNote(a.buckets, 'buckets')})`;
+}
+
+// Fetches ../api/access for the session of epoch; a 401 is left to the
+// cluster poll, which shows the login form.
+async function refreshAccess(epoch) {
+  access.busy = true;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
+  try {
+    let resp;
+    try {
+      resp = await fetch('../api/access', { cache: 'no-store', signal: ctl.signal, headers: { Accept: 'application/json' } });
+    } catch (e) {
+      throw new Error(e.name === 'AbortError' ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : `network error (${e.message})`);
+    }
+    if (epoch !== session.epoch || resp.status === 401) return;
+    if (!resp.ok) throw new Error(`HTTP ${resp.status} ${resp.statusText}`.trim());
+    const a = await resp.json();
+    if (!a.logged_in || !a.keys || !Array.isArray(a.keys.items) || !a.buckets || !Array.isArray(a.buckets.items)) {
+      throw new Error('unexpected answer');
+    }
+    if (epoch === session.epoch) renderAccess(a);
+  } catch (e) {
+    if (epoch === session.epoch) {
+      const p = $('access-summary');
+      p.textContent = `refresh failed at ${fmtClock(Date.now())}: ${e.message || String(e)}`;
+      p.className = 'summary bad';
+      $('access').dataset.state = 'error';
+    }
+  } finally {
+    clearTimeout(timer);
+    access.busy = false;
+    access.at = Date.now();
+  }
+}
+
 // ------------------------------------------------------------ chart
 
 function svgEl(tag, attrs, text) {
@@ -383,6 +493,7 @@ async function refresh() {
     render();
     $('error').hidden = true;
     document.body.dataset.fetch = 'ok';
+    if (!access.busy && Date.now() - access.at >= ACCESS_REFRESH_MS) refreshAccess(epoch);
   } catch (e) {
     if (epoch === session.epoch) showError(e.message || String(e));
   } finally {
@@ -478,6 +589,9 @@ async function login(ev) {
   if (resp.status === 204) {
     secret.value = '';
     session.epoch += 1;
+    // Another key may have logged in: fetch its view at the first refresh.
+    access.at = -Infinity;
+    $('logged-in').textContent = '…';
     showDashboard();
     schedule(0);
     return;
