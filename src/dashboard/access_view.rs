@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::access::Principal;
+use super::session::Viewer;
 use crate::state::AppState;
 use crate::storage::{now_ms, BucketRecord, KeyRecord, StorageError};
 
@@ -87,14 +87,14 @@ impl From<KeyRecord> for KeyShown {
 }
 
 impl LoggedIn {
-    fn of(who: &Principal) -> Self {
+    fn of(who: &Viewer) -> Self {
         match who {
-            Principal::Root => LoggedIn {
+            Viewer::Root => LoggedIn {
                 root: true,
                 access_key_id: None,
                 name: "root".into(),
             },
-            Principal::Key(k) => LoggedIn {
+            Viewer::Key(k) => LoggedIn {
                 root: false,
                 access_key_id: Some(k.id.clone()),
                 name: k.name.clone(),
@@ -148,7 +148,7 @@ fn bucket_grants(b: BucketRecord) -> BucketGrants {
 }
 
 /// The access view for the session of `who`.
-pub(crate) async fn access(state: &AppState, who: &Principal) -> Result<Access, StorageError> {
+pub(crate) async fn access(state: &AppState, who: &Viewer) -> Result<Access, StorageError> {
     let mut keys = state.key_store.list_keys().await?;
     keys.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     let mut buckets = state.storage.list_buckets().await?;

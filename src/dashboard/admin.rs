@@ -30,10 +30,9 @@ use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode
 use http_body_util::BodyExt;
 use subtle::ConstantTimeEq;
 
-use super::session::{self, Sessions};
+use super::session::{self, Sessions, Viewer};
 use super::throttle::Throttle;
 use super::{access, asset, cluster, harden, metrics, reply, text};
-use crate::access::Principal;
 use crate::http::router::{GatewayPath, DASHBOARD_DIR};
 use crate::http::ResponseBody;
 use crate::state::AppState;
@@ -73,23 +72,23 @@ impl Admin {
 
     /// Who the request's session is for: its token genuine and fresh,
     /// and its key still the root pair's or a stored admin key.
-    async fn session(&self, headers: &HeaderMap) -> Option<Principal> {
+    async fn session(&self, headers: &HeaderMap) -> Option<Viewer> {
         let token = session::read_cookie(headers, session::cookie_name(headers))?;
         let key_id = self.sessions.open(token, unix_now())?;
         if key_id == self.state.root_access_key {
-            return Some(Principal::Root);
+            return Some(Viewer::Root);
         }
         let key = self.state.keys.lookup(&key_id).await?;
-        key.admin.then_some(Principal::Key(key))
+        key.admin.then_some(Viewer::Key(key))
     }
 
     /// Who may log in with `access_key` and `secret_key`: the root pair,
     /// or a stored admin key with its secret (compared in constant time).
-    async fn login_as(&self, access_key: &[u8], secret_key: &[u8]) -> Option<Principal> {
+    async fn login_as(&self, access_key: &[u8], secret_key: &[u8]) -> Option<Viewer> {
         let access_ok = access_key.ct_eq(self.state.root_access_key.as_bytes());
         let secret_ok = secret_key.ct_eq(self.state.root_secret_key.expose().as_bytes());
         if bool::from(access_ok & secret_ok) {
-            return Some(Principal::Root);
+            return Some(Viewer::Root);
         }
         // Longer ids cannot be stored keys, nor held by a session: they
         // cost no lookup.
@@ -102,7 +101,7 @@ impl Admin {
             .lookup(std::str::from_utf8(access_key).ok()?)
             .await?;
         let secret_ok = bool::from(secret_key.ct_eq(key.secret.expose().as_bytes()));
-        (secret_ok && key.admin).then_some(Principal::Key(key))
+        (secret_ok && key.admin).then_some(Viewer::Key(key))
     }
 }
 
@@ -268,8 +267,8 @@ async fn login<B: RequestBody>(
     };
     admin.throttle.succeeded(peer.ip());
     let key_id = match &who {
-        Principal::Root => admin.state.root_access_key.as_str(),
-        Principal::Key(k) => k.id.as_str(),
+        Viewer::Root => admin.state.root_access_key.as_str(),
+        Viewer::Key(k) => k.id.as_str(),
     };
     let Some(token) = admin.sessions.mint(key_id, unix_now()) else {
         return json(
@@ -278,8 +277,8 @@ async fn login<B: RequestBody>(
         );
     };
     match &who {
-        Principal::Root => tracing::info!(client = %peer.ip(), by = "root", "dashboard login"),
-        Principal::Key(k) => tracing::info!(client = %peer.ip(), by = %k.id, "dashboard login"),
+        Viewer::Root => tracing::info!(client = %peer.ip(), by = "root", "dashboard login"),
+        Viewer::Key(k) => tracing::info!(client = %peer.ip(), by = %k.id, "dashboard login"),
     }
     session_cookie(StatusCode::NO_CONTENT, headers, Some(&token))
 }

@@ -126,7 +126,7 @@ async fn cluster(state: &AppState) -> Response<ResponseBody> {
 }
 
 /// The access keys and grants, for the session of `who`.
-async fn access(state: &AppState, who: &crate::access::Principal) -> Response<ResponseBody> {
+async fn access(state: &AppState, who: &session::Viewer) -> Response<ResponseBody> {
     document(access_view::access(state, who).await, "access view")
 }
 

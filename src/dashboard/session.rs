@@ -18,8 +18,19 @@
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
+use std::sync::Arc;
+
+use crate::access::Key;
 use crate::auth::sigv4::hmac_sha256;
 use crate::auth::SecretKey;
+
+/// Who a session is for: the root pair, or a stored key that was an admin
+/// when last checked.
+#[derive(Debug, Clone)]
+pub(crate) enum Viewer {
+    Root,
+    Key(Arc<Key>),
+}
 
 /// How long a session lasts.
 pub(crate) const SESSION_SECS: u64 = 8 * 3600;
