@@ -391,6 +391,51 @@ async fn delete_objects_with_sdk_checksum_and_quiet() {
     assert_eq!(list.expect("list").key_count(), Some(0));
 }
 
+/// Many keys at once (deleted concurrently): each answered in request
+/// order, a key named twice answered twice and deleted, an entry with a
+/// version id refused without deleting its key.
+#[tokio::test]
+async fn delete_objects_of_many_keys_answers_each_in_order() {
+    let f = Fixture::new("manydel").await;
+    let keys: Vec<String> = (0..120).map(|i| format!("k{i:03}")).collect();
+    for k in keys.iter().chain(std::iter::once(&"keep".to_owned())) {
+        f.put(k, ByteStream::from_static(b"x")).await;
+    }
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let id = |k: &str| ObjectIdentifier::builder().key(k).build().expect("id");
+    let mut ids: Vec<ObjectIdentifier> = keys.iter().map(|k| id(k)).collect();
+    ids.insert(7, id("k000"));
+    ids.push(
+        ObjectIdentifier::builder()
+            .key("keep")
+            .version_id("3HL4kqtJlcpXroDTDmJ")
+            .build()
+            .expect("id"),
+    );
+    let out =
+        f.c.delete_objects()
+            .bucket(&f.b)
+            .delete(Delete::builder().set_objects(Some(ids)).build().expect("d"))
+            .send()
+            .await
+            .expect("delete");
+    let deleted: Vec<&str> = out.deleted().iter().filter_map(|d| d.key()).collect();
+    let mut want: Vec<&str> = keys.iter().map(String::as_str).collect();
+    want.insert(7, "k000");
+    assert_eq!(deleted, want);
+    let errors: Vec<(Option<&str>, Option<&str>)> =
+        out.errors().iter().map(|e| (e.key(), e.code())).collect();
+    assert_eq!(errors, [(Some("keep"), Some("InvalidArgument"))]);
+    let list =
+        f.c.list_objects_v2()
+            .bucket(&f.b)
+            .send()
+            .await
+            .expect("list");
+    let left: Vec<&str> = list.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(left, ["keep"]);
+}
+
 /// NEL (U+0085) and LINE SEPARATOR (U+2028) are characters in XML 1.0,
 /// not line ends: DeleteObjects of a key holding one deletes that key and
 /// not the one with a line feed in its place (the XML reader used XML

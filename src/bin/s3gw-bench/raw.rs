@@ -1,5 +1,5 @@
-//! The ceiling: the large PUT and GET scenarios written and read as chunk
-//! rows straight through the backend's own statements (the same `scylla`
+//! The ceiling: the large and 4 KiB PUT and GET scenarios written and read
+//! as chunk rows straight through the backend's own statements (the same `scylla`
 //! driver, chunk size and chunks in flight as the gateway), with no HTTP,
 //! SigV4 or hashing in between. Every chunk read back is compared with
 //! what was written; the blobs are deleted at the end.
