@@ -95,19 +95,31 @@ async fn wait_for(
     }
 }
 
-#[tokio::test]
-async fn dashboard_api_and_metrics() {
-    let gateway_id = format!("dash-{}", std::process::id());
-    let id = gateway_id.clone();
-    // On Cassandra, a keyspace of its own: other tests' gateways and
-    // buckets (one of 100 000 keys) would be in the view and the count.
+/// On Cassandra, a keyspace of the test's own (other tests' gateways and
+/// buckets would be in the view and the counts), with its contact point
+/// and name for the test's own reads; on the embedded store, none.
+fn own_dashboard_keyspace(
+    tag: &str,
+) -> (
+    Option<s3gw::storage::cassandra::CassandraOptions>,
+    Option<(String, String)>,
+) {
     let own = match backend_under_test() {
-        s3gw::config::Backend::Cassandra(_) => own_keyspace("dash", Duration::from_secs(900)),
+        s3gw::config::Backend::Cassandra(_) => own_keyspace(tag, Duration::from_secs(900)),
         s3gw::config::Backend::Embedded => None,
     };
     let keyspace = own
         .as_ref()
         .map(|o| (o.contact_points[0].clone(), o.keyspace.clone()));
+    (own, keyspace)
+}
+
+#[tokio::test]
+async fn dashboard_api_and_metrics() {
+    let gateway_id = format!("dash-{}", std::process::id());
+    let id = gateway_id.clone();
+    // Other tests' buckets (one of 100 000 keys) would be in the count.
+    let (own, keyspace) = own_dashboard_keyspace("dash");
     let server = start_with(move |c| {
         c.gateway_id = id;
         c.usage_scan_secs = 1;
@@ -439,13 +451,7 @@ async fn login_with(server: &TestServer, form: &str) -> String {
 
 #[tokio::test]
 async fn admin_keys_log_in_and_see_keys_and_grants() {
-    let own = match backend_under_test() {
-        s3gw::config::Backend::Cassandra(_) => own_keyspace("dashkeys", Duration::from_secs(900)),
-        s3gw::config::Backend::Embedded => None,
-    };
-    let keyspace = own
-        .as_ref()
-        .map(|o| (o.contact_points[0].clone(), o.keyspace.clone()));
+    let (own, keyspace) = own_dashboard_keyspace("dashkeys");
     let server = start_with(move |c| {
         if let Some(o) = own {
             c.backend = s3gw::config::Backend::Cassandra(Box::new(o));
