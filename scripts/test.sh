@@ -73,7 +73,9 @@ if ! bash scripts/cassandra status >/dev/null 2>&1; then
   OWN_CASSANDRA=1
 fi
 cassandra_started=$SECONDS
-bash scripts/cassandra start --nodes 1 >"$WORK/cassandra-start.log" 2>&1 &
+# With a password and TLS (client certificates required), as production
+# nodes run: every Cassandra test below connects that way.
+bash scripts/cassandra start --nodes 1 --auth --tls >"$WORK/cassandra-start.log" 2>&1 &
 CASSANDRA_START_PID=$!
 
 step "cargo fmt --check"
@@ -98,6 +100,13 @@ cat "$WORK/cassandra-start.log"
 echo "Cassandra ready $((SECONDS - cassandra_started)) s after its start"
 export S3GW_TEST_CASSANDRA=127.0.0.1:9042
 export S3GW_REQUIRE_CASSANDRA=1
+# The node's role, password, CA and client certificate (S3GW_CASSANDRA_*),
+# read by the gateways, the tests and scripts/cql-ready.py alike; and
+# tests/it/cassandra_security.rs must run.
+set -a
+. tmp/cassandra/client.env
+set +a
+export S3GW_REQUIRE_CASSANDRA_SECURITY=1
 
 step "cargo test (storage contract on both backends, embedded integration suite)"
 cargo test --locked
@@ -210,8 +219,12 @@ if [ "$OWN_CASSANDRA" = 1 ]; then
   bash scripts/cassandra stop
   OWN_CASSANDRA=0
   CLUSTER_UP=1
-  S3GW_DOMAIN=localhost bash scripts/cluster up
+  S3GW_DOMAIN=localhost S3GW_CLUSTER_CASSANDRA_FLAGS="--auth --tls" bash scripts/cluster up
   bash scripts/cluster status
+  # The cluster's own role, password and certificates from here on.
+  set -a
+  . tmp/cluster/cassandra/client.env
+  set +a
   PORT=8080
   LOG="$ROOT/tmp/cluster/gw1/gateway.log"
   # HTTPS only: TLS proxy -> Nginx -> gateways, with the aws-chunked

@@ -171,11 +171,28 @@ async fn fsck(args: FsckArgs) -> Result<bool, String> {
 fn describe(config: &Config) -> String {
     match &config.backend {
         Backend::Embedded => format!("data in {}", config.data_dir.display()),
-        Backend::Cassandra(o) => format!(
-            "Cassandra keyspace {} via {}",
-            o.keyspace,
-            o.contact_points.join(",")
-        ),
+        Backend::Cassandra(o) => {
+            let mut how = Vec::new();
+            if let Some(c) = &o.credentials {
+                how.push(format!("as {}", c.username));
+            }
+            if let Some(tls) = &o.tls {
+                how.push(match &tls.ca_file {
+                    Some(ca) => format!("TLS, CA {}", ca.display()),
+                    None => "TLS, system roots".to_owned(),
+                });
+            }
+            let how = if how.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", how.join(", "))
+            };
+            format!(
+                "Cassandra keyspace {} via {}{how}",
+                o.keyspace,
+                o.contact_points.join(",")
+            )
+        }
     }
 }
 

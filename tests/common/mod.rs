@@ -84,7 +84,9 @@ pub fn cassandra_options(gc_grace: std::time::Duration) -> Option<CassandraOptio
         return None;
     };
     let keyspace = std::env::var("S3GW_TEST_KEYSPACE").unwrap_or_else(|_| "s3gw_test".into());
-    let mut o = CassandraOptions::local(&contact, &keyspace);
+    let mut o = CassandraOptions::local(&contact, &keyspace)
+        .with_security_from_env()
+        .expect("S3GW_CASSANDRA_* credentials and TLS files");
     o.gc_grace = gc_grace;
     Some(o)
 }
@@ -102,11 +104,13 @@ pub async fn open_cassandra(o: CassandraOptions) -> CassandraStorage {
     CassandraStorage::open(o).await.expect("open cassandra")
 }
 
-/// A plain CQL session, for tests that read or write rows directly.
+/// A CQL session of the test's own (with the credentials and TLS of the
+/// environment, as the store's), for tests that read or write rows directly.
 pub async fn cql_session(contact_point: &str) -> scylla::client::session::Session {
-    scylla::client::session_builder::SessionBuilder::new()
-        .known_node(contact_point)
-        .build()
+    let o = CassandraOptions::local(contact_point, "system")
+        .with_security_from_env()
+        .expect("S3GW_CASSANDRA_* credentials and TLS files");
+    s3gw::storage::cassandra::open_session(&o)
         .await
         .expect("session")
 }

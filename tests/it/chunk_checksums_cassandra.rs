@@ -14,7 +14,6 @@ use s3gw::storage::{
     StorageError, WriteCondition,
 };
 use scylla::client::session::Session;
-use scylla::client::session_builder::SessionBuilder;
 
 const CHUNK: u32 = 1024;
 /// Three chunks: two whole, one of 452 bytes.
@@ -22,11 +21,7 @@ const SIZE: usize = 2500;
 
 /// A driver session of the test's own, to reach behind the store's back.
 async fn raw_session(contact_point: &str) -> Session {
-    SessionBuilder::new()
-        .known_node(contact_point)
-        .build()
-        .await
-        .expect("session")
+    common::cql_session(contact_point).await
 }
 
 fn addr(blob: BlobId, index: u32) -> ChunkAddr {

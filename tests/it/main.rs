@@ -13,6 +13,7 @@ mod access_keys;
 mod bucket_policy;
 mod cassandra_cli;
 mod cassandra_listing;
+mod cassandra_security;
 mod chunk_checksums_cassandra;
 mod chunk_checksums_embedded;
 mod complete_retry;

@@ -29,7 +29,7 @@ impl Raw {
         chunk_size: u32,
         in_flight: usize,
     ) -> Result<Raw, String> {
-        let opts = CassandraOptions::local(contact, keyspace);
+        let opts = CassandraOptions::local(contact, keyspace).with_security_from_env()?;
         let store = CassandraStorage::open(opts)
             .await
             .map_err(|e| format!("cassandra {contact}: {e}"))?;

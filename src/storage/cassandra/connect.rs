@@ -15,6 +15,7 @@ use scylla::policies::timestamp_generator::TimestampGenerator;
 use scylla::statement::SerialConsistency;
 
 use super::options::CassandraOptions;
+use super::security;
 use crate::storage::StorageError;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -31,10 +32,16 @@ fn builder(opts: &CassandraOptions) -> SessionBuilder {
         .load_balancing_policy(lb.build())
         .retry_policy(Arc::new(DefaultRetryPolicy::new()))
         .build();
-    let builder = SessionBuilder::new()
+    let mut builder = SessionBuilder::new()
         .known_nodes(&opts.contact_points)
         .connection_timeout(CONNECT_TIMEOUT)
         .default_execution_profile_handle(profile.into_handle());
+    if let Some(c) = &opts.credentials {
+        builder = builder.user(c.username.clone(), c.password.expose());
+    }
+    if let Some(tls) = &opts.tls {
+        builder = builder.tls_context(Some(tls.config.clone()));
+    }
     if opts.clock_offset_us == 0 {
         builder
     } else {
@@ -63,6 +70,13 @@ pub(crate) async fn connect(opts: &CassandraOptions) -> Result<Session, StorageE
         match builder(opts).build().await {
             Ok(session) => return Ok(session),
             Err(e) => {
+                let error = e.to_string();
+                if let Some(why) = security::hopeless(&error) {
+                    return Err(StorageError::Unavailable(format!(
+                        "cannot connect to Cassandra at {}: {why} ({error})",
+                        opts.contact_points.join(", ")
+                    )));
+                }
                 let waited = started.elapsed();
                 if opts.connect_for.is_some_and(|limit| waited + delay > limit) {
                     return Err(StorageError::Unavailable(format!(

@@ -25,6 +25,7 @@ pub mod options;
 mod recheck;
 mod rows;
 mod schema;
+mod security;
 mod statements;
 mod status;
 mod sweep;
@@ -37,6 +38,14 @@ use bytes::Bytes;
 use crate::types::{ObjectKey, UploadId};
 
 pub use options::CassandraOptions;
+
+/// A driver session as the backend opens it (credentials, TLS, retries
+/// while no node answers), for tools and tests that issue their own CQL.
+pub async fn open_session(
+    opts: &CassandraOptions,
+) -> Result<scylla::client::session::Session, StorageError> {
+    connect::connect(opts).await
+}
 pub use schema::SCHEMA_VERSION;
 pub use sweep::SweepOutcome;
 

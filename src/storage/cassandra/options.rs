@@ -3,9 +3,12 @@
 //! the options the backend runs with.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use scylla::statement::Consistency;
+
+pub use super::security::{Credentials, Password, SecuritySettings, Tls};
 
 crate::settings::settings_table! {
     /// Flags of the Cassandra backend; each also reads an environment
@@ -59,6 +62,38 @@ crate::settings::settings_table! {
         )]
         #[serde(skip)]
         pub sweep_margin_secs: u64 = SWEEP_MARGIN.as_secs(),
+        /// User for Cassandra's PasswordAuthenticator.
+        #[arg(long = "cassandra-username", env = "S3GW_CASSANDRA_USERNAME")]
+        pub username: String,
+        /// Password of that user; prefer the environment variable or a
+        /// password file (a flag shows in the process list).
+        #[arg(
+            long = "cassandra-password",
+            env = "S3GW_CASSANDRA_PASSWORD",
+            hide_env_values = true
+        )]
+        pub password: Password,
+        /// File whose first line is the password.
+        #[arg(long = "cassandra-password-file", env = "S3GW_CASSANDRA_PASSWORD_FILE")]
+        pub password_file: PathBuf,
+        /// TLS to the nodes [default: on when a tls file is given, else off].
+        #[arg(
+            long = "cassandra-tls",
+            env = "S3GW_CASSANDRA_TLS",
+            num_args = 0..=1,
+            default_missing_value = "true",
+            action = clap::ArgAction::Set
+        )]
+        pub tls: bool,
+        /// CA certificates (PEM) the nodes' certificates must chain to [default: the system's roots].
+        #[arg(long = "cassandra-tls-ca-file", env = "S3GW_CASSANDRA_TLS_CA_FILE")]
+        pub tls_ca_file: PathBuf,
+        /// Client certificate chain (PEM), for nodes that require one.
+        #[arg(long = "cassandra-tls-cert-file", env = "S3GW_CASSANDRA_TLS_CERT_FILE")]
+        pub tls_cert_file: PathBuf,
+        /// Private key (PEM) of the client certificate.
+        #[arg(long = "cassandra-tls-key-file", env = "S3GW_CASSANDRA_TLS_KEY_FILE")]
+        pub tls_key_file: PathBuf,
     }
 }
 
@@ -98,6 +133,16 @@ impl CassandraOptions {
         if commit_deadline < Duration::from_secs(2) {
             return Err("cassandra commit_deadline_secs must be at least 2".into());
         }
+        let (credentials, tls) = SecuritySettings {
+            username: s.username.filter(|u| !u.is_empty()),
+            password: s.password,
+            password_file: s.password_file,
+            tls: s.tls,
+            tls_ca_file: s.tls_ca_file,
+            tls_cert_file: s.tls_cert_file,
+            tls_key_file: s.tls_key_file,
+        }
+        .resolve()?;
         Ok(CassandraOptions {
             contact_points,
             keyspace: s.keyspace,
@@ -114,7 +159,25 @@ impl CassandraOptions {
             // Longer than a writer can take between its read and its write.
             recheck_after: RECHECK_AFTER.max(Duration::from_millis(timeout_ms.saturating_mul(3))),
             pause_before_head_write: Duration::ZERO,
+            credentials,
+            tls,
         })
+    }
+
+    /// These options with the credentials and TLS of the environment
+    /// variables the flags read (`S3GW_CASSANDRA_USERNAME`,
+    /// `S3GW_CASSANDRA_TLS_CA_FILE`, …): for tools and tests that build
+    /// their options in code.
+    pub fn with_security_from_env(self) -> Result<CassandraOptions, String> {
+        self.with_security(SecuritySettings::from_env())
+    }
+
+    /// These options with the credentials and TLS of `settings`, checked.
+    pub fn with_security(mut self, settings: SecuritySettings) -> Result<CassandraOptions, String> {
+        let (credentials, tls) = settings.resolve()?;
+        self.credentials = credentials;
+        self.tls = tls;
+        Ok(self)
     }
 }
 
@@ -274,6 +337,10 @@ pub struct CassandraOptions {
     /// tests that stage a slow writer. Zero in every real configuration.
     #[doc(hidden)]
     pub pause_before_head_write: Duration,
+    /// Username and password, when the cluster authenticates clients.
+    pub credentials: Option<Credentials>,
+    /// TLS to the nodes, when on.
+    pub tls: Option<Tls>,
 }
 
 /// The default of [`CassandraOptions::recheck_after`]: three times the
@@ -304,6 +371,8 @@ impl CassandraOptions {
             sweep_margin: SWEEP_MARGIN,
             recheck_after: RECHECK_AFTER,
             pause_before_head_write: Duration::ZERO,
+            credentials: None,
+            tls: None,
         }
     }
 }
