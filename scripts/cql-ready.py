@@ -17,11 +17,27 @@ single schema version.
 Query helper:
 
   cql-ready.py [--host H] [--consistency ONE] [--keyspace KS] -e CQL [-e CQL ...]
+  cql-ready.py [--host H] ... -f FILE        (statements from FILE, - = stdin)
 
   Runs the statements in order on one connection and prints the rows of each
   result as tab-separated lines with a header line (--no-header to omit it).
   After a schema change it waits (up to 30 s) for schema agreement, as the
   drivers do. Exit status: 0 ok, 1 error (the server's message on stderr).
+
+Authentication and TLS (both modes):
+
+  --user U --password P   log in (SASL PLAIN, e.g. PasswordAuthenticator);
+                          default: $S3GW_CASSANDRA_USERNAME, $S3GW_CASSANDRA_PASSWORD
+  --tls-ca FILE           connect with TLS, verifying the server's certificate
+                          (and its IP/name) against the CA certificates in FILE
+  --tls-cert FILE --tls-key FILE
+                          client certificate and its key (PEM) for servers that
+                          require one; default: $S3GW_CASSANDRA_TLS_CA_FILE,
+                          $S3GW_CASSANDRA_TLS_CERT_FILE, $S3GW_CASSANDRA_TLS_KEY_FILE
+  Any of the three TLS files turns TLS on (without --tls-ca the system's CAs
+  are trusted). A failed login is an error in query mode (exit 1); readiness
+  with --wait retries it (a new cluster's superuser appears late). With
+  --cql-only, a host that asks for a login nobody gave counts as answering CQL.
 """
 
 import argparse
@@ -30,6 +46,7 @@ import decimal
 import ipaddress
 import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -38,6 +55,7 @@ import uuid
 VERSION = 0x04
 OP_ERROR, OP_STARTUP, OP_READY, OP_AUTHENTICATE = 0x00, 0x01, 0x02, 0x03
 OP_QUERY, OP_RESULT = 0x07, 0x08
+OP_AUTH_CHALLENGE, OP_AUTH_RESPONSE, OP_AUTH_SUCCESS = 0x0E, 0x0F, 0x10
 RESULT_VOID, RESULT_ROWS, RESULT_SET_KEYSPACE, RESULT_SCHEMA_CHANGE = 1, 2, 3, 5
 CONSISTENCY = {"ANY": 0, "ONE": 1, "TWO": 2, "THREE": 3, "QUORUM": 4, "ALL": 5,
                "LOCAL_QUORUM": 6, "EACH_QUORUM": 7, "SERIAL": 8, "LOCAL_SERIAL": 9,
@@ -46,6 +64,18 @@ CONSISTENCY = {"ANY": 0, "ONE": 1, "TWO": 2, "THREE": 3, "QUORUM": 4, "ALL": 5,
 
 class CqlError(Exception):
     """An ERROR frame, a protocol violation or a connection problem."""
+
+
+class ServerError(CqlError):
+    """An ERROR frame: the server's error code and message."""
+
+    def __init__(self, text, code, message):
+        super().__init__(text)
+        self.code, self.message = code, message
+
+
+class LoginRequired(CqlError):
+    """The server asked for a login and no credentials were given."""
 
 
 # ---------------------------------------------------------------- encoding
@@ -193,21 +223,90 @@ def render(v):
 
 # ---------------------------------------------------------------- connection
 
+def tls_context(ca, cert, key):
+    """An SSLContext that verifies the server against `ca` (else the system's
+    CAs), checks its name or IP address, and offers the client certificate
+    `cert` with `key` when given; None when no TLS file is given."""
+    if not (ca or cert or key):
+        return None
+    if key and not cert:
+        raise CqlError("--tls-key needs --tls-cert")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)      # CERT_REQUIRED, check_hostname
+    try:
+        if ca:
+            ctx.load_verify_locations(cafile=ca)
+        else:
+            ctx.load_default_certs()
+        if cert:
+            ctx.load_cert_chain(cert, key or None)
+    except (OSError, ssl.SSLError) as e:
+        raise CqlError(f"TLS files (ca {ca}, cert {cert}, key {key}): {e}") from None
+    ctx.has_client_cert = bool(cert)      # for error hints (SSLContext is a Python class)
+    return ctx
+
+
 class Connection:
-    def __init__(self, host, port=9042, timeout=5.0):
-        self.host, self.port = host, port
+    def __init__(self, host, port=9042, timeout=5.0, login=None, tls=None):
+        """login: (user, password) or None; tls: an SSLContext or None."""
+        self.host, self.port, self.tls = host, port, tls
         try:
             self.sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as e:
             raise CqlError(f"connect {host}:{port}: {e.strerror or e}") from None
         self.sock.settimeout(timeout)
+        if tls is not None:
+            self._handshake(tls)
         self.stream = 0
         self.warnings = []
-        op, body = self._request(OP_STARTUP, _short(1) + _string("CQL_VERSION") + _string("3.0.0"))
+        try:
+            op, body = self._request(OP_STARTUP, _short(1) + _string("CQL_VERSION") + _string("3.0.0"))
+        except CqlError:
+            self.close()
+            raise
         if op == OP_AUTHENTICATE:
-            raise CqlError(f"{host}: server requires authentication ({Reader(body).string()})")
-        if op != OP_READY:
+            authenticator = Reader(body).string()
+            if login is None:
+                self.close()
+                raise LoginRequired(f"{host}: server requires authentication ({authenticator}): "
+                                    "give --user and --password (or S3GW_CASSANDRA_USERNAME/_PASSWORD)")
+            self._login(*login)
+        elif op != OP_READY:
+            self.close()
             raise CqlError(f"{host}: unexpected reply 0x{op:02x} to STARTUP")
+
+    def _handshake(self, ctx):
+        raw = self.sock
+        try:
+            # server_hostname: an IP address is matched against the IP SANs.
+            self.sock = ctx.wrap_socket(raw, server_hostname=self.host)
+        except ssl.SSLCertVerificationError as e:
+            raw.close()
+            raise CqlError(f"{self.host}: TLS certificate verification failed: "
+                           f"{e.verify_message or e.reason or e}") from None
+        except ssl.SSLError as e:
+            raw.close()
+            raise CqlError(f"{self.host}: TLS handshake failed: {e.reason or e}"
+                           " (does the server speak TLS on this port?)") from None
+        except OSError as e:
+            raw.close()
+            raise CqlError(f"{self.host}: TLS handshake: {e.strerror or e}") from None
+
+    def _login(self, user, password):
+        """SASL PLAIN (what PasswordAuthenticator takes): one AUTH_RESPONSE."""
+        token = b"\0" + user.encode() + b"\0" + password.encode()
+        try:
+            op, _ = self._request(OP_AUTH_RESPONSE, struct.pack(">i", len(token)) + token)
+        except ServerError as e:
+            self.close()
+            raise CqlError(f"{self.host}: authentication failed for user {user}: {e.message}") from None
+        except CqlError:
+            self.close()
+            raise
+        if op != OP_AUTH_SUCCESS:
+            self.close()
+            what = "a SASL challenge" if op == OP_AUTH_CHALLENGE else f"reply 0x{op:02x}"
+            raise CqlError(f"{self.host}: authentication for user {user}: unexpected {what} "
+                           "(only SASL PLAIN is supported)")
 
     def close(self):
         try:
@@ -228,20 +327,36 @@ class Connection:
                 chunk = self.sock.recv(n - len(buf))
             except socket.timeout:
                 raise CqlError(f"{self.host}: timed out waiting for a reply") from None
+            except ssl.SSLError as e:
+                raise CqlError(f"{self.host}: TLS: {e.reason or e}{self._tls_hint(e)}") from None
             except OSError as e:
-                raise CqlError(f"{self.host}: {e.strerror or e}") from None
+                raise CqlError(f"{self.host}: {e.strerror or e}{self._tls_hint(e)}") from None
             if not chunk:
-                raise CqlError(f"{self.host}: connection closed by server")
+                raise CqlError(f"{self.host}: connection closed by server{self._tls_hint(None)}")
             buf += chunk
         return bytes(buf)
+
+    def _tls_hint(self, e):
+        """Why a server that requires TLS (or a client certificate) may have
+        dropped us: servers close plain connections and reject missing client
+        certificates only after the handshake, on the first read."""
+        if self.tls is None:
+            return " (does the server require TLS? --tls-ca)"
+        if not getattr(self.tls, "has_client_cert", True) or (e is not None and "CERTIFICATE" in str(e).upper()):
+            return " (does the server require a client certificate? --tls-cert/--tls-key)"
+        if e is not None and "ALERT" in str(e).upper():
+            return " (the server ended the TLS session: does it trust the client certificate's CA?)"
+        return ""
 
     def _request(self, opcode, body):
         self.stream = (self.stream + 1) % 32768
         header = struct.pack(">BBhBi", VERSION, 0, self.stream, opcode, len(body))
         try:
             self.sock.sendall(header + body)
+        except ssl.SSLError as e:
+            raise CqlError(f"{self.host}: send: TLS: {e.reason or e}{self._tls_hint(e)}") from None
         except OSError as e:
-            raise CqlError(f"{self.host}: send: {e.strerror or e}") from None
+            raise CqlError(f"{self.host}: send: {e.strerror or e}{self._tls_hint(e)}") from None
         while True:
             version, flags, stream, op, length = struct.unpack(">BBhBi", self._recv(9))
             if version & 0x7F != VERSION:
@@ -264,7 +379,8 @@ class Connection:
             if op == OP_ERROR:
                 er = Reader(rest)
                 code = er.int()
-                raise CqlError(f"{self.host}: error 0x{code:04x}: {er.string()}")
+                msg = er.string()
+                raise ServerError(f"{self.host}: error 0x{code:04x}: {msg}", code, msg)
             return op, rest
 
     def query(self, cql, consistency="ONE"):
@@ -303,9 +419,15 @@ def schema_versions(conn):
     return {row[0] for row in local + peers}
 
 
-def check_host(host, port, nodes, timeout, cql_only=False):
+def check_host(host, port, nodes, timeout, cql_only=False, login=None, tls=None):
     """Returns (ok, one-line summary) for one host."""
-    with Connection(host, port, timeout) as c:
+    try:
+        conn = Connection(host, port, timeout, login, tls)
+    except LoginRequired:
+        if cql_only:
+            return True, f"answers CQL{' over TLS' if tls else ''}, requires a login (none given)"
+        raise
+    with conn as c:
         _, _, local = c.query("SELECT release_version, schema_version FROM system.local")
         if not local:
             return False, "system.local is empty"
@@ -350,7 +472,8 @@ def readiness(args):
         results = []
         for h in hosts:
             try:
-                ok, summary = check_host(h, args.port, args.nodes, args.timeout, args.cql_only)
+                ok, summary = check_host(h, args.port, args.nodes, args.timeout, args.cql_only,
+                                         args.login, args.tls)
             except CqlError as e:
                 ok, summary = False, str(e)
             results.append((h, ok, summary))
@@ -385,10 +508,10 @@ def wait_schema_agreement(conn, seconds=30.0):
 
 def run_queries(args):
     try:
-        with Connection(args.host, args.port, args.timeout) as c:
+        with Connection(args.host, args.port, args.timeout, args.login, args.tls) as c:
             if args.keyspace:
                 c.query(f'USE "{args.keyspace}"')
-            for cql in args.query:
+            for cql in args.statements:
                 kind, cols, rows = c.query(cql, args.consistency)
                 for w in c.warnings:
                     print(f"warning: {w}", file=sys.stderr)
@@ -418,15 +541,51 @@ def main(argv=None):
                    help="only check that each host answers CQL (skip the cluster view)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when ready")
     p.add_argument("-v", "--verbose", action="store_true", help="print progress while waiting")
-    p.add_argument("-e", "--query", action="append", help="run this CQL statement instead (repeatable)")
+    p.add_argument("-e", "--query", action="append", default=[],
+                   help="run this CQL statement instead (repeatable)")
+    p.add_argument("-f", "--file", action="append", default=[],
+                   help="run the statements in FILE (- = stdin), one per line, after the -e ones; "
+                        "blank lines and lines starting with -- are skipped (repeatable)")
     p.add_argument("--host", default="127.0.0.1", help="host for --query (default 127.0.0.1)")
     p.add_argument("--keyspace", help="USE this keyspace before the statements")
     p.add_argument("--consistency", default="ONE", type=str.upper, choices=sorted(CONSISTENCY))
     p.add_argument("--no-header", action="store_true", help="omit the column header line")
+    env = os.environ.get
+    p.add_argument("--user", default=env("S3GW_CASSANDRA_USERNAME") or None,
+                   help="log in as this user (default: $S3GW_CASSANDRA_USERNAME)")
+    p.add_argument("--password", default=env("S3GW_CASSANDRA_PASSWORD"),
+                   help="password for --user (default: $S3GW_CASSANDRA_PASSWORD)")
+    p.add_argument("--tls-ca", default=env("S3GW_CASSANDRA_TLS_CA_FILE") or None,
+                   help="TLS on, servers verified against these CA certificates (default: $S3GW_CASSANDRA_TLS_CA_FILE)")
+    p.add_argument("--tls-cert", default=env("S3GW_CASSANDRA_TLS_CERT_FILE") or None,
+                   help="TLS client certificate, PEM (default: $S3GW_CASSANDRA_TLS_CERT_FILE)")
+    p.add_argument("--tls-key", default=env("S3GW_CASSANDRA_TLS_KEY_FILE") or None,
+                   help="key of --tls-cert, PEM (default: $S3GW_CASSANDRA_TLS_KEY_FILE)")
     args = p.parse_args(argv)
     if args.nodes < 1:
         p.error("--nodes must be >= 1")
-    return run_queries(args) if args.query else readiness(args)
+    if args.user and args.password is None:
+        p.error("--user needs --password (or S3GW_CASSANDRA_PASSWORD)")
+    args.login = (args.user, args.password) if args.user else None
+    try:
+        args.tls = tls_context(args.tls_ca, args.tls_cert, args.tls_key)
+        args.statements = args.query + [s for f in args.file for s in read_statements(f)]
+    except (CqlError, OSError) as e:
+        print(f"cql-ready.py: {e}", file=sys.stderr)
+        return 2
+    return run_queries(args) if args.query or args.file else readiness(args)
+
+
+def read_statements(path):
+    """The statements of a -f file: one per line, a trailing ; dropped,
+    blank lines and -- comments skipped."""
+    if path == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    lines = [ln.strip() for ln in lines]
+    return [ln.rstrip(";").rstrip() for ln in lines if ln and not ln.startswith("--")]
 
 
 if __name__ == "__main__":
