@@ -87,7 +87,7 @@ pub(crate) async fn connect(opts: &CassandraOptions) -> Result<Session, StorageE
                 }
                 tracing::warn!(
                     contact_points = %opts.contact_points.join(", "),
-                    error = %e,
+                    error = %format_args!("{error}{}", security::retry_hint(&error, opts.tls.is_some())),
                     retry_in_ms = delay.as_millis() as u64,
                     "cannot reach Cassandra; retrying"
                 );

@@ -146,13 +146,12 @@ impl SecuritySettings {
         };
         // ring, as for `s3gw admin` over https: the provider is named, not
         // guessed from the crate features the dependencies happen to enable.
-        let builder =
-            rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("cassandra tls: {e}"))?
-            .with_root_certificates(roots);
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cassandra tls: {e}"))?
+        .with_root_certificates(roots);
         let config = match (&self.tls_cert_file, &self.tls_key_file) {
             (Some(cert), Some(key)) => builder
                 .with_client_auth_cert(pem_certs(cert)?, pem_key(key)?)
@@ -165,9 +164,11 @@ impl SecuritySettings {
                 })?,
             (None, None) => builder.with_no_client_auth(),
             _ => {
-                return Err("cassandra tls_cert_file and tls_key_file go together: give both or \
+                return Err(
+                    "cassandra tls_cert_file and tls_key_file go together: give both or \
                             neither"
-                    .into())
+                        .into(),
+                )
             }
         };
         Ok(Some(Tls {
@@ -225,9 +226,11 @@ fn system_roots() -> Result<rustls::RootCertStore, String> {
     let mut roots = rustls::RootCertStore::empty();
     let (added, _) = roots.add_parsable_certificates(found.certs);
     if added == 0 {
-        return Err("cassandra tls: no CA file given and no system root certificate found \
+        return Err(
+            "cassandra tls: no CA file given and no system root certificate found \
                     (set tls_ca_file)"
-            .into());
+                .into(),
+        );
     }
     Ok(roots)
 }
@@ -240,6 +243,8 @@ pub(crate) fn hopeless(error: &str) -> Option<&'static str> {
     let e = error.to_ascii_lowercase();
     if e.contains("authentication") || e.contains("bad credentials") {
         Some("Cassandra refused the username or password")
+    } else if e.contains("certificaterequired") {
+        Some("the node requires a client certificate (tls_cert_file and tls_key_file)")
     } else if e.contains("invalid peer certificate") || e.contains("unknownissuer") {
         Some("a Cassandra node's certificate did not verify against the CA (tls_ca_file)")
     } else if e.contains("certificate") || e.contains("handshake") || e.contains("tls") {
@@ -248,6 +253,16 @@ pub(crate) fn hopeless(error: &str) -> Option<&'static str> {
         Some("Cassandra asks for authentication: set a username and password")
     } else {
         None
+    }
+}
+
+/// A hint for a failed attempt that is retried: a node that requires TLS
+/// resets a plain connection, which otherwise reads like a network fault.
+pub(crate) fn retry_hint(error: &str, tls: bool) -> &'static str {
+    if !tls && error.to_ascii_lowercase().contains("connection reset") {
+        " (a node that requires TLS resets plain connections: is --cassandra-tls needed?)"
+    } else {
+        ""
     }
 }
 
@@ -352,5 +367,9 @@ mod tests {
         )
         .is_some());
         assert!(hopeless("invalid peer certificate: UnknownIssuer").is_some());
+        assert!(hopeless("received fatal alert: CertificateRequired")
+            .is_some_and(|m| m.contains("client certificate")));
+        assert_eq!(retry_hint("Connection reset by peer", true), "");
+        assert!(retry_hint("Connection reset by peer", false).contains("--cassandra-tls"));
     }
 }
