@@ -215,10 +215,15 @@ pub(crate) async fn load(
             bucket: Some(read(storage, bucket).await?),
             source: None,
         },
-        Needs::Copy { source_bucket } => Checked {
-            bucket: Some(read(storage, bucket).await?),
-            source: Some(read(storage, Some(source_bucket)).await?),
-        },
+        // Both records at once; the destination's error, if any, first.
+        Needs::Copy { source_bucket } => {
+            let (dest, source) =
+                tokio::join!(read(storage, bucket), read(storage, Some(source_bucket)));
+            Checked {
+                bucket: Some(dest?),
+                source: Some(source?),
+            }
+        }
     })
 }
 

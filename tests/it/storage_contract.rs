@@ -1030,6 +1030,74 @@ async fn cassandra_releases_a_head_replaced_by_a_writer_that_never_saw_it() {
     common::drop_keyspace(&contact, &keyspace).await;
 }
 
+/// Settling after a head write fails (staged): the PUT and the DELETE
+/// still succeed, since their heads were written, and the second look
+/// releases what settling would have: R once W replaced it, then W once
+/// the key was deleted. Afterwards no blob is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_answers_a_write_whose_settling_failed_and_releases_later() {
+    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    o.keyspace = format!(
+        "s3gw_test_settle_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let (keyspace, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
+    o.recheck_after = Duration::from_millis(300);
+    o.fail_settle = true;
+    let store = CassandraStorage::open(o).await.expect("open");
+    let s: Arc<dyn Storage> = Arc::new(store.clone());
+    let b = bucket(s.as_ref(), "settle").await;
+    let k = common::key("k");
+    let r = blob(s.as_ref(), b"R").await;
+    s.put_object(b.id, &k, &head(vec![r], "r", None), &WriteCondition::None)
+        .await
+        .expect("put R, though settling failed");
+    let w = blob(s.as_ref(), b"W").await;
+    s.put_object(
+        b.id,
+        &k,
+        &head(vec![w.clone()], "w", None),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put W over R, though settling failed");
+    // The collector runs as if `minutes` had passed; a release files no
+    // earlier than the minutes it already collected.
+    let later =
+        |minutes: i64| time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + minutes * 60_000;
+    // Each second look comes 300 ms after its write.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    store.collect_garbage(later(5)).await.expect("collect");
+    let report = store.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(report.consistent(), "{report}");
+    assert_eq!(
+        (report.stored_blobs, report.unreferenced_blobs),
+        (1, 0),
+        "R released, W kept: {report}"
+    );
+    assert_eq!(store.get_chunk(chunk0(&w)).await.expect("W").as_ref(), b"W");
+    assert!(s
+        .delete_object(b.id, &k)
+        .await
+        .expect("delete, though settling failed"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    store.collect_garbage(later(15)).await.expect("collect");
+    let report = store.fsck(Duration::ZERO).await.expect("fsck");
+    assert_eq!(
+        (
+            report.stored_blobs,
+            report.unreferenced_blobs,
+            report.queued_blobs
+        ),
+        (0, 0, 0),
+        "W released after the delete: {report}"
+    );
+    drop((s, store));
+    common::drop_keyspace(&contact, &keyspace).await;
+}
+
 /// After Complete/Abort races, collection with a zero grace period leaves
 /// every chunk of every completed object in place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

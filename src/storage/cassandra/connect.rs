@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use scylla::client::execution_profile::ExecutionProfile;
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
+use scylla::client::PoolSize;
 use scylla::errors::{DbError, ExecutionError, PrepareError, RequestAttemptError};
 use scylla::policies::load_balancing::DefaultPolicy;
 use scylla::policies::retry::DefaultRetryPolicy;
@@ -35,6 +36,7 @@ fn builder(opts: &CassandraOptions) -> SessionBuilder {
     let mut builder = SessionBuilder::new()
         .known_nodes(&opts.contact_points)
         .connection_timeout(CONNECT_TIMEOUT)
+        .pool_size(PoolSize::PerShard(opts.connections_per_node))
         .default_execution_profile_handle(profile.into_handle());
     if let Some(c) = &opts.credentials {
         builder = builder.user(c.username.clone(), c.password.expose());
@@ -115,6 +117,11 @@ fn db_unavailable(e: &DbError) -> bool {
 
 fn attempt_unavailable(e: &RequestAttemptError) -> bool {
     match e {
+        // A node that cannot read its roles refuses every statement until
+        // quorum is back: as unavailable as the statement's own quorum.
+        RequestAttemptError::DbError(DbError::Unauthorized | DbError::AuthenticationError, m) => {
+            security::auth_unavailable(m)
+        }
         RequestAttemptError::DbError(db, _) => db_unavailable(db),
         RequestAttemptError::BrokenConnectionError(_)
         | RequestAttemptError::UnableToAllocStreamId => true,
@@ -122,8 +129,10 @@ fn attempt_unavailable(e: &RequestAttemptError) -> bool {
     }
 }
 
-/// Maps a failed statement: lost quorum, timeouts and lost connections are
-/// `Unavailable`; the rest (bad statements, schema errors) `Internal`.
+/// Maps a failed statement: lost quorum (the statement's, or that of the
+/// roles a node checks it against), timeouts and lost connections are
+/// `Unavailable`; the rest (bad statements, schema errors, a missing
+/// permission) `Internal`.
 pub(crate) fn exec_err(e: ExecutionError) -> StorageError {
     let unavailable = match &e {
         ExecutionError::LastAttemptError(a) => attempt_unavailable(a),

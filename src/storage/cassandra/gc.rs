@@ -32,6 +32,10 @@ pub(super) const HOUR_MS: i64 = 3_600_000;
 const MINUTE_MS: i64 = 60_000;
 /// Chunk deletes in flight for one collector.
 const DELETES_IN_FLIGHT: usize = 16;
+/// Queue inserts (or pending-row deletes) in flight for one release (or
+/// one commit): all of a release go to one queue minute, and none depends
+/// on another.
+const WRITES_IN_FLIGHT: usize = 16;
 /// Queue rows read per query.
 const QUEUE_PAGE: i32 = 500;
 /// Minutes a collector run takes at most, so that a long outage is caught
@@ -124,14 +128,17 @@ impl Gc {
             .await
     }
 
-    /// `unpend` for the blobs of a committed head; a failure only leaves
-    /// work for the orphan sweep, so it is logged, not returned.
+    /// `unpend` for the blobs of a committed head, [`WRITES_IN_FLIGHT`]
+    /// at once; a failure only leaves work for the orphan sweep, so it is
+    /// logged, not returned.
     pub(crate) async fn unpend_all(&self, blobs: impl Iterator<Item = BlobId>) {
-        for blob in blobs {
-            if let Err(e) = self.unpend(blob).await {
-                tracing::warn!(%blob, error = %e, "could not clear a pending blob");
-            }
-        }
+        stream::iter(blobs)
+            .for_each_concurrent(WRITES_IN_FLIGHT, |blob| async move {
+                if let Err(e) = self.unpend(blob).await {
+                    tracing::warn!(%blob, error = %e, "could not clear a pending blob");
+                }
+            })
+            .await
     }
 
     pub(crate) async fn delete_chunks(
@@ -160,14 +167,19 @@ impl Gc {
         // Never file behind the collector (a gateway whose clock lags).
         let floor = self.floor.load(Ordering::Relaxed);
         let slot = minute(due).max(floor);
-        for r in blobs {
-            let chunks = i32::try_from(r.chunks).unwrap_or(i32::MAX);
-            let bytes = i64::try_from(r.bytes).unwrap_or(i64::MAX);
-            self.cql
-                .exec(&self.st.gc_put, (slot, r.blob.0, chunks, bytes))
-                .await?;
-        }
-        Ok(())
+        let st = &self.st;
+        stream::iter(blobs)
+            .map(|r| async move {
+                let chunks = i32::try_from(r.chunks).unwrap_or(i32::MAX);
+                let bytes = i64::try_from(r.bytes).unwrap_or(i64::MAX);
+                self.cql
+                    .exec(&st.gc_put, (slot, r.blob.0, chunks, bytes))
+                    .await
+            })
+            .buffer_unordered(WRITES_IN_FLIGHT)
+            .try_collect::<Vec<()>>()
+            .await
+            .map(|_| ())
     }
 
     /// Learns where the collector is, so `release` files after it.

@@ -192,12 +192,16 @@ impl CassandraStorage {
         key: &str,
         upload_id: &str,
     ) -> Result<(), StorageError> {
-        let st = &self.inner.st;
-        self.inner
-            .cql
-            .exec(&st.upload_delete, (bucket.0, key, upload_id))
-            .await?;
-        self.inner.cql.exec(&st.parts_delete, (upload_id,)).await
+        // Both at once: with the head written, neither row is needed, and
+        // an upload that lost its part rows first is still one whose claim
+        // is committed (a retry or the janitor finishes it, finding no
+        // part version to release).
+        let (st, cql) = (&self.inner.st, &self.inner.cql);
+        let (upload, parts) = tokio::join!(
+            cql.exec(&st.upload_delete, (bucket.0, key, upload_id)),
+            cql.exec(&st.parts_delete, (upload_id,)),
+        );
+        upload.and(parts)
     }
 
     /// Removes an upload committed to abort and releases all its parts.

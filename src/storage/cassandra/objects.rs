@@ -37,6 +37,14 @@ pub(super) fn encode_head(head: &ObjectHead) -> Result<(String, String), Storage
     Ok((serde_json::to_string(&bare).map_err(corrupt)?, parts))
 }
 
+/// What releasing `head` hands to the collector: each part's blob.
+pub(super) fn released(head: &ObjectHead) -> Vec<Released> {
+    head.parts
+        .iter()
+        .map(|p| Released::part(p, head.chunk_size))
+        .collect()
+}
+
 pub(super) fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
     serde_json::from_str(head).map_err(corrupt)
 }
@@ -209,7 +217,7 @@ impl CassandraStorage {
         let candidates = replaced
             .into_iter()
             .chain(written)
-            .flat_map(|h| h.parts.iter().map(|p| Released::part(p, h.chunk_size)))
+            .flat_map(released)
             .chain(also);
         for r in candidates {
             if !kept.contains(&r.blob) && seen.insert(r.blob) {
@@ -218,10 +226,40 @@ impl CassandraStorage {
         }
         if let (Some(w), Some(c)) = (written, &current) {
             if !w.parts.is_empty() && w.blobs().all(|b| c.blobs().any(|k| k == b)) {
-                self.recheck_later(bucket, key, w);
+                self.recheck_later(bucket, key, released(w));
             }
         }
         self.inner.gc.release(gone).await
+    }
+
+    /// [`settle`](Self::settle) after a PUT or DELETE whose head write
+    /// took place. A failure no longer concerns the client: the write is
+    /// done, and a 503 would make it retry a write that happened (a retried
+    /// `If-None-Match: *` would hear 412). So it is logged, and the blobs
+    /// involved go to the second look (`recheck.rs`), which releases those
+    /// that the key's head does not reference then, by the same argument.
+    async fn settle_committed(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        replaced: Option<&ObjectHead>,
+        written: Option<&ObjectHead>,
+    ) {
+        let settled = if self.inner.opts.fail_settle {
+            Err(StorageError::Unavailable("settling is made to fail".into()))
+        } else {
+            self.settle(bucket, key, replaced, written, Vec::new())
+                .await
+        };
+        if let Err(e) = settled {
+            tracing::warn!(
+                key,
+                error = %e,
+                "could not settle a committed write; its blobs go to the second look"
+            );
+            let blobs = replaced.into_iter().chain(written).flat_map(released);
+            self.recheck_later(bucket, key, blobs.collect());
+        }
     }
 
     /// `If-Match`: replaces the row only if it is still the version whose
@@ -280,9 +318,13 @@ pub(super) async fn put_object(
     // a blob), so each is still pending.
     s.inner.sweep.check_deadline(head.blobs())?;
     let old = s.put_head_if(bucket, key, head, cond).await?;
-    s.inner.gc.unpend_all(head.blobs()).await;
-    s.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
-        .await
+    // The commit point. Clearing the pending rows and settling do not
+    // depend on each other.
+    tokio::join!(
+        s.inner.gc.unpend_all(head.blobs()),
+        s.settle_committed(bucket, key, old.as_ref(), Some(head)),
+    );
+    Ok(())
 }
 
 pub(super) async fn delete_object(
@@ -297,6 +339,6 @@ pub(super) async fn delete_object(
         .cql
         .exec(&s.inner.st.head_delete, (bucket.0, s.shard_of(key), key))
         .await?;
-    s.settle(bucket, key, Some(&old), None, Vec::new()).await?;
+    s.settle_committed(bucket, key, Some(&old), None).await;
     Ok(true)
 }

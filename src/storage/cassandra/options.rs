@@ -3,6 +3,7 @@
 //! the options the backend runs with.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -44,6 +45,13 @@ crate::settings::settings_table! {
             env = "S3GW_CASSANDRA_REQUEST_TIMEOUT_MS"
         )]
         pub request_timeout_ms: u64 = 10_000,
+        /// Connections the driver keeps to each node (to each shard on
+        /// ScyllaDB), 1 to 32 [default: 1].
+        #[arg(
+            long = "cassandra-connections-per-node",
+            env = "S3GW_CASSANDRA_CONNECTIONS_PER_NODE"
+        )]
+        pub connections_per_node: u16 = DEFAULT_CONNECTIONS_PER_NODE,
         /// Shards of each bucket's key index, when the keyspace is created [default: 16].
         #[arg(long = "cassandra-index-shards", env = "S3GW_CASSANDRA_INDEX_SHARDS")]
         pub index_shards: u16 = DEFAULT_INDEX_SHARDS,
@@ -129,6 +137,9 @@ impl CassandraOptions {
         if !(1..=1024).contains(&s.index_shards) {
             return Err("cassandra index_shards must be between 1 and 1024".into());
         }
+        let connections_per_node = NonZeroUsize::new(usize::from(s.connections_per_node))
+            .filter(|n| n.get() <= MAX_CONNECTIONS_PER_NODE)
+            .ok_or("cassandra connections_per_node must be between 1 and 32")?;
         let commit_deadline = Duration::from_secs(s.commit_deadline_secs);
         if commit_deadline < Duration::from_secs(2) {
             return Err("cassandra commit_deadline_secs must be at least 2".into());
@@ -151,6 +162,7 @@ impl CassandraOptions {
             local_dc: s.local_dc.filter(|s| !s.is_empty()),
             request_timeout: Duration::from_millis(timeout_ms),
             index_shards: s.index_shards,
+            connections_per_node,
             gc_grace,
             connect_for: None,
             clock_offset_us: 0,
@@ -159,6 +171,7 @@ impl CassandraOptions {
             // Longer than a writer can take between its read and its write.
             recheck_after: RECHECK_AFTER.max(Duration::from_millis(timeout_ms.saturating_mul(3))),
             pause_before_head_write: Duration::ZERO,
+            fail_settle: false,
             credentials,
             tls,
         })
@@ -308,6 +321,9 @@ pub struct CassandraOptions {
     /// Shards of each bucket's key index; fixed when the keyspace is
     /// created (a running cluster keeps what it has).
     pub index_shards: u16,
+    /// Connections the driver keeps to each node (to each shard on
+    /// ScyllaDB).
+    pub connections_per_node: NonZeroUsize,
     /// How long a released blob is kept for reads already in flight.
     pub gc_grace: Duration,
     /// How long to keep trying to reach the cluster at start
@@ -337,6 +353,11 @@ pub struct CassandraOptions {
     /// tests that stage a slow writer. Zero in every real configuration.
     #[doc(hidden)]
     pub pause_before_head_write: Duration,
+    /// Makes settling after a PUT's or DELETE's head write fail, for the
+    /// test that shows neither the answer nor the release of the blobs
+    /// depends on it. False in every real configuration.
+    #[doc(hidden)]
+    pub fail_settle: bool,
     /// Username and password, when the cluster authenticates clients.
     pub credentials: Option<Credentials>,
     /// TLS to the nodes, when on.
@@ -364,6 +385,7 @@ impl CassandraOptions {
             local_dc: None,
             request_timeout: Duration::from_secs(10),
             index_shards: DEFAULT_INDEX_SHARDS,
+            connections_per_node: NonZeroUsize::MIN,
             gc_grace: Duration::from_secs(900),
             connect_for: Some(Duration::from_secs(30)),
             clock_offset_us: 0,
@@ -371,6 +393,7 @@ impl CassandraOptions {
             sweep_margin: SWEEP_MARGIN,
             recheck_after: RECHECK_AFTER,
             pause_before_head_write: Duration::ZERO,
+            fail_settle: false,
             credentials: None,
             tls: None,
         }
@@ -378,6 +401,12 @@ impl CassandraOptions {
 }
 
 pub(crate) const DEFAULT_INDEX_SHARDS: u16 = 16;
+
+/// The default of [`CassandraOptions::connections_per_node`]; see
+/// docs/operations.md ("Connections to each node") for the measurement.
+pub(crate) const DEFAULT_CONNECTIONS_PER_NODE: u16 = 1;
+/// The most connections per node accepted.
+const MAX_CONNECTIONS_PER_NODE: usize = 32;
 
 #[cfg(test)]
 mod tests {
@@ -436,14 +465,17 @@ mod tests {
         assert_eq!(o.local_dc, None);
         assert_eq!(o.request_timeout, Duration::from_secs(10));
         assert_eq!(o.index_shards, DEFAULT_INDEX_SHARDS);
+        assert_eq!(o.connections_per_node.get(), 1);
         assert_eq!(o.gc_grace, Duration::from_secs(900));
         assert_eq!(o.commit_deadline, COMMIT_DEADLINE);
         assert_eq!(o.sweep_margin, SWEEP_MARGIN);
         assert_eq!(o.recheck_after, RECHECK_AFTER);
 
         let file = "contact_points = [\" a:1 \", \"\", \"b:2\"]\nkeyspace = \"ks\"\n\
-                    local_dc = \"\"\nrequest_timeout_ms = 20000\ncommit_deadline_secs = 60\n";
+                    local_dc = \"\"\nrequest_timeout_ms = 20000\ncommit_deadline_secs = 60\n\
+                    connections_per_node = 4\n";
         let o = resolve(file, CassandraArgs::default()).unwrap();
+        assert_eq!(o.connections_per_node.get(), 4);
         assert_eq!(o.contact_points, ["a:1", "b:2"]);
         assert_eq!(o.local_dc, None, "empty is unset");
         assert_eq!(o.commit_deadline, Duration::from_secs(60));
@@ -485,6 +517,14 @@ mod tests {
             (
                 "keyspace = \"_x\"",
                 "keyspace \"_x\": use 1-48 letters, digits or underscores",
+            ),
+            (
+                "connections_per_node = 0",
+                "cassandra connections_per_node must be between 1 and 32",
+            ),
+            (
+                "connections_per_node = 33",
+                "cassandra connections_per_node must be between 1 and 32",
             ),
             (
                 "replication = \"0\"",

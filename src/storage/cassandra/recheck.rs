@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::gc::Released;
 use super::{CassandraStorage, Inner};
-use crate::storage::{BlobId, BucketId, ObjectHead};
+use crate::storage::{BlobId, BucketId};
 
 /// Second looks waiting at most, per gateway (about 30 s of writes at
 /// 2 000 writes per second).
@@ -82,18 +82,17 @@ pub(super) fn run(inner: Weak<Inner>, mut rx: mpsc::Receiver<Recheck>) {
 }
 
 impl CassandraStorage {
-    /// Queues a second look at `head`, which was current after our write.
-    pub(super) fn recheck_later(&self, bucket: BucketId, key: &str, head: &ObjectHead) {
+    /// Queues a second look at `blobs` of `key`: those its head does not
+    /// reference then are released. After a write, they are the blobs of
+    /// its head, which was current (or, when settling failed, of the heads
+    /// it replaced and wrote).
+    pub(super) fn recheck_later(&self, bucket: BucketId, key: &str, blobs: Vec<Released>) {
         let rechecks = &self.inner.rechecks;
         let r = Recheck {
             due: tokio::time::Instant::now() + rechecks.after,
             bucket,
             key: key.to_owned(),
-            blobs: head
-                .parts
-                .iter()
-                .map(|p| Released::part(p, head.chunk_size))
-                .collect(),
+            blobs,
         };
         let n = r.blobs.len();
         if n == 0 {

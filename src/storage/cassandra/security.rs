@@ -241,7 +241,9 @@ fn system_roots() -> Result<rustls::RootCertStore, String> {
 /// refused connections, timeouts), which is worth retrying.
 pub(crate) fn hopeless(error: &str) -> Option<&'static str> {
     let e = error.to_ascii_lowercase();
-    if e.contains("authentication") || e.contains("bad credentials") {
+    if auth_unavailable(error) {
+        None
+    } else if e.contains("authentication") || e.contains("bad credentials") {
         Some("Cassandra refused the username or password")
     } else if e.contains("certificaterequired") {
         Some("the node requires a client certificate (tls_cert_file and tls_key_file)")
@@ -254,6 +256,16 @@ pub(crate) fn hopeless(error: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Whether a refusal to authenticate or authorize is the node failing to
+/// read its roles (`system_auth`) rather than a verdict: with quorum lost,
+/// Cassandra answers "Unable to perform authorization of super-user
+/// permission: Cannot achieve consistency level LOCAL_QUORUM" (or
+/// "Operation timed out"), which passes once the nodes are back.
+pub(crate) fn auth_unavailable(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("cannot achieve consistency level") || m.contains("operation timed out")
 }
 
 /// A hint for a failed attempt that is retried: a node that requires TLS
@@ -369,6 +381,19 @@ mod tests {
         assert!(hopeless("invalid peer certificate: UnknownIssuer").is_some());
         assert!(hopeless("received fatal alert: CertificateRequired")
             .is_some_and(|m| m.contains("client certificate")));
+        // The roles could not be read: quorum lost, not a verdict.
+        assert!(hopeless(
+            "Database returned an error: AuthenticationError, Unable to perform authentication: \
+             Cannot achieve consistency level LOCAL_QUORUM"
+        )
+        .is_none());
+        assert!(auth_unavailable(
+            "Unable to perform authorization of super-user permission: \
+             Cannot achieve consistency level LOCAL_QUORUM"
+        ));
+        assert!(!auth_unavailable(
+            "User s3gw has no SELECT permission on <table s3gw.objects> or any of its parents"
+        ));
         assert_eq!(retry_hint("Connection reset by peer", true), "");
         assert!(retry_hint("Connection reset by peer", false).contains("--cassandra-tls"));
     }
