@@ -202,10 +202,17 @@ pub(crate) struct Layout {
     pub index_shards: u16,
 }
 
+/// How long one schema statement may take. A node applies DDL in the
+/// background of its other work and can take longer than a request's
+/// timeout (10 s by default) under load; every statement here is
+/// idempotent, so waiting longer risks nothing.
+const DDL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn run(session: &Session, ks: &str, cql: &str) -> Result<(), StorageError> {
-    let cql = cql.replace("{ks}", ks);
+    let mut statement = scylla::statement::Statement::new(cql.replace("{ks}", ks));
+    statement.set_request_timeout(Some(DDL_TIMEOUT));
     session
-        .query_unpaged(cql, &[])
+        .query_unpaged(statement, &[])
         .await
         .map(|_| ())
         .map_err(exec_err)
