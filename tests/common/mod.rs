@@ -117,9 +117,9 @@ pub async fn cql_session(contact_point: &str) -> scylla::client::session::Sessio
 
 /// Drops a keyspace a test made for itself. A schema change on a busy
 /// single node can outlast the driver's 10 s request timeout (CI once saw
-/// `RequestTimeout(10s)` here), so each try waits up to 60 s, and a try
-/// that timed out is repeated: `IF EXISTS` makes a repeat after a drop
-/// that did complete harmless. A keyspace still there after three tries is
+/// `RequestTimeout(10s)` here), so each try waits up to 60 s, and a failed
+/// try is repeated: `IF EXISTS` makes a repeat after a drop that did
+/// complete harmless. A keyspace still there after three tries is
 /// left on the throwaway node with a warning, since clean-up is not what a
 /// test checks.
 pub async fn drop_keyspace(contact_point: &str, keyspace: &str) {
