@@ -186,7 +186,7 @@ async fn thirty_thousand_keys_list_completely() {
     assert_eq!(tail, ["d99/k0292", "d99/k0294", "d99/k0296", "d99/k0298"]);
 }
 
-/// 50 000 keys deleted in one prefix, in a keyspace whose key index has a
+/// 50 000 row tombstones in one prefix, in a keyspace whose key index has a
 /// single shard, so that every listing query of that prefix runs over all
 /// 50 000 tombstones of one partition: listings stay complete and never hit
 /// Cassandra's tombstone failure threshold (100 000 per query).
