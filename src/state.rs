@@ -37,6 +37,7 @@ impl AppState {
             chunk_size: self.config.chunk_size,
             in_flight: self.config.upload_chunks_in_flight,
             max_size,
+            inline_max: self.config.inline_max_size as usize,
             slots: self.upload_slots.clone(),
         }
     }

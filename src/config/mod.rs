@@ -53,6 +53,10 @@ crate::settings::settings_table! {
         /// Chunk size in bytes for newly written objects [default: 1 MiB].
         #[arg(long, env = "S3GW_CHUNK_SIZE")]
         pub chunk_size: u32 = 1024 * 1024,
+        /// Objects of at most this many bytes are stored in their head, not
+        /// in chunks; 0: never [default: 16384].
+        #[arg(long, env = "S3GW_INLINE_MAX_SIZE")]
+        pub inline_max_size: u32 = DEFAULT_INLINE_MAX_SIZE,
         /// Seconds a replaced blob is kept for in-flight reads [default: 900].
         #[arg(long, env = "S3GW_GC_GRACE_SECS")]
         pub gc_grace_secs: u64 = 900,
@@ -137,6 +141,8 @@ pub struct Config {
     pub region: String,
     pub domain: Option<String>,
     pub chunk_size: u32,
+    /// At most `chunk_size`.
+    pub inline_max_size: u32,
     pub gc_grace_secs: u64,
     pub upload_chunks_in_flight: usize,
     pub get_prefetch_chunks: usize,
@@ -158,6 +164,11 @@ pub struct Config {
 pub(crate) const MAX_CHUNKS_IN_FLIGHT: usize = 64;
 pub(crate) const MIN_CHUNK_SIZE: u32 = 64 * 1024;
 pub(crate) const MAX_CHUNK_SIZE: u32 = 8 * 1024 * 1024;
+/// The default largest inline object (docs/storage-model.md "Inline
+/// objects" gives the measurement that chose it).
+pub(crate) const DEFAULT_INLINE_MAX_SIZE: u32 = 16 * 1024;
+/// The largest `inline_max_size` accepted: a head row stays small.
+pub(crate) const MAX_INLINE_MAX_SIZE: u32 = 256 * 1024;
 
 impl Default for Config {
     /// Every setting at its default, on the embedded store.
@@ -239,6 +250,11 @@ impl Config {
                 "chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes"
             ));
         }
+        if cfg.inline_max_size > MAX_INLINE_MAX_SIZE {
+            return Err(format!(
+                "inline_max_size must be at most {MAX_INLINE_MAX_SIZE} bytes"
+            ));
+        }
         Ok((cfg, deprecated))
     }
 
@@ -257,6 +273,7 @@ impl Config {
             region: s.region,
             domain: s.domain.filter(|d| !d.is_empty()),
             chunk_size: s.chunk_size,
+            inline_max_size: s.inline_max_size.min(s.chunk_size),
             gc_grace_secs: s.gc_grace_secs,
             upload_chunks_in_flight: s.upload_chunks_in_flight.clamp(1, MAX_CHUNKS_IN_FLIGHT),
             get_prefetch_chunks: s.get_prefetch_chunks.max(1),

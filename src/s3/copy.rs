@@ -7,14 +7,14 @@ use http::Response;
 
 use super::input::{self, CopyObjectInput};
 use super::response::{self, iso8601, now_ms};
-use super::upload::{discard, part_ref, single_part_head, written_chunks};
+use super::upload::{body_of, discard, discard_body, discard_written, single_part_head, Body};
 use super::RequestCx;
 use crate::auth::{BodyDigest, ChecksumRequest, Expectations};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::Verdict;
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
-use crate::storage::records::{BlobOwner, ContentHeaders, PartRef};
+use crate::storage::records::{BlobOwner, ContentHeaders};
 use crate::storage::writer::{write_blob, WriteError};
 use crate::storage::BucketRecord;
 use crate::storage::{ObjectHead, WriteCondition};
@@ -37,7 +37,7 @@ pub(crate) async fn copy_source(
     let bucket = cx.source_bucket()?;
     let head = cx
         .storage()
-        .get_object(bucket.id, &source.key)
+        .get_object_data(bucket.id, &source.key)
         .await?
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))?;
     if source
@@ -123,8 +123,9 @@ pub(crate) async fn copy_object(
     )
 }
 
-/// Streams bytes `start..end` of `src` into a new sealed blob, computing
-/// its MD5 and, if asked, a checksum. Nothing references the blob yet.
+/// Streams bytes `start..end` of `src` into a new sealed blob (or, for a
+/// small object, its bytes), computing its MD5 and, if asked, a checksum.
+/// Nothing references the blob yet.
 pub(crate) async fn copy_range(
     cx: &RequestCx,
     src: &ObjectHead,
@@ -132,7 +133,7 @@ pub(crate) async fn copy_range(
     end: u64,
     algorithm: Option<ChecksumAlgorithm>,
     owner: &BlobOwner,
-) -> Result<PartRef, S3Error> {
+) -> Result<Body, S3Error> {
     let digest = BodyDigest::new(Expectations {
         sha256: None,
         content_md5: None,
@@ -157,8 +158,8 @@ pub(crate) async fn copy_range(
         Err(WriteError::Body(e)) | Err(WriteError::Storage(e)) => return Err(e.into()),
         Err(WriteError::TooLarge) => return Err(S3Error::code(S3ErrorCode::EntityTooLarge)),
     };
-    if written.size != end - start {
-        discard(cx, written.blob, written_chunks(cx, &written)).await;
+    if written.size() != end - start {
+        discard_written(cx, &written).await;
         return Err(S3Error::internal(
             "copy source changed size while being read",
         ));
@@ -166,11 +167,11 @@ pub(crate) async fn copy_range(
     let summary = match digest.finish(None) {
         Ok(s) => s,
         Err(e) => {
-            discard(cx, written.blob, written_chunks(cx, &written)).await;
+            discard_written(cx, &written).await;
             return Err(S3Error::internal(e));
         }
     };
-    Ok(part_ref(&written, summary, config.chunk_size))
+    Ok(body_of(written, summary, config.chunk_size))
 }
 
 /// A new single-part object holding a copy of `src`'s data.
@@ -182,10 +183,10 @@ async fn copy_data(
     user_meta: BTreeMap<String, String>,
     owner: &BlobOwner,
 ) -> Result<ObjectHead, S3Error> {
-    let part = copy_range(cx, src, 0, src.size, algorithm, owner).await?;
-    let chunk_size = cx.state.config.chunk_size;
-    if part.size == 0 {
-        discard(cx, part.blob, part.chunks(chunk_size)).await;
+    let body = copy_range(cx, src, 0, src.size, algorithm, owner).await?;
+    if src.size == 0 {
+        discard_body(cx, &body).await;
     }
-    Ok(single_part_head(part, chunk_size, content, user_meta))
+    let chunk_size = cx.state.config.chunk_size;
+    Ok(single_part_head(body, chunk_size, content, user_meta))
 }

@@ -102,7 +102,7 @@ pub(crate) async fn upload_part(cx: &mut RequestCx, target: PartTarget) -> Res {
     let (bucket, upload) = current_upload(cx, &target.upload).await?;
     let owner = part_owner(&bucket, &upload, target.part_number);
     let stored = store_body(cx, MAX_PUT_SIZE, upload.checksum_algorithm, &owner).await?;
-    let part = record_part(cx, &bucket, &target, stored.part).await?;
+    let part = record_part(cx, &bucket, &target, stored.body.into_part()?).await?;
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "etag", &quote_etag(&part.data.etag));
     if stored.client_checksum {
@@ -137,7 +137,7 @@ pub(crate) async fn upload_part_copy(cx: &mut RequestCx, input: PartCopyInput) -
     let owner = part_owner(&bucket, &upload, input.part.part_number);
     let algorithm = upload.checksum_algorithm;
     let data = copy_range(cx, &src.head, start, end, algorithm, &owner).await?;
-    let part = record_part(cx, &bucket, &input.part, data).await?;
+    let part = record_part(cx, &bucket, &input.part, data.into_part()?).await?;
     let checksum = match &part.data.checksum {
         Some(c) => xml::Checksums::one(c.algorithm, &c.value, c.kind),
         None => xml::Checksums::default(),

@@ -5,7 +5,7 @@ use http::{Response, StatusCode};
 
 use super::input::{GetObjectInput, ObjectTarget, PartNumber, PutObjectInput};
 use super::response::{self, http_date};
-use super::upload::{discard, single_part_head, store_body};
+use super::upload::{discard_body, single_part_head, store_body, Body};
 use super::{bucket, RequestCx};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::Verdict;
@@ -26,6 +26,15 @@ pub(crate) async fn current_head(
     let bucket = cx.bucket().await?;
     cx.storage()
         .get_object(bucket.id, &target.key)
+        .await?
+        .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))
+}
+
+/// [`current_head`] with an inline object's bytes: one read for a GET.
+async fn current_head_data(cx: &RequestCx, target: &ObjectTarget) -> Result<ObjectHead, S3Error> {
+    let bucket = cx.bucket().await?;
+    cx.storage()
+        .get_object_data(bucket.id, &target.key)
         .await?
         .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))
 }
@@ -55,16 +64,18 @@ pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res
         key: key.to_string(),
     };
     let stored = store_body(cx, MAX_PUT_SIZE, None, &owner).await?;
-    let part = stored.part;
-    let head = single_part_head(part.clone(), cx.state.config.chunk_size, content, user_meta);
+    // The blob, if the body is one: discarded if the write fails, or if
+    // the body is empty (the head of an empty object holds no blob).
+    let blob = stored.body.blob().cloned().map(Body::Blob);
+    let head = single_part_head(stored.body, cx.state.config.chunk_size, content, user_meta);
     if let Err(e) = cx.storage().put_object(bucket.id, &key, &head, &cond).await {
-        if e.nothing_written() {
-            discard(cx, part.blob, part.chunks(head.chunk_size)).await;
+        if let (true, Some(blob)) = (e.nothing_written(), &blob) {
+            discard_body(cx, blob).await;
         }
         return Err(e.into());
     }
-    if part.size == 0 {
-        discard(cx, part.blob, part.chunks(head.chunk_size)).await;
+    if let (0, Some(blob)) = (head.size, &blob) {
+        discard_body(cx, blob).await;
     }
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "etag", &quote_etag(&head.etag));
@@ -126,7 +137,11 @@ fn part_range(head: &ObjectHead, part_number: PartNumber) -> Result<(u64, u64), 
 }
 
 pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_head: bool) -> Res {
-    let head = current_head(cx, &input.target).await?;
+    let head = if is_head {
+        current_head(cx, &input.target).await?
+    } else {
+        current_head_data(cx, &input.target).await?
+    };
     match input.conditions.evaluate(&head.etag, head.last_modified_ms) {
         Verdict::Proceed => {}
         Verdict::PreconditionFailed => return Err(S3Error::code(S3ErrorCode::PreconditionFailed)),
@@ -146,6 +161,11 @@ pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_hea
     let (start, end) = range.unwrap_or((0, head.size));
     let body = if is_head || start == end {
         ResponseBody::Empty
+    } else if let Some(inline) = &head.inline {
+        // Checked before the answer starts: a corrupt inline object is an
+        // error response, not a cut-off body.
+        let data = inline.checked(head.size)?;
+        ResponseBody::full(data.slice(start as usize..end as usize))
     } else {
         ResponseBody::Stream {
             rx: read_range(

@@ -2,6 +2,7 @@
 //! PutObject (and by UploadPart).
 
 use base64::Engine;
+use bytes::Bytes;
 
 use super::RequestCx;
 use crate::auth::DigestSummary;
@@ -10,14 +11,44 @@ use crate::error::{S3Error, S3ErrorCode};
 use std::collections::BTreeMap;
 
 use super::response::now_ms;
-use crate::storage::records::{BlobOwner, ContentHeaders, PartRef, StoredChecksum};
-use crate::storage::writer::{write_blob, WriteError, WrittenBlob};
+use crate::storage::records::{BlobOwner, ContentHeaders, InlineData, PartRef, StoredChecksum};
+use crate::storage::writer::{write_blob, WriteError, Written, WrittenBlob};
 use crate::storage::ObjectHead;
 use crate::types::{ChecksumAlgorithm, ChecksumType};
 
-/// A body stored as a sealed blob that nothing references yet.
+/// A verified body: a sealed blob that nothing references yet, or a
+/// small object's bytes for its head to carry.
+pub(crate) enum Body {
+    Blob(PartRef),
+    Inline {
+        data: Bytes,
+        /// Hex MD5 of the bytes.
+        etag: String,
+        checksum: Option<StoredChecksum>,
+    },
+}
+
+impl Body {
+    /// The blob, if the body is one.
+    pub(crate) fn blob(&self) -> Option<&PartRef> {
+        match self {
+            Body::Blob(part) => Some(part),
+            Body::Inline { .. } => None,
+        }
+    }
+
+    /// The blob of a part (parts are never inline).
+    pub(crate) fn into_part(self) -> Result<PartRef, S3Error> {
+        match self {
+            Body::Blob(part) => Ok(part),
+            Body::Inline { .. } => Err(S3Error::internal("a part's body came back inline")),
+        }
+    }
+}
+
+/// A body stored by [`store_body`].
 pub(crate) struct StoredBody {
-    pub part: PartRef,
+    pub body: Body,
     /// Whether the client sent a checksum (then the response echoes it).
     pub client_checksum: bool,
 }
@@ -26,25 +57,45 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// A single-part object's head over `part` (no part at all when it is
-/// empty), stamped now: what PutObject and CopyObject commit.
+/// A single-part object's head over `body` (no part and no bytes at all
+/// when it is empty), stamped now: what PutObject and CopyObject commit.
+/// An empty body's blob is not in it: the caller discards it.
 pub(crate) fn single_part_head(
-    part: PartRef,
+    body: Body,
     chunk_size: u32,
     content: ContentHeaders,
     user_meta: BTreeMap<String, String>,
 ) -> ObjectHead {
+    let (size, etag, checksum, parts, inline) = match body {
+        Body::Blob(part) => (
+            part.size,
+            part.etag.clone(),
+            part.checksum.clone(),
+            if part.size == 0 { vec![] } else { vec![part] },
+            None,
+        ),
+        Body::Inline {
+            data,
+            etag,
+            checksum,
+        } => {
+            let size = data.len() as u64;
+            let inline = (size > 0).then(|| InlineData::of(data));
+            (size, etag, checksum, vec![], inline)
+        }
+    };
     ObjectHead {
-        size: part.size,
-        etag: part.etag.clone(),
+        size,
+        etag,
         last_modified_ms: now_ms(),
         chunk_size,
-        checksum: part.checksum.clone(),
-        parts: if part.size == 0 { vec![] } else { vec![part] },
+        checksum,
+        parts,
         multipart: false,
         upload_id: None,
         content,
         user_meta,
+        inline,
     }
 }
 
@@ -94,34 +145,53 @@ pub(crate) async fn store_body(
     let summary = match digest.finish(body.trailer_checksum()) {
         Ok(s) => s,
         Err(e) => {
-            discard(cx, written.blob, written_chunks(cx, &written)).await;
+            discard_written(cx, &written).await;
             return Err(e.into());
         }
     };
     Ok(StoredBody {
-        part: part_ref(&written, summary, cx.state.config.chunk_size),
+        body: body_of(written, summary, cx.state.config.chunk_size),
         client_checksum,
     })
 }
 
-/// The record of a freshly written, verified blob.
-pub(crate) fn part_ref(written: &WrittenBlob, summary: DigestSummary, chunk_size: u32) -> PartRef {
-    PartRef {
-        blob: written.blob,
-        size: written.size,
-        etag: hex::encode(summary.md5),
-        checksum: summary.checksum.map(|(alg, value)| StoredChecksum {
-            algorithm: alg,
-            value: b64(&value),
-            kind: ChecksumType::FullObject,
+/// The record of a freshly written, verified body.
+pub(crate) fn body_of(written: Written, summary: DigestSummary, chunk_size: u32) -> Body {
+    let etag = hex::encode(summary.md5);
+    let checksum = summary.checksum.map(|(alg, value)| StoredChecksum {
+        algorithm: alg,
+        value: b64(&value),
+        kind: ChecksumType::FullObject,
+    });
+    match written {
+        Written::Blob(WrittenBlob { blob, size }) => Body::Blob(PartRef {
+            blob,
+            size,
+            etag,
+            checksum,
+            chunk_size: Some(chunk_size),
         }),
-        chunk_size: Some(chunk_size),
+        Written::Inline(data) => Body::Inline {
+            data,
+            etag,
+            checksum,
+        },
     }
 }
 
-/// The chunks of a blob this gateway just wrote.
-pub(crate) fn written_chunks(cx: &RequestCx, written: &WrittenBlob) -> u32 {
-    crate::storage::chunk_count(written.size, cx.state.config.chunk_size)
+/// Drops what [`write_blob`] wrote, if it wrote a blob.
+pub(crate) async fn discard_written(cx: &RequestCx, written: &Written) {
+    if let Written::Blob(w) = written {
+        let chunks = crate::storage::chunk_count(w.size, cx.state.config.chunk_size);
+        discard(cx, w.blob, chunks).await;
+    }
+}
+
+/// Drops the blob of a body that will not be committed, if it is one.
+pub(crate) async fn discard_body(cx: &RequestCx, body: &Body) {
+    if let Some(part) = body.blob() {
+        discard(cx, part.blob, part.chunks(cx.state.config.chunk_size)).await;
+    }
 }
 
 /// Drops a blob that will not be committed; failures are only logged (the

@@ -32,6 +32,11 @@ pub struct FsckReport {
     /// Referenced blobs that sit in the collector's queue: a release of a
     /// blob still in use (it would be deleted after its grace period).
     pub queued_but_referenced: u64,
+    /// Inline objects (bytes kept with the head) whose bytes were checked.
+    pub inline_objects: u64,
+    /// Inline objects whose bytes are missing, of the wrong size or do not
+    /// match their checksum.
+    pub bad_inline_objects: u64,
     /// Blobs with stored data (chunks or a blob file).
     pub stored_blobs: u64,
     /// Chunks stored (on the embedded backend, blob files count their
@@ -57,12 +62,24 @@ pub struct FsckReport {
 }
 
 impl FsckReport {
+    /// Checks the bytes of an inline object read with its head; `name`
+    /// names it for the details.
+    pub(crate) fn inline(&mut self, head: &super::ObjectHead, name: impl FnOnce() -> String) {
+        let Some(inline) = &head.inline else { return };
+        self.inline_objects += 1;
+        if let Err(e) = inline.checked(head.size) {
+            self.bad_inline_objects += 1;
+            self.note(|| format!("{}: {e}", name()));
+        }
+    }
+
     /// Whether the store is consistent (garbage does not count).
     pub fn consistent(&self) -> bool {
         self.missing_chunks == 0
             && self.wrong_size_chunks == 0
             && self.bad_checksum_chunks == 0
             && self.queued_but_referenced == 0
+            && self.bad_inline_objects == 0
     }
 
     /// Records one problem; only the first `MAX_DETAILS` are described.
@@ -77,6 +94,11 @@ impl fmt::Display for FsckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "objects checked            {}", self.objects)?;
         writeln!(f, "uploads checked            {}", self.uploads)?;
+        writeln!(
+            f,
+            "inline objects             {} ({} bad)",
+            self.inline_objects, self.bad_inline_objects
+        )?;
         writeln!(
             f,
             "referenced                 {} blobs, {} chunks",

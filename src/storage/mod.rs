@@ -35,8 +35,8 @@ pub(crate) use gc_stats::{GcSnapshot, GcStats};
 pub use keys::KeyStore;
 pub use maintenance::Maintenance;
 pub use records::{
-    chunk_count, BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, Grant, KeyRecord,
-    ObjectHead, PartRecord, PartRef, UploadRecord,
+    chunk_count, BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, Grant, InlineData,
+    KeyRecord, ObjectHead, PartRecord, PartRef, UploadRecord,
 };
 pub(crate) use statuses::{NodeStatus, StatusStore};
 
@@ -210,13 +210,25 @@ pub trait Storage: Send + Sync + 'static {
     /// `chunks` bounds the chunk indexes that may hold data.
     async fn discard_blob(&self, blob: BlobId, chunks: u32) -> Result<(), StorageError>;
 
+    /// The head of `key`. An inline object's head comes without its bytes
+    /// (`InlineData::bytes` is `None`): what HEAD, conditionals and
+    /// listings need.
     async fn get_object(
         &self,
         bucket: BucketId,
         key: &ObjectKey,
     ) -> Result<Option<ObjectHead>, StorageError>;
-    /// The commit point: writes the head if `cond` holds. Blobs of a replaced
-    /// head are handed to garbage collection by the backend.
+    /// The head of `key` with an inline object's bytes, read at once with
+    /// it (what GET and copy read). The bytes are checked by whoever serves
+    /// them (`InlineData::checked`).
+    async fn get_object_data(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+    ) -> Result<Option<ObjectHead>, StorageError>;
+    /// The commit point: writes the head if `cond` holds, with an inline
+    /// object's bytes (a head with `inline` must carry them). Blobs of a
+    /// replaced head are handed to garbage collection by the backend.
     async fn put_object(
         &self,
         bucket: BucketId,

@@ -67,8 +67,9 @@ pub(crate) fn plan(
     out
 }
 
-/// Bytes `start..end` of the object as a channel of chunks. Errors arrive
-/// in-band; the response is then cut short, which clients detect.
+/// Bytes `start..end` of the object as a channel of chunks (one piece for
+/// an inline object, read with its head). Errors arrive in-band; the
+/// response is then cut short, which clients detect.
 pub(crate) fn read_range(
     storage: Arc<dyn Storage>,
     head: &ObjectHead,
@@ -76,6 +77,16 @@ pub(crate) fn read_range(
     end: u64,
     prefetch: usize,
 ) -> mpsc::Receiver<Result<Bytes, StorageError>> {
+    if let Some(inline) = &head.inline {
+        let (tx, rx) = mpsc::channel(1);
+        let end = end.min(head.size);
+        let item = inline
+            .checked(head.size)
+            .map(|data| data.slice(start.min(end) as usize..end as usize));
+        // The channel is new and holds one item: this cannot be full.
+        let _ = tx.try_send(item);
+        return rx;
+    }
     let slices = plan(&head.parts, head.chunk_size, start, end);
     // `prefetch` fetches run ahead; the channel adds one more chunk. So a
     // GET holds at most `prefetch + 1` chunks, however slow its client.

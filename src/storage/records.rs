@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::types::{ChecksumAlgorithm, ChecksumType};
@@ -275,6 +276,50 @@ pub struct ObjectHead {
     /// User metadata, names lower-cased without the `x-amz-meta-` prefix.
     #[serde(default)]
     pub user_meta: BTreeMap<String, String>,
+    /// A small object's bytes, kept with its head instead of in a blob
+    /// (`parts` is then empty); docs/storage-model.md "Inline objects".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<InlineData>,
+}
+
+/// The bytes of an inline object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlineData {
+    /// CRC32C of the bytes (`crate::storage::chunk_crc`), checked on every
+    /// read of them.
+    pub crc: u32,
+    /// The bytes, when a write carries them or a read asked for them
+    /// (`Storage::get_object_data`). Never serialized with the head: each
+    /// backend keeps them beside it, where a listing does not read them.
+    #[serde(skip)]
+    pub bytes: Option<Bytes>,
+}
+
+impl InlineData {
+    /// `data` as the inline bytes of a head.
+    pub fn of(data: Bytes) -> InlineData {
+        InlineData {
+            crc: super::chunk_crc(&data),
+            bytes: Some(data),
+        }
+    }
+
+    /// The bytes, checked against the stored checksum; `Corrupt` if they
+    /// do not match or are missing.
+    pub(crate) fn checked(&self, size: u64) -> Result<&Bytes, super::StorageError> {
+        let bytes = self.bytes.as_ref().ok_or_else(|| {
+            super::StorageError::Corrupt("an inline object's bytes are missing".into())
+        })?;
+        let actual = super::chunk_crc(bytes);
+        if actual != self.crc || bytes.len() as u64 != size {
+            return Err(super::StorageError::Corrupt(format!(
+                "inline object of {} bytes (head says {size}): checksum {actual:08x}, stored {:08x}",
+                bytes.len(),
+                self.crc
+            )));
+        }
+        Ok(bytes)
+    }
 }
 
 impl PartRef {
@@ -317,4 +362,30 @@ pub struct PartRecord {
     pub last_modified_ms: i64,
     /// The blob, its size, MD5, checksum and chunk size.
     pub data: PartRef,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::StorageError;
+
+    /// Inline bytes are served only when they match their checksum and
+    /// the head's size.
+    #[test]
+    fn inline_bytes_are_checked() {
+        let good = InlineData::of(Bytes::from_static(b"small object"));
+        assert_eq!(good.checked(12).map(|b| b.len()).ok(), Some(12));
+        let corrupt = |r: Result<&Bytes, StorageError>| matches!(r, Err(StorageError::Corrupt(_)));
+        assert!(corrupt(good.checked(11)), "wrong size");
+        let flipped = InlineData {
+            crc: good.crc ^ 1,
+            ..good.clone()
+        };
+        assert!(corrupt(flipped.checked(12)), "wrong checksum");
+        let missing = InlineData {
+            bytes: None,
+            ..good
+        };
+        assert!(corrupt(missing.checked(12)), "no bytes");
+    }
 }

@@ -1,6 +1,10 @@
 //! Streams a request body into a fresh blob: fixed-size chunks, several in
 //! flight, hashed off the async threads. Nothing becomes visible here; the
 //! caller commits by writing a head that references the blob.
+//!
+//! An object's body that ends within `WriteLimits::inline_max` bytes never
+//! becomes a blob: it comes back as bytes for the head to carry (an
+//! inline object, docs/storage-model.md), and nothing is written here.
 
 use std::sync::Arc;
 
@@ -97,6 +101,9 @@ pub(crate) struct WriteLimits {
     pub in_flight: usize,
     /// Largest accepted body.
     pub max_size: u64,
+    /// An object's body of at most this many bytes comes back inline
+    /// instead of as a blob; 0: never. Parts are always blobs.
+    pub inline_max: usize,
     /// Gateway-wide chunk buffers: one permit per chunk handed off to be
     /// stored and hashed, from the hand-off until both are done. A chunk
     /// still filling holds none: filling waits on the client, and a client
@@ -134,6 +141,23 @@ impl<E> From<StorageError> for WriteError<E> {
 pub(crate) struct WrittenBlob {
     pub blob: BlobId,
     pub size: u64,
+}
+
+/// Where a written body is.
+#[derive(Debug)]
+pub(crate) enum Written {
+    Blob(WrittenBlob),
+    /// A small object's whole body, to be carried by its head.
+    Inline(Bytes),
+}
+
+impl Written {
+    pub(crate) fn size(&self) -> u64 {
+        match self {
+            Written::Blob(b) => b.size,
+            Written::Inline(b) => b.len() as u64,
+        }
+    }
 }
 
 /// Discards the blob unless the write completed; waits for chunk writes
@@ -185,19 +209,52 @@ impl Drop for DiscardGuard {
     }
 }
 
-/// Writes `body` as a new blob. On success the blob is sealed and the hasher
-/// has seen every byte; on failure the blob is discarded.
+/// Writes `body` as a new blob, or returns it whole when it is an
+/// object's body of at most `limits.inline_max` bytes. On success the blob
+/// is sealed and the hasher has seen every byte; on failure the blob is
+/// discarded.
 pub(crate) async fn write_blob<S, E, H>(
     storage: &Arc<dyn Storage>,
     mut body: S,
     hasher: H,
     limits: &WriteLimits,
     owner: &BlobOwner,
-) -> Result<(WrittenBlob, H), WriteError<E>>
+) -> Result<(Written, H), WriteError<E>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     H: BodyHasher,
 {
+    let inline_max = match owner {
+        BlobOwner::Object { .. } => limits.inline_max,
+        BlobOwner::Part { .. } => 0,
+    };
+    // Until the body passes `inline_max`, nothing is stored: it is held
+    // whole (at most `inline_max` bytes), and no blob is begun.
+    let mut buf = BytesMut::new();
+    let mut size: u64 = 0;
+    if inline_max > 0 {
+        loop {
+            match body.next().await {
+                Some(Ok(data)) => {
+                    size += data.len() as u64;
+                    if size > limits.max_size {
+                        return Err(WriteError::TooLarge);
+                    }
+                    buf.extend_from_slice(&data);
+                    if buf.len() > inline_max {
+                        break;
+                    }
+                }
+                Some(Err(e)) => return Err(WriteError::Body(e)),
+                None => {
+                    let data = buf.freeze();
+                    let mut hasher = hasher;
+                    hasher.update_bytes(&data);
+                    return Ok((Written::Inline(data), hasher));
+                }
+            }
+        }
+    }
     let chunk_size = limits.chunk_size.max(1) as usize;
     let blob = BlobId::new();
     storage.begin_blob(blob, owner).await?;
@@ -210,12 +267,14 @@ where
     };
     let mut hashing = Hashing::Inline(hasher);
     // The chunk being filled: this upload's own, no slot.
-    let mut buf = BytesMut::new();
     let mut index: u32 = 0;
-    let mut size: u64 = 0;
     loop {
-        let next = body.next().await;
-        let data = match next {
+        while buf.len() >= chunk_size {
+            let chunk = buf.split_to(chunk_size).freeze();
+            store_chunk(&mut guard, &mut hashing, chunk, index, limits).await?;
+            index += 1;
+        }
+        let data = match body.next().await {
             Some(Ok(data)) => data,
             Some(Err(e)) => return Err(WriteError::Body(e)),
             None => break,
@@ -225,11 +284,6 @@ where
             return Err(WriteError::TooLarge);
         }
         buf.extend_from_slice(&data);
-        while buf.len() >= chunk_size {
-            let chunk = buf.split_to(chunk_size).freeze();
-            store_chunk(&mut guard, &mut hashing, chunk, index, limits).await?;
-            index += 1;
-        }
     }
     if !buf.is_empty() {
         store_chunk(&mut guard, &mut hashing, buf.freeze(), index, limits).await?;
@@ -238,7 +292,7 @@ where
     guard.drain().await?;
     storage.seal_blob(blob).await?;
     guard.armed = false;
-    Ok((WrittenBlob { blob, size }, hasher))
+    Ok((Written::Blob(WrittenBlob { blob, size }), hasher))
 }
 
 async fn store_chunk<H: BodyHasher, E>(
@@ -309,6 +363,7 @@ mod tests {
             chunk_size: CHUNK,
             in_flight: 4,
             max_size: u64::MAX,
+            inline_max: 0,
             slots: Arc::new(Semaphore::new(1)),
         };
         let mut stalled = Vec::new();
@@ -331,7 +386,7 @@ mod tests {
             .expect("not starved by the stalled uploads")
             .map_err(|_| "write failed")
             .expect("write");
-        assert_eq!(written.size, body.len() as u64);
+        assert_eq!(written.size(), body.len() as u64);
         assert_eq!(hasher.0.finalize(), Md5::digest(&body));
         assert_eq!(limits.slots.available_permits(), 1);
         for s in stalled {
@@ -359,6 +414,7 @@ mod tests {
             chunk_size: CHUNK,
             in_flight: 4,
             max_size: u64::MAX,
+            inline_max: 0,
             slots: Arc::new(Semaphore::new(16)),
         };
         let stream = futures_util::stream::iter(pieces);
@@ -367,6 +423,9 @@ mod tests {
                 .await
                 .map_err(|_| "write failed")
                 .expect("write");
+        let Written::Blob(written) = written else {
+            panic!("a body over the inline limit is a blob")
+        };
         assert_eq!(written.size, body.len() as u64);
         assert_eq!(hasher.0.finalize(), Md5::digest(&body));
         for (i, want) in body.chunks(CHUNK as usize).enumerate() {
@@ -377,6 +436,59 @@ mod tests {
             };
             let got = storage.get_chunk(addr).await.expect("chunk");
             assert_eq!(&got[..], want, "chunk {i}");
+        }
+    }
+
+    /// An object's body within the inline limit comes back whole, without
+    /// a blob; one byte more, or any part, becomes a blob.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn small_object_bodies_come_back_inline() {
+        const LIMIT: usize = 1000;
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = EmbeddedStorage::open(dir.path(), std::time::Duration::ZERO).expect("open");
+        let storage: Arc<dyn Storage> = Arc::new(store);
+        let limits = WriteLimits {
+            chunk_size: 64 * 1024,
+            in_flight: 4,
+            max_size: u64::MAX,
+            inline_max: LIMIT,
+            slots: Arc::new(Semaphore::new(4)),
+        };
+        let part = BlobOwner::Part {
+            bucket: BucketId(uuid::Uuid::nil()),
+            key: "k".into(),
+            upload_id: "u".into(),
+            part_number: 1,
+        };
+        for (len, who, inline) in [
+            (0, owner(), true),
+            (LIMIT, owner(), true),
+            (LIMIT + 1, owner(), false),
+            (10, part.clone(), false),
+        ] {
+            let body: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            // In pieces, as a socket delivers them.
+            let pieces: Vec<Result<Bytes, Infallible>> = body
+                .chunks(300)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect();
+            let stream = futures_util::stream::iter(pieces);
+            let (written, hasher) =
+                write_blob(&storage, stream, Md5Hasher(Md5::new()), &limits, &who)
+                    .await
+                    .map_err(|_| "write failed")
+                    .expect("write");
+            assert_eq!(hasher.0.finalize(), Md5::digest(&body), "{len}");
+            match written {
+                Written::Inline(data) => {
+                    assert!(inline, "{len} bytes came back inline");
+                    assert_eq!(&data[..], &body[..]);
+                }
+                Written::Blob(b) => {
+                    assert!(!inline, "{len} bytes became a blob");
+                    assert_eq!(b.size, len as u64);
+                }
+            }
         }
     }
 }

@@ -123,6 +123,17 @@ impl Storage for MeteredStorage {
     ) -> Result<Option<ObjectHead>, StorageError> {
         timed("get_object", self.inner.data.get_object(bucket, key)).await
     }
+    async fn get_object_data(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        timed(
+            "get_object_data",
+            self.inner.data.get_object_data(bucket, key),
+        )
+        .await
+    }
     async fn put_object(
         &self,
         bucket: BucketId,

@@ -417,6 +417,25 @@ pub fn head_of(part: s3gw::storage::PartRef, chunk: u32) -> s3gw::storage::Objec
         checksum: None,
         content: Default::default(),
         user_meta: Default::default(),
+        inline: None,
+    }
+}
+
+/// The head of an inline object holding `data`.
+pub fn inline_head(data: &[u8], etag: &str) -> s3gw::storage::ObjectHead {
+    let bytes = bytes::Bytes::copy_from_slice(data);
+    s3gw::storage::ObjectHead {
+        size: data.len() as u64,
+        etag: etag.into(),
+        last_modified_ms: 0,
+        chunk_size: 1024,
+        parts: vec![],
+        multipart: false,
+        upload_id: None,
+        checksum: None,
+        content: Default::default(),
+        user_meta: Default::default(),
+        inline: Some(s3gw::storage::InlineData::of(bytes)),
     }
 }
 
@@ -496,6 +515,7 @@ pub fn multipart_head(
         checksum: None,
         content: Default::default(),
         user_meta: Default::default(),
+        inline: None,
     }
 }
 

@@ -19,6 +19,10 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+/// Objects of at most this many bytes are stored inline (in their head);
+/// every gateway here is started with it.
+const INLINE_MAX: usize = 16 * 1024;
+
 /// Sends the head and the first half of a presigned upload of `len`
 /// bytes, and leaves it hanging: an upload in flight for certain.
 async fn half_sent(endpoint: &str, uri: &str, len: usize, seed: u64) -> TcpStream {
@@ -39,8 +43,9 @@ fn presign() -> PresigningConfig {
     PresigningConfig::expires_in(Duration::from_secs(300)).expect("presign config")
 }
 
-/// Half-sent uploads: a new key, an overwrite of `over`, and part 2 of
-/// `upload_id` (of key `mp`).
+/// Half-sent uploads: a new key, an overwrite of `over`, part 2 of
+/// `upload_id` (of key `mp`), and a new small key (`in-flight-small`, an
+/// inline object if it were finished: it leaves nothing behind).
 async fn uploads_in_flight(
     c: &Client,
     endpoint: &str,
@@ -49,6 +54,8 @@ async fn uploads_in_flight(
     upload_id: &str,
 ) -> Vec<TcpStream> {
     let len = 3 * 1024 * 1024;
+    let small = c.put_object().bucket(bucket).key("in-flight-small");
+    let small = small.presigned(presign()).await.expect("presign");
     let new = c.put_object().bucket(bucket).key("in-flight-new");
     let new = new.presigned(presign()).await.expect("presign");
     let overwrite = c.put_object().bucket(bucket).key(over);
@@ -67,6 +74,7 @@ async fn uploads_in_flight(
         half_sent(endpoint, new.uri(), len, 71).await,
         half_sent(endpoint, overwrite.uri(), len, 72).await,
         half_sent(endpoint, part.uri(), len, 73).await,
+        half_sent(endpoint, small.uri(), 10_000, 74).await,
     ]
 }
 
@@ -138,10 +146,16 @@ async fn finish_multipart(c: &Client, bucket: &str, upload_id: &str, part1: &[u8
     assert_eq!(Sha256::digest(&bytes), Sha256::digest(&whole), "mp");
 }
 
-/// Puts `n` small objects and returns them.
+/// Puts `n` objects of about 200 KB and `n` inline ones (1 to 13 KB),
+/// and returns them.
 async fn acked_objects(c: &Client, bucket: &str, n: usize) -> Vec<(String, Vec<u8>)> {
+    let small = (0..n).map(|i| {
+        let len = 1000 + (i % 5) * 3000;
+        (format!("acked-small-{i}"), data(len, 50 + i as u64))
+    });
     let acked: Vec<(String, Vec<u8>)> = (0..n)
         .map(|i| (format!("acked-{i}"), data(200_000 + i * 1000, i as u64)))
+        .chain(small)
         .collect();
     for (k, body) in &acked {
         c.put_object()
@@ -169,6 +183,21 @@ async fn check_acked(c: &Client, bucket: &str, acked: &[(String, Vec<u8>)]) {
         .send()
         .await;
     assert!(head.is_err(), "a killed upload is visible");
+    let head = c
+        .head_object()
+        .bucket(bucket)
+        .key("in-flight-small")
+        .send()
+        .await;
+    assert!(head.is_err(), "a killed small upload is visible");
+}
+
+/// How many of `objects` are stored in blobs (not inline).
+fn in_blobs<'a>(objects: impl IntoIterator<Item = &'a Vec<u8>>) -> usize {
+    objects
+        .into_iter()
+        .filter(|body| body.len() > INLINE_MAX)
+        .count()
 }
 
 /// Runs `s3gw fsck` with `args`; returns the exit status and the last
@@ -206,7 +235,8 @@ fn blob_files(data_dir: &std::path::Path) -> usize {
 async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     let dir = tempfile::tempdir().expect("tmp");
     let data_dir = dir.path().join("data");
-    let (child, endpoint) = spawn_gateway(&data_dir, &["--chunk-size", "65536"]);
+    let args = ["--chunk-size", "65536", "--inline-max-size", "16384"];
+    let (child, endpoint) = spawn_gateway(&data_dir, &args);
     let mut child = common::KillOnDrop(child);
     let c = client(&endpoint);
     c.create_bucket()
@@ -217,15 +247,13 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     let acked = acked_objects(&c, "crash", 5).await;
     let (upload_id, part1, etag1) = start_multipart(&c, "crash").await;
 
-    // Uploads certainly in flight (half sent), and many large ones that
-    // may or may not finish, then kill -9.
+    // Uploads certainly in flight (half sent), and many large and small
+    // ones that may or may not finish, then kill -9.
     let hanging = uploads_in_flight(&c, &endpoint, "crash", "acked-0", &upload_id).await;
-    let inflight: Vec<(String, Vec<u8>)> = (0..8)
+    let inflight: Vec<(String, Vec<u8>)> = (0..16)
         .map(|i| {
-            (
-                format!("inflight-{i}"),
-                data(4 * 1024 * 1024, 100 + i as u64),
-            )
+            let len = if i < 8 { 4 * 1024 * 1024 } else { 4096 + i };
+            (format!("inflight-{i}"), data(len, 100 + i as u64))
         })
         .collect();
     let mut tasks = Vec::new();
@@ -260,15 +288,15 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
     assert!(consistent, "{report}");
     assert_eq!(garbage, 0, "{report}");
 
-    let (child, endpoint) = spawn_gateway(&data_dir, &["--chunk-size", "65536"]);
+    let (child, endpoint) = spawn_gateway(&data_dir, &args);
     let mut child = common::KillOnDrop(child);
     let c = client(&endpoint);
     check_acked(&c, "crash", &acked).await;
-    let mut visible = 0;
+    let mut visible = Vec::new();
     for ((k, body), acknowledged) in inflight.iter().zip(&ok) {
         match c.get_object().bucket("crash").key(k).send().await {
             Ok(got) => {
-                visible += 1;
+                visible.push(body);
                 let bytes = got.body.collect().await.expect("body").into_bytes();
                 assert_eq!(
                     Sha256::digest(&bytes),
@@ -279,8 +307,10 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
             Err(_) => assert!(!acknowledged, "{k} was acknowledged but is gone"),
         }
     }
-    // Nothing but referenced blobs is left: the objects and part 1.
-    assert_eq!(blob_files(&data_dir), acked.len() + visible + 1);
+    // Nothing but referenced blobs is left: the objects not inline, and
+    // part 1.
+    let in_files = in_blobs(acked.iter().map(|(_, b)| b)) + in_blobs(visible);
+    assert_eq!(blob_files(&data_dir), in_files + 1);
     finish_multipart(&c, "crash", &upload_id, &part1, etag1).await;
     child.kill9();
 }
@@ -330,6 +360,8 @@ async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
         "0",
         "--chunk-size",
         "65536",
+        "--inline-max-size",
+        "16384",
     ];
     let (child, endpoint) = spawn_gateway(&data_dir, &args);
     let mut child = common::KillOnDrop(child);
@@ -347,13 +379,15 @@ async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
     child.kill9();
     drop(hanging);
 
-    // fsck sees three uncommitted blobs with chunks, all still pending.
+    // fsck sees three uncommitted blobs with chunks, all still pending;
+    // the half-sent small upload left nothing at all.
     let store = CassandraStorage::open(o).await.expect("open");
     let report = store.fsck(Duration::ZERO).await.expect("fsck");
     assert!(report.consistent(), "{report}");
     assert_eq!(report.unreferenced_blobs, 3, "{report}");
     assert_eq!(report.pending_blobs, 3, "{report}");
     assert_eq!(report.referenced_blobs, 4, "{report}");
+    assert_eq!(report.inline_objects, 3, "{report}");
 
     // A new gateway: nothing partial is visible, and once the deadline is
     // past its collector's sweep releases the three blobs.

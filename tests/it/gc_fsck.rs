@@ -89,6 +89,41 @@ where
     b
 }
 
+/// Inline objects after the collection: one over a blob-backed key
+/// (whose blob is released), one new. fsck checks their bytes, and a head
+/// whose bytes do not match their checksum makes the store inconsistent
+/// until it is deleted.
+async fn inline_objects_are_checked<S: Storage + Maintenance>(s: &S, b: &BucketRecord) {
+    let live = (1 + KEYS / 2) as u64;
+    for (key, data) in [("k01", &b"over a blob"[..]), ("tiny", b"new")] {
+        let h = common::inline_head(data, "e");
+        s.put_object(b.id, &common::key(key), &h, &WriteCondition::None)
+            .await
+            .expect("put inline");
+    }
+    let r = s.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(r.consistent(), "{r}");
+    assert_eq!((r.objects, r.inline_objects), (live + 1, 2), "{r}");
+    assert_eq!(r.referenced_blobs, live - 1, "{r}");
+    assert_eq!(r.queued_blobs, 1, "{r}");
+
+    let mut bad = common::inline_head(b"bytes that do not match", "e");
+    if let Some(inline) = &mut bad.inline {
+        inline.crc ^= 1;
+    }
+    let bad_key = common::key("bad");
+    s.put_object(b.id, &bad_key, &bad, &WriteCondition::None)
+        .await
+        .expect("put");
+    let r = s.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(!r.consistent(), "{r}");
+    assert_eq!((r.inline_objects, r.bad_inline_objects), (3, 1), "{r}");
+    assert!(r.details.iter().any(|d| d.contains("/bad")), "{r}");
+    assert!(s.delete_object(b.id, &bad_key).await.expect("delete"));
+    let r = s.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(r.consistent(), "{r}");
+}
+
 /// Loses the chunks of a committed object behind the store's back: fsck
 /// must report it and call the store inconsistent.
 async fn lost_chunks_are_reported<S: Storage + Maintenance>(s: &S, b: &BucketRecord) {
@@ -117,6 +152,7 @@ async fn embedded_holds_exactly_the_referenced_chunks_after_collection() {
         store.collect_garbage().expect("collect");
     })
     .await;
+    inline_objects_are_checked(&store, &b).await;
     lost_chunks_are_reported(&store, &b).await;
 }
 
@@ -142,6 +178,7 @@ async fn cassandra_holds_exactly_the_referenced_chunks_after_collection() {
         store.collect_garbage(later).await.expect("collect");
     })
     .await;
+    inline_objects_are_checked(&store, &b).await;
     lost_chunks_are_reported(&store, &b).await;
     drop(store);
     common::drop_keyspace(&contact, &keyspace).await;

@@ -57,6 +57,7 @@ on_both_backends!(
     complete_racing_abort_has_one_winner,
     conditional_complete_writes_nothing_and_keeps_the_upload,
     concurrent_conditional_completes_have_one_winner,
+    inline_objects_live_and_die_with_their_head,
 );
 
 /// A name no other test run uses: bucket names and upload ids are global
@@ -113,7 +114,130 @@ fn head(parts: Vec<PartRef>, etag: &str, upload_id: Option<&str>) -> ObjectHead 
         checksum: None,
         content: ContentHeaders::default(),
         user_meta: Default::default(),
+        inline: None,
     }
+}
+
+/// An inline object's bytes, as a read with them returns them.
+async fn inline_bytes(s: &dyn Storage, b: &BucketRecord, key: &str) -> Option<Vec<u8>> {
+    let h = s
+        .get_object_data(b.id, &common::key(key))
+        .await
+        .expect("get");
+    let inline = h.expect("the object").inline?;
+    let data = inline.bytes.expect("a read with data carries the bytes");
+    assert_eq!(s3gw::storage::chunk_crc(&data), inline.crc, "{key}");
+    Some(data.to_vec())
+}
+
+/// Inline objects: read with their bytes only when asked (never in a
+/// listing), replaced by and replacing blob heads and multipart heads
+/// without a stale byte left, deleted with their head, and held to
+/// conditions like any head.
+async fn inline_objects_live_and_die_with_their_head(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = bucket(s, "inline").await;
+    let k = common::key("small");
+    let put = |h: ObjectHead, cond: WriteCondition| async move {
+        s.put_object(b.id, &common::key("small"), &h, &cond).await
+    };
+    let small = common::inline_head(b"first bytes", "e1");
+    put(small.clone(), WriteCondition::IfNoneMatch)
+        .await
+        .expect("put inline");
+    let plain = s.get_object(b.id, &k).await.expect("get").expect("small");
+    let inline = plain.inline.as_ref().expect("an inline head");
+    assert!(inline.bytes.is_none(), "a head read carries no bytes");
+    assert_eq!((plain.size, plain.etag.as_str()), (11, "e1"));
+    assert_eq!(
+        inline_bytes(s, &b, "small").await.as_deref(),
+        Some(&b"first bytes"[..])
+    );
+    let listed = s
+        .list_objects(b.id, "", Bound::Unbounded, 10)
+        .await
+        .expect("list");
+    assert_eq!(keys(listed.clone()), vec!["small".to_owned()]);
+    let listed = listed[0]
+        .head
+        .inline
+        .as_ref()
+        .expect("inline in the listing");
+    assert!(listed.bytes.is_none(), "a listing carries no bytes");
+
+    // Conditions hold over inline heads as over any.
+    let r = put(common::inline_head(b"x", "e2"), WriteCondition::IfNoneMatch).await;
+    assert!(matches!(r, Err(StorageError::PreconditionFailed)), "{r:?}");
+    let r = put(
+        common::inline_head(b"x", "e2"),
+        WriteCondition::IfMatch("no".into()),
+    )
+    .await;
+    assert!(matches!(r, Err(StorageError::PreconditionFailed)), "{r:?}");
+    put(
+        common::inline_head(b"second", "e2"),
+        WriteCondition::IfMatch("e1".into()),
+    )
+    .await
+    .expect("if-match");
+    assert_eq!(
+        inline_bytes(s, &b, "small").await.as_deref(),
+        Some(&b"second"[..])
+    );
+
+    // A blob head over it, plain and conditional, then inline again.
+    let p = blob(s, b"blob bytes").await;
+    put(
+        head(vec![p.clone()], "e3", None),
+        WriteCondition::IfMatch("e2".into()),
+    )
+    .await
+    .expect("blob over inline");
+    assert_eq!(inline_bytes(s, &b, "small").await, None);
+    put(common::inline_head(b"third", "e4"), WriteCondition::None)
+        .await
+        .expect("inline over blob");
+    assert_eq!(
+        inline_bytes(s, &b, "small").await.as_deref(),
+        Some(&b"third"[..])
+    );
+    let p = blob(s, b"blob bytes").await;
+    put(head(vec![p], "e5", None), WriteCondition::None)
+        .await
+        .expect("plain blob over inline");
+    assert_eq!(inline_bytes(s, &b, "small").await, None);
+
+    // A multipart head over an inline one.
+    put(common::inline_head(b"fourth", "e6"), WriteCondition::None)
+        .await
+        .expect("inline again");
+    let (id, mp) = two_part_upload(s, &b, "small").await;
+    s.complete_upload(
+        b.id,
+        &k,
+        &common::upload_id(&id),
+        &mp,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("complete over inline");
+    assert_eq!(inline_bytes(s, &b, "small").await, None);
+    assert_eq!(
+        s.get_object(b.id, &k).await.expect("get").map(|h| h.etag),
+        Some(mp.etag)
+    );
+
+    // Deleted with its head: a blob head written after has no bytes.
+    put(common::inline_head(b"fifth", "e7"), WriteCondition::None)
+        .await
+        .expect("inline again");
+    assert!(s.delete_object(b.id, &k).await.expect("delete"));
+    assert!(s.get_object_data(b.id, &k).await.expect("get").is_none());
+    let p = blob(s, b"blob bytes").await;
+    put(head(vec![p], "e8", None), WriteCondition::IfNoneMatch)
+        .await
+        .expect("blob after delete");
+    assert_eq!(inline_bytes(s, &b, "small").await, None);
 }
 
 fn upload(id: &str, key: &str) -> UploadRecord {

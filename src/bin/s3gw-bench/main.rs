@@ -84,6 +84,10 @@ struct Args {
     /// Multiplies every size (1 = the published figures).
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
+    /// The size of the small objects of `put-4KiB`, `get-4KiB` and
+    /// `head-4KiB` (which keep their names), in bytes [default: 4096].
+    #[arg(long)]
+    small_size: Option<usize>,
     /// Server processes to watch (RSS, CPU).
     #[arg(long = "pid")]
     pids: Vec<u32>,
@@ -157,7 +161,10 @@ async fn run(args: Args) -> Result<bool, String> {
         }
         return Ok(report(&args, &outs));
     }
-    let sizes = Sizes::scaled(args.scale);
+    let mut sizes = Sizes::scaled(args.scale);
+    if let Some(n) = args.small_size {
+        sizes.small = n;
+    }
     eprintln!("s3gw-bench: preparing data");
     let max = sizes
         .multipart

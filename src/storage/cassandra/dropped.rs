@@ -72,7 +72,7 @@ impl CassandraStorage {
                 let n = rows.len();
                 let mut blobs: Vec<Released> = Vec::new();
                 for row in rows {
-                    let (key, row) = row.split();
+                    let (key, row, _) = row.split();
                     if let Some((_, h)) = decode_head_row(row)? {
                         let part = |p: &PartRef| Released::part(p, h.chunk_size);
                         blobs.extend(h.parts.iter().map(part));

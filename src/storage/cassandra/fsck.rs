@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use super::objects::decode_head_row;
+use super::objects::{decode_head_row, with_data};
 use super::rows::{BlobRow, ChunkKeyRow, ChunkRow, HeadRowWithKey};
 use super::{cql_index, crc_mismatch, now_ms, CassandraStorage, StorageError};
 use crate::storage::fsck::{chunk_len, FsckReport};
@@ -129,9 +129,11 @@ pub(super) async fn fsck(
                     .await?;
                 let n = rows.len();
                 for row in rows {
-                    let (key, row) = row.split();
+                    let (key, row, data) = row.split();
                     if let Some((_, h)) = decode_head_row(row)? {
                         report.objects += 1;
+                        let h = with_data(h, data);
+                        report.inline(&h, || format!("{}/{key}", bucket.name));
                         for p in &h.parts {
                             add(p, h.chunk_size, &|| format!("{}/{key}", bucket.name));
                         }

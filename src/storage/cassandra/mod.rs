@@ -285,6 +285,14 @@ impl Storage for CassandraStorage {
             .map(|(_, head)| head))
     }
 
+    async fn get_object_data(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        self.read_head_data(bucket, key).await
+    }
+
     async fn put_object(
         &self,
         bucket: BucketId,

@@ -1,8 +1,9 @@
 //! Object heads: reads, the commit write (plain or conditional), deletes.
 //!
 //! A head row stores the head without its part list (`head`, also read
-//! by listings) and the part list apart (`parts`), as JSON. `version` is
-//! fresh for every write, so a conditional write can tell "the row I
+//! by listings) and the part list apart (`parts`), as JSON, and an inline
+//! object's bytes (`data`, read only by a GET, a copy and fsck). `version`
+//! is fresh for every write, so a conditional write can tell "the row I
 //! checked" from a later one with the same ETag.
 //!
 //! Plain writes are last-writer-wins by write timestamp, like S3.
@@ -16,10 +17,12 @@
 
 use std::collections::HashSet;
 
+use bytes::Bytes;
+use scylla::value::MaybeUnset;
 use uuid::Uuid;
 
 use super::gc::Released;
-use super::rows::HeadRow;
+use super::rows::{HeadDataRow, HeadRow};
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRef, WriteCondition};
 
@@ -67,9 +70,35 @@ pub(super) fn decode_head_row(
     Ok(Some((version, h)))
 }
 
+/// An inline head's bytes as read with its row: filled in if the head is
+/// inline (still `None` if the row had none: `InlineData::checked` says so).
+pub(super) fn with_data(mut head: ObjectHead, data: Option<Bytes>) -> ObjectHead {
+    if let Some(inline) = &mut head.inline {
+        inline.bytes = data;
+    }
+    head
+}
+
+/// The `data` value of a head write: an inline head's bytes; else null
+/// when the row may hold bytes of an inline head it replaces
+/// (`clear_data`), and otherwise left unset, so that the row of an object
+/// that never was inline carries no cell tombstone. A concurrent writer
+/// may still leave bytes beside a head that is not inline: they are never
+/// read, since only an inline head's checksum vouches for them, and the
+/// next inline write or delete of the key drops them.
+type DataValue = MaybeUnset<Option<Bytes>>;
+
+fn data_value(head: &ObjectHead, clear_data: bool) -> DataValue {
+    match &head.inline {
+        Some(inline) => MaybeUnset::Set(inline.bytes.clone()),
+        None if clear_data => MaybeUnset::Set(None),
+        None => MaybeUnset::Unset,
+    }
+}
+
 /// The values of an `objects` INSERT: bucket, shard, key, a fresh
-/// version, ETag, head and parts.
-type HeadValues<'a> = (Uuid, i16, &'a str, Uuid, &'a str, String, String);
+/// version, ETag, head, parts and the inline bytes.
+type HeadValues<'a> = (Uuid, i16, &'a str, Uuid, &'a str, String, String, DataValue);
 
 impl CassandraStorage {
     fn head_row<'a>(
@@ -77,6 +106,7 @@ impl CassandraStorage {
         bucket: BucketId,
         key: &'a str,
         head: &'a ObjectHead,
+        clear_data: bool,
     ) -> Result<HeadValues<'a>, StorageError> {
         let (bare, parts) = encode_head(head)?;
         Ok((
@@ -87,7 +117,28 @@ impl CassandraStorage {
             &head.etag,
             bare,
             parts,
+            data_value(head, clear_data),
         ))
+    }
+
+    /// The head of `key` with an inline object's bytes, in one read.
+    pub(super) async fn read_head_data(
+        &self,
+        bucket: BucketId,
+        key: &str,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        let rows: Vec<HeadDataRow> = self
+            .inner
+            .cql
+            .rows(
+                &self.inner.st.head_get_data,
+                (bucket.0, self.shard_of(key), key),
+            )
+            .await?;
+        let Some((row, data)) = rows.into_iter().next().map(HeadDataRow::split) else {
+            return Ok(None);
+        };
+        Ok(decode_head_row(row)?.map(|(_, h)| with_data(h, data)))
     }
 
     /// The head of `key` and its row version; `serial` reads at
@@ -123,10 +174,14 @@ impl CassandraStorage {
         head: &ObjectHead,
     ) -> Result<Option<ObjectHead>, StorageError> {
         let old = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
+        let clear_data = old.as_ref().is_some_and(|o| o.inline.is_some());
         self.pause_before_head_write().await;
         self.inner
             .cql
-            .exec(&self.inner.st.head_put, self.head_row(bucket, key, head)?)
+            .exec(
+                &self.inner.st.head_put,
+                self.head_row(bucket, key, head, clear_data)?,
+            )
             .await?;
         Ok(old)
     }
@@ -152,7 +207,8 @@ impl CassandraStorage {
         match cond {
             WriteCondition::None => self.put_head(bucket, key, head).await,
             WriteCondition::IfNoneMatch => {
-                let row = self.head_row(bucket, key, head)?;
+                // No live row: nothing to clear.
+                let row = self.head_row(bucket, key, head, false)?;
                 self.pause_before_head_write().await;
                 if self
                     .inner
@@ -210,6 +266,11 @@ impl CassandraStorage {
         written: Option<&ObjectHead>,
         also: Vec<Released>,
     ) -> Result<(), StorageError> {
+        let blobless = |h: Option<&ObjectHead>| h.is_none_or(|h| h.parts.is_empty());
+        if blobless(replaced) && blobless(written) && also.is_empty() {
+            // Inline, empty or no heads: no blob to release, so no read.
+            return Ok(());
+        }
         let current = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
         let kept: HashSet<BlobId> = current.iter().flat_map(|h| h.blobs()).collect();
         let mut seen = HashSet::new();
@@ -290,6 +351,7 @@ impl CassandraStorage {
                         &head.etag,
                         &bare,
                         &parts,
+                        data_value(head, old.inline.is_some()),
                         bucket.0,
                         self.shard_of(key),
                         key,

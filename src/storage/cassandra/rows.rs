@@ -81,7 +81,38 @@ pub(super) struct HeadRow {
     pub parts: Option<String>,
 }
 
-/// A key index row with its head, for walks over a whole bucket.
+/// A head row with an inline object's bytes (null for other heads).
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct HeadDataRow {
+    pub version: Option<Uuid>,
+    pub head: Option<String>,
+    pub parts: Option<String>,
+    pub data: Option<Bytes>,
+}
+
+impl HeadDataRow {
+    /// The head row and the bytes.
+    pub(crate) fn split(self) -> (HeadRow, Option<Bytes>) {
+        let HeadDataRow {
+            version,
+            head,
+            parts,
+            data,
+        } = self;
+        (
+            HeadRow {
+                version,
+                head,
+                parts,
+            },
+            data,
+        )
+    }
+}
+
+/// A key index row with its head and inline bytes, for walks over a
+/// whole bucket.
 #[derive(DeserializeRow)]
 #[scylla(flavor = "enforce_order", skip_name_checks)]
 pub(super) struct HeadRowWithKey {
@@ -89,16 +120,18 @@ pub(super) struct HeadRowWithKey {
     pub version: Option<Uuid>,
     pub head: Option<String>,
     pub parts: Option<String>,
+    pub data: Option<Bytes>,
 }
 
 impl HeadRowWithKey {
-    /// The key and the head row.
-    pub(crate) fn split(self) -> (String, HeadRow) {
+    /// The key, the head row and the inline bytes.
+    pub(crate) fn split(self) -> (String, HeadRow, Option<Bytes>) {
         let HeadRowWithKey {
             key,
             version,
             head,
             parts,
+            data,
         } = self;
         (
             key,
@@ -107,6 +140,7 @@ impl HeadRowWithKey {
                 head,
                 parts,
             },
+            data,
         )
     }
 }
@@ -119,6 +153,7 @@ pub(super) struct StampedHeadRow {
     pub etag: Option<String>,
     pub head: Option<String>,
     pub parts: Option<String>,
+    pub data: Option<Bytes>,
     pub written: Option<i64>,
 }
 

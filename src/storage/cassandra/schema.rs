@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 8;
+pub const SCHEMA_VERSION: i32 = 9;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -158,6 +158,15 @@ const V8_COLUMNS: &[NewColumn] = &[NewColumn {
     cql_type: "text",
 }];
 
+/// Version 9: an inline object's bytes in its head row (`objects.rs`,
+/// docs/storage-model.md "Inline objects"); null or absent for every
+/// other head, and never selected by a listing.
+const V9_COLUMNS: &[NewColumn] = &[NewColumn {
+    table: "objects",
+    column: "data",
+    cql_type: "blob",
+}];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -190,6 +199,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: &[],
         add: V8_COLUMNS,
+    },
+    Step {
+        cql: &[],
+        add: V9_COLUMNS,
     },
 ];
 

@@ -36,6 +36,8 @@ pub(crate) struct Statements {
     pub head_get: PreparedStatement,
     /// The same read at `LOCAL_SERIAL`, before a conditional write.
     pub head_get_serial: PreparedStatement,
+    /// The head with an inline object's bytes (GET, copy).
+    pub head_get_data: PreparedStatement,
     pub head_put: PreparedStatement,
     pub head_put_if_absent: PreparedStatement,
     pub head_put_if_version: PreparedStatement,
@@ -78,6 +80,9 @@ async fn prep(
 
 const HEAD_GET: &str =
     "SELECT version, head, parts FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?";
+/// A head with an inline object's bytes: what a GET reads.
+const HEAD_GET_DATA: &str = "SELECT version, head, parts, data FROM {ks}.objects \
+     WHERE bucket = ? AND shard = ? AND key = ?";
 const LIST_COLUMNS: &str = "SELECT key, head FROM {ks}.objects WHERE bucket = ? AND shard = ?";
 
 impl Statements {
@@ -151,7 +156,7 @@ impl Statements {
             .await?,
             setting_get: p("SELECT value FROM {ks}.settings WHERE name = ?", true).await?,
             fsck_heads: p(
-                "SELECT key, version, head, parts FROM {ks}.objects \
+                "SELECT key, version, head, parts, data FROM {ks}.objects \
                  WHERE bucket = ? AND shard = ? AND key > ? LIMIT ?",
                 true,
             )
@@ -171,20 +176,21 @@ impl Statements {
             .await?,
             head_get: p(HEAD_GET, true).await?,
             head_get_serial,
+            head_get_data: p(HEAD_GET_DATA, true).await?,
             head_put: p(
-                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts, data) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 false,
             )
             .await?,
             head_put_if_absent: p(
-                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
+                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts, data) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
                 false,
             )
             .await?,
             head_put_if_version: p(
-                "UPDATE {ks}.objects SET version = ?, etag = ?, head = ?, parts = ? \
+                "UPDATE {ks}.objects SET version = ?, etag = ?, head = ?, parts = ?, data = ? \
                  WHERE bucket = ? AND shard = ? AND key = ? IF version = ?",
                 false,
             )
@@ -415,14 +421,14 @@ impl SweepStatements {
             )
             .await?,
             head_get_stamped: p(
-                "SELECT version, etag, head, parts, writetime(version) FROM {ks}.objects \
+                "SELECT version, etag, head, parts, data, writetime(version) FROM {ks}.objects \
                  WHERE bucket = ? AND shard = ? AND key = ?",
                 true,
             )
             .await?,
             head_put_at: p(
-                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+                "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts, data) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
                 true,
             )
             .await?,

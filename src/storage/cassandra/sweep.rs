@@ -312,9 +312,14 @@ impl Sweep {
                 etag,
                 head,
                 parts,
+                data,
                 ..
             }) => {
-                let row = (bucket.0, shard, key, version, etag, head, parts, stamp);
+                // Every column, the inline bytes too: no cell of a write
+                // stamped before the fence may outlive it.
+                let row = (
+                    bucket.0, shard, key, version, etag, head, parts, data, stamp,
+                );
                 self.cql.exec(&st.head_put_at, row).await
             }
             None => {

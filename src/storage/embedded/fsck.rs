@@ -18,7 +18,10 @@ use uuid::Uuid;
 use super::blobs::BlobFiles;
 use super::crcs::{Row, BLOB_CRCS};
 use super::multipart::{PARTS, UPLOADS};
-use super::{corrupt, db_err, decode_head, Inner, BUCKETS, GC_QUEUE, LIVE_BLOBS, OBJECTS};
+use super::{
+    corrupt, db_err, decode_head, read_inline, Inner, BUCKETS, GC_QUEUE, INLINE, LIVE_BLOBS,
+    OBJECTS,
+};
 use crate::storage::{
     chunk_count, chunk_crc, now_ms, BlobId, BucketRecord, ChunkAddr, FsckReport, PartRecord,
     PartRef, StorageError, UploadRecord,
@@ -39,6 +42,7 @@ struct Check<'a> {
     live: ReadOnlyTable<u128, ()>,
     queue: ReadOnlyTable<u128, i64>,
     crcs: ReadOnlyTable<u128, &'static [u8]>,
+    inline: ReadOnlyTable<&'static [u8], &'static [u8]>,
     files: &'a BlobFiles,
 }
 
@@ -54,6 +58,7 @@ impl Inner {
             live: txn.open_table(LIVE_BLOBS).map_err(db_err)?,
             queue: txn.open_table(GC_QUEUE).map_err(db_err)?,
             crcs: txn.open_table(BLOB_CRCS).map_err(db_err)?,
+            inline: txn.open_table(INLINE).map_err(db_err)?,
             files: &self.files,
         };
         let buckets = bucket_names(&txn)?;
@@ -90,6 +95,12 @@ impl Check<'_> {
             let head = decode_head(v.value())?;
             let (bucket, key) = split_object_key(k.value())?;
             self.report.objects += 1;
+            if head.inline.is_some() {
+                let mut head = head.clone();
+                read_inline(&self.inline, k.value(), &mut head)?;
+                let bucket = bucket_label(buckets, bucket);
+                self.report.inline(&head, || format!("{bucket}/{key}"));
+            }
             for part in &head.parts {
                 self.blob(part, head.chunk_size, || {
                     format!("{}/{key}", bucket_label(buckets, bucket))
@@ -368,6 +379,7 @@ mod tests {
             checksum: None,
             content: ContentHeaders::default(),
             user_meta: Default::default(),
+            inline: None,
         }
     }
 

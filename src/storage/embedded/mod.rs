@@ -40,6 +40,10 @@ const BUCKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("buckets");
 const BUCKET_IDS: TableDefinition<u128, ()> = TableDefinition::new("bucket_ids");
 /// Key: 16 bytes of bucket id, then the object key's UTF-8 bytes.
 const OBJECTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("objects");
+/// The bytes of inline objects, keyed as in `OBJECTS` and written in the
+/// same transactions as their heads; apart from them so that listings
+/// never read them.
+const INLINE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("inline_data");
 /// Blobs referenced by a committed record.
 const LIVE_BLOBS: TableDefinition<u128, ()> = TableDefinition::new("live_blobs");
 /// Blobs released by a commit, with the time (ms) after which they go.
@@ -106,6 +110,7 @@ impl EmbeddedStorage {
             txn.open_table(BUCKETS).map_err(db_err)?;
             txn.open_table(BUCKET_IDS).map_err(db_err)?;
             txn.open_table(OBJECTS).map_err(db_err)?;
+            txn.open_table(INLINE).map_err(db_err)?;
             txn.open_table(LIVE_BLOBS).map_err(db_err)?;
             txn.open_table(GC_QUEUE).map_err(db_err)?;
             txn.open_table(BLOB_CRCS).map_err(db_err)?;
@@ -251,6 +256,29 @@ impl EmbeddedStorage {
         });
     }
 
+    /// The head of `key`, with an inline object's bytes if `data`.
+    async fn read_object(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        data: bool,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        let k = object_key(bucket, key);
+        self.blocking(move |inner| {
+            let txn = inner.db.begin_read().map_err(db_err)?;
+            let t = txn.open_table(OBJECTS).map_err(db_err)?;
+            let Some(v) = t.get(k.as_slice()).map_err(db_err)? else {
+                return Ok(None);
+            };
+            let mut head = decode_head(v.value())?;
+            if data {
+                read_inline(&txn.open_table(INLINE).map_err(db_err)?, &k, &mut head)?;
+            }
+            Ok(Some(head))
+        })
+        .await
+    }
+
     async fn blocking<T, F>(&self, f: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
@@ -372,6 +400,47 @@ fn scan_prefixed<T>(
 
 fn decode_head(bytes: &[u8]) -> Result<ObjectHead, StorageError> {
     serde_json::from_slice(bytes).map_err(corrupt)
+}
+
+/// Fills in an inline head's bytes from `INLINE` (left `None` if missing:
+/// `InlineData::checked` reports that).
+fn read_inline(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    k: &[u8],
+    head: &mut ObjectHead,
+) -> Result<(), StorageError> {
+    if let Some(inline) = &mut head.inline {
+        inline.bytes = table
+            .get(k)
+            .map_err(db_err)?
+            .map(|v| Bytes::copy_from_slice(v.value()));
+    }
+    Ok(())
+}
+
+/// Writes `head`'s inline bytes under `k` in `txn`, or removes those of
+/// the head it replaces (`old`); `Internal` if an inline head carries none.
+fn write_inline(
+    txn: &redb::WriteTransaction,
+    k: &[u8],
+    head: Option<&ObjectHead>,
+    old: Option<&ObjectHead>,
+) -> Result<(), StorageError> {
+    let mut t = txn.open_table(INLINE).map_err(db_err)?;
+    match head.and_then(|h| h.inline.as_ref()) {
+        Some(inline) => {
+            let bytes = inline
+                .bytes
+                .as_ref()
+                .ok_or_else(|| StorageError::internal("an inline head without its bytes"))?;
+            t.insert(k, bytes.as_ref()).map_err(db_err)?;
+        }
+        None if old.is_some_and(|o| o.inline.is_some()) => {
+            t.remove(k).map_err(db_err)?;
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -542,16 +611,15 @@ impl Storage for EmbeddedStorage {
         bucket: BucketId,
         key: &ObjectKey,
     ) -> Result<Option<ObjectHead>, StorageError> {
-        let k = object_key(bucket, key);
-        self.blocking(move |inner| {
-            let txn = inner.db.begin_read().map_err(db_err)?;
-            let t = txn.open_table(OBJECTS).map_err(db_err)?;
-            match t.get(k.as_slice()).map_err(db_err)? {
-                Some(v) => Ok(Some(decode_head(v.value())?)),
-                None => Ok(None),
-            }
-        })
-        .await
+        self.read_object(bucket, key, false).await
+    }
+
+    async fn get_object_data(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        self.read_object(bucket, key, true).await
     }
 
     async fn put_object(
@@ -588,6 +656,7 @@ impl Storage for EmbeddedStorage {
                     .insert(k.as_slice(), bytes.as_slice())
                     .map_err(db_err)?;
                 drop(objects);
+                write_inline(&txn, &k, Some(&head), old.as_ref())?;
                 let kept: HashSet<BlobId> = head.blobs().collect();
                 if let Some(old) = &old {
                     inner.release(&txn, old.blobs().filter(|b| !kept.contains(b)))?;
@@ -616,6 +685,7 @@ impl Storage for EmbeddedStorage {
             };
             let existed = old.is_some();
             if let Some(old) = old {
+                write_inline(&txn, &k, None, Some(&old))?;
                 inner.release(&txn, old.blobs())?;
                 txn.commit().map_err(db_err)?;
             }

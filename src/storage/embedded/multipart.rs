@@ -7,8 +7,8 @@ use std::ops::Bound;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::{
-    corrupt, crcs, db_err, decode_head, object_key, scan_prefixed, Inner, BUCKET_IDS, LIVE_BLOBS,
-    OBJECTS,
+    corrupt, crcs, db_err, decode_head, object_key, scan_prefixed, write_inline, Inner, BUCKET_IDS,
+    LIVE_BLOBS, OBJECTS,
 };
 use crate::storage::{
     BlobId, BucketId, ObjectHead, PartRecord, StorageError, UploadRecord, WriteCondition,
@@ -230,6 +230,7 @@ impl Inner {
                 .map_err(db_err)?;
             old
         };
+        write_inline(&txn, &ok, Some(head), old.as_ref())?;
         let mut released: Vec<BlobId> = parts
             .iter()
             .map(|p| p.data.blob)
