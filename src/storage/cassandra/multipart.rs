@@ -304,7 +304,7 @@ pub(super) async fn put_part(
             (upload_id, number, part.data.blob.0, record),
         )
         .await?;
-    s.inner.gc.unpend_all(std::iter::once(part.data.blob)).await;
+    s.unpend_later(vec![part.data.blob]);
     Ok(())
 }
 

@@ -186,6 +186,19 @@ impl CassandraStorage {
         Ok(old)
     }
 
+    /// Clears the pending rows of blobs a committed record now references,
+    /// after the answer rather than before it: one write fewer in
+    /// sequence. A pending row left behind (the task failed, or the
+    /// gateway died first) is harmless: after the blob's commit deadline
+    /// the sweep finds the record referencing it and drops the row.
+    pub(super) fn unpend_later(&self, blobs: Vec<BlobId>) {
+        if blobs.is_empty() {
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move { store.inner.gc.unpend_all(blobs.into_iter()).await });
+    }
+
     /// The pause tests use to stage a slow writer (zero otherwise).
     async fn pause_before_head_write(&self) {
         let pause = self.inner.opts.pause_before_head_write;
@@ -380,12 +393,10 @@ pub(super) async fn put_object(
     // a blob), so each is still pending.
     s.inner.sweep.check_deadline(head.blobs())?;
     let old = s.put_head_if(bucket, key, head, cond).await?;
-    // The commit point. Clearing the pending rows and settling do not
-    // depend on each other.
-    tokio::join!(
-        s.inner.gc.unpend_all(head.blobs()),
-        s.settle_committed(bucket, key, old.as_ref(), Some(head)),
-    );
+    // The commit point.
+    s.unpend_later(head.blobs().collect());
+    s.settle_committed(bucket, key, old.as_ref(), Some(head))
+        .await;
     Ok(())
 }
 
