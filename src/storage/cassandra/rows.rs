@@ -133,15 +133,14 @@ impl HeadRowWithKey {
             parts,
             data,
         } = self;
-        (
-            key,
-            HeadRow {
-                version,
-                head,
-                parts,
-            },
+        let (row, data) = HeadDataRow {
+            version,
+            head,
+            parts,
             data,
-        )
+        }
+        .split();
+        (key, row, data)
     }
 }
 
