@@ -588,6 +588,20 @@ mod tests {
         for size in ["65536", "8388608"] {
             assert!(with_file(&format!("chunk_size = {size}\n")).is_ok());
         }
+        // The inline limit: at most 256 KiB, and never above the chunk size.
+        for (text, inline) in [
+            ("", 16384),
+            ("inline_max_size = 0\n", 0),
+            ("inline_max_size = 262144\n", 262144),
+            ("chunk_size = 65536\ninline_max_size = 131072\n", 65536),
+        ] {
+            let c = with_file(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(c.inline_max_size, inline, "{text}");
+        }
+        assert_eq!(
+            with_file("inline_max_size = 262145\n").unwrap_err(),
+            "inline_max_size must be at most 262144 bytes"
+        );
         // The backend's settings are checked only when it is chosen.
         assert!(with_file("[cassandra]\nkeyspace = \"a-b\"\n").is_ok());
         assert_eq!(
