@@ -159,6 +159,26 @@ compat() {
   return "$status"
 }
 
+# What a failure on the cluster leaves to read in CI's output: free disk,
+# which processes still run, each gateway's last lines, and each
+# Cassandra node's warnings and errors.
+cluster_evidence() {
+  echo "--- cluster evidence ---"
+  df -h "$ROOT" /tmp || true
+  bash scripts/cluster status || true
+  local f
+  for f in tmp/cluster/gw*/gateway.log; do
+    [ -f "$f" ] || continue
+    echo "--- $f (last 20 lines) ---"
+    tail -n 20 "$f"
+  done
+  for f in tmp/cluster/cassandra/node*/logs/system.log; do
+    [ -f "$f" ] || continue
+    echo "--- $f (last 15 WARN/ERROR lines) ---"
+    grep -E '^(WARN|ERROR)' "$f" | tail -n 15 || true
+  done
+}
+
 status=0
 step "real clients against the embedded gateway"
 start_gateway embedded
@@ -239,7 +259,7 @@ if [ "$OWN_CASSANDRA" = 1 ]; then
     COMPAT_SECRET_KEY=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' <<<"$made")
     echo "the client suite signs with the application key $COMPAT_ACCESS_KEY"
     COMPAT_ACCESS_KEY=$COMPAT_ACCESS_KEY COMPAT_SECRET_KEY=$COMPAT_SECRET_KEY \
-      COMPAT_PASSES=https compat || status=1
+      COMPAT_PASSES=https compat || { status=1; cluster_evidence; }
   else
     echo "s3gw admin key create failed through Nginx"
     status=1

@@ -14,6 +14,8 @@ pub(crate) const CHUNKS_READ: &str = "s3gw_chunks_read_total";
 pub(crate) const CHUNK_BYTES_READ: &str = "s3gw_chunk_read_bytes_total";
 pub(crate) const PREFETCH_READY: &str = "s3gw_prefetch_ready_total";
 pub(crate) const PREFETCH_WAITED: &str = "s3gw_prefetch_waited_total";
+/// Chunk statements run again after Cassandra timed them out.
+pub(crate) const CASSANDRA_RETRIES: &str = "s3gw_cassandra_retries_total";
 pub(crate) const CHUNKS_WRITTEN: &str = "s3gw_chunks_written_total";
 pub(crate) const GC_RUNS: &str = "s3gw_gc_runs_total";
 pub(crate) const GC_BLOBS: &str = "s3gw_gc_reclaimed_blobs_total";

@@ -238,8 +238,13 @@ impl Storage for CassandraStorage {
         let crc = cql_crc(&data);
         self.inner
             .cql
-            .exec(&self.inner.st.chunk_put, (addr.blob.0, idx, data, crc))
+            .run_chunk::<rows::ChunkRow>(
+                &self.inner.st.chunk_put,
+                (addr.blob.0, idx, data, crc),
+                "chunk_put",
+            )
             .await
+            .map(|_| ())
     }
 
     async fn seal_blob(&self, _blob: BlobId) -> Result<(), StorageError> {
@@ -252,7 +257,7 @@ impl Storage for CassandraStorage {
         let rows: Vec<rows::ChunkRow> = self
             .inner
             .cql
-            .rows(&self.inner.st.chunk_get, (addr.blob.0, idx))
+            .run_chunk(&self.inner.st.chunk_get, (addr.blob.0, idx), "chunk_get")
             .await?;
         match rows.into_iter().next() {
             Some(rows::ChunkRow {
