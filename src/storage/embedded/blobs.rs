@@ -2,11 +2,11 @@
 //! `blobs/<hh>/<blob>`, chunk `i` at offset `i * chunk_size`.
 
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::private_fs;
 use crate::storage::records::{BlobId, ChunkAddr};
@@ -54,23 +54,19 @@ impl BlobFiles {
 
     /// Reads up to one chunk; shorter only at the end of the blob.
     pub(super) fn read_chunk(&self, addr: ChunkAddr) -> io::Result<Option<Bytes>> {
-        let file = match File::open(self.path(addr.blob)) {
+        let mut file = match File::open(self.path(addr.blob)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        let want = addr.chunk_size as usize;
-        let mut buf = BytesMut::zeroed(want);
-        let mut filled = 0;
-        while filled < want {
-            let n = file.read_at(&mut buf[filled..], addr.offset() + filled as u64)?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        buf.truncate(filled);
-        Ok(Some(buf.freeze()))
+        let want = u64::from(addr.chunk_size);
+        // Read straight into the buffer's unwritten capacity: `read_to_end`
+        // does not zero it first, and `take` stops it at the chunk's end,
+        // so the buffer never grows past one chunk.
+        let mut buf = Vec::with_capacity(addr.chunk_size as usize);
+        file.seek(SeekFrom::Start(addr.offset()))?;
+        file.take(want).read_to_end(&mut buf)?;
+        Ok(Some(Bytes::from(buf)))
     }
 
     pub(super) fn remove(&self, blob: BlobId) -> io::Result<()> {
