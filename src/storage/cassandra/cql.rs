@@ -65,7 +65,7 @@ where
             Err(e) => match pauses.next() {
                 Some(pause) if chunk_retry_helps(&e) => {
                     metrics::counter!(names::CASSANDRA_RETRIES, "op" => op).increment(1);
-                    tracing::debug!(error = %e, op, "Cassandra timed out a chunk statement; retrying");
+                    tracing::warn!(error = %e, op, "Cassandra timed out a chunk statement; retrying");
                     tokio::time::sleep(*pause).await;
                 }
                 _ => return Err(e),
@@ -250,7 +250,12 @@ mod tests {
     }
 
     fn timeout() -> ExecutionError {
-        db(DbError::Overloaded)
+        db(DbError::WriteTimeout {
+            consistency: Consistency::LocalQuorum,
+            received: 1,
+            required: 2,
+            write_type: WriteType::Simple,
+        })
     }
 
     /// Attempts of `retry_chunk` over a list of outcomes: how many ran, and
