@@ -8,6 +8,7 @@ use futures_util::TryStreamExt;
 use scylla::client::session::Session;
 use scylla::deserialize::row::DeserializeRow;
 use scylla::errors::{DbError, ExecutionError, RequestAttemptError};
+use scylla::response::query_result::QueryResult;
 use scylla::serialize::row::SerializeRow;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
@@ -45,6 +46,19 @@ pub(super) struct Cql {
 
 fn pager_err(e: impl std::fmt::Display) -> StorageError {
     StorageError::Unavailable(format!("scan: {e}"))
+}
+
+/// Every row of a statement's answer (its single page).
+fn rows_of<R>(res: QueryResult) -> Result<Vec<R>, StorageError>
+where
+    R: for<'f, 'm> DeserializeRow<'f, 'm>,
+{
+    res.into_rows_result()
+        .map_err(shape_err)?
+        .rows::<R>()
+        .map_err(shape_err)?
+        .collect::<Result<Vec<R>, _>>()
+        .map_err(shape_err)
 }
 
 /// Runs `attempt`, again after each of `pauses` while its error is one
@@ -89,13 +103,7 @@ impl Cql {
             .execute_unpaged(stmt, values)
             .await
             .map_err(exec_err)?;
-        let rows = res.into_rows_result().map_err(shape_err)?;
-        let out = rows
-            .rows::<R>()
-            .map_err(shape_err)?
-            .collect::<Result<Vec<R>, _>>()
-            .map_err(shape_err)?;
-        Ok(out)
+        rows_of(res)
     }
 
     pub(crate) async fn exec(
@@ -133,11 +141,7 @@ impl Cql {
         if !res.is_rows() {
             return Ok(Vec::new());
         }
-        let rows = res.into_rows_result().map_err(shape_err)?;
-        rows.rows::<R>()
-            .map_err(shape_err)?
-            .collect::<Result<Vec<R>, _>>()
-            .map_err(shape_err)
+        rows_of(res)
     }
 
     /// Runs a lightweight transaction; whether it applied. The answer's
