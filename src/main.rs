@@ -65,7 +65,9 @@ struct FsckArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let tuned = s3gw::malloc_tuning::apply();
     s3gw::telemetry::init_logs(cli.log_format);
+    tracing::debug!(tuned, "allocator thresholds for chunk buffers");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
