@@ -59,6 +59,10 @@ except ImportError:  # pragma: no cover - depends on the interpreter
 
 COMPOSE = REPO / "docker" / "docker-compose.yml"
 DOCKERFILE = REPO / "docker" / "Dockerfile"
+READY_PROBE = REPO / "docker" / "s3gw-ready"
+# Every Dockerfile of the stack: classic-builder instructions only.
+DOCKERFILES = (DOCKERFILE, REPO / "docker" / "nginx.Dockerfile", REPO / "docker" / "cassandra" / "Dockerfile")
+CASSANDRA_SCRIPT = REPO / "scripts" / "cassandra"
 DOCKERIGNORE = REPO / ".dockerignore"
 NGINX_DIR = REPO / "deploy" / "nginx"
 SHARED = NGINX_DIR / "s3gw.conf"
@@ -466,7 +470,11 @@ def check_dockerfile(gw: GatewaySettings, df: DockerfileInfo) -> None:
     hc = inst.get("HEALTHCHECK", [""])[-1]
     probe = re.search(r'"(s3gw-ready)"|\b(s3gw-ready)\b', hc)
     R.check(bool(probe), "HEALTHCHECK runs s3gw-ready", hc or "no HEALTHCHECK")
-    script = next((h for h in df.heredocs if "/dev/tcp" in h), "")
+    script = read(READY_PROBE) if READY_PROBE.exists() else ""
+    R.check(any(re.match(r"docker/s3gw-ready\s+/usr/local/bin/s3gw-ready$", c) for c in inst.get("COPY", [])),
+            "docker/s3gw-ready copied to /usr/local/bin/s3gw-ready", f"{inst.get('COPY')}")
+    R.check(any("chmod" in r and "/usr/local/bin/s3gw-ready" in r for r in inst.get("RUN", [])),
+            "s3gw-ready made executable by a RUN (COPY --chmod is BuildKit's)")
     R.check(bool(gw.ready_path) and f'"${{1:-{gw.ready_path}}}"' in script,
             f"s3gw-ready probes {gw.ready_path} by default (src/http/router.rs READY_PATH)")
     R.check("S3GW_LISTEN" in script, "s3gw-ready takes its port from S3GW_LISTEN")
@@ -476,12 +484,64 @@ def check_dockerfile(gw: GatewaySettings, df: DockerfileInfo) -> None:
             f"unknown: {unknown}")
 
 
+def check_classic_builder() -> None:
+    """What Docker 20.10 without BuildKit, and Podman, refuse or fetch."""
+    R.start("Dockerfiles: classic builder only")
+    for path in DOCKERFILES:
+        name = path.relative_to(REPO)
+        if not R.check(path.exists(), f"{name} exists"):
+            continue
+        text = read(path)
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        R.check(not any(re.match(r"#\s*syntax\s*=", ln, re.I) for ln in lines),
+                f"{name}: no `# syntax` line (it fetches a frontend from a registry)")
+        code = [ln for ln in lines if not ln.lstrip().startswith("#")]
+        R.check(not any(re.search(r"<<-?['\"]?\w+", ln) and ln.split()[0].upper() in ("RUN", "COPY")
+                        for ln in code), f"{name}: no heredoc")
+        for flag in ("--mount", "--chmod", "--link", "--parents"):
+            R.check(not any(re.match(r"\s*(RUN|COPY|ADD)\b.*\s" + flag + r"\b", ln, re.I) for ln in code),
+                    f"{name}: no {flag}")
+        args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.M))
+        froms = re.findall(r"^FROM\s+(\S+)", text, re.M)
+        external = [f for f in froms if f.startswith("${")]
+        R.check(bool(external) and all(f.strip("${}") in args for f in external),
+                f"{name}: base images are build arguments with defaults", f"FROM {froms}, ARG {args}")
+        base = args.get("BASE_IMAGE")
+        R.check(base == "debian:bookworm-slim", f"{name}: BASE_IMAGE defaults to debian:bookworm-slim", f"{base}")
+
+
 def check_dockerignore() -> None:
     R.start(".dockerignore")
     text = read(DOCKERIGNORE)
     pats = {ln.strip().rstrip("/") for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
     for p in ("target", ".git", ".venv", ".tools", "tmp", "data"):
         R.check(p in pats, f"excludes {p}")
+
+
+def cassandra_version() -> str:
+    m = re.search(r"^CASSANDRA_VERSION=([0-9.]+)", read(CASSANDRA_SCRIPT), re.M)
+    return m.group(1) if m else "?"
+
+
+def check_compose_portable(doc: dict, gateways: dict) -> None:
+    """What Debian's docker-compose 1.29 refuses, and fixed gateway addresses."""
+    R.check("name" not in doc, "no top-level name: (docker-compose 1.29 refuses it; pass -p)")
+    for n, svc in (doc.get("services") or {}).items():
+        dep = svc.get("depends_on") or {}
+        if isinstance(dep, dict):
+            bad = [d for d, v in dep.items() if isinstance(v, dict) and set(v) - {"condition"}]
+            R.check(not bad, f"{n}: depends_on holds only conditions (1.29 refuses restart:)", f"{bad}")
+    addrs = {}
+    for n, svc in sorted(gateways.items()):
+        nets = svc.get("networks")
+        addr = None
+        if isinstance(nets, dict):
+            addr = next((interpolate_default(str((v or {}).get("ipv4_address", ""))) for v in nets.values()
+                         if isinstance(v, dict) and v.get("ipv4_address")), None)
+        R.check(addr is not None, f"{n}: a fixed address on the stack's network (Nginx resolves it once)",
+                f"{nets}")
+        addrs[n] = addr
+    R.check(len(set(addrs.values())) == len(addrs), "the gateways' addresses differ", f"{addrs}")
 
 
 def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list[tuple[str, int]],
@@ -501,9 +561,9 @@ def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list
             s3gw_svcs[name] = svc
             ctx = (COMPOSE.parent / str(build.get("context", "."))).resolve()
             R.check(ctx == REPO, f"{name}: build context is the repository root", str(ctx))
-        elif image.startswith("cassandra:"):
+        elif "cassandra" in interpolate_default(image):
             cassandra[name] = svc
-        elif image.startswith("nginx"):
+        elif "nginx" in interpolate_default(image):
             nginx[name] = svc
     migrate = {n: s for n, s in s3gw_svcs.items() if command_of(s)[:1] == ["migrate"]}
     gateways = {n: s for n, s in s3gw_svcs.items() if command_of(s)[:1] in ([], ["serve"])}
@@ -511,6 +571,7 @@ def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list
     R.check(len(cassandra) == CASSANDRA_NODES, f"{CASSANDRA_NODES} Cassandra services", f"found {sorted(cassandra)}")
     R.check(len(migrate) == 1, "one migrate service", f"found {sorted(migrate)}")
     R.check(len(nginx) == 1, "one nginx service", f"found {sorted(nginx)}")
+    check_compose_portable(doc, {n: s for n, s in s3gw_svcs.items() if command_of(s)[:1] in ([], ["serve"])})
     for n, s in s3gw_svcs.items():
         first = command_of(s)[:1]
         R.check(not first or first[0] in gw.subcommands, f"{n}: command is a known s3gw subcommand",
@@ -599,7 +660,9 @@ def check_compose(gw: GatewaySettings, df: DockerfileInfo, upstream_docker: list
     for i, n in enumerate(cnames):
         s = cassandra[n]
         env = env_of(s)
-        R.check(str(s.get("image")) == "cassandra:5.0", f"{n}: image cassandra:5.0", str(s.get("image")))
+        want_image = f"s3gw-cassandra:{cassandra_version()}"
+        R.check(interpolate_default(str(s.get("image"))) == want_image,
+                f"{n}: image defaults to {want_image} (scripts/cassandra's version)", str(s.get("image")))
         R.check(bool(healthcheck_text(s)), f"{n}: has a healthcheck")
         seeds = [x.strip() for x in env.get("CASSANDRA_SEEDS", "").split(",") if x.strip()]
         R.check(bool(seeds) and set(seeds) <= set(cnames), f"{n}: CASSANDRA_SEEDS are compose Cassandra services",
@@ -953,6 +1016,7 @@ def main() -> int:
     df = parse_dockerfile()
     check_dockerfile(gw, df)
     check_dockerignore()
+    check_classic_builder()
     upstreams = check_nginx(gw)
     check_launcher(gw, upstreams)
     compose_info = check_compose(gw, df, upstreams.get("docker", []), upstreams.get("docker-admin", []))

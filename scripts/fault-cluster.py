@@ -23,6 +23,13 @@ Scenarios (all five, in this order, when none is named):
              gateway reports not ready; after the restart the same bytes are
              served again.
 
+With --docker, the same workload runs against the compose stack of
+`scripts/docker-stack up` (Nginx on 127.0.0.1:8080): `cassandra` kills
+container cassandra2, then cassandra1, `gateway` kills container gw2 (docker
+kill -s KILL), and each is started again with `docker start` and waited for
+until healthy. Only those two scenarios run there; the others need the
+gateways' process ids and ports of scripts/cluster.
+
 Every wait and every workload is bounded in time. Processes are killed by
 the PIDs that scripts/cluster and scripts/cassandra recorded, after checking
 that each PID is the expected process; everything killed is started again
@@ -46,6 +53,7 @@ import urllib.parse
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
+import docker_stack
 from cluster_procs import GATEWAYS, cassandra_pid, cluster_credentials, cluster_up, gateway_pid, kill9
 from s3gw_common import Failed, delete_bucket, http_status, logger, s3_client
 
@@ -70,6 +78,47 @@ RECOVERY_LIMIT = 30.0
 RECENT_WRITES = 20
 
 log = logger("fault-cluster")
+
+
+class Processes:
+    """The cluster of scripts/cluster: processes killed by their checked PIDs."""
+
+    def kill_cassandra(self, node):
+        kill9(cassandra_pid(node), f"Cassandra node {node}", log)
+
+    def kill_gateway(self, n):
+        kill9(gateway_pid(n), f"gateway {n}", log)
+
+    def restore(self):
+        return cluster_up()
+
+    def cassandra_back(self, node):
+        return cassandra_pid(node) is not None
+
+    def gateway_url(self, n):
+        return f"http://127.0.0.1:{GATEWAYS[n]}"
+
+
+class Containers:
+    """The compose stack of scripts/docker-stack: containers killed by id."""
+
+    def kill_cassandra(self, node):
+        docker_stack.kill(f"cassandra{node}", log)
+
+    def kill_gateway(self, n):
+        docker_stack.kill(f"gw{n}", log)
+
+    def restore(self):
+        return docker_stack.stack_up()
+
+    def cassandra_back(self, node):
+        return docker_stack.state(docker_stack.container(f"cassandra{node}"))[1] == "healthy"
+
+    def gateway_url(self, n):
+        return docker_stack.GATEWAY_URLS[n]
+
+
+TOPOLOGY = Processes()
 
 
 class Counted:
@@ -372,12 +421,11 @@ def scenario_cassandra():
     expected = {}
     for round_no, node in enumerate((2, 1), start=1):
         label = f"(a) Cassandra node {node} killed"
-        tally = workload(bucket, expected, label,
-                         lambda: kill9(cassandra_pid(node), f"Cassandra node {node}", log), seed=round_no)
+        tally = workload(bucket, expected, label, lambda: TOPOLOGY.kill_cassandra(node), seed=round_no)
         check_no_failures(tally, label)
         verify_all(counted, bucket, expected, f"{label}, node down")
-        took = cluster_up()
-        if cassandra_pid(node) is None:
+        took = TOPOLOGY.restore()
+        if not TOPOLOGY.cassandra_back(node):
             raise Failed(f"Cassandra node {node} did not come back")
         log(f"Cassandra node {node} restarted and the cluster ready again in {took:.1f} s")
         verify_all(counted, bucket, expected, f"{label}, after node {node} rejoined")
@@ -389,14 +437,14 @@ def scenario_gateway():
     bucket = new_bucket(counted, "gateway")
     expected = {}
     label = "(b) gateway 2 killed"
-    tally = workload(bucket, expected, label, lambda: kill9(gateway_pid(2), "gateway 2", log), seed=7)
+    tally = workload(bucket, expected, label, lambda: TOPOLOGY.kill_gateway(2), seed=7)
     check_no_failures(tally, label)
     verify_all(counted, bucket, expected, f"{label}, gateway down")
-    took = cluster_up()
-    if ready(f"http://127.0.0.1:{GATEWAYS[2]}") != 200:
+    took = TOPOLOGY.restore()
+    if ready(TOPOLOGY.gateway_url(2)) != 200:
         raise Failed("gateway 2 is not ready after the restart")
     log(f"gateway 2 restarted and ready in {took:.1f} s")
-    direct = Counted(f"http://127.0.0.1:{GATEWAYS[2]}", max_attempts=1)
+    direct = Counted(TOPOLOGY.gateway_url(2), max_attempts=1)
     body = os.urandom(2 * MiB + 1)
     direct.client.put_object(Bucket=bucket, Key="after-restart", Body=body)
     expected["after-restart"] = {sha(body)}
@@ -550,13 +598,27 @@ SCENARIOS = {
 }
 
 
+DOCKER_SCENARIOS = ("cassandra", "gateway")
+
+
 def main():
-    names = sys.argv[1:] or list(SCENARIOS)
+    global TOPOLOGY
+    args = sys.argv[1:]
+    docker = "--docker" in args
+    names = [a for a in args if a != "--docker"]
+    if docker:
+        TOPOLOGY = Containers()
+        names = names or list(DOCKER_SCENARIOS)
+        for name in names:
+            if name not in DOCKER_SCENARIOS:
+                sys.exit(f"--docker runs {', '.join(DOCKER_SCENARIOS)} only, not {name!r}")
+    names = names or list(SCENARIOS)
     for name in names:
         if name not in SCENARIOS:
             sys.exit(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
     if ready(NGINX) != 200:
-        sys.exit(f"{NGINX}/_s3gw/ready is not 200: run scripts/cluster up first")
+        up = "scripts/docker-stack up" if docker else "scripts/cluster up"
+        sys.exit(f"{NGINX}/_s3gw/ready is not 200: run {up} first")
     for name in names:
         started = time.monotonic()
         log(f"--- scenario {name} ---")
@@ -566,8 +628,8 @@ def main():
             log(f"FAIL ({name}): {type(e).__name__}: {e}")
             # Leave the cluster whole for whatever runs next.
             try:
-                cluster_up()
-            except (OSError, subprocess.SubprocessError):
+                TOPOLOGY.restore()
+            except (OSError, subprocess.SubprocessError, RuntimeError):
                 pass
             sys.exit(1)
         log(f"--- scenario {name}: ok in {time.monotonic() - started:.1f} s ---")
