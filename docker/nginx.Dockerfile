@@ -15,6 +15,7 @@ FROM ${BASE_IMAGE}
 # /etc/nginx/nginx.conf, but drop the default site all the same.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nginx \
+    && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/default \
     && nginx -v
 EXPOSE 8080 8081
