@@ -12,14 +12,15 @@
 //! Buffers up to [`MMAP_THRESHOLD`] now come from the arenas, and an arena
 //! keeps up to [`TRIM_THRESHOLD`] of free memory at its top. Memory in use
 //! stays bounded by the request path's own limits; what this adds to the
-//! resident size is at most the free top each arena keeps.
+//! resident size is at most the free top each arena keeps (glibc makes up
+//! to 8 arenas per core; `MALLOC_ARENA_MAX` lowers that).
 //!
 //! glibc's own `MALLOC_MMAP_THRESHOLD_` or `MALLOC_TRIM_THRESHOLD_` in the
 //! environment win: when either is set, nothing here is changed.
 
 /// Allocations below this size come from an arena, not from `mmap`: above
-/// the largest chunk size (8 MiB) with its allocator header, and within
-/// glibc's own ceiling of 32 MiB.
+/// the largest chunk size (8 MiB) with its allocator header, and below the
+/// upper limit mallopt(3) gives (32 MiB on 64-bit hosts).
 pub const MMAP_THRESHOLD: usize = 16 << 20;
 
 /// Free memory an arena keeps at its top before returning it.
