@@ -2,7 +2,7 @@
 """Fault tests on the cluster of `scripts/cluster up` (3 Cassandra nodes with
 replication factor 3, gateways on 127.0.0.1:9001-9003, Nginx on 8080).
 
-    .venv/bin/python scripts/fault-cluster.py [SCENARIO ...]
+    .venv/bin/python scripts/fault-cluster.py [--docker] [--quick] [SCENARIO ...]
 
 Scenarios (all five, in this order, when none is named):
   cassandra  A mixed boto3 workload through Nginx; kill -9 Cassandra node 2
@@ -29,6 +29,9 @@ container cassandra2, then cassandra1, `gateway` kills container gw2 (docker
 kill -s KILL), and each is started again with `docker start` and waited for
 until healthy. Only those two scenarios run there; the others need the
 gateways' process ids and ports of scripts/cluster.
+
+With --quick, `cassandra` kills node 2 only (one round, not two): the
+profile of scripts/docker-test that the test command runs.
 
 Every wait and every workload is bounded in time. Processes are killed by
 the PIDs that scripts/cluster and scripts/cassandra recorded, after checking
@@ -419,7 +422,7 @@ def scenario_cassandra():
     counted = Counted(NGINX)
     bucket = new_bucket(counted, "cassandra")
     expected = {}
-    for round_no, node in enumerate((2, 1), start=1):
+    for round_no, node in enumerate(CASSANDRA_KILLS, start=1):
         label = f"(a) Cassandra node {node} killed"
         tally = workload(bucket, expected, label, lambda: TOPOLOGY.kill_cassandra(node), seed=round_no)
         check_no_failures(tally, label)
@@ -599,13 +602,18 @@ SCENARIOS = {
 
 
 DOCKER_SCENARIOS = ("cassandra", "gateway")
+# The Cassandra nodes `cassandra` kills, one after the other; --quick kills
+# node 2 only.
+CASSANDRA_KILLS = (2, 1)
 
 
 def main():
-    global TOPOLOGY
+    global TOPOLOGY, CASSANDRA_KILLS
     args = sys.argv[1:]
     docker = "--docker" in args
-    names = [a for a in args if a != "--docker"]
+    if "--quick" in args:
+        CASSANDRA_KILLS = (2,)
+    names = [a for a in args if a not in ("--docker", "--quick")]
     if docker:
         TOPOLOGY = Containers()
         names = names or list(DOCKER_SCENARIOS)

