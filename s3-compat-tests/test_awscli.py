@@ -274,6 +274,24 @@ def test_s3api_put_head_get(aws, bucket, make_file, tmp_path):
     assert r.returncode != 0 and "404" in r.stderr
 
 
+def test_s3api_bucket_tagging(aws, bucket):
+    """put/get/delete-bucket-tagging: the set read back in its order; a bad one refused."""
+    r = aws("s3api", "get-bucket-tagging", "--bucket", bucket, check=False)
+    assert r.returncode != 0 and "NoSuchTagSet" in r.stderr, r.stderr
+    tags = [{"Key": "project", "Value": "s3gw"}, {"Key": "Größe", "Value": ""},
+            {"Key": "owner", "Value": "ops@example.org"}]
+    aws("s3api", "put-bucket-tagging", "--bucket", bucket,
+        "--tagging", json.dumps({"TagSet": tags}))
+    assert aws.json("s3api", "get-bucket-tagging", "--bucket", bucket)["TagSet"] == tags
+    r = aws("s3api", "put-bucket-tagging", "--bucket", bucket, "--tagging",
+            json.dumps({"TagSet": [{"Key": "a*b", "Value": "1"}]}), check=False)
+    assert r.returncode != 0 and "InvalidTag" in r.stderr, r.stderr
+    assert aws.json("s3api", "get-bucket-tagging", "--bucket", bucket)["TagSet"] == tags
+    aws("s3api", "delete-bucket-tagging", "--bucket", bucket)
+    r = aws("s3api", "get-bucket-tagging", "--bucket", bucket, check=False)
+    assert r.returncode != 0 and "NoSuchTagSet" in r.stderr, r.stderr
+
+
 def test_cp_no_overwrite(aws, admin, bucket, make_file):
     first, second = make_file(1000), make_file(2000)
     r = aws("s3", "cp", "--no-overwrite", str(first), f"s3://{bucket}/once", check=False)

@@ -35,6 +35,7 @@ s3_error_codes! {
     AuthorizationHeaderMalformed => 400,
     AuthorizationQueryParametersError => 400,
     BadDigest => 400,
+    BadRequest => 400,
     BucketAlreadyExists => 409,
     BucketAlreadyOwnedByYou => 409,
     BucketNotEmpty => 409,
@@ -53,6 +54,7 @@ s3_error_codes! {
     InvalidRange => 416,
     InvalidRequest => 400,
     InvalidStorageClass => 400,
+    InvalidTag => 400,
     InvalidURI => 400,
     KeyTooLongError => 400,
     MalformedPolicy => 400,
@@ -175,6 +177,7 @@ pub(crate) fn default_message(code: S3ErrorCode) -> &'static str {
         AuthorizationHeaderMalformed => "The authorization header is malformed.",
         AuthorizationQueryParametersError => "The authorization query parameters are malformed.",
         BadDigest => "The Content-MD5 or checksum you specified did not match what we received.",
+        BadRequest => "Bad Request",
         BucketAlreadyExists => "The requested bucket name is not available.",
         BucketAlreadyOwnedByYou => {
             "Your previous request to create the named bucket succeeded and you already own it."
@@ -195,6 +198,7 @@ pub(crate) fn default_message(code: S3ErrorCode) -> &'static str {
         InvalidRange => "The requested range is not satisfiable",
         InvalidRequest => "Invalid Request",
         InvalidStorageClass => "The storage class you specified is not valid.",
+        InvalidTag => "The tag provided was not a valid tag.",
         InvalidURI => "Couldn't parse the specified URI.",
         KeyTooLongError => "Your key is too long.",
         MalformedPolicy => "Policies must be valid JSON and the first byte must be '{'",

@@ -182,12 +182,34 @@ pub(crate) struct VersioningConfiguration {
     pub xmlns: (),
 }
 
+/// GetBucketTagging's and GetObjectTagging's answer.
 #[derive(Debug, Serialize)]
 #[serde(rename = "Tagging", rename_all = "PascalCase")]
-pub(crate) struct Tagging {
+pub struct Tagging {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
-    pub tag_set: (),
+    pub tag_set: TagList,
+}
+
+/// The body of PutBucketTagging: `<Tagging><TagSet><Tag>...`.
+#[derive(Debug, Deserialize)]
+pub struct TaggingRequest {
+    #[serde(rename = "TagSet")]
+    pub tag_set: TagList,
+}
+
+/// A `<TagSet>`: its `<Tag>` elements in document order.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct TagList {
+    #[serde(rename = "Tag", default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
 }
 
 /// GetBucketPolicyStatus's answer.

@@ -1,5 +1,6 @@
 //! The XML request bodies: DeleteObjects (`Delete`),
-//! CompleteMultipartUpload and CreateBucket's configuration, each parsed
+//! CompleteMultipartUpload, CreateBucket's configuration and
+//! PutBucketTagging's `Tagging`, each parsed
 //! from the same input with `s3gw::xml::from_xml`, as the handlers do
 //! (a body that is not UTF-8 is refused before parsing).
 //!
@@ -9,14 +10,22 @@
 //! * `choose_parts` against a fixed set of stored parts accepts only an
 //!   ascending list of known parts whose ETags match, every part but the
 //!   last at least 5 MiB, and returns them in the order asked; the
-//!   multipart ETag of what it chose is `<32 hex>-<count>`.
+//!   multipart ETag of what it chose is `<32 hex>-<count>`;
+//! * a tag set `parse_tagging` accepts keeps S3's rules (at most 50 tags,
+//!   keys of 1 to 128 and values of up to 256 UTF-16 units, unique keys,
+//!   no `aws:`), and comes back unchanged through the GetBucketTagging
+//!   answer.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use s3gw::s3::bucket_tagging::parse_tagging;
 use s3gw::s3::complete::{choose_parts, multipart_etag, MIN_PART_SIZE};
 use s3gw::storage::{BlobId, PartRecord, PartRef};
-use s3gw::types::{unquote_etag, xml_safe, ChecksumAlgorithm, ChecksumType};
+use s3gw::types::{
+    unquote_etag, xml_safe, ChecksumAlgorithm, ChecksumType, MAX_BUCKET_TAGS, MAX_TAG_KEY_LEN,
+    MAX_TAG_VALUE_LEN,
+};
 use s3gw::xml::{self, from_xml, to_xml};
 use serde::Deserialize;
 
@@ -120,4 +129,39 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let _ = from_xml::<xml::CreateBucketConfiguration>(text);
+
+    if let Ok(tags) = parse_tagging(data, MAX_BUCKET_TAGS) {
+        assert!(tags.len() <= MAX_BUCKET_TAGS);
+        let pairs: Vec<(String, String)> = tags
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            let key_units = k.encode_utf16().count();
+            assert!((1..=MAX_TAG_KEY_LEN).contains(&key_units), "key {k:?}");
+            assert!(v.encode_utf16().count() <= MAX_TAG_VALUE_LEN, "value {v:?}");
+            assert!(xml_safe(k) && xml_safe(v));
+            assert!(!k.to_ascii_lowercase().starts_with("aws:"));
+            assert!(pairs[..i].iter().all(|(other, _)| other != k), "duplicate {k:?}");
+        }
+        let answer = xml::Tagging {
+            xmlns: (),
+            tag_set: xml::TagList {
+                tags: pairs
+                    .iter()
+                    .map(|(key, value)| xml::Tag {
+                        key: key.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+            },
+        };
+        let out = to_xml(&answer).expect("Tagging serializes");
+        let back = parse_tagging(out.as_bytes(), MAX_BUCKET_TAGS).expect("our Tagging parses");
+        let back: Vec<(String, String)> = back
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(back, pairs, "a tag changed on its way back: {out}");
+    }
 });

@@ -20,7 +20,6 @@ pub enum BucketConfig {
     OwnershipControls,
     PublicAccessBlock,
     RequestPayment,
-    Tagging,
     Website,
 }
 
@@ -38,6 +37,9 @@ pub enum Endpoint {
     PutBucketPolicy,
     DeleteBucketPolicy,
     GetBucketPolicyStatus,
+    GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
     ListObjects,
     ListObjectsV2,
     DeleteObjects,
@@ -78,13 +80,15 @@ impl Endpoint {
                 BucketConfig::OwnershipControls => "GetBucketOwnershipControls",
                 BucketConfig::PublicAccessBlock => "GetPublicAccessBlock",
                 BucketConfig::RequestPayment => "GetBucketRequestPayment",
-                BucketConfig::Tagging => "GetBucketTagging",
                 BucketConfig::Website => "GetBucketWebsite",
             },
             GetBucketPolicy => "GetBucketPolicy",
             PutBucketPolicy => "PutBucketPolicy",
             DeleteBucketPolicy => "DeleteBucketPolicy",
             GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            GetBucketTagging => "GetBucketTagging",
+            PutBucketTagging => "PutBucketTagging",
+            DeleteBucketTagging => "DeleteBucketTagging",
             ListObjects => "ListObjects",
             ListObjectsV2 => "ListObjectsV2",
             DeleteObjects => "DeleteObjects",
@@ -300,7 +304,7 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
         "BucketRequestPayment",
         Some(BucketConfig::RequestPayment),
     ),
-    ("tagging", "BucketTagging", Some(BucketConfig::Tagging)),
+    ("tagging", "BucketTagging", None),
     ("versioning", "BucketVersioning", None),
     ("website", "BucketWebsite", Some(BucketConfig::Website)),
 ];
@@ -437,6 +441,14 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
     }
     if m == Method::GET && q.has("policyStatus") {
         return Ok(GetBucketPolicyStatus);
+    }
+    if q.has("tagging") {
+        match m {
+            Method::GET => return Ok(GetBucketTagging),
+            Method::PUT => return Ok(PutBucketTagging),
+            Method::DELETE => return Ok(DeleteBucketTagging),
+            _ => {}
+        }
     }
     for (name, op, config) in BUCKET_SUBRESOURCES {
         if q.has(name) {
@@ -728,6 +740,42 @@ mod tests {
                 "localhost",
                 false,
                 NotImplemented("PutBucketPolicyStatus".into()),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?tagging",
+                "localhost",
+                false,
+                GetBucketTagging,
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1?tagging",
+                "localhost",
+                false,
+                PutBucketTagging,
+                Some("b1"),
+                None,
+            ),
+            (
+                "DELETE",
+                "/b1?tagging",
+                "localhost",
+                false,
+                DeleteBucketTagging,
+                Some("b1"),
+                None,
+            ),
+            (
+                "POST",
+                "/b1?tagging",
+                "localhost",
+                false,
+                NotImplemented("PostBucketTagging".into()),
                 Some("b1"),
                 None,
             ),

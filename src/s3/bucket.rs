@@ -135,7 +135,6 @@ pub(crate) async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) 
         BucketConfig::Lifecycle => C::NoSuchLifecycleConfiguration,
         BucketConfig::OwnershipControls => C::OwnershipControlsNotFoundError,
         BucketConfig::PublicAccessBlock => C::NoSuchPublicAccessBlockConfiguration,
-        BucketConfig::Tagging => C::NoSuchTagSet,
         BucketConfig::Website => C::NoSuchWebsiteConfiguration,
     };
     Err(S3Error::code(missing))

@@ -4,6 +4,7 @@
 mod admin_gate;
 mod bucket;
 mod bucket_policy;
+pub mod bucket_tagging;
 pub mod complete;
 mod context;
 mod copy;
@@ -393,6 +394,9 @@ async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseB
         PutBucketPolicy => bucket_policy::put_bucket_policy(cx).await,
         DeleteBucketPolicy => bucket_policy::delete_bucket_policy(cx).await,
         GetBucketPolicyStatus => bucket_policy::get_bucket_policy_status(cx).await,
+        GetBucketTagging => bucket_tagging::get_bucket_tagging(cx).await,
+        PutBucketTagging => bucket_tagging::put_bucket_tagging(cx).await,
+        DeleteBucketTagging => bucket_tagging::delete_bucket_tagging(cx).await,
         ListObjects(i) => list::list_objects_v1(cx, i).await,
         ListObjectsV2(i) => list::list_objects_v2(cx, i).await,
         DeleteObjects => delete::delete_objects(cx).await,

@@ -226,7 +226,7 @@ pub(crate) async fn get_object_tagging(cx: &mut RequestCx, target: ObjectTarget)
     current_head(cx, &target).await?;
     response::xml(&xml::Tagging {
         xmlns: (),
-        tag_set: (),
+        tag_set: xml::TagList::default(),
     })
 }
 

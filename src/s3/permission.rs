@@ -64,10 +64,13 @@ pub(crate) fn needs(input: &Input) -> Needs {
         | Input::GetBucketPolicy
         | Input::PutBucketPolicy
         | Input::DeleteBucketPolicy
-        | Input::GetBucketPolicyStatus => Needs::Bucket(Owner),
+        | Input::GetBucketPolicyStatus
+        | Input::PutBucketTagging
+        | Input::DeleteBucketTagging => Needs::Bucket(Owner),
         Input::HeadBucket
         | Input::GetBucketLocation
         | Input::GetBucketVersioning
+        | Input::GetBucketTagging
         | Input::GetBucketConfig(_)
         | Input::ListObjects(_)
         | Input::ListObjectsV2(_)
@@ -313,6 +316,9 @@ mod tests {
             ("PUT", "/b?policy".into(), false, Needs::Bucket(Owner)),
             ("DELETE", "/b?policy".into(), false, Needs::Bucket(Owner)),
             ("GET", "/b?policyStatus".into(), false, Needs::Bucket(Owner)),
+            ("GET", "/b?tagging".into(), false, Needs::Bucket(Read)),
+            ("PUT", "/b?tagging".into(), false, Needs::Bucket(Owner)),
+            ("DELETE", "/b?tagging".into(), false, Needs::Bucket(Owner)),
             ("PUT", "/b?website".into(), false, Needs::Nothing),
             ("GET", "/b?versions".into(), false, Needs::Nothing),
         ];

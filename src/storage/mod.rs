@@ -28,7 +28,7 @@ use std::ops::Bound;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::types::{ObjectKey, UploadId};
+use crate::types::{ObjectKey, TagSet, UploadId};
 
 pub use fsck::{FsckReport, RepairReport};
 pub(crate) use gc_stats::{GcSnapshot, GcStats};
@@ -192,6 +192,13 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         bucket: &BucketRecord,
         policy: Option<&str>,
+    ) -> Result<(), StorageError>;
+    /// Sets the bucket's tag set, a valid `TagSet` (an empty one removes
+    /// it); `NoSuchBucket` as for `set_grant`.
+    async fn set_bucket_tags(
+        &self,
+        bucket: &BucketRecord,
+        tags: &TagSet,
     ) -> Result<(), StorageError>;
 
     /// Announces a blob about to be written, and the record that will

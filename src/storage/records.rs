@@ -7,7 +7,7 @@ use std::fmt;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::types::{ChecksumAlgorithm, ChecksumType};
+use crate::types::{ChecksumAlgorithm, ChecksumType, TagSet};
 use uuid::Uuid;
 
 /// Identity of a bucket incarnation: a re-created name gets a new id, so it
@@ -121,6 +121,9 @@ pub struct BucketRecord {
     /// when put), if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// Its tags (PutBucketTagging); empty when it has none.
+    #[serde(default, skip_serializing_if = "TagSet::is_empty")]
+    pub tags: TagSet,
 }
 
 impl BucketRecord {
@@ -139,6 +142,7 @@ impl BucketRecord {
             owner: owner.to_owned(),
             grants,
             policy: None,
+            tags: TagSet::default(),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::storage::{
     KeyStore, ListEntry, Maintenance, NodeStatus, ObjectHead, PartRecord, RepairReport,
     StatusStore, Storage, StorageError, Stores, UploadRecord, WriteCondition,
 };
-use crate::types::{ObjectKey, StatusKind, UploadId};
+use crate::types::{ObjectKey, StatusKind, TagSet, UploadId};
 
 /// A backend's three contracts, each call timed.
 pub(crate) struct MeteredStorage {
@@ -96,6 +96,17 @@ impl Storage for MeteredStorage {
         policy: Option<&str>,
     ) -> Result<(), StorageError> {
         timed("set_policy", self.inner.data.set_policy(bucket, policy)).await
+    }
+    async fn set_bucket_tags(
+        &self,
+        bucket: &BucketRecord,
+        tags: &TagSet,
+    ) -> Result<(), StorageError> {
+        timed(
+            "set_bucket_tags",
+            self.inner.data.set_bucket_tags(bucket, tags),
+        )
+        .await
     }
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
         timed("begin_blob", self.inner.data.begin_blob(blob, owner)).await

@@ -305,6 +305,11 @@ pub fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("").to_owned()
 }
 
+/// The S3 error code and message of an SDK service error.
+pub fn code_and_message<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> (String, String) {
+    (code(e), e.message().unwrap_or("").to_owned())
+}
+
 /// The real `s3gw` binary on a free port: its process and endpoint. Its
 /// stdout is drained so the banner never writes into a closed pipe.
 pub fn spawn_gateway(data_dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {

@@ -9,7 +9,7 @@ use crate::common;
 use crate::access_keys::{admin, new_key};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
-use common::{bucket_name, code, raw_request, TestServer};
+use common::{bucket_name, code, code_and_message, raw_request, TestServer};
 use serde_json::json;
 
 /// An anonymous request: status and body.
@@ -41,12 +41,7 @@ async fn put_policy(c: &Client, bucket: &str, policy: &str) -> Result<(), (Strin
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| {
-            let message = aws_sdk_s3::error::ProvideErrorMetadata::message(&e)
-                .unwrap_or("")
-                .to_owned();
-            (code(&e), message)
-        })
+        .map_err(|e| code_and_message(&e))
 }
 
 fn statement(action: serde_json::Value, resource: serde_json::Value) -> serde_json::Value {

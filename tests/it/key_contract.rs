@@ -8,6 +8,7 @@ use std::time::Duration;
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::embedded::EmbeddedStorage;
 use s3gw::storage::{BucketRecord, Grant, KeyRecord, KeyStore, Storage, StorageError};
+use s3gw::types::{TagSet, MAX_BUCKET_TAGS};
 
 fn record(name: &str) -> KeyRecord {
     KeyRecord {
@@ -103,6 +104,38 @@ async fn grants_follow_the_bucket<S: Storage>(s: &S) {
     s.set_policy(&b, None).await.expect("remove policy");
     let got = s.get_bucket(&name).await.expect("get").expect("bucket");
     assert_eq!(got.policy, None);
+    // A tag set likewise: stored in its order, replaced whole, removed by
+    // an empty one; the policy and grants stay as they were.
+    let tags = |pairs: &[(&str, &str)]| {
+        TagSet::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            MAX_BUCKET_TAGS,
+        )
+        .expect("valid tags")
+    };
+    let plain = s.get_bucket(&name).await.expect("get").expect("bucket");
+    let first = tags(&[("z", "1"), ("Größe", ""), ("a b", "x/y")]);
+    s.set_bucket_tags(&b, &first).await.expect("tags");
+    let got = s.get_bucket(&name).await.expect("get").expect("bucket");
+    assert_eq!(got.tags, first);
+    let untagged = BucketRecord {
+        tags: TagSet::default(),
+        ..got.clone()
+    };
+    assert_eq!(untagged, plain, "only the tags changed");
+    let second = tags(&[("only", "one")]);
+    s.set_bucket_tags(&b, &second).await.expect("replace tags");
+    let listed = s.list_buckets().await.expect("list");
+    let got = listed.iter().find(|x| x.name == name).expect("listed");
+    assert_eq!(got.tags, second);
+    s.set_bucket_tags(&b, &TagSet::default())
+        .await
+        .expect("remove tags");
+    let got = s.get_bucket(&name).await.expect("get").expect("bucket");
+    assert!(got.tags.is_empty());
     // Another incarnation of the name: the old record's grants and policy
     // go nowhere.
     s.set_grant(&b, "READER", read).await.expect("grant");
@@ -116,6 +149,10 @@ async fn grants_follow_the_bucket<S: Storage>(s: &S) {
         s.set_policy(&b, Some(doc)).await,
         Err(StorageError::NoSuchBucket)
     ));
+    assert!(matches!(
+        s.set_bucket_tags(&b, &second).await,
+        Err(StorageError::NoSuchBucket)
+    ));
     let again = BucketRecord::new(&name, "us-east-1", "");
     s.create_bucket(&again).await.expect("re-create");
     assert!(matches!(
@@ -126,9 +163,16 @@ async fn grants_follow_the_bucket<S: Storage>(s: &S) {
         s.set_policy(&b, Some(doc)).await,
         Err(StorageError::NoSuchBucket)
     ));
+    assert!(matches!(
+        s.set_bucket_tags(&b, &second).await,
+        Err(StorageError::NoSuchBucket)
+    ));
     let got = s.get_bucket(&name).await.expect("get").expect("bucket");
     assert!(
-        got.grants.is_empty() && got.owner.is_empty() && got.policy.is_none(),
+        got.grants.is_empty()
+            && got.owner.is_empty()
+            && got.policy.is_none()
+            && got.tags.is_empty(),
         "{got:?}"
     );
     s.delete_bucket(&again).await.expect("clean up");

@@ -11,6 +11,7 @@ mod common;
 
 mod access_keys;
 mod bucket_policy;
+mod bucket_tagging;
 mod cassandra_cli;
 mod cassandra_listing;
 mod cassandra_security;

@@ -7,6 +7,7 @@ use futures_util::future::try_join_all;
 
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, BucketRecord, Grant};
+use crate::types::TagSet;
 
 use super::rows::{BucketRow, KeyProbe};
 
@@ -19,8 +20,14 @@ fn record(
         owner,
         grants,
         policy,
+        tags,
     }: BucketRow,
 ) -> Result<BucketRecord, StorageError> {
+    let tags = match tags.as_deref() {
+        None | Some("") => TagSet::default(),
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| StorageError::Corrupt(format!("bucket {name}: tags: {e}")))?,
+    };
     Ok(BucketRecord {
         id: BucketId(id.ok_or_else(|| StorageError::Corrupt(format!("bucket {name} has no id")))?),
         name,
@@ -33,6 +40,7 @@ fn record(
             .map(|(key, letters)| (key, Grant::from_letters(&letters)))
             .collect(),
         policy,
+        tags,
     })
 }
 
@@ -144,11 +152,7 @@ pub(super) async fn set_grant(
         )
         .await?
     };
-    if applied {
-        Ok(())
-    } else {
-        Err(StorageError::NoSuchBucket)
-    }
+    still_there(applied)
 }
 
 /// Sets or (with `None`) removes the bucket's policy, if the bucket is
@@ -163,6 +167,32 @@ pub(super) async fn set_policy(
         .cql
         .lwt(&s.inner.st.bucket_policy_set, (policy, &b.name, b.id.0))
         .await?;
+    still_there(applied)
+}
+
+/// Sets the bucket's tag set (an empty one removes it), if the bucket is
+/// still the incarnation `b` names.
+pub(super) async fn set_tags(
+    s: &CassandraStorage,
+    b: &BucketRecord,
+    tags: &TagSet,
+) -> Result<(), StorageError> {
+    let json = if tags.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(tags).map_err(StorageError::internal)?)
+    };
+    let applied = s
+        .inner
+        .cql
+        .lwt(&s.inner.st.bucket_tags_set, (json, &b.name, b.id.0))
+        .await?;
+    still_there(applied)
+}
+
+/// A bucket row's conditional update (`IF id = ?`) applied, or the bucket
+/// is gone or is another incarnation of its name.
+fn still_there(applied: bool) -> Result<(), StorageError> {
     if applied {
         Ok(())
     } else {

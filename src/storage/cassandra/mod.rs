@@ -35,7 +35,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::types::{ObjectKey, UploadId};
+use crate::types::{ObjectKey, TagSet, UploadId};
 
 pub use options::CassandraOptions;
 
@@ -227,6 +227,14 @@ impl Storage for CassandraStorage {
         policy: Option<&str>,
     ) -> Result<(), StorageError> {
         buckets::set_policy(self, bucket, policy).await
+    }
+
+    async fn set_bucket_tags(
+        &self,
+        bucket: &BucketRecord,
+        tags: &TagSet,
+    ) -> Result<(), StorageError> {
+        buckets::set_tags(self, bucket, tags).await
     }
 
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {

@@ -18,6 +18,8 @@ pub(super) struct BucketRow {
     /// Access key id → `Grant::letters`.
     pub grants: Option<std::collections::BTreeMap<String, String>>,
     pub policy: Option<String>,
+    /// The tag set as JSON pairs (`TagSet`'s serde form).
+    pub tags: Option<String>,
 }
 
 /// An `access_keys` row: the key's record as JSON.

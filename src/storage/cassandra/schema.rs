@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 9;
+pub const SCHEMA_VERSION: i32 = 10;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -167,6 +167,14 @@ const V9_COLUMNS: &[NewColumn] = &[NewColumn {
     cql_type: "blob",
 }];
 
+/// Version 10: each bucket's tag set (PutBucketTagging), JSON pairs in
+/// the order put, set by a lightweight transaction like the policy.
+const V10_COLUMNS: &[NewColumn] = &[NewColumn {
+    table: "buckets",
+    column: "tags",
+    cql_type: "text",
+}];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -203,6 +211,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: &[],
         add: V9_COLUMNS,
+    },
+    Step {
+        cql: &[],
+        add: V10_COLUMNS,
     },
 ];
 

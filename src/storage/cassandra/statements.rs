@@ -19,6 +19,7 @@ pub(crate) struct Statements {
     pub bucket_grant_set: PreparedStatement,
     pub bucket_grant_drop: PreparedStatement,
     pub bucket_policy_set: PreparedStatement,
+    pub bucket_tags_set: PreparedStatement,
     pub key_insert: PreparedStatement,
     pub key_get: PreparedStatement,
     pub key_all: PreparedStatement,
@@ -106,12 +107,12 @@ impl Statements {
             )
             .await?,
             bucket_get: p(
-                "SELECT name, id, created_ms, region, owner, grants, policy FROM {ks}.buckets WHERE name = ?",
+                "SELECT name, id, created_ms, region, owner, grants, policy, tags FROM {ks}.buckets WHERE name = ?",
                 true,
             )
             .await?,
             bucket_all: p(
-                "SELECT name, id, created_ms, region, owner, grants, policy FROM {ks}.buckets",
+                "SELECT name, id, created_ms, region, owner, grants, policy, tags FROM {ks}.buckets",
                 true,
             )
             .await?,
@@ -128,6 +129,11 @@ impl Statements {
             .await?,
             bucket_policy_set: p(
                 "UPDATE {ks}.buckets SET policy = ? WHERE name = ? IF id = ?",
+                false,
+            )
+            .await?,
+            bucket_tags_set: p(
+                "UPDATE {ks}.buckets SET tags = ? WHERE name = ? IF id = ?",
                 false,
             )
             .await?,

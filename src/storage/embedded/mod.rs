@@ -32,7 +32,7 @@ use super::{
     PartRecord, RepairReport, Storage, StorageError, UploadRecord, WriteCondition,
 };
 use super::{Maintenance, StatusStore};
-use crate::types::{ObjectKey, StatusKind, UploadId};
+use crate::types::{ObjectKey, StatusKind, TagSet, UploadId};
 use blobs::BlobFiles;
 use crcs::{PendingCrcs, BLOB_CRCS};
 
@@ -546,6 +546,15 @@ impl Storage for EmbeddedStorage {
         let policy = policy.map(str::to_owned);
         self.update_bucket(bucket, move |rec| rec.policy = policy)
             .await
+    }
+
+    async fn set_bucket_tags(
+        &self,
+        bucket: &BucketRecord,
+        tags: &TagSet,
+    ) -> Result<(), StorageError> {
+        let tags = tags.clone();
+        self.update_bucket(bucket, move |rec| rec.tags = tags).await
     }
 
     async fn begin_blob(&self, _blob: BlobId, _owner: &BlobOwner) -> Result<(), StorageError> {
