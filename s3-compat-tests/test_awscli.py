@@ -292,6 +292,50 @@ def test_s3api_bucket_tagging(aws, bucket):
     assert r.returncode != 0 and "NoSuchTagSet" in r.stderr, r.stderr
 
 
+def test_s3api_object_tagging(aws, admin, bucket, make_file, tmp_path):
+    """Object tags with put-object --tagging, put/get/delete-object-tagging, the
+    count on get-object, and `aws s3 cp` of a multipart-sized tagged object."""
+    small = make_file(3000)
+    aws("s3api", "put-object", "--bucket", bucket, "--key", "tagged",
+        "--body", str(small), "--tagging", "project=s3gw&team%20name=ops%2Bdev&empty=")
+    want = [{"Key": "project", "Value": "s3gw"}, {"Key": "team name", "Value": "ops+dev"},
+            {"Key": "empty", "Value": ""}]
+    got = aws.json("s3api", "get-object-tagging", "--bucket", bucket, "--key", "tagged")
+    assert got["TagSet"] == want, got
+    out = aws.json("s3api", "get-object", "--bucket", bucket, "--key", "tagged",
+                   str(tmp_path / "tagged.out"))
+    assert out.get("TagCount") == 3, out
+    assert sha256_file(tmp_path / "tagged.out") == sha256_file(small)
+
+    replaced = [{"Key": "Größe", "Value": "1"}]
+    aws("s3api", "put-object-tagging", "--bucket", bucket, "--key", "tagged",
+        "--tagging", json.dumps({"TagSet": replaced}))
+    got = aws.json("s3api", "get-object-tagging", "--bucket", bucket, "--key", "tagged")
+    assert got["TagSet"] == replaced, got
+    r = aws("s3api", "put-object-tagging", "--bucket", bucket, "--key", "tagged", "--tagging",
+            json.dumps({"TagSet": [{"Key": f"k{i}", "Value": ""} for i in range(11)]}),
+            check=False)
+    assert r.returncode != 0 and "BadRequest" in r.stderr, r.stderr
+    aws("s3api", "delete-object-tagging", "--bucket", bucket, "--key", "tagged")
+    got = aws.json("s3api", "get-object-tagging", "--bucket", bucket, "--key", "tagged")
+    assert got["TagSet"] == [], got
+
+    # Over the cli's multipart threshold (5 MB here), a copy is a multipart
+    # upload of copied parts. aws cli v2 (`--copy-props default`) reads the
+    # source's tags (GetObjectTagging) and sends them with
+    # CreateMultipartUpload; v1 has no --copy-props and copies no tags.
+    big = os.urandom(6 * 1024 * 1024)
+    admin.put_object(Bucket=bucket, Key="big", Body=big, Tagging="tier=backup")
+    mp = AwsCli(aws.cfg, aws.version, aws.exe, tmp_path / "aws-mp-home", multipart_mb=5)
+    mp("s3", "cp", f"s3://{bucket}/big", f"s3://{bucket}/big-copy")
+    got = admin.get_object_tagging(Bucket=bucket, Key="big-copy")["TagSet"]
+    want = [{"Key": "tier", "Value": "backup"}] if aws.version == "v2" else []
+    assert got == want, (aws.version, got)
+    copied = admin.get_object(Bucket=bucket, Key="big-copy")
+    assert copied["ETag"].strip('"').endswith("-2"), copied["ETag"]
+    assert sha256_bytes(copied["Body"].read()) == sha256_bytes(big)
+
+
 def test_cp_no_overwrite(aws, admin, bucket, make_file):
     first, second = make_file(1000), make_file(2000)
     r = aws("s3", "cp", "--no-overwrite", str(first), f"s3://{bucket}/once", check=False)

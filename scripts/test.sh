@@ -117,7 +117,8 @@ step "integration suite on the Cassandra backend"
 S3GW_TEST_BACKEND=cassandra cargo test --locked --test it -- \
   sdk_buckets:: sdk_objects:: sdk_list:: sdk_multipart:: \
   http_raw:: signed_streaming:: dashboard:: \
-  signed_headers:: refused_requests:: access_keys:: bucket_policy:: bucket_tagging::
+  signed_headers:: refused_requests:: access_keys:: bucket_policy:: bucket_tagging:: \
+  object_tagging::
 
 step "release build"
 cargo build --release --locked

@@ -10,14 +10,16 @@
 //! * an accepted object operation's key is the routed key, 1 to 1024
 //!   bytes; a part number is within 1..=10000; an upload id has the one
 //!   form the gateway hands out; a page size is at most 1000;
-//! * GetObject never holds both a part number and a range.
+//! * GetObject never holds both a part number and a range;
+//! * the tags of an accepted PutObject, CopyObject (`REPLACE`) or
+//!   CreateMultipartUpload are at most 10 and keep S3's tag rules.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use s3gw::http::{Query, Route, Routed};
 use s3gw::s3::input::{Input, PartTarget, UploadTarget};
-use s3gw::types::{UploadId, MAX_KEY_BYTES};
+use s3gw::types::{TagSet, UploadId, MAX_KEY_BYTES, MAX_OBJECT_TAGS};
 use s3gw_fuzz::{header_pairs, lines, request_parts};
 
 fn check_upload(route: &Route, t: &UploadTarget) {
@@ -28,6 +30,18 @@ fn check_upload(route: &Route, t: &UploadTarget) {
 fn check_part(route: &Route, t: &PartTarget) {
     check_upload(route, &t.upload);
     assert!((1..=10_000).contains(&t.part_number.get()));
+}
+
+/// An accepted `x-amz-tagging` keeps S3's rules for an object's tags:
+/// checking it again as a tag set accepts it unchanged.
+fn tags_ok(tags: &TagSet) {
+    assert!(tags.len() <= MAX_OBJECT_TAGS);
+    let pairs: Vec<(String, String)> = tags
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let again = TagSet::new(pairs, MAX_OBJECT_TAGS).expect("an accepted tag set stays valid");
+    assert_eq!(&again, tags);
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -71,12 +85,25 @@ fuzz_target!(|data: &[u8]| {
                 assert!((1..=10_000).contains(&n.get()));
             }
         }
-        Input::PutObject(i) => key_ok(&i.key),
-        Input::CopyObject(i) => key_ok(&i.key),
-        Input::DeleteObject(t) | Input::GetObjectTagging(t) | Input::GetObjectAcl(t) => {
-            key_ok(&t.key)
+        Input::PutObject(i) => {
+            key_ok(&i.key);
+            tags_ok(&i.tags);
         }
-        Input::CreateMultipartUpload(i) => key_ok(&i.key),
+        Input::CopyObject(i) => {
+            key_ok(&i.key);
+            if let Some(tags) = &i.tags {
+                tags_ok(tags);
+            }
+        }
+        Input::DeleteObject(t)
+        | Input::GetObjectTagging(t)
+        | Input::PutObjectTagging(t)
+        | Input::DeleteObjectTagging(t)
+        | Input::GetObjectAcl(t) => key_ok(&t.key),
+        Input::CreateMultipartUpload(i) => {
+            key_ok(&i.key);
+            tags_ok(&i.tags);
+        }
         Input::UploadPart(t) => check_part(&route, t),
         Input::UploadPartCopy(i) => {
             check_part(&route, &i.part);

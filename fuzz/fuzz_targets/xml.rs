@@ -19,7 +19,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use s3gw::s3::bucket_tagging::parse_tagging;
+use s3gw::s3::tagging::parse_tagging;
 use s3gw::s3::complete::{choose_parts, multipart_etag, MIN_PART_SIZE};
 use s3gw::storage::{BlobId, PartRecord, PartRef};
 use s3gw::types::{

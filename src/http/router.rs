@@ -50,6 +50,8 @@ pub enum Endpoint {
     CopyObject,
     DeleteObject,
     GetObjectTagging,
+    PutObjectTagging,
+    DeleteObjectTagging,
     GetObjectAcl,
     CreateMultipartUpload,
     UploadPart,
@@ -99,6 +101,8 @@ impl Endpoint {
             CopyObject => "CopyObject",
             DeleteObject => "DeleteObject",
             GetObjectTagging => "GetObjectTagging",
+            PutObjectTagging => "PutObjectTagging",
+            DeleteObjectTagging => "DeleteObjectTagging",
             GetObjectAcl => "GetObjectAcl",
             CreateMultipartUpload => "CreateMultipartUpload",
             UploadPart => "UploadPart",
@@ -475,8 +479,13 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
 fn object_endpoint(method: &Method, q: &Query, copy_source: bool) -> Result<Endpoint, RouteError> {
     use Endpoint::*;
     let m = method.clone();
-    if m == Method::GET && q.has("tagging") {
-        return Ok(GetObjectTagging);
+    if q.has("tagging") {
+        match m {
+            Method::GET => return Ok(GetObjectTagging),
+            Method::PUT => return Ok(PutObjectTagging),
+            Method::DELETE => return Ok(DeleteObjectTagging),
+            _ => {}
+        }
     }
     if m == Method::GET && q.has("acl") {
         return Ok(GetObjectAcl);
@@ -901,7 +910,25 @@ mod tests {
                 "/b1/k?tagging",
                 "localhost",
                 false,
-                NotImplemented("PutObjectTagging".into()),
+                PutObjectTagging,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "DELETE",
+                "/b1/k?tagging&versionId=null",
+                "localhost",
+                false,
+                DeleteObjectTagging,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "POST",
+                "/b1/k?tagging",
+                "localhost",
+                false,
+                NotImplemented("PostObjectTagging".into()),
                 Some("b1"),
                 Some("k"),
             ),

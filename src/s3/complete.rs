@@ -280,6 +280,7 @@ pub(crate) async fn complete_multipart_upload(
         upload_id: Some(id.to_string()),
         content: upload.content,
         user_meta: upload.user_meta,
+        tags: upload.tags,
         inline: None,
     };
     check_announced(&input, &head)?;

@@ -94,8 +94,10 @@ pub(crate) async fn copy_object(
     let algorithm = input
         .checksum_algorithm
         .or(src.checksum.as_ref().map(|c| c.algorithm));
+    let tags = input.tags.unwrap_or_else(|| src.tags.clone());
     let mut head = copy_data(cx, &src, algorithm, content, user_meta, &owner).await?;
     head.last_modified_ms = now_ms();
+    head.tags = tags;
     if let Err(e) = cx
         .storage()
         .put_object(dest_bucket.id, &dest_key, &head, &WriteCondition::None)

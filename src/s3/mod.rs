@@ -4,7 +4,7 @@
 mod admin_gate;
 mod bucket;
 mod bucket_policy;
-pub mod bucket_tagging;
+mod bucket_tagging;
 pub mod complete;
 mod context;
 mod copy;
@@ -14,10 +14,12 @@ mod list;
 mod multipart;
 mod multipart_list;
 mod object;
+mod object_tagging;
 mod owners;
 mod permission;
 mod promises;
 mod response;
+pub mod tagging;
 mod upload;
 
 use std::sync::Arc;
@@ -152,12 +154,14 @@ where
     // it through; then its headers are judged as any request's.
     let anonymous = matches!(principal, Principal::Anonymous);
     if !anonymous {
-        promises::refuse_unkept_promises(&parts.headers)?;
+        promises::refuse_unkept_promises(&parts.headers, &route.endpoint)?;
     }
     let pace = state.config.body_pace();
     let body = counted(context::body_stream(body, pace), log.body_counter());
     let checked = match check(state, &principal, &parts.headers, &route).await {
-        Ok(c) if anonymous => promises::refuse_unkept_promises(&parts.headers).map(|()| c),
+        Ok(c) if anonymous => {
+            promises::refuse_unkept_promises(&parts.headers, &route.endpoint).map(|()| c)
+        }
         other => other,
     };
     let mut cx = RequestCx::new(state.clone(), parts, route, verified, principal, body);
@@ -405,7 +409,9 @@ async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseB
         PutObject(i) => object::put_object(cx, i).await,
         CopyObject(i) => copy::copy_object(cx, i).await,
         DeleteObject(i) => object::delete_object(cx, i).await,
-        GetObjectTagging(i) => object::get_object_tagging(cx, i).await,
+        GetObjectTagging(i) => object_tagging::get_object_tagging(cx, i).await,
+        PutObjectTagging(i) => object_tagging::put_object_tagging(cx, i).await,
+        DeleteObjectTagging(i) => object_tagging::delete_object_tagging(cx, i).await,
         GetObjectAcl(i) => object::get_object_acl(cx, i).await,
         CreateMultipartUpload(i) => multipart::create_multipart_upload(cx, i).await,
         UploadPart(i) => multipart::upload_part(cx, i).await,

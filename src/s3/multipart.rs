@@ -50,6 +50,7 @@ pub(crate) async fn create_multipart_upload(cx: &mut RequestCx, input: CreateUpl
         initiated_ms: now_ms(),
         content: input.content,
         user_meta: input.user_meta,
+        tags: input.tags,
         checksum_algorithm: input.checksum.map(|(alg, _)| alg),
         checksum_type: input.checksum.map(|(_, kind)| kind),
     };

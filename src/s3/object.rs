@@ -1,5 +1,5 @@
 //! Object operations: PutObject, GetObject/HeadObject, DeleteObject, and the
-//! fixed tagging/ACL answers.
+//! fixed ACL answer.
 
 use http::{Response, StatusCode};
 
@@ -7,13 +7,13 @@ use super::input::{GetObjectInput, ObjectTarget, PartNumber, PutObjectInput};
 use super::response::{self, http_date};
 use super::upload::{discard_body, single_part_head, store_body, Body};
 use super::{bucket, RequestCx};
+use crate::access::Principal;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::Verdict;
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
 use crate::storage::{BlobOwner, ObjectHead, WriteCondition};
 use crate::types::{quote_etag, MAX_PUT_SIZE};
-use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
@@ -45,6 +45,7 @@ pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res
         condition: cond,
         content,
         user_meta,
+        tags,
     } = input;
     let bucket = cx.bucket().await?;
     // Fail fast before reading the body; the commit checks again atomically.
@@ -67,7 +68,10 @@ pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res
     // The blob, if the body is one: discarded if the write fails, or if
     // the body is empty (the head of an empty object holds no blob).
     let blob = stored.body.blob().cloned().map(Body::Blob);
-    let head = single_part_head(stored.body, cx.state.config.chunk_size, content, user_meta);
+    let head = ObjectHead {
+        tags,
+        ..single_part_head(stored.body, cx.state.config.chunk_size, content, user_meta)
+    };
     if let Err(e) = cx.storage().put_object(bucket.id, &key, &head, &cond).await {
         if let (true, Some(blob)) = (e.nothing_written(), &blob) {
             discard_body(cx, blob).await;
@@ -210,6 +214,11 @@ pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_hea
             response::set(&mut r, "x-amz-checksum-type", c.kind.as_str());
         }
     }
+    // Only to callers who may read the tags (S3 asks s3:GetObjectTagging):
+    // not to anonymous readers the bucket's policy lets in.
+    if !head.tags.is_empty() && !matches!(cx.principal, Principal::Anonymous) {
+        response::set(&mut r, "x-amz-tagging-count", &head.tags.len().to_string());
+    }
     for (header, value) in &input.overrides {
         response::set(&mut r, header, value);
     }
@@ -220,14 +229,6 @@ pub(crate) async fn delete_object(cx: &mut RequestCx, target: ObjectTarget) -> R
     let bucket = cx.bucket().await?;
     cx.storage().delete_object(bucket.id, &target.key).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
-}
-
-pub(crate) async fn get_object_tagging(cx: &mut RequestCx, target: ObjectTarget) -> Res {
-    current_head(cx, &target).await?;
-    response::xml(&xml::Tagging {
-        xmlns: (),
-        tag_set: xml::TagList::default(),
-    })
 }
 
 pub(crate) async fn get_object_acl(cx: &mut RequestCx, target: ObjectTarget) -> Res {

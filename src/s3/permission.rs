@@ -81,6 +81,8 @@ pub(crate) fn needs(input: &Input) -> Needs {
         | Input::GetObjectAcl(_)
         | Input::ListParts(_) => Needs::Bucket(Read),
         Input::PutObject(_)
+        | Input::PutObjectTagging(_)
+        | Input::DeleteObjectTagging(_)
         | Input::DeleteObject(_)
         | Input::DeleteObjects
         | Input::CreateMultipartUpload(_)
@@ -278,6 +280,8 @@ mod tests {
             ("GET", "/b/k".into(), false, Needs::Bucket(Read)),
             ("HEAD", "/b/k".into(), false, Needs::Bucket(Read)),
             ("GET", "/b/k?tagging".into(), false, Needs::Bucket(Read)),
+            ("PUT", "/b/k?tagging".into(), false, Needs::Bucket(Write)),
+            ("DELETE", "/b/k?tagging".into(), false, Needs::Bucket(Write)),
             ("GET", "/b/k?acl".into(), false, Needs::Bucket(Read)),
             ("PUT", "/b/k".into(), false, Needs::Bucket(Write)),
             ("PUT", "/b/k".into(), true, copy()),

@@ -1,15 +1,18 @@
 //! Request headers that promise something s3gw does not do. A client that
-//! asks for encryption, a retention lock, tags, a public ACL or another
-//! storage class and gets a 200 believes it got them, so such a request is
-//! refused (`501 NotImplemented`, or S3's error for a bad value) before any
-//! handler runs, whatever the operation. What is harmless and common stays
-//! accepted: `x-amz-acl: private` and `bucket-owner-full-control` (every
-//! object is private to the gateway's owner), the storage class `STANDARD`,
-//! an empty tag set, legal hold `OFF`, a bucket without object lock.
+//! asks for encryption, a retention lock, a public ACL or another storage
+//! class and gets a 200 believes it got them, so such a request is refused
+//! (`501 NotImplemented`, or S3's error for a bad value) before any handler
+//! runs, whatever the operation. So are tags (`x-amz-tagging`) sent to an
+//! operation that does not keep them; the three that do read them in their
+//! typed input. What is harmless and common stays accepted: `x-amz-acl:
+//! private` and `bucket-owner-full-control` (every object is private to the
+//! gateway's owner), the storage class `STANDARD`, an empty tag set, legal
+//! hold `OFF`, a bucket without object lock.
 
 use http::HeaderMap;
 
 use crate::error::{S3Error, S3ErrorCode};
+use crate::http::Endpoint;
 
 /// The canned ACLs S3 knows, besides the two that change nothing here.
 const OTHER_CANNED_ACLS: &[&str] = &[
@@ -52,7 +55,14 @@ fn invalid(header: &str) -> S3Error {
 
 /// Refuses a request that carries a header promising what s3gw does not
 /// do.
-pub(crate) fn refuse_unkept_promises(headers: &HeaderMap) -> Result<(), S3Error> {
+pub(crate) fn refuse_unkept_promises(
+    headers: &HeaderMap,
+    endpoint: &Endpoint,
+) -> Result<(), S3Error> {
+    let takes_tags = matches!(
+        endpoint,
+        Endpoint::PutObject | Endpoint::CopyObject | Endpoint::CreateMultipartUpload
+    );
     for (name, value) in headers {
         let name = name.as_str();
         if !name.starts_with("x-amz-") {
@@ -76,10 +86,11 @@ pub(crate) fn refuse_unkept_promises(headers: &HeaderMap) -> Result<(), S3Error>
             "x-amz-bucket-object-lock-enabled" if !is("false") => {
                 return Err(not_implemented("Object lock"))
             }
-            "x-amz-tagging" if text != Some("") => return Err(not_implemented("Object tagging")),
-            "x-amz-tagging-directive" if !(is("COPY") || is("REPLACE")) => {
-                return Err(invalid(name))
-            }
+            // Where tags are kept, the typed input reads and checks them.
+            "x-amz-tagging" if !takes_tags && text != Some("") => return Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "x-amz-tagging is taken only by PutObject, CopyObject and CreateMultipartUpload",
+            )),
             "x-amz-acl" if is("private") || is("bucket-owner-full-control") => {}
             "x-amz-acl" if OTHER_CANNED_ACLS.iter().any(|acl| is(acl)) => {
                 return Err(not_implemented("An ACL other than private"))
@@ -125,7 +136,7 @@ mod tests {
                 http::HeaderValue::from_bytes(v.as_bytes()).unwrap(),
             );
         }
-        refuse_unkept_promises(&map)
+        refuse_unkept_promises(&map, &Endpoint::UploadPart)
             .and_then(|()| check_expected_owner(&map, "x-amz-expected-bucket-owner", "owner1"))
             .and_then(|()| {
                 check_expected_owner(&map, "x-amz-source-expected-bucket-owner", "owner1")
@@ -181,11 +192,8 @@ mod tests {
                 Err(NotImplemented),
             ),
             ("x-amz-bucket-object-lock-enabled", "false", Ok(())),
-            ("x-amz-tagging", "a=b", Err(NotImplemented)),
+            ("x-amz-tagging", "a=b", Err(InvalidArgument)),
             ("x-amz-tagging", "", Ok(())),
-            ("x-amz-tagging-directive", "COPY", Ok(())),
-            ("x-amz-tagging-directive", "REPLACE", Ok(())),
-            ("x-amz-tagging-directive", "MOVE", Err(InvalidArgument)),
             ("x-amz-acl", "private", Ok(())),
             ("x-amz-acl", "bucket-owner-full-control", Ok(())),
             ("x-amz-acl", "public-read", Err(NotImplemented)),
@@ -237,8 +245,27 @@ mod tests {
             http::HeaderValue::from_bytes(b"priv\xffate").unwrap(),
         );
         assert_eq!(
-            refuse_unkept_promises(&map).map_err(|e| e.code),
+            refuse_unkept_promises(&map, &Endpoint::PutObject).map_err(|e| e.code),
             Err(InvalidArgument)
         );
+    }
+
+    /// Tags pass to the three operations that keep them (their input
+    /// checks them), and nowhere else.
+    #[test]
+    fn tags_only_where_they_are_kept() {
+        let mut map = HeaderMap::new();
+        map.insert("x-amz-tagging", http::HeaderValue::from_static("a=b"));
+        for (endpoint, passes) in [
+            (Endpoint::PutObject, true),
+            (Endpoint::CopyObject, true),
+            (Endpoint::CreateMultipartUpload, true),
+            (Endpoint::UploadPart, false),
+            (Endpoint::CompleteMultipartUpload, false),
+            (Endpoint::PutObjectTagging, false),
+        ] {
+            let r = refuse_unkept_promises(&map, &endpoint);
+            assert_eq!(r.is_ok(), passes, "{endpoint:?}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::response::now_ms;
 use crate::storage::records::{BlobOwner, ContentHeaders, InlineData, PartRef, StoredChecksum};
 use crate::storage::writer::{write_blob, WriteError, Written, WrittenBlob};
 use crate::storage::ObjectHead;
-use crate::types::{ChecksumAlgorithm, ChecksumType};
+use crate::types::{ChecksumAlgorithm, ChecksumType, TagSet};
 
 /// A verified body: a sealed blob that nothing references yet, or a
 /// small object's bytes for its head to carry.
@@ -95,6 +95,7 @@ pub(crate) fn single_part_head(
         upload_id: None,
         content,
         user_meta,
+        tags: TagSet::default(),
         inline,
     }
 }

@@ -243,6 +243,17 @@ pub trait Storage: Send + Sync + 'static {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError>;
+    /// Replaces the tags of `key`'s current head, and nothing else of it
+    /// (its ETag, data and last-modified time stay); returns whether the
+    /// key existed. The change applies to the head that is current when it
+    /// is written: a head written meanwhile is never given back the blobs
+    /// of the one this read.
+    async fn set_object_tags(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError>;
     /// Removes a head; returns whether one existed. Its blobs go to GC.
     async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError>;
     /// Up to `limit` entries whose keys start with `prefix` and lie after

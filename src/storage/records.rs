@@ -280,6 +280,10 @@ pub struct ObjectHead {
     /// User metadata, names lower-cased without the `x-amz-meta-` prefix.
     #[serde(default)]
     pub user_meta: BTreeMap<String, String>,
+    /// Its tags (`x-amz-tagging`, PutObjectTagging); empty when it has
+    /// none. Changed in place by `Storage::set_object_tags`.
+    #[serde(default, skip_serializing_if = "TagSet::is_empty")]
+    pub tags: TagSet,
     /// A small object's bytes, kept with its head instead of in a blob
     /// (`parts` is then empty); docs/storage-model.md "Inline objects".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -351,6 +355,9 @@ pub struct UploadRecord {
     pub content: ContentHeaders,
     #[serde(default)]
     pub user_meta: BTreeMap<String, String>,
+    /// The tags the final object gets (`x-amz-tagging`).
+    #[serde(default, skip_serializing_if = "TagSet::is_empty")]
+    pub tags: TagSet,
     /// The additional checksum the final object carries, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,

@@ -158,6 +158,18 @@ impl Storage for MeteredStorage {
         )
         .await
     }
+    async fn set_object_tags(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError> {
+        timed(
+            "set_object_tags",
+            self.inner.data.set_object_tags(bucket, key, tags),
+        )
+        .await
+    }
     async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
         timed("delete_object", self.inner.data.delete_object(bucket, key)).await
     }

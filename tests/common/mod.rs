@@ -422,6 +422,7 @@ pub fn head_of(part: s3gw::storage::PartRef, chunk: u32) -> s3gw::storage::Objec
         checksum: None,
         content: Default::default(),
         user_meta: Default::default(),
+        tags: Default::default(),
         inline: None,
     }
 }
@@ -440,6 +441,7 @@ pub fn inline_head(data: &[u8], etag: &str) -> s3gw::storage::ObjectHead {
         checksum: None,
         content: Default::default(),
         user_meta: Default::default(),
+        tags: Default::default(),
         inline: Some(s3gw::storage::InlineData::of(bytes)),
     }
 }
@@ -488,6 +490,7 @@ pub fn upload_record(key: &str) -> s3gw::storage::UploadRecord {
         initiated_ms: s3gw::storage::now_ms(),
         content: Default::default(),
         user_meta: Default::default(),
+        tags: Default::default(),
         checksum_algorithm: None,
         checksum_type: None,
     }
@@ -520,6 +523,7 @@ pub fn multipart_head(
         checksum: None,
         content: Default::default(),
         user_meta: Default::default(),
+        tags: Default::default(),
         inline: None,
     }
 }

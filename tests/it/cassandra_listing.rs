@@ -37,6 +37,7 @@ fn empty_head() -> ObjectHead {
         checksum: None,
         content: ContentHeaders::default(),
         user_meta: Default::default(),
+        tags: Default::default(),
         inline: None,
     }
 }

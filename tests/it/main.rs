@@ -24,6 +24,7 @@ mod file_modes;
 mod gc_fsck;
 mod http_raw;
 mod key_contract;
+mod object_tagging;
 mod pending_sweep;
 mod refused_requests;
 mod sdk_buckets;

@@ -16,6 +16,7 @@ use s3gw::storage::{
     BlobId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRecord, PartRef, Storage,
     StorageError, UploadRecord, WriteCondition,
 };
+use s3gw::types::{TagSet, MAX_OBJECT_TAGS};
 
 async fn cassandra() -> Option<Arc<dyn Storage>> {
     let o = common::cassandra_options(Duration::from_secs(900))?;
@@ -58,6 +59,7 @@ on_both_backends!(
     conditional_complete_writes_nothing_and_keeps_the_upload,
     concurrent_conditional_completes_have_one_winner,
     inline_objects_live_and_die_with_their_head,
+    object_tags_change_nothing_else,
 );
 
 /// A name no other test run uses: bucket names and upload ids are global
@@ -114,6 +116,7 @@ fn head(parts: Vec<PartRef>, etag: &str, upload_id: Option<&str>) -> ObjectHead 
         checksum: None,
         content: ContentHeaders::default(),
         user_meta: Default::default(),
+        tags: Default::default(),
         inline: None,
     }
 }
@@ -240,6 +243,91 @@ async fn inline_objects_live_and_die_with_their_head(s: Arc<dyn Storage>) {
     assert_eq!(inline_bytes(s, &b, "small").await, None);
 }
 
+fn tags(pairs: &[(&str, &str)]) -> TagSet {
+    let pairs = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    TagSet::new(pairs, MAX_OBJECT_TAGS).expect("valid tags")
+}
+
+/// `set_object_tags` changes the tags of the current head and nothing
+/// else (its blobs, inline bytes, ETag, times), on blob and inline heads;
+/// a missing key stays missing; conditions and listings see the tagged
+/// head; the next write of the key brings its own tags.
+async fn object_tags_change_nothing_else(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = bucket(s, "tags").await;
+    let p = blob(s, b"blob bytes").await;
+    let mut blobbed = head(vec![p], "e1", None);
+    blobbed.last_modified_ms = 1_700_000_000_000;
+    let heads = [
+        ("blobbed", blobbed),
+        ("inline", common::inline_head(b"inline bytes", "e2")),
+    ];
+    let set = tags(&[("a", "1"), ("b", "")]);
+    for (name, h) in &heads {
+        let k = common::key(name);
+        s.put_object(b.id, &k, h, &WriteCondition::None)
+            .await
+            .expect("put");
+        assert!(s.set_object_tags(b.id, &k, &set).await.expect("tags"));
+        let got = s.get_object_data(b.id, &k).await.expect("get").expect(name);
+        assert_eq!(got.tags, set, "{name}");
+        let mut expected = h.clone();
+        expected.tags = set.clone();
+        assert_eq!(got, expected, "{name}: the head changed only in its tags");
+    }
+    let listed = s
+        .list_objects(b.id, "", Bound::Unbounded, 10)
+        .await
+        .expect("list");
+    assert!(
+        listed.iter().all(|e| e.head.tags == set),
+        "listed with tags"
+    );
+
+    let k = common::key("inline");
+    assert!(s
+        .set_object_tags(b.id, &k, &TagSet::default())
+        .await
+        .expect("clear"));
+    let got = s.get_object(b.id, &k).await.expect("get").expect("inline");
+    assert!(got.tags.is_empty());
+    assert_eq!(
+        inline_bytes(s, &b, "inline").await.as_deref(),
+        Some(&b"inline bytes"[..])
+    );
+
+    // A missing key: nothing is made.
+    let gone = common::key("gone");
+    assert!(!s.set_object_tags(b.id, &gone, &set).await.expect("tags"));
+    assert!(s.get_object(b.id, &gone).await.expect("get").is_none());
+
+    // A conditional write over a tagged head (its ETag is the one
+    // If-Match names), then a plain one: each new head has only its own
+    // tags.
+    let k = common::key("blobbed");
+    s.set_object_tags(b.id, &k, &set).await.expect("tags");
+    let mut next = common::inline_head(b"next", "e3");
+    next.tags = tags(&[("next", "yes")]);
+    s.put_object(b.id, &k, &next, &WriteCondition::IfMatch("e1".into()))
+        .await
+        .expect("if-match over a tagged head");
+    let got = s.get_object(b.id, &k).await.expect("get").expect("head");
+    assert_eq!(got.tags, next.tags);
+    s.put_object(
+        b.id,
+        &k,
+        &common::inline_head(b"last", "e4"),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("plain");
+    let got = s.get_object(b.id, &k).await.expect("get").expect("head");
+    assert!(got.tags.is_empty(), "{got:?}");
+}
+
 fn upload(id: &str, key: &str) -> UploadRecord {
     UploadRecord {
         upload_id: id.into(),
@@ -247,6 +335,7 @@ fn upload(id: &str, key: &str) -> UploadRecord {
         initiated_ms: 0,
         content: ContentHeaders::default(),
         user_meta: Default::default(),
+        tags: Default::default(),
         checksum_algorithm: None,
         checksum_type: None,
     }

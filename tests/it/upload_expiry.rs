@@ -212,6 +212,7 @@ fn upload(id: &str, key: &str, initiated_ms: i64) -> UploadRecord {
         initiated_ms,
         content: ContentHeaders::default(),
         user_meta: Default::default(),
+        tags: Default::default(),
         checksum_algorithm: None,
         checksum_type: None,
     }

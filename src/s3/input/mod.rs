@@ -57,6 +57,8 @@ pub enum Input {
     CopyObject(CopyObjectInput),
     DeleteObject(ObjectTarget),
     GetObjectTagging(ObjectTarget),
+    PutObjectTagging(ObjectTarget),
+    DeleteObjectTagging(ObjectTarget),
     GetObjectAcl(ObjectTarget),
     CreateMultipartUpload(CreateUploadInput),
     UploadPart(PartTarget),
@@ -99,6 +101,8 @@ impl Input {
             E::CopyObject => Input::CopyObject(CopyObjectInput::parse(key()?, h)?),
             E::DeleteObject => Input::DeleteObject(ObjectTarget::parse(key()?, q)?),
             E::GetObjectTagging => Input::GetObjectTagging(ObjectTarget::parse(key()?, q)?),
+            E::PutObjectTagging => Input::PutObjectTagging(ObjectTarget::parse(key()?, q)?),
+            E::DeleteObjectTagging => Input::DeleteObjectTagging(ObjectTarget::parse(key()?, q)?),
             E::GetObjectAcl => Input::GetObjectAcl(ObjectTarget::parse(key()?, q)?),
             E::CreateMultipartUpload => {
                 Input::CreateMultipartUpload(CreateUploadInput::parse(key()?, h)?)

@@ -11,7 +11,7 @@ use crate::http::headers::{content_headers, user_metadata, write_condition};
 use crate::http::Query;
 use crate::storage::records::ContentHeaders;
 use crate::storage::WriteCondition;
-use crate::types::{ChecksumAlgorithm, ChecksumType, ObjectKey, UploadId};
+use crate::types::{ChecksumAlgorithm, ChecksumType, ObjectKey, TagSet, UploadId};
 
 /// Largest part number S3 accepts.
 pub const MAX_PART_NUMBER: u32 = 10_000;
@@ -129,6 +129,8 @@ pub struct CreateUploadInput {
     pub user_meta: BTreeMap<String, String>,
     /// The algorithm and type every part and the object are checked with.
     pub checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+    /// `x-amz-tagging`, checked: the completed object's tags.
+    pub tags: TagSet,
 }
 
 impl CreateUploadInput {
@@ -139,6 +141,7 @@ impl CreateUploadInput {
             content: content_headers(h),
             user_meta,
             checksum: checksum_settings(h)?,
+            tags: super::object::tagging_header(h)?,
         })
     }
 }

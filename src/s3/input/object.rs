@@ -12,9 +12,10 @@ use crate::http::headers::{
     content_headers, user_metadata, write_condition, ByteRange, Conditions,
 };
 use crate::http::Query;
+use crate::s3::tagging::{bad_tagging_header, parse_tagging_header};
 use crate::storage::records::ContentHeaders;
 use crate::storage::WriteCondition;
-use crate::types::{ChecksumAlgorithm, ObjectKey};
+use crate::types::{ChecksumAlgorithm, ObjectKey, TagSet};
 
 /// A version id a request may name. Buckets are unversioned: `null` is the
 /// current object (rclone asks for it); any other id is refused rather
@@ -114,6 +115,8 @@ pub struct PutObjectInput {
     pub condition: WriteCondition,
     pub content: ContentHeaders,
     pub user_meta: BTreeMap<String, String>,
+    /// `x-amz-tagging`, checked.
+    pub tags: TagSet,
 }
 
 impl PutObjectInput {
@@ -123,7 +126,19 @@ impl PutObjectInput {
             condition: write_condition(h, "PutObject")?,
             content: content_headers(h),
             user_meta: user_metadata(h)?,
+            tags: tagging_header(h)?,
         })
+    }
+}
+
+/// The tags of `x-amz-tagging` (none without the header), checked
+/// whole: `InvalidArgument`, `InvalidTag` or `BadRequest` otherwise.
+pub(crate) fn tagging_header(h: &HeaderMap) -> Result<TagSet, S3Error> {
+    match h.get("x-amz-tagging").map(|v| v.to_str()) {
+        None => Ok(TagSet::default()),
+        Some(Ok(v)) => parse_tagging_header(v.trim()),
+        // Bytes that are not visible ASCII: not URL-encoded.
+        Some(Err(_)) => Err(bad_tagging_header()),
     }
 }
 
@@ -179,6 +194,9 @@ pub struct CopyObjectInput {
     pub user_meta: BTreeMap<String, String>,
     /// `x-amz-checksum-algorithm`; without it the copy keeps the source's.
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// `x-amz-tagging-directive: REPLACE`: the tags of `x-amz-tagging`
+    /// (none without it); `None` (`COPY`, the default) keeps the source's.
+    pub tags: Option<TagSet>,
 }
 
 impl CopyObjectInput {
@@ -201,10 +219,29 @@ impl CopyObjectInput {
                 S3Error::new(S3ErrorCode::InvalidRequest, "Invalid checksum algorithm")
             })?),
         };
+        let tags = match header(h, "x-amz-tagging-directive").map(|d| d.to_ascii_uppercase()) {
+            Some(d) if d == "REPLACE" => Some(tagging_header(h)?),
+            Some(d) if d != "COPY" => {
+                return Err(S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    "Unknown tagging directive.",
+                ))
+            }
+            // COPY keeps the source's tags: tags given beside it would be
+            // dropped without a word, so they are refused.
+            _ if !tagging_header(h)?.is_empty() => {
+                return Err(S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    "x-amz-tagging on a copy needs x-amz-tagging-directive: REPLACE",
+                ))
+            }
+            _ => None,
+        };
         Ok(CopyObjectInput {
             key,
             source,
             replace,
+            tags,
             content: content_headers(h),
             user_meta: if replace {
                 user_metadata(h)?
@@ -303,5 +340,64 @@ mod tests {
         assert_eq!(alg.checksum_algorithm, Some(ChecksumAlgorithm::Crc32c));
         let bad = parse(&[("x-amz-checksum-algorithm", "MD4")]).unwrap_err();
         assert_eq!(bad.code, S3ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn copy_tagging_directives() {
+        let src = ("x-amz-copy-source", "/b/k");
+        let parse = |extra: &[(&'static str, &str)]| {
+            let mut pairs = vec![src];
+            pairs.extend_from_slice(extra);
+            CopyObjectInput::parse(key("d"), &headers(&pairs))
+        };
+        let code = |extra: &[(&'static str, &str)]| parse(extra).unwrap_err().code;
+        assert_eq!(parse(&[]).unwrap().tags, None);
+        let copy = parse(&[("x-amz-tagging-directive", "COPY")]).unwrap();
+        assert_eq!(copy.tags, None);
+        let replace = parse(&[
+            ("x-amz-tagging-directive", "replace"),
+            ("x-amz-tagging", "a=1&b=2"),
+        ])
+        .unwrap();
+        let tags = replace.tags.expect("REPLACE takes the request's tags");
+        assert_eq!(tags.iter().collect::<Vec<_>>(), [("a", "1"), ("b", "2")]);
+        let cleared = parse(&[("x-amz-tagging-directive", "REPLACE")]).unwrap();
+        assert_eq!(cleared.tags, Some(TagSet::default()));
+        // Tags beside COPY would be dropped: refused instead.
+        assert_eq!(
+            code(&[("x-amz-tagging", "a=1")]),
+            S3ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            code(&[("x-amz-tagging-directive", "MOVE")]),
+            S3ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            code(&[
+                ("x-amz-tagging-directive", "REPLACE"),
+                ("x-amz-tagging", "a=1&a=2")
+            ]),
+            S3ErrorCode::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn put_object_tags() {
+        let put = |v: &str| PutObjectInput::parse(key("k"), &headers(&[("x-amz-tagging", v)]));
+        let tags = put("Project=x&e=").unwrap().tags;
+        assert_eq!(
+            tags.iter().collect::<Vec<_>>(),
+            [("Project", "x"), ("e", "")]
+        );
+        assert_eq!(put("aws:x=1").unwrap_err().code, S3ErrorCode::InvalidTag);
+        let none = PutObjectInput::parse(key("k"), &HeaderMap::new()).unwrap();
+        assert!(none.tags.is_empty());
+        let mut raw = HeaderMap::new();
+        raw.insert(
+            "x-amz-tagging",
+            http::HeaderValue::from_bytes(b"k=\xc3\xa9").unwrap(),
+        );
+        let err = PutObjectInput::parse(key("k"), &raw).unwrap_err();
+        assert_eq!(err.code, S3ErrorCode::InvalidArgument);
     }
 }

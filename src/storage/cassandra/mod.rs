@@ -316,6 +316,15 @@ impl Storage for CassandraStorage {
         objects::put_object(self, bucket, key, head, cond).await
     }
 
+    async fn set_object_tags(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError> {
+        objects::set_object_tags(self, bucket, key, tags).await
+    }
+
     async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
         objects::delete_object(self, bucket, key).await
     }

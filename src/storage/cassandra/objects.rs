@@ -25,6 +25,7 @@ use super::gc::Released;
 use super::rows::{HeadDataRow, HeadRow};
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRef, WriteCondition};
+use crate::types::TagSet;
 
 /// How often an `If-Match` write retries when the row changed under it
 /// while keeping the expected ETag.
@@ -127,18 +128,35 @@ impl CassandraStorage {
         bucket: BucketId,
         key: &str,
     ) -> Result<Option<ObjectHead>, StorageError> {
+        Ok(self
+            .read_head_data_at(bucket, key, false)
+            .await?
+            .map(|(_, h)| h))
+    }
+
+    /// The head of `key` with its bytes and its row version; `serial`
+    /// reads at `LOCAL_SERIAL`.
+    async fn read_head_data_at(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        serial: bool,
+    ) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
+        let st = &self.inner.st;
+        let stmt = if serial {
+            &st.head_get_data_serial
+        } else {
+            &st.head_get_data
+        };
         let rows: Vec<HeadDataRow> = self
             .inner
             .cql
-            .rows(
-                &self.inner.st.head_get_data,
-                (bucket.0, self.shard_of(key), key),
-            )
+            .rows(stmt, (bucket.0, self.shard_of(key), key))
             .await?;
         let Some((row, data)) = rows.into_iter().next().map(HeadDataRow::split) else {
             return Ok(None);
         };
-        Ok(decode_head_row(row)?.map(|(_, h)| with_data(h, data)))
+        Ok(decode_head_row(row)?.map(|(v, h)| (v, with_data(h, data))))
     }
 
     /// The head of `key` and its row version; `serial` reads at
@@ -398,6 +416,66 @@ pub(super) async fn put_object(
     s.settle_committed(bucket, key, old.as_ref(), Some(head))
         .await;
     Ok(())
+}
+
+/// PutObjectTagging and DeleteObjectTagging: rewrites the current head
+/// with `tags`, only if it is still the row version that was read (a
+/// lightweight transaction, retried when the row changed meanwhile).
+///
+/// Every column this head reads is written again, as `If-Match` does: a
+/// plain write of the key that loses to this one by timestamp then leaves
+/// none of its cells beside this head (its parts, or other bytes beside
+/// an inline head; stray bytes beside a head that is not inline are never
+/// read, see `data_value`). The blobs do not change, so nothing is
+/// released and nothing needs settling.
+pub(super) async fn set_object_tags(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+    tags: &TagSet,
+) -> Result<bool, StorageError> {
+    for _ in 0..IF_MATCH_ATTEMPTS {
+        let Some((version, mut head)) = s.read_head_data_at(bucket, key, true).await? else {
+            return Ok(false);
+        };
+        head.tags = tags.clone();
+        let (bare, parts) = encode_head(&head)?;
+        let data = match &head.inline {
+            // The bytes read with the head: an inline row without them is
+            // corrupt, and stays as it is rather than losing its data.
+            Some(inline) if inline.bytes.is_none() => {
+                return Err(StorageError::Corrupt(
+                    "an inline object's bytes are missing".into(),
+                ))
+            }
+            Some(inline) => MaybeUnset::Set(inline.bytes.clone()),
+            None => MaybeUnset::Unset,
+        };
+        let applied = s
+            .inner
+            .cql
+            .lwt(
+                &s.inner.st.head_put_if_version,
+                (
+                    Uuid::new_v4(),
+                    &head.etag,
+                    &bare,
+                    &parts,
+                    data,
+                    bucket.0,
+                    s.shard_of(key),
+                    key,
+                    version,
+                ),
+            )
+            .await?;
+        if applied {
+            return Ok(true);
+        }
+    }
+    Err(StorageError::Busy(
+        "the object kept changing while its tags were set",
+    ))
 }
 
 pub(super) async fn delete_object(

@@ -39,6 +39,9 @@ pub(crate) struct Statements {
     pub head_get_serial: PreparedStatement,
     /// The head with an inline object's bytes (GET, copy).
     pub head_get_data: PreparedStatement,
+    /// The same at `LOCAL_SERIAL` (before a lightweight transaction that
+    /// rewrites the head with its bytes: PutObjectTagging).
+    pub head_get_data_serial: PreparedStatement,
     pub head_put: PreparedStatement,
     pub head_put_if_absent: PreparedStatement,
     pub head_put_if_version: PreparedStatement,
@@ -99,6 +102,8 @@ impl Statements {
         };
         let mut head_get_serial = p(HEAD_GET, true).await?;
         head_get_serial.set_consistency(Consistency::LocalSerial);
+        let mut head_get_data_serial = p(HEAD_GET_DATA, true).await?;
+        head_get_data_serial.set_consistency(Consistency::LocalSerial);
         Ok(Statements {
             bucket_insert: p(
                 "INSERT INTO {ks}.buckets (name, id, created_ms, region, owner, grants) \
@@ -183,6 +188,7 @@ impl Statements {
             head_get: p(HEAD_GET, true).await?,
             head_get_serial,
             head_get_data: p(HEAD_GET_DATA, true).await?,
+            head_get_data_serial,
             head_put: p(
                 "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts, data) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

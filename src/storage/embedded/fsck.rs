@@ -379,6 +379,7 @@ mod tests {
             checksum: None,
             content: ContentHeaders::default(),
             user_meta: Default::default(),
+            tags: Default::default(),
             inline: None,
         }
     }
@@ -417,6 +418,7 @@ mod tests {
             initiated_ms: 0,
             content: ContentHeaders::default(),
             user_meta: Default::default(),
+            tags: Default::default(),
             checksum_algorithm: None,
             checksum_type: None,
         };
@@ -614,6 +616,7 @@ mod tests {
             initiated_ms: 0,
             content: ContentHeaders::default(),
             user_meta: Default::default(),
+            tags: Default::default(),
             checksum_algorithm: None,
             checksum_type: None,
         };

@@ -680,6 +680,35 @@ impl Storage for EmbeddedStorage {
         .await
     }
 
+    async fn set_object_tags(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError> {
+        let k = object_key(bucket, key);
+        let tags = tags.clone();
+        self.blocking(move |inner| {
+            // One write transaction: no head can be written in between.
+            let txn = inner.db.begin_write().map_err(db_err)?;
+            {
+                let mut objects = txn.open_table(OBJECTS).map_err(db_err)?;
+                let mut head = match objects.get(k.as_slice()).map_err(db_err)? {
+                    Some(v) => decode_head(v.value())?,
+                    None => return Ok(false),
+                };
+                head.tags = tags;
+                let bytes = serde_json::to_vec(&head).map_err(corrupt)?;
+                objects
+                    .insert(k.as_slice(), bytes.as_slice())
+                    .map_err(db_err)?;
+            }
+            txn.commit().map_err(db_err)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
         let k = object_key(bucket, key);
         self.blocking(move |inner| {
