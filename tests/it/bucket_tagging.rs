@@ -11,7 +11,8 @@ use aws_sdk_s3::types::{Tag, Tagging};
 use aws_sdk_s3::Client;
 use common::{bucket_name, code, code_and_message, raw_request, RawSigned};
 
-fn tagging(pairs: &[(&str, &str)]) -> Tagging {
+/// A `Tagging` document of `pairs`, in their order.
+pub(crate) fn tagging(pairs: &[(&str, &str)]) -> Tagging {
     let tags = pairs
         .iter()
         .map(|(k, v)| Tag::builder().key(*k).value(*v).build().expect("tag"))
@@ -48,9 +49,9 @@ async fn get_tags(c: &Client, b: &str) -> Result<Vec<(String, String)>, String> 
 }
 
 /// A tag as the SDK's builders take it.
-type Pair<'a> = (&'a str, &'a str);
+pub(crate) type Pair<'a> = (&'a str, &'a str);
 
-fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

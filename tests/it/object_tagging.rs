@@ -8,31 +8,11 @@
 use crate::common;
 
 use crate::access_keys::{admin, new_key};
+use crate::bucket_tagging::{owned, tagging, Pair};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Tag, Tagging, TaggingDirective};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, TaggingDirective};
 use aws_sdk_s3::Client;
 use common::{bucket_name, code, code_and_message, raw_request, RawSigned, TestServer};
-
-fn tagging(pairs: &[(&str, &str)]) -> Tagging {
-    let tags = pairs
-        .iter()
-        .map(|(k, v)| Tag::builder().key(*k).value(*v).build().expect("tag"))
-        .collect();
-    Tagging::builder()
-        .set_tag_set(Some(tags))
-        .build()
-        .expect("tagging")
-}
-
-/// A tag as the SDK's builders take it.
-type Pair<'a> = (&'a str, &'a str);
-
-fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
 
 async fn put_tags(
     c: &Client,

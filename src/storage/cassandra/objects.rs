@@ -363,7 +363,6 @@ impl CassandraStorage {
         head: &ObjectHead,
         etag: &str,
     ) -> Result<ObjectHead, StorageError> {
-        let (bare, parts) = encode_head(head)?;
         for _ in 0..IF_MATCH_ATTEMPTS {
             let Some((version, old)) = self.read_head(bucket, key, true).await? else {
                 return Err(StorageError::PreconditionFailed);
@@ -372,31 +371,48 @@ impl CassandraStorage {
                 return Err(StorageError::PreconditionFailed);
             }
             self.pause_before_head_write().await;
-            let applied = self
-                .inner
-                .cql
-                .lwt(
-                    &self.inner.st.head_put_if_version,
-                    (
-                        Uuid::new_v4(),
-                        &head.etag,
-                        &bare,
-                        &parts,
-                        data_value(head, old.inline.is_some()),
-                        bucket.0,
-                        self.shard_of(key),
-                        key,
-                        version,
-                    ),
-                )
-                .await?;
-            if applied {
+            let data = data_value(head, old.inline.is_some());
+            if self
+                .replace_version(bucket, key, head, data, version)
+                .await?
+            {
                 return Ok(old);
             }
         }
         Err(StorageError::Busy(
             "the object kept changing during a conditional write",
         ))
+    }
+
+    /// `UPDATE … IF version = <version>`: writes every column of `head`
+    /// (`data` for the bytes) with a fresh version, only if the row is
+    /// still `version`; whether it was.
+    async fn replace_version(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        data: DataValue,
+        version: Uuid,
+    ) -> Result<bool, StorageError> {
+        let (bare, parts) = encode_head(head)?;
+        self.inner
+            .cql
+            .lwt(
+                &self.inner.st.head_put_if_version,
+                (
+                    Uuid::new_v4(),
+                    &head.etag,
+                    &bare,
+                    &parts,
+                    data,
+                    bucket.0,
+                    self.shard_of(key),
+                    key,
+                    version,
+                ),
+            )
+            .await
     }
 }
 
@@ -439,37 +455,14 @@ pub(super) async fn set_object_tags(
             return Ok(false);
         };
         head.tags = tags.clone();
-        let (bare, parts) = encode_head(&head)?;
+        // The bytes read with the head, written again with it; bytes that
+        // are missing or do not match are `Corrupt`, and the row is left
+        // as it is.
         let data = match &head.inline {
-            // The bytes read with the head: an inline row without them is
-            // corrupt, and stays as it is rather than losing its data.
-            Some(inline) if inline.bytes.is_none() => {
-                return Err(StorageError::Corrupt(
-                    "an inline object's bytes are missing".into(),
-                ))
-            }
-            Some(inline) => MaybeUnset::Set(inline.bytes.clone()),
+            Some(inline) => MaybeUnset::Set(Some(inline.checked(head.size)?.clone())),
             None => MaybeUnset::Unset,
         };
-        let applied = s
-            .inner
-            .cql
-            .lwt(
-                &s.inner.st.head_put_if_version,
-                (
-                    Uuid::new_v4(),
-                    &head.etag,
-                    &bare,
-                    &parts,
-                    data,
-                    bucket.0,
-                    s.shard_of(key),
-                    key,
-                    version,
-                ),
-            )
-            .await?;
-        if applied {
+        if s.replace_version(bucket, key, &head, data, version).await? {
             return Ok(true);
         }
     }
