@@ -1,7 +1,8 @@
 //! Requests the gateway must refuse rather than half-honour: headers that
-//! promise what s3gw does not do (encryption, locks, tags, public ACLs,
-//! other storage classes), a version id on an unversioned delete, and
-//! upload ids that are not ids this gateway hands out.
+//! promise what s3gw does not do (encryption, locks, public ACLs, other
+//! storage classes, tags it would drop or cannot keep), a version id on an
+//! unversioned delete, and upload ids that are not ids this gateway hands
+//! out.
 
 use crate::common;
 
@@ -57,13 +58,13 @@ async fn headers_that_promise_what_we_do_not_do_are_refused() {
         "NotImplemented"
     );
     refused!(
-        "tagging",
-        c.put_object()
+        "tags beside a tagging directive of COPY",
+        c.copy_object()
             .bucket(&b)
             .key("k")
-            .body(body())
+            .copy_source(format!("{b}/source"))
             .tagging("team=red"),
-        "NotImplemented"
+        "InvalidArgument"
     );
     refused!(
         "object lock",
@@ -113,12 +114,12 @@ async fn headers_that_promise_what_we_do_not_do_are_refused() {
         "NotImplemented"
     );
     refused!(
-        "multipart with tags",
+        "multipart with tags against S3's rules",
         c.create_multipart_upload()
             .bucket(&b)
             .key("k")
-            .tagging("a=b"),
-        "NotImplemented"
+            .tagging("aws:reserved=b"),
+        "InvalidTag"
     );
     refused!(
         "bucket with object lock",
