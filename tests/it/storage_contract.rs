@@ -60,6 +60,7 @@ on_both_backends!(
     concurrent_conditional_completes_have_one_winner,
     inline_objects_live_and_die_with_their_head,
     object_tags_change_nothing_else,
+    tag_changes_racing_overwrites_leave_a_whole_head,
 );
 
 /// A name no other test run uses: bucket names and upload ids are global
@@ -326,6 +327,56 @@ async fn object_tags_change_nothing_else(s: Arc<dyn Storage>) {
     .expect("plain");
     let got = s.get_object(b.id, &k).await.expect("get").expect("head");
     assert!(got.tags.is_empty(), "{got:?}");
+}
+
+/// Tag changes racing overwrites of the same key, inline and blob heads
+/// in turn: whichever wins, the current head is one that was written
+/// whole (never the parts or bytes of one under another's ETag), with the
+/// round's tags or none, and an inline head's bytes match their checksum.
+async fn tag_changes_racing_overwrites_leave_a_whole_head(s: Arc<dyn Storage>) {
+    const BODIES: [&[u8]; 3] = [b"first", b"second body", b"third, longer body"];
+    let b = bucket(s.as_ref(), "tagrace").await;
+    let k = common::key("k");
+    let first = common::inline_head(BODIES[0], "e0");
+    s.put_object(b.id, &k, &first, &WriteCondition::None)
+        .await
+        .expect("put");
+    let mut written = vec![first];
+    for round in 1..=8usize {
+        let etag = format!("e{round}");
+        let next = if round % 2 == 0 {
+            common::inline_head(BODIES[round % 3], &etag)
+        } else {
+            head(vec![blob(s.as_ref(), BODIES[round % 3]).await], &etag, None)
+        };
+        written.push(next.clone());
+        let round_tags = tags(&[("round", &round.to_string())]);
+        let (tagged, put) = tokio::join!(
+            s.set_object_tags(b.id, &k, &round_tags),
+            s.put_object(b.id, &k, &next, &WriteCondition::None),
+        );
+        assert!(tagged.expect("tags"), "round {round}: the key exists");
+        put.expect("put");
+        let mut current = s
+            .get_object_data(b.id, &k)
+            .await
+            .expect("get")
+            .expect("head");
+        assert!(
+            current.tags.is_empty() || current.tags == round_tags,
+            "round {round}: {:?}",
+            current.tags
+        );
+        if let Some(inline) = &current.inline {
+            let data = inline.bytes.as_ref().expect("bytes");
+            assert_eq!(s3gw::storage::chunk_crc(data), inline.crc, "round {round}");
+        }
+        current.tags = TagSet::default();
+        assert!(
+            written.contains(&current),
+            "round {round}: a head nobody wrote: {current:?}"
+        );
+    }
 }
 
 fn upload(id: &str, key: &str) -> UploadRecord {
