@@ -18,6 +18,8 @@
 use std::collections::HashSet;
 
 use bytes::Bytes;
+use scylla::deserialize::row::DeserializeRow;
+use scylla::statement::prepared::PreparedStatement;
 use scylla::value::MaybeUnset;
 use uuid::Uuid;
 
@@ -148,15 +150,29 @@ impl CassandraStorage {
         } else {
             &st.head_get_data
         };
-        let rows: Vec<HeadDataRow> = self
+        let row: Option<HeadDataRow> = self.key_row(stmt, bucket, key).await?;
+        let Some((row, data)) = row.map(HeadDataRow::split) else {
+            return Ok(None);
+        };
+        Ok(decode_head_row(row)?.map(|(v, h)| (v, with_data(h, data))))
+    }
+
+    /// The row of `key` that `stmt` selects (one of the head reads), if any.
+    async fn key_row<R>(
+        &self,
+        stmt: &PreparedStatement,
+        bucket: BucketId,
+        key: &str,
+    ) -> Result<Option<R>, StorageError>
+    where
+        R: for<'f, 'm> DeserializeRow<'f, 'm>,
+    {
+        let rows: Vec<R> = self
             .inner
             .cql
             .rows(stmt, (bucket.0, self.shard_of(key), key))
             .await?;
-        let Some((row, data)) = rows.into_iter().next().map(HeadDataRow::split) else {
-            return Ok(None);
-        };
-        Ok(decode_head_row(row)?.map(|(v, h)| (v, with_data(h, data))))
+        Ok(rows.into_iter().next())
     }
 
     /// The head of `key` and its row version; `serial` reads at
@@ -173,12 +189,7 @@ impl CassandraStorage {
         } else {
             &st.head_get
         };
-        let rows: Vec<HeadRow> = self
-            .inner
-            .cql
-            .rows(stmt, (bucket.0, self.shard_of(key), key))
-            .await?;
-        match rows.into_iter().next() {
+        match self.key_row::<HeadRow>(stmt, bucket, key).await? {
             Some(row) => decode_head_row(row),
             None => Ok(None),
         }
