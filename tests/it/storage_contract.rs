@@ -1214,6 +1214,70 @@ async fn cassandra_never_releases_the_blob_of_the_current_head_under_clock_skew(
     common::drop_keyspace(&contact, &keyspace).await;
 }
 
+/// A tag change must never undo a PUT that it beats by timestamp. The
+/// PUT here comes after the tag change, from a gateway whose clock is 30 s
+/// behind, so its write carries an earlier timestamp than the tag change
+/// (as a PUT that lands between the tag change's read and its write does),
+/// but a later one than the head it replaces (written by a gateway 60 s
+/// behind). The PUT must stay current, whole and without the tags set for
+/// the head it replaced. When the tag change rewrote the head (before
+/// schema 11), the old head came back with the new tags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_a_tag_change_never_undoes_a_put_it_beats_by_timestamp() {
+    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    o.keyspace = format!(
+        "s3gw_test_tagskew_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let keyspace = o.keyspace.clone();
+    let contact = o.contact_points[0].clone();
+    let now = CassandraStorage::open(o.clone()).await.expect("open");
+    o.clock_offset_us = -30_000_000;
+    let behind = CassandraStorage::open(o.clone())
+        .await
+        .expect("open lagging");
+    o.clock_offset_us = -60_000_000;
+    let further = CassandraStorage::open(o).await.expect("open lagging more");
+    let (a, z, f): (Arc<dyn Storage>, Arc<dyn Storage>, Arc<dyn Storage>) = (
+        Arc::new(now.clone()),
+        Arc::new(behind.clone()),
+        Arc::new(further.clone()),
+    );
+    let b = bucket(a.as_ref(), "tagskew").await;
+    let k = common::key("k");
+    let first = blob(f.as_ref(), b"first").await;
+    f.put_object(
+        b.id,
+        &k,
+        &head(vec![first], "first", None),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("first put");
+    assert!(a
+        .set_object_tags(b.id, &k, &tags(&[("stage", "first")]))
+        .await
+        .expect("tags"));
+    let second = blob(z.as_ref(), b"second").await;
+    let mut second_head = head(vec![second.clone()], "second", None);
+    second_head.tags = tags(&[("own", "yes")]);
+    z.put_object(b.id, &k, &second_head, &WriteCondition::None)
+        .await
+        .expect("second put");
+    let got = a.get_object(b.id, &k).await.expect("get").expect("head");
+    assert_eq!(got.etag, "second", "the acknowledged PUT stays current");
+    assert_eq!(got.parts, vec![second.clone()], "with its own parts");
+    assert_eq!(got.tags, tags(&[("own", "yes")]), "and its own tags");
+    assert_eq!(
+        a.get_chunk(chunk0(&second)).await.expect("chunk").as_ref(),
+        b"second"
+    );
+    drop((a, z, f, now, behind, further));
+    common::drop_keyspace(&contact, &keyspace).await;
+}
+
 /// The race that `settle` alone cannot see: B reads the head R, stalls;
 /// A replaces R with W_A and finds W_A current; B then replaces W_A with
 /// W_B without ever having seen it. Only A knows W_A, and its second look

@@ -12,8 +12,8 @@ use std::ops::Bound;
 
 use futures_util::future::try_join_all;
 
-use super::objects::decode_bare;
-use super::rows::ListRow;
+use super::objects::decode_head_row;
+use super::rows::{HeadRow, ListRow};
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, ListEntry};
 
@@ -27,7 +27,7 @@ fn per_shard(limit: usize, shards: usize) -> usize {
 
 struct Cursor {
     shard: i16,
-    rows: VecDeque<(String, String)>,
+    rows: VecDeque<(String, HeadRow)>,
     /// The last key read from this shard; the next read starts after it.
     last: Option<String>,
     /// The shard has nothing more in range.
@@ -43,7 +43,7 @@ impl CassandraStorage {
         lower: Bound<&str>,
         upper: Option<&str>,
         n: usize,
-    ) -> Result<Vec<(String, String)>, StorageError> {
+    ) -> Result<Vec<(String, HeadRow)>, StorageError> {
         let st = &self.inner.st;
         let n = i32::try_from(n).unwrap_or(i32::MAX);
         let (inclusive, from) = match lower {
@@ -77,10 +77,7 @@ impl CassandraStorage {
                     .await?
             }
         };
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| r.head.map(|h| (r.key, h)))
-            .collect())
+        Ok(rows.into_iter().map(ListRow::split).collect())
     }
 
     async fn fill(
@@ -155,10 +152,9 @@ pub(super) async fn list_objects(
         if !key.starts_with(prefix) {
             continue;
         }
-        out.push(ListEntry {
-            head: decode_bare(&head)?,
-            key,
-        });
+        if let Some((_, head)) = decode_head_row(head)? {
+            out.push(ListEntry { head, key });
+        }
     }
     Ok(out)
 }

@@ -51,15 +51,20 @@ pub(super) fn released(head: &ObjectHead) -> Vec<Released> {
         .collect()
 }
 
-pub(super) fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
+fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
     serde_json::from_str(head).map_err(corrupt)
 }
 
+/// The head of a row. The tags of a tag change replace the head's own
+/// while they are for the row's version; tags set for an earlier version
+/// (which a later write replaced) are never read.
 pub(super) fn decode_head_row(
     HeadRow {
         version,
         head,
         parts,
+        tags,
+        tags_for,
     }: HeadRow,
 ) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
     let (Some(version), Some(head)) = (version, head) else {
@@ -70,6 +75,9 @@ pub(super) fn decode_head_row(
         Some(p) => serde_json::from_str::<Vec<PartRef>>(&p).map_err(corrupt)?,
         None => Vec::new(),
     };
+    if let (Some(tags), Some(true)) = (tags, tags_for.map(|v| v == version)) {
+        h.tags = serde_json::from_str(&tags).map_err(corrupt)?;
+    }
     Ok(Some((version, h)))
 }
 
@@ -130,31 +138,12 @@ impl CassandraStorage {
         bucket: BucketId,
         key: &str,
     ) -> Result<Option<ObjectHead>, StorageError> {
-        Ok(self
-            .read_head_data_at(bucket, key, false)
-            .await?
-            .map(|(_, h)| h))
-    }
-
-    /// The head of `key` with its bytes and its row version; `serial`
-    /// reads at `LOCAL_SERIAL`.
-    async fn read_head_data_at(
-        &self,
-        bucket: BucketId,
-        key: &str,
-        serial: bool,
-    ) -> Result<Option<(Uuid, ObjectHead)>, StorageError> {
-        let st = &self.inner.st;
-        let stmt = if serial {
-            &st.head_get_data_serial
-        } else {
-            &st.head_get_data
-        };
+        let stmt = &self.inner.st.head_get_data;
         let row: Option<HeadDataRow> = self.key_row(stmt, bucket, key).await?;
         let Some((row, data)) = row.map(HeadDataRow::split) else {
             return Ok(None);
         };
-        Ok(decode_head_row(row)?.map(|(v, h)| (v, with_data(h, data))))
+        Ok(decode_head_row(row)?.map(|(_, h)| with_data(h, data)))
     }
 
     /// The row of `key` that `stmt` selects (one of the head reads), if any.
@@ -445,15 +434,18 @@ pub(super) async fn put_object(
     Ok(())
 }
 
-/// PutObjectTagging and DeleteObjectTagging: rewrites the current head
-/// with `tags`, only if it is still the row version that was read (a
+/// PutObjectTagging and DeleteObjectTagging: sets the tags of the current
+/// head in cells of their own (`tags`, and `tags_for`, the row version they
+/// are for), only if the row is still the version that was read (a
 /// lightweight transaction, retried when the row changed meanwhile).
 ///
-/// Every column this head reads is written again, as `If-Match` does: a
-/// plain write of the key that loses to this one by timestamp then leaves
-/// none of its cells beside this head (its parts, or other bytes beside
-/// an inline head; stray bytes beside a head that is not inline are never
-/// read, see `data_value`). The blobs do not change, so nothing is
+/// The head's own cells are not written. A plain write of the key that
+/// loses to this one by timestamp (one that landed between the
+/// transaction's read and its write, or one from a gateway whose clock is
+/// behind) therefore keeps all of its head, and since its row version is
+/// not `tags_for`, the tags set here are not read beside it
+/// (`decode_head_row`). Rewriting the whole head here would make such an
+/// acknowledged write disappear. The blobs do not change, so nothing is
 /// released and nothing needs settling.
 pub(super) async fn set_object_tags(
     s: &CassandraStorage,
@@ -461,19 +453,13 @@ pub(super) async fn set_object_tags(
     key: &str,
     tags: &TagSet,
 ) -> Result<bool, StorageError> {
+    let json = serde_json::to_string(tags).map_err(corrupt)?;
     for _ in 0..IF_MATCH_ATTEMPTS {
-        let Some((version, mut head)) = s.read_head_data_at(bucket, key, true).await? else {
+        let Some((version, _)) = s.read_head(bucket, key, true).await? else {
             return Ok(false);
         };
-        head.tags = tags.clone();
-        // The bytes read with the head, written again with it; bytes that
-        // are missing or do not match are `Corrupt`, and the row is left
-        // as it is.
-        let data = match &head.inline {
-            Some(inline) => MaybeUnset::Set(Some(inline.checked(head.size)?.clone())),
-            None => MaybeUnset::Unset,
-        };
-        if s.replace_version(bucket, key, &head, data, version).await? {
+        let values = (&json, version, bucket.0, s.shard_of(key), key, version);
+        if s.inner.cql.lwt(&s.inner.st.head_tags_set, values).await? {
             return Ok(true);
         }
     }

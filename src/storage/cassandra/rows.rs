@@ -74,13 +74,16 @@ pub(super) struct SettingRow {
 }
 
 /// An object head row: its version, the head without parts, the parts
-/// (both JSON).
+/// (both JSON), and the tags of the last tag change with the version
+/// they were set for (`objects::set_object_tags`).
 #[derive(DeserializeRow)]
 #[scylla(flavor = "enforce_order", skip_name_checks)]
 pub(super) struct HeadRow {
     pub version: Option<Uuid>,
     pub head: Option<String>,
     pub parts: Option<String>,
+    pub tags: Option<String>,
+    pub tags_for: Option<Uuid>,
 }
 
 /// A head row with an inline object's bytes (null for other heads).
@@ -90,6 +93,8 @@ pub(super) struct HeadDataRow {
     pub version: Option<Uuid>,
     pub head: Option<String>,
     pub parts: Option<String>,
+    pub tags: Option<String>,
+    pub tags_for: Option<Uuid>,
     pub data: Option<Bytes>,
 }
 
@@ -100,6 +105,8 @@ impl HeadDataRow {
             version,
             head,
             parts,
+            tags,
+            tags_for,
             data,
         } = self;
         (
@@ -107,6 +114,8 @@ impl HeadDataRow {
                 version,
                 head,
                 parts,
+                tags,
+                tags_for,
             },
             data,
         )
@@ -114,7 +123,7 @@ impl HeadDataRow {
 }
 
 /// A key index row with its head and inline bytes, for walks over a
-/// whole bucket.
+/// whole bucket (which need no tags).
 #[derive(DeserializeRow)]
 #[scylla(flavor = "enforce_order", skip_name_checks)]
 pub(super) struct HeadRowWithKey {
@@ -135,13 +144,13 @@ impl HeadRowWithKey {
             parts,
             data,
         } = self;
-        let (row, data) = HeadDataRow {
+        let row = HeadRow {
             version,
             head,
             parts,
-            data,
-        }
-        .split();
+            tags: None,
+            tags_for: None,
+        };
         (key, row, data)
     }
 }
@@ -158,12 +167,37 @@ pub(super) struct StampedHeadRow {
     pub written: Option<i64>,
 }
 
-/// A listing row: a key and its head without parts.
+/// A listing row: a key, its head without parts, and the tags of a tag
+/// change (as in `HeadRow`).
 #[derive(DeserializeRow)]
 #[scylla(flavor = "enforce_order", skip_name_checks)]
 pub(super) struct ListRow {
     pub key: String,
+    pub version: Option<Uuid>,
     pub head: Option<String>,
+    pub tags: Option<String>,
+    pub tags_for: Option<Uuid>,
+}
+
+impl ListRow {
+    /// The key and its head row (without parts).
+    pub(crate) fn split(self) -> (String, HeadRow) {
+        let ListRow {
+            key,
+            version,
+            head,
+            tags,
+            tags_for,
+        } = self;
+        let row = HeadRow {
+            version,
+            head,
+            parts: None,
+            tags,
+            tags_for,
+        };
+        (key, row)
+    }
 }
 
 /// A row holding one JSON record (an upload).

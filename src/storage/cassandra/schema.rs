@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 10;
+pub const SCHEMA_VERSION: i32 = 11;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -175,6 +175,24 @@ const V10_COLUMNS: &[NewColumn] = &[NewColumn {
     cql_type: "text",
 }];
 
+/// Version 11: the tags of an object's last tag change (PutObjectTagging,
+/// DeleteObjectTagging), JSON pairs, and the row version they were set
+/// for, written apart from the head so that a tag change never rewrites
+/// a head (`objects::set_object_tags`). Read only while `tags_for` is the
+/// row's version.
+const V11_COLUMNS: &[NewColumn] = &[
+    NewColumn {
+        table: "objects",
+        column: "tags",
+        cql_type: "text",
+    },
+    NewColumn {
+        table: "objects",
+        column: "tags_for",
+        cql_type: "uuid",
+    },
+];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -215,6 +233,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: &[],
         add: V10_COLUMNS,
+    },
+    Step {
+        cql: &[],
+        add: V11_COLUMNS,
     },
 ];
 

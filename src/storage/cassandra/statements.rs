@@ -39,12 +39,12 @@ pub(crate) struct Statements {
     pub head_get_serial: PreparedStatement,
     /// The head with an inline object's bytes (GET, copy).
     pub head_get_data: PreparedStatement,
-    /// The same at `LOCAL_SERIAL` (before a lightweight transaction that
-    /// rewrites the head with its bytes: PutObjectTagging).
-    pub head_get_data_serial: PreparedStatement,
     pub head_put: PreparedStatement,
     pub head_put_if_absent: PreparedStatement,
     pub head_put_if_version: PreparedStatement,
+    /// A tag change: the tags and the row version they are for, only
+    /// while the row is still that version.
+    pub head_tags_set: PreparedStatement,
     pub head_delete: PreparedStatement,
     pub shard_any: PreparedStatement,
     /// Listing slices: `[key > ? | key >= ?]` × `[AND key < ?]`.
@@ -82,12 +82,15 @@ async fn prep(
     Ok(p)
 }
 
-const HEAD_GET: &str =
-    "SELECT version, head, parts FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?";
-/// A head with an inline object's bytes: what a GET reads.
-const HEAD_GET_DATA: &str = "SELECT version, head, parts, data FROM {ks}.objects \
+/// A head and the tags a tag change set (`objects::set_object_tags`).
+const HEAD_GET: &str = "SELECT version, head, parts, tags, tags_for FROM {ks}.objects \
      WHERE bucket = ? AND shard = ? AND key = ?";
-const LIST_COLUMNS: &str = "SELECT key, head FROM {ks}.objects WHERE bucket = ? AND shard = ?";
+/// A head with an inline object's bytes: what a GET reads.
+const HEAD_GET_DATA: &str = "SELECT version, head, parts, tags, tags_for, data FROM {ks}.objects \
+     WHERE bucket = ? AND shard = ? AND key = ?";
+/// A listing reads no parts and no bytes.
+const LIST_COLUMNS: &str = "SELECT key, version, head, tags, tags_for FROM {ks}.objects \
+     WHERE bucket = ? AND shard = ?";
 
 impl Statements {
     pub(crate) async fn prepare(session: &Session, ks: &str) -> Result<Statements, StorageError> {
@@ -102,8 +105,6 @@ impl Statements {
         };
         let mut head_get_serial = p(HEAD_GET, true).await?;
         head_get_serial.set_consistency(Consistency::LocalSerial);
-        let mut head_get_data_serial = p(HEAD_GET_DATA, true).await?;
-        head_get_data_serial.set_consistency(Consistency::LocalSerial);
         Ok(Statements {
             bucket_insert: p(
                 "INSERT INTO {ks}.buckets (name, id, created_ms, region, owner, grants) \
@@ -188,7 +189,6 @@ impl Statements {
             head_get: p(HEAD_GET, true).await?,
             head_get_serial,
             head_get_data: p(HEAD_GET_DATA, true).await?,
-            head_get_data_serial,
             head_put: p(
                 "INSERT INTO {ks}.objects (bucket, shard, key, version, etag, head, parts, data) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -203,6 +203,12 @@ impl Statements {
             .await?,
             head_put_if_version: p(
                 "UPDATE {ks}.objects SET version = ?, etag = ?, head = ?, parts = ?, data = ? \
+                 WHERE bucket = ? AND shard = ? AND key = ? IF version = ?",
+                false,
+            )
+            .await?,
+            head_tags_set: p(
+                "UPDATE {ks}.objects SET tags = ?, tags_for = ? \
                  WHERE bucket = ? AND shard = ? AND key = ? IF version = ?",
                 false,
             )
