@@ -6,12 +6,14 @@ use std::fmt;
 mod checksum;
 mod status_kind;
 mod tags;
+mod versions;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumType};
 pub(crate) use status_kind::StatusKind;
 pub use tags::{
     TagError, TagSet, MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
 };
+pub use versions::{inverted, VersionId, VersionRef, VersioningState, NULL_VERSION};
 
 /// A bucket name that follows the S3 naming rules.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

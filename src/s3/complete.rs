@@ -282,6 +282,9 @@ pub(crate) async fn complete_multipart_upload(
         user_meta: upload.user_meta,
         tags: upload.tags,
         inline: None,
+        version_id: None,
+        version_us: 0,
+        delete_marker: false,
     };
     check_announced(&input, &head)?;
     match cx

@@ -97,6 +97,9 @@ pub(crate) fn single_part_head(
         user_meta,
         tags: TagSet::default(),
         inline,
+        version_id: None,
+        version_us: 0,
+        delete_marker: false,
     }
 }
 

@@ -15,8 +15,11 @@ pub(crate) const MAX_DETAILS: usize = 20;
 /// The result of a consistency check of a whole store.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FsckReport {
-    /// Committed object heads checked.
+    /// Committed object heads checked (current versions, delete markers
+    /// included).
     pub objects: u64,
+    /// Noncurrent versions checked (versioned buckets).
+    pub noncurrent_versions: u64,
     /// Multipart uploads in progress checked (every version of every part).
     pub uploads: u64,
     /// Blobs that a head or a live part references.
@@ -93,6 +96,7 @@ impl FsckReport {
 impl fmt::Display for FsckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "objects checked            {}", self.objects)?;
+        writeln!(f, "noncurrent versions        {}", self.noncurrent_versions)?;
         writeln!(f, "uploads checked            {}", self.uploads)?;
         writeln!(
             f,

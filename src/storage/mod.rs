@@ -164,6 +164,27 @@ pub struct ListEntry {
     pub head: ObjectHead,
 }
 
+/// One version of a ListObjectVersions page: keys in UTF-8 byte order,
+/// each key's versions newest first. `head.delete_marker` tells a marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionEntry {
+    pub key: String,
+    pub head: ObjectHead,
+    /// Whether it is the key's current version.
+    pub is_latest: bool,
+}
+
+/// Where a page of versions starts (`key-marker`, `version-id-marker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionsFrom<'a> {
+    /// From the first key of the prefix.
+    Start,
+    /// After every version of this key.
+    AfterKey(&'a str),
+    /// After this version of this key (the key's older versions next).
+    AfterVersion(&'a str, &'a crate::types::VersionRef),
+}
+
 /// The backend contract. Every method is a small record-level operation;
 /// S3 semantics (delimiters, ranges, conditionals, ETags) live in `s3/`.
 #[async_trait]
@@ -256,8 +277,63 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<bool, StorageError>;
     /// Removes a head; returns whether one existed. Its blobs go to GC.
     async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError>;
+    /// Writes `head` (an object or a delete marker) as the new current
+    /// version of `key` in a bucket whose versioning is `mode` (Enabled or
+    /// Suspended), if `cond` holds over the current version (a current
+    /// delete marker counts as no object). The backend gives the version
+    /// its time (later than the current version's) and its id (enabled: a
+    /// fresh one; suspended: the null version) and returns the head as
+    /// written. Enabled: the version it replaces is kept, noncurrent.
+    /// Suspended: so is it, unless it is the null version, which is
+    /// replaced; a noncurrent null version is removed. Removed versions'
+    /// blobs go to GC.
+    async fn put_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        head: &ObjectHead,
+        mode: crate::types::VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError>;
+    /// The version of `key` that `version` names, current or not, a delete
+    /// marker included; with an inline object's bytes if `data`.
+    async fn get_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &crate::types::VersionRef,
+        data: bool,
+    ) -> Result<Option<ObjectHead>, StorageError>;
+    /// Deletes a version for good; returns it, if it existed. When it was
+    /// the current one, the newest noncurrent version (if any) becomes
+    /// current. Its blobs go to GC.
+    async fn delete_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &crate::types::VersionRef,
+    ) -> Result<Option<ObjectHead>, StorageError>;
+    /// Up to `limit` versions of keys that start with `prefix`, from
+    /// `from`, keys in UTF-8 byte order and each key's versions newest
+    /// first (ListObjectVersions).
+    async fn list_versions(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        from: VersionsFrom<'_>,
+        limit: usize,
+    ) -> Result<Vec<VersionEntry>, StorageError>;
+    /// Sets the bucket's versioning state (`NoSuchBucket` if it is gone
+    /// or another incarnation).
+    async fn set_bucket_versioning(
+        &self,
+        bucket: &BucketRecord,
+        state: crate::types::VersioningState,
+    ) -> Result<(), StorageError>;
+
     /// Up to `limit` entries whose keys start with `prefix` and lie after
-    /// `start`, in UTF-8 byte order.
+    /// `start`, in UTF-8 byte order. Keys whose current version is a
+    /// delete marker are not listed.
     async fn list_objects(
         &self,
         bucket: BucketId,

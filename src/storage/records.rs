@@ -7,7 +7,7 @@ use std::fmt;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::types::{ChecksumAlgorithm, ChecksumType, TagSet};
+use crate::types::{ChecksumAlgorithm, ChecksumType, TagSet, VersionId, VersioningState};
 use uuid::Uuid;
 
 /// Identity of a bucket incarnation: a re-created name gets a new id, so it
@@ -124,6 +124,13 @@ pub struct BucketRecord {
     /// Its tags (PutBucketTagging); empty when it has none.
     #[serde(default, skip_serializing_if = "TagSet::is_empty")]
     pub tags: TagSet,
+    /// Its versioning state (PutBucketVersioning).
+    #[serde(default, skip_serializing_if = "is_unversioned")]
+    pub versioning: VersioningState,
+}
+
+fn is_unversioned(state: &VersioningState) -> bool {
+    !state.is_versioned()
 }
 
 impl BucketRecord {
@@ -143,6 +150,7 @@ impl BucketRecord {
             grants,
             policy: None,
             tags: TagSet::default(),
+            versioning: VersioningState::Unversioned,
         }
     }
 
@@ -288,6 +296,26 @@ pub struct ObjectHead {
     /// (`parts` is then empty); docs/storage-model.md "Inline objects".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inline: Option<InlineData>,
+    /// Its version id; `None` is the null version (every object written
+    /// while its bucket was unversioned or versioning was suspended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<VersionId>,
+    /// When the version was made, µs since the epoch, which orders the
+    /// versions of a key (`order_us`); 0 on heads written outside
+    /// versioning.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub version_us: i64,
+    /// A delete marker: a version without data (no parts, no bytes).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub delete_marker: bool,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The bytes of an inline object.
@@ -342,6 +370,43 @@ impl ObjectHead {
     /// Every blob this head references.
     pub fn blobs(&self) -> impl Iterator<Item = BlobId> + '_ {
         self.parts.iter().map(|p| p.blob)
+    }
+
+    /// The version's place among its key's versions: its time in µs
+    /// (for a head written outside versioning, its last-modified time).
+    pub fn order_us(&self) -> i64 {
+        if self.version_us != 0 {
+            self.version_us
+        } else {
+            self.last_modified_ms.saturating_mul(1000)
+        }
+    }
+
+    /// How requests name this version (`versionId`, `x-amz-version-id`).
+    pub fn version_ref(&self) -> crate::types::VersionRef {
+        crate::types::VersionRef::of(self.version_id.as_ref())
+    }
+
+    /// A delete marker made at `version_us` (µs), with `id` (`None`: the
+    /// null version).
+    pub fn delete_marker(version_id: Option<VersionId>, version_us: i64) -> ObjectHead {
+        ObjectHead {
+            size: 0,
+            etag: String::new(),
+            last_modified_ms: version_us / 1000,
+            chunk_size: 0,
+            parts: Vec::new(),
+            multipart: false,
+            upload_id: None,
+            checksum: None,
+            content: ContentHeaders::default(),
+            user_meta: BTreeMap::new(),
+            tags: TagSet::default(),
+            inline: None,
+            version_id,
+            version_us,
+            delete_marker: true,
+        }
     }
 }
 

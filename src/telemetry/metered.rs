@@ -14,9 +14,10 @@ use super::names;
 use crate::storage::{
     BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, FsckReport, GcSnapshot, Grant, KeyRecord,
     KeyStore, ListEntry, Maintenance, NodeStatus, ObjectHead, PartRecord, RepairReport,
-    StatusStore, Storage, StorageError, Stores, UploadRecord, WriteCondition,
+    StatusStore, Storage, StorageError, Stores, UploadRecord, VersionEntry, VersionsFrom,
+    WriteCondition,
 };
-use crate::types::{ObjectKey, StatusKind, TagSet, UploadId};
+use crate::types::{ObjectKey, StatusKind, TagSet, UploadId, VersionRef, VersioningState};
 
 /// A backend's three contracts, each call timed.
 pub(crate) struct MeteredStorage {
@@ -172,6 +173,69 @@ impl Storage for MeteredStorage {
     }
     async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
         timed("delete_object", self.inner.data.delete_object(bucket, key)).await
+    }
+    async fn put_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        head: &ObjectHead,
+        mode: VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError> {
+        timed(
+            "put_version",
+            self.inner.data.put_version(bucket, key, head, mode, cond),
+        )
+        .await
+    }
+    async fn get_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
+        data: bool,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        timed(
+            "get_version",
+            self.inner.data.get_version(bucket, key, version, data),
+        )
+        .await
+    }
+    async fn delete_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        timed(
+            "delete_version",
+            self.inner.data.delete_version(bucket, key, version),
+        )
+        .await
+    }
+    async fn list_versions(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        from: VersionsFrom<'_>,
+        limit: usize,
+    ) -> Result<Vec<VersionEntry>, StorageError> {
+        timed(
+            "list_versions",
+            self.inner.data.list_versions(bucket, prefix, from, limit),
+        )
+        .await
+    }
+    async fn set_bucket_versioning(
+        &self,
+        bucket: &BucketRecord,
+        state: VersioningState,
+    ) -> Result<(), StorageError> {
+        timed(
+            "set_bucket_versioning",
+            self.inner.data.set_bucket_versioning(bucket, state),
+        )
+        .await
     }
     async fn list_objects(
         &self,

@@ -424,6 +424,9 @@ pub fn head_of(part: s3gw::storage::PartRef, chunk: u32) -> s3gw::storage::Objec
         user_meta: Default::default(),
         tags: Default::default(),
         inline: None,
+        version_id: None,
+        version_us: 0,
+        delete_marker: false,
     }
 }
 
@@ -443,6 +446,9 @@ pub fn inline_head(data: &[u8], etag: &str) -> s3gw::storage::ObjectHead {
         user_meta: Default::default(),
         tags: Default::default(),
         inline: Some(s3gw::storage::InlineData::of(bytes)),
+        version_id: None,
+        version_us: 0,
+        delete_marker: false,
     }
 }
 
@@ -525,6 +531,9 @@ pub fn multipart_head(
         user_meta: Default::default(),
         tags: Default::default(),
         inline: None,
+        version_id: None,
+        version_us: 0,
+        delete_marker: false,
     }
 }
 

@@ -39,6 +39,9 @@ fn empty_head() -> ObjectHead {
         user_meta: Default::default(),
         tags: Default::default(),
         inline: None,
+        version_id: None,
+        version_us: 0,
+        delete_marker: false,
     }
 }
 

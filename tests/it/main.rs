@@ -37,3 +37,4 @@ mod signed_streaming;
 mod storage_contract;
 mod two_gateways;
 mod upload_expiry;
+mod version_contract;

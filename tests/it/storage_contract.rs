@@ -119,6 +119,9 @@ fn head(parts: Vec<PartRef>, etag: &str, upload_id: Option<&str>) -> ObjectHead 
         user_meta: Default::default(),
         tags: Default::default(),
         inline: None,
+        version_id: None,
+        version_us: 0,
+        delete_marker: false,
     }
 }
 

@@ -41,6 +41,7 @@ fn record(
             .collect(),
         policy,
         tags,
+        versioning: Default::default(),
     })
 }
 

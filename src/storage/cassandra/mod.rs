@@ -35,7 +35,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::types::{ObjectKey, TagSet, UploadId};
+use crate::types::{ObjectKey, TagSet, UploadId, VersionRef, VersioningState};
 
 pub use options::CassandraOptions;
 
@@ -52,7 +52,7 @@ pub use sweep::SweepOutcome;
 use super::{
     chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
     ChunkAddr, Grant, ListEntry, Maintenance, ObjectHead, PartRecord, Storage, StorageError,
-    UploadRecord, WriteCondition,
+    UploadRecord, VersionEntry, VersionsFrom, WriteCondition,
 };
 use claims::Claims;
 use cql::Cql;
@@ -329,6 +329,57 @@ impl Storage for CassandraStorage {
         objects::delete_object(self, bucket, key).await
     }
 
+    // Versions on Cassandra are the next step of issue 19
+    // (docs/storage-model.md "Versions"); until then no bucket here can be
+    // versioned, so these are never reached through S3.
+    async fn put_version(
+        &self,
+        _bucket: BucketId,
+        _key: &ObjectKey,
+        _head: &ObjectHead,
+        _mode: VersioningState,
+        _cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError> {
+        Err(versions_not_built())
+    }
+
+    async fn get_version(
+        &self,
+        _bucket: BucketId,
+        _key: &ObjectKey,
+        _version: &VersionRef,
+        _data: bool,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        Err(versions_not_built())
+    }
+
+    async fn delete_version(
+        &self,
+        _bucket: BucketId,
+        _key: &ObjectKey,
+        _version: &VersionRef,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        Err(versions_not_built())
+    }
+
+    async fn list_versions(
+        &self,
+        _bucket: BucketId,
+        _prefix: &str,
+        _from: VersionsFrom<'_>,
+        _limit: usize,
+    ) -> Result<Vec<VersionEntry>, StorageError> {
+        Err(versions_not_built())
+    }
+
+    async fn set_bucket_versioning(
+        &self,
+        _bucket: &BucketRecord,
+        _state: VersioningState,
+    ) -> Result<(), StorageError> {
+        Err(versions_not_built())
+    }
+
     async fn list_objects(
         &self,
         bucket: BucketId,
@@ -431,4 +482,9 @@ impl Maintenance for CassandraStorage {
             undecided: swept.undecided,
         })
     }
+}
+
+/// What the version operations answer on Cassandra until they are built.
+fn versions_not_built() -> StorageError {
+    StorageError::internal("object versions are not built on the Cassandra backend yet")
 }

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::blobs::BlobFiles;
 use super::crcs::{Row, BLOB_CRCS};
 use super::multipart::{PARTS, UPLOADS};
+use super::versions::{VERSIONS, VERSION_INLINE};
 use super::{
     corrupt, db_err, decode_head, read_inline, Inner, BUCKETS, GC_QUEUE, INLINE, LIVE_BLOBS,
     OBJECTS,
@@ -105,6 +106,40 @@ impl Check<'_> {
                 self.blob(part, head.chunk_size, || {
                     format!("{}/{key}", bucket_label(buckets, bucket))
                 })?;
+            }
+        }
+        self.noncurrent(txn, buckets)
+    }
+
+    /// Every noncurrent version (`versions.rs`): its blobs are referenced
+    /// as a current head's are.
+    fn noncurrent(
+        &mut self,
+        txn: &ReadTransaction,
+        buckets: &HashMap<Uuid, String>,
+    ) -> Result<(), StorageError> {
+        let versions = txn.open_table(VERSIONS).map_err(db_err)?;
+        let inline = txn.open_table(VERSION_INLINE).map_err(db_err)?;
+        for row in versions.iter().map_err(db_err)? {
+            let (k, v) = row.map_err(db_err)?;
+            let head = decode_head(v.value())?;
+            let (bucket, _) = split_object_key(&k.value()[..16])?;
+            let key = super::versions::key_of(k.value())?;
+            let name = || {
+                format!(
+                    "{}/{key} (version {})",
+                    bucket_label(buckets, bucket),
+                    head.version_ref()
+                )
+            };
+            self.report.noncurrent_versions += 1;
+            if head.inline.is_some() {
+                let mut head = head.clone();
+                read_inline(&inline, k.value(), &mut head)?;
+                self.report.inline(&head, name);
+            }
+            for part in &head.parts {
+                self.blob(part, head.chunk_size, name)?;
             }
         }
         Ok(())
@@ -381,6 +416,9 @@ mod tests {
             user_meta: Default::default(),
             tags: Default::default(),
             inline: None,
+            version_id: None,
+            version_us: 0,
+            delete_marker: false,
         }
     }
 

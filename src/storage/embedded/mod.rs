@@ -15,6 +15,7 @@ mod crcs;
 mod fsck;
 mod keys;
 mod multipart;
+mod versions;
 
 use std::collections::HashSet;
 use std::ops::Bound;
@@ -29,12 +30,14 @@ use redb::{Database, ReadableTable, TableDefinition};
 use super::{
     chunk_crc, corrupt, corrupt_chunk, now_ms, BlobId, BlobOwner, BucketId, BucketRecord,
     ChunkAddr, FsckReport, GcSnapshot, GcStats, Grant, ListEntry, NodeStatus, ObjectHead,
-    PartRecord, RepairReport, Storage, StorageError, UploadRecord, WriteCondition,
+    PartRecord, RepairReport, Storage, StorageError, UploadRecord, VersionEntry, VersionsFrom,
+    WriteCondition,
 };
 use super::{Maintenance, StatusStore};
-use crate::types::{ObjectKey, StatusKind, TagSet, UploadId};
+use crate::types::{ObjectKey, StatusKind, TagSet, UploadId, VersionRef, VersioningState};
 use blobs::BlobFiles;
 use crcs::{PendingCrcs, BLOB_CRCS};
+use versions::OwnedFrom;
 
 const BUCKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("buckets");
 const BUCKET_IDS: TableDefinition<u128, ()> = TableDefinition::new("bucket_ids");
@@ -117,6 +120,8 @@ impl EmbeddedStorage {
             txn.open_table(multipart::UPLOADS).map_err(db_err)?;
             txn.open_table(multipart::PARTS).map_err(db_err)?;
             txn.open_table(keys::ACCESS_KEYS).map_err(db_err)?;
+            txn.open_table(versions::VERSIONS).map_err(db_err)?;
+            txn.open_table(versions::VERSION_INLINE).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
         Ok(EmbeddedStorage {
@@ -368,19 +373,16 @@ impl Inner {
     }
 }
 
-/// Up to `limit` rows from `lower` on whose keys start with `prefix`.
+/// Up to `limit` rows from `lower` on whose keys start with `prefix`,
+/// leaving out those `decode` makes nothing of.
 fn scan_prefixed<T>(
     table: &impl ReadableTable<&'static [u8], &'static [u8]>,
     lower: &Bound<Vec<u8>>,
     prefix: &[u8],
     limit: usize,
-    mut decode: impl FnMut(&[u8], &[u8]) -> Result<T, StorageError>,
+    mut decode: impl FnMut(&[u8], &[u8]) -> Result<Option<T>, StorageError>,
 ) -> Result<Vec<T>, StorageError> {
-    let lower: Bound<&[u8]> = match lower {
-        Bound::Included(v) => Bound::Included(v.as_slice()),
-        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
-    };
+    let lower = as_slice(lower);
     let mut out = Vec::new();
     for row in table
         .range::<&[u8]>((lower, Bound::Unbounded))
@@ -393,9 +395,42 @@ fn scan_prefixed<T>(
         if !k.value().starts_with(prefix) {
             break;
         }
-        out.push(decode(k.value(), v.value())?);
+        out.extend(decode(k.value(), v.value())?);
     }
     Ok(out)
+}
+
+/// A bound over owned bytes as one over borrowed bytes, for `range`.
+fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// A row's key and value, copied out of a table.
+type RawRow = (Vec<u8>, Vec<u8>);
+
+/// The first row from `lower` on, if its key starts with `within`.
+fn first_row(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    lower: &Bound<Vec<u8>>,
+    within: &[u8],
+) -> Result<Option<RawRow>, StorageError> {
+    let mut range = table
+        .range::<&[u8]>((as_slice(lower), Bound::Unbounded))
+        .map_err(db_err)?;
+    let row = match range.next() {
+        Some(row) => {
+            let (k, v) = row.map_err(db_err)?;
+            let k = k.value();
+            k.starts_with(within)
+                .then(|| (k.to_vec(), v.value().to_vec()))
+        }
+        None => None,
+    };
+    Ok(row)
 }
 
 fn decode_head(bytes: &[u8]) -> Result<ObjectHead, StorageError> {
@@ -491,12 +526,17 @@ impl Storage for EmbeddedStorage {
         self.blocking(move |inner| {
             let txn = inner.db.begin_write().map_err(db_err)?;
             {
-                let objects = txn.open_table(OBJECTS).map_err(db_err)?;
+                // Not empty while it holds a version of any key, current or
+                // not (a delete marker included), as on S3.
                 let first = bucket.id.0.as_bytes().to_vec();
-                let mut range = objects.range::<&[u8]>(first.as_slice()..).map_err(db_err)?;
-                if let Some(row) = range.next() {
-                    if row.map_err(db_err)?.0.value().starts_with(&first) {
-                        return Err(StorageError::BucketNotEmpty);
+                for table in [OBJECTS, versions::VERSIONS] {
+                    let t = txn.open_table(table).map_err(db_err)?;
+                    let mut range = t.range::<&[u8]>(first.as_slice()..).map_err(db_err)?;
+                    let next = range.next();
+                    if let Some(row) = next {
+                        if row.map_err(db_err)?.0.value().starts_with(&first) {
+                            return Err(StorageError::BucketNotEmpty);
+                        }
                     }
                 }
                 let mut t = txn.open_table(BUCKETS).map_err(db_err)?;
@@ -732,6 +772,64 @@ impl Storage for EmbeddedStorage {
         .await
     }
 
+    async fn put_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        head: &ObjectHead,
+        mode: VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError> {
+        let (key, head, cond) = (key.to_owned(), head.clone(), cond.clone());
+        self.blocking(move |inner| inner.put_version(bucket, &key, &head, mode, &cond))
+            .await
+    }
+
+    async fn get_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
+        data: bool,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        let (key, version) = (key.to_owned(), version.clone());
+        self.blocking(move |inner| inner.get_version(bucket, &key, &version, data))
+            .await
+    }
+
+    async fn delete_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        let (key, version) = (key.to_owned(), version.clone());
+        self.blocking(move |inner| inner.delete_version(bucket, &key, &version))
+            .await
+    }
+
+    async fn list_versions(
+        &self,
+        bucket: BucketId,
+        prefix: &str,
+        from: VersionsFrom<'_>,
+        limit: usize,
+    ) -> Result<Vec<VersionEntry>, StorageError> {
+        let prefix = prefix.to_owned();
+        let from = OwnedFrom::of(from);
+        self.blocking(move |inner| inner.list_versions(bucket, &prefix, from.as_ref(), limit))
+            .await
+    }
+
+    async fn set_bucket_versioning(
+        &self,
+        bucket: &BucketRecord,
+        state: VersioningState,
+    ) -> Result<(), StorageError> {
+        self.update_bucket(bucket, move |rec| rec.versioning = state)
+            .await
+    }
+
     async fn list_objects(
         &self,
         bucket: BucketId,
@@ -749,11 +847,12 @@ impl Storage for EmbeddedStorage {
             let txn = inner.db.begin_read().map_err(db_err)?;
             let t = txn.open_table(OBJECTS).map_err(db_err)?;
             scan_prefixed(&t, &lower, &full_prefix, limit, |k, v| {
+                let head = decode_head(v)?;
+                if head.delete_marker {
+                    return Ok(None);
+                }
                 let key = std::str::from_utf8(&k[16..]).map_err(corrupt)?.to_owned();
-                Ok(ListEntry {
-                    key,
-                    head: decode_head(v)?,
-                })
+                Ok(Some(ListEntry { key, head }))
             })
         })
         .await

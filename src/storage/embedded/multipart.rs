@@ -185,7 +185,9 @@ impl Inner {
         };
         let txn = self.db.begin_read().map_err(db_err)?;
         let uploads = txn.open_table(UPLOADS).map_err(db_err)?;
-        scan_prefixed(&uploads, &lower, &full_prefix, limit, |_, v| decode(v))
+        scan_prefixed(&uploads, &lower, &full_prefix, limit, |_, v| {
+            decode(v).map(Some)
+        })
     }
 
     /// One write transaction: the condition is checked against the head

@@ -1,0 +1,503 @@
+//! The `Storage` contract for object versions (versioned buckets),
+//! exercised directly on the backend: which version is current, what a
+//! delete marker hides, what deleting a version brings back, the null
+//! version of suspended buckets, and the order and paging of
+//! `list_versions`. Runs on the embedded store; the Cassandra backend
+//! joins when its versions are built (docs/storage-model.md "Versions").
+
+use crate::common;
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use s3gw::storage::{
+    BucketRecord, ObjectHead, Storage, StorageError, VersionEntry, VersionsFrom, WriteCondition,
+};
+use s3gw::types::{VersionRef, VersioningState};
+
+/// Runs each scenario on each backend that has versions.
+macro_rules! on_versioned_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (_d, s) = crate::common::embedded_store();
+                    super::$name(s).await;
+                }
+            )*
+        }
+    };
+}
+
+on_versioned_backends!(
+    enabled_writes_keep_every_version,
+    a_delete_marker_hides_the_key_until_it_is_deleted,
+    deleting_the_current_version_brings_back_the_one_before,
+    suspended_writes_replace_only_the_null_version,
+    conditions_see_the_current_version,
+    versions_page_by_key_then_newest_first,
+    a_bucket_with_versions_is_not_empty,
+);
+
+const ENABLED: VersioningState = VersioningState::Enabled;
+const SUSPENDED: VersioningState = VersioningState::Suspended;
+
+async fn versioned_bucket(s: &dyn Storage, tag: &str, state: VersioningState) -> BucketRecord {
+    let b = common::new_bucket(s, tag).await;
+    s.set_bucket_versioning(&b, state)
+        .await
+        .expect("versioning");
+    let got = s.get_bucket(&b.name).await.expect("get").expect("bucket");
+    assert_eq!(got.versioning, state);
+    got
+}
+
+/// An object of one blob holding `fill` bytes.
+async fn blob_head(s: &dyn Storage, fill: u8) -> ObjectHead {
+    let part = common::stored_blob(s, &common::test_owner(), fill, 100, 1024, 0..1).await;
+    common::head_of(part, 1024)
+}
+
+async fn put(s: &dyn Storage, b: &BucketRecord, key: &str, head: &ObjectHead) -> ObjectHead {
+    s.put_version(
+        b.id,
+        &common::key(key),
+        head,
+        b.versioning,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put version")
+}
+
+async fn all_versions(s: &dyn Storage, b: &BucketRecord, prefix: &str) -> Vec<VersionEntry> {
+    s.list_versions(b.id, prefix, VersionsFrom::Start, 10_000)
+        .await
+        .expect("list versions")
+}
+
+/// (key, etag, is_latest, marker) of each entry.
+fn summary(entries: &[VersionEntry]) -> Vec<(String, String, bool, bool)> {
+    entries
+        .iter()
+        .map(|e| {
+            (
+                e.key.clone(),
+                e.head.etag.clone(),
+                e.is_latest,
+                e.head.delete_marker,
+            )
+        })
+        .collect()
+}
+
+fn entry(key: &str, etag: &str, latest: bool) -> (String, String, bool, bool) {
+    (key.into(), etag.into(), latest, false)
+}
+
+fn marker(key: &str, latest: bool) -> (String, String, bool, bool) {
+    (key.into(), String::new(), latest, true)
+}
+
+async fn listed_keys(s: &dyn Storage, b: &BucketRecord) -> Vec<String> {
+    s.list_objects(b.id, "", Bound::Unbounded, 1000)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|e| e.key)
+        .collect()
+}
+
+/// Enabled: every write is a new version with a fresh id, later than the
+/// one before; the newest is current, the others stay readable with
+/// their bytes (blob or inline).
+async fn enabled_writes_keep_every_version(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = versioned_bucket(s, "enabled", ENABLED).await;
+    let first = put(s, &b, "k", &blob_head(s, 1).await).await;
+    let second = put(s, &b, "k", &common::inline_head(b"second", "e2")).await;
+    let third = put(s, &b, "k", &blob_head(s, 3).await).await;
+    let ids: Vec<_> = [&first, &second, &third]
+        .iter()
+        .map(|h| h.version_id.clone().expect("an id"))
+        .collect();
+    assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+    assert!(first.version_us < second.version_us && second.version_us < third.version_us);
+
+    let current = s.get_object(b.id, &common::key("k")).await.expect("get");
+    assert_eq!(current.map(|h| h.version_id), Some(Some(ids[2].clone())));
+    let version = |n: usize, data: bool| {
+        let id = VersionRef::Id(ids[n].clone());
+        async move {
+            s.get_version(b.id, &common::key("k"), &id, data)
+                .await
+                .expect("get version")
+                .expect("the version")
+        }
+    };
+    let older = version(1, true).await;
+    let bytes = older.inline.as_ref().and_then(|i| i.bytes.clone());
+    assert_eq!(bytes.as_deref(), Some(&b"second"[..]), "inline bytes kept");
+    let oldest = version(0, false).await;
+    assert_eq!(oldest.parts, first.parts, "its blob is kept");
+    let data = s
+        .get_chunk(s3gw::storage::ChunkAddr {
+            blob: oldest.parts[0].blob,
+            index: 0,
+            chunk_size: 1024,
+        })
+        .await
+        .expect("chunk of a noncurrent version");
+    assert_eq!(data.as_ref(), &[1u8; 100][..]);
+
+    assert_eq!(
+        summary(&all_versions(s, &b, "").await),
+        vec![
+            entry("k", &third.etag, true),
+            entry("k", "e2", false),
+            entry("k", &first.etag, false),
+        ]
+    );
+    assert_eq!(listed_keys(s, &b).await, vec!["k".to_owned()]);
+    assert!(s
+        .get_version(b.id, &common::key("k"), &VersionRef::Null, false)
+        .await
+        .expect("get null")
+        .is_none());
+}
+
+/// A delete marker becomes current: the key is not listed and reads as a
+/// marker; deleting the marker makes the version before it current again.
+async fn a_delete_marker_hides_the_key_until_it_is_deleted(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = versioned_bucket(s, "marker", ENABLED).await;
+    let v1 = put(s, &b, "k", &blob_head(s, 1).await).await;
+    put(s, &b, "other", &blob_head(s, 2).await).await;
+    let m = put(s, &b, "k", &ObjectHead::delete_marker(None, 0)).await;
+    assert!(m.delete_marker && m.version_id.is_some());
+    let current = s
+        .get_object(b.id, &common::key("k"))
+        .await
+        .expect("get")
+        .expect("the marker is current");
+    assert!(current.delete_marker);
+    assert_eq!(listed_keys(s, &b).await, vec!["other".to_owned()]);
+    assert_eq!(
+        summary(&all_versions(s, &b, "k").await),
+        vec![marker("k", true), entry("k", &v1.etag, false)]
+    );
+    // A second marker stacks on the first.
+    let m2 = put(s, &b, "k", &ObjectHead::delete_marker(None, 0)).await;
+    assert_eq!(
+        summary(&all_versions(s, &b, "k").await),
+        vec![
+            marker("k", true),
+            marker("k", false),
+            entry("k", &v1.etag, false)
+        ]
+    );
+    for gone in [m2, m] {
+        let deleted = s
+            .delete_version(b.id, &common::key("k"), &gone.version_ref())
+            .await
+            .expect("delete marker")
+            .expect("it existed");
+        assert!(deleted.delete_marker);
+    }
+    let back = s.get_object(b.id, &common::key("k")).await.expect("get");
+    assert_eq!(back.map(|h| h.version_id), Some(v1.version_id.clone()));
+    assert_eq!(
+        listed_keys(s, &b).await,
+        vec!["k".to_owned(), "other".to_owned()]
+    );
+}
+
+/// Deleting the current version for good makes the newest noncurrent one
+/// current, with its inline bytes; deleting the last version leaves no
+/// key. A version that is gone cannot be deleted twice.
+async fn deleting_the_current_version_brings_back_the_one_before(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = versioned_bucket(s, "promote", ENABLED).await;
+    let v1 = put(s, &b, "k", &common::inline_head(b"one", "e1")).await;
+    let v2 = put(s, &b, "k", &blob_head(s, 2).await).await;
+    let deleted = s
+        .delete_version(b.id, &common::key("k"), &v2.version_ref())
+        .await
+        .expect("delete")
+        .expect("existed");
+    assert_eq!(deleted.version_id, v2.version_id);
+    let current = s
+        .get_object_data(b.id, &common::key("k"))
+        .await
+        .expect("get")
+        .expect("v1 is current");
+    assert_eq!(current.version_id, v1.version_id);
+    let bytes = current.inline.as_ref().and_then(|i| i.bytes.clone());
+    assert_eq!(
+        bytes.as_deref(),
+        Some(&b"one"[..]),
+        "its bytes came with it"
+    );
+    assert!(s
+        .delete_version(b.id, &common::key("k"), &v2.version_ref())
+        .await
+        .expect("delete again")
+        .is_none());
+    s.delete_version(b.id, &common::key("k"), &v1.version_ref())
+        .await
+        .expect("delete last")
+        .expect("existed");
+    assert!(s
+        .get_object(b.id, &common::key("k"))
+        .await
+        .expect("get")
+        .is_none());
+    assert!(all_versions(s, &b, "").await.is_empty());
+    s.delete_bucket(&b).await.expect("empty bucket deletes");
+}
+
+/// Suspended: writes make the null version, which replaces the null
+/// version (current or not) and keeps every other version.
+async fn suspended_writes_replace_only_the_null_version(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = common::new_bucket(s, "suspended").await;
+    // Written while the bucket was never versioned: the null version.
+    let plain = blob_head(s, 0).await;
+    s.put_object(b.id, &common::key("k"), &plain, &WriteCondition::None)
+        .await
+        .expect("plain put");
+    s.set_bucket_versioning(&b, ENABLED).await.expect("enable");
+    let b = BucketRecord {
+        versioning: ENABLED,
+        ..b
+    };
+    let v1 = put(s, &b, "k", &blob_head(s, 1).await).await;
+    assert_eq!(
+        summary(&all_versions(s, &b, "").await),
+        vec![entry("k", &v1.etag, true), entry("k", &plain.etag, false)]
+    );
+    let null = s
+        .get_version(b.id, &common::key("k"), &VersionRef::Null, false)
+        .await
+        .expect("get null")
+        .expect("the plain write is the null version");
+    assert_eq!(null.parts, plain.parts);
+
+    s.set_bucket_versioning(&b, SUSPENDED)
+        .await
+        .expect("suspend");
+    let b = BucketRecord {
+        versioning: SUSPENDED,
+        ..b
+    };
+    let s1 = put(s, &b, "k", &blob_head(s, 5).await).await;
+    assert_eq!(s1.version_id, None, "a suspended write is the null version");
+    assert_eq!(
+        summary(&all_versions(s, &b, "").await),
+        vec![entry("k", &s1.etag, true), entry("k", &v1.etag, false)],
+        "the noncurrent null version is gone, v1 stays"
+    );
+    let s2 = put(s, &b, "k", &blob_head(s, 6).await).await;
+    assert_eq!(
+        summary(&all_versions(s, &b, "").await),
+        vec![entry("k", &s2.etag, true), entry("k", &v1.etag, false)],
+        "the current null version is replaced"
+    );
+    let null_marker = put(s, &b, "k", &ObjectHead::delete_marker(None, 0)).await;
+    assert_eq!(null_marker.version_id, None);
+    assert_eq!(
+        summary(&all_versions(s, &b, "").await),
+        vec![marker("k", true), entry("k", &v1.etag, false)],
+        "a suspended delete is a null marker that replaces the null version"
+    );
+}
+
+/// `If-None-Match: *` and `If-Match` test the current version; a current
+/// delete marker is no object. A failed condition writes nothing.
+async fn conditions_see_the_current_version(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = versioned_bucket(s, "cond", ENABLED).await;
+    let k = common::key("k");
+    let v1 = put(s, &b, "k", &blob_head(s, 1).await).await;
+    let refused = s
+        .put_version(
+            b.id,
+            &k,
+            &blob_head(s, 2).await,
+            ENABLED,
+            &WriteCondition::IfNoneMatch,
+        )
+        .await;
+    assert!(matches!(refused, Err(StorageError::PreconditionFailed)));
+    let refused = s
+        .put_version(
+            b.id,
+            &k,
+            &blob_head(s, 2).await,
+            ENABLED,
+            &WriteCondition::IfMatch("nope".into()),
+        )
+        .await;
+    assert!(matches!(refused, Err(StorageError::PreconditionFailed)));
+    assert_eq!(all_versions(s, &b, "").await.len(), 1, "nothing written");
+    s.put_version(
+        b.id,
+        &k,
+        &blob_head(s, 3).await,
+        ENABLED,
+        &WriteCondition::IfMatch(v1.etag.clone()),
+    )
+    .await
+    .expect("if-match on the current version");
+    put(s, &b, "k", &ObjectHead::delete_marker(None, 0)).await;
+    s.put_version(
+        b.id,
+        &k,
+        &blob_head(s, 4).await,
+        ENABLED,
+        &WriteCondition::IfNoneMatch,
+    )
+    .await
+    .expect("if-none-match over a delete marker");
+    assert_eq!(all_versions(s, &b, "").await.len(), 4);
+}
+
+/// Keys in byte order (a key that is a prefix of another first), each
+/// key's versions newest first; pages from any version marker continue
+/// exactly where the last page ended; a prefix bounds the keys.
+async fn versions_page_by_key_then_newest_first(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = versioned_bucket(s, "paging", ENABLED).await;
+    let keys = ["a", "a/b", "a\t", "b", "ab"];
+    for (i, key) in keys.iter().enumerate() {
+        for n in 0..=i {
+            put(
+                s,
+                &b,
+                key,
+                &common::inline_head(&[n as u8], &format!("{key}#{n}")),
+            )
+            .await;
+        }
+    }
+    // Only some keys have a current version that is an object.
+    put(s, &b, "b", &ObjectHead::delete_marker(None, 0)).await;
+    let all = all_versions(s, &b, "").await;
+    let mut sorted_keys: Vec<&str> = keys.to_vec();
+    sorted_keys.sort_unstable();
+    let mut expected = Vec::new();
+    for key in &sorted_keys {
+        let i = keys.iter().position(|k| k == key).unwrap_or(0);
+        if *key == "b" {
+            expected.push(marker("b", true));
+        }
+        for n in (0..=i).rev() {
+            let latest = n == i && *key != "b";
+            expected.push(entry(key, &format!("{key}#{n}"), latest));
+        }
+    }
+    assert_eq!(summary(&all), expected);
+
+    for page in 1..=4 {
+        let mut got: Vec<VersionEntry> = Vec::new();
+        loop {
+            let last = got.last().map(|e| (e.key.clone(), e.head.version_ref()));
+            let from = match &last {
+                Some((k, v)) => VersionsFrom::AfterVersion(k, v),
+                None => VersionsFrom::Start,
+            };
+            let next = s.list_versions(b.id, "", from, page).await.expect("page");
+            assert!(next.len() <= page);
+            let done = next.len() < page;
+            got.extend(next);
+            if done {
+                break;
+            }
+        }
+        assert_eq!(summary(&got), expected, "pages of {page}");
+    }
+
+    let after_a = s
+        .list_versions(b.id, "", VersionsFrom::AfterKey("a"), 10_000)
+        .await
+        .expect("after key");
+    assert_eq!(summary(&after_a), expected[1..].to_vec());
+    let under_a = all_versions(s, &b, "a").await;
+    assert_eq!(
+        summary(&under_a),
+        expected
+            .iter()
+            .filter(|e| e.0.starts_with('a'))
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    let under_slash = all_versions(s, &b, "a/").await;
+    assert_eq!(under_slash.len(), 2);
+    assert!(under_slash.iter().all(|e| e.key == "a/b"));
+}
+
+/// A bucket holding only noncurrent versions, or only a delete marker, is
+/// not empty.
+async fn a_bucket_with_versions_is_not_empty(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = versioned_bucket(s, "notempty", ENABLED).await;
+    let v = put(s, &b, "k", &blob_head(s, 1).await).await;
+    let m = put(s, &b, "k", &ObjectHead::delete_marker(None, 0)).await;
+    assert!(listed_keys(s, &b).await.is_empty());
+    assert!(matches!(
+        s.delete_bucket(&b).await,
+        Err(StorageError::BucketNotEmpty)
+    ));
+    s.delete_version(b.id, &common::key("k"), &m.version_ref())
+        .await
+        .expect("delete marker");
+    s.delete_version(b.id, &common::key("k"), &v.version_ref())
+        .await
+        .expect("delete version");
+    s.delete_bucket(&b).await.expect("now empty");
+}
+
+/// fsck checks noncurrent versions (blobs and inline bytes) as it checks
+/// current heads; the collector never takes their blobs; deleting a
+/// version for good releases its blob, and the store stays consistent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_fsck_and_gc_know_noncurrent_versions() {
+    use s3gw::storage::embedded::EmbeddedStorage;
+    use s3gw::storage::Maintenance;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = EmbeddedStorage::open(&dir.path().join("data"), Duration::ZERO).expect("open");
+    let s: &dyn Storage = &e;
+    let b = versioned_bucket(s, "fsck", ENABLED).await;
+    let v1 = put(s, &b, "k", &blob_head(s, 1).await).await;
+    put(s, &b, "k", &common::inline_head(b"two", "e2")).await;
+    put(s, &b, "k", &ObjectHead::delete_marker(None, 0)).await;
+    assert_eq!(e.collect_garbage().expect("collect"), 0, "nothing released");
+    let r = e.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(r.consistent(), "{r}");
+    assert_eq!(
+        (
+            r.objects,
+            r.noncurrent_versions,
+            r.referenced_blobs,
+            r.inline_objects,
+            r.unreferenced_blobs,
+        ),
+        (1, 2, 1, 1, 0),
+        "{r}"
+    );
+    s.delete_version(b.id, &common::key("k"), &v1.version_ref())
+        .await
+        .expect("delete")
+        .expect("existed");
+    assert_eq!(e.collect_garbage().expect("collect"), 1, "v1's blob");
+    let r = e.fsck(Duration::ZERO).await.expect("fsck");
+    assert!(r.consistent(), "{r}");
+    assert_eq!(
+        (r.noncurrent_versions, r.referenced_blobs, r.stored_blobs),
+        (1, 0, 0),
+        "{r}"
+    );
+}
