@@ -1217,6 +1217,50 @@ async fn cassandra_never_releases_the_blob_of_the_current_head_under_clock_skew(
     common::drop_keyspace(&contact, &keyspace).await;
 }
 
+/// Three gateways on one fresh keyspace: one on time, one whose clock is
+/// 30 s behind and one 60 s behind, to stage writes that reach Cassandra
+/// in one order with timestamps in another.
+struct Skewed {
+    now: Arc<dyn Storage>,
+    behind: Arc<dyn Storage>,
+    further: Arc<dyn Storage>,
+    keyspace: String,
+    contact: String,
+}
+
+impl Skewed {
+    async fn open(tag: &str) -> Option<Skewed> {
+        let mut o = common::cassandra_options(Duration::ZERO)?;
+        o.keyspace = format!(
+            "s3gw_test_{tag}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let keyspace = o.keyspace.clone();
+        let contact = o.contact_points[0].clone();
+        let now = CassandraStorage::open(o.clone()).await.expect("open");
+        o.clock_offset_us = -30_000_000;
+        let behind = CassandraStorage::open(o.clone())
+            .await
+            .expect("open lagging");
+        o.clock_offset_us = -60_000_000;
+        let further = CassandraStorage::open(o).await.expect("open lagging more");
+        Some(Skewed {
+            now: Arc::new(now),
+            behind: Arc::new(behind),
+            further: Arc::new(further),
+            keyspace,
+            contact,
+        })
+    }
+
+    async fn drop_keyspace(self) {
+        let Skewed {
+            keyspace, contact, ..
+        } = self;
+        common::drop_keyspace(&contact, &keyspace).await;
+    }
+}
+
 /// A tag change must never undo a PUT that it beats by timestamp. The
 /// PUT here comes after the tag change, from a gateway whose clock is 30 s
 /// behind, so its write carries an earlier timestamp than the tag change
@@ -1227,30 +1271,13 @@ async fn cassandra_never_releases_the_blob_of_the_current_head_under_clock_skew(
 /// schema 11), the old head came back with the new tags.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cassandra_a_tag_change_never_undoes_a_put_it_beats_by_timestamp() {
-    let Some(mut o) = common::cassandra_options(Duration::ZERO) else {
+    let Some(g) = Skewed::open("tagskew").await else {
         return;
     };
-    o.keyspace = format!(
-        "s3gw_test_tagskew_{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let keyspace = o.keyspace.clone();
-    let contact = o.contact_points[0].clone();
-    let now = CassandraStorage::open(o.clone()).await.expect("open");
-    o.clock_offset_us = -30_000_000;
-    let behind = CassandraStorage::open(o.clone())
-        .await
-        .expect("open lagging");
-    o.clock_offset_us = -60_000_000;
-    let further = CassandraStorage::open(o).await.expect("open lagging more");
-    let (a, z, f): (Arc<dyn Storage>, Arc<dyn Storage>, Arc<dyn Storage>) = (
-        Arc::new(now.clone()),
-        Arc::new(behind.clone()),
-        Arc::new(further.clone()),
-    );
-    let b = bucket(a.as_ref(), "tagskew").await;
+    let (a, z, f) = (g.now.as_ref(), g.behind.as_ref(), g.further.as_ref());
+    let b = bucket(a, "tagskew").await;
     let k = common::key("k");
-    let first = blob(f.as_ref(), b"first").await;
+    let first = blob(f, b"first").await;
     f.put_object(
         b.id,
         &k,
@@ -1263,7 +1290,7 @@ async fn cassandra_a_tag_change_never_undoes_a_put_it_beats_by_timestamp() {
         .set_object_tags(b.id, &k, &tags(&[("stage", "first")]))
         .await
         .expect("tags"));
-    let second = blob(z.as_ref(), b"second").await;
+    let second = blob(z, b"second").await;
     let mut second_head = head(vec![second.clone()], "second", None);
     second_head.tags = tags(&[("own", "yes")]);
     z.put_object(b.id, &k, &second_head, &WriteCondition::None)
@@ -1277,8 +1304,46 @@ async fn cassandra_a_tag_change_never_undoes_a_put_it_beats_by_timestamp() {
         a.get_chunk(chunk0(&second)).await.expect("chunk").as_ref(),
         b"second"
     );
-    drop((a, z, f, now, behind, further));
-    common::drop_keyspace(&contact, &keyspace).await;
+    g.drop_keyspace().await;
+}
+
+/// A DELETE that a tag change beats by timestamp removes the head but not
+/// the tag cells written after it: the key must read and list as deleted,
+/// and the bucket must count as empty (its row holds no head). With the
+/// old emptiness probe (any row of the key index), DeleteBucket answered
+/// BucketNotEmpty for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_a_delete_beaten_by_a_tag_change_leaves_the_bucket_empty() {
+    let Some(g) = Skewed::open("tagdel").await else {
+        return;
+    };
+    let (a, z, f) = (g.now.as_ref(), g.behind.as_ref(), g.further.as_ref());
+    let b = bucket(a, "tagdel").await;
+    let k = common::key("k");
+    let first = blob(f, b"first").await;
+    f.put_object(
+        b.id,
+        &k,
+        &head(vec![first], "first", None),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put");
+    assert!(a
+        .set_object_tags(b.id, &k, &tags(&[("t", "1")]))
+        .await
+        .expect("tags"));
+    assert!(z.delete_object(b.id, &k).await.expect("delete"));
+    assert!(a.get_object(b.id, &k).await.expect("get").is_none());
+    let listed = a
+        .list_objects(b.id, "", Bound::Unbounded, 10)
+        .await
+        .expect("list");
+    assert!(listed.is_empty(), "{listed:?}");
+    a.delete_bucket(&b)
+        .await
+        .expect("a bucket whose only row holds no head is empty");
+    g.drop_keyspace().await;
 }
 
 /// The race that `settle` alone cannot see: B reads the head R, stalls;

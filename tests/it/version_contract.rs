@@ -432,6 +432,18 @@ async fn versions_page_by_key_then_newest_first(s: Arc<dyn Storage>) {
             .cloned()
             .collect::<Vec<_>>()
     );
+    // A marker outside the prefix: nothing of its key, and only keys
+    // after it within the prefix.
+    let b_version = all
+        .iter()
+        .find(|e| e.key == "b" && !e.is_latest)
+        .map(|e| e.head.version_ref())
+        .expect("a noncurrent version of b");
+    let outside = s
+        .list_versions(b.id, "a", VersionsFrom::AfterVersion("b", &b_version), 100)
+        .await
+        .expect("after a version outside the prefix");
+    assert!(outside.is_empty(), "{:?}", summary(&outside));
     let under_slash = all_versions(s, &b, "a/").await;
     assert_eq!(under_slash.len(), 2);
     assert!(under_slash.iter().all(|e| e.key == "a/b"));

@@ -29,13 +29,6 @@ pub(super) struct KeyRow {
     pub doc: Option<String>,
 }
 
-/// Any key of one shard of a key index: whether the shard holds one.
-#[derive(DeserializeRow)]
-#[scylla(flavor = "enforce_order", skip_name_checks)]
-pub(super) struct KeyProbe {
-    pub _key: String,
-}
-
 /// A chunk: its data and the CRC32C stored with it (none before schema 3).
 #[derive(DeserializeRow)]
 #[scylla(flavor = "enforce_order", skip_name_checks)]

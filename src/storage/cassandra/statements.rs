@@ -46,7 +46,6 @@ pub(crate) struct Statements {
     /// while the row is still that version.
     pub head_tags_set: PreparedStatement,
     pub head_delete: PreparedStatement,
-    pub shard_any: PreparedStatement,
     /// Listing slices: `[key > ? | key >= ?]` × `[AND key < ?]`.
     pub list_gt: PreparedStatement,
     pub list_ge: PreparedStatement,
@@ -216,11 +215,6 @@ impl Statements {
             head_delete: p(
                 "DELETE FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?",
                 false,
-            )
-            .await?,
-            shard_any: p(
-                "SELECT key FROM {ks}.objects WHERE bucket = ? AND shard = ? LIMIT 1",
-                true,
             )
             .await?,
             list_gt: list(">", false).await?,

@@ -398,8 +398,9 @@ impl Inner {
                 } else {
                     find_version(&versions, bucket, k, v)?.map(|(vk, _)| Bound::Excluded(vk))
                 };
-                // A version that is gone: go on with the next key.
-                if let Some(after) = after {
+                // A version that is gone, or a key outside the prefix: go
+                // on with the next key.
+                if let (Some(after), true) = (after, k.starts_with(prefix)) {
                     let pre = key_prefix(bucket, k);
                     noncurrent(&versions, after, &pre, k, limit, &mut out)?;
                 }
