@@ -1253,6 +1253,29 @@ impl Skewed {
         })
     }
 
+    /// A bucket and key `k` in it, written by the gateway 60 s behind and
+    /// then tagged by the one on time: the tag cells are newer than the
+    /// head's by more than the middle gateway's lag.
+    async fn tagged_object(&self, tag: &str) -> (BucketRecord, s3gw::types::ObjectKey) {
+        let (a, f) = (self.now.as_ref(), self.further.as_ref());
+        let b = bucket(a, tag).await;
+        let k = common::key("k");
+        let first = blob(f, b"first").await;
+        f.put_object(
+            b.id,
+            &k,
+            &head(vec![first], "first", None),
+            &WriteCondition::None,
+        )
+        .await
+        .expect("first put");
+        assert!(a
+            .set_object_tags(b.id, &k, &tags(&[("stage", "first")]))
+            .await
+            .expect("tags"));
+        (b, k)
+    }
+
     async fn drop_keyspace(self) {
         let Skewed {
             keyspace, contact, ..
@@ -1274,22 +1297,8 @@ async fn cassandra_a_tag_change_never_undoes_a_put_it_beats_by_timestamp() {
     let Some(g) = Skewed::open("tagskew").await else {
         return;
     };
-    let (a, z, f) = (g.now.as_ref(), g.behind.as_ref(), g.further.as_ref());
-    let b = bucket(a, "tagskew").await;
-    let k = common::key("k");
-    let first = blob(f, b"first").await;
-    f.put_object(
-        b.id,
-        &k,
-        &head(vec![first], "first", None),
-        &WriteCondition::None,
-    )
-    .await
-    .expect("first put");
-    assert!(a
-        .set_object_tags(b.id, &k, &tags(&[("stage", "first")]))
-        .await
-        .expect("tags"));
+    let (a, z) = (g.now.as_ref(), g.behind.as_ref());
+    let (b, k) = g.tagged_object("tagskew").await;
     let second = blob(z, b"second").await;
     let mut second_head = head(vec![second.clone()], "second", None);
     second_head.tags = tags(&[("own", "yes")]);
@@ -1317,22 +1326,8 @@ async fn cassandra_a_delete_beaten_by_a_tag_change_leaves_the_bucket_empty() {
     let Some(g) = Skewed::open("tagdel").await else {
         return;
     };
-    let (a, z, f) = (g.now.as_ref(), g.behind.as_ref(), g.further.as_ref());
-    let b = bucket(a, "tagdel").await;
-    let k = common::key("k");
-    let first = blob(f, b"first").await;
-    f.put_object(
-        b.id,
-        &k,
-        &head(vec![first], "first", None),
-        &WriteCondition::None,
-    )
-    .await
-    .expect("put");
-    assert!(a
-        .set_object_tags(b.id, &k, &tags(&[("t", "1")]))
-        .await
-        .expect("tags"));
+    let (a, z) = (g.now.as_ref(), g.behind.as_ref());
+    let (b, k) = g.tagged_object("tagdel").await;
     assert!(z.delete_object(b.id, &k).await.expect("delete"));
     assert!(a.get_object(b.id, &k).await.expect("get").is_none());
     let listed = a
