@@ -110,6 +110,11 @@ pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The wall clock in microseconds since the Unix epoch (versions' times).
+pub(crate) fn now_us() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as i64
+}
+
 impl StorageError {
     /// Whether the failed write certainly stored nothing. A timeout or a
     /// lost connection may still have committed (on Cassandra a write that
@@ -131,6 +136,18 @@ impl StorageError {
             | StorageError::Io(_)
             | StorageError::Internal(_) => false,
         }
+    }
+}
+
+/// `put_version`'s refusal of an unversioned bucket's writes, which go
+/// through `put_object`.
+pub(crate) fn versioned_only(mode: crate::types::VersioningState) -> Result<(), StorageError> {
+    if mode.is_versioned() {
+        Ok(())
+    } else {
+        Err(StorageError::internal(
+            "put_version in an unversioned bucket",
+        ))
     }
 }
 

@@ -382,6 +382,27 @@ impl ObjectHead {
         }
     }
 
+    /// Gives a version about to replace `current` in a bucket whose
+    /// versioning is `mode` its time and id: later than `current` (so the
+    /// current version is always the newest) and not before `now_us`;
+    /// enabled → a fresh id, suspended → the null version. Every backend
+    /// stamps versions this way (docs/storage-model.md "Versions").
+    pub fn stamp_version(
+        &mut self,
+        current: Option<&ObjectHead>,
+        mode: crate::types::VersioningState,
+        now_us: i64,
+    ) {
+        let floor = current.map_or(0, |c| c.order_us() + 1);
+        let us = now_us.max(floor);
+        self.version_us = us;
+        self.last_modified_ms = us / 1000;
+        self.version_id = match mode {
+            crate::types::VersioningState::Enabled => Some(VersionId::new(us)),
+            _ => None,
+        };
+    }
+
     /// How requests name this version (`versionId`, `x-amz-version-id`).
     pub fn version_ref(&self) -> crate::types::VersionRef {
         crate::types::VersionRef::of(self.version_id.as_ref())

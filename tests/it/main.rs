@@ -15,6 +15,7 @@ mod bucket_tagging;
 mod cassandra_cli;
 mod cassandra_listing;
 mod cassandra_security;
+mod cassandra_versions;
 mod chunk_checksums_cassandra;
 mod chunk_checksums_embedded;
 mod complete_retry;

@@ -2,8 +2,8 @@
 //! exercised directly on the backend: which version is current, what a
 //! delete marker hides, what deleting a version brings back, the null
 //! version of suspended buckets, and the order and paging of
-//! `list_versions`. Runs on the embedded store; the Cassandra backend
-//! joins when its versions are built (docs/storage-model.md "Versions").
+//! `list_versions`. Runs on both backends; `cassandra_versions.rs` stages
+//! the races only Cassandra has (docs/storage-model.md "Versions").
 
 use crate::common;
 
@@ -23,6 +23,21 @@ macro_rules! on_versioned_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let (_d, s) = crate::common::embedded_store();
+                    super::$name(s).await;
+                }
+            )*
+        }
+        mod cassandra_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(o) = crate::common::cassandra_options(
+                        std::time::Duration::from_secs(900),
+                    ) else {
+                        return;
+                    };
+                    let s: std::sync::Arc<dyn s3gw::storage::Storage> =
+                        std::sync::Arc::new(crate::common::open_cassandra(o).await);
                     super::$name(s).await;
                 }
             )*

@@ -7,7 +7,7 @@ use std::ops::Bound;
 
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, BucketRecord, Grant};
-use crate::types::TagSet;
+use crate::types::{TagSet, VersioningState};
 
 use super::rows::BucketRow;
 
@@ -21,12 +21,18 @@ fn record(
         grants,
         policy,
         tags,
+        versioning,
     }: BucketRow,
 ) -> Result<BucketRecord, StorageError> {
     let tags = match tags.as_deref() {
         None | Some("") => TagSet::default(),
         Some(json) => serde_json::from_str(json)
             .map_err(|e| StorageError::Corrupt(format!("bucket {name}: tags: {e}")))?,
+    };
+    let versioning = match versioning.as_deref() {
+        None | Some("") => VersioningState::Unversioned,
+        Some(v) => VersioningState::from_status(v)
+            .ok_or_else(|| StorageError::Corrupt(format!("bucket {name}: versioning {v:?}")))?,
     };
     Ok(BucketRecord {
         id: BucketId(id.ok_or_else(|| StorageError::Corrupt(format!("bucket {name} has no id")))?),
@@ -41,7 +47,7 @@ fn record(
             .collect(),
         policy,
         tags,
-        versioning: Default::default(),
+        versioning,
     })
 }
 
@@ -96,17 +102,21 @@ pub(super) async fn list_buckets(s: &CassandraStorage) -> Result<Vec<BucketRecor
     Ok(out)
 }
 
-/// Whether the bucket holds an object: the first entry of a listing, so a
-/// row of the key index that holds no head (the tag cells a tag change
-/// left beside a DELETE it beat by timestamp, docs/storage-model.md
-/// "Changing an object's tags") does not count. One read of one row per
-/// shard when the bucket holds objects, as a probe of each shard would be.
+/// Whether the bucket holds an object or a version: the first entry of a
+/// listing of current versions (delete markers included), so a row of the
+/// key index that holds no head (the tag cells a tag change left beside a
+/// DELETE it beat by timestamp, docs/storage-model.md "Changing an
+/// object's tags") does not count; then any noncurrent version. One read
+/// of one row per shard of each table.
 pub(super) async fn has_objects(
     s: &CassandraStorage,
     bucket: BucketId,
 ) -> Result<bool, StorageError> {
-    let first = super::list::list_objects(s, bucket, "", Bound::Unbounded, 1).await?;
-    Ok(!first.is_empty())
+    let first = super::list::list_heads(s, bucket, "", Bound::Unbounded, 1, true).await?;
+    if !first.is_empty() {
+        return Ok(true);
+    }
+    s.has_noncurrent(bucket).await
 }
 
 pub(super) async fn delete_bucket(
@@ -183,6 +193,24 @@ pub(super) async fn set_tags(
         .inner
         .cql
         .lwt(&s.inner.st.bucket_tags_set, (json, &b.name, b.id.0))
+        .await?;
+    still_there(applied)
+}
+
+/// Sets the bucket's versioning state, if the bucket is still the
+/// incarnation `b` names.
+pub(super) async fn set_versioning(
+    s: &CassandraStorage,
+    b: &BucketRecord,
+    state: VersioningState,
+) -> Result<(), StorageError> {
+    let applied = s
+        .inner
+        .cql
+        .lwt(
+            &s.inner.vst.bucket_versioning_set,
+            (state.as_str(), &b.name, b.id.0),
+        )
         .await?;
     still_there(applied)
 }

@@ -17,6 +17,7 @@
 use super::gc::Released;
 use super::objects::decode_head_row;
 use super::rows::{DroppedRow, HeadRowWithKey};
+use super::versions::walked_version;
 use super::{CassandraStorage, StorageError};
 use crate::storage::{now_ms, BucketId, PartRef};
 
@@ -88,6 +89,27 @@ impl CassandraStorage {
             self.inner
                 .cql
                 .exec(&st.shard_delete_at, (fence_us + 1, bucket.0, shard))
+                .await?;
+            // Noncurrent versions (a bucket is deleted only without any,
+            // so these too were written in the race): their blobs, then
+            // the shard's partition, as for heads. A copy of a head
+            // released above names the same blobs: a second release of a
+            // blob is harmless.
+            let mut blobs: Vec<Released> = Vec::new();
+            self.walk_versions(bucket, shard, |row| {
+                let (_, h) = walked_version(row)?;
+                blobs.extend(super::objects::released(&h));
+                Ok(())
+            })
+            .await?;
+            released += blobs.len() as u64;
+            self.inner.gc.release(blobs).await?;
+            self.inner
+                .cql
+                .exec(
+                    &self.inner.vst.versions_shard_delete_at,
+                    (fence_us + 1, bucket.0, shard),
+                )
                 .await?;
         }
         self.abort_all_uploads(bucket).await?;

@@ -12,6 +12,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::objects::{decode_head_row, with_data};
 use super::rows::{BlobRow, ChunkKeyRow, ChunkRow, HeadRowWithKey};
+use super::versions::{row_of, walked_version};
 use super::{cql_index, crc_mismatch, now_ms, CassandraStorage, StorageError};
 use crate::storage::fsck::{chunk_len, FsckReport};
 use crate::storage::{BlobId, PartRef};
@@ -118,6 +119,8 @@ pub(super) async fn fsck(
         for shard in 0..s.inner.index_shards {
             let shard = i16::try_from(shard).unwrap_or(i16::MAX);
             let mut after = String::new();
+            // Each key's current version, to skip noncurrent copies of it.
+            let mut current: HashMap<String, (i64, String)> = HashMap::new();
             loop {
                 let rows: Vec<HeadRowWithKey> = s
                     .inner
@@ -132,6 +135,7 @@ pub(super) async fn fsck(
                     let (key, row, data) = row.split();
                     if let Some((_, h)) = decode_head_row(row)? {
                         report.objects += 1;
+                        current.insert(key.clone(), row_of(&h));
                         let h = with_data(h, data);
                         report.inline(&h, || format!("{}/{key}", bucket.name));
                         for p in &h.parts {
@@ -144,6 +148,20 @@ pub(super) async fn fsck(
                     break;
                 }
             }
+            s.walk_versions(bucket.id, shard, |row| {
+                if current.get(&row.key) == Some(&(row.inv, row.vid.clone())) {
+                    return Ok(());
+                }
+                let (key, h) = walked_version(row)?;
+                report.noncurrent_versions += 1;
+                let name = || format!("{}/{key} version {}", bucket.name, h.version_ref());
+                report.inline(&h, name);
+                for p in &h.parts {
+                    add(p, h.chunk_size, &name);
+                }
+                Ok(())
+            })
+            .await?;
         }
         let mut cursor: Option<(String, String)> = None;
         loop {

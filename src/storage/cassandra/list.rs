@@ -102,12 +102,27 @@ impl CassandraStorage {
     }
 }
 
+/// `Storage::list_objects`: keys whose current version is a delete
+/// marker are not listed.
 pub(super) async fn list_objects(
     s: &CassandraStorage,
     bucket: BucketId,
     prefix: &str,
     start: Bound<&str>,
     limit: usize,
+) -> Result<Vec<ListEntry>, StorageError> {
+    list_heads(s, bucket, prefix, start, limit, false).await
+}
+
+/// Up to `limit` current versions of keys that start with `prefix` and
+/// lie after `start`, in byte order; delete markers too if `markers`.
+pub(super) async fn list_heads(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    prefix: &str,
+    start: Bound<&str>,
+    limit: usize,
+    markers: bool,
 ) -> Result<Vec<ListEntry>, StorageError> {
     if limit == 0 {
         return Ok(Vec::new());
@@ -153,7 +168,9 @@ pub(super) async fn list_objects(
             continue;
         }
         if let Some((_, head)) = decode_head_row(head)? {
-            out.push(ListEntry { head, key });
+            if markers || !head.delete_marker {
+                out.push(ListEntry { head, key });
+            }
         }
     }
     Ok(out)

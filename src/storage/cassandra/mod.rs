@@ -29,6 +29,8 @@ mod security;
 mod statements;
 mod status;
 mod sweep;
+mod version_list;
+mod versions;
 
 use std::sync::Arc;
 
@@ -64,6 +66,7 @@ struct Inner {
     cql: Arc<Cql>,
     /// The data path's statements.
     st: Statements,
+    vst: statements::VersionStatements,
     opts: CassandraOptions,
     index_shards: u16,
     gc: Gc,
@@ -135,10 +138,11 @@ impl CassandraStorage {
         let cql = Arc::new(Cql {
             session: connect::connect(&opts).await?,
         });
-        let (layout, st) = with_schema_retries(&opts, || async {
+        let (layout, st, vst) = with_schema_retries(&opts, || async {
             let layout = schema::migrate(&cql.session, &opts).await?;
             let st = Statements::prepare(&cql.session, &opts.keyspace).await?;
-            Ok((layout, st))
+            let vst = statements::VersionStatements::prepare(&cql.session, &opts.keyspace).await?;
+            Ok((layout, st, vst))
         })
         .await?;
         let ks = opts.keyspace.as_str();
@@ -155,6 +159,7 @@ impl CassandraStorage {
             inner: Arc::new(Inner {
                 cql,
                 st,
+                vst,
                 opts,
                 index_shards: layout.index_shards,
                 gc,
@@ -329,55 +334,52 @@ impl Storage for CassandraStorage {
         objects::delete_object(self, bucket, key).await
     }
 
-    // Versions on Cassandra are the next step of issue 19
-    // (docs/storage-model.md "Versions"); until then no bucket here can be
-    // versioned, so these are never reached through S3.
     async fn put_version(
         &self,
-        _bucket: BucketId,
-        _key: &ObjectKey,
-        _head: &ObjectHead,
-        _mode: VersioningState,
-        _cond: &WriteCondition,
+        bucket: BucketId,
+        key: &ObjectKey,
+        head: &ObjectHead,
+        mode: VersioningState,
+        cond: &WriteCondition,
     ) -> Result<ObjectHead, StorageError> {
-        Err(versions_not_built())
+        CassandraStorage::put_version(self, bucket, key, head, mode, cond).await
     }
 
     async fn get_version(
         &self,
-        _bucket: BucketId,
-        _key: &ObjectKey,
-        _version: &VersionRef,
-        _data: bool,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
+        data: bool,
     ) -> Result<Option<ObjectHead>, StorageError> {
-        Err(versions_not_built())
+        CassandraStorage::get_version(self, bucket, key, version, data).await
     }
 
     async fn delete_version(
         &self,
-        _bucket: BucketId,
-        _key: &ObjectKey,
-        _version: &VersionRef,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
     ) -> Result<Option<ObjectHead>, StorageError> {
-        Err(versions_not_built())
+        CassandraStorage::delete_version(self, bucket, key, version).await
     }
 
     async fn list_versions(
         &self,
-        _bucket: BucketId,
-        _prefix: &str,
-        _from: VersionsFrom<'_>,
-        _limit: usize,
+        bucket: BucketId,
+        prefix: &str,
+        from: VersionsFrom<'_>,
+        limit: usize,
     ) -> Result<Vec<VersionEntry>, StorageError> {
-        Err(versions_not_built())
+        version_list::list_versions(self, bucket, prefix, from, limit).await
     }
 
     async fn set_bucket_versioning(
         &self,
-        _bucket: &BucketRecord,
-        _state: VersioningState,
+        bucket: &BucketRecord,
+        state: VersioningState,
     ) -> Result<(), StorageError> {
-        Err(versions_not_built())
+        buckets::set_versioning(self, bucket, state).await
     }
 
     async fn list_objects(
@@ -482,9 +484,4 @@ impl Maintenance for CassandraStorage {
             undecided: swept.undecided,
         })
     }
-}
-
-/// What the version operations answer on Cassandra until they are built.
-fn versions_not_built() -> StorageError {
-    StorageError::internal("object versions are not built on the Cassandra backend yet")
 }

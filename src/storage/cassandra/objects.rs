@@ -55,6 +55,21 @@ fn decode_bare(head: &str) -> Result<ObjectHead, StorageError> {
     serde_json::from_str(head).map_err(corrupt)
 }
 
+/// A head from its two stored columns (`head` without parts, `parts`).
+pub(super) fn decode_stored(head: &str, parts: Option<&str>) -> Result<ObjectHead, StorageError> {
+    let mut h = decode_bare(head)?;
+    h.parts = match parts {
+        Some(p) => decode_parts(p)?,
+        None => Vec::new(),
+    };
+    Ok(h)
+}
+
+/// A `parts` column.
+pub(super) fn decode_parts(parts: &str) -> Result<Vec<PartRef>, StorageError> {
+    serde_json::from_str(parts).map_err(corrupt)
+}
+
 /// The head of a row. The tags of a tag change replace the head's own
 /// while they are for the row's version; tags set for an earlier version
 /// (which a later write replaced) are never read.
@@ -70,11 +85,7 @@ pub(super) fn decode_head_row(
     let (Some(version), Some(head)) = (version, head) else {
         return Ok(None);
     };
-    let mut h = decode_bare(&head)?;
-    h.parts = match parts {
-        Some(p) => serde_json::from_str::<Vec<PartRef>>(&p).map_err(corrupt)?,
-        None => Vec::new(),
-    };
+    let mut h = decode_stored(&head, parts.as_deref())?;
     if let (Some(tags), Some(true)) = (tags, tags_for.map(|v| v == version)) {
         h.tags = serde_json::from_str(&tags).map_err(corrupt)?;
     }
@@ -97,9 +108,9 @@ pub(super) fn with_data(mut head: ObjectHead, data: Option<Bytes>) -> ObjectHead
 /// may still leave bytes beside a head that is not inline: they are never
 /// read, since only an inline head's checksum vouches for them, and the
 /// next inline write or delete of the key drops them.
-type DataValue = MaybeUnset<Option<Bytes>>;
+pub(super) type DataValue = MaybeUnset<Option<Bytes>>;
 
-fn data_value(head: &ObjectHead, clear_data: bool) -> DataValue {
+pub(super) fn data_value(head: &ObjectHead, clear_data: bool) -> DataValue {
     match &head.inline {
         Some(inline) => MaybeUnset::Set(inline.bytes.clone()),
         None if clear_data => MaybeUnset::Set(None),
@@ -218,7 +229,7 @@ impl CassandraStorage {
     }
 
     /// The pause tests use to stage a slow writer (zero otherwise).
-    async fn pause_before_head_write(&self) {
+    pub(super) async fn pause_before_head_write(&self) {
         let pause = self.inner.opts.pause_before_head_write;
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
@@ -280,8 +291,8 @@ impl CassandraStorage {
 
     /// The cleanup after this gateway wrote `written` (or deleted the key:
     /// `None`) over `replaced`: reads the key's current head and releases
-    /// every blob of `replaced`, of `written` and of `also` that the
-    /// current head does not reference.
+    /// every blob of `replaced`, of `written` and of `also` that neither
+    /// the current head nor a noncurrent version references.
     ///
     /// The read runs at a quorum consistency after a quorum write, so it
     /// returns our write or one with a later timestamp. Heads are
@@ -302,8 +313,10 @@ impl CassandraStorage {
             // Inline, empty or no heads: no blob to release, so no read.
             return Ok(());
         }
-        let current = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
-        let kept: HashSet<BlobId> = current.iter().flat_map(|h| h.blobs()).collect();
+        // The key's noncurrent versions too: a versioned write may have
+        // kept a head this write replaced (a bucket whose versioning was
+        // enabled while the write was under way).
+        let (current, kept) = self.kept_blobs(bucket, key).await?;
         let mut seen = HashSet::new();
         let mut gone = Vec::new();
         let candidates = replaced
@@ -387,7 +400,7 @@ impl CassandraStorage {
     /// `UPDATE … IF version = <version>`: writes every column of `head`
     /// (`data` for the bytes) with a fresh version, only if the row is
     /// still `version`; whether it was.
-    async fn replace_version(
+    pub(super) async fn replace_version(
         &self,
         bucket: BucketId,
         key: &str,

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::gc::Released;
 use super::{CassandraStorage, Inner};
-use crate::storage::{BlobId, BucketId};
+use crate::storage::BucketId;
 
 /// Second looks waiting at most, per gateway (about 30 s of writes at
 /// 2 000 writes per second).
@@ -110,14 +110,14 @@ impl CassandraStorage {
     }
 
     async fn second_look(&self, r: Recheck) {
-        let current = match self.read_head(r.bucket, &r.key, false).await {
-            Ok(current) => current.map(|(_, h)| h),
+        // A head that lost its place may be kept as a noncurrent version.
+        let kept = match self.kept_blobs(r.bucket, &r.key).await {
+            Ok((_, kept)) => kept,
             Err(e) => {
                 tracing::warn!(key = %r.key, error = %e, "second look at a head failed");
                 return;
             }
         };
-        let kept: Vec<BlobId> = current.iter().flat_map(|h| h.blobs()).collect();
         let gone: Vec<Released> = r
             .blobs
             .into_iter()

@@ -20,6 +20,8 @@ pub(super) struct BucketRow {
     pub policy: Option<String>,
     /// The tag set as JSON pairs (`TagSet`'s serde form).
     pub tags: Option<String>,
+    /// `VersioningState::as_str` (schema 12); null while never versioned.
+    pub versioning: Option<String>,
 }
 
 /// An `access_keys` row: the key's record as JSON.
@@ -251,4 +253,49 @@ pub(super) struct PendingRow {
 pub(super) struct DroppedRow {
     pub id: Uuid,
     pub dropped_ms: Option<i64>,
+}
+
+/// A noncurrent version (`object_versions`): its key, order (`inv`,
+/// minus its time in µs) and id (`vid`: the id, or `null`), and its head
+/// and parts as in `objects`.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct VersionRow {
+    pub key: String,
+    pub inv: i64,
+    pub vid: String,
+    pub head: Option<String>,
+    pub parts: Option<String>,
+}
+
+/// A noncurrent version as a listing reads it: no parts.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct VersionListRow {
+    pub key: String,
+    pub inv: i64,
+    pub vid: String,
+    pub head: Option<String>,
+}
+
+/// One noncurrent version with an inline version's bytes.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct VersionDataRow {
+    pub head: Option<String>,
+    pub parts: Option<String>,
+    pub data: Option<Bytes>,
+}
+
+/// A noncurrent version as walks over a whole bucket read it (fsck, the
+/// cleanup of dropped buckets): with parts and inline bytes.
+#[derive(DeserializeRow)]
+#[scylla(flavor = "enforce_order", skip_name_checks)]
+pub(super) struct VersionWalkRow {
+    pub key: String,
+    pub inv: i64,
+    pub vid: String,
+    pub head: Option<String>,
+    pub parts: Option<String>,
+    pub data: Option<Bytes>,
 }

@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 11;
+pub const SCHEMA_VERSION: i32 = 12;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -193,6 +193,30 @@ const V11_COLUMNS: &[NewColumn] = &[
     },
 ];
 
+/// Version 12: versions (docs/storage-model.md "Versions"). `objects`
+/// keeps each key's current version, a delete marker too; the noncurrent
+/// ones are rows of `object_versions` in the key's shard, ordered by key,
+/// then `inv` (minus the version's time in µs: newest first), then `vid`
+/// (the version id, or `null`). A row whose `vid` is the current
+/// version's is a copy left by a write that lost its race, and is not
+/// read. Tombstones of deleted versions are read by listings of the key
+/// until compaction purges them, hence one day of grace as for `objects`.
+const V12: &[&str] = &["CREATE TABLE IF NOT EXISTS {ks}.object_versions (
+        bucket uuid, shard smallint, key text, inv bigint, vid text,
+        head text, parts text, data blob,
+        PRIMARY KEY ((bucket, shard), key, inv, vid))
+     WITH compaction = {'class': 'LeveledCompactionStrategy'}
+      AND gc_grace_seconds = 86400"];
+
+/// Version 12 also gives each bucket its versioning state
+/// (`VersioningState::as_str`; null while never versioned), set by a
+/// lightweight transaction like its policy.
+const V12_COLUMNS: &[NewColumn] = &[NewColumn {
+    table: "buckets",
+    column: "versioning",
+    cql_type: "text",
+}];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -237,6 +261,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: &[],
         add: V11_COLUMNS,
+    },
+    Step {
+        cql: V12,
+        add: V12_COLUMNS,
     },
 ];
 

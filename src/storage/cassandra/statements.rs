@@ -112,12 +112,14 @@ impl Statements {
             )
             .await?,
             bucket_get: p(
-                "SELECT name, id, created_ms, region, owner, grants, policy, tags FROM {ks}.buckets WHERE name = ?",
+                "SELECT name, id, created_ms, region, owner, grants, policy, tags, versioning \
+                 FROM {ks}.buckets WHERE name = ?",
                 true,
             )
             .await?,
             bucket_all: p(
-                "SELECT name, id, created_ms, region, owner, grants, policy, tags FROM {ks}.buckets",
+                "SELECT name, id, created_ms, region, owner, grants, policy, tags, versioning \
+                 FROM {ks}.buckets",
                 true,
             )
             .await?,
@@ -273,6 +275,121 @@ impl Statements {
             dropped_delete: p("DELETE FROM {ks}.dropped_buckets WHERE id = ?", true).await?,
             shard_delete_at: p(
                 "DELETE FROM {ks}.objects USING TIMESTAMP ? WHERE bucket = ? AND shard = ?",
+                true,
+            )
+            .await?,
+        })
+    }
+}
+
+/// Versions (`versions.rs`, `version_list.rs`): the noncurrent versions
+/// in `object_versions`, and the writes of `objects` only versions make.
+pub(crate) struct VersionStatements {
+    pub bucket_versioning_set: PreparedStatement,
+    /// The current head with its inline bytes, at `LOCAL_SERIAL`: what a
+    /// versioned write reads before its lightweight transaction (it copies
+    /// that version when it keeps it).
+    pub head_get_data_serial: PreparedStatement,
+    /// A key's first version, only if it still has none (a row of tag
+    /// cells alone holds no version).
+    pub head_put_if_none: PreparedStatement,
+    pub head_delete_if_version: PreparedStatement,
+    pub version_put: PreparedStatement,
+    pub version_get_data: PreparedStatement,
+    /// A key's versions after `(inv, vid)`, oldest last.
+    pub key_versions: PreparedStatement,
+    /// A key's null versions (at most one, but for a copy a lost race left).
+    pub key_null_versions: PreparedStatement,
+    /// A version's deletion at an explicit timestamp (in the future, so
+    /// that a copy of it written late is hidden too).
+    pub version_delete_at: PreparedStatement,
+    /// A shard's versions after `(key, inv, vid)`: `list` without parts,
+    /// `list_below` also below an upper bound; `walk` (fsck, dropped
+    /// buckets) with parts and inline bytes.
+    pub versions_list: PreparedStatement,
+    pub versions_list_below: PreparedStatement,
+    pub versions_walk: PreparedStatement,
+    pub versions_shard_delete_at: PreparedStatement,
+}
+
+impl VersionStatements {
+    pub(crate) async fn prepare(
+        session: &Session,
+        ks: &str,
+    ) -> Result<VersionStatements, StorageError> {
+        let p = |cql: &'static str, idem: bool| prep(session, ks, cql, idem);
+        let mut head_get_data_serial = p(HEAD_GET_DATA, true).await?;
+        head_get_data_serial.set_consistency(Consistency::LocalSerial);
+        Ok(VersionStatements {
+            bucket_versioning_set: p(
+                "UPDATE {ks}.buckets SET versioning = ? WHERE name = ? IF id = ?",
+                false,
+            )
+            .await?,
+            head_get_data_serial,
+            head_put_if_none: p(
+                "UPDATE {ks}.objects SET version = ?, etag = ?, head = ?, parts = ?, data = ? \
+                 WHERE bucket = ? AND shard = ? AND key = ? IF version = null",
+                false,
+            )
+            .await?,
+            head_delete_if_version: p(
+                "DELETE FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ? IF version = ?",
+                false,
+            )
+            .await?,
+            // The same copy every time: a retry writes what the first did.
+            version_put: p(
+                "INSERT INTO {ks}.object_versions \
+                 (bucket, shard, key, inv, vid, head, parts, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                true,
+            )
+            .await?,
+            version_get_data: p(
+                "SELECT head, parts, data FROM {ks}.object_versions \
+                 WHERE bucket = ? AND shard = ? AND key = ? AND inv = ? AND vid = ?",
+                true,
+            )
+            .await?,
+            key_versions: p(
+                "SELECT key, inv, vid, head, parts FROM {ks}.object_versions \
+                 WHERE bucket = ? AND shard = ? AND key = ? AND (inv, vid) > (?, ?) LIMIT ?",
+                true,
+            )
+            .await?,
+            key_null_versions: p(
+                "SELECT key, inv, vid, head, parts FROM {ks}.object_versions \
+                 WHERE bucket = ? AND shard = ? AND key = ? AND vid = 'null' ALLOW FILTERING",
+                true,
+            )
+            .await?,
+            version_delete_at: p(
+                "DELETE FROM {ks}.object_versions USING TIMESTAMP ? \
+                 WHERE bucket = ? AND shard = ? AND key = ? AND inv = ? AND vid = ?",
+                true,
+            )
+            .await?,
+            versions_list: p(
+                "SELECT key, inv, vid, head FROM {ks}.object_versions \
+                 WHERE bucket = ? AND shard = ? AND (key, inv, vid) > (?, ?, ?) LIMIT ?",
+                true,
+            )
+            .await?,
+            versions_list_below: p(
+                "SELECT key, inv, vid, head FROM {ks}.object_versions \
+                 WHERE bucket = ? AND shard = ? AND (key, inv, vid) > (?, ?, ?) \
+                 AND (key, inv, vid) < (?, ?, ?) LIMIT ?",
+                true,
+            )
+            .await?,
+            versions_walk: p(
+                "SELECT key, inv, vid, head, parts, data FROM {ks}.object_versions \
+                 WHERE bucket = ? AND shard = ? AND (key, inv, vid) > (?, ?, ?) LIMIT ?",
+                true,
+            )
+            .await?,
+            versions_shard_delete_at: p(
+                "DELETE FROM {ks}.object_versions USING TIMESTAMP ? WHERE bucket = ? AND shard = ?",
                 true,
             )
             .await?,

@@ -330,8 +330,9 @@ impl Sweep {
         }
     }
 
-    /// Committed if the current head of `key` references `blob`, else
-    /// an orphan (call after fencing the key).
+    /// Committed if the current head of `key` or one of its noncurrent
+    /// versions references `blob`, else an orphan (call after fencing the
+    /// key).
     async fn head_verdict(
         &self,
         store: &CassandraStorage,
@@ -339,10 +340,13 @@ impl Sweep {
         bucket: BucketId,
         key: &str,
     ) -> Result<Verdict, StorageError> {
-        let current = store.read_head(bucket, key, false).await?;
-        Ok(match current {
-            Some((_, h)) if h.blobs().any(|b| b == blob) => Verdict::Committed,
-            _ => Verdict::Orphan,
+        // Referenced by a noncurrent version: it was current before (only
+        // a current version is ever kept), so committed too.
+        let (_, kept) = store.kept_blobs(bucket, key).await?;
+        Ok(if kept.contains(&blob) {
+            Verdict::Committed
+        } else {
+            Verdict::Orphan
         })
     }
 
@@ -454,11 +458,8 @@ impl Sweep {
         upload_id: &str,
         finish: Option<Finish>,
     ) -> Result<Verdict, StorageError> {
-        let current = store.read_head(bucket, key, false).await?.map(|(_, h)| h);
-        if current
-            .as_ref()
-            .is_some_and(|h| h.blobs().any(|b| b == blob))
-        {
+        let (current, kept) = store.kept_blobs(bucket, key).await?;
+        if kept.contains(&blob) {
             return Ok(Verdict::Committed);
         }
         let its_head_is_current =

@@ -18,9 +18,9 @@ use super::{
     BUCKET_IDS, INLINE, LIVE_BLOBS, OBJECTS,
 };
 use crate::storage::{
-    corrupt, now_ms, BucketId, ObjectHead, StorageError, VersionEntry, VersionsFrom, WriteCondition,
+    corrupt, now_us, BucketId, ObjectHead, StorageError, VersionEntry, VersionsFrom, WriteCondition,
 };
-use crate::types::{inverted, VersionId, VersionRef, VersioningState, NULL_VERSION};
+use crate::types::{inverted, VersionRef, VersioningState, NULL_VERSION};
 
 /// Noncurrent versions: see the module comment for the key.
 pub(super) const VERSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("versions");
@@ -102,25 +102,6 @@ impl OwnedFrom {
     }
 }
 
-/// The current time in µs.
-fn now_us() -> i64 {
-    now_ms().saturating_mul(1000)
-}
-
-/// Sets the time and id of a version replacing `current`: later than
-/// `current` (so the current version is always the newest), enabled → a
-/// fresh id, suspended → the null version.
-fn stamp(head: &mut ObjectHead, current: Option<&ObjectHead>, mode: VersioningState) {
-    let floor = current.map_or(0, |c| c.order_us() + 1);
-    let us = now_us().max(floor);
-    head.version_us = us;
-    head.last_modified_ms = us / 1000;
-    head.version_id = match mode {
-        VersioningState::Enabled => Some(VersionId::new(us)),
-        _ => None,
-    };
-}
-
 impl Inner {
     /// `Storage::put_version`, in one write transaction.
     pub(super) fn put_version(
@@ -131,11 +112,7 @@ impl Inner {
         mode: VersioningState,
         cond: &WriteCondition,
     ) -> Result<ObjectHead, StorageError> {
-        if !mode.is_versioned() {
-            return Err(StorageError::internal(
-                "put_version in an unversioned bucket",
-            ));
-        }
+        crate::storage::versioned_only(mode)?;
         let k = object_key(bucket, key);
         let mut head = head.clone();
         let rows = self
@@ -154,7 +131,7 @@ impl Inner {
         if !cond.holds(live) {
             return Err(StorageError::PreconditionFailed);
         }
-        stamp(&mut head, current.as_ref(), mode);
+        head.stamp_version(current.as_ref(), mode, now_us());
         if mode == VersioningState::Suspended {
             self.remove_noncurrent_null(&txn, bucket, key)?;
         }
