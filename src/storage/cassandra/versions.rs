@@ -437,8 +437,17 @@ impl CassandraStorage {
             if !applied {
                 continue;
             }
-            self.delete_version_row(bucket, key, &cur).await?;
-            self.inner.gc.release(released(&cur)).await?;
+            // The commit point: what follows tidies up, and a failure
+            // there leaks the blobs (logged) rather than answer an error
+            // for a deletion that took place. The row goes first: released
+            // blobs must never stay named by a copy of the version.
+            let retired = async {
+                self.delete_version_row(bucket, key, &cur).await?;
+                self.inner.gc.release(released(&cur)).await
+            };
+            if let Err(e) = retired.await {
+                tracing::warn!(key, error = %e, "could not retire a deleted version; its blobs may leak");
+            }
             if deleted.is_none() {
                 deleted = Some(cur);
             }
