@@ -98,10 +98,11 @@ cleanup() {
   timing_table
 }
 trap cleanup EXIT
-# The disk sampler, stopped by timing_table.
+# The disk sampler, stopped by timing_table (and gone with this shell if
+# it is killed before that).
 (
   trap 'exit 0' TERM
-  while sleep 2; do disk_sample; done
+  while sleep 2 && kill -0 "$$" 2>/dev/null; do disk_sample; done
 ) &
 DISK_PID=$!
 
