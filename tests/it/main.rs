@@ -9,6 +9,40 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+/// Runs each named scenario, an `async fn(Arc<dyn Storage>)` of the
+/// module that calls it, on both backends: the embedded store in a fresh
+/// directory, and the shared test keyspace on Cassandra (skipped with a
+/// message when no Cassandra is configured). Defined before the modules
+/// below, which use it.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (_d, s) = crate::common::embedded_store();
+                    super::$name(s).await;
+                }
+            )*
+        }
+        mod cassandra_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(o) = crate::common::cassandra_options(
+                        std::time::Duration::from_secs(900),
+                    ) else {
+                        return;
+                    };
+                    let s: std::sync::Arc<dyn s3gw::storage::Storage> =
+                        std::sync::Arc::new(crate::common::open_cassandra(o).await);
+                    super::$name(s).await;
+                }
+            )*
+        }
+    };
+}
+
 mod access_keys;
 mod bucket_policy;
 mod bucket_tagging;

@@ -18,36 +18,7 @@ use s3gw::storage::{
 };
 use s3gw::types::{TagSet, MAX_OBJECT_TAGS};
 
-async fn cassandra() -> Option<Arc<dyn Storage>> {
-    let o = common::cassandra_options(Duration::from_secs(900))?;
-    Some(Arc::new(common::open_cassandra(o).await))
-}
-
-/// Runs each scenario on both backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (_d, s) = crate::common::embedded_store();
-                    super::$name(s).await;
-                }
-            )*
-        }
-        mod cassandra_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(s) = super::cassandra().await {
-                        super::$name(s).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
+// Each scenario runs on both backends (`on_both_backends!`, tests/it/main.rs).
 on_both_backends!(
     complete_refuses_a_part_replaced_after_it_was_chosen,
     conditional_writes_and_listing_order,

@@ -15,37 +15,8 @@ use s3gw::storage::{
 };
 use s3gw::types::{VersionRef, VersioningState};
 
-/// Runs each scenario on each backend that has versions.
-macro_rules! on_versioned_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (_d, s) = crate::common::embedded_store();
-                    super::$name(s).await;
-                }
-            )*
-        }
-        mod cassandra_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(o) = crate::common::cassandra_options(
-                        std::time::Duration::from_secs(900),
-                    ) else {
-                        return;
-                    };
-                    let s: std::sync::Arc<dyn s3gw::storage::Storage> =
-                        std::sync::Arc::new(crate::common::open_cassandra(o).await);
-                    super::$name(s).await;
-                }
-            )*
-        }
-    };
-}
-
-on_versioned_backends!(
+// Each scenario runs on both backends (`on_both_backends!`, tests/it/main.rs).
+on_both_backends!(
     enabled_writes_keep_every_version,
     a_delete_marker_hides_the_key_until_it_is_deleted,
     deleting_the_current_version_brings_back_the_one_before,
@@ -91,6 +62,26 @@ async fn all_versions(s: &dyn Storage, b: &BucketRecord, prefix: &str) -> Vec<Ve
     s.list_versions(b.id, prefix, VersionsFrom::Start, 10_000)
         .await
         .expect("list versions")
+}
+
+/// Every version of the bucket, read `page` at a time, each page from
+/// after the last version of the one before.
+async fn paged_versions(s: &dyn Storage, b: &BucketRecord, page: usize) -> Vec<VersionEntry> {
+    let mut got: Vec<VersionEntry> = Vec::new();
+    loop {
+        let last = got.last().map(|e| (e.key.clone(), e.head.version_ref()));
+        let from = match &last {
+            Some((k, v)) => VersionsFrom::AfterVersion(k, v),
+            None => VersionsFrom::Start,
+        };
+        let next = s.list_versions(b.id, "", from, page).await.expect("page");
+        assert!(next.len() <= page);
+        let done = next.len() < page;
+        got.extend(next);
+        if done {
+            return got;
+        }
+    }
 }
 
 /// (key, etag, is_latest, marker) of each entry.
@@ -416,21 +407,7 @@ async fn versions_page_by_key_then_newest_first(s: Arc<dyn Storage>) {
     assert_eq!(summary(&all), expected);
 
     for page in 1..=4 {
-        let mut got: Vec<VersionEntry> = Vec::new();
-        loop {
-            let last = got.last().map(|e| (e.key.clone(), e.head.version_ref()));
-            let from = match &last {
-                Some((k, v)) => VersionsFrom::AfterVersion(k, v),
-                None => VersionsFrom::Start,
-            };
-            let next = s.list_versions(b.id, "", from, page).await.expect("page");
-            assert!(next.len() <= page);
-            let done = next.len() < page;
-            got.extend(next);
-            if done {
-                break;
-            }
-        }
+        let got = paged_versions(s, &b, page).await;
         assert_eq!(summary(&got), expected, "pages of {page}");
     }
 
@@ -507,25 +484,11 @@ async fn long_listings_page_through_every_kept_version(s: Arc<dyn Storage>) {
         })
         .collect();
     for page in [7, 50, 1000] {
-        let mut got: Vec<(String, String, bool)> = Vec::new();
-        let mut last: Option<(String, s3gw::types::VersionRef)> = None;
-        loop {
-            let from = match &last {
-                Some((k, v)) => VersionsFrom::AfterVersion(k, v),
-                None => VersionsFrom::Start,
-            };
-            let next = s.list_versions(b.id, "", from, page).await.expect("page");
-            assert!(next.len() <= page);
-            let done = next.len() < page;
-            last = next.last().map(|e| (e.key.clone(), e.head.version_ref()));
-            got.extend(
-                next.iter()
-                    .map(|e| (e.key.clone(), e.head.version_ref().to_string(), e.is_latest)),
-            );
-            if done {
-                break;
-            }
-        }
+        let got: Vec<(String, String, bool)> = paged_versions(s, &b, page)
+            .await
+            .iter()
+            .map(|e| (e.key.clone(), e.head.version_ref().to_string(), e.is_latest))
+            .collect();
         assert_eq!(got.len(), expected.len(), "pages of {page}");
         assert_eq!(got, expected, "pages of {page}");
     }
