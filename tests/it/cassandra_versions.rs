@@ -30,11 +30,7 @@ struct Pair {
 
 impl Pair {
     async fn open(tag: &str) -> Option<Pair> {
-        let mut o = common::cassandra_options(Duration::ZERO)?;
-        o.keyspace = format!(
-            "s3gw_test_{tag}_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
+        let mut o = common::own_keyspace(tag, Duration::ZERO)?;
         let (keyspace, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
         let fast = CassandraStorage::open(o.clone()).await.expect("open");
         o.pause_before_head_write = PAUSE;

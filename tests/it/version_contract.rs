@@ -327,26 +327,18 @@ async fn conditions_see_the_current_version(s: Arc<dyn Storage>) {
     let b = versioned_bucket(s, "cond", ENABLED).await;
     let k = common::key("k");
     let v1 = put(s, &b, "k", &blob_head(s, 1).await).await;
-    let refused = s
-        .put_version(
-            b.id,
-            &k,
-            &blob_head(s, 2).await,
-            ENABLED,
-            &WriteCondition::IfNoneMatch,
-        )
-        .await;
-    assert!(matches!(refused, Err(StorageError::PreconditionFailed)));
-    let refused = s
-        .put_version(
-            b.id,
-            &k,
-            &blob_head(s, 2).await,
-            ENABLED,
-            &WriteCondition::IfMatch("nope".into()),
-        )
-        .await;
-    assert!(matches!(refused, Err(StorageError::PreconditionFailed)));
+    for cond in [
+        WriteCondition::IfNoneMatch,
+        WriteCondition::IfMatch("nope".into()),
+    ] {
+        let refused = s
+            .put_version(b.id, &k, &blob_head(s, 2).await, ENABLED, &cond)
+            .await;
+        assert!(
+            matches!(refused, Err(StorageError::PreconditionFailed)),
+            "{cond:?}"
+        );
+    }
     assert_eq!(all_versions(s, &b, "").await.len(), 1, "nothing written");
     s.put_version(
         b.id,
