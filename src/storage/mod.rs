@@ -414,6 +414,19 @@ pub trait Storage: Send + Sync + 'static {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError>;
+    /// [`complete_upload`](Storage::complete_upload) in a bucket whose
+    /// versioning is `mode` (Enabled or Suspended): the head is written as
+    /// [`put_version`](Storage::put_version) writes one, and returned as
+    /// written (its version id and time).
+    async fn complete_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        upload_id: &UploadId,
+        head: &ObjectHead,
+        mode: crate::types::VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError>;
     /// Removes the upload and hands all its parts' blobs to GC.
     async fn abort_upload(
         &self,

@@ -327,6 +327,23 @@ impl Storage for MeteredStorage {
         )
         .await
     }
+    async fn complete_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        upload_id: &UploadId,
+        head: &ObjectHead,
+        mode: VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError> {
+        timed(
+            "complete_version",
+            self.inner
+                .data
+                .complete_version(bucket, key, upload_id, head, mode, cond),
+        )
+        .await
+    }
     async fn abort_upload(
         &self,
         bucket: BucketId,

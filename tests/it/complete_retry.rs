@@ -10,7 +10,11 @@ use crate::common;
 
 use std::time::Duration;
 
-use s3gw::storage::{now_ms, ObjectHead, PartRef, Storage, StorageError, WriteCondition};
+use s3gw::storage::cassandra::CassandraStorage;
+use s3gw::storage::{
+    now_ms, Maintenance, ObjectHead, PartRef, Storage, StorageError, VersionsFrom, WriteCondition,
+};
+use s3gw::types::VersioningState;
 
 const CHUNK: u32 = 1024;
 
@@ -285,4 +289,132 @@ async fn a_retry_keeps_its_condition_and_a_conditional_commit_is_not_redone() {
         .await
         .expect("get")
         .is_none());
+}
+
+/// In a versioned bucket, the retry of a Complete that committed and died
+/// writes its head as a new version, keeping the one it replaces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_in_a_versioned_bucket_writes_a_version() {
+    let Some(o) = common::cassandra_options(Duration::ZERO) else {
+        return;
+    };
+    let (contact, ks) = (o.contact_points[0].clone(), o.keyspace.clone());
+    let s = common::open_cassandra(o).await;
+    let b = versioned_bucket(&s, "complete-retry-versioned").await;
+    let k = common::key("k");
+    let before = s
+        .put_version(
+            b.id,
+            &k,
+            &object(&s, &b, 7).await,
+            ENABLED,
+            &WriteCondition::None,
+        )
+        .await
+        .expect("put");
+    let head = two_parts(&s, &b, "k").await;
+    dead_commit(&contact, &ks, upload_of(&head), Some(&head.etag), now_ms()).await;
+    let written = s
+        .complete_version(
+            b.id,
+            &k,
+            &common::upload_id(upload_of(&head)),
+            &head,
+            ENABLED,
+            &WriteCondition::None,
+        )
+        .await
+        .expect("the retry completes the upload");
+    assert!(written.version_id.is_some() && written.version_id != before.version_id);
+    let versions = s
+        .list_versions(b.id, "", VersionsFrom::Start, 10)
+        .await
+        .expect("versions");
+    let listed: Vec<_> = versions
+        .iter()
+        .map(|v| (v.head.version_id.clone(), v.is_latest))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (written.version_id.clone(), true),
+            (before.version_id, false)
+        ]
+    );
+}
+
+/// A Complete that committed, wrote its version and died before its
+/// cleanup; another version replaced it since. Whoever finishes the upload
+/// (here an Abort) finds the version among the noncurrent ones and
+/// releases the part versions it left out, not only the upload's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_complete_whose_version_was_replaced_releases_what_it_left_out() {
+    let Some(o) = common::own_keyspace("complete_noncurrent", Duration::ZERO) else {
+        return;
+    };
+    let (contact, ks) = (o.contact_points[0].clone(), o.keyspace.clone());
+    let s = CassandraStorage::open(o).await.expect("open");
+    let b = versioned_bucket(&s, "complete-noncurrent").await;
+    let k = common::key("k");
+    let mut head = two_parts(&s, &b, "k").await;
+    // Part 1 again: the first version of it is left out.
+    let owner = s3gw::storage::BlobOwner::Part {
+        bucket: b.id,
+        key: "k".into(),
+        upload_id: upload_of(&head).into(),
+        part_number: 1,
+    };
+    let again = common::stored_blob(&s, &owner, 3, 2500, CHUNK, 0..3).await;
+    let uid = common::upload_id(upload_of(&head));
+    s.put_part(b.id, &k, &uid, &common::part_record(1, again.clone()))
+        .await
+        .expect("part again");
+    head.parts[0] = again;
+    dead_commit(&contact, &ks, upload_of(&head), Some(&head.etag), now_ms()).await;
+    // The dead request's head write, then a later PUT.
+    s.put_version(b.id, &k, &head, ENABLED, &WriteCondition::None)
+        .await
+        .expect("the dead request's version");
+    s.put_version(
+        b.id,
+        &k,
+        &object(&s, &b, 9).await,
+        ENABLED,
+        &WriteCondition::None,
+    )
+    .await
+    .expect("a later version");
+
+    let r = s.abort_upload(b.id, &k, &uid).await;
+    assert!(matches!(r, Err(StorageError::NoSuchUpload)), "{r:?}");
+    assert!(s.get_upload(b.id, &k, &uid).await.expect("get").is_none());
+    let report = s.fsck(Duration::ZERO).await.expect("fsck");
+    eprintln!("{report}");
+    assert_eq!(report.noncurrent_versions, 1);
+    assert_eq!(report.queued_blobs, 1, "the part version left out");
+    assert_eq!(report.missing_chunks, 0);
+    drop(s);
+    common::drop_keyspace(&contact, &ks).await;
+}
+
+const ENABLED: VersioningState = VersioningState::Enabled;
+
+async fn versioned_bucket(s: &dyn Storage, tag: &str) -> s3gw::storage::BucketRecord {
+    let b = common::new_bucket(s, tag).await;
+    s.set_bucket_versioning(&b, ENABLED)
+        .await
+        .expect("versioning");
+    s.get_bucket(&b.name).await.expect("get").expect("bucket")
+}
+
+/// A one-chunk object filled with `fill`.
+async fn object(s: &dyn Storage, b: &s3gw::storage::BucketRecord, fill: u8) -> ObjectHead {
+    let owner = s3gw::storage::BlobOwner::Object {
+        bucket: b.id,
+        key: "k".into(),
+    };
+    common::head_of(
+        common::stored_blob(s, &owner, fill, 100, CHUNK, 0..1).await,
+        CHUNK,
+    )
 }

@@ -25,6 +25,7 @@ on_both_backends!(
     versions_page_by_key_then_newest_first,
     long_listings_page_through_every_kept_version,
     a_bucket_with_versions_is_not_empty,
+    completing_an_upload_writes_a_version,
 );
 
 const ENABLED: VersioningState = VersioningState::Enabled;
@@ -548,5 +549,139 @@ async fn embedded_fsck_and_gc_know_noncurrent_versions() {
         (r.noncurrent_versions, r.referenced_blobs, r.stored_blobs),
         (1, 0, 0),
         "{r}"
+    );
+}
+
+/// Starts an upload of `key` with two parts; the head that completes it.
+async fn upload_of_two_parts(s: &dyn Storage, b: &BucketRecord, key: &str) -> (String, ObjectHead) {
+    let rec = common::upload_record(key);
+    s.create_upload(b.id, &rec).await.expect("create upload");
+    let mut parts = Vec::new();
+    for n in 1..=2u32 {
+        let p = common::stored_blob(s, &common::test_owner(), n as u8, 100, 1024, 0..1).await;
+        let id = common::upload_id(&rec.upload_id);
+        s.put_part(
+            b.id,
+            &common::key(key),
+            &id,
+            &common::part_record(n, p.clone()),
+        )
+        .await
+        .expect("part");
+        parts.push(p);
+    }
+    let head = common::multipart_head(&rec.upload_id, parts, 1024, "mp-2");
+    (rec.upload_id, head)
+}
+
+/// A Complete in a versioned bucket writes a new version as a PUT does:
+/// a fresh id (enabled) or the null version (suspended), the version it
+/// replaces kept; conditions see the current version (a delete marker is
+/// no object), and a refused Complete leaves the upload for a retry.
+async fn completing_an_upload_writes_a_version(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = versioned_bucket(s, "complete", ENABLED).await;
+    let k = common::key("k");
+    let v1 = put(s, &b, "k", &blob_head(s, 1).await).await;
+    let (id, head) = upload_of_two_parts(s, &b, "k").await;
+    let uid = common::upload_id(&id);
+    let refused = s
+        .complete_version(b.id, &k, &uid, &head, ENABLED, &WriteCondition::IfNoneMatch)
+        .await;
+    assert!(matches!(refused, Err(StorageError::PreconditionFailed)));
+    assert!(s.get_upload(b.id, &k, &uid).await.expect("get").is_some());
+    let unversioned = s
+        .complete_version(
+            b.id,
+            &k,
+            &uid,
+            &head,
+            VersioningState::Unversioned,
+            &WriteCondition::None,
+        )
+        .await;
+    assert!(
+        unversioned.is_err(),
+        "an unversioned Complete is complete_upload's"
+    );
+
+    let mp = s
+        .complete_version(
+            b.id,
+            &k,
+            &uid,
+            &head,
+            ENABLED,
+            &WriteCondition::IfMatch(v1.etag.clone()),
+        )
+        .await
+        .expect("complete over v1");
+    assert!(mp.version_id.is_some() && mp.version_id != v1.version_id);
+    assert!(mp.version_us > v1.version_us);
+    assert_eq!(mp.parts, head.parts);
+    assert!(s.get_upload(b.id, &k, &uid).await.expect("get").is_none());
+    assert_eq!(
+        summary(&all_versions(s, &b, "").await),
+        vec![entry("k", &mp.etag, true), entry("k", &v1.etag, false)]
+    );
+    let current = s.get_object(b.id, &k).await.expect("get").expect("current");
+    assert_eq!(current.version_id, mp.version_id);
+
+    // Over a delete marker, If-None-Match holds.
+    put(s, &b, "k", &ObjectHead::delete_marker(None, 0)).await;
+    let (id2, head2) = upload_of_two_parts(s, &b, "k").await;
+    let mp2 = s
+        .complete_version(
+            b.id,
+            &k,
+            &common::upload_id(&id2),
+            &head2,
+            ENABLED,
+            &WriteCondition::IfNoneMatch,
+        )
+        .await
+        .expect("complete over a delete marker");
+    assert_eq!(all_versions(s, &b, "").await.len(), 4);
+
+    // Suspended: the null version, which a later Complete replaces.
+    s.set_bucket_versioning(&b, SUSPENDED)
+        .await
+        .expect("suspend");
+    let mut nulls = Vec::new();
+    for _ in 0..2 {
+        let (id, head) = upload_of_two_parts(s, &b, "k").await;
+        let written = s
+            .complete_version(
+                b.id,
+                &k,
+                &common::upload_id(&id),
+                &head,
+                SUSPENDED,
+                &WriteCondition::None,
+            )
+            .await
+            .expect("suspended complete");
+        assert_eq!(written.version_id, None);
+        nulls.push(written);
+    }
+    let summary_now = summary(&all_versions(s, &b, "").await);
+    assert_eq!(
+        summary_now,
+        vec![
+            entry("k", &nulls[1].etag, true),
+            entry("k", &mp2.etag, false),
+            marker("k", false),
+            entry("k", &mp.etag, false),
+            entry("k", &v1.etag, false),
+        ]
+    );
+    let null = s
+        .get_version(b.id, &k, &VersionRef::Null, false)
+        .await
+        .expect("get null")
+        .expect("the null version");
+    assert_eq!(
+        null.parts, nulls[1].parts,
+        "the second null replaced the first"
     );
 }

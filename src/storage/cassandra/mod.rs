@@ -446,7 +446,23 @@ impl Storage for CassandraStorage {
         head: &ObjectHead,
         cond: &WriteCondition,
     ) -> Result<(), StorageError> {
-        multipart::complete_upload(self, bucket, key, upload_id, head, cond).await
+        let mode = VersioningState::Unversioned;
+        multipart::complete_upload(self, bucket, key, upload_id, head, mode, cond)
+            .await
+            .map(|_| ())
+    }
+
+    async fn complete_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        upload_id: &UploadId,
+        head: &ObjectHead,
+        mode: VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError> {
+        crate::storage::versioned_only(mode)?;
+        multipart::complete_upload(self, bucket, key, upload_id, head, mode, cond).await
     }
 
     async fn abort_upload(

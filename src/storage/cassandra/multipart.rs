@@ -17,6 +17,7 @@ use super::gc::Released;
 use super::rows::{PartVersionRow, RecordRow, UploadRow};
 use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{BlobId, BucketId, ObjectHead, PartRecord, UploadRecord, WriteCondition};
+use crate::types::VersioningState;
 
 /// Rows read per query when walking uploads or parts.
 const PAGE: i32 = 1000;
@@ -59,6 +60,15 @@ fn current(versions: &[PartRecord]) -> Vec<&PartRecord> {
         }
     }
     out
+}
+
+/// A Complete retried after its claim was committed (for the same ETag).
+pub(super) struct Retry<'a> {
+    head: &'a ObjectHead,
+    /// When the claim was taken (ms).
+    claimed_ms: i64,
+    cond: &'a WriteCondition,
+    mode: VersioningState,
 }
 
 impl CassandraStorage {
@@ -121,69 +131,89 @@ impl CassandraStorage {
     }
 
     /// The cleanup of a request that committed to finishing the upload and
-    /// may have died before the end of it. `retry` is the head of a
-    /// Complete for the ETag the claim was committed to, when the claim
-    /// was taken, and the retry's own condition: if the committed head
-    /// never became current, the retry's head is written instead (if its
-    /// condition holds: else `PreconditionFailed`, and the upload stays for
-    /// a retry without it), and the answer is `true` (the retry completed
-    /// the upload).
+    /// may have died before the end of it. `retry` is a Complete for the
+    /// ETag the claim was committed to, when the claim was taken: if the
+    /// committed head never became current, the retry's head is written
+    /// instead (if its condition holds: else `PreconditionFailed`, and the
+    /// upload stays for a retry without it), and the answer is that head
+    /// as written (the retry completed the upload).
     async fn finish_committed(
         &self,
         bucket: BucketId,
         key: &str,
         upload_id: &str,
         finish: Finish,
-        retry: Option<(&ObjectHead, i64, &WriteCondition)>,
-    ) -> Result<bool, StorageError> {
+        retry: Option<Retry<'_>>,
+    ) -> Result<Option<ObjectHead>, StorageError> {
         match finish {
             Finish::Abort => {
                 self.abort_committed(bucket, key, upload_id).await?;
-                Ok(false)
+                Ok(None)
             }
             Finish::Complete => {
                 let current = self.read_head(bucket, key, false).await?.map(|(_, h)| h);
-                let mut completed = false;
-                match (current, retry) {
+                let mine = |h: &ObjectHead| h.upload_id.as_deref() == Some(upload_id);
+                // A retry for the ETag the claim named, with no write since
+                // the claim: the committed head never became current.
+                let retry = retry.filter(|r| {
+                    current
+                        .as_ref()
+                        .is_none_or(|c| c.last_modified_ms < r.claimed_ms)
+                });
+                let mut completed = None;
+                if let Some(head) = current.as_ref().filter(|h| mine(h)) {
                     // Its head is the current one: release the versions it
                     // left out.
-                    (Some(head), _) if head.upload_id.as_deref() == Some(upload_id) => {
-                        let versions = self.part_versions(upload_id, 0, |_| false).await?;
-                        self.settle(bucket, key, None, None, unused(&versions, &head))
-                            .await?;
-                    }
-                    // Its head is not current, no write since the claim
-                    // replaced it, and this retry chose parts with the
-                    // same ETag: write the retry's head. No part version
-                    // is released: the dead request's head write may yet
-                    // surface, with versions this head left out (a leak,
-                    // never a loss).
-                    (current, Some((head, claimed_ms, cond)))
-                        if current
-                            .as_ref()
-                            .is_none_or(|c| c.last_modified_ms < claimed_ms) =>
-                    {
-                        // Its blobs are parts, committed by their part
-                        // rows: no commit deadline applies, as for any
-                        // Complete.
-                        let old = self.put_head_if(bucket, key, head, cond).await?;
-                        self.settle(bucket, key, old.as_ref(), Some(head), Vec::new())
-                            .await?;
-                        completed = true;
-                    }
+                    let versions = self.part_versions(upload_id, 0, |_| false).await?;
+                    self.settle(bucket, key, None, None, unused(&versions, head))
+                        .await?;
+                } else if let Some(r) = retry {
+                    // Write the retry's head. No part version is released:
+                    // the dead request's head write may yet surface, with
+                    // versions this head left out (a leak, never a loss).
+                    // Its blobs are parts, committed by their part rows: no
+                    // commit deadline applies, as for any Complete.
+                    completed = Some(self.write_completed(bucket, key, &r).await?);
+                } else if let Some(head) = self.noncurrent_of_upload(bucket, key, upload_id).await?
+                {
+                    // Its head became current and was kept as a noncurrent
+                    // version since: the versions it left out go.
+                    let versions = self.part_versions(upload_id, 0, |_| false).await?;
+                    self.settle(bucket, key, None, None, unused(&versions, &head))
+                        .await?;
+                } else {
                     // Its head never became current, or did and was
                     // replaced, or was a write that timed out and may still
                     // surface: its parts may be referenced, so they are
                     // left alone (a leak, never a loss).
-                    _ => tracing::warn!(
+                    tracing::warn!(
                         upload_id,
                         "an interrupted Complete left parts that are not released"
-                    ),
+                    );
                 }
                 self.forget_upload(bucket, key, upload_id).await?;
                 Ok(completed)
             }
         }
+    }
+
+    /// Writes a retried Complete's head (`finish_committed`), as a version
+    /// in a versioned bucket; returns it as written.
+    async fn write_completed(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        r: &Retry<'_>,
+    ) -> Result<ObjectHead, StorageError> {
+        if r.mode.is_versioned() {
+            return self
+                .write_version(bucket, key, r.head, r.mode, r.cond)
+                .await;
+        }
+        let old = self.put_head_if(bucket, key, r.head, r.cond).await?;
+        self.settle(bucket, key, old.as_ref(), Some(r.head), Vec::new())
+            .await?;
+        Ok(r.head.clone())
     }
 
     async fn forget_upload(
@@ -406,8 +436,9 @@ pub(super) async fn complete_upload(
     key: &str,
     upload_id: &str,
     head: &ObjectHead,
+    mode: VersioningState,
     cond: &WriteCondition,
-) -> Result<(), StorageError> {
+) -> Result<ObjectHead, StorageError> {
     if get_upload(s, bucket, key, upload_id).await?.is_none() {
         return Err(StorageError::NoSuchUpload);
     }
@@ -418,13 +449,14 @@ pub(super) async fn complete_upload(
             // failed (its Cassandra node died, say) may finish it.
             let same =
                 done.finish == Finish::Complete && done.etag.as_deref() == Some(head.etag.as_str());
-            let retry = same.then_some((head, done.claimed_ms, cond));
+            let retry = same.then_some(Retry {
+                head,
+                claimed_ms: done.claimed_ms,
+                cond,
+                mode,
+            });
             let finished = s.finish_committed(bucket, key, upload_id, done.finish, retry);
-            return if finished.await? {
-                Ok(())
-            } else {
-                Err(StorageError::NoSuchUpload)
-            };
+            return finished.await?.ok_or(StorageError::NoSuchUpload);
         }
     };
     let versions = match s.choose_versions(bucket, key, upload_id, head).await {
@@ -453,8 +485,17 @@ pub(super) async fn complete_upload(
     }
     // The commit point; everything after it is cleanup that a retried
     // Complete can redo (`finish_committed`).
-    let old = match s.put_head_if(bucket, key, head, cond).await {
-        Ok(old) => old,
+    let written = if mode.is_versioned() {
+        s.write_version(bucket, key, head, mode, cond)
+            .await
+            .map(|w| (None, w))
+    } else {
+        s.put_head_if(bucket, key, head, cond)
+            .await
+            .map(|old| (old, head.clone()))
+    };
+    let (old, written) = match written {
+        Ok(w) => w,
         Err(StorageError::PreconditionFailed) => {
             // The key changed since the check; nothing was written.
             s.inner.claims.withdraw_claim(upload_id, claim).await;
@@ -466,11 +507,12 @@ pub(super) async fn complete_upload(
         bucket,
         key,
         old.as_ref(),
-        Some(head),
+        Some(&written),
         unused(&versions, head),
     )
     .await?;
-    s.forget_upload(bucket, key, upload_id).await
+    s.forget_upload(bucket, key, upload_id).await?;
+    Ok(written)
 }
 
 pub(super) async fn abort_upload(

@@ -282,7 +282,8 @@ impl CassandraStorage {
             return Ok(());
         }
         let current = self.read_head(bucket, key, true).await?.map(|(_, h)| h);
-        if cond.holds(current.as_ref()) {
+        // A current delete marker counts as no object.
+        if cond.holds(current.as_ref().filter(|h| !h.delete_marker)) {
             Ok(())
         } else {
             Err(StorageError::PreconditionFailed)

@@ -280,6 +280,20 @@ impl CassandraStorage {
     ) -> Result<ObjectHead, StorageError> {
         crate::storage::versioned_only(mode)?;
         self.inner.sweep.check_deadline(head.blobs())?;
+        self.write_version(bucket, key, head, mode, cond).await
+    }
+
+    /// Writes `head` as the new current version of `key` if `cond` holds
+    /// over the current version (the commit point of `put_version` and of
+    /// a versioned Complete); returns the head as written.
+    pub(super) async fn write_version(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        mode: VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError> {
         for _ in 0..ATTEMPTS {
             let current = self.current_serial(bucket, key).await?;
             let cur = current.as_ref().map(|(_, h)| h);
@@ -554,6 +568,32 @@ impl CassandraStorage {
         };
         self.forget(bucket, key, &v).await?;
         Ok(Some(v))
+    }
+
+    /// The noncurrent version of `key` that the multipart upload
+    /// `upload_id` wrote, if any (an interrupted Complete whose version was
+    /// replaced since).
+    pub(super) async fn noncurrent_of_upload(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        let mut after = (FIRST.0, FIRST.1.to_owned());
+        loop {
+            let rows = self.key_versions(bucket, key, (after.0, &after.1)).await?;
+            let n = rows.len();
+            for row in rows {
+                after = (row.inv, row.vid.clone());
+                let v = version_of(row.head, row.parts)?;
+                if v.upload_id.as_deref() == Some(upload_id) {
+                    return Ok(Some(v));
+                }
+            }
+            if n < KEY_PAGE as usize {
+                return Ok(None);
+            }
+        }
     }
 
     /// Whether any shard of the bucket holds a noncurrent version.

@@ -928,7 +928,27 @@ impl Storage for EmbeddedStorage {
     ) -> Result<(), StorageError> {
         let (key, id, head) = (key.to_owned(), upload_id.to_owned(), head.clone());
         let cond = cond.clone();
-        self.blocking(move |inner| inner.complete_upload(bucket, &key, &id, &head, &cond))
+        self.blocking(move |inner| {
+            let mode = VersioningState::Unversioned;
+            inner.complete_upload(bucket, &key, &id, &head, mode, &cond)
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn complete_version(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        upload_id: &UploadId,
+        head: &ObjectHead,
+        mode: VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError> {
+        crate::storage::versioned_only(mode)?;
+        let (key, id, head) = (key.to_owned(), upload_id.to_owned(), head.clone());
+        let cond = cond.clone();
+        self.blocking(move |inner| inner.complete_upload(bucket, &key, &id, &head, mode, &cond))
             .await
     }
 

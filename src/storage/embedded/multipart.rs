@@ -13,6 +13,7 @@ use super::{
 use crate::storage::{
     BlobId, BucketId, ObjectHead, PartRecord, StorageError, UploadRecord, WriteCondition,
 };
+use crate::types::VersioningState;
 
 /// Key: bucket id (16 bytes), object key, 0x00, upload id.
 pub(super) const UPLOADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("uploads");
@@ -192,18 +193,19 @@ impl Inner {
 
     /// One write transaction: the condition is checked against the head
     /// it replaces, and any refusal drops the transaction, which undoes
-    /// every removal before it (the upload stays as it was).
+    /// every removal before it (the upload stays as it was). In a
+    /// versioned bucket (`mode`) the head is written as a new version
+    /// (`write_version`); returns the head as written.
     pub(super) fn complete_upload(
         &self,
         bucket: BucketId,
         key: &str,
         upload_id: &str,
         head: &ObjectHead,
+        mode: VersioningState,
         cond: &WriteCondition,
-    ) -> Result<(), StorageError> {
+    ) -> Result<ObjectHead, StorageError> {
         let uk = upload_key(bucket, key, upload_id);
-        let ok = object_key(bucket, key);
-        let bytes = serde_json::to_vec(head).map_err(corrupt)?;
         let txn = self.db.begin_write().map_err(db_err)?;
         {
             let mut uploads = txn.open_table(UPLOADS).map_err(db_err)?;
@@ -218,6 +220,37 @@ impl Inner {
             // Dropping the transaction undoes the removals above.
             return Err(StorageError::PartChanged);
         }
+        let mut released: Vec<BlobId> = parts
+            .iter()
+            .map(|p| p.data.blob)
+            .filter(|b| !kept.contains(b))
+            .collect();
+        let written = if mode.is_versioned() {
+            self.write_version(&txn, bucket, key, head, mode, cond)?
+        } else {
+            let old = self.replace_head(&txn, bucket, key, head, cond)?;
+            if let Some(old) = &old {
+                released.extend(old.blobs().filter(|b| !kept.contains(b)));
+            }
+            head.clone()
+        };
+        self.release(&txn, released.into_iter())?;
+        txn.commit().map_err(db_err)?;
+        Ok(written)
+    }
+
+    /// Writes `head` over the key's head in an unversioned bucket if
+    /// `cond` holds; returns the head it replaced.
+    fn replace_head(
+        &self,
+        txn: &WriteTransaction,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        cond: &WriteCondition,
+    ) -> Result<Option<ObjectHead>, StorageError> {
+        let ok = object_key(bucket, key);
+        let bytes = serde_json::to_vec(head).map_err(corrupt)?;
         let old = {
             let mut objects = txn.open_table(OBJECTS).map_err(db_err)?;
             let old = match objects.get(ok.as_slice()).map_err(db_err)? {
@@ -232,17 +265,8 @@ impl Inner {
                 .map_err(db_err)?;
             old
         };
-        write_inline(&txn, &ok, Some(head), old.as_ref())?;
-        let mut released: Vec<BlobId> = parts
-            .iter()
-            .map(|p| p.data.blob)
-            .filter(|b| !kept.contains(b))
-            .collect();
-        if let Some(old) = &old {
-            released.extend(old.blobs().filter(|b| !kept.contains(b)));
-        }
-        self.release(&txn, released.into_iter())?;
-        txn.commit().map_err(db_err)
+        write_inline(txn, &ok, Some(head), old.as_ref())?;
+        Ok(old)
     }
 
     pub(super) fn abort_upload(

@@ -113,8 +113,6 @@ impl Inner {
         cond: &WriteCondition,
     ) -> Result<ObjectHead, StorageError> {
         crate::storage::versioned_only(mode)?;
-        let k = object_key(bucket, key);
-        let mut head = head.clone();
         let rows = self
             .pending_crcs
             .take_rows(head.parts.iter().map(|p| (p.blob, p.size)));
@@ -126,26 +124,46 @@ impl Inner {
                 return Err(StorageError::NoSuchBucket);
             }
         }
-        let current = current_head(&txn, &k)?;
+        let head = self.write_version(&txn, bucket, key, head, mode, cond)?;
+        txn.commit().map_err(db_err)?;
+        Ok(head)
+    }
+
+    /// Writes `head` as the new current version of `key` within `txn`
+    /// (the version it replaces kept or, suspended and null, released), if
+    /// `cond` holds over the current version; returns the head as written.
+    /// Shared by `put_version` and `complete_version`.
+    pub(super) fn write_version(
+        &self,
+        txn: &WriteTransaction,
+        bucket: BucketId,
+        key: &str,
+        head: &ObjectHead,
+        mode: VersioningState,
+        cond: &WriteCondition,
+    ) -> Result<ObjectHead, StorageError> {
+        let k = object_key(bucket, key);
+        let mut head = head.clone();
+        let current = current_head(txn, &k)?;
         let live = current.as_ref().filter(|c| !c.delete_marker);
         if !cond.holds(live) {
             return Err(StorageError::PreconditionFailed);
         }
         head.stamp_version(current.as_ref(), mode, now_us());
         if mode == VersioningState::Suspended {
-            self.remove_noncurrent_null(&txn, bucket, key)?;
+            self.remove_noncurrent_null(txn, bucket, key)?;
         }
         match current {
             Some(c) if mode == VersioningState::Suspended && c.version_id.is_none() => {
                 // The null version is replaced, not kept.
-                write_inline(&txn, &k, Some(&head), Some(&c))?;
-                self.release(&txn, c.blobs())?;
+                write_inline(txn, &k, Some(&head), Some(&c))?;
+                self.release(txn, c.blobs())?;
             }
             Some(c) => {
-                self.keep_noncurrent(&txn, bucket, key, &k, c)?;
-                write_inline(&txn, &k, Some(&head), None)?;
+                self.keep_noncurrent(txn, bucket, key, &k, c)?;
+                write_inline(txn, &k, Some(&head), None)?;
             }
-            None => write_inline(&txn, &k, Some(&head), None)?,
+            None => write_inline(txn, &k, Some(&head), None)?,
         }
         {
             let bytes = serde_json::to_vec(&head).map_err(corrupt)?;
@@ -158,7 +176,6 @@ impl Inner {
                 live.insert(blob.0.as_u128(), ()).map_err(db_err)?;
             }
         }
-        txn.commit().map_err(db_err)?;
         Ok(head)
     }
 
