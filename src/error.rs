@@ -73,6 +73,7 @@ s3_error_codes! {
     NoSuchPublicAccessBlockConfiguration => 404,
     NoSuchTagSet => 404,
     NoSuchUpload => 404,
+    NoSuchVersion => 404,
     NoSuchWebsiteConfiguration => 404,
     NotImplemented => 501,
     NotModified => 304,
@@ -106,6 +107,13 @@ pub enum ErrorDetail {
     HeadersNotSigned(String),
     /// `<Region>`: the region the gateway expects in the credential scope.
     Region(String),
+    /// The version addressed is, or the key's current version is, a delete
+    /// marker: the answer says so in headers (`x-amz-delete-marker`,
+    /// `x-amz-version-id`, `Last-Modified`).
+    DeleteMarker {
+        version_id: String,
+        last_modified_ms: i64,
+    },
 }
 
 impl S3Error {
@@ -217,6 +225,7 @@ pub(crate) fn default_message(code: S3ErrorCode) -> &'static str {
         NoSuchPublicAccessBlockConfiguration => "The public access block configuration was not found",
         NoSuchTagSet => "The TagSet does not exist",
         NoSuchUpload => "The specified upload does not exist.",
+        NoSuchVersion => "The specified version does not exist.",
         NoSuchWebsiteConfiguration => "The specified bucket does not have a website configuration",
         NotImplemented => "A header or operation you provided is not implemented.",
         NotModified => "Not Modified",

@@ -180,6 +180,18 @@ pub struct CreateBucketConfiguration {
 pub(crate) struct VersioningConfiguration {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
+    /// None while the bucket was never versioned.
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+}
+
+/// The body of PutBucketVersioning.
+#[derive(Debug, Deserialize)]
+pub struct VersioningRequest {
+    #[serde(rename = "Status", default)]
+    pub status: Option<String>,
+    #[serde(rename = "MfaDelete", default)]
+    pub mfa_delete: Option<String>,
 }
 
 /// GetBucketTagging's and GetObjectTagging's answer.
@@ -286,6 +298,67 @@ pub(crate) struct ListContents {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct CommonPrefix {
     pub prefix: String,
+}
+
+/// ListObjectVersions' answer: versions and delete markers in listing
+/// order (`entries`), then the common prefixes.
+#[derive(Debug, Serialize)]
+#[serde(rename = "ListVersionsResult", rename_all = "PascalCase")]
+pub(crate) struct ListVersionsResult {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    pub name: String,
+    pub prefix: String,
+    pub key_marker: String,
+    pub version_id_marker: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_key_marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_version_id_marker: Option<String>,
+    pub max_keys: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<&'static str>,
+    pub is_truncated: bool,
+    #[serde(rename = "$value")]
+    pub entries: Vec<VersionItem>,
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+/// One entry of ListObjectVersions: the element is named for the variant.
+#[derive(Debug, Serialize)]
+pub(crate) enum VersionItem {
+    Version(ObjectVersion),
+    DeleteMarker(DeleteMarkerEntry),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ObjectVersion {
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    pub last_modified: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<ChecksumType>,
+    pub size: u64,
+    pub storage_class: &'static str,
+    pub owner: Owner,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DeleteMarkerEntry {
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    pub last_modified: String,
+    pub owner: Owner,
 }
 
 /// What ListObjects (v1) and ListObjectsV2 both answer. The listings
@@ -414,12 +487,32 @@ pub struct DeleteResult {
 #[serde(rename_all = "PascalCase")]
 pub struct Deleted {
     pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delete_marker: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker_version_id: Option<String>,
+}
+
+#[cfg(test)]
+impl Deleted {
+    fn of_key(key: String) -> Deleted {
+        Deleted {
+            key,
+            version_id: None,
+            delete_marker: false,
+            delete_marker_version_id: None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteError {
     pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     pub code: &'static str,
     pub message: String,
 }
@@ -718,7 +811,7 @@ mod tests {
         assert_eq!(d.objects[1].key, read);
         let out = to_xml(&DeleteResult {
             xmlns: (),
-            deleted: vec![Deleted { key: key.into() }],
+            deleted: vec![Deleted::of_key(key.into())],
             errors: vec![],
         })
         .unwrap();
@@ -737,6 +830,74 @@ mod tests {
     }
 
     #[test]
+    fn versions_and_markers_keep_their_order() {
+        let owner = || Owner {
+            id: "o".into(),
+            display_name: "o".into(),
+        };
+        let marker = |key: &str| {
+            VersionItem::DeleteMarker(DeleteMarkerEntry {
+                key: key.into(),
+                version_id: "null".into(),
+                is_latest: true,
+                last_modified: "t".into(),
+                owner: owner(),
+            })
+        };
+        let version = |key: &str| {
+            VersionItem::Version(ObjectVersion {
+                key: key.into(),
+                version_id: "v".into(),
+                is_latest: false,
+                last_modified: "t".into(),
+                etag: "\"e\"".into(),
+                checksum_algorithm: None,
+                checksum_type: None,
+                size: 3,
+                storage_class: "STANDARD",
+                owner: owner(),
+            })
+        };
+        let out = to_xml(&ListVersionsResult {
+            xmlns: (),
+            name: "b".into(),
+            prefix: String::new(),
+            key_marker: String::new(),
+            version_id_marker: String::new(),
+            next_key_marker: Some("b".into()),
+            next_version_id_marker: Some("v".into()),
+            max_keys: 3,
+            delimiter: None,
+            encoding_type: None,
+            is_truncated: true,
+            entries: vec![marker("a"), version("a"), marker("b")],
+            common_prefixes: vec![CommonPrefix {
+                prefix: "p/".into(),
+            }],
+        })
+        .unwrap();
+        let order: Vec<usize> = [
+            "<DeleteMarker><Key>a",
+            "<Version><Key>a",
+            "<DeleteMarker><Key>b",
+            "<CommonPrefixes>",
+        ]
+        .iter()
+        .map(|tag| out.find(tag).unwrap_or_else(|| panic!("{tag} in {out}")))
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
+        assert!(
+            out.contains("<IsTruncated>true</IsTruncated><DeleteMarker>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<NextVersionIdMarker>v</NextVersionIdMarker>"),
+            "{out}"
+        );
+        assert!(!out.contains("$value"), "{out}");
+    }
+
+    #[test]
     fn carriage_return_in_a_key_survives_the_answer() {
         let body = "<Delete><Object><Key>a&#13;b\r\nc</Key></Object></Delete>";
         let d: Delete = from_xml(body).unwrap();
@@ -744,9 +905,7 @@ mod tests {
         assert_eq!(d.objects[0].key, "a\rb\nc");
         let out = to_xml(&DeleteResult {
             xmlns: (),
-            deleted: vec![Deleted {
-                key: d.objects[0].key.clone(),
-            }],
+            deleted: vec![Deleted::of_key(d.objects[0].key.clone())],
             errors: vec![],
         })
         .unwrap();

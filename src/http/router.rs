@@ -32,6 +32,7 @@ pub enum Endpoint {
     HeadBucket,
     GetBucketLocation,
     GetBucketVersioning,
+    PutBucketVersioning,
     GetBucketConfig(BucketConfig),
     GetBucketPolicy,
     PutBucketPolicy,
@@ -42,6 +43,7 @@ pub enum Endpoint {
     DeleteBucketTagging,
     ListObjects,
     ListObjectsV2,
+    ListObjectVersions,
     DeleteObjects,
     ListMultipartUploads,
     GetObject,
@@ -74,6 +76,7 @@ impl Endpoint {
             HeadBucket => "HeadBucket",
             GetBucketLocation => "GetBucketLocation",
             GetBucketVersioning => "GetBucketVersioning",
+            PutBucketVersioning => "PutBucketVersioning",
             GetBucketConfig(c) => match c {
                 BucketConfig::Acl => "GetBucketAcl",
                 BucketConfig::Cors => "GetBucketCors",
@@ -93,6 +96,7 @@ impl Endpoint {
             DeleteBucketTagging => "DeleteBucketTagging",
             ListObjects => "ListObjects",
             ListObjectsV2 => "ListObjectsV2",
+            ListObjectVersions => "ListObjectVersions",
             DeleteObjects => "DeleteObjects",
             ListMultipartUploads => "ListMultipartUploads",
             GetObject => "GetObject",
@@ -432,8 +436,12 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
     if m == Method::GET && q.has("location") {
         return Ok(GetBucketLocation);
     }
-    if m == Method::GET && q.has("versioning") {
-        return Ok(GetBucketVersioning);
+    if q.has("versioning") {
+        match m {
+            Method::GET => return Ok(GetBucketVersioning),
+            Method::PUT => return Ok(PutBucketVersioning),
+            _ => {}
+        }
     }
     if q.has("policy") {
         match m {
@@ -464,7 +472,7 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
     }
     Ok(match m {
         Method::GET if q.has("uploads") => ListMultipartUploads,
-        Method::GET if q.has("versions") => NotImplemented("ListObjectVersions".into()),
+        Method::GET if q.has("versions") => ListObjectVersions,
         Method::GET if q.get("list-type") == Some("2") => ListObjectsV2,
         Method::GET => ListObjects,
         Method::HEAD => HeadBucket,
@@ -793,7 +801,7 @@ mod tests {
                 "/b1?versioning",
                 "localhost",
                 false,
-                NotImplemented("PutBucketVersioning".into()),
+                PutBucketVersioning,
                 Some("b1"),
                 None,
             ),
@@ -811,7 +819,7 @@ mod tests {
                 "/b1?versions",
                 "localhost",
                 false,
-                NotImplemented("ListObjectVersions".into()),
+                ListObjectVersions,
                 Some("b1"),
                 None,
             ),

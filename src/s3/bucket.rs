@@ -92,11 +92,6 @@ pub(crate) async fn get_bucket_location(cx: &mut RequestCx) -> Res {
     response::xml(&xml::LocationConstraint { xmlns: (), region })
 }
 
-pub(crate) async fn get_bucket_versioning(cx: &mut RequestCx) -> Res {
-    cx.bucket().await?;
-    response::xml(&xml::VersioningConfiguration { xmlns: () })
-}
-
 /// The bucket's ACL: the owner has full control.
 pub(crate) fn owner_acl(cx: &RequestCx) -> xml::AccessControlPolicy {
     let o = cx.owner();

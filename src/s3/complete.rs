@@ -17,7 +17,7 @@ use md5::{Digest, Md5};
 use super::input::{CompleteInput, MAX_PART_NUMBER};
 use super::response::{self, now_ms};
 use super::upload::b64;
-use super::RequestCx;
+use super::{versioned, RequestCx};
 use crate::auth::checksum::{combine_crcs, composite_of, decode_base64};
 use crate::auth::Expectations;
 use crate::error::{S3Error, S3ErrorCode};
@@ -148,6 +148,16 @@ fn object_checksum(
 }
 
 fn result(
+    bucket: &BucketRecord,
+    key: &str,
+    head: &ObjectHead,
+) -> Result<http::Response<ResponseBody>, S3Error> {
+    let mut r = result_body(&bucket.name, key, head)?;
+    versioned::set_version_header(&mut r, bucket, head);
+    Ok(r)
+}
+
+fn result_body(
     bucket: &str,
     key: &str,
     head: &ObjectHead,
@@ -233,7 +243,7 @@ async fn check_condition(
     if *cond == WriteCondition::None {
         return Ok(());
     }
-    let current = cx.storage().get_object(bucket.id, key).await?;
+    let current = versioned::live_head(cx.storage().as_ref(), bucket, key).await?;
     match &current {
         Some(head) if head.upload_id.as_deref() == Some(id.as_str()) => Ok(()),
         current if cond.holds(current.as_ref()) => Ok(()),
@@ -261,7 +271,7 @@ pub(crate) async fn complete_multipart_upload(
         xml::from_xml(text).map_err(|e| S3Error::code(S3ErrorCode::MalformedXML).with_source(e))?;
     let Some(upload) = cx.storage().get_upload(bucket.id, &key, &id).await? else {
         let head = completed_before(cx, &bucket, &key, &id).await?;
-        return result(&bucket.name, &key, &head);
+        return result(&bucket, &key, &head);
     };
     check_condition(cx, &bucket, &key, &id, &cond).await?;
     let stored = cx
@@ -287,23 +297,20 @@ pub(crate) async fn complete_multipart_upload(
         delete_marker: false,
     };
     check_announced(&input, &head)?;
-    match cx
-        .storage()
-        .complete_upload(bucket.id, &key, &id, &head, &cond)
-        .await
-    {
-        Ok(()) => result(&bucket.name, &key, &head),
+    let completed = versioned::complete(cx.storage().as_ref(), &bucket, &key, &id, &head, &cond);
+    match completed.await {
+        Ok(written) => result(&bucket, &key, &written),
         // A concurrent retry won the race: answer as it did.
         Err(StorageError::NoSuchUpload) => {
             let head = completed_before(cx, &bucket, &key, &id).await?;
-            result(&bucket.name, &key, &head)
+            result(&bucket, &key, &head)
         }
         // Nothing was written, unless a concurrent retry completed the
         // upload: then answer as it did.
         Err(StorageError::PreconditionFailed) => {
-            match cx.storage().get_object(bucket.id, &key).await? {
+            match versioned::live_head(cx.storage().as_ref(), &bucket, &key).await? {
                 Some(done) if done.upload_id.as_deref() == Some(id.as_str()) => {
-                    result(&bucket.name, &key, &done)
+                    result(&bucket, &key, &done)
                 }
                 current => Err(refusal(&cond, current.as_ref())),
             }

@@ -8,7 +8,7 @@ use http::Response;
 use super::input::{self, CopyObjectInput};
 use super::response::{self, iso8601, now_ms};
 use super::upload::{body_of, discard, discard_body, discard_written, single_part_head, Body};
-use super::RequestCx;
+use super::{versioned, RequestCx};
 use crate::auth::{BodyDigest, ChecksumRequest, Expectations};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::Verdict;
@@ -35,11 +35,19 @@ pub(crate) async fn copy_source(
     source: &input::CopySource,
 ) -> Result<CopySource, S3Error> {
     let bucket = cx.source_bucket()?;
-    let head = cx
-        .storage()
-        .get_object_data(bucket.id, &source.key)
-        .await?
-        .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))?;
+    let version = source.version.as_ref();
+    let head = match versioned::read_version(cx, &bucket, &source.key, version, true).await {
+        Ok(head) => head,
+        // The marker's headers would describe the source, not this answer.
+        Err(e) if e.code == S3ErrorCode::MethodNotAllowed => {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidRequest,
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+            ))
+        }
+        Err(e) if e.code == S3ErrorCode::NoSuchKey => return Err(S3Error::code(S3ErrorCode::NoSuchKey)),
+        Err(e) => return Err(e),
+    };
     if source
         .conditions
         .evaluate(&head.etag, head.last_modified_ms)
@@ -66,7 +74,11 @@ pub(crate) async fn copy_object(
         head: src,
     } = copy_source(cx, &input.source).await?;
     let replace = input.replace;
-    let same_object = src_bucket.id == dest_bucket.id && src_key == dest_key.as_str();
+    // Naming a version of the key itself restores it: no longer a copy
+    // onto itself.
+    let same_object = src_bucket.id == dest_bucket.id
+        && src_key == dest_key.as_str()
+        && input.source.version.is_none();
     if same_object && !replace {
         return Err(S3Error::new(
             S3ErrorCode::InvalidRequest,
@@ -98,23 +110,24 @@ pub(crate) async fn copy_object(
     let mut head = copy_data(cx, &src, algorithm, content, user_meta, &owner).await?;
     head.last_modified_ms = now_ms();
     head.tags = tags;
-    if let Err(e) = cx
-        .storage()
-        .put_object(dest_bucket.id, &dest_key, &head, &WriteCondition::None)
-        .await
-    {
-        if e.nothing_written() {
-            for part in &head.parts {
-                discard(cx, part.blob, part.chunks(head.chunk_size)).await;
+    let cond = WriteCondition::None;
+    let written = versioned::commit(cx.storage().as_ref(), &dest_bucket, &dest_key, &head, &cond);
+    let head = match written.await {
+        Ok(written) => written,
+        Err(e) => {
+            if e.nothing_written() {
+                for part in &head.parts {
+                    discard(cx, part.blob, part.chunks(head.chunk_size)).await;
+                }
             }
+            return Err(e.into());
         }
-        return Err(e.into());
-    }
+    };
     let checksum = match &head.checksum {
         Some(c) => xml::Checksums::one(c.algorithm, &c.value, c.kind),
         None => xml::Checksums::default(),
     };
-    response::xml_root(
+    let mut r = response::xml_root(
         "CopyObjectResult",
         &xml::CopyObjectResult {
             xmlns: (),
@@ -122,7 +135,22 @@ pub(crate) async fn copy_object(
             etag: quote_etag(&head.etag),
             checksum,
         },
-    )
+    )?;
+    versioned::set_version_header(&mut r, &dest_bucket, &head);
+    set_source_version(&mut r, &src_bucket, &src);
+    Ok(r)
+}
+
+/// `x-amz-copy-source-version-id`: the version of the source copied, in a
+/// source bucket that is or was versioned.
+pub(crate) fn set_source_version(
+    r: &mut Response<ResponseBody>,
+    bucket: &BucketRecord,
+    src: &ObjectHead,
+) {
+    if let Some(v) = versioned::version_header(bucket, src) {
+        response::set(r, "x-amz-copy-source-version-id", &v);
+    }
 }
 
 /// Streams bytes `start..end` of `src` into a new sealed blob (or, for a

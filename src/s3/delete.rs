@@ -1,21 +1,37 @@
-//! DeleteObjects: up to 1000 keys in one request, quiet or verbose.
+//! DeleteObjects: up to 1000 keys (or versions of keys) in one request,
+//! quiet or verbose. Each entry is deleted as DeleteObject deletes it
+//! (`versioned::delete`): a delete marker in a versioned bucket, or the
+//! version named, for good.
 
 use std::collections::HashMap;
 
 use futures_util::stream::{self, StreamExt};
 use http::Response;
 
+use super::input::version_ref;
 use super::response;
+use super::versioned::{self, Deleted};
 use super::RequestCx;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::ResponseBody;
-use crate::types::ObjectKey;
+use crate::types::{ObjectKey, VersionRef};
 use crate::xml;
 
 /// 1000 keys of up to 1 KiB each, with XML around them.
 const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Keys of one DeleteObjects deleted at once.
 const DELETE_CONCURRENCY: usize = 16;
+
+/// What an entry of the request names, once parsed.
+type Target = (ObjectKey, Option<VersionRef>);
+
+/// The entry's key and version, or the error S3 reports for it.
+fn target_of(obj: &xml::DeleteObjectId) -> Result<Target, S3Error> {
+    let key = ObjectKey::parse(obj.key.as_str())
+        .map_err(|_| S3Error::new(S3ErrorCode::KeyTooLongError, "Invalid key"))?;
+    let version = obj.version_id.as_deref().map(version_ref).transpose()?;
+    Ok((key, version))
+}
 
 pub(crate) async fn delete_objects(cx: &mut RequestCx) -> Result<Response<ResponseBody>, S3Error> {
     let bucket = cx.bucket().await?;
@@ -29,32 +45,40 @@ pub(crate) async fn delete_objects(cx: &mut RequestCx) -> Result<Response<Respon
         return Err(S3Error::code(S3ErrorCode::MalformedXML));
     }
     let quiet = request.quiet.unwrap_or(false);
-    // Each distinct key is deleted once (a key named twice is reported
-    // twice), DELETE_CONCURRENCY at a time: 1000 keys are not 1000
-    // sequential round trips, and one key is never deleted concurrently
-    // with itself.
-    let mut distinct: Vec<ObjectKey> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for obj in &request.objects {
-        if has_version(obj) {
-            continue;
-        }
-        if let Ok(key) = ObjectKey::parse(obj.key.as_str()) {
-            if seen.insert(key.clone()) {
-                distinct.push(key);
-            }
+    // Each distinct (key, version) is deleted once (an entry named twice
+    // is reported twice). The entries of one key are deleted in turn, and
+    // DELETE_CONCURRENCY keys at a time: 1000 keys are not 1000 sequential
+    // round trips, and one key is never deleted concurrently with itself.
+    let mut by_key: Vec<(ObjectKey, Vec<Option<VersionRef>>)> = Vec::new();
+    let mut slot: HashMap<ObjectKey, usize> = HashMap::new();
+    for (key, version) in request.objects.iter().filter_map(|o| target_of(o).ok()) {
+        let i = *slot.entry(key.clone()).or_insert_with(|| {
+            by_key.push((key, Vec::new()));
+            by_key.len() - 1
+        });
+        if !by_key[i].1.contains(&version) {
+            by_key[i].1.push(version);
         }
     }
     let storage = cx.storage().clone();
-    let outcomes: HashMap<ObjectKey, Result<(), S3Error>> = stream::iter(distinct)
-        .map(|key| {
+    let bucket_ref = &bucket;
+    let outcomes: HashMap<Target, Result<Deleted, S3Error>> = stream::iter(by_key)
+        .map(|(key, versions)| {
             let storage = storage.clone();
             async move {
-                let done = storage.delete_object(bucket.id, &key).await;
-                (key, done.map(|_| ()).map_err(S3Error::from))
+                let mut done = Vec::with_capacity(versions.len());
+                for version in versions {
+                    let outcome =
+                        versioned::delete(storage.as_ref(), bucket_ref, &key, version.as_ref())
+                            .await
+                            .map_err(S3Error::from);
+                    done.push(((key.clone(), version), outcome));
+                }
+                done
             }
         })
         .buffer_unordered(DELETE_CONCURRENCY)
+        .flat_map(stream::iter)
         .collect()
         .await;
     let mut result = xml::DeleteResult {
@@ -63,32 +87,22 @@ pub(crate) async fn delete_objects(cx: &mut RequestCx) -> Result<Response<Respon
         errors: Vec::new(),
     };
     for obj in request.objects {
-        if has_version(&obj) {
-            result.errors.push(xml::DeleteError {
-                key: obj.key,
-                code: S3ErrorCode::InvalidArgument.as_str(),
-                message: "Invalid version id specified".into(),
-            });
-            continue;
-        }
-        let outcome = ObjectKey::parse(obj.key.as_str())
-            .ok()
-            .and_then(|key| outcomes.get(&key));
+        let outcome = target_of(&obj).and_then(|t| match outcomes.get(&t) {
+            Some(Ok(done)) => Ok(done.clone()),
+            Some(Err(e)) => Err(S3Error::new(e.code, e.message.clone())),
+            None => Err(S3Error::internal("an entry was not deleted")),
+        });
         match outcome {
-            None => result.errors.push(xml::DeleteError {
-                key: obj.key,
-                code: S3ErrorCode::KeyTooLongError.as_str(),
-                message: "Invalid key".into(),
-            }),
-            Some(Ok(())) => {
+            Ok(done) => {
                 if !quiet {
-                    result.deleted.push(xml::Deleted { key: obj.key });
+                    result.deleted.push(deleted_entry(obj, done));
                 }
             }
-            Some(Err(err)) => {
+            Err(err) => {
                 tracing::warn!(key = %obj.key, error = %err, "delete failed");
                 result.errors.push(xml::DeleteError {
                     key: obj.key,
+                    version_id: obj.version_id,
                     code: err.code.as_str(),
                     message: err.message.to_string(),
                 });
@@ -98,8 +112,13 @@ pub(crate) async fn delete_objects(cx: &mut RequestCx) -> Result<Response<Respon
     response::xml(&result)
 }
 
-/// Whether `obj` names a version other than `null` (the only one an
-/// unversioned bucket has): refused, and never deleted.
-fn has_version(obj: &xml::DeleteObjectId) -> bool {
-    obj.version_id.as_deref().is_some_and(|v| v != "null")
+/// The `<Deleted>` element of an entry: its version if it named one, and
+/// the delete marker it wrote or deleted.
+fn deleted_entry(obj: xml::DeleteObjectId, done: Deleted) -> xml::Deleted {
+    xml::Deleted {
+        key: obj.key,
+        version_id: obj.version_id,
+        delete_marker: done.delete_marker,
+        delete_marker_version_id: done.version_id.filter(|_| done.delete_marker),
+    }
 }

@@ -5,6 +5,7 @@ mod admin_gate;
 mod bucket;
 mod bucket_policy;
 mod bucket_tagging;
+pub mod bucket_versioning;
 pub mod complete;
 mod context;
 mod copy;
@@ -21,6 +22,8 @@ mod promises;
 mod response;
 pub mod tagging;
 mod upload;
+mod version_list;
+mod versioned;
 
 use std::sync::Arc;
 
@@ -392,7 +395,9 @@ async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseB
         DeleteBucket => bucket::delete_bucket(cx).await,
         HeadBucket => bucket::head_bucket(cx).await,
         GetBucketLocation => bucket::get_bucket_location(cx).await,
-        GetBucketVersioning => bucket::get_bucket_versioning(cx).await,
+        GetBucketVersioning => bucket_versioning::get_bucket_versioning(cx).await,
+        PutBucketVersioning => bucket_versioning::put_bucket_versioning(cx).await,
+        ListObjectVersions(i) => version_list::list_object_versions(cx, i).await,
         GetBucketConfig(c) => bucket::get_bucket_config(cx, c).await,
         GetBucketPolicy => bucket_policy::get_bucket_policy(cx).await,
         PutBucketPolicy => bucket_policy::put_bucket_policy(cx).await,

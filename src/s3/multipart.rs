@@ -3,7 +3,7 @@
 
 use http::{Response, StatusCode};
 
-use super::copy::{copy_range, copy_source};
+use super::copy::{copy_range, copy_source, set_source_version};
 use super::input::{CreateUploadInput, PartCopyInput, PartNumber, PartTarget, UploadTarget};
 use super::response::{self, iso8601, now_ms};
 use super::upload::{discard, store_body};
@@ -147,7 +147,7 @@ pub(crate) async fn upload_part_copy(cx: &mut RequestCx, input: PartCopyInput) -
         kind: None,
         ..checksum
     };
-    response::xml_root(
+    let mut r = response::xml_root(
         "CopyPartResult",
         &xml::CopyPartResult {
             xmlns: (),
@@ -155,7 +155,9 @@ pub(crate) async fn upload_part_copy(cx: &mut RequestCx, input: PartCopyInput) -
             etag: quote_etag(&part.data.etag),
             checksum,
         },
-    )
+    )?;
+    set_source_version(&mut r, &src.bucket, &src.head);
+    Ok(r)
 }
 
 pub(crate) async fn abort_multipart_upload(cx: &mut RequestCx, target: UploadTarget) -> Res {

@@ -6,7 +6,7 @@ use http::{Response, StatusCode};
 use super::input::{GetObjectInput, ObjectTarget, PartNumber, PutObjectInput};
 use super::response::{self, http_date};
 use super::upload::{discard_body, single_part_head, store_body, Body};
-use super::{bucket, RequestCx};
+use super::{bucket, versioned, RequestCx};
 use crate::access::Principal;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::Verdict;
@@ -17,26 +17,14 @@ use crate::types::{quote_etag, MAX_PUT_SIZE};
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
-/// The head of the addressed object, or `NoSuchKey`. Buckets are
-/// unversioned: the only version a target can name is the current one.
-pub(crate) async fn current_head(
+/// The head of the addressed version (or the current one), or the error
+/// S3 answers (`versioned::read_version`).
+pub(crate) async fn target_head(
     cx: &RequestCx,
     target: &ObjectTarget,
 ) -> Result<ObjectHead, S3Error> {
     let bucket = cx.bucket().await?;
-    cx.storage()
-        .get_object(bucket.id, &target.key)
-        .await?
-        .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))
-}
-
-/// [`current_head`] with an inline object's bytes: one read for a GET.
-async fn current_head_data(cx: &RequestCx, target: &ObjectTarget) -> Result<ObjectHead, S3Error> {
-    let bucket = cx.bucket().await?;
-    cx.storage()
-        .get_object_data(bucket.id, &target.key)
-        .await?
-        .ok_or_else(|| S3Error::code(S3ErrorCode::NoSuchKey))
+    versioned::read_version(cx, &bucket, &target.key, target.version_id.as_ref(), false).await
 }
 
 pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res {
@@ -50,13 +38,8 @@ pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res
     let bucket = cx.bucket().await?;
     // Fail fast before reading the body; the commit checks again atomically.
     if cond != WriteCondition::None {
-        let existing = cx.storage().get_object(bucket.id, &key).await?;
-        let holds = match (&cond, &existing) {
-            (WriteCondition::IfNoneMatch, e) => e.is_none(),
-            (WriteCondition::IfMatch(etag), Some(e)) => e.etag == *etag,
-            _ => false,
-        };
-        if !holds {
+        let existing = versioned::live_head(cx.storage().as_ref(), &bucket, &key).await?;
+        if !cond.holds(existing.as_ref()) {
             return Err(S3Error::code(S3ErrorCode::PreconditionFailed));
         }
     }
@@ -72,17 +55,22 @@ pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res
         tags,
         ..single_part_head(stored.body, cx.state.config.chunk_size, content, user_meta)
     };
-    if let Err(e) = cx.storage().put_object(bucket.id, &key, &head, &cond).await {
-        if let (true, Some(blob)) = (e.nothing_written(), &blob) {
-            discard_body(cx, blob).await;
+    let written = versioned::commit(cx.storage().as_ref(), &bucket, &key, &head, &cond).await;
+    let head = match written {
+        Ok(head) => head,
+        Err(e) => {
+            if let (true, Some(blob)) = (e.nothing_written(), &blob) {
+                discard_body(cx, blob).await;
+            }
+            return Err(e.into());
         }
-        return Err(e.into());
-    }
+    };
     if let (0, Some(blob)) = (head.size, &blob) {
         discard_body(cx, blob).await;
     }
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "etag", &quote_etag(&head.etag));
+    versioned::set_version_header(&mut r, &bucket, &head);
     if let Some(c) = &head.checksum {
         response::set(&mut r, c.algorithm.header_name(), &c.value);
         response::set(&mut r, "x-amz-checksum-type", c.kind.as_str());
@@ -141,11 +129,10 @@ fn part_range(head: &ObjectHead, part_number: PartNumber) -> Result<(u64, u64), 
 }
 
 pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_head: bool) -> Res {
-    let head = if is_head {
-        current_head(cx, &input.target).await?
-    } else {
-        current_head_data(cx, &input.target).await?
-    };
+    let bucket = cx.bucket().await?;
+    let target = &input.target;
+    let version = target.version_id.as_ref();
+    let head = versioned::read_version(cx, &bucket, &target.key, version, !is_head).await?;
     match input.conditions.evaluate(&head.etag, head.last_modified_ms) {
         Verdict::Proceed => {}
         Verdict::PreconditionFailed => return Err(S3Error::code(S3ErrorCode::PreconditionFailed)),
@@ -153,6 +140,7 @@ pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_hea
             let mut r = response::empty(StatusCode::NOT_MODIFIED);
             response::set(&mut r, "etag", &quote_etag(&head.etag));
             response::set(&mut r, "last-modified", &http_date(head.last_modified_ms));
+            versioned::set_version_header(&mut r, &bucket, &head);
             return Ok(r);
         }
     }
@@ -184,6 +172,7 @@ pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_hea
     };
     let mut r = Response::new(body);
     object_headers(&mut r, &head);
+    versioned::set_version_header(&mut r, &bucket, &head);
     response::set(&mut r, "content-length", &(end - start).to_string());
     if range.is_some() && (head.size > 0 || part_number.is_none()) {
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;
@@ -225,13 +214,23 @@ pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_hea
     Ok(r)
 }
 
+/// DeleteObject: 204, with `x-amz-version-id` and `x-amz-delete-marker`
+/// as S3 sends them (`versioned::delete`).
 pub(crate) async fn delete_object(cx: &mut RequestCx, target: ObjectTarget) -> Res {
     let bucket = cx.bucket().await?;
-    cx.storage().delete_object(bucket.id, &target.key).await?;
-    Ok(response::empty(StatusCode::NO_CONTENT))
+    let version = target.version_id.as_ref();
+    let done = versioned::delete(cx.storage().as_ref(), &bucket, &target.key, version).await?;
+    let mut r = response::empty(StatusCode::NO_CONTENT);
+    if let Some(v) = &done.version_id {
+        response::set(&mut r, "x-amz-version-id", v);
+    }
+    if done.delete_marker {
+        response::set(&mut r, "x-amz-delete-marker", "true");
+    }
+    Ok(r)
 }
 
 pub(crate) async fn get_object_acl(cx: &mut RequestCx, target: ObjectTarget) -> Res {
-    current_head(cx, &target).await?;
+    target_head(cx, &target).await?;
     response::xml(&bucket::owner_acl(cx))
 }

@@ -1,16 +1,17 @@
 //! Object tagging: GetObjectTagging, PutObjectTagging and
-//! DeleteObjectTagging on the current object (the only version an
-//! unversioned bucket has). A tag set is checked whole when it is put and
+//! DeleteObjectTagging. A tag set is checked whole when it is put and
 //! kept in the object's head; changing it changes nothing else of the
-//! object (its ETag, data and last-modified time stay).
+//! object (its ETag, data and last-modified time stay). Any version's tags
+//! can be read (`versionId`); only the current version's can be changed
+//! for now: a noncurrent one is refused with 501, never written to the
+//! current version instead.
 
 use http::{Response, StatusCode};
 
 use super::input::ObjectTarget;
-use super::object::current_head;
 use super::response;
 use super::tagging::{parse_tagging, tagging_answer, MAX_TAGGING_BODY};
-use super::RequestCx;
+use super::{versioned, RequestCx};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::ResponseBody;
 use crate::types::{TagSet, MAX_OBJECT_TAGS};
@@ -20,8 +21,12 @@ type Res = Result<Response<ResponseBody>, S3Error>;
 /// `GET /bucket/key?tagging`: the object's tags (an empty set when it has
 /// none), or `NoSuchKey`.
 pub(crate) async fn get_object_tagging(cx: &mut RequestCx, target: ObjectTarget) -> Res {
-    let head = current_head(cx, &target).await?;
-    response::xml(&tagging_answer(&head.tags))
+    let bucket = cx.bucket().await?;
+    let version = target.version_id.as_ref();
+    let head = versioned::read_version(cx, &bucket, &target.key, version, false).await?;
+    let mut r = response::xml(&tagging_answer(&head.tags))?;
+    versioned::set_version_header(&mut r, &bucket, &head);
+    Ok(r)
 }
 
 /// `PUT /bucket/key?tagging`: 200 once the set replaced the object's;
@@ -30,26 +35,40 @@ pub(crate) async fn get_object_tagging(cx: &mut RequestCx, target: ObjectTarget)
 pub(crate) async fn put_object_tagging(cx: &mut RequestCx, target: ObjectTarget) -> Res {
     let (body, _) = cx.read_small_body(MAX_TAGGING_BODY).await?;
     let tags = parse_tagging(&body, MAX_OBJECT_TAGS)?;
-    set_tags(cx, &target, &tags).await?;
-    Ok(response::empty(StatusCode::OK))
+    set_tags(cx, &target, &tags, StatusCode::OK).await
 }
 
 /// `DELETE /bucket/key?tagging`: 204, also when the object had none.
 pub(crate) async fn delete_object_tagging(cx: &mut RequestCx, target: ObjectTarget) -> Res {
-    set_tags(cx, &target, &TagSet::default()).await?;
-    Ok(response::empty(StatusCode::NO_CONTENT))
+    set_tags(cx, &target, &TagSet::default(), StatusCode::NO_CONTENT).await
 }
 
-/// Stores `tags` as the addressed object's; `NoSuchKey` if it is gone.
-async fn set_tags(cx: &RequestCx, target: &ObjectTarget, tags: &TagSet) -> Result<(), S3Error> {
+/// Stores `tags` as the addressed version's (the current one): the errors
+/// of a GET of it if it is not there, and 501 for a noncurrent version.
+async fn set_tags(cx: &RequestCx, target: &ObjectTarget, tags: &TagSet, status: StatusCode) -> Res {
     let bucket = cx.bucket().await?;
-    if cx
+    let version = target.version_id.as_ref();
+    let head = versioned::read_version(cx, &bucket, &target.key, version, false).await?;
+    if version.is_some() {
+        let current = cx.storage().get_object(bucket.id, &target.key).await?;
+        let is_current = current.is_some_and(|c| {
+            c.version_ref() == head.version_ref() && c.order_us() == head.order_us()
+        });
+        if !is_current {
+            return Err(S3Error::new(
+                S3ErrorCode::NotImplemented,
+                "Changing the tags of a noncurrent version is not supported yet",
+            ));
+        }
+    }
+    if !cx
         .storage()
         .set_object_tags(bucket.id, &target.key, tags)
         .await?
     {
-        Ok(())
-    } else {
-        Err(S3Error::code(S3ErrorCode::NoSuchKey))
+        return Err(S3Error::code(S3ErrorCode::NoSuchKey));
     }
+    let mut r = response::empty(status);
+    versioned::set_version_header(&mut r, &bucket, &head);
+    Ok(r)
 }

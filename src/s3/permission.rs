@@ -11,9 +11,14 @@
 //! bucket's own configuration and grants [`Permission::Owner`]. A copy
 //! needs read on its source and write on its destination.
 //!
+//! Versions follow the same lines: ListObjectVersions and reading a
+//! version by id are reads (`s3:ListBucketVersions`, `s3:GetObjectVersion`),
+//! deleting one is a write (`s3:DeleteObjectVersion`), and
+//! PutBucketVersioning is the owner's.
+//!
 //! An anonymous request (no signature) may do what the bucket's policy
 //! grants anyone (`access::policy`): `s3:GetObject` (GET and HEAD of the
-//! keys it covers) and `s3:ListBucket` (ListObjects v1 and v2, HeadBucket),
+//! current version of the keys it covers, never a version by id) and `s3:ListBucket` (ListObjects v1 and v2, HeadBucket),
 //! and nothing else, whatever the operation needs of a key.
 
 use super::input::Input;
@@ -66,7 +71,8 @@ pub(crate) fn needs(input: &Input) -> Needs {
         | Input::DeleteBucketPolicy
         | Input::GetBucketPolicyStatus
         | Input::PutBucketTagging
-        | Input::DeleteBucketTagging => Needs::Bucket(Owner),
+        | Input::DeleteBucketTagging
+        | Input::PutBucketVersioning => Needs::Bucket(Owner),
         Input::HeadBucket
         | Input::GetBucketLocation
         | Input::GetBucketVersioning
@@ -74,6 +80,7 @@ pub(crate) fn needs(input: &Input) -> Needs {
         | Input::GetBucketConfig(_)
         | Input::ListObjects(_)
         | Input::ListObjectsV2(_)
+        | Input::ListObjectVersions(_)
         | Input::ListMultipartUploads(_)
         | Input::GetObject(_)
         | Input::HeadObject(_)
@@ -122,7 +129,9 @@ fn denied() -> S3Error {
 /// the object key for `s3:GetObject`. `None` for every other operation.
 pub(crate) fn public_action(input: &Input) -> Option<(PublicAction, Option<&str>)> {
     match input {
-        Input::GetObject(i) | Input::HeadObject(i) => {
+        // A version by id is `s3:GetObjectVersion`, which the policy
+        // subset never grants.
+        Input::GetObject(i) | Input::HeadObject(i) if i.target.version_id.is_none() => {
             Some((PublicAction::GetObject, Some(i.target.key.as_str())))
         }
         Input::ListObjects(_) | Input::ListObjectsV2(_) | Input::HeadBucket => {
@@ -324,7 +333,20 @@ mod tests {
             ("PUT", "/b?tagging".into(), false, Needs::Bucket(Owner)),
             ("DELETE", "/b?tagging".into(), false, Needs::Bucket(Owner)),
             ("PUT", "/b?website".into(), false, Needs::Nothing),
-            ("GET", "/b?versions".into(), false, Needs::Nothing),
+            ("GET", "/b?versions".into(), false, Needs::Bucket(Read)),
+            ("PUT", "/b?versioning".into(), false, Needs::Bucket(Owner)),
+            (
+                "GET",
+                "/b/k?versionId=null".into(),
+                false,
+                Needs::Bucket(Read),
+            ),
+            (
+                "DELETE",
+                "/b/k?versionId=null".into(),
+                false,
+                Needs::Bucket(Write),
+            ),
         ];
         let ro = key(false, false);
         let rw = key(false, false);
@@ -495,6 +517,12 @@ mod tests {
         };
         assert!(may("GET", "/b/pub/a"));
         assert!(may("HEAD", "/b/pub/x/y"));
+        assert!(
+            !may("GET", "/b/pub/a?versionId=null"),
+            "no s3:GetObjectVersion"
+        );
+        assert!(!may("HEAD", "/b/pub/a?versionId=null"));
+        assert!(!may("GET", "/b?versions"));
         assert!(!may("GET", "/b/pubx"));
         assert!(!may("GET", "/b/private"));
         assert!(!may("GET", "/b"), "no s3:ListBucket granted");

@@ -103,6 +103,9 @@ pub(crate) fn refuse_unkept_promises(
             }
             "x-amz-storage-class" => return Err(S3Error::code(S3ErrorCode::InvalidStorageClass)),
             "x-amz-website-redirect-location" => return Err(not_implemented("Website redirects")),
+            // MFA delete (PutBucketVersioning, DeleteObject): no MFA device
+            // exists here to check the code against.
+            "x-amz-mfa" => return Err(not_implemented("MFA delete")),
             _ => {}
         }
     }
@@ -185,6 +188,11 @@ mod tests {
                 Err(NotImplemented),
             ),
             ("x-amz-object-lock-legal-hold", "ON", Err(NotImplemented)),
+            (
+                "x-amz-mfa",
+                "arn:aws:iam::1:mfa/root 123456",
+                Err(NotImplemented),
+            ),
             ("x-amz-object-lock-legal-hold", "OFF", Ok(())),
             (
                 "x-amz-bucket-object-lock-enabled",

@@ -93,7 +93,7 @@ pub(crate) fn error(
         let (headers_not_signed, region) = match &err.detail {
             Some(ErrorDetail::HeadersNotSigned(names)) => (Some(names.as_str()), None),
             Some(ErrorDetail::Region(region)) => (None, Some(region.as_str())),
-            None => (None, None),
+            Some(ErrorDetail::DeleteMarker { .. }) | None => (None, None),
         };
         let body = xml::to_xml(&xml::ErrorBody {
             code: err.code.as_str(),
@@ -106,6 +106,15 @@ pub(crate) fn error(
         .unwrap_or_default();
         xml_body(status, body)
     };
+    if let Some(ErrorDetail::DeleteMarker {
+        version_id,
+        last_modified_ms,
+    }) = &err.detail
+    {
+        set(&mut r, "x-amz-delete-marker", "true");
+        set(&mut r, "x-amz-version-id", version_id);
+        set(&mut r, "last-modified", &http_date(*last_modified_ms));
+    }
     if let Some(ErrorDetail::Region(region)) = &err.detail {
         // S3 names the expected region in a header too, which SDKs read.
         if let Ok(v) = HeaderValue::from_str(region) {

@@ -196,6 +196,9 @@ pub struct VersionEntry {
 pub enum VersionsFrom<'a> {
     /// From the first key of the prefix.
     Start,
+    /// From this key's first version (it need not exist): what skips a
+    /// common prefix.
+    FromKey(&'a str),
     /// After every version of this key.
     AfterKey(&'a str),
     /// After this version of this key (the key's older versions next).

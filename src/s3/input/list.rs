@@ -6,7 +6,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use super::multipart::UploadTarget;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::Query;
-use crate::types::ObjectKey;
+use crate::types::{ObjectKey, VersionRef};
 
 /// The default and the cap of every `max-*` parameter.
 pub(crate) const MAX_PAGE: usize = 1000;
@@ -136,6 +136,44 @@ impl ListV2Input {
     }
 }
 
+/// ListObjectVersions.
+#[derive(Debug)]
+pub struct ListVersionsInput {
+    pub params: ListParams,
+    /// `key-marker`, when not empty.
+    pub key_marker: Option<String>,
+    /// `version-id-marker`: with a key marker, the page starts after this
+    /// version of that key.
+    pub version_id_marker: Option<VersionRef>,
+}
+
+impl ListVersionsInput {
+    pub(crate) fn parse(q: &Query) -> Result<ListVersionsInput, S3Error> {
+        let params = ListParams::parse(q, "max-keys")?;
+        let key_marker = q
+            .get("key-marker")
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned);
+        let version_id_marker = match q.get("version-id-marker").filter(|v| !v.is_empty()) {
+            None => None,
+            // S3: "A version-id marker cannot be specified without a key
+            // marker."
+            Some(_) if key_marker.is_none() => {
+                return Err(S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    "A version-id marker cannot be specified without a key marker.",
+                ))
+            }
+            Some(v) => Some(super::object::version_ref(v)?),
+        };
+        Ok(ListVersionsInput {
+            params,
+            key_marker,
+            version_id_marker,
+        })
+    }
+}
+
 /// ListMultipartUploads.
 #[derive(Debug)]
 pub struct ListUploadsInput {
@@ -225,5 +263,23 @@ mod tests {
         assert_eq!(ListUploadsInput::parse(&q).unwrap().upload_id_marker, "");
         let q = Query::parse(Some("key-marker=k&upload-id-marker=u")).unwrap();
         assert_eq!(ListUploadsInput::parse(&q).unwrap().upload_id_marker, "u");
+    }
+
+    #[test]
+    fn version_markers() {
+        let parse = |q: &str| ListVersionsInput::parse(&Query::parse(Some(q)).unwrap());
+        let i = parse("key-marker=k&version-id-marker=null&max-keys=2").unwrap();
+        assert_eq!(i.key_marker.as_deref(), Some("k"));
+        assert_eq!(i.version_id_marker, Some(VersionRef::Null));
+        assert_eq!(i.params.max, 2);
+        let none = parse("key-marker=&version-id-marker=").unwrap();
+        assert_eq!((none.key_marker, none.version_id_marker), (None, None));
+        for bad in [
+            "version-id-marker=null",
+            "key-marker=k&version-id-marker=xyz",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::InvalidArgument, "{bad}");
+        }
     }
 }

@@ -21,13 +21,15 @@ use crate::http::headers::text;
 use crate::http::{BucketConfig, Endpoint, Route};
 use crate::types::{KeyError, ObjectKey};
 
-pub(crate) use list::{ListParams, ListPartsInput, ListUploadsInput, ListV1Input, ListV2Input};
+pub(crate) use list::{
+    ListParams, ListPartsInput, ListUploadsInput, ListV1Input, ListV2Input, ListVersionsInput,
+};
 pub use multipart::{
     CompleteInput, CreateUploadInput, PartCopyInput, PartNumber, PartTarget, UploadTarget,
     MAX_PART_NUMBER,
 };
 pub(crate) use object::{
-    CopyObjectInput, CopySource, GetObjectInput, ObjectTarget, PutObjectInput,
+    version_ref, CopyObjectInput, CopySource, GetObjectInput, ObjectTarget, PutObjectInput,
 };
 
 /// One S3 operation with its typed parameters.
@@ -39,6 +41,7 @@ pub enum Input {
     HeadBucket,
     GetBucketLocation,
     GetBucketVersioning,
+    PutBucketVersioning,
     GetBucketConfig(BucketConfig),
     GetBucketPolicy,
     PutBucketPolicy,
@@ -49,6 +52,7 @@ pub enum Input {
     DeleteBucketTagging,
     ListObjects(ListV1Input),
     ListObjectsV2(ListV2Input),
+    ListObjectVersions(ListVersionsInput),
     DeleteObjects,
     ListMultipartUploads(ListUploadsInput),
     GetObject(GetObjectInput),
@@ -83,6 +87,7 @@ impl Input {
             E::HeadBucket => Input::HeadBucket,
             E::GetBucketLocation => Input::GetBucketLocation,
             E::GetBucketVersioning => Input::GetBucketVersioning,
+            E::PutBucketVersioning => Input::PutBucketVersioning,
             E::GetBucketConfig(c) => Input::GetBucketConfig(*c),
             E::GetBucketPolicy => Input::GetBucketPolicy,
             E::PutBucketPolicy => Input::PutBucketPolicy,
@@ -93,6 +98,7 @@ impl Input {
             E::DeleteBucketTagging => Input::DeleteBucketTagging,
             E::ListObjects => Input::ListObjects(ListV1Input::parse(q)?),
             E::ListObjectsV2 => Input::ListObjectsV2(ListV2Input::parse(q)?),
+            E::ListObjectVersions => Input::ListObjectVersions(ListVersionsInput::parse(q)?),
             E::DeleteObjects => Input::DeleteObjects,
             E::ListMultipartUploads => Input::ListMultipartUploads(ListUploadsInput::parse(q)?),
             E::GetObject => Input::GetObject(GetObjectInput::parse(key()?, q, h)?),

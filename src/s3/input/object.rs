@@ -15,38 +15,27 @@ use crate::http::Query;
 use crate::s3::tagging::{bad_tagging_header, parse_tagging_header};
 use crate::storage::records::ContentHeaders;
 use crate::storage::WriteCondition;
-use crate::types::{ChecksumAlgorithm, ObjectKey, TagSet};
+use crate::types::{ChecksumAlgorithm, ObjectKey, TagSet, VersionRef};
 
-/// A version id a request may name. Buckets are unversioned: `null` is the
-/// current object (rclone asks for it); any other id is refused rather
-/// than read as the current object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionId {
-    Null,
-}
-
-impl VersionId {
-    fn parse(v: &str) -> Result<VersionId, S3Error> {
-        match v {
-            "null" => Ok(VersionId::Null),
-            _ => Err(S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "Invalid version id specified",
-            )),
-        }
-    }
+/// The version `versionId` (or a copy source's `versionId`) names:
+/// `InvalidArgument` ("Invalid version id specified") for text that names
+/// no version this store could hold, as S3 answers.
+pub(crate) fn version_ref(v: &str) -> Result<VersionRef, S3Error> {
+    VersionRef::parse(v)
+        .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidArgument, "Invalid version id specified"))
 }
 
 /// An object, by key and (optionally) version.
 #[derive(Debug, Clone)]
 pub struct ObjectTarget {
     pub key: ObjectKey,
-    pub version_id: Option<VersionId>,
+    /// `versionId`; `None` addresses the current version.
+    pub version_id: Option<VersionRef>,
 }
 
 impl ObjectTarget {
     pub(crate) fn parse(key: ObjectKey, q: &Query) -> Result<ObjectTarget, S3Error> {
-        let version_id = q.get("versionId").map(VersionId::parse).transpose()?;
+        let version_id = q.get("versionId").map(version_ref).transpose()?;
         Ok(ObjectTarget { key, version_id })
     }
 }
@@ -147,15 +136,18 @@ pub(crate) fn tagging_header(h: &HeaderMap) -> Result<TagSet, S3Error> {
 pub struct CopySource {
     pub bucket: String,
     pub key: ObjectKey,
+    /// `?versionId=` of the source; `None`: its current version.
+    pub version: Option<VersionRef>,
     pub conditions: Conditions,
 }
 
 impl CopySource {
     pub(crate) fn parse(h: &HeaderMap) -> Result<CopySource, S3Error> {
-        let (bucket, key) = parse_copy_source(text_or_empty(h, "x-amz-copy-source"))?;
+        let (bucket, key, version) = parse_copy_source(text_or_empty(h, "x-amz-copy-source"))?;
         Ok(CopySource {
             bucket,
             key,
+            version,
             conditions: Conditions::from_copy_source(h),
         })
     }
@@ -166,12 +158,19 @@ fn text_or_empty<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
 }
 
 /// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
-pub(crate) fn parse_copy_source(v: &str) -> Result<(String, ObjectKey), S3Error> {
+pub(crate) fn parse_copy_source(
+    v: &str,
+) -> Result<(String, ObjectKey, Option<VersionRef>), S3Error> {
     let bad = || S3Error::new(S3ErrorCode::InvalidArgument, "Invalid copy source");
     let (path, query) = v.split_once('?').unwrap_or((v, ""));
-    if let Some(version) = query.strip_prefix("versionId=") {
-        VersionId::parse(version)?;
-    }
+    let version = match query {
+        "" => None,
+        q => match q.strip_prefix("versionId=") {
+            Some(version) => Some(version_ref(version)?),
+            // Another parameter would be ignored: refused instead.
+            None => return Err(bad()),
+        },
+    };
     let decoded = percent_decode_str(path).decode_utf8().map_err(|_| bad())?;
     let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
     let (bucket, key) = decoded.split_once('/').ok_or_else(bad)?;
@@ -179,7 +178,7 @@ pub(crate) fn parse_copy_source(v: &str) -> Result<(String, ObjectKey), S3Error>
         return Err(bad());
     }
     let key = ObjectKey::parse(key).map_err(|_| bad())?;
-    Ok((bucket.to_owned(), key))
+    Ok((bucket.to_owned(), key, version))
 }
 
 /// CopyObject.
@@ -265,12 +264,20 @@ mod tests {
     fn copy_source_forms() {
         assert_eq!(
             parse_copy_source("/b1/a%20b/c").unwrap(),
-            ("b1".to_owned(), key("a b/c"))
+            ("b1".to_owned(), key("a b/c"), None)
         );
         assert_eq!(
             parse_copy_source("b1/k?versionId=null").unwrap(),
-            ("b1".to_owned(), key("k"))
+            ("b1".to_owned(), key("k"), Some(VersionRef::Null))
         );
+        let id = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            parse_copy_source(&format!("b1/k?versionId={id}"))
+                .unwrap()
+                .2,
+            VersionRef::parse(id)
+        );
+        assert!(parse_copy_source("b1/k?partNumber=1").is_err());
         assert!(parse_copy_source("b1").is_err());
         assert!(parse_copy_source("/b1/").is_err());
         assert!(parse_copy_source(&("/b1/".to_owned() + &"k".repeat(1025))).is_err());
@@ -308,7 +315,7 @@ mod tests {
         assert_eq!(version.unwrap_err().code, S3ErrorCode::InvalidArgument);
         let q = Query::parse(Some("versionId=null")).unwrap();
         let null = GetObjectInput::parse(key("k"), &q, &headers(&[("range", "bytes=1-")])).unwrap();
-        assert_eq!(null.target.version_id, Some(VersionId::Null));
+        assert_eq!(null.target.version_id, Some(VersionRef::Null));
         assert_eq!(
             null.range,
             Some(ByteRange::From {

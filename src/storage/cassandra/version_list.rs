@@ -150,19 +150,23 @@ pub(super) async fn list_versions(
     if limit == 0 {
         return Ok(out);
     }
-    let after: Option<&str> = match from {
-        VersionsFrom::Start => None,
-        VersionsFrom::AfterKey(k) => Some(k),
+    let start: Bound<&str> = match from {
+        VersionsFrom::Start => Bound::Included(prefix),
+        VersionsFrom::FromKey(k) => Bound::Included(k),
+        VersionsFrom::AfterKey(k) => Bound::Excluded(k),
         VersionsFrom::AfterVersion(k, v) => {
             if k.starts_with(prefix) {
                 rest_of_key(s, bucket, k, v, limit, &mut out).await?;
             }
-            Some(k)
+            Bound::Excluded(k)
         }
     };
-    // The key-level start: after the marker's key if it is within or
-    // after the prefix, else the prefix itself.
-    let after = after.filter(|k| *k >= prefix);
+    // The key-level start: the marker's key if it is within or after the
+    // prefix, else the prefix itself.
+    let start = match start {
+        Bound::Included(k) | Bound::Excluded(k) if k < prefix => Bound::Included(prefix),
+        other => other,
+    };
     let per_read = limit.div_ceil(usize::from(s.inner.index_shards.max(1))) + 8;
     let mut nc = Noncurrent {
         s,
@@ -173,25 +177,26 @@ pub(super) async fn list_versions(
             .map(|shard| ShardCursor {
                 shard: i16::try_from(shard).unwrap_or(i16::MAX),
                 rows: VecDeque::new(),
-                after: after.map_or_else(|| before_key(prefix), after_key),
+                after: match start {
+                    Bound::Excluded(k) => after_key(k),
+                    Bound::Included(k) => before_key(k),
+                    Bound::Unbounded => before_key(prefix),
+                },
                 done: false,
             })
             .collect(),
     };
     let mut current: VecDeque<ListEntry> = VecDeque::new();
-    let mut current_from: Option<String> = after.map(str::to_owned);
+    let mut current_from: Bound<String> = start.map(str::to_owned);
     let mut current_done = false;
     while out.len() < limit {
         if current.is_empty() && !current_done {
             let want = limit - out.len();
-            let start = match &current_from {
-                Some(k) => Bound::Excluded(k.as_str()),
-                None => Bound::Included(prefix),
-            };
-            let got = list_heads(s, bucket, prefix, start, want, true).await?;
+            let from = current_from.as_ref().map(String::as_str);
+            let got = list_heads(s, bucket, prefix, from, want, true).await?;
             current_done = got.len() < want;
             if let Some(last) = got.last() {
-                current_from = Some(last.key.clone());
+                current_from = Bound::Excluded(last.key.clone());
             }
             current.extend(got);
         }

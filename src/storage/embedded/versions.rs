@@ -80,6 +80,7 @@ pub(super) fn key_of(k: &[u8]) -> Result<String, StorageError> {
 /// blocking task.
 pub(super) enum OwnedFrom {
     Start,
+    FromKey(String),
     AfterKey(String),
     AfterVersion(String, VersionRef),
 }
@@ -88,6 +89,7 @@ impl OwnedFrom {
     pub(super) fn of(from: VersionsFrom<'_>) -> OwnedFrom {
         match from {
             VersionsFrom::Start => OwnedFrom::Start,
+            VersionsFrom::FromKey(k) => OwnedFrom::FromKey(k.to_owned()),
             VersionsFrom::AfterKey(k) => OwnedFrom::AfterKey(k.to_owned()),
             VersionsFrom::AfterVersion(k, v) => OwnedFrom::AfterVersion(k.to_owned(), v.clone()),
         }
@@ -96,6 +98,7 @@ impl OwnedFrom {
     pub(super) fn as_ref(&self) -> VersionsFrom<'_> {
         match self {
             OwnedFrom::Start => VersionsFrom::Start,
+            OwnedFrom::FromKey(k) => VersionsFrom::FromKey(k),
             OwnedFrom::AfterKey(k) => VersionsFrom::AfterKey(k),
             OwnedFrom::AfterVersion(k, v) => VersionsFrom::AfterVersion(k, v),
         }
@@ -377,6 +380,7 @@ impl Inner {
         // key, when the page starts after one of its versions).
         let mut next_key: Bound<String> = match from {
             VersionsFrom::Start => Bound::Included(prefix.to_owned()),
+            VersionsFrom::FromKey(k) => Bound::Included(k.to_owned()),
             VersionsFrom::AfterKey(k) => Bound::Excluded(k.to_owned()),
             VersionsFrom::AfterVersion(k, v) => {
                 let cur = match objects
