@@ -177,7 +177,7 @@ pub struct CreateBucketConfiguration {
 
 #[derive(Debug, Serialize)]
 #[serde(rename = "VersioningConfiguration")]
-pub(crate) struct VersioningConfiguration {
+pub struct VersioningConfiguration {
     #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
     pub xmlns: (),
     /// None while the bucket was never versioned.

@@ -11,6 +11,8 @@
 //!   bytes; a part number is within 1..=10000; an upload id has the one
 //!   form the gateway hands out; a page size is at most 1000;
 //! * GetObject never holds both a part number and a range;
+//! * ListObjectVersions never holds a version-id marker without a key
+//!   marker;
 //! * the tags of an accepted PutObject, CopyObject (`REPLACE`) or
 //!   CreateMultipartUpload are at most 10 and keep S3's tag rules.
 
@@ -120,6 +122,10 @@ fuzz_target!(|data: &[u8]| {
         Input::ListObjects(i) => assert!(i.params.max <= 1000),
         Input::ListObjectsV2(i) => assert!(i.params.max <= 1000),
         Input::ListMultipartUploads(i) => assert!(i.params.max <= 1000),
+        Input::ListObjectVersions(i) => {
+            assert!(i.params.max <= 1000);
+            assert!(i.version_id_marker.is_none() || i.key_marker.is_some());
+        }
         _ => {}
     }
 });

@@ -1,6 +1,7 @@
 //! The XML request bodies: DeleteObjects (`Delete`),
 //! CompleteMultipartUpload, CreateBucket's configuration and
-//! PutBucketTagging's `Tagging`, each parsed
+//! PutBucketTagging's `Tagging` and PutBucketVersioning's
+//! `VersioningConfiguration`, each parsed
 //! from the same input with `s3gw::xml::from_xml`, as the handlers do
 //! (a body that is not UTF-8 is refused before parsing).
 //!
@@ -14,11 +15,15 @@
 //! * a tag set `parse_tagging` accepts keeps S3's rules (at most 50 tags,
 //!   keys of 1 to 128 and values of up to 256 UTF-16 units, unique keys,
 //!   no `aws:`), and comes back unchanged through the GetBucketTagging
-//!   answer.
+//!   answer;
+//! * a versioning configuration `parse_versioning` accepts names Enabled,
+//!   Suspended or no status, and the GetBucketVersioning answer for that
+//!   status parses back to it.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use s3gw::s3::bucket_versioning::parse_versioning;
 use s3gw::s3::tagging::parse_tagging;
 use s3gw::s3::complete::{choose_parts, multipart_etag, MIN_PART_SIZE};
 use s3gw::storage::{BlobId, PartRecord, PartRef};
@@ -86,12 +91,18 @@ fuzz_target!(|data: &[u8]| {
             xmlns: (),
             deleted: keys
                 .iter()
-                .map(|k| xml::Deleted { key: k.clone() })
+                .map(|k| xml::Deleted {
+                    key: k.clone(),
+                    version_id: Some("null".into()),
+                    delete_marker: true,
+                    delete_marker_version_id: Some("null".into()),
+                })
                 .collect(),
             errors: keys
                 .iter()
                 .map(|k| xml::DeleteError {
                     key: k.clone(),
+                    version_id: None,
                     code: "InternalError",
                     message: "m".into(),
                 })
@@ -163,5 +174,18 @@ fuzz_target!(|data: &[u8]| {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         assert_eq!(back, pairs, "a tag changed on its way back: {out}");
+    }
+
+    if let Ok(state) = parse_versioning(data) {
+        if let Some(state) = state {
+            assert!(state.is_versioned());
+            let out = to_xml(&xml::VersioningConfiguration {
+                xmlns: (),
+                status: state.status(),
+            })
+            .expect("VersioningConfiguration serializes");
+            let back = parse_versioning(out.as_bytes()).expect("our answer parses");
+            assert_eq!(back, Some(state), "{out}");
+        }
     }
 });

@@ -300,7 +300,7 @@ case("user metadata of 3 KB", Q, lambda c: c.signed(
 case("x-amz-acl unknown", Q, lambda c: c.signed(
     "PUT", c.path("acl2"), body=b"x", headers=[("x-amz-acl", "weird")]), 400, "InvalidArgument")
 case("DELETE versionId junk", Q, lambda c: c.signed("DELETE", c.path("obj"), query=[("versionId", "junk")]),
-     400, "InvalidArgument", note="s3gw's documented answer (unversioned buckets)")
+     400, "InvalidArgument", note="S3's answer for an id that names no version it could hold")
 case("aws-chunked decoded length 6 GiB", Q, lambda c: c.chunked("d6", decoded_length=6 << 30),
      400, "EntityTooLarge")
 case("UploadPart Content-Length 6 GiB", Q, lambda c: c.signed(

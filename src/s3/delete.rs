@@ -29,7 +29,13 @@ type Target = (ObjectKey, Option<VersionRef>);
 fn target_of(obj: &xml::DeleteObjectId) -> Result<Target, S3Error> {
     let key = ObjectKey::parse(obj.key.as_str())
         .map_err(|_| S3Error::new(S3ErrorCode::KeyTooLongError, "Invalid key"))?;
-    let version = obj.version_id.as_deref().map(version_ref).transpose()?;
+    // S3 reports a version id that names nothing it could hold as that
+    // entry's NoSuchVersion (a DeleteObject of it is InvalidArgument).
+    let version = obj
+        .version_id
+        .as_deref()
+        .map(|v| version_ref(v).map_err(|_| S3Error::code(S3ErrorCode::NoSuchVersion)))
+        .transpose()?;
     Ok((key, version))
 }
 

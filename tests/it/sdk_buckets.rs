@@ -251,16 +251,4 @@ async fn fixed_bucket_subresources() {
         .await
         .expect_err("tagging");
     assert_eq!(code(&e.into_service_error()), "NoSuchTagSet");
-    let e = c
-        .put_bucket_versioning()
-        .bucket(&b)
-        .versioning_configuration(
-            aws_sdk_s3::types::VersioningConfiguration::builder()
-                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect_err("not implemented");
-    assert_eq!(code(&e.into_service_error()), "NotImplemented");
 }

@@ -409,6 +409,30 @@ async fn versions_page_by_key_then_newest_first(s: Arc<dyn Storage>) {
         .await
         .expect("after key");
     assert_eq!(summary(&after_a), expected[1..].to_vec());
+    // From a key, present or not: its versions (if any) and those after.
+    let from = |k: &'static str| async move {
+        let got = s.list_versions(b.id, "", VersionsFrom::FromKey(k), 10_000);
+        summary(&got.await.expect("from key"))
+    };
+    let at = |k: &str| {
+        expected
+            .iter()
+            .position(|e| e.0.as_str() >= k)
+            .unwrap_or(expected.len())
+    };
+    assert_eq!(from("a/b").await, expected[at("a/b")..].to_vec());
+    assert_eq!(from("a0").await, expected[at("a0")..].to_vec());
+    assert_eq!(from("").await, expected);
+    let within = s
+        .list_versions(b.id, "a", VersionsFrom::FromKey("a\t"), 10_000)
+        .await
+        .expect("from a key within the prefix");
+    let want: Vec<_> = expected[at("a\t")..]
+        .iter()
+        .filter(|e| e.0.starts_with('a'))
+        .cloned()
+        .collect();
+    assert_eq!(summary(&within), want);
     let under_a = all_versions(s, &b, "a").await;
     assert_eq!(
         summary(&under_a),
