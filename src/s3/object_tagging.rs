@@ -1,10 +1,8 @@
 //! Object tagging: GetObjectTagging, PutObjectTagging and
 //! DeleteObjectTagging. A tag set is checked whole when it is put and
 //! kept in the object's head; changing it changes nothing else of the
-//! object (its ETag, data and last-modified time stay). Any version's tags
-//! can be read (`versionId`); only the current version's can be changed
-//! for now: a noncurrent one is refused with 501, never written to the
-//! current version instead.
+//! object (its ETag, data and last-modified time stay). With `versionId`,
+//! the tags of that version, current or not (`Storage::set_version_tags`).
 
 use http::{Response, StatusCode};
 
@@ -43,29 +41,26 @@ pub(crate) async fn delete_object_tagging(cx: &mut RequestCx, target: ObjectTarg
     set_tags(cx, &target, &TagSet::default(), StatusCode::NO_CONTENT).await
 }
 
-/// Stores `tags` as the addressed version's (the current one): the errors
-/// of a GET of it if it is not there, and 501 for a noncurrent version.
+/// Stores `tags` as the addressed version's (the current one without a
+/// `versionId`): the errors of a GET of it if it is not there.
 async fn set_tags(cx: &RequestCx, target: &ObjectTarget, tags: &TagSet, status: StatusCode) -> Res {
     let bucket = cx.bucket().await?;
     let version = target.version_id.as_ref();
     let head = versioned::read_version(cx, &bucket, &target.key, version, false).await?;
-    if version.is_some() {
-        let current = cx.storage().get_object(bucket.id, &target.key).await?;
-        let is_current = current.is_some_and(|c| {
-            c.version_ref() == head.version_ref() && c.order_us() == head.order_us()
-        });
-        if !is_current {
-            return Err(S3Error::new(
-                S3ErrorCode::NotImplemented,
-                "Changing the tags of a noncurrent version is not supported yet",
-            ));
+    let storage = cx.storage();
+    let found = match version {
+        Some(v) if bucket.versioning.is_versioned() => {
+            storage
+                .set_version_tags(bucket.id, &target.key, v, tags)
+                .await?
         }
-    }
-    if !cx
-        .storage()
-        .set_object_tags(bucket.id, &target.key, tags)
-        .await?
-    {
+        _ => {
+            storage
+                .set_object_tags(bucket.id, &target.key, tags)
+                .await?
+        }
+    };
+    if !found {
         return Err(S3Error::code(S3ErrorCode::NoSuchKey));
     }
     let mut r = response::empty(status);

@@ -324,6 +324,16 @@ pub trait Storage: Send + Sync + 'static {
         version: &crate::types::VersionRef,
         data: bool,
     ) -> Result<Option<ObjectHead>, StorageError>;
+    /// Replaces the tags of the version of `key` that `version` names,
+    /// current or not, and nothing else of it; returns whether it
+    /// existed.
+    async fn set_version_tags(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &crate::types::VersionRef,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError>;
     /// Deletes a version for good; returns it, if it existed. When it was
     /// the current one, the newest noncurrent version (if any) becomes
     /// current. Its blobs go to GC.

@@ -201,6 +201,19 @@ impl Storage for MeteredStorage {
         )
         .await
     }
+    async fn set_version_tags(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError> {
+        timed(
+            "set_version_tags",
+            self.inner.data.set_version_tags(bucket, key, version, tags),
+        )
+        .await
+    }
     async fn delete_version(
         &self,
         bucket: BucketId,

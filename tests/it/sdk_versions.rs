@@ -140,6 +140,46 @@ async fn a_versioned_bucket_keeps_every_write_and_hides_behind_markers() {
         .expect("head v1");
     assert_eq!(head.version_id(), Some(v1.as_str()));
     assert_eq!(head.content_length(), Some(3));
+    // Tags of a noncurrent version change alone.
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(
+            aws_sdk_s3::types::Tag::builder()
+                .key("old")
+                .value("yes")
+                .build()
+                .expect("tag"),
+        )
+        .build()
+        .expect("tagging");
+    let put = c
+        .put_object_tagging()
+        .bucket(b)
+        .key("k")
+        .version_id(&v1)
+        .tagging(tagging)
+        .send()
+        .await
+        .expect("tag v1");
+    assert_eq!(put.version_id(), Some(v1.as_str()));
+    let tags_of = |v: Option<String>| async move {
+        let out = c
+            .get_object_tagging()
+            .bucket(b)
+            .key("k")
+            .set_version_id(v)
+            .send()
+            .await
+            .expect("get tags");
+        out.tag_set()
+            .iter()
+            .map(|t| t.key().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tags_of(Some(v1.clone())).await, ["old"]);
+    assert!(
+        tags_of(None).await.is_empty(),
+        "the current version is untouched"
+    );
     // The object written before versioning is the null version.
     let plain = c
         .head_object()

@@ -26,6 +26,7 @@ on_both_backends!(
     long_listings_page_through_every_kept_version,
     a_bucket_with_versions_is_not_empty,
     completing_an_upload_writes_a_version,
+    tags_of_any_version_change_alone,
 );
 
 const ENABLED: VersioningState = VersioningState::Enabled;
@@ -708,4 +709,75 @@ async fn completing_an_upload_writes_a_version(s: Arc<dyn Storage>) {
         null.parts, nulls[1].parts,
         "the second null replaced the first"
     );
+}
+
+fn tag_set(pairs: &[(&str, &str)]) -> s3gw::types::TagSet {
+    let pairs = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    s3gw::types::TagSet::new(pairs, s3gw::types::MAX_OBJECT_TAGS).expect("valid tags")
+}
+
+/// `set_version_tags` changes the tags of the version named, current or
+/// noncurrent, null or not, and nothing else of it or of the others.
+async fn tags_of_any_version_change_alone(s: Arc<dyn Storage>) {
+    let s = s.as_ref();
+    let b = common::new_bucket(s, "version-tags").await;
+    let k = common::key("k");
+    // The null version, written before versioning was enabled.
+    let plain = blob_head(s, 0).await;
+    s.put_object(b.id, &k, &plain, &WriteCondition::None)
+        .await
+        .expect("plain put");
+    s.set_bucket_versioning(&b, ENABLED).await.expect("enable");
+    let b = BucketRecord {
+        versioning: ENABLED,
+        ..b
+    };
+    let v1 = put(s, &b, "k", &common::inline_head(b"one", "e1")).await;
+    let v2 = put(s, &b, "k", &blob_head(s, 2).await).await;
+    let read = |v: VersionRef| async move {
+        s.get_version(b.id, &common::key("k"), &v, true)
+            .await
+            .expect("get")
+            .expect("version")
+    };
+    let (null_ref, v1_ref, v2_ref) = (VersionRef::Null, v1.version_ref(), v2.version_ref());
+    for (v, tag) in [(&v1_ref, "one"), (&null_ref, "null"), (&v2_ref, "current")] {
+        let set = s
+            .set_version_tags(b.id, &k, v, &tag_set(&[("t", tag)]))
+            .await;
+        assert!(set.expect("set tags"), "{v:?}");
+    }
+    let got_v1 = read(v1_ref.clone()).await;
+    assert_eq!(got_v1.tags, tag_set(&[("t", "one")]));
+    assert_eq!(
+        got_v1.inline.and_then(|i| i.bytes),
+        Some(bytes::Bytes::from_static(b"one"))
+    );
+    assert_eq!(got_v1.version_us, v1.version_us);
+    let got_null = read(null_ref.clone()).await;
+    assert_eq!(got_null.tags, tag_set(&[("t", "null")]));
+    assert_eq!(got_null.parts, plain.parts);
+    let current = s.get_object(b.id, &k).await.expect("get").expect("current");
+    assert_eq!(current.tags, tag_set(&[("t", "current")]));
+    assert_eq!(
+        (current.version_id, current.parts),
+        (v2.version_id.clone(), v2.parts.clone())
+    );
+    let gone = VersionRef::Id(s3gw::types::VersionId::new(1));
+    assert!(!s
+        .set_version_tags(b.id, &k, &gone, &tag_set(&[]))
+        .await
+        .expect("set"));
+    // The tags travel with the version: deleting v2 makes v1 current,
+    // tags and all.
+    s.delete_version(b.id, &k, &v2_ref)
+        .await
+        .expect("delete v2");
+    let current = s.get_object(b.id, &k).await.expect("get").expect("current");
+    assert_eq!(current.version_id, v1.version_id);
+    assert_eq!(current.tags, tag_set(&[("t", "one")]));
+    assert_eq!(all_versions(s, &b, "").await.len(), 2);
 }

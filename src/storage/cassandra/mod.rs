@@ -355,6 +355,16 @@ impl Storage for CassandraStorage {
         CassandraStorage::get_version(self, bucket, key, version, data).await
     }
 
+    async fn set_version_tags(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError> {
+        CassandraStorage::set_version_tags(self, bucket, key, version, tags).await
+    }
+
     async fn delete_version(
         &self,
         bucket: BucketId,

@@ -303,6 +303,9 @@ pub(crate) struct VersionStatements {
     /// A version's deletion at an explicit timestamp (in the future, so
     /// that a copy of it written late is hidden too).
     pub version_delete_at: PreparedStatement,
+    /// A noncurrent version's head (its tags changed). A row deleted for
+    /// good shadows it (its tombstone is stamped a day ahead).
+    pub version_head_set: PreparedStatement,
     /// A shard's versions after `(key, inv, vid)`: `list` without parts,
     /// `list_below` also below an upper bound; `walk` (fsck, dropped
     /// buckets) with parts and inline bytes.
@@ -365,6 +368,12 @@ impl VersionStatements {
             .await?,
             version_delete_at: p(
                 "DELETE FROM {ks}.object_versions USING TIMESTAMP ? \
+                 WHERE bucket = ? AND shard = ? AND key = ? AND inv = ? AND vid = ?",
+                true,
+            )
+            .await?,
+            version_head_set: p(
+                "UPDATE {ks}.object_versions SET head = ? \
                  WHERE bucket = ? AND shard = ? AND key = ? AND inv = ? AND vid = ?",
                 true,
             )

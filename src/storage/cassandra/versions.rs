@@ -36,9 +36,9 @@ use super::objects::{
     data_value, decode_head_row, decode_parts, decode_stored, released, with_data,
 };
 use super::rows::{HeadDataRow, VersionDataRow, VersionRow, VersionWalkRow};
-use super::{CassandraStorage, StorageError};
+use super::{corrupt, CassandraStorage, StorageError};
 use crate::storage::{now_us, BlobId, BucketId, ObjectHead, WriteCondition};
-use crate::types::{VersionId, VersionRef, VersioningState};
+use crate::types::{TagSet, VersionId, VersionRef, VersioningState};
 
 /// Attempts of a versioned write or delete that keeps losing its race.
 const ATTEMPTS: usize = 8;
@@ -547,6 +547,53 @@ impl CassandraStorage {
             }
             h
         }))
+    }
+
+    /// `Storage::set_version_tags`: the current version's tag cells by a
+    /// lightweight transaction on its row version (as
+    /// `objects::set_object_tags`), a noncurrent version's head rewritten
+    /// in place.
+    pub(super) async fn set_version_tags(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        version: &VersionRef,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError> {
+        let json = serde_json::to_string(tags).map_err(corrupt)?;
+        for _ in 0..ATTEMPTS {
+            let current = self.read_head(bucket, key, true).await?;
+            if let Some((row, c)) = &current {
+                if version.names(c.version_id.as_ref()) {
+                    let values = (&json, *row, bucket.0, self.shard_of(key), key, *row);
+                    if self
+                        .inner
+                        .cql
+                        .lwt(&self.inner.st.head_tags_set, values)
+                        .await?
+                    {
+                        return Ok(true);
+                    }
+                    continue;
+                }
+            }
+            let cur = current.as_ref().map(|(_, h)| h);
+            let Some(mut v) = self.find_noncurrent(bucket, key, version, cur).await? else {
+                return Ok(false);
+            };
+            v.tags = tags.clone();
+            let (bare, _) = super::objects::encode_head(&v)?;
+            let (inv, vid) = row_of(&v);
+            let values = (bare, bucket.0, self.shard_of(key), key, inv, vid);
+            self.inner
+                .cql
+                .exec(&self.inner.vst.version_head_set, values)
+                .await?;
+            return Ok(true);
+        }
+        Err(StorageError::Busy(
+            "the key kept changing while a version's tags were set",
+        ))
     }
 
     /// `Storage::delete_version`.

@@ -797,6 +797,18 @@ impl Storage for EmbeddedStorage {
             .await
     }
 
+    async fn set_version_tags(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        version: &VersionRef,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError> {
+        let (key, version, tags) = (key.to_owned(), version.clone(), tags.clone());
+        self.blocking(move |inner| inner.set_version_tags(bucket, &key, &version, &tags))
+            .await
+    }
+
     async fn delete_version(
         &self,
         bucket: BucketId,

@@ -20,7 +20,7 @@ use super::{
 use crate::storage::{
     corrupt, now_us, BucketId, ObjectHead, StorageError, VersionEntry, VersionsFrom, WriteCondition,
 };
-use crate::types::{inverted, VersionRef, VersioningState, NULL_VERSION};
+use crate::types::{inverted, TagSet, VersionRef, VersioningState, NULL_VERSION};
 
 /// Noncurrent versions: see the module comment for the key.
 pub(super) const VERSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("versions");
@@ -280,6 +280,40 @@ impl Inner {
             read_inline(&t, &vk, &mut head)?;
         }
         Ok(Some(head))
+    }
+
+    /// `Storage::set_version_tags`, in one write transaction.
+    pub(super) fn set_version_tags(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        version: &VersionRef,
+        tags: &TagSet,
+    ) -> Result<bool, StorageError> {
+        let k = object_key(bucket, key);
+        let txn = self.db.begin_write().map_err(db_err)?;
+        let current = current_head(&txn, &k)?;
+        let (table, row, mut head) = match current {
+            Some(c) if version.names(c.version_id.as_ref()) => (OBJECTS, k, c),
+            _ => {
+                let found = {
+                    let t = txn.open_table(VERSIONS).map_err(db_err)?;
+                    find_version(&t, bucket, key, version)?
+                };
+                match found {
+                    Some((vk, head)) => (VERSIONS, vk, head),
+                    None => return Ok(false),
+                }
+            }
+        };
+        head.tags = tags.clone();
+        let bytes = serde_json::to_vec(&head).map_err(corrupt)?;
+        txn.open_table(table)
+            .map_err(db_err)?
+            .insert(row.as_slice(), bytes.as_slice())
+            .map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        Ok(true)
     }
 
     /// `Storage::delete_version`, in one write transaction.
