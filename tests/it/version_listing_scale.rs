@@ -41,7 +41,7 @@ fn key_name(i: usize) -> String {
 /// orders them: later versions of a key are newer.
 fn version(i: usize, n: usize, base_us: i64) -> ObjectHead {
     let us = base_us + (i * VERSIONS + n) as i64;
-    let mut head = if n == VERSIONS - 1 && i % MARKED == 0 {
+    let mut head = if n == VERSIONS - 1 && i.is_multiple_of(MARKED) {
         ObjectHead::delete_marker(None, 0)
     } else {
         common::inline_head(&[n as u8], &format!("e{n}"))
@@ -158,7 +158,7 @@ async fn a_hundred_thousand_versions_list_in_order_on_cassandra() {
             .collect();
         let got: Vec<i64> = versions.iter().map(|e| e.head.version_us).collect();
         assert_eq!(got, want, "{key}: newest first");
-        assert_eq!(versions[0].head.delete_marker, i % MARKED == 0, "{key}");
+        assert_eq!(versions[0].head.delete_marker, i.is_multiple_of(MARKED), "{key}");
     }
 
     let began = Instant::now();
