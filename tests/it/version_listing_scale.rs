@@ -158,7 +158,11 @@ async fn a_hundred_thousand_versions_list_in_order_on_cassandra() {
             .collect();
         let got: Vec<i64> = versions.iter().map(|e| e.head.version_us).collect();
         assert_eq!(got, want, "{key}: newest first");
-        assert_eq!(versions[0].head.delete_marker, i.is_multiple_of(MARKED), "{key}");
+        assert_eq!(
+            versions[0].head.delete_marker,
+            i.is_multiple_of(MARKED),
+            "{key}"
+        );
     }
 
     let began = Instant::now();
