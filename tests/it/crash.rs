@@ -25,7 +25,7 @@ const INLINE_MAX: usize = 16 * 1024;
 
 /// Sends the head and the first half of a presigned upload of `len`
 /// bytes, and leaves it hanging: an upload in flight for certain.
-async fn half_sent(endpoint: &str, uri: &str, len: usize, seed: u64) -> TcpStream {
+pub(crate) async fn half_sent(endpoint: &str, uri: &str, len: usize, seed: u64) -> TcpStream {
     let uri: http::Uri = uri.parse().expect("uri");
     let addr = endpoint.trim_start_matches("http://").to_owned();
     let body = data(len, seed);
@@ -39,7 +39,7 @@ async fn half_sent(endpoint: &str, uri: &str, len: usize, seed: u64) -> TcpStrea
     s
 }
 
-fn presign() -> PresigningConfig {
+pub(crate) fn presign() -> PresigningConfig {
     PresigningConfig::expires_in(Duration::from_secs(300)).expect("presign config")
 }
 
@@ -202,7 +202,7 @@ fn in_blobs<'a>(objects: impl IntoIterator<Item = &'a Vec<u8>>) -> usize {
 
 /// Runs `s3gw fsck` with `args`; returns the exit status and the last
 /// report's `unreferenced (garbage)` blob count.
-fn fsck_cli(args: &[&str]) -> (bool, u64, String) {
+pub(crate) fn fsck_cli(args: &[&str]) -> (bool, u64, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3gw"))
         .arg("fsck")
         .args(args)
@@ -316,7 +316,7 @@ async fn kill_9_loses_nothing_acknowledged_and_shows_nothing_partial() {
 }
 
 /// Checks the whole keyspace until `done` holds (at most `within`).
-async fn fsck_until(
+pub(crate) async fn fsck_until(
     store: &CassandraStorage,
     within: Duration,
     done: impl Fn(&FsckReport) -> bool,

@@ -54,6 +54,7 @@ mod chunk_checksums_cassandra;
 mod chunk_checksums_embedded;
 mod complete_retry;
 mod crash;
+mod crash_versions;
 mod dashboard;
 mod file_modes;
 mod gc_fsck;
