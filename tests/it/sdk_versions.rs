@@ -64,29 +64,44 @@ async fn list_page(
     }
     let out = req.send().await.expect("list versions");
     // The SDK splits versions and markers; put them back in listing order:
-    // by key, then newest first.
-    let mut rows: Vec<(Row, i64)> = Vec::new();
-    for v in out.versions() {
-        let t = v.last_modified().map_or(0, |t| t.to_millis().unwrap_or(0));
-        let row = (
-            v.key().unwrap_or_default().to_owned(),
-            v.version_id().unwrap_or_default().to_owned(),
-            v.is_latest().unwrap_or(false),
-            false,
-        );
-        rows.push((row, t));
-    }
-    for m in out.delete_markers() {
-        let t = m.last_modified().map_or(0, |t| t.to_millis().unwrap_or(0));
-        let row = (
-            m.key().unwrap_or_default().to_owned(),
-            m.version_id().unwrap_or_default().to_owned(),
-            m.is_latest().unwrap_or(false),
-            true,
-        );
-        rows.push((row, t));
-    }
-    rows.sort_by(|a, b| a.0 .0.cmp(&b.0 .0).then(b.1.cmp(&a.1)));
+    // by key, then newest first (ids of one key sort newest first within
+    // a millisecond).
+    type Field<'a> = (
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<bool>,
+        Option<&'a aws_smithy_types::DateTime>,
+    );
+    let fields = out
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                (v.key(), v.version_id(), v.is_latest(), v.last_modified()),
+                false,
+            )
+        })
+        .chain(out.delete_markers().iter().map(|m| {
+            (
+                (m.key(), m.version_id(), m.is_latest(), m.last_modified()),
+                true,
+            )
+        }));
+    let mut rows: Vec<(Row, i64)> = fields
+        .map(|((key, id, latest, t), marker): (Field<'_>, bool)| {
+            let t = t.map_or(0, |t| t.to_millis().unwrap_or(0));
+            let row = (
+                key.unwrap_or_default().to_owned(),
+                id.unwrap_or_default().to_owned(),
+                latest.unwrap_or(false),
+                marker,
+            );
+            (row, t)
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (a.0 .0.as_str(), b.1, a.0 .1.as_str()).cmp(&(b.0 .0.as_str(), a.1, b.0 .1.as_str()))
+    });
     let prefixes = out
         .common_prefixes()
         .iter()
