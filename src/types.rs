@@ -4,11 +4,16 @@
 use std::fmt;
 
 mod checksum;
+mod lifecycle;
 mod status_kind;
 mod tags;
 mod versions;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumType};
+pub use lifecycle::{
+    due_ms, Expiration, LifecycleConfig, LifecycleRule, NoncurrentExpiration, RuleFilter, DAY_MS,
+    MAX_FILTER_SIZE, MAX_LIFECYCLE_RULES, MAX_NEWER_NONCURRENT_VERSIONS, MAX_RULE_ID_LEN,
+};
 pub(crate) use status_kind::StatusKind;
 pub use tags::{
     TagError, TagSet, MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,

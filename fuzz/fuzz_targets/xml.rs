@@ -1,7 +1,8 @@
 //! The XML request bodies: DeleteObjects (`Delete`),
-//! CompleteMultipartUpload, CreateBucket's configuration and
-//! PutBucketTagging's `Tagging` and PutBucketVersioning's
-//! `VersioningConfiguration`, each parsed
+//! CompleteMultipartUpload, CreateBucket's configuration,
+//! PutBucketTagging's `Tagging`, PutBucketVersioning's
+//! `VersioningConfiguration` and PutBucketLifecycleConfiguration's
+//! `LifecycleConfiguration`, each parsed
 //! from the same input with `s3gw::xml::from_xml`, as the handlers do
 //! (a body that is not UTF-8 is refused before parsing).
 //!
@@ -18,21 +19,27 @@
 //!   answer;
 //! * a versioning configuration `parse_versioning` accepts names Enabled,
 //!   Suspended or no status, and the GetBucketVersioning answer for that
-//!   status parses back to it.
+//!   status parses back to it;
+//! * a lifecycle configuration `parse_lifecycle` accepts has 1 to 1000
+//!   rules with unique IDs of at most 255 characters, each rule with an
+//!   action, and the GetBucketLifecycleConfiguration answer
+//!   (`lifecycle_answer`) parses back to the same configuration.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use s3gw::s3::bucket_versioning::parse_versioning;
+use s3gw::s3::lifecycle_xml::{lifecycle_answer, parse_lifecycle};
 use s3gw::s3::tagging::parse_tagging;
 use s3gw::s3::complete::{choose_parts, multipart_etag, MIN_PART_SIZE};
 use s3gw::storage::{BlobId, PartRecord, PartRef};
 use s3gw::types::{
-    unquote_etag, xml_safe, ChecksumAlgorithm, ChecksumType, MAX_BUCKET_TAGS, MAX_TAG_KEY_LEN,
-    MAX_TAG_VALUE_LEN,
+    unquote_etag, xml_safe, ChecksumAlgorithm, ChecksumType, MAX_BUCKET_TAGS, MAX_LIFECYCLE_RULES,
+    MAX_RULE_ID_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
 };
 use s3gw::xml::{self, from_xml, to_xml};
 use serde::Deserialize;
+use std::collections::HashSet;
 
 #[derive(Deserialize)]
 struct EchoedResult {
@@ -187,5 +194,18 @@ fuzz_target!(|data: &[u8]| {
             let back = parse_versioning(out.as_bytes()).expect("our answer parses");
             assert_eq!(back, Some(state), "{out}");
         }
+    }
+
+    if let Ok(cfg) = parse_lifecycle(data) {
+        assert!((1..=MAX_LIFECYCLE_RULES).contains(&cfg.rules.len()));
+        let mut ids = HashSet::new();
+        for rule in &cfg.rules {
+            assert!(!rule.id.is_empty() && rule.id.chars().count() <= MAX_RULE_ID_LEN);
+            assert!(ids.insert(rule.id.as_str()), "duplicate ID {:?}", rule.id);
+            assert!(rule.has_action(), "rule without an action: {rule:?}");
+        }
+        let out = lifecycle_answer(&cfg);
+        let back = parse_lifecycle(out.as_bytes()).expect("our LifecycleConfiguration parses");
+        assert_eq!(back, cfg, "a rule changed on its way back: {out}");
     }
 });

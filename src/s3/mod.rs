@@ -11,6 +11,7 @@ mod context;
 mod copy;
 mod delete;
 pub mod input;
+pub mod lifecycle_xml;
 mod list;
 mod multipart;
 mod multipart_list;

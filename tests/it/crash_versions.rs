@@ -23,6 +23,8 @@ const KEYS: usize = 4;
 
 /// An acknowledged version: key, id, bytes.
 type Acked = (String, String, Vec<u8>);
+/// A write that raced the kill: its id if it was acknowledged, key, bytes.
+type Raced = (Option<String>, String, Vec<u8>);
 
 async fn versioned_bucket(c: &Client) {
     c.create_bucket()
@@ -92,7 +94,7 @@ async fn versions_in_flight(
     c: &Client,
     endpoint: &str,
 ) -> (
-    Vec<tokio::task::JoinHandle<(Option<String>, String, Vec<u8>)>>,
+    Vec<tokio::task::JoinHandle<Raced>>,
     Vec<tokio::net::TcpStream>,
 ) {
     let mut hanging = Vec::new();
@@ -121,7 +123,7 @@ async fn check_versions(
     c: &Client,
     acked: &[Acked],
     deleted: &Acked,
-    raced: &[(Option<String>, String, Vec<u8>)],
+    raced: &[Raced],
 ) {
     let mut all: Vec<Acked> = acked.to_vec();
     all.extend(
@@ -181,8 +183,8 @@ async fn check_versions(
 }
 
 async fn join(
-    tasks: Vec<tokio::task::JoinHandle<(Option<String>, String, Vec<u8>)>>,
-) -> Vec<(Option<String>, String, Vec<u8>)> {
+    tasks: Vec<tokio::task::JoinHandle<Raced>>,
+) -> Vec<Raced> {
     let mut out = Vec::new();
     for t in tasks {
         if let Ok(r) = t.await {
