@@ -119,12 +119,7 @@ async fn versions_in_flight(
 /// Every acknowledged version reads back whole by its id, the deleted one
 /// is gone, and every listed version reads back whole: one the kill
 /// interrupted is either listed and whole, or not listed.
-async fn check_versions(
-    c: &Client,
-    acked: &[Acked],
-    deleted: &Acked,
-    raced: &[Raced],
-) {
+async fn check_versions(c: &Client, acked: &[Acked], deleted: &Acked, raced: &[Raced]) {
     let mut all: Vec<Acked> = acked.to_vec();
     all.extend(
         raced
@@ -182,9 +177,7 @@ async fn check_versions(
     assert_eq!(listed.delete_markers().len(), 1, "v1's marker");
 }
 
-async fn join(
-    tasks: Vec<tokio::task::JoinHandle<Raced>>,
-) -> Vec<Raced> {
+async fn join(tasks: Vec<tokio::task::JoinHandle<Raced>>) -> Vec<Raced> {
     let mut out = Vec::new();
     for t in tasks {
         if let Ok(r) = t.await {
