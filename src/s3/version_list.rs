@@ -10,7 +10,6 @@ use http::Response;
 use super::input::ListVersionsInput;
 use super::list::{prefixes, successor, Fold, Folded, Page};
 use super::response::{self, iso8601};
-use super::versioned::version_header;
 use super::RequestCx;
 use crate::error::S3Error;
 use crate::http::ResponseBody;
@@ -111,7 +110,7 @@ pub(crate) async fn list_object_versions(
         .iter()
         .map(|e| {
             let h = &e.head;
-            let version_id = version_header(&bucket, h).unwrap_or_else(|| "null".into());
+            let version_id = h.version_ref().to_string();
             if h.delete_marker {
                 xml::VersionItem::DeleteMarker(xml::DeleteMarkerEntry {
                     key: p.enc(&e.key),
@@ -144,7 +143,7 @@ pub(crate) async fn list_object_versions(
             let version = page
                 .contents
                 .last()
-                .map(|e| version_header(&bucket, &e.head).unwrap_or_else(|| "null".into()));
+                .map(|e| e.head.version_ref().to_string());
             (Some(p.enc(last)), version)
         }
         _ => (None, None),

@@ -332,24 +332,17 @@ pub(crate) async fn fsck_until(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
-    let Some(o) = common::own_keyspace("crash", Duration::ZERO) else {
-        return;
-    };
-    let (ks, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
-    CassandraStorage::migrate(&o).await.expect("migrate");
-    let dir = tempfile::tempdir().expect("tmp");
-    let data_dir = dir.path().join("data");
-    // Deadline 6 s (uploads here take well under a second), a 1 s sweep
-    // margin and collector tick, no grace period.
-    let args = [
+/// A gateway on Cassandra keyspace `ks` whose sweep acts within seconds:
+/// a 6 s commit deadline (uploads here take well under a second), a 1 s
+/// sweep margin and collector tick, no grace period.
+pub(crate) fn cassandra_args(contact: &str, ks: &str) -> Vec<String> {
+    [
         "--backend",
         "cassandra",
         "--cassandra-contact-points",
-        &contact,
+        contact,
         "--cassandra-keyspace",
-        &ks,
+        ks,
         "--cassandra-commit-deadline-secs",
         "6",
         "--cassandra-sweep-margin-secs",
@@ -362,7 +355,22 @@ async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
         "65536",
         "--inline-max-size",
         "16384",
-    ];
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cassandra_kill_9_leaves_pending_blobs_that_the_sweep_removes() {
+    let Some(o) = common::own_keyspace("crash", Duration::ZERO) else {
+        return;
+    };
+    let (ks, contact) = (o.keyspace.clone(), o.contact_points[0].clone());
+    CassandraStorage::migrate(&o).await.expect("migrate");
+    let dir = tempfile::tempdir().expect("tmp");
+    let data_dir = dir.path().join("data");
+    let args = cassandra_args(&contact, &ks);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (child, endpoint) = spawn_gateway(&data_dir, &args);
     let mut child = common::KillOnDrop(child);
     let c = client(&endpoint);

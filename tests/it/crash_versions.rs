@@ -6,7 +6,7 @@
 //! store holds exactly the chunks the listed versions reference.
 
 use crate::common;
-use crate::crash::{fsck_cli, fsck_until, half_sent, presign};
+use crate::crash::{cassandra_args, fsck_cli, fsck_until, half_sent, presign};
 
 use std::time::Duration;
 
@@ -231,26 +231,8 @@ async fn cassandra_kill_9_amid_version_churn_keeps_every_acknowledged_version() 
     CassandraStorage::migrate(&o).await.expect("migrate");
     let dir = tempfile::tempdir().expect("tmp");
     let data_dir = dir.path().join("data");
-    let args = [
-        "--backend",
-        "cassandra",
-        "--cassandra-contact-points",
-        &contact,
-        "--cassandra-keyspace",
-        &ks,
-        "--cassandra-commit-deadline-secs",
-        "6",
-        "--cassandra-sweep-margin-secs",
-        "1",
-        "--gc-interval-secs",
-        "1",
-        "--gc-grace-secs",
-        "0",
-        "--chunk-size",
-        "65536",
-        "--inline-max-size",
-        "16384",
-    ];
+    let args = cassandra_args(&contact, &ks);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (child, endpoint) = spawn_gateway(&data_dir, &args);
     let mut child = common::KillOnDrop(child);
     let c = client(&endpoint);
