@@ -36,6 +36,7 @@ LAYERS = [
     ["config"],
     ["access"],
     ["janitor", "state"],
+    ["lifecycle"],
     ["dashboard", "admin_api"],
     ["s3"],
     ["server", "cli"],
@@ -45,7 +46,8 @@ LAYERS = [
 # backend each may still name: `config` layers the Cassandra backend's
 # settings as a section, but their parsing and checks live in the backend.
 BACKEND_FREE = {
-    "error", "http", "auth", "telemetry", "config", "access", "janitor", "state", "dashboard",
+    "error", "http", "auth", "telemetry", "config", "access", "janitor", "state", "lifecycle",
+    "dashboard",
     "admin_api", "s3",
 }
 BACKENDS = ("storage::cassandra", "storage::embedded")

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::storage::{now_ms, BucketRecord, Storage, StorageError};
+use crate::storage::{now_ms, BucketRecord, Storage, StorageError, UploadRecord};
 use crate::types::{ObjectKey, UploadId};
 
 /// Time between runs.
@@ -29,11 +29,11 @@ const MAX_BUSY_IN_A_ROW: usize = 16;
 
 /// What one run did.
 #[derive(Debug, Default)]
-struct Tally {
-    aborted: usize,
+pub(crate) struct Tally {
+    pub aborted: usize,
     /// Uploads another request was finishing (`Unavailable`), left for
     /// the next run.
-    skipped: usize,
+    pub skipped: usize,
     attempts: usize,
     busy_in_a_row: usize,
 }
@@ -64,8 +64,9 @@ pub async fn abort_expired_uploads(
 }
 
 async fn walk(storage: &dyn Storage, cutoff: i64, tally: &mut Tally) -> Result<(), StorageError> {
+    let due = |upload: &UploadRecord| upload.initiated_ms < cutoff;
     for bucket in storage.list_buckets().await? {
-        match walk_bucket(storage, &bucket, cutoff, tally).await {
+        match abort_uploads(storage, &bucket, "", &due, tally).await {
             Ok(()) => {}
             // Deleted meanwhile; deleting a bucket aborts its uploads.
             Err(StorageError::NoSuchBucket) => {}
@@ -78,10 +79,14 @@ async fn walk(storage: &dyn Storage, cutoff: i64, tally: &mut Tally) -> Result<(
     Ok(())
 }
 
-async fn walk_bucket(
+/// Aborts the uploads of `bucket` whose keys start with `prefix` and that
+/// are `due`, until the run's [`MAX_ATTEMPTS_PER_RUN`] is spent (also by
+/// the lifecycle worker's `AbortIncompleteMultipartUpload`).
+pub(crate) async fn abort_uploads(
     storage: &dyn Storage,
     bucket: &BucketRecord,
-    cutoff: i64,
+    prefix: &str,
+    due: &(dyn Fn(&UploadRecord) -> bool + Sync),
     tally: &mut Tally,
 ) -> Result<(), StorageError> {
     let mut after: Option<(String, String)> = None;
@@ -89,14 +94,14 @@ async fn walk_bucket(
         let page = storage
             .list_uploads(
                 bucket.id,
-                "",
+                prefix,
                 after.as_ref().map(|(k, id)| (k.as_str(), id.as_str())),
                 PAGE,
             )
             .await?;
         let full = page.len() >= PAGE;
         for upload in &page {
-            if upload.initiated_ms >= cutoff {
+            if !due(upload) {
                 continue;
             }
             if tally.attempts >= MAX_ATTEMPTS_PER_RUN {

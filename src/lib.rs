@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod error;
 pub mod http;
 pub mod janitor;
+pub mod lifecycle;
 pub mod malloc_tuning;
 pub mod md5_lanes;
 pub mod metric_names;

@@ -89,6 +89,11 @@ pub fn state_with<B: Storage + Maintenance + StatusStore + KeyStore>(
     let stores = MeteredStorage::wrap(Stores::of(backend));
     let keys = KeyCache::new(stores.keys.clone(), credentials.sealer);
     keys.spawn_poller();
+    crate::lifecycle::spawn(
+        stores.data.clone(),
+        stores.maintenance.clone(),
+        config.lifecycle_day_ms(),
+    );
     Arc::new(AppState {
         upload_slots,
         config,

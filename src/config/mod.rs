@@ -90,6 +90,11 @@ crate::settings::settings_table! {
         /// Days after which an unfinished multipart upload is aborted; 0 never [default: 7].
         #[arg(long, env = "S3GW_ABORT_UPLOADS_AFTER_DAYS")]
         pub abort_uploads_after_days: u32 = 7,
+        /// Seconds that count as one day in lifecycle rules: a test setting
+        /// only, so that expirations of days can be seen [default: 86400].
+        #[arg(long, env = "S3GW_LIFECYCLE_DAY_SECS")]
+        #[serde(skip)]
+        pub lifecycle_day_secs: u64 = 86_400,
         /// This gateway's name on the dashboard and in metrics [default: <hostname>:<port>].
         #[arg(long, env = "S3GW_GATEWAY_ID")]
         pub gateway_id: String,
@@ -152,6 +157,8 @@ pub struct Config {
     pub body_min_bytes_per_sec: u64,
     pub max_connections: usize,
     pub abort_uploads_after_days: u32,
+    /// At least 1.
+    pub lifecycle_day_secs: u64,
     pub gc_interval_secs: u64,
     pub gateway_id: String,
     pub usage_scan_secs: u64,
@@ -285,6 +292,7 @@ impl Config {
                 .max_connections
                 .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             abort_uploads_after_days: s.abort_uploads_after_days,
+            lifecycle_day_secs: s.lifecycle_day_secs.clamp(1, 86_400),
             gc_interval_secs: s.gc_interval_secs.max(1),
             gateway_id,
             usage_scan_secs: s.usage_scan_secs.max(1),
@@ -299,6 +307,11 @@ impl Config {
             grace: Duration::from_secs(self.body_grace_secs),
             min_rate: self.body_min_bytes_per_sec,
         }
+    }
+
+    /// One lifecycle day in milliseconds (`types::due_ms`).
+    pub fn lifecycle_day_ms(&self) -> i64 {
+        i64::try_from(self.lifecycle_day_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
 
     /// The age after which unfinished multipart uploads are aborted;

@@ -16,7 +16,6 @@ pub enum BucketConfig {
     Acl,
     Cors,
     Encryption,
-    Lifecycle,
     OwnershipControls,
     PublicAccessBlock,
     RequestPayment,
@@ -41,6 +40,9 @@ pub enum Endpoint {
     GetBucketTagging,
     PutBucketTagging,
     DeleteBucketTagging,
+    GetBucketLifecycleConfiguration,
+    PutBucketLifecycleConfiguration,
+    DeleteBucketLifecycle,
     ListObjects,
     ListObjectsV2,
     ListObjectVersions,
@@ -81,7 +83,6 @@ impl Endpoint {
                 BucketConfig::Acl => "GetBucketAcl",
                 BucketConfig::Cors => "GetBucketCors",
                 BucketConfig::Encryption => "GetBucketEncryption",
-                BucketConfig::Lifecycle => "GetBucketLifecycleConfiguration",
                 BucketConfig::OwnershipControls => "GetBucketOwnershipControls",
                 BucketConfig::PublicAccessBlock => "GetPublicAccessBlock",
                 BucketConfig::RequestPayment => "GetBucketRequestPayment",
@@ -94,6 +95,9 @@ impl Endpoint {
             GetBucketTagging => "GetBucketTagging",
             PutBucketTagging => "PutBucketTagging",
             DeleteBucketTagging => "DeleteBucketTagging",
+            GetBucketLifecycleConfiguration => "GetBucketLifecycleConfiguration",
+            PutBucketLifecycleConfiguration => "PutBucketLifecycleConfiguration",
+            DeleteBucketLifecycle => "DeleteBucketLifecycle",
             ListObjects => "ListObjects",
             ListObjectsV2 => "ListObjectsV2",
             ListObjectVersions => "ListObjectVersions",
@@ -285,11 +289,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
         None,
     ),
     ("inventory", "BucketInventoryConfiguration", None),
-    (
-        "lifecycle",
-        "BucketLifecycleConfiguration",
-        Some(BucketConfig::Lifecycle),
-    ),
     ("logging", "BucketLogging", None),
     ("metrics", "BucketMetricsConfiguration", None),
     ("notification", "BucketNotificationConfiguration", None),
@@ -461,6 +460,14 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
             Method::DELETE => return Ok(DeleteBucketTagging),
             _ => {}
         }
+    }
+    if q.has("lifecycle") {
+        return Ok(match m {
+            Method::GET => GetBucketLifecycleConfiguration,
+            Method::PUT => PutBucketLifecycleConfiguration,
+            Method::DELETE => DeleteBucketLifecycle,
+            _ => NotImplemented(format!("{}BucketLifecycleConfiguration", verb(&m))),
+        });
     }
     for (name, op, config) in BUCKET_SUBRESOURCES {
         if q.has(name) {
@@ -788,6 +795,42 @@ mod tests {
                 None,
             ),
             (
+                "GET",
+                "/b1?lifecycle",
+                "localhost",
+                false,
+                GetBucketLifecycleConfiguration,
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1?lifecycle",
+                "localhost",
+                false,
+                PutBucketLifecycleConfiguration,
+                Some("b1"),
+                None,
+            ),
+            (
+                "DELETE",
+                "/b1?lifecycle",
+                "localhost",
+                false,
+                DeleteBucketLifecycle,
+                Some("b1"),
+                None,
+            ),
+            (
+                "POST",
+                "/b1?lifecycle",
+                "localhost",
+                false,
+                NotImplemented("PostBucketLifecycleConfiguration".into()),
+                Some("b1"),
+                None,
+            ),
+            (
                 "POST",
                 "/b1?tagging",
                 "localhost",
@@ -1097,10 +1140,7 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(
-            GetBucketConfig(BucketConfig::Lifecycle).name(),
-            "GetBucketLifecycleConfiguration"
-        );
+        assert_eq!(GetBucketConfig(BucketConfig::Cors).name(), "GetBucketCors");
         assert_eq!(
             NotImplemented("PutBucketWebsite".into()).name(),
             "PutBucketWebsite"

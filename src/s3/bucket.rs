@@ -127,7 +127,6 @@ pub(crate) async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) 
         }
         BucketConfig::Cors => C::NoSuchCORSConfiguration,
         BucketConfig::Encryption => C::ServerSideEncryptionConfigurationNotFoundError,
-        BucketConfig::Lifecycle => C::NoSuchLifecycleConfiguration,
         BucketConfig::OwnershipControls => C::OwnershipControlsNotFoundError,
         BucketConfig::PublicAccessBlock => C::NoSuchPublicAccessBlockConfiguration,
         BucketConfig::Website => C::NoSuchWebsiteConfiguration,

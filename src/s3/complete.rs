@@ -224,9 +224,13 @@ async fn completed_before(
 fn refusal(cond: &WriteCondition, current: Option<&ObjectHead>) -> S3Error {
     match (cond, current) {
         (WriteCondition::IfMatch(_), None) => S3Error::code(S3ErrorCode::NoSuchKey),
-        (WriteCondition::IfMatch(_) | WriteCondition::IfNoneMatch | WriteCondition::None, _) => {
-            S3Error::code(S3ErrorCode::PreconditionFailed)
-        }
+        (
+            WriteCondition::IfMatch(_)
+            | WriteCondition::IfNoneMatch
+            | WriteCondition::IfUnchanged(_)
+            | WriteCondition::None,
+            _,
+        ) => S3Error::code(S3ErrorCode::PreconditionFailed),
     }
 }
 

@@ -366,10 +366,14 @@ fn check_rule(rule: &RuleXml, v2: bool) -> Result<LifecycleRule, S3Error> {
         (Some(_), None) if !v2 => return Err(invalid_request(FILTER_IN_V1)),
         (None, Some(_)) if v2 => return Err(invalid_request(PREFIX_IN_V2)),
         (Some(filter), None) => check_filter(filter)?,
-        (None, Some(prefix)) => RuleFilter {
-            prefix: text(prefix)?,
-            ..RuleFilter::default()
-        },
+        (None, Some(prefix)) => {
+            let prefix = text(prefix)?;
+            RuleFilter {
+                empty_prefix: prefix.is_empty(),
+                prefix,
+                ..RuleFilter::default()
+            }
+        }
     };
     let (expiration, marker_given) = match &rule.expiration {
         Some(e) => check_expiration(e)?,
@@ -463,8 +467,10 @@ fn check_filter(f: &FilterXml) -> Result<RuleFilter, S3Error> {
             &f.object_size_less_than,
         ),
     };
+    let prefix_text = prefix.as_deref().map(text).transpose()?;
     let filter = RuleFilter {
-        prefix: prefix.as_deref().map(text).transpose()?.unwrap_or_default(),
+        empty_prefix: prefix_text.as_deref() == Some(""),
+        prefix: prefix_text.unwrap_or_default(),
         tags: filter_tags(tags)?,
         size_greater_than: greater.as_deref().map(size_greater_than).transpose()?,
         size_less_than: less.as_deref().map(size_less_than).transpose()?,
@@ -714,7 +720,7 @@ fn rule_answer(rule: &LifecycleRule) -> RuleAnswer<'_> {
 
 /// One condition on its own, two or more in an `And`, none as `<Filter/>`.
 fn filter_answer(f: &RuleFilter) -> FilterAnswer<'_> {
-    let prefix = Some(f.prefix.as_str()).filter(|p| !p.is_empty());
+    let prefix = Some(f.prefix.as_str()).filter(|p| !p.is_empty() || f.empty_prefix);
     let mut tags: Vec<TagAnswer<'_>> = f
         .tags
         .iter()
@@ -822,6 +828,7 @@ mod tests {
                     tags: tags(&[("env", "dev")]),
                     size_greater_than: Some(1024),
                     size_less_than: None,
+                    empty_prefix: false,
                 },
                 expiration: Some(Expiration::Days(30)),
                 noncurrent: Some(NoncurrentExpiration {
@@ -924,7 +931,12 @@ mod tests {
         let empty = RuleFilter::default();
         assert_eq!(filter("<Filter/>"), Ok(empty.clone()));
         assert_eq!(filter("<Filter></Filter>"), Ok(empty.clone()));
-        assert_eq!(filter("<Filter><Prefix/></Filter>"), Ok(empty.clone()));
+        // An empty prefix selects as much, but is answered back as sent.
+        let named = RuleFilter {
+            empty_prefix: true,
+            ..RuleFilter::default()
+        };
+        assert_eq!(filter("<Filter><Prefix/></Filter>"), Ok(named));
         let prefix = filter("<Filter><Prefix> a/\n</Prefix></Filter>").unwrap();
         assert_eq!(prefix.prefix, " a/\n");
         let tag = filter("<Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter>").unwrap();
@@ -949,6 +961,7 @@ mod tests {
                 tags: tags(&[("a", "1"), ("b", "2")]),
                 size_greater_than: Some(1),
                 size_less_than: Some(3),
+                empty_prefix: true,
             }
         );
         // The deprecated rule-level prefix.
@@ -1341,6 +1354,10 @@ mod tests {
         let filters = [
             RuleFilter::default(),
             RuleFilter {
+                empty_prefix: true,
+                ..RuleFilter::default()
+            },
+            RuleFilter {
                 prefix: " \t\n\r]]>".into(),
                 ..RuleFilter::default()
             },
@@ -1365,6 +1382,7 @@ mod tests {
                 tags: tags(&[("k", "v")]),
                 size_greater_than: Some(1),
                 size_less_than: Some(2),
+                empty_prefix: false,
             },
         ];
         let rules = filters

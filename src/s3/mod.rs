@@ -3,6 +3,7 @@
 
 mod admin_gate;
 mod bucket;
+mod bucket_lifecycle;
 mod bucket_policy;
 mod bucket_tagging;
 pub mod bucket_versioning;
@@ -407,6 +408,9 @@ async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseB
         GetBucketTagging => bucket_tagging::get_bucket_tagging(cx).await,
         PutBucketTagging => bucket_tagging::put_bucket_tagging(cx).await,
         DeleteBucketTagging => bucket_tagging::delete_bucket_tagging(cx).await,
+        GetBucketLifecycleConfiguration => bucket_lifecycle::get_bucket_lifecycle(cx).await,
+        PutBucketLifecycleConfiguration => bucket_lifecycle::put_bucket_lifecycle(cx).await,
+        DeleteBucketLifecycle => bucket_lifecycle::delete_bucket_lifecycle(cx).await,
         ListObjects(i) => list::list_objects_v1(cx, i).await,
         ListObjectsV2(i) => list::list_objects_v2(cx, i).await,
         DeleteObjects => delete::delete_objects(cx).await,

@@ -6,7 +6,7 @@ use http::{Response, StatusCode};
 use super::input::{GetObjectInput, ObjectTarget, PartNumber, PutObjectInput};
 use super::response::{self, http_date};
 use super::upload::{discard_body, single_part_head, store_body, Body};
-use super::{bucket, versioned, RequestCx};
+use super::{bucket, bucket_lifecycle, versioned, RequestCx};
 use crate::access::Principal;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::Verdict;
@@ -71,6 +71,7 @@ pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res
     let mut r = response::empty(StatusCode::OK);
     response::set(&mut r, "etag", &quote_etag(&head.etag));
     versioned::set_version_header(&mut r, &bucket, &head);
+    bucket_lifecycle::set_expiration_header(cx, &mut r, &bucket, key.as_str(), &head);
     if let Some(c) = &head.checksum {
         response::set(&mut r, c.algorithm.header_name(), &c.value);
         response::set(&mut r, "x-amz-checksum-type", c.kind.as_str());
@@ -173,6 +174,10 @@ pub(crate) async fn get_object(cx: &mut RequestCx, input: GetObjectInput, is_hea
     let mut r = Response::new(body);
     object_headers(&mut r, &head);
     versioned::set_version_header(&mut r, &bucket, &head);
+    if version.is_none() {
+        // The current version: rules expire only that one.
+        bucket_lifecycle::set_expiration_header(cx, &mut r, &bucket, target.key.as_str(), &head);
+    }
     response::set(&mut r, "content-length", &(end - start).to_string());
     if range.is_some() && (head.size > 0 || part_number.is_none()) {
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;

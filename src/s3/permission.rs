@@ -72,11 +72,14 @@ pub(crate) fn needs(input: &Input) -> Needs {
         | Input::GetBucketPolicyStatus
         | Input::PutBucketTagging
         | Input::DeleteBucketTagging
+        | Input::PutBucketLifecycleConfiguration
+        | Input::DeleteBucketLifecycle
         | Input::PutBucketVersioning => Needs::Bucket(Owner),
         Input::HeadBucket
         | Input::GetBucketLocation
         | Input::GetBucketVersioning
         | Input::GetBucketTagging
+        | Input::GetBucketLifecycleConfiguration
         | Input::GetBucketConfig(_)
         | Input::ListObjects(_)
         | Input::ListObjectsV2(_)
@@ -282,6 +285,8 @@ mod tests {
             ("GET", "/b?policy".into(), false, Needs::Bucket(Owner)),
             ("GET", "/b?cors".into(), false, Needs::Bucket(Read)),
             ("GET", "/b?lifecycle".into(), false, Needs::Bucket(Read)),
+            ("PUT", "/b?lifecycle".into(), false, Needs::Bucket(Owner)),
+            ("DELETE", "/b?lifecycle".into(), false, Needs::Bucket(Owner)),
             ("GET", "/b".into(), false, Needs::Bucket(Read)),
             ("GET", "/b?list-type=2".into(), false, Needs::Bucket(Read)),
             ("GET", "/b?uploads".into(), false, Needs::Bucket(Read)),

@@ -71,6 +71,11 @@ pub(crate) fn xml<T: Serialize>(value: &T) -> Result<Response<ResponseBody>, S3E
     Ok(xml_body(StatusCode::OK, body))
 }
 
+/// An XML document written by its own module (`lifecycle_xml`).
+pub(crate) fn xml_text(body: String) -> Response<ResponseBody> {
+    xml_body(StatusCode::OK, body)
+}
+
 pub(crate) fn xml_root<T: Serialize>(
     root: &str,
     value: &T,

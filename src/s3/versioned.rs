@@ -164,7 +164,9 @@ pub(crate) async fn delete(
     if !bucket.versioning.is_versioned() {
         return match version {
             None | Some(VersionRef::Null) => {
-                storage.delete_object(bucket.id, key).await?;
+                storage
+                    .delete_object(bucket.id, key, &WriteCondition::None)
+                    .await?;
                 Ok(Deleted {
                     version_id: version.map(ToString::to_string),
                     delete_marker: false,

@@ -7,6 +7,22 @@ use async_trait::async_trait;
 
 use super::{FsckReport, GcSnapshot, RepairReport, StorageError};
 
+/// A background job that one gateway at a time does for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// Applying the buckets' lifecycle rules (`crate::lifecycle`).
+    Lifecycle,
+}
+
+impl Lease {
+    /// Its name where the backend records the holder.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lease::Lifecycle => "lifecycle_lease",
+        }
+    }
+}
+
 #[async_trait]
 pub trait Maintenance: Send + Sync + 'static {
     /// Checks the whole store (`s3gw fsck`): every chunk that a committed
@@ -23,4 +39,13 @@ pub trait Maintenance: Send + Sync + 'static {
 
     /// What garbage collection has done since the store was opened.
     fn gc_stats(&self) -> GcSnapshot;
+
+    /// Whether this gateway holds `lease` now, taking it if no gateway
+    /// does; held, it lasts `ttl` from this call. Only saves duplicate
+    /// work: what a lease guards must be safe to run twice at once.
+    async fn hold_lease(
+        &self,
+        lease: Lease,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StorageError>;
 }

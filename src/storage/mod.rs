@@ -33,7 +33,7 @@ use crate::types::{ObjectKey, TagSet, UploadId};
 pub use fsck::{FsckReport, RepairReport};
 pub(crate) use gc_stats::{GcSnapshot, GcStats};
 pub use keys::KeyStore;
-pub use maintenance::Maintenance;
+pub use maintenance::{Lease, Maintenance};
 pub use records::{
     chunk_count, BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, Grant, InlineData,
     KeyRecord, ObjectHead, PartRecord, PartRef, UploadRecord,
@@ -160,6 +160,30 @@ pub enum WriteCondition {
     IfNoneMatch,
     /// `If-Match: etag`: the key must exist with this ETag (unquoted).
     IfMatch(String),
+    /// The key's head must still be the one read (the lifecycle worker's
+    /// condition: an object written since is not what a rule chose).
+    IfUnchanged(HeadStamp),
+}
+
+/// What tells one head of a key from another written later: its version
+/// (id and time), ETag and last-modified time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadStamp {
+    pub version_id: Option<crate::types::VersionId>,
+    pub version_us: i64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+}
+
+impl HeadStamp {
+    pub fn of(head: &ObjectHead) -> HeadStamp {
+        HeadStamp {
+            version_id: head.version_id.clone(),
+            version_us: head.version_us,
+            etag: head.etag.clone(),
+            last_modified_ms: head.last_modified_ms,
+        }
+    }
 }
 
 impl WriteCondition {
@@ -170,6 +194,8 @@ impl WriteCondition {
             (WriteCondition::IfNoneMatch, current) => current.is_none(),
             (WriteCondition::IfMatch(etag), Some(c)) => c.etag == *etag,
             (WriteCondition::IfMatch(_), None) => false,
+            (WriteCondition::IfUnchanged(stamp), Some(c)) => HeadStamp::of(c) == *stamp,
+            (WriteCondition::IfUnchanged(_), None) => false,
         }
     }
 }
@@ -241,6 +267,13 @@ pub trait Storage: Send + Sync + 'static {
         bucket: &BucketRecord,
         tags: &TagSet,
     ) -> Result<(), StorageError>;
+    /// Sets (or with `None` removes) the bucket's lifecycle configuration,
+    /// one the S3 layer checked; `NoSuchBucket` as for `set_grant`.
+    async fn set_bucket_lifecycle(
+        &self,
+        bucket: &BucketRecord,
+        config: Option<&crate::types::LifecycleConfig>,
+    ) -> Result<(), StorageError>;
 
     /// Announces a blob about to be written, and the record that will
     /// reference it, so a crash mid-write leaves something the collector
@@ -295,8 +328,15 @@ pub trait Storage: Send + Sync + 'static {
         key: &ObjectKey,
         tags: &TagSet,
     ) -> Result<bool, StorageError>;
-    /// Removes a head; returns whether one existed. Its blobs go to GC.
-    async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError>;
+    /// Removes a head if `cond` holds over it (`PreconditionFailed` and
+    /// nothing removed if not); returns whether one existed. Its blobs go
+    /// to GC.
+    async fn delete_object(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        cond: &WriteCondition,
+    ) -> Result<bool, StorageError>;
     /// Writes `head` (an object or a delete marker) as the new current
     /// version of `key` in a bucket whose versioning is `mode` (Enabled or
     /// Suspended), if `cond` holds over the current version (a current

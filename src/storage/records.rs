@@ -7,7 +7,9 @@ use std::fmt;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::types::{ChecksumAlgorithm, ChecksumType, TagSet, VersionId, VersioningState};
+use crate::types::{
+    ChecksumAlgorithm, ChecksumType, LifecycleConfig, TagSet, VersionId, VersioningState,
+};
 use uuid::Uuid;
 
 /// Identity of a bucket incarnation: a re-created name gets a new id, so it
@@ -127,6 +129,10 @@ pub struct BucketRecord {
     /// Its versioning state (PutBucketVersioning).
     #[serde(default, skip_serializing_if = "is_unversioned")]
     pub versioning: VersioningState,
+    /// Its lifecycle rules (PutBucketLifecycleConfiguration), if it has
+    /// any; applied by `crate::lifecycle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<LifecycleConfig>,
 }
 
 fn is_unversioned(state: &VersioningState) -> bool {
@@ -151,6 +157,7 @@ impl BucketRecord {
             policy: None,
             tags: TagSet::default(),
             versioning: VersioningState::Unversioned,
+            lifecycle: None,
         }
     }
 

@@ -13,11 +13,13 @@ use bytes::Bytes;
 use super::names;
 use crate::storage::{
     BlobId, BlobOwner, BucketId, BucketRecord, ChunkAddr, FsckReport, GcSnapshot, Grant, KeyRecord,
-    KeyStore, ListEntry, Maintenance, NodeStatus, ObjectHead, PartRecord, RepairReport,
+    KeyStore, Lease, ListEntry, Maintenance, NodeStatus, ObjectHead, PartRecord, RepairReport,
     StatusStore, Storage, StorageError, Stores, UploadRecord, VersionEntry, VersionsFrom,
     WriteCondition,
 };
-use crate::types::{ObjectKey, StatusKind, TagSet, UploadId, VersionRef, VersioningState};
+use crate::types::{
+    LifecycleConfig, ObjectKey, StatusKind, TagSet, UploadId, VersionRef, VersioningState,
+};
 
 /// A backend's three contracts, each call timed.
 pub(crate) struct MeteredStorage {
@@ -109,6 +111,17 @@ impl Storage for MeteredStorage {
         )
         .await
     }
+    async fn set_bucket_lifecycle(
+        &self,
+        bucket: &BucketRecord,
+        config: Option<&LifecycleConfig>,
+    ) -> Result<(), StorageError> {
+        timed(
+            "set_bucket_lifecycle",
+            self.inner.data.set_bucket_lifecycle(bucket, config),
+        )
+        .await
+    }
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
         timed("begin_blob", self.inner.data.begin_blob(blob, owner)).await
     }
@@ -171,8 +184,17 @@ impl Storage for MeteredStorage {
         )
         .await
     }
-    async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
-        timed("delete_object", self.inner.data.delete_object(bucket, key)).await
+    async fn delete_object(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        cond: &WriteCondition,
+    ) -> Result<bool, StorageError> {
+        timed(
+            "delete_object",
+            self.inner.data.delete_object(bucket, key, cond),
+        )
+        .await
     }
     async fn put_version(
         &self,
@@ -381,6 +403,9 @@ impl Maintenance for MeteredStorage {
     }
     fn gc_stats(&self) -> GcSnapshot {
         self.inner.maintenance.gc_stats()
+    }
+    async fn hold_lease(&self, lease: Lease, ttl: Duration) -> Result<bool, StorageError> {
+        timed("hold_lease", self.inner.maintenance.hold_lease(lease, ttl)).await
     }
 }
 

@@ -48,6 +48,29 @@ pub struct LifecycleRule {
     pub abort_upload_days: Option<u32>,
 }
 
+impl LifecycleConfig {
+    /// When the current version of an object expires, and by which rule:
+    /// the earliest `Days` or `Date` expiration among the enabled rules
+    /// that select it (`x-amz-expiration`; ties go to the first rule).
+    pub fn expiry(
+        &self,
+        key: &str,
+        size: u64,
+        tags: &TagSet,
+        created_ms: i64,
+        day_ms: i64,
+    ) -> Option<(i64, &str)> {
+        self.rules
+            .iter()
+            .filter(|r| r.enabled && r.filter.matches(key, size, tags))
+            .filter_map(|r| {
+                let due = r.expiration?.due_ms(created_ms, day_ms)?;
+                Some((due, r.id.as_str()))
+            })
+            .min_by_key(|(due, _)| *due)
+    }
+}
+
 impl LifecycleRule {
     /// Whether the rule names any action (a checked rule always does).
     pub fn has_action(&self) -> bool {
@@ -67,6 +90,10 @@ pub struct RuleFilter {
     pub size_greater_than: Option<u64>,
     /// Objects strictly smaller than this many bytes.
     pub size_less_than: Option<u64>,
+    /// The filter named `Prefix` empty (`<Prefix></Prefix>`), which
+    /// selects what no filter does but is answered back as it was sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub empty_prefix: bool,
 }
 
 impl RuleFilter {
@@ -253,6 +280,7 @@ mod tests {
             tags: tags(&[("env", "dev"), ("keep", "")]),
             size_greater_than: Some(100),
             size_less_than: Some(200),
+            empty_prefix: false,
         };
         let have = tags(&[("owner", "x"), ("keep", ""), ("env", "dev")]);
         assert!(f.matches("logs/a", 150, &have));
@@ -294,6 +322,7 @@ mod tests {
                 tags: tags(&[("k", "v")]),
                 size_greater_than: None,
                 size_less_than: Some(10),
+                empty_prefix: false,
             },
             expiration: None,
             noncurrent: None,

@@ -172,7 +172,7 @@ async fn thirty_thousand_keys_list_completely() {
         let store = store.clone();
         async move {
             assert!(store
-                .delete_object(id, &common::key(&k))
+                .delete_object(id, &common::key(&k), &WriteCondition::None)
                 .await
                 .expect("delete"));
         }

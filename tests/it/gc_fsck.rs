@@ -55,7 +55,11 @@ where
     }
     for k in (0..KEYS).step_by(2) {
         assert!(s
-            .delete_object(b.id, &common::key(&format!("k{k:02}")))
+            .delete_object(
+                b.id,
+                &common::key(&format!("k{k:02}")),
+                &WriteCondition::None
+            )
             .await
             .expect("delete"));
     }
@@ -119,7 +123,10 @@ async fn inline_objects_are_checked<S: Storage + Maintenance>(s: &S, b: &BucketR
     assert!(!r.consistent(), "{r}");
     assert_eq!((r.inline_objects, r.bad_inline_objects), (3, 1), "{r}");
     assert!(r.details.iter().any(|d| d.contains("/bad")), "{r}");
-    assert!(s.delete_object(b.id, &bad_key).await.expect("delete"));
+    assert!(s
+        .delete_object(b.id, &bad_key, &WriteCondition::None)
+        .await
+        .expect("delete"));
     let r = s.fsck(Duration::ZERO).await.expect("fsck");
     assert!(r.consistent(), "{r}");
 }

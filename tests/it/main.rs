@@ -60,6 +60,7 @@ mod file_modes;
 mod gc_fsck;
 mod http_raw;
 mod key_contract;
+mod lifecycle;
 mod object_tagging;
 mod pending_sweep;
 mod refused_requests;

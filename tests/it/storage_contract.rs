@@ -13,8 +13,8 @@ use bytes::Bytes;
 use s3gw::storage::cassandra::CassandraStorage;
 use s3gw::storage::records::ContentHeaders;
 use s3gw::storage::{
-    BlobId, BucketRecord, ChunkAddr, Maintenance, ObjectHead, PartRecord, PartRef, Storage,
-    StorageError, UploadRecord, WriteCondition,
+    BlobId, BucketRecord, ChunkAddr, HeadStamp, Maintenance, ObjectHead, PartRecord, PartRef,
+    Storage, StorageError, UploadRecord, WriteCondition,
 };
 use s3gw::types::{TagSet, MAX_OBJECT_TAGS};
 
@@ -32,6 +32,8 @@ on_both_backends!(
     inline_objects_live_and_die_with_their_head,
     object_tags_change_nothing_else,
     tag_changes_racing_overwrites_leave_a_whole_head,
+    conditional_deletes_spare_what_changed,
+    lifecycle_rules_are_kept_with_the_bucket,
 );
 
 /// A name no other test run uses: bucket names and upload ids are global
@@ -209,7 +211,10 @@ async fn inline_objects_live_and_die_with_their_head(s: Arc<dyn Storage>) {
     put(common::inline_head(b"fifth", "e7"), WriteCondition::None)
         .await
         .expect("inline again");
-    assert!(s.delete_object(b.id, &k).await.expect("delete"));
+    assert!(s
+        .delete_object(b.id, &k, &WriteCondition::None)
+        .await
+        .expect("delete"));
     assert!(s.get_object_data(b.id, &k).await.expect("get").is_none());
     let p = blob(s, b"blob bytes").await;
     put(head(vec![p], "e8", None), WriteCondition::IfNoneMatch)
@@ -461,6 +466,74 @@ async fn complete_refuses_a_part_replaced_after_it_was_chosen(s: Arc<dyn Storage
     assert!(matches!(e, StorageError::NoSuchUpload));
 }
 
+/// The lifecycle worker's delete: only the head that was read, never one
+/// written or changed since; unconditional deletes as before.
+async fn conditional_deletes_spare_what_changed(s: Arc<dyn Storage>) {
+    let b = bucket(s.as_ref(), "cond-delete").await;
+    let k = common::key("k");
+    let mut first = head(vec![blob(s.as_ref(), b"one").await], "e1", None);
+    first.last_modified_ms = 1_000;
+    s.put_object(b.id, &k, &first, &WriteCondition::None)
+        .await
+        .expect("first");
+    let seen = s.get_object(b.id, &k).await.expect("get").expect("there");
+    let stamp = WriteCondition::IfUnchanged(HeadStamp::of(&seen));
+    // Overwritten with the same ETag at another time: not what was read.
+    let mut second = head(vec![blob(s.as_ref(), b"two").await], "e1", None);
+    second.last_modified_ms = 2_000;
+    s.put_object(b.id, &k, &second, &WriteCondition::None)
+        .await
+        .expect("second");
+    let e = s
+        .delete_object(b.id, &k, &stamp)
+        .await
+        .expect_err("changed");
+    assert!(matches!(e, StorageError::PreconditionFailed), "{e:?}");
+    let now = s.get_object(b.id, &k).await.expect("get").expect("kept");
+    assert_eq!(now.last_modified_ms, 2_000);
+    // Unchanged: deleted.
+    let current = WriteCondition::IfUnchanged(HeadStamp::of(&now));
+    assert!(s.delete_object(b.id, &k, &current).await.expect("delete"));
+    assert!(s.get_object(b.id, &k).await.expect("get").is_none());
+    // Nothing there: nothing the condition could name.
+    let e = s.delete_object(b.id, &k, &current).await.expect_err("gone");
+    assert!(matches!(e, StorageError::PreconditionFailed), "{e:?}");
+    assert!(!s
+        .delete_object(b.id, &k, &WriteCondition::None)
+        .await
+        .expect("unconditional"));
+}
+
+/// A bucket's lifecycle rules are stored with it, replaced and removed.
+async fn lifecycle_rules_are_kept_with_the_bucket(s: Arc<dyn Storage>) {
+    let b = bucket(s.as_ref(), "lc-record").await;
+    let config = s3gw::s3::lifecycle_xml::parse_lifecycle(
+        b"<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>logs/</Prefix></Filter>\
+          <Status>Enabled</Status><Expiration><Days>3</Days></Expiration></Rule>\
+          </LifecycleConfiguration>",
+    )
+    .expect("rules");
+    s.set_bucket_lifecycle(&b, Some(&config))
+        .await
+        .expect("set");
+    let read = s.get_bucket(&b.name).await.expect("get").expect("bucket");
+    assert_eq!(read.lifecycle.as_ref(), Some(&config));
+    let listed = s.list_buckets().await.expect("list");
+    let mine = listed.iter().find(|r| r.name == b.name).expect("listed");
+    assert_eq!(mine.lifecycle.as_ref(), Some(&config));
+    s.set_bucket_lifecycle(&b, None).await.expect("remove");
+    let read = s.get_bucket(&b.name).await.expect("get").expect("bucket");
+    assert_eq!(read.lifecycle, None);
+    // Another incarnation of the name is not this bucket.
+    let mut other = b.clone();
+    other.id = s3gw::storage::BucketId::new();
+    let e = s
+        .set_bucket_lifecycle(&other, Some(&config))
+        .await
+        .expect_err("another incarnation");
+    assert!(matches!(e, StorageError::NoSuchBucket), "{e:?}");
+}
+
 async fn conditional_writes_and_listing_order(s: Arc<dyn Storage>) {
     let b = bucket(s.as_ref(), "cond").await;
     let p = blob(s.as_ref(), b"data").await;
@@ -648,11 +721,11 @@ async fn concurrent_if_none_match_has_one_winner(s: Arc<dyn Storage>) {
         .expect_err("stale etag");
     assert!(matches!(e, StorageError::PreconditionFailed));
     assert!(s
-        .delete_object(b.id, &common::key("only-once"))
+        .delete_object(b.id, &common::key("only-once"), &WriteCondition::None)
         .await
         .expect("delete"));
     assert!(!s
-        .delete_object(b.id, &common::key("only-once"))
+        .delete_object(b.id, &common::key("only-once"), &WriteCondition::None)
         .await
         .expect("delete"));
     let e = s
@@ -1158,7 +1231,7 @@ async fn cassandra_never_releases_the_blob_of_the_current_head_under_clock_skew(
     .await
     .expect("lagging put");
     assert!(z
-        .delete_object(b.id, &common::key("k"))
+        .delete_object(b.id, &common::key("k"), &WriteCondition::None)
         .await
         .expect("lagging delete"));
     let got = a
@@ -1299,7 +1372,10 @@ async fn cassandra_a_delete_beaten_by_a_tag_change_leaves_the_bucket_empty() {
     };
     let (a, z) = (g.now.as_ref(), g.behind.as_ref());
     let (b, k) = g.tagged_object("tagdel").await;
-    assert!(z.delete_object(b.id, &k).await.expect("delete"));
+    assert!(z
+        .delete_object(b.id, &k, &WriteCondition::None)
+        .await
+        .expect("delete"));
     assert!(a.get_object(b.id, &k).await.expect("get").is_none());
     let listed = a
         .list_objects(b.id, "", Bound::Unbounded, 10)
@@ -1441,7 +1517,7 @@ async fn cassandra_answers_a_write_whose_settling_failed_and_releases_later() {
     );
     assert_eq!(store.get_chunk(chunk0(&w)).await.expect("W").as_ref(), b"W");
     assert!(s
-        .delete_object(b.id, &k)
+        .delete_object(b.id, &k, &WriteCondition::None)
         .await
         .expect("delete, though settling failed"));
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -1554,7 +1630,7 @@ async fn cassandra_collects_released_blobs_after_their_grace() {
         .expect("put");
     }
     assert!(s
-        .delete_object(b.id, &common::key("d"))
+        .delete_object(b.id, &common::key("d"), &WriteCondition::None)
         .await
         .expect("delete"));
     s.discard_blob(dropped.blob, 1).await.expect("discard");

@@ -7,7 +7,7 @@ use std::ops::Bound;
 
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, BucketRecord, Grant};
-use crate::types::{TagSet, VersioningState};
+use crate::types::{LifecycleConfig, TagSet, VersioningState};
 
 use super::rows::BucketRow;
 
@@ -22,6 +22,7 @@ fn record(
         policy,
         tags,
         versioning,
+        lifecycle,
     }: BucketRow,
 ) -> Result<BucketRecord, StorageError> {
     let tags = match tags.as_deref() {
@@ -33,6 +34,13 @@ fn record(
         None | Some("") => VersioningState::Unversioned,
         Some(v) => VersioningState::from_status(v)
             .ok_or_else(|| StorageError::Corrupt(format!("bucket {name}: versioning {v:?}")))?,
+    };
+    let lifecycle = match lifecycle.as_deref() {
+        None | Some("") => None,
+        Some(json) => Some(
+            serde_json::from_str(json)
+                .map_err(|e| StorageError::Corrupt(format!("bucket {name}: lifecycle: {e}")))?,
+        ),
     };
     Ok(BucketRecord {
         id: BucketId(id.ok_or_else(|| StorageError::Corrupt(format!("bucket {name} has no id")))?),
@@ -48,6 +56,7 @@ fn record(
         policy,
         tags,
         versioning,
+        lifecycle,
     })
 }
 
@@ -193,6 +202,25 @@ pub(super) async fn set_tags(
         .inner
         .cql
         .lwt(&s.inner.st.bucket_tags_set, (json, &b.name, b.id.0))
+        .await?;
+    still_there(applied)
+}
+
+/// Sets (or with `None` removes) the bucket's lifecycle configuration,
+/// stored as JSON, if the bucket is still the incarnation `b` names.
+pub(super) async fn set_lifecycle(
+    s: &CassandraStorage,
+    b: &BucketRecord,
+    config: Option<&LifecycleConfig>,
+) -> Result<(), StorageError> {
+    let json = config
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(StorageError::internal)?;
+    let applied = s
+        .inner
+        .cql
+        .lwt(&s.inner.st.bucket_lifecycle_set, (json, &b.name, b.id.0))
         .await?;
     still_there(applied)
 }

@@ -292,12 +292,22 @@ impl Gc {
 
     /// `hold_lease` with a lease that lasts `ttl` unless renewed.
     pub(crate) async fn hold_lease_for(&self, ttl: Duration) -> Result<bool, StorageError> {
+        self.hold_named_lease(LEASE, ttl).await
+    }
+
+    /// Whether this gateway holds the lease `name` (a row of `settings`
+    /// with a TTL), taking it if free or renewing it if held.
+    pub(crate) async fn hold_named_lease(
+        &self,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<bool, StorageError> {
         let st = &self.st;
         let me = self.collector_id.to_string();
         let ttl = i32::try_from(ttl.as_secs().max(1)).unwrap_or(i32::MAX);
-        if self.cql.lwt(&st.lease_take, (LEASE, &me, ttl)).await? {
+        if self.cql.lwt(&st.lease_take, (name, &me, ttl)).await? {
             return Ok(true);
         }
-        self.cql.lwt(&st.lease_renew, (ttl, &me, LEASE, &me)).await
+        self.cql.lwt(&st.lease_renew, (ttl, &me, name, &me)).await
     }
 }

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::types::{ObjectKey, TagSet, UploadId, VersionRef, VersioningState};
+use crate::types::{LifecycleConfig, ObjectKey, TagSet, UploadId, VersionRef, VersioningState};
 
 pub use options::CassandraOptions;
 
@@ -242,6 +242,14 @@ impl Storage for CassandraStorage {
         buckets::set_tags(self, bucket, tags).await
     }
 
+    async fn set_bucket_lifecycle(
+        &self,
+        bucket: &BucketRecord,
+        config: Option<&LifecycleConfig>,
+    ) -> Result<(), StorageError> {
+        buckets::set_lifecycle(self, bucket, config).await
+    }
+
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {
         self.inner.sweep.begin_blob(blob, owner).await
     }
@@ -330,8 +338,13 @@ impl Storage for CassandraStorage {
         objects::set_object_tags(self, bucket, key, tags).await
     }
 
-    async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
-        objects::delete_object(self, bucket, key).await
+    async fn delete_object(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        cond: &WriteCondition,
+    ) -> Result<bool, StorageError> {
+        objects::delete_object(self, bucket, key, cond).await
     }
 
     async fn put_version(
@@ -496,6 +509,14 @@ impl Maintenance for CassandraStorage {
 
     fn gc_stats(&self) -> crate::storage::GcSnapshot {
         self.inner.gc.stats().snapshot()
+    }
+
+    async fn hold_lease(
+        &self,
+        lease: crate::storage::Lease,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StorageError> {
+        self.inner.gc.hold_named_lease(lease.name(), ttl).await
     }
 
     /// The same fenced sweep as the collector's, then a collection of the

@@ -472,7 +472,9 @@ pub(super) async fn complete_upload(
     }
     let named = match cond {
         WriteCondition::None => Some(head.etag.as_str()),
-        WriteCondition::IfNoneMatch | WriteCondition::IfMatch(_) => None,
+        WriteCondition::IfNoneMatch
+        | WriteCondition::IfMatch(_)
+        | WriteCondition::IfUnchanged(_) => None,
     };
     let committed = s
         .inner

@@ -263,8 +263,8 @@ impl CassandraStorage {
                     Err(StorageError::PreconditionFailed)
                 }
             }
-            WriteCondition::IfMatch(etag) => {
-                Ok(Some(self.put_if_match(bucket, key, head, etag).await?))
+            WriteCondition::IfMatch(_) | WriteCondition::IfUnchanged(_) => {
+                Ok(Some(self.put_if_holds(bucket, key, head, cond).await?))
             }
         }
     }
@@ -368,20 +368,20 @@ impl CassandraStorage {
         }
     }
 
-    /// `If-Match`: replaces the row only if it is still the version whose
-    /// ETag matched; returns the replaced head.
-    async fn put_if_match(
+    /// `If-Match` (or the head unchanged): replaces the row only if it is
+    /// still the version over which `cond` held; returns the replaced head.
+    async fn put_if_holds(
         &self,
         bucket: BucketId,
         key: &str,
         head: &ObjectHead,
-        etag: &str,
+        cond: &WriteCondition,
     ) -> Result<ObjectHead, StorageError> {
         for _ in 0..IF_MATCH_ATTEMPTS {
             let Some((version, old)) = self.read_head(bucket, key, true).await? else {
                 return Err(StorageError::PreconditionFailed);
             };
-            if old.etag != etag {
+            if !cond.holds(Some(&old)) {
                 return Err(StorageError::PreconditionFailed);
             }
             self.pause_before_head_write().await;
@@ -486,7 +486,11 @@ pub(super) async fn delete_object(
     s: &CassandraStorage,
     bucket: BucketId,
     key: &str,
+    cond: &WriteCondition,
 ) -> Result<bool, StorageError> {
+    if *cond != WriteCondition::None {
+        return delete_if_holds(s, bucket, key, cond).await;
+    }
     let Some((_, old)) = s.read_head(bucket, key, false).await? else {
         return Ok(false);
     };
@@ -496,4 +500,36 @@ pub(super) async fn delete_object(
         .await?;
     s.settle_committed(bucket, key, Some(&old), None).await;
     Ok(true)
+}
+
+/// A conditional delete: removes the row only if it is still the version
+/// over which `cond` held (a lightweight transaction, retried when the row
+/// changed meanwhile and `cond` still holds over the new one).
+async fn delete_if_holds(
+    s: &CassandraStorage,
+    bucket: BucketId,
+    key: &str,
+    cond: &WriteCondition,
+) -> Result<bool, StorageError> {
+    for _ in 0..IF_MATCH_ATTEMPTS {
+        let current = s.read_head(bucket, key, true).await?;
+        if !cond.holds(current.as_ref().map(|(_, h)| h)) {
+            return Err(StorageError::PreconditionFailed);
+        }
+        let Some((version, old)) = current else {
+            return Ok(false);
+        };
+        let values = (bucket.0, s.shard_of(key), key, version);
+        if s.inner
+            .cql
+            .lwt(&s.inner.st.head_delete_if_version, values)
+            .await?
+        {
+            s.settle_committed(bucket, key, Some(&old), None).await;
+            return Ok(true);
+        }
+    }
+    Err(StorageError::Busy(
+        "the object kept changing during a conditional delete",
+    ))
 }

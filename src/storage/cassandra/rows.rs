@@ -22,6 +22,9 @@ pub(super) struct BucketRow {
     pub tags: Option<String>,
     /// `VersioningState::as_str` (schema 12); null while never versioned.
     pub versioning: Option<String>,
+    /// The lifecycle configuration as JSON (`LifecycleConfig`'s serde
+    /// form, schema 13); null without one.
+    pub lifecycle: Option<String>,
 }
 
 /// An `access_keys` row: the key's record as JSON.

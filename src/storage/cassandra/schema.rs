@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 12;
+pub const SCHEMA_VERSION: i32 = 13;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -217,6 +217,15 @@ const V12_COLUMNS: &[NewColumn] = &[NewColumn {
     cql_type: "text",
 }];
 
+/// Version 13: each bucket's lifecycle configuration (`LifecycleConfig`
+/// as JSON; null without one), set by a lightweight transaction like its
+/// policy.
+const V13_COLUMNS: &[NewColumn] = &[NewColumn {
+    table: "buckets",
+    column: "lifecycle",
+    cql_type: "text",
+}];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -265,6 +274,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: V12,
         add: V12_COLUMNS,
+    },
+    Step {
+        cql: &[],
+        add: V13_COLUMNS,
     },
 ];
 

@@ -20,6 +20,7 @@ pub(crate) struct Statements {
     pub bucket_grant_drop: PreparedStatement,
     pub bucket_policy_set: PreparedStatement,
     pub bucket_tags_set: PreparedStatement,
+    pub bucket_lifecycle_set: PreparedStatement,
     pub key_insert: PreparedStatement,
     pub key_get: PreparedStatement,
     pub key_all: PreparedStatement,
@@ -46,6 +47,8 @@ pub(crate) struct Statements {
     /// while the row is still that version.
     pub head_tags_set: PreparedStatement,
     pub head_delete: PreparedStatement,
+    /// A delete only while the row is still the version read.
+    pub head_delete_if_version: PreparedStatement,
     /// Listing slices: `[key > ? | key >= ?]` × `[AND key < ?]`.
     pub list_gt: PreparedStatement,
     pub list_ge: PreparedStatement,
@@ -112,13 +115,15 @@ impl Statements {
             )
             .await?,
             bucket_get: p(
-                "SELECT name, id, created_ms, region, owner, grants, policy, tags, versioning \
+                "SELECT name, id, created_ms, region, owner, grants, policy, tags, versioning, \
+                 lifecycle \
                  FROM {ks}.buckets WHERE name = ?",
                 true,
             )
             .await?,
             bucket_all: p(
-                "SELECT name, id, created_ms, region, owner, grants, policy, tags, versioning \
+                "SELECT name, id, created_ms, region, owner, grants, policy, tags, versioning, \
+                 lifecycle \
                  FROM {ks}.buckets",
                 true,
             )
@@ -136,6 +141,11 @@ impl Statements {
             .await?,
             bucket_policy_set: p(
                 "UPDATE {ks}.buckets SET policy = ? WHERE name = ? IF id = ?",
+                false,
+            )
+            .await?,
+            bucket_lifecycle_set: p(
+                "UPDATE {ks}.buckets SET lifecycle = ? WHERE name = ? IF id = ?",
                 false,
             )
             .await?,
@@ -216,6 +226,12 @@ impl Statements {
             .await?,
             head_delete: p(
                 "DELETE FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ?",
+                false,
+            )
+            .await?,
+            head_delete_if_version: p(
+                "DELETE FROM {ks}.objects WHERE bucket = ? AND shard = ? AND key = ? \
+                 IF version = ?",
                 false,
             )
             .await?,

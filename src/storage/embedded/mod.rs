@@ -34,7 +34,9 @@ use super::{
     WriteCondition,
 };
 use super::{Maintenance, StatusStore};
-use crate::types::{ObjectKey, StatusKind, TagSet, UploadId, VersionRef, VersioningState};
+use crate::types::{
+    LifecycleConfig, ObjectKey, StatusKind, TagSet, UploadId, VersionRef, VersioningState,
+};
 use blobs::BlobFiles;
 use crcs::{PendingCrcs, BLOB_CRCS};
 use versions::OwnedFrom;
@@ -597,6 +599,16 @@ impl Storage for EmbeddedStorage {
         self.update_bucket(bucket, move |rec| rec.tags = tags).await
     }
 
+    async fn set_bucket_lifecycle(
+        &self,
+        bucket: &BucketRecord,
+        config: Option<&LifecycleConfig>,
+    ) -> Result<(), StorageError> {
+        let config = config.cloned();
+        self.update_bucket(bucket, move |rec| rec.lifecycle = config)
+            .await
+    }
+
     async fn begin_blob(&self, _blob: BlobId, _owner: &BlobOwner) -> Result<(), StorageError> {
         // A crash leaves a file no record knows; the start-up sweep removes it.
         Ok(())
@@ -749,8 +761,14 @@ impl Storage for EmbeddedStorage {
         .await
     }
 
-    async fn delete_object(&self, bucket: BucketId, key: &ObjectKey) -> Result<bool, StorageError> {
+    async fn delete_object(
+        &self,
+        bucket: BucketId,
+        key: &ObjectKey,
+        cond: &WriteCondition,
+    ) -> Result<bool, StorageError> {
         let k = object_key(bucket, key);
+        let cond = cond.clone();
         self.blocking(move |inner| {
             let txn = inner.db.begin_write().map_err(db_err)?;
             let old = {
@@ -761,6 +779,10 @@ impl Storage for EmbeddedStorage {
                     None => None,
                 }
             };
+            // Not committed: the transaction's removal is dropped with it.
+            if !cond.holds(old.as_ref()) {
+                return Err(StorageError::PreconditionFailed);
+            }
             let existed = old.is_some();
             if let Some(old) = old {
                 write_inline(&txn, &k, None, Some(&old))?;
@@ -984,6 +1006,15 @@ impl Maintenance for EmbeddedStorage {
 
     fn gc_stats(&self) -> GcSnapshot {
         self.inner.gc_stats.snapshot()
+    }
+
+    /// Only this process has the store open: it holds every lease.
+    async fn hold_lease(
+        &self,
+        _lease: super::Lease,
+        _ttl: std::time::Duration,
+    ) -> Result<bool, StorageError> {
+        Ok(true)
     }
 
     /// The store is open in this process only (redb locks its file), so
