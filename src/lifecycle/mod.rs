@@ -53,10 +53,18 @@ fn tick_of(day_ms: i64) -> Duration {
     Duration::from_millis(ms).clamp(Duration::from_secs(1), Duration::from_secs(60))
 }
 
+/// What a pass did, and how many buckets it could not finish.
+struct Outcome {
+    tally: Tally,
+    failed: usize,
+}
+
 /// One pass: every bucket's rules, judged at `clock`. A bucket deleted
-/// meanwhile is passed over; any other error ends the pass.
-async fn pass(storage: &dyn Storage, held: &mut Held, clock: Clock) -> Result<Tally, Stop> {
+/// meanwhile is passed over; a bucket that fails is logged and counted,
+/// and the pass goes on with the others. A lost lease ends it.
+async fn pass(storage: &dyn Storage, held: &mut Held, clock: Clock) -> Result<Outcome, Stop> {
     let mut total = Tally::default();
+    let mut failed = 0;
     for bucket in storage.list_buckets().await? {
         let Some(config) = &bucket.lifecycle else {
             continue;
@@ -90,10 +98,25 @@ async fn pass(storage: &dyn Storage, held: &mut Held, clock: Clock) -> Result<Ta
         total.walked += t.walked;
         match result {
             Ok(()) | Err(Stop::Store(StorageError::NoSuchBucket)) => {}
-            Err(stop) => return Err(stop),
+            Err(Stop::LeaseLost) => return Err(Stop::LeaseLost),
+            Err(Stop::Store(e)) => {
+                failed += 1;
+                tracing::warn!(bucket = %bucket.name, error = %e, "lifecycle rules not applied");
+            }
         }
     }
-    Ok(total)
+    Ok(Outcome {
+        tally: total,
+        failed,
+    })
+}
+
+/// How long after a pass that failed somewhere the next one starts: a
+/// quarter of a day, at most 15 minutes, at least a tick, so that a
+/// bucket that keeps failing does not keep the others walked all day.
+fn retry_after(day_ms: i64, every: Duration) -> Duration {
+    let quarter = Duration::from_millis(u64::try_from(day_ms / 4).unwrap_or(0));
+    quarter.min(Duration::from_secs(15 * 60)).max(every)
 }
 
 /// Runs the worker until the runtime stops. `day_ms` is the length of a
@@ -113,6 +136,8 @@ pub(crate) fn spawn(storage: Arc<dyn Storage>, leases: Arc<dyn Maintenance>, day
         // lease; forgotten when the lease is lost, as another gateway may
         // have left the day half done.
         let mut done: Option<i64> = None;
+        // After a pass that failed somewhere: no new pass before this.
+        let mut not_before: Option<Instant> = None;
         loop {
             tick.tick().await;
             match leases.hold_lease(Lease::Lifecycle, ttl).await {
@@ -128,7 +153,7 @@ pub(crate) fn spawn(storage: Arc<dyn Storage>, leases: Arc<dyn Maintenance>, day
             }
             let now = now_ms();
             let day = now.div_euclid(day_ms);
-            if done == Some(day) {
+            if done == Some(day) || not_before.is_some_and(|t| Instant::now() < t) {
                 continue;
             }
             let mut held = Held {
@@ -145,8 +170,13 @@ pub(crate) fn spawn(storage: Arc<dyn Storage>, leases: Arc<dyn Maintenance>, day
             let started = Instant::now();
             let run = tokio::spawn(async move { pass(&*s, &mut held, clock).await });
             match run.await {
-                Ok(Ok(t)) => {
-                    done = Some(day);
+                Ok(Ok(Outcome { tally: t, failed })) => {
+                    if failed == 0 {
+                        done = Some(day);
+                        not_before = None;
+                    } else {
+                        not_before = Some(Instant::now() + retry_after(day_ms, every));
+                    }
                     if t.walked > 0 {
                         tracing::info!(
                             walked = t.walked,
@@ -160,7 +190,8 @@ pub(crate) fn spawn(storage: Arc<dyn Storage>, leases: Arc<dyn Maintenance>, day
                     done = None;
                 }
                 Ok(Err(Stop::Store(e))) => {
-                    tracing::warn!(error = %e, "a lifecycle pass failed; the next tick retries")
+                    not_before = Some(Instant::now() + retry_after(day_ms, every));
+                    tracing::warn!(error = %e, "a lifecycle pass failed; it is tried again")
                 }
                 Err(e) => tracing::warn!(error = %e, "the lifecycle task failed"),
             }
@@ -178,5 +209,13 @@ mod tests {
         assert_eq!(tick_of(1_000), Duration::from_secs(1));
         assert_eq!(tick_of(86_400_000), Duration::from_secs(60));
         assert_eq!(tick_of(0), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_failed_pass_waits_a_quarter_day_within_a_tick_and_15_minutes() {
+        let tick = Duration::from_secs(2);
+        assert_eq!(retry_after(10_000, tick), Duration::from_millis(2_500));
+        assert_eq!(retry_after(2_000, tick), tick);
+        assert_eq!(retry_after(86_400_000, tick), Duration::from_secs(900));
     }
 }
