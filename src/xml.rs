@@ -233,6 +233,25 @@ pub(crate) struct PolicyStatus {
     pub is_public: bool,
 }
 
+/// A configuration document with nothing set (`<BucketLoggingStatus/>`,
+/// `<NotificationConfiguration/>`, `<AccelerateConfiguration/>`), written
+/// under its root's name.
+#[derive(Debug, Serialize)]
+pub(crate) struct EmptyConfiguration {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+}
+
+/// A listing of configurations with none in it (ListBucketAnalytics-,
+/// Inventory-, Metrics- and IntelligentTieringConfigurations).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EmptyConfigurationList {
+    #[serde(rename = "@xmlns", serialize_with = "ser_ns")]
+    pub xmlns: (),
+    pub is_truncated: bool,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename = "RequestPaymentConfiguration", rename_all = "PascalCase")]
 pub(crate) struct RequestPaymentConfiguration {

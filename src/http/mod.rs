@@ -11,4 +11,4 @@ pub mod router;
 pub(crate) use body::ResponseBody;
 pub(crate) use pace::BodyPace;
 pub use query::Query;
-pub use router::{AdminPath, BucketConfig, Endpoint, GatewayPath, Route, Routed};
+pub use router::{AdminPath, BucketConfig, ConfigSet, Endpoint, GatewayPath, Route, Routed};

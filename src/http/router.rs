@@ -13,13 +13,53 @@ use super::query::Query;
 /// Bucket sub-resources answered with a fixed "not configured" reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BucketConfig {
+    Accelerate,
     Acl,
     Cors,
     Encryption,
+    Logging,
+    Notification,
+    ObjectLock,
     OwnershipControls,
     PublicAccessBlock,
+    Replication,
     RequestPayment,
     Website,
+    /// A listing of configurations of a kind s3gw never has (no `id`).
+    List(ConfigSet),
+    /// One configuration of such a kind, by its `id`.
+    One(ConfigSet),
+}
+
+/// Kinds of bucket configuration that S3 lists by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSet {
+    Analytics,
+    IntelligentTiering,
+    Inventory,
+    Metrics,
+}
+
+impl ConfigSet {
+    /// The middle of its operations' names.
+    fn op(self) -> &'static str {
+        match self {
+            ConfigSet::Analytics => "BucketAnalyticsConfiguration",
+            ConfigSet::IntelligentTiering => "BucketIntelligentTieringConfiguration",
+            ConfigSet::Inventory => "BucketInventoryConfiguration",
+            ConfigSet::Metrics => "BucketMetricsConfiguration",
+        }
+    }
+
+    fn of(subresource: &str) -> Option<ConfigSet> {
+        match subresource {
+            "analytics" => Some(ConfigSet::Analytics),
+            "intelligent-tiering" => Some(ConfigSet::IntelligentTiering),
+            "inventory" => Some(ConfigSet::Inventory),
+            "metrics" => Some(ConfigSet::Metrics),
+            _ => None,
+        }
+    }
 }
 
 /// Every S3 operation the gateway knows.
@@ -80,13 +120,30 @@ impl Endpoint {
             GetBucketVersioning => "GetBucketVersioning",
             PutBucketVersioning => "PutBucketVersioning",
             GetBucketConfig(c) => match c {
+                BucketConfig::Accelerate => "GetBucketAccelerateConfiguration",
                 BucketConfig::Acl => "GetBucketAcl",
                 BucketConfig::Cors => "GetBucketCors",
                 BucketConfig::Encryption => "GetBucketEncryption",
+                BucketConfig::Logging => "GetBucketLogging",
+                BucketConfig::Notification => "GetBucketNotificationConfiguration",
+                BucketConfig::ObjectLock => "GetObjectLockConfiguration",
                 BucketConfig::OwnershipControls => "GetBucketOwnershipControls",
                 BucketConfig::PublicAccessBlock => "GetPublicAccessBlock",
+                BucketConfig::Replication => "GetBucketReplication",
                 BucketConfig::RequestPayment => "GetBucketRequestPayment",
                 BucketConfig::Website => "GetBucketWebsite",
+                BucketConfig::List(ConfigSet::Analytics) => "ListBucketAnalyticsConfigurations",
+                BucketConfig::List(ConfigSet::IntelligentTiering) => {
+                    "ListBucketIntelligentTieringConfigurations"
+                }
+                BucketConfig::List(ConfigSet::Inventory) => "ListBucketInventoryConfigurations",
+                BucketConfig::List(ConfigSet::Metrics) => "ListBucketMetricsConfigurations",
+                BucketConfig::One(ConfigSet::Analytics) => "GetBucketAnalyticsConfiguration",
+                BucketConfig::One(ConfigSet::IntelligentTiering) => {
+                    "GetBucketIntelligentTieringConfiguration"
+                }
+                BucketConfig::One(ConfigSet::Inventory) => "GetBucketInventoryConfiguration",
+                BucketConfig::One(ConfigSet::Metrics) => "GetBucketMetricsConfiguration",
             },
             GetBucketPolicy => "GetBucketPolicy",
             PutBucketPolicy => "PutBucketPolicy",
@@ -274,7 +331,11 @@ pub(crate) const LOGOUT_PATH: &str = "/_s3gw/logout";
 
 /// Bucket sub-resources and the S3 name (without the verb) of each.
 const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
-    ("accelerate", "BucketAccelerateConfiguration", None),
+    (
+        "accelerate",
+        "BucketAccelerateConfiguration",
+        Some(BucketConfig::Accelerate),
+    ),
     ("acl", "BucketAcl", Some(BucketConfig::Acl)),
     ("analytics", "BucketAnalyticsConfiguration", None),
     ("cors", "BucketCors", Some(BucketConfig::Cors)),
@@ -289,10 +350,18 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
         None,
     ),
     ("inventory", "BucketInventoryConfiguration", None),
-    ("logging", "BucketLogging", None),
+    ("logging", "BucketLogging", Some(BucketConfig::Logging)),
     ("metrics", "BucketMetricsConfiguration", None),
-    ("notification", "BucketNotificationConfiguration", None),
-    ("object-lock", "ObjectLockConfiguration", None),
+    (
+        "notification",
+        "BucketNotificationConfiguration",
+        Some(BucketConfig::Notification),
+    ),
+    (
+        "object-lock",
+        "ObjectLockConfiguration",
+        Some(BucketConfig::ObjectLock),
+    ),
     (
         "ownershipControls",
         "BucketOwnershipControls",
@@ -305,7 +374,11 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
         "PublicAccessBlock",
         Some(BucketConfig::PublicAccessBlock),
     ),
-    ("replication", "BucketReplication", None),
+    (
+        "replication",
+        "BucketReplication",
+        Some(BucketConfig::Replication),
+    ),
     (
         "requestPayment",
         "BucketRequestPayment",
@@ -470,6 +543,14 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
         });
     }
     for (name, op, config) in BUCKET_SUBRESOURCES {
+        if let (Some(set), true) = (ConfigSet::of(name), q.has(name)) {
+            // Listed without an id, one configuration with one.
+            return Ok(match (&m, q.has("id")) {
+                (&Method::GET, false) => GetBucketConfig(BucketConfig::List(set)),
+                (&Method::GET, true) => GetBucketConfig(BucketConfig::One(set)),
+                _ => NotImplemented(format!("{}{}", verb(&m), set.op())),
+            });
+        }
         if q.has(name) {
             return Ok(match (&m, config) {
                 (&Method::GET, Some(c)) => GetBucketConfig(*c),
@@ -719,6 +800,123 @@ mod tests {
                 "localhost",
                 false,
                 GetBucketConfig(BucketConfig::Acl),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?analytics",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::List(ConfigSet::Analytics)),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?analytics&id=a1",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::One(ConfigSet::Analytics)),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?intelligent-tiering",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::List(ConfigSet::IntelligentTiering)),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?inventory&id=i",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::One(ConfigSet::Inventory)),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?metrics",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::List(ConfigSet::Metrics)),
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1?metrics&id=m",
+                "localhost",
+                false,
+                NotImplemented("PutBucketMetricsConfiguration".into()),
+                Some("b1"),
+                None,
+            ),
+            (
+                "DELETE",
+                "/b1?inventory&id=i",
+                "localhost",
+                false,
+                NotImplemented("DeleteBucketInventoryConfiguration".into()),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?replication",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::Replication),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?object-lock",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::ObjectLock),
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1?object-lock",
+                "localhost",
+                false,
+                NotImplemented("PutObjectLockConfiguration".into()),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?logging",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::Logging),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?notification",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::Notification),
+                Some("b1"),
+                None,
+            ),
+            (
+                "GET",
+                "/b1?accelerate",
+                "localhost",
+                false,
+                GetBucketConfig(BucketConfig::Accelerate),
                 Some("b1"),
                 None,
             ),

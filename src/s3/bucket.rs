@@ -5,7 +5,7 @@ use http::{Response, StatusCode};
 use super::response::{self, iso8601};
 use super::RequestCx;
 use crate::error::{S3Error, S3ErrorCode};
-use crate::http::{BucketConfig, ResponseBody};
+use crate::http::{BucketConfig, ConfigSet, ResponseBody};
 use crate::storage::{BucketRecord, StorageError};
 use crate::types::BucketName;
 use crate::xml;
@@ -112,11 +112,20 @@ pub(crate) fn owner_acl(cx: &RequestCx) -> xml::AccessControlPolicy {
     }
 }
 
-/// Sub-resources that have a fixed answer: the default ACL and payer, or
-/// the "not configured" error S3 gives for an unset configuration.
+/// Sub-resources that have a fixed answer: the default ACL and payer, an
+/// empty document, an empty listing, or the "not configured" error S3
+/// gives for an unset configuration.
 pub(crate) async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) -> Res {
     cx.bucket().await?;
     use S3ErrorCode as C;
+    let empty = |root: &str| response::xml_root(root, &xml::EmptyConfiguration { xmlns: () });
+    let none_listed = |root: &str| {
+        let list = xml::EmptyConfigurationList {
+            xmlns: (),
+            is_truncated: false,
+        };
+        response::xml_root(root, &list)
+    };
     let missing = match config {
         BucketConfig::Acl => return response::xml(&owner_acl(cx)),
         BucketConfig::RequestPayment => {
@@ -125,10 +134,24 @@ pub(crate) async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) 
                 payer: "BucketOwner",
             })
         }
+        BucketConfig::Accelerate => return empty("AccelerateConfiguration"),
+        BucketConfig::Logging => return empty("BucketLoggingStatus"),
+        BucketConfig::Notification => return empty("NotificationConfiguration"),
+        BucketConfig::List(set) => {
+            return none_listed(match set {
+                ConfigSet::Analytics => "ListBucketAnalyticsConfigurationResult",
+                ConfigSet::IntelligentTiering => "ListBucketIntelligentTieringConfigurationsOutput",
+                ConfigSet::Inventory => "ListInventoryConfigurationsResult",
+                ConfigSet::Metrics => "ListMetricsConfigurationsResult",
+            })
+        }
+        BucketConfig::One(_) => C::NoSuchConfiguration,
         BucketConfig::Cors => C::NoSuchCORSConfiguration,
         BucketConfig::Encryption => C::ServerSideEncryptionConfigurationNotFoundError,
+        BucketConfig::ObjectLock => C::ObjectLockConfigurationNotFoundError,
         BucketConfig::OwnershipControls => C::OwnershipControlsNotFoundError,
         BucketConfig::PublicAccessBlock => C::NoSuchPublicAccessBlockConfiguration,
+        BucketConfig::Replication => C::ReplicationConfigurationNotFoundError,
         BucketConfig::Website => C::NoSuchWebsiteConfiguration,
     };
     Err(S3Error::code(missing))

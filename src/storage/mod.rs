@@ -187,8 +187,10 @@ impl HeadStamp {
 }
 
 impl WriteCondition {
-    /// Whether the condition holds over `current`, the key's head now.
+    /// Whether the condition holds over `current`, the key's head now. A
+    /// current delete marker counts as no object, as in S3.
     pub(crate) fn holds(&self, current: Option<&ObjectHead>) -> bool {
+        let current = current.filter(|h| !h.delete_marker);
         match (self, current) {
             (WriteCondition::None, _) => true,
             (WriteCondition::IfNoneMatch, current) => current.is_none(),

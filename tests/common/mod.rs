@@ -715,6 +715,23 @@ pub fn refused<T: std::fmt::Debug, E: aws_sdk_s3::error::ProvideErrorMetadata>(
     code(&answer.expect_err(what))
 }
 
+/// PutBucketVersioning of `status` on `bucket`; it must succeed.
+pub async fn set_versioning(
+    c: &Client,
+    bucket: &str,
+    status: aws_sdk_s3::types::BucketVersioningStatus,
+) {
+    let config = aws_sdk_s3::types::VersioningConfiguration::builder()
+        .status(status)
+        .build();
+    c.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(config)
+        .send()
+        .await
+        .expect("put versioning");
+}
+
 /// Checks that HeadObject of `bucket/key` answers 404.
 pub async fn assert_absent(c: &Client, bucket: &str, key: &str) {
     let e = c.head_object().bucket(bucket).key(key).send().await;

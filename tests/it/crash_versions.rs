@@ -11,7 +11,7 @@ use crate::crash::{cassandra_args, fsck_cli, fsck_until, half_sent, presign};
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use aws_sdk_s3::types::BucketVersioningStatus;
 use aws_sdk_s3::Client;
 use common::{client_for as client, data, spawn_gateway};
 use s3gw::storage::cassandra::CassandraStorage;
@@ -32,16 +32,7 @@ async fn versioned_bucket(c: &Client) {
         .send()
         .await
         .expect("create");
-    c.put_bucket_versioning()
-        .bucket(BUCKET)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("versioning");
+    common::set_versioning(c, BUCKET, BucketVersioningStatus::Enabled).await;
 }
 
 async fn put(c: &Client, key: &str, body: Vec<u8>) -> Option<String> {

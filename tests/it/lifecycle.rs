@@ -15,7 +15,6 @@ use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketVersioningStatus,
     ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleAndOperator,
     LifecycleRuleFilter, NoncurrentVersionExpiration, Tag, Transition, TransitionStorageClass,
-    VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use common::*;
@@ -336,16 +335,7 @@ async fn expiration_and_abandoned_uploads_apply_with_a_short_day() {
 async fn versioned_rules_mark_expire_and_clean_up_with_a_short_day() {
     let (f, own) = fixture("lc-versions").await;
     let (c, b) = (&f.c, f.b.as_str());
-    c.put_bucket_versioning()
-        .bucket(b)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("versioning");
+    set_versioning(c, b, BucketVersioningStatus::Enabled).await;
     // Written before the rules, so that every one is due by the time the
     // rules are read.
     let cur = f.put("cur/a", b"current".to_vec()).await;

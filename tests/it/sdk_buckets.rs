@@ -252,3 +252,161 @@ async fn fixed_bucket_subresources() {
         .expect_err("tagging");
     assert_eq!(code(&e.into_service_error()), "NoSuchTagSet");
 }
+
+/// What S3 answers for configurations never set, as the Terraform AWS
+/// provider reads them on every bucket refresh: an empty document, an
+/// empty listing, or the "not found" error of each (issue 20 item 5).
+#[tokio::test]
+async fn unset_configurations_answer_as_s3_does() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = bucket_name("unset");
+    c.create_bucket().bucket(&b).send().await.expect("create");
+
+    let logging = c.get_bucket_logging().bucket(&b).send().await;
+    assert!(logging.expect("logging").logging_enabled().is_none());
+    let notification = c
+        .get_bucket_notification_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("notification");
+    assert!(notification.topic_configurations().is_empty());
+    assert!(notification.queue_configurations().is_empty());
+    assert!(notification.lambda_function_configurations().is_empty());
+    assert!(notification.event_bridge_configuration().is_none());
+    let accelerate = c
+        .get_bucket_accelerate_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("accelerate");
+    assert_eq!(accelerate.status(), None);
+
+    let analytics = c
+        .list_bucket_analytics_configurations()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("analytics");
+    assert!(analytics.analytics_configuration_list().is_empty());
+    assert_eq!(analytics.is_truncated(), Some(false));
+    let inventory = c
+        .list_bucket_inventory_configurations()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("inventory");
+    assert!(inventory.inventory_configuration_list().is_empty());
+    assert_eq!(inventory.is_truncated(), Some(false));
+    let metrics = c
+        .list_bucket_metrics_configurations()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("metrics");
+    assert!(metrics.metrics_configuration_list().is_empty());
+    assert_eq!(metrics.is_truncated(), Some(false));
+    let tiering = c
+        .list_bucket_intelligent_tiering_configurations()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("intelligent tiering");
+    assert!(tiering.intelligent_tiering_configuration_list().is_empty());
+    assert_eq!(tiering.is_truncated(), Some(false));
+
+    let missing = [
+        (
+            "replication",
+            c.get_bucket_replication()
+                .bucket(&b)
+                .send()
+                .await
+                .err()
+                .map(|e| code(&e.into_service_error())),
+        ),
+        (
+            "object lock",
+            c.get_object_lock_configuration()
+                .bucket(&b)
+                .send()
+                .await
+                .err()
+                .map(|e| code(&e.into_service_error())),
+        ),
+        (
+            "one analytics configuration",
+            c.get_bucket_analytics_configuration()
+                .bucket(&b)
+                .id("a")
+                .send()
+                .await
+                .err()
+                .map(|e| code(&e.into_service_error())),
+        ),
+        (
+            "one inventory configuration",
+            c.get_bucket_inventory_configuration()
+                .bucket(&b)
+                .id("i")
+                .send()
+                .await
+                .err()
+                .map(|e| code(&e.into_service_error())),
+        ),
+        (
+            "website",
+            c.get_bucket_website()
+                .bucket(&b)
+                .send()
+                .await
+                .err()
+                .map(|e| code(&e.into_service_error())),
+        ),
+        (
+            "ownership controls",
+            c.get_bucket_ownership_controls()
+                .bucket(&b)
+                .send()
+                .await
+                .err()
+                .map(|e| code(&e.into_service_error())),
+        ),
+        (
+            "public access block",
+            c.get_public_access_block()
+                .bucket(&b)
+                .send()
+                .await
+                .err()
+                .map(|e| code(&e.into_service_error())),
+        ),
+    ];
+    let codes: Vec<(&str, Option<String>)> = missing.into_iter().collect();
+    let want = [
+        ("replication", "ReplicationConfigurationNotFoundError"),
+        ("object lock", "ObjectLockConfigurationNotFoundError"),
+        ("one analytics configuration", "NoSuchConfiguration"),
+        ("one inventory configuration", "NoSuchConfiguration"),
+        ("website", "NoSuchWebsiteConfiguration"),
+        ("ownership controls", "OwnershipControlsNotFoundError"),
+        (
+            "public access block",
+            "NoSuchPublicAccessBlockConfiguration",
+        ),
+    ];
+    for ((what, got), (_, expected)) in codes.iter().zip(want) {
+        assert_eq!(got.as_deref(), Some(expected), "{what}");
+    }
+    // A bucket that does not exist is still NoSuchBucket.
+    let e = c
+        .get_bucket_logging()
+        .bucket("no-such-bucket-here")
+        .send()
+        .await;
+    assert_eq!(
+        code(&e.expect_err("no bucket").into_service_error()),
+        "NoSuchBucket"
+    );
+}

@@ -9,19 +9,9 @@ use crate::common;
 
 use aws_sdk_s3::types::{
     BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
-    VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use common::*;
-
-async fn set_versioning(c: &Client, b: &str, status: BucketVersioningStatus) {
-    c.put_bucket_versioning()
-        .bucket(b)
-        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-        .send()
-        .await
-        .expect("put versioning");
-}
 
 /// Puts `body` at `key`; its version id.
 async fn put_version(f: &Fixture, key: &str, body: &'static [u8]) -> String {

@@ -282,8 +282,7 @@ impl CassandraStorage {
             return Ok(());
         }
         let current = self.read_head(bucket, key, true).await?.map(|(_, h)| h);
-        // A current delete marker counts as no object.
-        if cond.holds(current.as_ref().filter(|h| !h.delete_marker)) {
+        if cond.holds(current.as_ref()) {
             Ok(())
         } else {
             Err(StorageError::PreconditionFailed)

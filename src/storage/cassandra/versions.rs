@@ -297,7 +297,7 @@ impl CassandraStorage {
         for _ in 0..ATTEMPTS {
             let current = self.current_serial(bucket, key).await?;
             let cur = current.as_ref().map(|(_, h)| h);
-            if !cond.holds(cur.filter(|h| !h.delete_marker)) {
+            if !cond.holds(cur) {
                 return Err(StorageError::PreconditionFailed);
             }
             let mut new = head.clone();

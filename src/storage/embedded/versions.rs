@@ -148,8 +148,7 @@ impl Inner {
         let k = object_key(bucket, key);
         let mut head = head.clone();
         let current = current_head(txn, &k)?;
-        let live = current.as_ref().filter(|c| !c.delete_marker);
-        if !cond.holds(live) {
+        if !cond.holds(current.as_ref()) {
             return Err(StorageError::PreconditionFailed);
         }
         head.stamp_version(current.as_ref(), mode, now_us());
