@@ -130,9 +130,12 @@ step "dependency arrows between modules (scripts/check-arrows.py)"
 python3 scripts/check-arrows.py
 
 # The fuzz targets compile against the crate as it is (scripts/fuzz runs
-# them; a target left behind by an API change would only show there).
+# them; a target left behind by an API change would only show there). In
+# the crate's own target directory, after clippy: the dependencies checked
+# there serve again (28 s and 0.2 GB here, where fuzz/target took 76 s and
+# 2.2 GB).
 step "fuzz targets build (cargo check of fuzz/)"
-cargo check --manifest-path fuzz/Cargo.toml --bins --locked
+CARGO_TARGET_DIR="$ROOT/target" cargo check --manifest-path fuzz/Cargo.toml --bins --locked
 
 step "wait for Cassandra (1 node, started in the background)"
 if ! wait "$CASSANDRA_START_PID"; then
