@@ -53,9 +53,9 @@ fn tick_of(day_ms: i64) -> Duration {
     Duration::from_millis(ms).clamp(Duration::from_secs(1), Duration::from_secs(60))
 }
 
-/// What a pass did, and how many buckets it could not finish.
+/// How many records a pass read, and how many buckets it could not finish.
 struct Outcome {
-    tally: Tally,
+    walked: u64,
     failed: usize,
 }
 
@@ -63,7 +63,7 @@ struct Outcome {
 /// meanwhile is passed over; a bucket that fails is logged and counted,
 /// and the pass goes on with the others. A lost lease ends it.
 async fn pass(storage: &dyn Storage, held: &mut Held, clock: Clock) -> Result<Outcome, Stop> {
-    let mut total = Tally::default();
+    let mut walked = 0;
     let mut failed = 0;
     for bucket in storage.list_buckets().await? {
         let Some(config) = &bucket.lifecycle else {
@@ -90,12 +90,7 @@ async fn pass(storage: &dyn Storage, held: &mut Held, clock: Clock) -> Result<Ou
                 "lifecycle rules applied"
             );
         }
-        total.expired += t.expired;
-        total.versions_deleted += t.versions_deleted;
-        total.markers_removed += t.markers_removed;
-        total.uploads_aborted += t.uploads_aborted;
-        total.changed += t.changed;
-        total.walked += t.walked;
+        walked += t.walked;
         match result {
             Ok(()) | Err(Stop::Store(StorageError::NoSuchBucket)) => {}
             Err(Stop::LeaseLost) => return Err(Stop::LeaseLost),
@@ -105,10 +100,7 @@ async fn pass(storage: &dyn Storage, held: &mut Held, clock: Clock) -> Result<Ou
             }
         }
     }
-    Ok(Outcome {
-        tally: total,
-        failed,
-    })
+    Ok(Outcome { walked, failed })
 }
 
 /// How long after a pass that failed somewhere the next one starts: a
@@ -170,16 +162,16 @@ pub(crate) fn spawn(storage: Arc<dyn Storage>, leases: Arc<dyn Maintenance>, day
             let started = Instant::now();
             let run = tokio::spawn(async move { pass(&*s, &mut held, clock).await });
             match run.await {
-                Ok(Ok(Outcome { tally: t, failed })) => {
+                Ok(Ok(Outcome { walked, failed })) => {
                     if failed == 0 {
                         done = Some(day);
                         not_before = None;
                     } else {
                         not_before = Some(Instant::now() + retry_after(day_ms, every));
                     }
-                    if t.walked > 0 {
+                    if walked > 0 {
                         tracing::info!(
-                            walked = t.walked,
+                            walked,
                             secs = started.elapsed().as_secs_f64(),
                             "lifecycle pass done"
                         );

@@ -253,6 +253,13 @@ async fn fixed_bucket_subresources() {
     assert_eq!(code(&e.into_service_error()), "NoSuchTagSet");
 }
 
+/// The S3 error code of a failed SDK call.
+fn service_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    e: aws_sdk_s3::error::SdkError<E>,
+) -> String {
+    code(&e)
+}
+
 /// What S3 answers for configurations never set, as the Terraform AWS
 /// provider reads them on every bucket refresh: an empty document, an
 /// empty listing, or the "not found" error of each (issue 20 item 5).
@@ -324,7 +331,7 @@ async fn unset_configurations_answer_as_s3_does() {
                 .send()
                 .await
                 .err()
-                .map(|e| code(&e.into_service_error())),
+                .map(service_code),
         ),
         (
             "object lock",
@@ -333,7 +340,7 @@ async fn unset_configurations_answer_as_s3_does() {
                 .send()
                 .await
                 .err()
-                .map(|e| code(&e.into_service_error())),
+                .map(service_code),
         ),
         (
             "one analytics configuration",
@@ -343,7 +350,7 @@ async fn unset_configurations_answer_as_s3_does() {
                 .send()
                 .await
                 .err()
-                .map(|e| code(&e.into_service_error())),
+                .map(service_code),
         ),
         (
             "one inventory configuration",
@@ -353,7 +360,7 @@ async fn unset_configurations_answer_as_s3_does() {
                 .send()
                 .await
                 .err()
-                .map(|e| code(&e.into_service_error())),
+                .map(service_code),
         ),
         (
             "website",
@@ -362,7 +369,7 @@ async fn unset_configurations_answer_as_s3_does() {
                 .send()
                 .await
                 .err()
-                .map(|e| code(&e.into_service_error())),
+                .map(service_code),
         ),
         (
             "ownership controls",
@@ -371,7 +378,7 @@ async fn unset_configurations_answer_as_s3_does() {
                 .send()
                 .await
                 .err()
-                .map(|e| code(&e.into_service_error())),
+                .map(service_code),
         ),
         (
             "public access block",
@@ -380,7 +387,7 @@ async fn unset_configurations_answer_as_s3_does() {
                 .send()
                 .await
                 .err()
-                .map(|e| code(&e.into_service_error())),
+                .map(service_code),
         ),
     ];
     let codes: Vec<(&str, Option<String>)> = missing.into_iter().collect();
