@@ -32,6 +32,7 @@ macro_rules! s3_error_codes {
 
 s3_error_codes! {
     AccessDenied => 403,
+    AccessForbidden => 403,
     AuthorizationHeaderMalformed => 400,
     AuthorizationQueryParametersError => 400,
     BadDigest => 400,
@@ -185,6 +186,7 @@ pub(crate) fn default_message(code: S3ErrorCode) -> &'static str {
     use S3ErrorCode::*;
     match code {
         AccessDenied => "Access Denied",
+        AccessForbidden => "CORSResponse: This CORS request is not allowed.",
         AuthorizationHeaderMalformed => "The authorization header is malformed.",
         AuthorizationQueryParametersError => "The authorization query parameters are malformed.",
         BadDigest => "The Content-MD5 or checksum you specified did not match what we received.",

@@ -4,12 +4,14 @@
 use std::fmt;
 
 mod checksum;
+mod cors;
 mod lifecycle;
 mod status_kind;
 mod tags;
 mod versions;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumType};
+pub use cors::{wildcard_match, CorsConfig, CorsMatch, CorsRule, CORS_METHODS, MAX_CORS_RULES};
 pub use lifecycle::{
     due_ms, Expiration, LifecycleConfig, LifecycleRule, NoncurrentExpiration, RuleFilter, DAY_MS,
     MAX_FILTER_SIZE, MAX_LIFECYCLE_RULES, MAX_NEWER_NONCURRENT_VERSIONS, MAX_RULE_ID_LEN,

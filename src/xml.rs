@@ -55,6 +55,23 @@ pub(crate) fn to_xml_root<T: Serialize>(
     Ok(out)
 }
 
+/// Whether the document's root element is named `name` (whatever its
+/// namespace): serde does not check a root's name, and S3 refuses a
+/// document of another kind as `MalformedXML`.
+pub(crate) fn root_is(text: &str, name: &str) -> bool {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                return e.local_name().as_ref() == name.as_bytes();
+            }
+            Ok(Event::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// Parses a request body.
 pub fn from_xml<T: DeserializeOwned>(body: &str) -> Result<T, quick_xml::DeError> {
     quick_xml::de::from_str(&keep_xml10_characters(body))

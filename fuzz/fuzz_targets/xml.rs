@@ -23,18 +23,24 @@
 //! * a lifecycle configuration `parse_lifecycle` accepts has 1 to 1000
 //!   rules with unique IDs of at most 255 characters, each rule with an
 //!   action, and the GetBucketLifecycleConfiguration answer
-//!   (`lifecycle_answer`) parses back to the same configuration.
+//!   (`lifecycle_answer`) parses back to the same configuration;
+//! * a CORS configuration `parse_cors` accepts has 1 to 100 rules, each
+//!   with a method S3 allows and an origin, no origin or allowed header
+//!   with two wildcards, and the GetBucketCors answer (`cors_answer`)
+//!   parses back to the same configuration.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use s3gw::s3::bucket_versioning::parse_versioning;
+use s3gw::s3::cors_xml::{cors_answer, parse_cors};
 use s3gw::s3::lifecycle_xml::{lifecycle_answer, parse_lifecycle};
 use s3gw::s3::tagging::parse_tagging;
 use s3gw::s3::complete::{choose_parts, multipart_etag, MIN_PART_SIZE};
 use s3gw::storage::{BlobId, PartRecord, PartRef};
 use s3gw::types::{
-    unquote_etag, xml_safe, ChecksumAlgorithm, ChecksumType, MAX_BUCKET_TAGS, MAX_LIFECYCLE_RULES,
+    unquote_etag, xml_safe, ChecksumAlgorithm, ChecksumType, CORS_METHODS, MAX_BUCKET_TAGS,
+    MAX_CORS_RULES, MAX_LIFECYCLE_RULES,
     MAX_RULE_ID_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN,
 };
 use s3gw::xml::{self, from_xml, to_xml};
@@ -207,5 +213,18 @@ fuzz_target!(|data: &[u8]| {
         let out = lifecycle_answer(&cfg);
         let back = parse_lifecycle(out.as_bytes()).expect("our LifecycleConfiguration parses");
         assert_eq!(back, cfg, "a rule changed on its way back: {out}");
+    }
+
+    if let Ok(cfg) = parse_cors(data) {
+        assert!((1..=MAX_CORS_RULES).contains(&cfg.rules.len()));
+        for rule in &cfg.rules {
+            assert!(!rule.methods.is_empty() && !rule.origins.is_empty());
+            assert!(rule.methods.iter().all(|m| CORS_METHODS.contains(&m.as_str())));
+            let patterns = rule.origins.iter().chain(&rule.allowed_headers);
+            assert!(patterns.clone().all(|p| p.matches('*').count() <= 1));
+        }
+        let out = cors_answer(&cfg);
+        let back = parse_cors(out.as_bytes()).expect("our CORSConfiguration parses");
+        assert_eq!(back, cfg, "a CORS rule changed on its way back: {out}");
     }
 });

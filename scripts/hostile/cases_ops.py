@@ -1,5 +1,5 @@
 """Catalogue cases, part 2: XML bodies, multipart completes, ranges, part
-numbers, methods, the reserved /_s3gw/ paths, query and copy parameters,
+numbers, methods, CORS preflights and rules, the reserved /_s3gw/ paths, query and copy parameters,
 and slow clients. See catalogue.py for the record and how the runner reads it."""
 
 import hashlib
@@ -179,6 +179,51 @@ case("absolute-form target for another host", V, lambda c: c.signed(
      403, "SignatureDoesNotMatch",
      note="RFC 9112 §3.2.2: the target's authority (evil.example) replaces Host, and the "
           "signature (host 127.0.0.1) does not cover it; AWS undocumented")
+
+# ---------------------------------------------------------------- cors
+# The preflight is answered without a signature (docs/s3-compatibility.md,
+# "CORS"); the fixture's bucket has no CORS rules.
+C = "cors"
+
+
+def preflight(c, headers, path=None):
+    return raw("OPTIONS", path or c.path("obj"), [("Host", c.host), *headers])
+
+
+def put_cors(c, body):
+    b = body.encode() if isinstance(body, str) else body
+    return c.signed("PUT", c.path(), query=[("cors", "")], body=b, headers=[("Content-MD5", md5_b64(b))])
+
+
+CORS_RULE = "<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule>"
+case("preflight without Origin", C, lambda c: preflight(c, [("Access-Control-Request-Method", "GET")]),
+     400, "BadRequest")
+case("preflight without Access-Control-Request-Method", C, lambda c: preflight(c, [("Origin", "https://a.test")]),
+     400, "BadRequest")
+case("preflight on a bucket without rules", C, lambda c: preflight(c, [
+    ("Origin", "https://a.test"), ("Access-Control-Request-Method", "GET")]), 403, "AccessForbidden")
+case("preflight on a bucket that does not exist", C, lambda c: preflight(c, [
+    ("Origin", "https://a.test"), ("Access-Control-Request-Method", "GET")], path="/no-such-bucket-cors/k"),
+     403, "AccessForbidden", note="answered as a bucket without rules: nothing tells which buckets exist")
+case("preflight naming 5000 request headers", C, lambda c: preflight(c, [
+    ("Origin", "https://a.test"), ("Access-Control-Request-Method", "PUT"),
+    ("Access-Control-Request-Headers", ",".join(f"x-h{i}" for i in range(5000)))]), 403, "AccessForbidden")
+case("preflight with a 30 KB origin", C, lambda c: preflight(c, [
+    ("Origin", "https://" + "a" * 30000), ("Access-Control-Request-Method", "GET")]), 403, "AccessForbidden")
+case("PutBucketCors with a billion laughs", C, lambda c: put_cors(
+    c, BOMB + "<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>"
+              "<AllowedOrigin>&j;</AllowedOrigin></CORSRule></CORSConfiguration>"), 400, "MalformedXML")
+case("PutBucketCors with 101 rules", C, lambda c: put_cors(
+    c, "<CORSConfiguration>" + CORS_RULE * 101 + "</CORSConfiguration>"), 400, "MalformedXML")
+case("PutBucketCors over 64 KiB", C, lambda c: put_cors(
+    c, "<CORSConfiguration>" + CORS_RULE + " " * (65 << 10) + "</CORSConfiguration>"),
+     400, "MaxMessageLengthExceeded")
+case("PutBucketCors with a method S3 does not allow", C, lambda c: put_cors(
+    c, "<CORSConfiguration><CORSRule><AllowedMethod>TRACE</AllowedMethod>"
+       "<AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>"), 400, "InvalidRequest")
+case("PutBucketCors with two wildcards in an origin", C, lambda c: put_cors(
+    c, "<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>"
+       "<AllowedOrigin>*.*</AllowedOrigin></CORSRule></CORSConfiguration>"), 400, "InvalidRequest")
 
 # ---------------------------------------------------------------- reserved
 Z = "reserved-paths"

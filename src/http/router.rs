@@ -15,7 +15,6 @@ use super::query::Query;
 pub enum BucketConfig {
     Accelerate,
     Acl,
-    Cors,
     Encryption,
     Logging,
     Notification,
@@ -83,6 +82,12 @@ pub enum Endpoint {
     GetBucketLifecycleConfiguration,
     PutBucketLifecycleConfiguration,
     DeleteBucketLifecycle,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
+    /// A browser's CORS preflight (`OPTIONS` on a bucket or an object),
+    /// answered from the bucket's CORS rules without authentication.
+    CorsPreflight,
     ListObjects,
     ListObjectsV2,
     ListObjectVersions,
@@ -122,7 +127,6 @@ impl Endpoint {
             GetBucketConfig(c) => match c {
                 BucketConfig::Accelerate => "GetBucketAccelerateConfiguration",
                 BucketConfig::Acl => "GetBucketAcl",
-                BucketConfig::Cors => "GetBucketCors",
                 BucketConfig::Encryption => "GetBucketEncryption",
                 BucketConfig::Logging => "GetBucketLogging",
                 BucketConfig::Notification => "GetBucketNotificationConfiguration",
@@ -155,6 +159,10 @@ impl Endpoint {
             GetBucketLifecycleConfiguration => "GetBucketLifecycleConfiguration",
             PutBucketLifecycleConfiguration => "PutBucketLifecycleConfiguration",
             DeleteBucketLifecycle => "DeleteBucketLifecycle",
+            GetBucketCors => "GetBucketCors",
+            PutBucketCors => "PutBucketCors",
+            DeleteBucketCors => "DeleteBucketCors",
+            CorsPreflight => "CorsPreflight",
             ListObjects => "ListObjects",
             ListObjectsV2 => "ListObjectsV2",
             ListObjectVersions => "ListObjectVersions",
@@ -338,7 +346,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, Option<BucketConfig>)] = &[
     ),
     ("acl", "BucketAcl", Some(BucketConfig::Acl)),
     ("analytics", "BucketAnalyticsConfiguration", None),
-    ("cors", "BucketCors", Some(BucketConfig::Cors)),
     (
         "encryption",
         "BucketEncryption",
@@ -505,6 +512,9 @@ fn service_endpoint(method: &Method) -> Result<Endpoint, RouteError> {
 fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
     use Endpoint::*;
     let m = method.clone();
+    if m == Method::OPTIONS {
+        return Ok(CorsPreflight);
+    }
     if m == Method::GET && q.has("location") {
         return Ok(GetBucketLocation);
     }
@@ -531,6 +541,14 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
             Method::GET => return Ok(GetBucketTagging),
             Method::PUT => return Ok(PutBucketTagging),
             Method::DELETE => return Ok(DeleteBucketTagging),
+            _ => {}
+        }
+    }
+    if q.has("cors") {
+        match m {
+            Method::GET => return Ok(GetBucketCors),
+            Method::PUT => return Ok(PutBucketCors),
+            Method::DELETE => return Ok(DeleteBucketCors),
             _ => {}
         }
     }
@@ -575,6 +593,9 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
 fn object_endpoint(method: &Method, q: &Query, copy_source: bool) -> Result<Endpoint, RouteError> {
     use Endpoint::*;
     let m = method.clone();
+    if m == Method::OPTIONS {
+        return Ok(CorsPreflight);
+    }
     if q.has("tagging") {
         match m {
             Method::GET => return Ok(GetObjectTagging),
@@ -1051,9 +1072,54 @@ mod tests {
                 "/b1?cors",
                 "localhost",
                 false,
-                NotImplemented("DeleteBucketCors".into()),
+                DeleteBucketCors,
                 Some("b1"),
                 None,
+            ),
+            (
+                "GET",
+                "/b1?cors",
+                "localhost",
+                false,
+                GetBucketCors,
+                Some("b1"),
+                None,
+            ),
+            (
+                "PUT",
+                "/b1?cors",
+                "localhost",
+                false,
+                PutBucketCors,
+                Some("b1"),
+                None,
+            ),
+            (
+                "OPTIONS",
+                "/b1",
+                "localhost",
+                false,
+                CorsPreflight,
+                Some("b1"),
+                None,
+            ),
+            (
+                "OPTIONS",
+                "/b1/k?uploads",
+                "localhost",
+                false,
+                CorsPreflight,
+                Some("b1"),
+                Some("k"),
+            ),
+            (
+                "OPTIONS",
+                "/k",
+                "b1.s3.local",
+                false,
+                CorsPreflight,
+                Some("b1"),
+                Some("k"),
             ),
             (
                 "GET",
@@ -1338,7 +1404,8 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(GetBucketConfig(BucketConfig::Cors).name(), "GetBucketCors");
+        assert_eq!(GetBucketConfig(BucketConfig::Acl).name(), "GetBucketAcl");
+        assert_eq!(CorsPreflight.name(), "CorsPreflight");
         assert_eq!(
             NotImplemented("PutBucketWebsite".into()).name(),
             "PutBucketWebsite"

@@ -146,7 +146,6 @@ pub(crate) async fn get_bucket_config(cx: &mut RequestCx, config: BucketConfig) 
             })
         }
         BucketConfig::One(_) => C::NoSuchConfiguration,
-        BucketConfig::Cors => C::NoSuchCORSConfiguration,
         BucketConfig::Encryption => C::ServerSideEncryptionConfigurationNotFoundError,
         BucketConfig::ObjectLock => C::ObjectLockConfigurationNotFoundError,
         BucketConfig::OwnershipControls => C::OwnershipControlsNotFoundError,

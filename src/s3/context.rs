@@ -130,6 +130,11 @@ impl RequestCx {
         }
     }
 
+    /// The bucket record the permission check read, if it read one.
+    pub(crate) fn checked_bucket(&self) -> Option<&BucketRecord> {
+        self.checked.bucket.as_ref()
+    }
+
     /// The bucket record (as the permission check read it), or
     /// `NoSuchBucket`.
     pub(crate) async fn bucket(&self) -> Result<BucketRecord, S3Error> {

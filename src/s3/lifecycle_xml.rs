@@ -260,7 +260,7 @@ fn invalid_request(message: &'static str) -> S3Error {
 /// so a configuration S3 would refuse gets S3's answer.
 pub fn parse_lifecycle(body: &[u8]) -> Result<LifecycleConfig, S3Error> {
     let text = std::str::from_utf8(body).map_err(|_| malformed())?;
-    if !is_lifecycle_document(text) {
+    if !xml::root_is(text, "LifecycleConfiguration") {
         return Err(malformed());
     }
     let doc: ConfigurationXml = xml::from_xml(text).map_err(|e| malformed().with_source(e))?;
@@ -323,22 +323,6 @@ pub fn parse_lifecycle(body: &[u8]) -> Result<LifecycleConfig, S3Error> {
         };
     }
     Ok(LifecycleConfig { rules })
-}
-
-/// Whether the document's root element is `LifecycleConfiguration` (in any
-/// namespace): the deserializer does not look at the root's name.
-fn is_lifecycle_document(text: &str) -> bool {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(text);
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) => {
-                return e.local_name().as_ref() == b"LifecycleConfiguration";
-            }
-            Ok(Event::Eof) | Err(_) => return false,
-            Ok(_) => {}
-        }
-    }
 }
 
 /// A fresh rule ID: [`GENERATED_ID_LEN`] hex digits of a random UUID.

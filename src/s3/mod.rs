@@ -3,6 +3,7 @@
 
 mod admin_gate;
 mod bucket;
+mod bucket_cors;
 mod bucket_lifecycle;
 mod bucket_policy;
 mod bucket_tagging;
@@ -10,6 +11,8 @@ pub mod bucket_versioning;
 pub mod complete;
 mod context;
 mod copy;
+mod cors;
+pub mod cors_xml;
 mod delete;
 pub mod input;
 pub mod lifecycle_xml;
@@ -82,6 +85,8 @@ where
         return response::head_too_large();
     }
     crate::http::head::host_from_target(&mut parts);
+    let origin = cors::origin_of(&parts.headers);
+    let method = parts.method.clone();
     let routed = match route(&state, &mut parts) {
         Ok(r) => r,
         Err(err) => {
@@ -89,6 +94,9 @@ where
             return response::error(&err, request_id, &resource, is_head);
         }
     };
+    // The bucket an S3 answer is about, and its CORS rules if the request
+    // read them.
+    let mut cors_bucket = None;
     let (op, result) = match routed {
         Routed::Gateway(GatewayPath::Admin(path)) => {
             let op = GatewayPath::Admin(path.clone()).name();
@@ -106,7 +114,16 @@ where
         Routed::S3(route) => {
             let op = route.endpoint.name().to_owned();
             log.route(&op, route.bucket.as_deref(), route.key.as_deref());
-            (op, serve(&state, parts, route, body, log).await)
+            match (&route.endpoint, route.bucket.clone()) {
+                (Endpoint::CorsPreflight, Some(bucket)) => {
+                    (op, cors::preflight(&state, &parts.headers, &bucket).await)
+                }
+                (_, bucket) => {
+                    let (answer, rules) = serve(&state, parts, route, body, log).await;
+                    cors_bucket = bucket.map(|b| (b, rules));
+                    (op, answer)
+                }
+            }
         }
     };
     let response = match result {
@@ -131,6 +148,17 @@ where
         }
     };
     let mut response = response;
+    if let Some((bucket, rules)) = cors_bucket {
+        cors::decorate(
+            &state,
+            &bucket,
+            rules,
+            origin.as_deref(),
+            &method,
+            &mut response,
+        )
+        .await;
+    }
     if close_after(response.status()) {
         response.headers_mut().insert(
             http::header::CONNECTION,
@@ -141,25 +169,31 @@ where
 }
 
 /// Authenticates an S3 request, parses its operation's input and runs its
-/// handler.
+/// handler; with the answer, the CORS rules of the bucket, if the
+/// permission check read its record.
 async fn serve<B>(
     state: &Arc<AppState>,
     parts: http::request::Parts,
     route: Route,
     body: B,
     log: &mut RequestLog,
-) -> Result<Response<ResponseBody>, S3Error>
+) -> (Result<Response<ResponseBody>, S3Error>, cors::BucketRules)
 where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,
 {
     let (principal, verified) =
-        authenticate(state, &parts, &route.query, Some(&route.endpoint)).await?;
+        match authenticate(state, &parts, &route.query, Some(&route.endpoint)).await {
+            Ok(v) => v,
+            Err(e) => return (Err(e), cors::BucketRules::Unread),
+        };
     // An anonymous request hears only AccessDenied until the policy lets
     // it through; then its headers are judged as any request's.
     let anonymous = matches!(principal, Principal::Anonymous);
     if !anonymous {
-        promises::refuse_unkept_promises(&parts.headers, &route.endpoint)?;
+        if let Err(e) = promises::refuse_unkept_promises(&parts.headers, &route.endpoint) {
+            return (Err(e), cors::BucketRules::Unread);
+        }
     }
     let pace = state.config.body_pace();
     let body = counted(context::body_stream(body, pace), log.body_counter());
@@ -186,7 +220,11 @@ where
     if answer.is_err() {
         cx.drain_unread_body().await;
     }
-    answer
+    let rules = match cx.checked_bucket() {
+        Some(b) => cors::BucketRules::Read(b.cors.clone()),
+        None => cors::BucketRules::Unread,
+    };
+    (answer, rules)
 }
 
 /// The request's typed input, once the principal proved it may run it:
@@ -411,6 +449,9 @@ async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseB
         GetBucketLifecycleConfiguration => bucket_lifecycle::get_bucket_lifecycle(cx).await,
         PutBucketLifecycleConfiguration => bucket_lifecycle::put_bucket_lifecycle(cx).await,
         DeleteBucketLifecycle => bucket_lifecycle::delete_bucket_lifecycle(cx).await,
+        GetBucketCors => bucket_cors::get_bucket_cors(cx).await,
+        PutBucketCors => bucket_cors::put_bucket_cors(cx).await,
+        DeleteBucketCors => bucket_cors::delete_bucket_cors(cx).await,
         ListObjects(i) => list::list_objects_v1(cx, i).await,
         ListObjectsV2(i) => list::list_objects_v2(cx, i).await,
         DeleteObjects => delete::delete_objects(cx).await,

@@ -74,12 +74,15 @@ pub(crate) fn needs(input: &Input) -> Needs {
         | Input::DeleteBucketTagging
         | Input::PutBucketLifecycleConfiguration
         | Input::DeleteBucketLifecycle
+        | Input::PutBucketCors
+        | Input::DeleteBucketCors
         | Input::PutBucketVersioning => Needs::Bucket(Owner),
         Input::HeadBucket
         | Input::GetBucketLocation
         | Input::GetBucketVersioning
         | Input::GetBucketTagging
         | Input::GetBucketLifecycleConfiguration
+        | Input::GetBucketCors
         | Input::GetBucketConfig(_)
         | Input::ListObjects(_)
         | Input::ListObjectsV2(_)
@@ -287,6 +290,9 @@ mod tests {
             ("GET", "/b?lifecycle".into(), false, Needs::Bucket(Read)),
             ("PUT", "/b?lifecycle".into(), false, Needs::Bucket(Owner)),
             ("DELETE", "/b?lifecycle".into(), false, Needs::Bucket(Owner)),
+            ("GET", "/b?cors".into(), false, Needs::Bucket(Read)),
+            ("PUT", "/b?cors".into(), false, Needs::Bucket(Owner)),
+            ("DELETE", "/b?cors".into(), false, Needs::Bucket(Owner)),
             ("GET", "/b".into(), false, Needs::Bucket(Read)),
             ("GET", "/b?list-type=2".into(), false, Needs::Bucket(Read)),
             ("GET", "/b?uploads".into(), false, Needs::Bucket(Read)),

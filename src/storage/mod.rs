@@ -276,6 +276,13 @@ pub trait Storage: Send + Sync + 'static {
         bucket: &BucketRecord,
         config: Option<&crate::types::LifecycleConfig>,
     ) -> Result<(), StorageError>;
+    /// Sets (or with `None` removes) the bucket's CORS configuration, one
+    /// the S3 layer checked; `NoSuchBucket` as for `set_grant`.
+    async fn set_bucket_cors(
+        &self,
+        bucket: &BucketRecord,
+        config: Option<&crate::types::CorsConfig>,
+    ) -> Result<(), StorageError>;
 
     /// Announces a blob about to be written, and the record that will
     /// reference it, so a crash mid-write leaves something the collector

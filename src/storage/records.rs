@@ -8,7 +8,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::types::{
-    ChecksumAlgorithm, ChecksumType, LifecycleConfig, TagSet, VersionId, VersioningState,
+    ChecksumAlgorithm, ChecksumType, CorsConfig, LifecycleConfig, TagSet, VersionId,
+    VersioningState,
 };
 use uuid::Uuid;
 
@@ -133,6 +134,10 @@ pub struct BucketRecord {
     /// any; applied by `crate::lifecycle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<LifecycleConfig>,
+    /// Its CORS rules (PutBucketCors), if it has any; `s3::cors` answers
+    /// browsers by them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<CorsConfig>,
 }
 
 fn is_unversioned(state: &VersioningState) -> bool {
@@ -158,6 +163,7 @@ impl BucketRecord {
             tags: TagSet::default(),
             versioning: VersioningState::Unversioned,
             lifecycle: None,
+            cors: None,
         }
     }
 

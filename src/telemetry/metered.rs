@@ -18,7 +18,8 @@ use crate::storage::{
     WriteCondition,
 };
 use crate::types::{
-    LifecycleConfig, ObjectKey, StatusKind, TagSet, UploadId, VersionRef, VersioningState,
+    CorsConfig, LifecycleConfig, ObjectKey, StatusKind, TagSet, UploadId, VersionRef,
+    VersioningState,
 };
 
 /// A backend's three contracts, each call timed.
@@ -119,6 +120,17 @@ impl Storage for MeteredStorage {
         timed(
             "set_bucket_lifecycle",
             self.inner.data.set_bucket_lifecycle(bucket, config),
+        )
+        .await
+    }
+    async fn set_bucket_cors(
+        &self,
+        bucket: &BucketRecord,
+        config: Option<&CorsConfig>,
+    ) -> Result<(), StorageError> {
+        timed(
+            "set_bucket_cors",
+            self.inner.data.set_bucket_cors(bucket, config),
         )
         .await
     }

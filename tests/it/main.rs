@@ -53,6 +53,7 @@ mod cassandra_versions;
 mod chunk_checksums_cassandra;
 mod chunk_checksums_embedded;
 mod complete_retry;
+mod cors;
 mod crash;
 mod crash_versions;
 mod dashboard;

@@ -34,6 +34,7 @@ on_both_backends!(
     tag_changes_racing_overwrites_leave_a_whole_head,
     conditional_deletes_spare_what_changed,
     lifecycle_rules_are_kept_with_the_bucket,
+    cors_rules_are_kept_with_the_bucket,
 );
 
 /// A name no other test run uses: bucket names and upload ids are global
@@ -529,6 +530,45 @@ async fn lifecycle_rules_are_kept_with_the_bucket(s: Arc<dyn Storage>) {
     other.id = s3gw::storage::BucketId::new();
     let e = s
         .set_bucket_lifecycle(&other, Some(&config))
+        .await
+        .expect_err("another incarnation");
+    assert!(matches!(e, StorageError::NoSuchBucket), "{e:?}");
+}
+
+/// A bucket's CORS rules are stored with it, beside its other
+/// configurations, replaced and removed.
+async fn cors_rules_are_kept_with_the_bucket(s: Arc<dyn Storage>) {
+    let b = bucket(s.as_ref(), "cors-record").await;
+    let lifecycle = s3gw::s3::lifecycle_xml::parse_lifecycle(
+        b"<LifecycleConfiguration><Rule><ID>r</ID><Filter/>\
+          <Status>Enabled</Status><Expiration><Days>3</Days></Expiration></Rule>\
+          </LifecycleConfiguration>",
+    )
+    .expect("rules");
+    s.set_bucket_lifecycle(&b, Some(&lifecycle))
+        .await
+        .expect("set lifecycle");
+    let cors = s3gw::s3::cors_xml::parse_cors(
+        b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>\
+          <AllowedOrigin>https://*.example.com</AllowedOrigin><ExposeHeader>ETag</ExposeHeader>\
+          <MaxAgeSeconds>60</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+    )
+    .expect("cors");
+    s.set_bucket_cors(&b, Some(&cors)).await.expect("set");
+    let read = s.get_bucket(&b.name).await.expect("get").expect("bucket");
+    assert_eq!(read.cors.as_ref(), Some(&cors));
+    assert_eq!(read.lifecycle.as_ref(), Some(&lifecycle));
+    let listed = s.list_buckets().await.expect("list");
+    let mine = listed.iter().find(|r| r.name == b.name).expect("listed");
+    assert_eq!(mine.cors.as_ref(), Some(&cors));
+    s.set_bucket_cors(&b, None).await.expect("remove");
+    let read = s.get_bucket(&b.name).await.expect("get").expect("bucket");
+    assert_eq!(read.cors, None);
+    assert_eq!(read.lifecycle.as_ref(), Some(&lifecycle));
+    let mut other = b.clone();
+    other.id = s3gw::storage::BucketId::new();
+    let e = s
+        .set_bucket_cors(&other, Some(&cors))
         .await
         .expect_err("another incarnation");
     assert!(matches!(e, StorageError::NoSuchBucket), "{e:?}");

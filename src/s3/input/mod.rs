@@ -53,6 +53,9 @@ pub enum Input {
     GetBucketLifecycleConfiguration,
     PutBucketLifecycleConfiguration,
     DeleteBucketLifecycle,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
     ListObjects(ListV1Input),
     ListObjectsV2(ListV2Input),
     ListObjectVersions(ListVersionsInput),
@@ -102,6 +105,14 @@ impl Input {
             E::GetBucketLifecycleConfiguration => Input::GetBucketLifecycleConfiguration,
             E::PutBucketLifecycleConfiguration => Input::PutBucketLifecycleConfiguration,
             E::DeleteBucketLifecycle => Input::DeleteBucketLifecycle,
+            E::GetBucketCors => Input::GetBucketCors,
+            E::PutBucketCors => Input::PutBucketCors,
+            E::DeleteBucketCors => Input::DeleteBucketCors,
+            E::CorsPreflight => {
+                return Err(S3Error::internal(
+                    "a CORS preflight is answered before authentication",
+                ))
+            }
             E::ListObjects => Input::ListObjects(ListV1Input::parse(q)?),
             E::ListObjectsV2 => Input::ListObjectsV2(ListV2Input::parse(q)?),
             E::ListObjectVersions => Input::ListObjectVersions(ListVersionsInput::parse(q)?),

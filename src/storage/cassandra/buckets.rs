@@ -7,7 +7,7 @@ use std::ops::Bound;
 
 use super::{CassandraStorage, StorageError};
 use crate::storage::{BucketId, BucketRecord, Grant};
-use crate::types::{LifecycleConfig, TagSet, VersioningState};
+use crate::types::{TagSet, VersioningState};
 
 use super::rows::BucketRow;
 
@@ -23,6 +23,7 @@ fn record(
         tags,
         versioning,
         lifecycle,
+        cors,
     }: BucketRow,
 ) -> Result<BucketRecord, StorageError> {
     let tags = match tags.as_deref() {
@@ -35,13 +36,8 @@ fn record(
         Some(v) => VersioningState::from_status(v)
             .ok_or_else(|| StorageError::Corrupt(format!("bucket {name}: versioning {v:?}")))?,
     };
-    let lifecycle = match lifecycle.as_deref() {
-        None | Some("") => None,
-        Some(json) => Some(
-            serde_json::from_str(json)
-                .map_err(|e| StorageError::Corrupt(format!("bucket {name}: lifecycle: {e}")))?,
-        ),
-    };
+    let lifecycle = json_column(&name, "lifecycle", lifecycle.as_deref())?;
+    let cors = json_column(&name, "cors", cors.as_deref())?;
     Ok(BucketRecord {
         id: BucketId(id.ok_or_else(|| StorageError::Corrupt(format!("bucket {name} has no id")))?),
         name,
@@ -57,7 +53,23 @@ fn record(
         tags,
         versioning,
         lifecycle,
+        cors,
     })
+}
+
+/// A configuration stored as JSON in a bucket's column; null or empty
+/// without one.
+fn json_column<T: serde::de::DeserializeOwned>(
+    bucket: &str,
+    column: &str,
+    json: Option<&str>,
+) -> Result<Option<T>, StorageError> {
+    match json {
+        None | Some("") => Ok(None),
+        Some(json) => serde_json::from_str(json)
+            .map(Some)
+            .map_err(|e| StorageError::Corrupt(format!("bucket {bucket}: {column}: {e}"))),
+    }
 }
 
 pub(super) async fn create_bucket(
@@ -206,22 +218,20 @@ pub(super) async fn set_tags(
     still_there(applied)
 }
 
-/// Sets (or with `None` removes) the bucket's lifecycle configuration,
-/// stored as JSON, if the bucket is still the incarnation `b` names.
-pub(super) async fn set_lifecycle(
+/// Sets (or with `None` removes) one of the bucket's configurations
+/// (lifecycle, CORS), stored as JSON by `statement`, if the bucket is
+/// still the incarnation `b` names.
+pub(super) async fn set_config<T: serde::Serialize>(
     s: &CassandraStorage,
+    statement: &scylla::statement::prepared::PreparedStatement,
     b: &BucketRecord,
-    config: Option<&LifecycleConfig>,
+    config: Option<&T>,
 ) -> Result<(), StorageError> {
     let json = config
         .map(serde_json::to_string)
         .transpose()
         .map_err(StorageError::internal)?;
-    let applied = s
-        .inner
-        .cql
-        .lwt(&s.inner.st.bucket_lifecycle_set, (json, &b.name, b.id.0))
-        .await?;
+    let applied = s.inner.cql.lwt(statement, (json, &b.name, b.id.0)).await?;
     still_there(applied)
 }
 

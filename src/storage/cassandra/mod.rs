@@ -37,7 +37,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::types::{LifecycleConfig, ObjectKey, TagSet, UploadId, VersionRef, VersioningState};
+use crate::types::{
+    CorsConfig, LifecycleConfig, ObjectKey, TagSet, UploadId, VersionRef, VersioningState,
+};
 
 pub use options::CassandraOptions;
 
@@ -247,7 +249,16 @@ impl Storage for CassandraStorage {
         bucket: &BucketRecord,
         config: Option<&LifecycleConfig>,
     ) -> Result<(), StorageError> {
-        buckets::set_lifecycle(self, bucket, config).await
+        let statement = &self.inner.st.bucket_lifecycle_set;
+        buckets::set_config(self, statement, bucket, config).await
+    }
+
+    async fn set_bucket_cors(
+        &self,
+        bucket: &BucketRecord,
+        config: Option<&CorsConfig>,
+    ) -> Result<(), StorageError> {
+        buckets::set_config(self, &self.inner.st.bucket_cors_set, bucket, config).await
     }
 
     async fn begin_blob(&self, blob: BlobId, owner: &BlobOwner) -> Result<(), StorageError> {

@@ -25,6 +25,9 @@ pub(super) struct BucketRow {
     /// The lifecycle configuration as JSON (`LifecycleConfig`'s serde
     /// form, schema 13); null without one.
     pub lifecycle: Option<String>,
+    /// The CORS configuration as JSON (`CorsConfig`'s serde form, schema
+    /// 14); null without one.
+    pub cors: Option<String>,
 }
 
 /// An `access_keys` row: the key's record as JSON.

@@ -11,7 +11,7 @@ use crate::storage::StorageError;
 
 /// The version this build writes; a keyspace at a newer version is
 /// refused, an older one is upgraded by the steps in `MIGRATIONS`.
-pub const SCHEMA_VERSION: i32 = 13;
+pub const SCHEMA_VERSION: i32 = 14;
 
 /// Tables of version 1. `{ks}` is the keyspace.
 const V1: &[&str] = &[
@@ -226,6 +226,14 @@ const V13_COLUMNS: &[NewColumn] = &[NewColumn {
     cql_type: "text",
 }];
 
+/// Version 14: each bucket's CORS configuration (`CorsConfig` as JSON;
+/// null without one), set by a lightweight transaction like its policy.
+const V14_COLUMNS: &[NewColumn] = &[NewColumn {
+    table: "buckets",
+    column: "cors",
+    cql_type: "text",
+}];
+
 /// The way from version N-1 to N: statements that are idempotent as
 /// written (`IF NOT EXISTS`, `ALTER … WITH`), then columns to add, which
 /// `add_column` makes idempotent.
@@ -278,6 +286,10 @@ const MIGRATIONS: &[Step] = &[
     Step {
         cql: &[],
         add: V13_COLUMNS,
+    },
+    Step {
+        cql: &[],
+        add: V14_COLUMNS,
     },
 ];
 

@@ -21,6 +21,7 @@ pub(crate) struct Statements {
     pub bucket_policy_set: PreparedStatement,
     pub bucket_tags_set: PreparedStatement,
     pub bucket_lifecycle_set: PreparedStatement,
+    pub bucket_cors_set: PreparedStatement,
     pub key_insert: PreparedStatement,
     pub key_get: PreparedStatement,
     pub key_all: PreparedStatement,
@@ -116,14 +117,14 @@ impl Statements {
             .await?,
             bucket_get: p(
                 "SELECT name, id, created_ms, region, owner, grants, policy, tags, versioning, \
-                 lifecycle \
+                 lifecycle, cors \
                  FROM {ks}.buckets WHERE name = ?",
                 true,
             )
             .await?,
             bucket_all: p(
                 "SELECT name, id, created_ms, region, owner, grants, policy, tags, versioning, \
-                 lifecycle \
+                 lifecycle, cors \
                  FROM {ks}.buckets",
                 true,
             )
@@ -146,6 +147,11 @@ impl Statements {
             .await?,
             bucket_lifecycle_set: p(
                 "UPDATE {ks}.buckets SET lifecycle = ? WHERE name = ? IF id = ?",
+                false,
+            )
+            .await?,
+            bucket_cors_set: p(
+                "UPDATE {ks}.buckets SET cors = ? WHERE name = ? IF id = ?",
                 false,
             )
             .await?,

@@ -35,7 +35,8 @@ use super::{
 };
 use super::{Maintenance, StatusStore};
 use crate::types::{
-    LifecycleConfig, ObjectKey, StatusKind, TagSet, UploadId, VersionRef, VersioningState,
+    CorsConfig, LifecycleConfig, ObjectKey, StatusKind, TagSet, UploadId, VersionRef,
+    VersioningState,
 };
 use blobs::BlobFiles;
 use crcs::{PendingCrcs, BLOB_CRCS};
@@ -606,6 +607,16 @@ impl Storage for EmbeddedStorage {
     ) -> Result<(), StorageError> {
         let config = config.cloned();
         self.update_bucket(bucket, move |rec| rec.lifecycle = config)
+            .await
+    }
+
+    async fn set_bucket_cors(
+        &self,
+        bucket: &BucketRecord,
+        config: Option<&CorsConfig>,
+    ) -> Result<(), StorageError> {
+        let config = config.cloned();
+        self.update_bucket(bucket, move |rec| rec.cors = config)
             .await
     }
 
