@@ -1,8 +1,8 @@
-"""Bucket CORS with real clients: boto3, aws cli v2 and v1 (s3api), s3cmd
-(setcors / info / delcors), and what a browser sends, over the same endpoint
-(through Nginx on the cluster): the OPTIONS preflight, answered without
-credentials, and the Access-Control-* headers on actual requests, an error's
-included.
+"""Bucket CORS and browser form uploads with real clients: boto3, aws cli v2
+and v1 (s3api), s3cmd (setcors / info / delcors), and what a browser sends, over
+the same endpoint (through Nginx on the cluster): the OPTIONS preflight,
+answered without credentials, the Access-Control-* headers on actual requests,
+an error's included, and a POST form built from boto3's generate_presigned_post.
 """
 
 from __future__ import annotations
@@ -41,7 +41,10 @@ def http(cfg):
     else:
         pool = urllib3.PoolManager()
 
-    def send(method: str, url: str, headers: dict):
+    def send(method: str, url: str, headers: dict, fields: dict | None = None):
+        if fields is not None:  # multipart/form-data, the file last
+            return pool.request(method, url, headers=headers, fields=fields,
+                                retries=False, redirect=False)
         return pool.request(method, url, headers=headers, retries=False, redirect=False)
 
     return send
@@ -128,3 +131,42 @@ def test_preflight_and_actual_requests(admin, bucket, cfg, http):
     r = http("GET", signed, {"Origin": "https://evil.test"})
     assert r.status == 200 and "Access-Control-Allow-Origin" not in r.headers
     assert r.headers.get("Vary") == "Origin"
+
+
+# ----------------------------------------------------------------- form uploads
+
+
+def test_presigned_post_form_upload(admin, bucket, cfg, http):
+    """boto3's generate_presigned_post, posted as a browser posts the form: the file
+    stored with the form's fields, the policy's conditions enforced."""
+    admin.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": RULES})
+    post = admin.generate_presigned_post(
+        bucket, "uploads/${filename}",
+        Fields={"Content-Type": "text/plain", "x-amz-meta-color": "green",
+                "success_action_status": "201"},
+        Conditions=[["starts-with", "$Content-Type", "text/"], {"x-amz-meta-color": "green"},
+                    {"success_action_status": "201"}, ["content-length-range", 1, 1 << 20]],
+        ExpiresIn=300)
+    data = b"posted from a form\n" * 100
+
+    def form(file, **extra):  # the file last, as a browser sends it
+        return {**post["fields"], **extra, "file": file}
+
+    r = http("POST", post["url"], {"Origin": APP}, form(("note.txt", data, "text/plain")))
+    assert r.status == 201, (r.status, r.data)
+    assert b"<Key>uploads/note.txt</Key>" in r.data, r.data
+    assert r.headers.get("Access-Control-Allow-Origin") == APP
+    got = admin.get_object(Bucket=bucket, Key="uploads/note.txt")
+    assert got["Body"].read() == data
+    assert got["ContentType"] == "text/plain"
+    assert got["Metadata"] == {"color": "green"}
+
+    # Beyond the policy's size range: refused, nothing stored.
+    r = http("POST", post["url"], {}, form(("big.txt", b"x" * ((1 << 20) + 1), "text/plain")))
+    assert r.status == 400 and b"<Code>EntityTooLarge</Code>" in r.data, (r.status, r.data)
+    # A field the policy does not name.
+    r = http("POST", post["url"], {}, form(("extra.txt", b"x", "text/plain"),
+                                          **{"x-amz-meta-other": "1"}))
+    assert r.status == 403 and b"Extra input fields" in r.data, (r.status, r.data)
+    keys = [o["Key"] for o in admin.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == ["uploads/note.txt"], keys

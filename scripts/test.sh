@@ -172,7 +172,7 @@ S3GW_TEST_BACKEND=cassandra cargo test --locked --test it -- --test-threads 4 \
   sdk_buckets:: sdk_objects:: sdk_list:: sdk_multipart:: \
   http_raw:: signed_streaming:: dashboard:: \
   signed_headers:: refused_requests:: access_keys:: bucket_policy:: bucket_tagging:: \
-  object_tagging:: sdk_versions:: lifecycle:: cors::
+  object_tagging:: sdk_versions:: lifecycle:: cors:: post_object::
 
 step "release build"
 cargo build --release --locked

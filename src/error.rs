@@ -49,6 +49,7 @@ s3_error_codes! {
     InvalidArgument => 400,
     InvalidBucketName => 400,
     InvalidDigest => 400,
+    InvalidPolicyDocument => 400,
     InvalidPart => 400,
     InvalidPartNumber => 416,
     InvalidPartOrder => 400,
@@ -59,6 +60,7 @@ s3_error_codes! {
     InvalidURI => 400,
     KeyTooLongError => 400,
     MalformedPolicy => 400,
+    MalformedPOSTRequest => 400,
     MalformedXML => 400,
     MaxMessageLengthExceeded => 400,
     MetadataTooLarge => 400,
@@ -182,6 +184,23 @@ impl fmt::Display for S3Error {
     }
 }
 
+/// A refusal raised while a request body streams (a form upload's file
+/// over its policy's size range, say), carried to the handler inside the
+/// body's `std::io::Error` and answered with its code and message.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("{message}")]
+pub struct BodyRefusal {
+    pub code: S3ErrorCode,
+    pub message: &'static str,
+}
+
+impl BodyRefusal {
+    /// As the error a body stream yields.
+    pub fn into_io(self) -> std::io::Error {
+        std::io::Error::other(self)
+    }
+}
+
 pub(crate) fn default_message(code: S3ErrorCode) -> &'static str {
     use S3ErrorCode::*;
     match code {
@@ -205,6 +224,7 @@ pub(crate) fn default_message(code: S3ErrorCode) -> &'static str {
         InvalidArgument => "Invalid Argument",
         InvalidBucketName => "The specified bucket is not valid.",
         InvalidDigest => "The Content-MD5 you specified is not valid.",
+        InvalidPolicyDocument => "The content of the form does not meet the conditions specified in the policy document.",
         InvalidPart => "One or more of the specified parts could not be found.",
         InvalidPartNumber => "The requested partnumber is not satisfiable",
         InvalidPartOrder => "The list of parts was not in ascending order.",
@@ -215,6 +235,7 @@ pub(crate) fn default_message(code: S3ErrorCode) -> &'static str {
         InvalidURI => "Couldn't parse the specified URI.",
         KeyTooLongError => "Your key is too long.",
         MalformedPolicy => "Policies must be valid JSON and the first byte must be '{'",
+        MalformedPOSTRequest => "The body of your POST request is not well-formed multipart/form-data.",
         MalformedXML => "The XML you provided was not well-formed or did not validate against our published schema.",
         MaxMessageLengthExceeded => "Your request was too big.",
         MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size.",

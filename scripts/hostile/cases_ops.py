@@ -1,5 +1,5 @@
 """Catalogue cases, part 2: XML bodies, multipart completes, ranges, part
-numbers, methods, CORS preflights and rules, the reserved /_s3gw/ paths, query and copy parameters,
+numbers, methods, CORS preflights and rules, form uploads, the reserved /_s3gw/ paths, query and copy parameters,
 and slow clients. See catalogue.py for the record and how the runner reads it."""
 
 import hashlib
@@ -224,6 +224,56 @@ case("PutBucketCors with a method S3 does not allow", C, lambda c: put_cors(
 case("PutBucketCors with two wildcards in an origin", C, lambda c: put_cors(
     c, "<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>"
        "<AllowedOrigin>*.*</AllowedOrigin></CORSRule></CORSConfiguration>"), 400, "InvalidRequest")
+
+# ---------------------------------------------------------------- form uploads
+# POST /bucket with multipart/form-data (PostObject); none of these is
+# signed by a valid policy.
+F = "form-upload"
+FB = "XyZformBoundary"
+
+
+def form_post(c, body, content_type=f"multipart/form-data; boundary={FB}"):
+    b = body.encode() if isinstance(body, str) else body
+    return raw("POST", c.path(), [("Host", c.host), ("Content-Type", content_type),
+                                  ("Content-Length", str(len(b)))], body=b)
+
+
+def form_body(fields, file=b"data", boundary=FB):
+    out = b""
+    for k, v in fields:
+        v = v.encode() if isinstance(v, str) else v
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode() + v + b"\r\n"
+    out += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n'.encode()
+            + file + f"\r\n--{boundary}--\r\n".encode())
+    return out
+
+
+case("form upload not multipart/form-data", F, lambda c: form_post(c, "key=k", "application/x-www-form-urlencoded"),
+     412, "PreconditionFailed")
+case("form upload with a 71-character boundary", F, lambda c: form_post(
+    c, form_body([("key", "k")], boundary="b" * 71), "multipart/form-data; boundary=" + "b" * 71),
+     412, "PreconditionFailed")
+case("form upload with 70 KiB of fields before the file", F, lambda c: form_post(
+    c, form_body([("key", "k"), ("x-ignore-pad", "p" * (70 << 10))])), 400, "MaxMessageLengthExceeded")
+case("form upload with 300 fields", F, lambda c: form_post(
+    c, form_body([(f"x-ignore-{i}", "v") for i in range(300)])), 400, "MaxMessageLengthExceeded")
+case("form upload with a field that is not UTF-8", F, lambda c: form_post(
+    c, form_body([("key", b"\xff\xfe")])), 400, "MalformedPOSTRequest")
+case("form upload with the key twice", F, lambda c: form_post(
+    c, form_body([("key", "a"), ("Key", "b")])), 400, "InvalidArgument")
+case("form upload without a key", F, lambda c: form_post(c, form_body([("acl", "private")])),
+     400, "InvalidArgument")
+case("form upload without a signature (anonymous)", F, lambda c: form_post(c, form_body([("key", "k")])),
+     403, "AccessDenied")
+case("form upload signed with SigV2", F, lambda c: form_post(c, form_body([
+    ("key", "k"), ("AWSAccessKeyId", c.ak), ("policy", "e30="), ("signature", "AAAA")])), 400, "InvalidRequest")
+case("form upload with a forged policy signature", F, lambda c: form_post(c, form_body([
+    ("key", "k"), ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
+    ("x-amz-credential", f"{c.ak}/20250101/us-east-1/s3/aws4_request"), ("x-amz-date", "20250101T000000Z"),
+    ("policy", "eyJleHBpcmF0aW9uIjoiMjA5OS0wMS0wMVQwMDowMDowMFoiLCJjb25kaXRpb25zIjpbXX0="),
+    ("x-amz-signature", "0" * 64)])), 403, "SignatureDoesNotMatch")
+case("form upload cut inside the fields", F, lambda c: form_post(
+    c, f'--{FB}\r\nContent-Disposition: form-data; name="key"\r\n\r\nk'), 400, "MalformedPOSTRequest")
 
 # ---------------------------------------------------------------- reserved
 Z = "reserved-paths"

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::auth::AuthError;
-use crate::error::{default_message, ErrorDetail, S3Error, S3ErrorCode};
+use crate::error::{default_message, BodyRefusal, ErrorDetail, S3Error, S3ErrorCode};
 
 impl From<AuthError> for S3Error {
     fn from(e: AuthError) -> Self {
@@ -70,10 +70,15 @@ impl From<AuthError> for S3Error {
                 format!("The {} you specified did not match the calculated checksum.", alg.as_str()).into(),
             ),
             AuthError::InvalidChecksumRequest(m) => (C::InvalidRequest, m.clone().into()),
-            AuthError::BodyRead(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-                (C::RequestTimeout, default_message(C::RequestTimeout).into())
+            AuthError::BodyRead(io) => {
+                match io.get_ref().and_then(|e| e.downcast_ref::<BodyRefusal>()) {
+                    Some(r) => (r.code, r.message.into()),
+                    None if io.kind() == std::io::ErrorKind::TimedOut => {
+                        (C::RequestTimeout, default_message(C::RequestTimeout).into())
+                    }
+                    None => (C::IncompleteBody, default_message(C::IncompleteBody).into()),
+                }
             }
-            AuthError::BodyRead(_) => (C::IncompleteBody, default_message(C::IncompleteBody).into()),
         };
         let mut err = S3Error::new(code, message);
         err.detail = detail;

@@ -2,6 +2,7 @@
 //! typed header parsing, the response body type and the pace a request body is held to.
 
 pub mod body;
+pub mod form;
 pub mod head;
 pub mod headers;
 pub mod pace;

@@ -96,6 +96,8 @@ pub enum Endpoint {
     GetObject,
     HeadObject,
     PutObject,
+    /// A browser form upload (`POST /bucket`, `multipart/form-data`).
+    PostObject,
     CopyObject,
     DeleteObject,
     GetObjectTagging,
@@ -171,6 +173,7 @@ impl Endpoint {
             GetObject => "GetObject",
             HeadObject => "HeadObject",
             PutObject => "PutObject",
+            PostObject => "PostObject",
             CopyObject => "CopyObject",
             DeleteObject => "DeleteObject",
             GetObjectTagging => "GetObjectTagging",
@@ -585,7 +588,7 @@ fn bucket_endpoint(method: &Method, q: &Query) -> Result<Endpoint, RouteError> {
         Method::PUT => CreateBucket,
         Method::DELETE => DeleteBucket,
         Method::POST if q.has("delete") => DeleteObjects,
-        Method::POST => NotImplemented("PostObject".into()),
+        Method::POST => PostObject,
         _ => return Err(RouteError::MethodNotAllowed),
     })
 }

@@ -258,18 +258,23 @@ impl RequestCx {
     /// chunk by chunk. Digests are the caller's job.
     pub(crate) fn take_body(&mut self) -> Result<DecodedBody, S3Error> {
         let decoded_length = self.decoded_length()?;
-        let raw = self
-            .body
-            .get_mut()
-            .ok()
-            .and_then(Option::take)
-            .ok_or_else(|| S3Error::internal("request body taken twice"))?;
+        let raw = self.take_raw_body()?;
         Ok(DecodedBody::new(
             raw,
             &self.auth.payload,
             self.auth.chunk_signer.clone(),
             decoded_length,
         ))
+    }
+
+    /// Takes the body as it arrives, without the framing the request's
+    /// headers announce (a form upload's file, framed by its form).
+    pub(crate) fn take_raw_body(&mut self) -> Result<RawBody, S3Error> {
+        self.body
+            .get_mut()
+            .ok()
+            .and_then(Option::take)
+            .ok_or_else(|| S3Error::internal("request body taken twice"))
     }
 
     /// Reads a small body (XML) whole, at most `cap` bytes, and verifies it.

@@ -23,6 +23,8 @@ mod object;
 mod object_tagging;
 mod owners;
 mod permission;
+mod post_object;
+pub mod post_policy;
 mod promises;
 mod response;
 pub mod tagging;
@@ -182,11 +184,23 @@ where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: std::fmt::Display,
 {
-    let (principal, verified) =
-        match authenticate(state, &parts, &route.query, Some(&route.endpoint)).await {
-            Ok(v) => v,
-            Err(e) => return (Err(e), cors::BucketRules::Unread),
-        };
+    let pace = state.config.body_pace();
+    let body = counted(context::body_stream(body, pace), log.body_counter());
+    // A form upload is signed by its form, which is read up to its file
+    // first; every other request by its head.
+    let arrived = if route.endpoint == Endpoint::PostObject {
+        post_object::accept(state, &parts, &route, body)
+            .await
+            .map(|a| (a.principal, a.verified, Some(a.input), a.file))
+    } else {
+        authenticate(state, &parts, &route.query, Some(&route.endpoint))
+            .await
+            .map(|(principal, verified)| (principal, verified, None, body))
+    };
+    let (principal, verified, input, body) = match arrived {
+        Ok(a) => a,
+        Err(e) => return (Err(e), cors::BucketRules::Unread),
+    };
     // An anonymous request hears only AccessDenied until the policy lets
     // it through; then its headers are judged as any request's.
     let anonymous = matches!(principal, Principal::Anonymous);
@@ -195,9 +209,7 @@ where
             return (Err(e), cors::BucketRules::Unread);
         }
     }
-    let pace = state.config.body_pace();
-    let body = counted(context::body_stream(body, pace), log.body_counter());
-    let checked = match check(state, &principal, &parts.headers, &route).await {
+    let checked = match check(state, &principal, &parts.headers, &route, input).await {
         Ok(c) if anonymous => {
             promises::refuse_unkept_promises(&parts.headers, &route.endpoint).map(|()| c)
         }
@@ -234,6 +246,7 @@ async fn check(
     principal: &Principal,
     headers: &http::HeaderMap,
     route: &Route,
+    parsed: Option<Input>,
 ) -> Result<(Input, Checked), S3Error> {
     // An unsigned request learns nothing but that it is refused: not that
     // a bucket exists, nor what is wrong with its parameters.
@@ -243,7 +256,10 @@ async fn check(
         _ if anonymous => S3Error::code(S3ErrorCode::AccessDenied),
         _ => e,
     };
-    let input = Input::parse(route, headers).map_err(hide)?;
+    let input = match parsed {
+        Some(input) => input,
+        None => Input::parse(route, headers).map_err(hide)?,
+    };
     let needs = permission::needs(&input);
     let checked = permission::load(state.storage.as_ref(), &needs, route.bucket.as_deref())
         .await
@@ -362,18 +378,11 @@ pub(super) async fn authenticate(
         &state.config.region,
         endpoint == Some(&Endpoint::GetBucketLocation),
     )?;
-    let key = if request.access_key == state.root_access_key {
-        None
-    } else {
-        Some(
-            state
-                .keys
-                .lookup(&request.access_key)
-                .await
-                .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))?,
-        )
+    let principal = principal_of(state, &request.access_key).await?;
+    let secret = match &principal {
+        Principal::Key(k) => &k.secret,
+        _ => &state.root_secret_key,
     };
-    let secret = key.as_ref().map_or(&state.root_secret_key, |k| &k.secret);
     let verified = auth::verify(
         &request,
         parts,
@@ -381,7 +390,6 @@ pub(super) async fn authenticate(
         secret,
         time::OffsetDateTime::now_utc(),
     )?;
-    let principal = key.map_or(Principal::Root, Principal::Key);
     tracing::debug!(
         op = endpoint.map_or("AdminApi", Endpoint::name),
         payload = payload_name(&verified.payload),
@@ -398,6 +406,20 @@ pub(super) async fn authenticate(
         ));
     }
     Ok((principal, verified))
+}
+
+/// Who an access key id names: the root pair, or a stored key (from this
+/// gateway's cache, `access::cache`); `InvalidAccessKeyId` otherwise.
+pub(super) async fn principal_of(state: &AppState, access_key: &str) -> Result<Principal, S3Error> {
+    if access_key == state.root_access_key {
+        return Ok(Principal::Root);
+    }
+    state
+        .keys
+        .lookup(access_key)
+        .await
+        .map(Principal::Key)
+        .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))
 }
 
 /// The payload mode as it appears in `x-amz-content-sha256`, for logs.
@@ -458,6 +480,7 @@ async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseB
         GetObject(i) => object::get_object(cx, i, false).await,
         HeadObject(i) => object::get_object(cx, i, true).await,
         PutObject(i) => object::put_object(cx, i).await,
+        PostObject(i) => post_object::post_object(cx, i).await,
         CopyObject(i) => copy::copy_object(cx, i).await,
         DeleteObject(i) => object::delete_object(cx, i).await,
         GetObjectTagging(i) => object_tagging::get_object_tagging(cx, i).await,

@@ -12,8 +12,10 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::http::headers::Verdict;
 use crate::http::ResponseBody;
 use crate::storage::reader::read_range;
-use crate::storage::{BlobOwner, ObjectHead, WriteCondition};
-use crate::types::{quote_etag, MAX_PUT_SIZE};
+use crate::storage::records::ContentHeaders;
+use crate::storage::{BlobOwner, BucketRecord, ObjectHead, WriteCondition};
+use crate::types::{quote_etag, ObjectKey, TagSet, MAX_PUT_SIZE};
+use std::collections::BTreeMap;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
@@ -48,14 +50,48 @@ pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res
         key: key.to_string(),
     };
     let stored = store_body(cx, MAX_PUT_SIZE, None, &owner).await?;
-    // The blob, if the body is one: discarded if the write fails, or if
-    // the body is empty (the head of an empty object holds no blob).
-    let blob = stored.body.blob().cloned().map(Body::Blob);
+    let head = commit_body(
+        cx,
+        &bucket,
+        &key,
+        &cond,
+        stored.body,
+        content,
+        user_meta,
+        tags,
+    )
+    .await?;
+    let mut r = response::empty(StatusCode::OK);
+    response::set(&mut r, "etag", &quote_etag(&head.etag));
+    versioned::set_version_header(&mut r, &bucket, &head);
+    bucket_lifecycle::set_expiration_header(cx, &mut r, &bucket, key.as_str(), &head);
+    if let Some(c) = &head.checksum {
+        response::set(&mut r, c.algorithm.header_name(), &c.value);
+        response::set(&mut r, "x-amz-checksum-type", c.kind.as_str());
+    }
+    Ok(r)
+}
+
+/// Commits a stored, verified body as the object `key`'s new head (PutObject
+/// and a form upload). The blob is discarded if nothing was written, or if
+/// the body is empty (the head of an empty object holds no blob).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn commit_body(
+    cx: &RequestCx,
+    bucket: &BucketRecord,
+    key: &ObjectKey,
+    cond: &WriteCondition,
+    body: Body,
+    content: ContentHeaders,
+    user_meta: BTreeMap<String, String>,
+    tags: TagSet,
+) -> Result<ObjectHead, S3Error> {
+    let blob = body.blob().cloned().map(Body::Blob);
     let head = ObjectHead {
         tags,
-        ..single_part_head(stored.body, cx.state.config.chunk_size, content, user_meta)
+        ..single_part_head(body, cx.state.config.chunk_size, content, user_meta)
     };
-    let written = versioned::commit(cx.storage().as_ref(), &bucket, &key, &head, &cond).await;
+    let written = versioned::commit(cx.storage().as_ref(), bucket, key, &head, cond).await;
     let head = match written {
         Ok(head) => head,
         Err(e) => {
@@ -68,15 +104,7 @@ pub(crate) async fn put_object(cx: &mut RequestCx, input: PutObjectInput) -> Res
     if let (0, Some(blob)) = (head.size, &blob) {
         discard_body(cx, blob).await;
     }
-    let mut r = response::empty(StatusCode::OK);
-    response::set(&mut r, "etag", &quote_etag(&head.etag));
-    versioned::set_version_header(&mut r, &bucket, &head);
-    bucket_lifecycle::set_expiration_header(cx, &mut r, &bucket, key.as_str(), &head);
-    if let Some(c) = &head.checksum {
-        response::set(&mut r, c.algorithm.header_name(), &c.value);
-        response::set(&mut r, "x-amz-checksum-type", c.kind.as_str());
-    }
-    Ok(r)
+    Ok(head)
 }
 
 /// Headers describing a stored object (shared by GET, HEAD and 304s).

@@ -94,6 +94,7 @@ pub(crate) fn needs(input: &Input) -> Needs {
         | Input::GetObjectAcl(_)
         | Input::ListParts(_) => Needs::Bucket(Read),
         Input::PutObject(_)
+        | Input::PostObject(_)
         | Input::PutObjectTagging(_)
         | Input::DeleteObjectTagging(_)
         | Input::DeleteObject(_)

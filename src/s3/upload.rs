@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::RequestCx;
 use crate::auth::DigestSummary;
-use crate::auth::{BodyDigest, ChecksumRequest};
+use crate::auth::{BodyDigest, ChecksumRequest, DecodedBody, Expectations};
 use crate::error::{S3Error, S3ErrorCode};
 use std::collections::BTreeMap;
 
@@ -114,7 +114,21 @@ pub(crate) async fn store_body(
     owner: &BlobOwner,
 ) -> Result<StoredBody, S3Error> {
     cx.check_announced_length(max_size)?;
-    let mut expect = cx.expectations()?;
+    let expect = cx.expectations()?;
+    let body = cx.take_body()?;
+    store_stream(cx, body, expect, max_size, required, owner).await
+}
+
+/// [`store_body`] of a body the caller took, with the digests it must
+/// match (a form upload's file, whose expectations are form fields).
+pub(crate) async fn store_stream(
+    cx: &RequestCx,
+    mut body: DecodedBody,
+    mut expect: Expectations,
+    max_size: u64,
+    required: Option<ChecksumAlgorithm>,
+    owner: &BlobOwner,
+) -> Result<StoredBody, S3Error> {
     let client_checksum = expect.checksum.is_some();
     match (&expect.checksum, required) {
         (Some(c), Some(alg)) if c.algorithm != alg => {
@@ -137,7 +151,6 @@ pub(crate) async fn store_body(
         _ => {}
     }
     let digest = BodyDigest::new(expect);
-    let mut body = cx.take_body()?;
     let limits = cx.state.write_limits(max_size);
     let storage = cx.storage().clone();
     let (written, digest) = match write_blob(&storage, &mut body, digest, &limits, owner).await {

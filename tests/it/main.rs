@@ -64,6 +64,7 @@ mod key_contract;
 mod lifecycle;
 mod object_tagging;
 mod pending_sweep;
+mod post_object;
 mod refused_requests;
 mod sdk_buckets;
 mod sdk_list;

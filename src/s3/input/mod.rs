@@ -64,6 +64,8 @@ pub enum Input {
     GetObject(GetObjectInput),
     HeadObject(GetObjectInput),
     PutObject(PutObjectInput),
+    /// A browser form upload: parsed from its form by `post_object::accept`.
+    PostObject(super::post_object::PostObjectInput),
     CopyObject(CopyObjectInput),
     DeleteObject(ObjectTarget),
     GetObjectTagging(ObjectTarget),
@@ -111,6 +113,11 @@ impl Input {
             E::CorsPreflight => {
                 return Err(S3Error::internal(
                     "a CORS preflight is answered before authentication",
+                ))
+            }
+            E::PostObject => {
+                return Err(S3Error::internal(
+                    "a form upload's input comes from its form",
                 ))
             }
             E::ListObjects => Input::ListObjects(ListV1Input::parse(q)?),
