@@ -118,6 +118,10 @@ pub(crate) async fn list_page(
     max_keys: usize,
 ) -> Result<Page<ListEntry>, S3Error> {
     let mut page = Page::default();
+    // S3 answers `max-keys=0` with an empty page that is not truncated.
+    if max_keys == 0 {
+        return Ok(page);
+    }
     let fold = Fold {
         prefix,
         delimiter: delimiter.filter(|d| !d.is_empty()),

@@ -268,11 +268,22 @@ fn route(state: &AppState, parts: &mut http::request::Parts) -> Result<Routed, S
     })?;
     if let Routed::S3(route) = &routed {
         let key_ok = route.key.as_deref().is_none_or(xml_safe);
-        if !key_ok || !route.query.iter().all(|(k, v)| xml_safe(k) && xml_safe(v)) {
+        let query_ok = |(k, v): (&str, &str)| xml_safe(k) && (xml_safe(v) || echoed_raw(k, v));
+        if !key_ok || !route.query.iter().all(query_ok) {
             return Err(input::key_error(crate::types::KeyError::NotXml));
         }
     }
     Ok(routed)
+}
+
+/// A listing parameter that S3 takes with any character but U+0000 and
+/// echoes (as a character reference, or `%XX` with `encoding-type=url`);
+/// no key holds such a character, so it only lists nothing.
+fn echoed_raw(name: &str, value: &str) -> bool {
+    matches!(
+        name,
+        "prefix" | "delimiter" | "marker" | "start-after" | "key-marker"
+    ) && !value.contains('\0')
 }
 
 /// The request body, its bytes counted as a handler reads them.
