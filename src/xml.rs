@@ -151,6 +151,12 @@ pub(crate) struct ListAllMyBucketsResult {
     pub xmlns: (),
     pub owner: Owner,
     pub buckets: BucketList,
+    /// The token of the next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+    /// The `prefix` the request gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

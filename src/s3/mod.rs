@@ -403,7 +403,7 @@ async fn readiness(state: &AppState) -> Response<ResponseBody> {
 async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseBody>, S3Error> {
     use Input::*;
     match input {
-        ListBuckets => bucket::list_buckets(cx).await,
+        ListBuckets(i) => bucket::list_buckets(cx, i).await,
         CreateBucket => bucket::create_bucket(cx).await,
         DeleteBucket => bucket::delete_bucket(cx).await,
         HeadBucket => bucket::head_bucket(cx).await,

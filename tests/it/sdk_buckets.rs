@@ -417,3 +417,104 @@ async fn unset_configurations_answer_as_s3_does() {
         "NoSuchBucket"
     );
 }
+
+#[tokio::test]
+async fn list_buckets_pages_by_prefix_and_region() {
+    let srv = start().await;
+    let c = srv.client();
+    // A prefix of this test's own, so other buckets do not count.
+    let stem = bucket_name("lbpage");
+    let names: Vec<String> = (0..5).map(|i| format!("{stem}-{i}")).collect();
+    for n in &names {
+        c.create_bucket().bucket(n).send().await.expect("create");
+    }
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let out = c
+            .list_buckets()
+            .prefix(&stem)
+            .max_buckets(2)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .expect("page");
+        pages += 1;
+        assert_eq!(out.prefix(), Some(stem.as_str()));
+        assert!(out.buckets().len() <= 2);
+        seen.extend(
+            out.buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_owned)),
+        );
+        token = out.continuation_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, names);
+    // A page that holds the rest carries no token.
+    let out = c
+        .list_buckets()
+        .prefix(&stem)
+        .max_buckets(5)
+        .send()
+        .await
+        .expect("one page");
+    assert_eq!(out.buckets().len(), 5);
+    assert!(out.continuation_token().is_none());
+    // The paginator agrees.
+    let mut p = c
+        .list_buckets()
+        .prefix(&stem)
+        .max_buckets(3)
+        .into_paginator()
+        .send();
+    let mut n = 0;
+    while let Some(page) = p.next().await {
+        n += page.expect("page").buckets().len();
+    }
+    assert_eq!(n, 5);
+    // bucket-region filters: every bucket here is in us-east-1.
+    let here = c
+        .list_buckets()
+        .prefix(&stem)
+        .bucket_region("us-east-1")
+        .send()
+        .await
+        .expect("region");
+    assert_eq!(here.buckets().len(), 5);
+    assert!(here
+        .buckets()
+        .iter()
+        .all(|b| b.bucket_region() == Some("us-east-1")));
+    let elsewhere = c
+        .list_buckets()
+        .prefix(&stem)
+        .bucket_region("eu-west-1")
+        .send()
+        .await
+        .expect("other region");
+    assert!(elsewhere.buckets().is_empty());
+    // Without a prefix the answer has no Prefix element.
+    let all = c.list_buckets().send().await.expect("all");
+    assert!(all.prefix().is_none());
+    for (bad, what) in [(0, "max-buckets=0"), (10_001, "max-buckets above 10000")] {
+        let e = c
+            .list_buckets()
+            .max_buckets(bad)
+            .send()
+            .await
+            .expect_err(what);
+        assert_eq!(code(&e.into_service_error()), "InvalidArgument", "{what}");
+    }
+    let e = c
+        .list_buckets()
+        .continuation_token("!!")
+        .send()
+        .await
+        .expect_err("bad token");
+    assert_eq!(code(&e.into_service_error()), "InvalidArgument");
+}
