@@ -77,12 +77,16 @@ pub(crate) async fn create_bucket(cx: &mut RequestCx) -> Res {
     let record = BucketRecord::new(name.as_str(), &region, cx.principal.owner_key());
     match cx.storage().create_bucket(&record).await {
         Ok(()) => {}
-        Err(StorageError::BucketExists(existing)) => {
-            return Err(S3Error::code(if existing.owner == record.owner {
-                S3ErrorCode::BucketAlreadyOwnedByYou
-            } else {
-                S3ErrorCode::BucketAlreadyExists
-            }))
+        // The owner's re-create of a us-east-1 bucket answers 200 and
+        // changes nothing (S3's legacy behaviour there); elsewhere it is
+        // `BucketAlreadyOwnedByYou`. Either way the bucket is untouched.
+        Err(StorageError::BucketExists(existing)) if existing.owner == record.owner => {
+            if existing.region != US_EAST_1 {
+                return Err(S3Error::code(S3ErrorCode::BucketAlreadyOwnedByYou));
+            }
+        }
+        Err(StorageError::BucketExists(_)) => {
+            return Err(S3Error::code(S3ErrorCode::BucketAlreadyExists))
         }
         Err(e) => return Err(e.into()),
     }

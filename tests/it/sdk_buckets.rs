@@ -37,13 +37,12 @@ async fn create_list_head_delete() {
         .expect("versioning");
     assert!(v.status().is_none());
 
-    let again = c
-        .create_bucket()
+    // us-east-1: the owner's re-create answers 200 (S3's legacy behaviour).
+    c.create_bucket()
         .bucket(&b)
         .send()
         .await
-        .expect_err("exists");
-    assert_eq!(code(&again.into_service_error()), "BucketAlreadyOwnedByYou");
+        .expect("re-create");
 
     c.put_object()
         .bucket(&b)
@@ -166,6 +165,107 @@ async fn location_constraint_rules() {
         loc.location_constraint(),
         Some(&BucketLocationConstraint::EuWest1)
     );
+    // Outside us-east-1 the owner's re-create is a 409.
+    let conf = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::EuWest1)
+        .build();
+    let e = c2
+        .create_bucket()
+        .bucket(&b)
+        .create_bucket_configuration(conf)
+        .send()
+        .await
+        .expect_err("re-create in eu-west-1");
+    assert_eq!(status_of(&e), Some(409));
+    assert_eq!(code(&e.into_service_error()), "BucketAlreadyOwnedByYou");
+    let e = c2
+        .create_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("re-create without a constraint");
+    assert_eq!(code(&e.into_service_error()), "BucketAlreadyOwnedByYou");
+    // The constraint answered is the one the bucket was created with.
+    let loc = c2
+        .get_bucket_location()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("location");
+    assert_eq!(
+        loc.location_constraint(),
+        Some(&BucketLocationConstraint::EuWest1)
+    );
+}
+
+#[tokio::test]
+async fn recreate_of_an_owned_bucket_keeps_everything() {
+    use aws_sdk_s3::types::BucketVersioningStatus;
+    let srv = start().await;
+    let c = srv.client();
+    let b = create_bucket(&c, "recreate").await;
+    set_versioning(&c, &b, BucketVersioningStatus::Enabled).await;
+    put(&c, &b, "k", b"v1").await;
+    put(&c, &b, "k", b"v2").await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{b}/*"}}]}}"#
+    );
+    c.put_bucket_policy()
+        .bucket(&b)
+        .policy(&policy)
+        .send()
+        .await
+        .expect("policy");
+    let before = c
+        .list_buckets()
+        .send()
+        .await
+        .expect("list")
+        .buckets()
+        .iter()
+        .find(|x| x.name() == Some(b.as_str()))
+        .and_then(|x| x.creation_date().cloned());
+
+    let out = c
+        .create_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("re-create");
+    assert_eq!(out.location(), Some(format!("/{b}").as_str()));
+
+    assert_eq!(get_bytes(&c, &b, "k").await, b"v2");
+    let versions = c
+        .list_object_versions()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("versions");
+    assert_eq!(versions.versions().len(), 2);
+    let v = c
+        .get_bucket_versioning()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("versioning");
+    assert_eq!(v.status(), Some(&BucketVersioningStatus::Enabled));
+    let got = c
+        .get_bucket_policy()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("policy kept");
+    assert!(got.policy().is_some_and(|p| p.contains("s3:GetObject")));
+    let after = c
+        .list_buckets()
+        .send()
+        .await
+        .expect("list")
+        .buckets()
+        .iter()
+        .find(|x| x.name() == Some(b.as_str()))
+        .and_then(|x| x.creation_date().cloned());
+    assert_eq!(before, after, "the creation date is kept");
 }
 
 #[tokio::test]
