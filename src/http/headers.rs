@@ -226,7 +226,8 @@ pub fn user_metadata(h: &HeaderMap) -> Result<BTreeMap<String, String>, S3Error>
         let Some(key) = name.as_str().strip_prefix("x-amz-meta-") else {
             continue;
         };
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        // Encoded words decoded, other bytes read as ISO-8859-1, as S3 does.
+        let value = super::rfc2047::decode(value.as_bytes());
         total += key.len() + value.len();
         meta.entry(key.to_owned())
             .and_modify(|v: &mut String| {
