@@ -252,3 +252,41 @@ async fn checksums_that_do_not_match_or_do_not_parse() {
         assert_eq!(got.0, 200, "{target}: {got:?}");
     }
 }
+
+#[tokio::test]
+async fn non_ascii_metadata_travels_as_rfc2047_words() {
+    let f = Fixture::new("rfc2047").await;
+    // "é" as a B word and "café" as a Q word: both stored as text, both
+    // answered as the B word of that text.
+    f.c.put_object()
+        .bucket(&f.b)
+        .key("k")
+        .metadata("b", "=?UTF-8?B?w6k=?=")
+        .metadata("q", "=?UTF-8?Q?caf=C3=A9?=")
+        .metadata("plain", "as is")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("put");
+    let head = f.head("k").await;
+    let meta = head.metadata().expect("metadata");
+    assert_eq!(meta.get("b").map(String::as_str), Some("=?UTF-8?B?w6k=?="));
+    assert_eq!(
+        meta.get("q").map(String::as_str),
+        Some("=?UTF-8?B?Y2Fmw6k=?=")
+    );
+    assert_eq!(meta.get("plain").map(String::as_str), Some("as is"));
+    // A copy carries the text on.
+    f.c.copy_object()
+        .bucket(&f.b)
+        .key("copy")
+        .copy_source(format!("{}/k", f.b))
+        .send()
+        .await
+        .expect("copy");
+    let meta = f.head("copy").await.metadata().cloned().expect("metadata");
+    assert_eq!(
+        meta.get("q").map(String::as_str),
+        Some("=?UTF-8?B?Y2Fmw6k=?=")
+    );
+}
