@@ -18,28 +18,41 @@ pub fn to_xml<T: Serialize>(value: &T) -> Result<String, quick_xml::SeError> {
     Ok(out)
 }
 
-/// Characters that some XML reader turns into a line feed when they stand
-/// raw in text: CR (every reader), and NEL and LINE SEPARATOR (readers of
-/// XML 1.1 line ends, quick-xml's among them).
-const LINE_END_REFS: [(char, &str); 3] = [
-    ('\r', "&#13;"),
-    ('\u{85}', "&#133;"),
-    ('\u{2028}', "&#8232;"),
-];
+/// Whether `c` must be written as a character reference in text: CR,
+/// which every reader turns into a line feed when it stands raw, NEL and
+/// LINE SEPARATOR (the same for readers of XML 1.1 line ends, quick-xml's
+/// among them), and the characters XML 1.0 cannot carry raw at all (C0
+/// controls but tab and line feed, U+FFFE, U+FFFF), which S3 writes as
+/// references too (a listing prefix of `\x01` is echoed as one).
+fn needs_reference(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{B}'
+            | '\u{C}'
+            | '\r'
+            | '\u{E}'..='\u{1F}'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{FFFE}'
+            | '\u{FFFF}'
+    )
+}
 
 /// quick-xml writes these characters raw, so a key `a\rb` would reach the
 /// client as `a\nb`. The serializer itself never emits them (no
 /// indentation), so each one is content and becomes a character
 /// reference, as S3 writes a CR.
 fn escape_cr(xml: String) -> String {
-    if !xml.contains(LINE_END_REFS.map(|(c, _)| c)) {
+    if !xml.contains(needs_reference) {
         return xml;
     }
     let mut out = String::with_capacity(xml.len() + 16);
     for c in xml.chars() {
-        match LINE_END_REFS.iter().find(|(raw, _)| *raw == c) {
-            Some((_, reference)) => out.push_str(reference),
-            None => out.push(c),
+        if needs_reference(c) {
+            out.push_str(&format!("&#{};", u32::from(c)));
+        } else {
+            out.push(c);
         }
     }
     out
@@ -155,6 +168,12 @@ pub(crate) struct ListAllMyBucketsResult {
     pub xmlns: (),
     pub owner: Owner,
     pub buckets: BucketList,
+    /// The token of the next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+    /// The `prefix` the request gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

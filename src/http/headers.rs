@@ -201,14 +201,20 @@ pub fn content_headers(h: &HeaderMap) -> ContentHeaders {
 }
 
 /// Removes the `aws-chunked` transport coding from a Content-Encoding
-/// value; `None` if nothing else remains.
+/// value and keeps the rest as the client spelled it (`deflate, gzip`
+/// stays so, as S3 keeps it); `None` if nothing else remains.
 pub fn strip_aws_chunked(v: &str) -> Option<String> {
-    let rest: Vec<&str> = v
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
-        .collect();
-    (!rest.is_empty()).then(|| rest.join(","))
+    let is_chunked = |c: &str| c.trim().eq_ignore_ascii_case("aws-chunked");
+    let rest = if v.split(',').any(is_chunked) {
+        v.split(',')
+            .filter(|c| !is_chunked(c))
+            .collect::<Vec<_>>()
+            .join(",")
+    } else {
+        v.to_owned()
+    };
+    let rest = rest.trim_matches([' ', '\t', ',']);
+    (!rest.is_empty()).then(|| rest.to_owned())
 }
 
 /// `x-amz-meta-*` headers, names lower-cased without the prefix; at most
@@ -220,7 +226,8 @@ pub fn user_metadata(h: &HeaderMap) -> Result<BTreeMap<String, String>, S3Error>
         let Some(key) = name.as_str().strip_prefix("x-amz-meta-") else {
             continue;
         };
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        // Encoded words decoded, other bytes read as ISO-8859-1, as S3 does.
+        let value = super::rfc2047::decode(value.as_bytes());
         total += key.len() + value.len();
         meta.entry(key.to_owned())
             .and_modify(|v: &mut String| {
@@ -354,6 +361,18 @@ mod tests {
         assert_eq!(c.content_encoding.as_deref(), Some("gzip"));
         assert_eq!(c.content_type.as_deref(), Some("text/plain"));
         assert_eq!(strip_aws_chunked("aws-chunked"), None);
+        for (sent, kept) in [
+            ("deflate, gzip", Some("deflate, gzip")),
+            ("deflate, gzip, aws-chunked", Some("deflate, gzip")),
+            ("aws-chunked, deflate,  gzip", Some("deflate,  gzip")),
+            ("deflate, AWS-Chunked ,gzip", Some("deflate,gzip")),
+            ("gzip,aws-chunked", Some("gzip")),
+            ("Identity", Some("Identity")),
+            (" aws-chunked , ", None),
+            ("", None),
+        ] {
+            assert_eq!(strip_aws_chunked(sent).as_deref(), kept, "{sent:?}");
+        }
         h.insert("x-amz-meta-big", "x".repeat(2100).parse().unwrap());
         assert_eq!(
             user_metadata(&h).unwrap_err().code,

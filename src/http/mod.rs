@@ -7,6 +7,7 @@ pub mod head;
 pub mod headers;
 pub mod pace;
 pub mod query;
+pub mod rfc2047;
 pub mod router;
 
 pub(crate) use body::ResponseBody;

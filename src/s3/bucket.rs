@@ -2,6 +2,7 @@
 
 use http::{Response, StatusCode};
 
+use super::input::{encode_token, ListBucketsInput};
 use super::response::{self, iso8601};
 use super::RequestCx;
 use crate::error::{S3Error, S3ErrorCode};
@@ -12,10 +13,30 @@ use crate::xml;
 
 type Res = Result<Response<ResponseBody>, S3Error>;
 
-pub(crate) async fn list_buckets(cx: &mut RequestCx) -> Res {
+/// The region whose buckets answer as S3's legacy global endpoint does.
+const US_EAST_1: &str = "us-east-1";
+
+/// A page of the buckets the caller sees, in name order, after the
+/// continuation token's name, filtered by prefix and region. The backend
+/// hands over every bucket record in one read; the answer holds at most
+/// `max-buckets` of them.
+pub(crate) async fn list_buckets(cx: &mut RequestCx, input: ListBucketsInput) -> Res {
     let mut buckets = cx.storage().list_buckets().await?;
-    buckets.retain(|b| cx.principal.sees(b));
+    let prefix = input.prefix.as_deref().unwrap_or("");
+    buckets.retain(|b| {
+        b.name.starts_with(prefix)
+            && input.after.as_ref().is_none_or(|a| b.name > *a)
+            && input.bucket_region.as_ref().is_none_or(|r| b.region == *r)
+            && cx.principal.sees(b)
+    });
     buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    let more = buckets.len() > input.max_buckets;
+    buckets.truncate(input.max_buckets);
+    let continuation_token = if more {
+        buckets.last().map(|b| encode_token(&b.name))
+    } else {
+        None
+    };
     response::xml(&xml::ListAllMyBucketsResult {
         xmlns: (),
         owner: cx.owner(),
@@ -29,6 +50,8 @@ pub(crate) async fn list_buckets(cx: &mut RequestCx) -> Res {
                 })
                 .collect(),
         },
+        continuation_token,
+        prefix: input.prefix,
     })
 }
 
@@ -54,12 +77,16 @@ pub(crate) async fn create_bucket(cx: &mut RequestCx) -> Res {
     let record = BucketRecord::new(name.as_str(), &region, cx.principal.owner_key());
     match cx.storage().create_bucket(&record).await {
         Ok(()) => {}
-        Err(StorageError::BucketExists(existing)) => {
-            return Err(S3Error::code(if existing.owner == record.owner {
-                S3ErrorCode::BucketAlreadyOwnedByYou
-            } else {
-                S3ErrorCode::BucketAlreadyExists
-            }))
+        // The owner's re-create of a us-east-1 bucket answers 200 and
+        // changes nothing (S3's legacy behaviour there); elsewhere it is
+        // `BucketAlreadyOwnedByYou`. Either way the bucket is untouched.
+        Err(StorageError::BucketExists(existing)) if existing.owner == record.owner => {
+            if existing.region != US_EAST_1 {
+                return Err(S3Error::code(S3ErrorCode::BucketAlreadyOwnedByYou));
+            }
+        }
+        Err(StorageError::BucketExists(_)) => {
+            return Err(S3Error::code(S3ErrorCode::BucketAlreadyExists))
         }
         Err(e) => return Err(e.into()),
     }
@@ -84,7 +111,7 @@ pub(crate) async fn delete_bucket(cx: &mut RequestCx) -> Res {
 pub(crate) async fn get_bucket_location(cx: &mut RequestCx) -> Res {
     let bucket = cx.bucket().await?;
     // us-east-1 is reported as an empty constraint, as S3 does.
-    let region = if bucket.region == "us-east-1" {
+    let region = if bucket.region == US_EAST_1 {
         String::new()
     } else {
         bucket.region

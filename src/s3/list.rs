@@ -3,13 +3,12 @@
 
 use std::ops::Bound;
 
-use base64::Engine;
 use http::Response;
 
-use super::input::{ListParams, ListV1Input, ListV2Input};
+use super::input::{decode_token, encode_token, ListParams, ListV1Input, ListV2Input};
 use super::response::{self, iso8601};
 use super::RequestCx;
-use crate::error::{S3Error, S3ErrorCode};
+use crate::error::S3Error;
 use crate::http::ResponseBody;
 use crate::storage::{BucketId, ListEntry, Storage};
 use crate::types::quote_etag;
@@ -118,6 +117,10 @@ pub(crate) async fn list_page(
     max_keys: usize,
 ) -> Result<Page<ListEntry>, S3Error> {
     let mut page = Page::default();
+    // S3 answers `max-keys=0` with an empty page that is not truncated.
+    if max_keys == 0 {
+        return Ok(page);
+    }
     let fold = Fold {
         prefix,
         delimiter: delimiter.filter(|d| !d.is_empty()),
@@ -245,23 +248,6 @@ pub(crate) async fn list_objects_v1(
     )
 }
 
-fn encode_token(last: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last.as_bytes())
-}
-
-fn decode_token(token: &str) -> Result<String, S3Error> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| {
-            S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "The continuation token provided is incorrect",
-            )
-        })
-}
-
 pub(crate) async fn list_objects_v2(
     cx: &mut RequestCx,
     input: ListV2Input,
@@ -323,13 +309,5 @@ mod tests {
         for k in ["dir/é", "dir/éz", "dir/é\u{10FFFF}"] {
             assert!(k < s.as_str(), "{k}");
         }
-    }
-
-    #[test]
-    fn tokens_round_trip() {
-        for k in ["a", "dir/ü", "x+y z"] {
-            assert_eq!(decode_token(&encode_token(k)).unwrap(), k);
-        }
-        assert!(decode_token("!!!").is_err());
     }
 }

@@ -322,11 +322,22 @@ fn route(state: &AppState, parts: &mut http::request::Parts) -> Result<Routed, S
     })?;
     if let Routed::S3(route) = &routed {
         let key_ok = route.key.as_deref().is_none_or(xml_safe);
-        if !key_ok || !route.query.iter().all(|(k, v)| xml_safe(k) && xml_safe(v)) {
+        let query_ok = |(k, v): (&str, &str)| xml_safe(k) && (xml_safe(v) || echoed_raw(k, v));
+        if !key_ok || !route.query.iter().all(query_ok) {
             return Err(input::key_error(crate::types::KeyError::NotXml));
         }
     }
     Ok(routed)
+}
+
+/// A listing parameter that S3 takes with any character but U+0000 and
+/// echoes (as a character reference, or `%XX` with `encoding-type=url`);
+/// no key holds such a character, so it only lists nothing.
+fn echoed_raw(name: &str, value: &str) -> bool {
+    matches!(
+        name,
+        "prefix" | "delimiter" | "marker" | "start-after" | "key-marker"
+    ) && !value.contains('\0')
 }
 
 /// The request body, its bytes counted as a handler reads them.
@@ -452,7 +463,7 @@ async fn readiness(state: &AppState) -> Response<ResponseBody> {
 async fn dispatch(cx: &mut RequestCx, input: Input) -> Result<Response<ResponseBody>, S3Error> {
     use Input::*;
     match input {
-        ListBuckets => bucket::list_buckets(cx).await,
+        ListBuckets(i) => bucket::list_buckets(cx, i).await,
         CreateBucket => bucket::create_bucket(cx).await,
         DeleteBucket => bucket::delete_bucket(cx).await,
         HeadBucket => bucket::head_bucket(cx).await,

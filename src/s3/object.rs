@@ -132,7 +132,8 @@ fn object_headers(r: &mut Response<ResponseBody>, head: &ObjectHead) {
     for (k, v) in &head.user_meta {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()),
-            http::HeaderValue::from_str(v),
+            // Not printable US-ASCII: one RFC 2047 word, as S3 answers it.
+            http::HeaderValue::from_str(&crate::http::rfc2047::encode(v)),
         ) {
             r.headers_mut().insert(name, value);
         }

@@ -62,7 +62,7 @@ pub(crate) enum Needs {
 pub(crate) fn needs(input: &Input) -> Needs {
     use Permission::*;
     match input {
-        Input::ListBuckets | Input::NotImplemented(_) => Needs::Nothing,
+        Input::ListBuckets(_) | Input::NotImplemented(_) => Needs::Nothing,
         Input::CreateBucket => Needs::CreateBucket,
         Input::DeleteBucket => Needs::Bucket(Owner),
         Input::GetBucketConfig(BucketConfig::Acl)

@@ -49,6 +49,10 @@ async fn version_page(
 ) -> Result<Page<VersionEntry>, S3Error> {
     let p = &input.params;
     let mut page = Page::default();
+    // `max-keys=0`: an empty page, not truncated, as S3 answers.
+    if p.max == 0 {
+        return Ok(page);
+    }
     let fold = Fold {
         prefix: &p.prefix,
         delimiter: p.delimiter.as_deref(),

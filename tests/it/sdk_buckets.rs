@@ -37,13 +37,12 @@ async fn create_list_head_delete() {
         .expect("versioning");
     assert!(v.status().is_none());
 
-    let again = c
-        .create_bucket()
+    // us-east-1: the owner's re-create answers 200 (S3's legacy behaviour).
+    c.create_bucket()
         .bucket(&b)
         .send()
         .await
-        .expect_err("exists");
-    assert_eq!(code(&again.into_service_error()), "BucketAlreadyOwnedByYou");
+        .expect("re-create");
 
     c.put_object()
         .bucket(&b)
@@ -166,6 +165,107 @@ async fn location_constraint_rules() {
         loc.location_constraint(),
         Some(&BucketLocationConstraint::EuWest1)
     );
+    // Outside us-east-1 the owner's re-create is a 409.
+    let conf = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::EuWest1)
+        .build();
+    let e = c2
+        .create_bucket()
+        .bucket(&b)
+        .create_bucket_configuration(conf)
+        .send()
+        .await
+        .expect_err("re-create in eu-west-1");
+    assert_eq!(status_of(&e), Some(409));
+    assert_eq!(code(&e.into_service_error()), "BucketAlreadyOwnedByYou");
+    let e = c2
+        .create_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("re-create without a constraint");
+    assert_eq!(code(&e.into_service_error()), "BucketAlreadyOwnedByYou");
+    // The constraint answered is the one the bucket was created with.
+    let loc = c2
+        .get_bucket_location()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("location");
+    assert_eq!(
+        loc.location_constraint(),
+        Some(&BucketLocationConstraint::EuWest1)
+    );
+}
+
+#[tokio::test]
+async fn recreate_of_an_owned_bucket_keeps_everything() {
+    use aws_sdk_s3::types::BucketVersioningStatus;
+    let srv = start().await;
+    let c = srv.client();
+    let b = create_bucket(&c, "recreate").await;
+    set_versioning(&c, &b, BucketVersioningStatus::Enabled).await;
+    put(&c, &b, "k", b"v1").await;
+    put(&c, &b, "k", b"v2").await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{b}/*"}}]}}"#
+    );
+    c.put_bucket_policy()
+        .bucket(&b)
+        .policy(&policy)
+        .send()
+        .await
+        .expect("policy");
+    let before = c
+        .list_buckets()
+        .send()
+        .await
+        .expect("list")
+        .buckets()
+        .iter()
+        .find(|x| x.name() == Some(b.as_str()))
+        .and_then(|x| x.creation_date().cloned());
+
+    let out = c
+        .create_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("re-create");
+    assert_eq!(out.location(), Some(format!("/{b}").as_str()));
+
+    assert_eq!(get_bytes(&c, &b, "k").await, b"v2");
+    let versions = c
+        .list_object_versions()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("versions");
+    assert_eq!(versions.versions().len(), 2);
+    let v = c
+        .get_bucket_versioning()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("versioning");
+    assert_eq!(v.status(), Some(&BucketVersioningStatus::Enabled));
+    let got = c
+        .get_bucket_policy()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("policy kept");
+    assert!(got.policy().is_some_and(|p| p.contains("s3:GetObject")));
+    let after = c
+        .list_buckets()
+        .send()
+        .await
+        .expect("list")
+        .buckets()
+        .iter()
+        .find(|x| x.name() == Some(b.as_str()))
+        .and_then(|x| x.creation_date().cloned());
+    assert_eq!(before, after, "the creation date is kept");
 }
 
 #[tokio::test]
@@ -416,4 +516,105 @@ async fn unset_configurations_answer_as_s3_does() {
         code(&e.expect_err("no bucket").into_service_error()),
         "NoSuchBucket"
     );
+}
+
+#[tokio::test]
+async fn list_buckets_pages_by_prefix_and_region() {
+    let srv = start().await;
+    let c = srv.client();
+    // A prefix of this test's own, so other buckets do not count.
+    let stem = bucket_name("lbpage");
+    let names: Vec<String> = (0..5).map(|i| format!("{stem}-{i}")).collect();
+    for n in &names {
+        c.create_bucket().bucket(n).send().await.expect("create");
+    }
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let out = c
+            .list_buckets()
+            .prefix(&stem)
+            .max_buckets(2)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .expect("page");
+        pages += 1;
+        assert_eq!(out.prefix(), Some(stem.as_str()));
+        assert!(out.buckets().len() <= 2);
+        seen.extend(
+            out.buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_owned)),
+        );
+        token = out.continuation_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, names);
+    // A page that holds the rest carries no token.
+    let out = c
+        .list_buckets()
+        .prefix(&stem)
+        .max_buckets(5)
+        .send()
+        .await
+        .expect("one page");
+    assert_eq!(out.buckets().len(), 5);
+    assert!(out.continuation_token().is_none());
+    // The paginator agrees.
+    let mut p = c
+        .list_buckets()
+        .prefix(&stem)
+        .max_buckets(3)
+        .into_paginator()
+        .send();
+    let mut n = 0;
+    while let Some(page) = p.next().await {
+        n += page.expect("page").buckets().len();
+    }
+    assert_eq!(n, 5);
+    // bucket-region filters: every bucket here is in us-east-1.
+    let here = c
+        .list_buckets()
+        .prefix(&stem)
+        .bucket_region("us-east-1")
+        .send()
+        .await
+        .expect("region");
+    assert_eq!(here.buckets().len(), 5);
+    assert!(here
+        .buckets()
+        .iter()
+        .all(|b| b.bucket_region() == Some("us-east-1")));
+    let elsewhere = c
+        .list_buckets()
+        .prefix(&stem)
+        .bucket_region("eu-west-1")
+        .send()
+        .await
+        .expect("other region");
+    assert!(elsewhere.buckets().is_empty());
+    // Without a prefix the answer has no Prefix element.
+    let all = c.list_buckets().send().await.expect("all");
+    assert!(all.prefix().is_none());
+    for (bad, what) in [(0, "max-buckets=0"), (10_001, "max-buckets above 10000")] {
+        let e = c
+            .list_buckets()
+            .max_buckets(bad)
+            .send()
+            .await
+            .expect_err(what);
+        assert_eq!(code(&e.into_service_error()), "InvalidArgument", "{what}");
+    }
+    let e = c
+        .list_buckets()
+        .continuation_token("!!")
+        .send()
+        .await
+        .expect_err("bad token");
+    assert_eq!(code(&e.into_service_error()), "InvalidArgument");
 }

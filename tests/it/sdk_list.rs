@@ -295,3 +295,126 @@ async fn fetch_owner_and_v1_owner() {
         Some("InvalidArgument")
     );
 }
+
+#[tokio::test]
+async fn max_keys_zero_lists_nothing_and_is_not_truncated() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = bucket_with(&c, "maxzero", &["a", "b/c", "d"]).await;
+    let v2 = c
+        .list_objects_v2()
+        .bucket(&b)
+        .max_keys(0)
+        .send()
+        .await
+        .expect("v2");
+    assert_eq!(v2.is_truncated(), Some(false));
+    assert_eq!(v2.key_count(), Some(0));
+    assert_eq!(v2.max_keys(), Some(0));
+    assert!(v2.contents().is_empty() && v2.next_continuation_token().is_none());
+    let v1 = c
+        .list_objects()
+        .bucket(&b)
+        .max_keys(0)
+        .delimiter("/")
+        .send()
+        .await
+        .expect("v1");
+    assert_eq!(v1.is_truncated(), Some(false));
+    assert!(v1.contents().is_empty() && v1.common_prefixes().is_empty());
+    assert!(v1.next_marker().is_none());
+    let versions = c
+        .list_object_versions()
+        .bucket(&b)
+        .max_keys(0)
+        .send()
+        .await
+        .expect("versions");
+    assert_eq!(versions.is_truncated(), Some(false));
+    assert!(versions.versions().is_empty() && versions.next_key_marker().is_none());
+}
+
+#[tokio::test]
+async fn prefixes_with_control_characters_are_echoed() {
+    use aws_sdk_s3::types::EncodingType;
+    let srv = start().await;
+    let c = srv.client();
+    let keys = ["ctl\ta", "ctl\nb", "ctl\rc/x", "ctl\rc/y", "ctl\r\nd"];
+    let b = bucket_with(&c, "ctlprefix", &keys).await;
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .expect("utf8")
+            .into_owned()
+    };
+    // (prefix, keys listed, common prefixes with delimiter "/")
+    let cases: [(&str, &[&str], &[&str]); 4] = [
+        ("ctl\t", &["ctl\ta"], &[]),
+        ("ctl\n", &["ctl\nb"], &[]),
+        ("ctl\r", &["ctl\r\nd"], &["ctl\rc/"]),
+        ("ctl\r\n", &["ctl\r\nd"], &[]),
+    ];
+    for (prefix, want_keys, want_prefixes) in cases {
+        for url in [false, true] {
+            let out = c
+                .list_objects_v2()
+                .bucket(&b)
+                .prefix(prefix)
+                .delimiter("/")
+                .set_encoding_type(url.then_some(EncodingType::Url))
+                .send()
+                .await
+                .expect("list");
+            let d = |s: &str| if url { decode(s) } else { s.to_owned() };
+            let what = format!("{prefix:?} url={url}");
+            assert_eq!(out.prefix().map(d).as_deref(), Some(prefix), "{what}");
+            let got: Vec<String> = out
+                .contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(d)
+                .collect();
+            assert_eq!(got, want_keys, "{what}");
+            let got: Vec<String> = out
+                .common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix())
+                .map(d)
+                .collect();
+            assert_eq!(got, want_prefixes, "{what}");
+            let v1 = c
+                .list_objects()
+                .bucket(&b)
+                .prefix(prefix)
+                .set_encoding_type(url.then_some(EncodingType::Url))
+                .send()
+                .await
+                .expect("list v1");
+            assert_eq!(v1.prefix().map(d).as_deref(), Some(prefix), "v1 {what}");
+        }
+    }
+    // A control character XML 1.0 cannot carry raw: `%01` with
+    // encoding-type=url, a character reference without (as S3 writes it).
+    let out = c
+        .list_objects_v2()
+        .bucket(&b)
+        .prefix("ctl\u{1}")
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .expect("list \\x01");
+    assert_eq!(out.prefix(), Some("ctl%01"));
+    assert_eq!(out.key_count(), Some(0));
+    let path = format!("/{b}");
+    let mut req = RawSigned::new("GET", &path);
+    req.query = "list-type=2&prefix=ctl%01&delimiter=%02";
+    let (status, head, body) = raw_request(srv.addr, &req.build(srv.addr)).await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 200, "{head}{body}");
+    assert!(body.contains("<Prefix>ctl&#1;</Prefix>"), "{body}");
+    assert!(body.contains("<Delimiter>&#2;</Delimiter>"), "{body}");
+    // U+0000 stays refused.
+    req.query = "list-type=2&prefix=ctl%00";
+    let (status, _, body) = raw_request(srv.addr, &req.build(srv.addr)).await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+}

@@ -11,6 +11,9 @@ use aws_smithy_types::DateTime;
 use common::*;
 use sha2::{Digest, Sha256};
 
+/// S3's answers to the edge cases of issue 20's conformance list.
+mod conformance;
+
 const CHUNK: usize = 64 * 1024; // the test server's chunk size
 
 fn md5_hex(d: &[u8]) -> String {

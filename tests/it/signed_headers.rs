@@ -387,3 +387,43 @@ async fn plus_in_the_query_is_one_value_for_signature_and_listing() {
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("SignatureDoesNotMatch"), "{body}");
 }
+
+/// `x-amz-date` wins over `Date`: a `Date` that is stale, empty, or not a
+/// date at all, signed or not, does not matter when `x-amz-date` is there.
+#[tokio::test]
+async fn x_amz_date_wins_over_date() {
+    let srv = start().await;
+    let c = srv.client();
+    let b = create_bucket(&c, "amzdate").await;
+    let path = format!("/{b}/k");
+    let stale = "Fri, 24 May 2013 00:00:00 GMT".to_owned();
+    // (what, headers signed, headers sent unsigned)
+    type Headers = Vec<(&'static str, String)>;
+    let cases: Vec<(&str, Headers, Headers)> = vec![
+        ("stale Date, signed", vec![("date", stale.clone())], vec![]),
+        ("stale Date, unsigned", vec![], vec![("date", stale)]),
+        ("empty Date, signed", vec![("date", String::new())], vec![]),
+        (
+            "empty Date, unsigned",
+            vec![],
+            vec![("date", String::new())],
+        ),
+        ("garbage Date", vec![("date", "not a date".into())], vec![]),
+    ];
+    for (what, signed, unsigned) in cases {
+        let mut req = RawSigned::new("PUT", &path).body(b"abc");
+        req.signed = signed;
+        req.unsigned = unsigned;
+        let (status, head, body) = raw_request(srv.addr, &req.build(srv.addr)).await;
+        assert_eq!(
+            status,
+            200,
+            "{what}: {head}{}",
+            String::from_utf8_lossy(&body)
+        );
+        let mut req = RawSigned::new("GET", &path);
+        req.signed = vec![("date", String::new())];
+        let (status, _, body) = raw_request(srv.addr, &req.build(srv.addr)).await;
+        assert_eq!((status, body.as_slice()), (200, &b"abc"[..]), "{what}");
+    }
+}

@@ -35,6 +35,7 @@ on_both_backends!(
     conditional_deletes_spare_what_changed,
     lifecycle_rules_are_kept_with_the_bucket,
     cors_rules_are_kept_with_the_bucket,
+    creating_an_existing_name_changes_nothing,
 );
 
 /// A name no other test run uses: bucket names and upload ids are global
@@ -572,6 +573,48 @@ async fn cors_rules_are_kept_with_the_bucket(s: Arc<dyn Storage>) {
         .await
         .expect_err("another incarnation");
     assert!(matches!(e, StorageError::NoSuchBucket), "{e:?}");
+}
+
+/// CreateBucket of a name that exists answers with the existing record and
+/// writes nothing: S3's re-create of an owned bucket (200 in us-east-1)
+/// must not reset it.
+async fn creating_an_existing_name_changes_nothing(s: Arc<dyn Storage>) {
+    let b = bucket(s.as_ref(), "recreate").await;
+    s.set_policy(&b, Some(r#"{"Version":"2012-10-17","Statement":[]}"#))
+        .await
+        .expect("policy");
+    s.set_bucket_versioning(&b, s3gw::types::VersioningState::Enabled)
+        .await
+        .expect("versioning");
+    let p = blob(s.as_ref(), b"kept").await;
+    s.put_object(
+        b.id,
+        &common::key("k"),
+        &head(vec![p], "e1", None),
+        &WriteCondition::None,
+    )
+    .await
+    .expect("put");
+    let before = s.get_bucket(&b.name).await.expect("get").expect("bucket");
+    // The same name, as a new CreateBucket builds it (new id, same owner).
+    let again = BucketRecord::new(&b.name, "us-east-1", "");
+    match s.create_bucket(&again).await {
+        Err(StorageError::BucketExists(existing)) => {
+            assert_eq!(existing.id, b.id);
+            assert_eq!(existing.owner, b.owner);
+        }
+        other => panic!("re-create answered {other:?}"),
+    }
+    let after = s.get_bucket(&b.name).await.expect("get").expect("bucket");
+    assert_eq!(after.id, before.id);
+    assert_eq!(after.created_ms, before.created_ms);
+    assert_eq!(after.policy, before.policy);
+    assert_eq!(after.versioning, s3gw::types::VersioningState::Enabled);
+    let listed = s
+        .list_objects(b.id, "", Bound::Unbounded, 10)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1, "the object is still there");
 }
 
 async fn conditional_writes_and_listing_order(s: Arc<dyn Storage>) {

@@ -1,6 +1,7 @@
 //! Inputs of the listings: the parameters every listing shares
 //! ([`ListParams`]) and each one's markers.
 
+use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::multipart::UploadTarget;
@@ -91,6 +92,72 @@ impl ListParams {
     pub(crate) fn encoding_type(&self) -> Option<&'static str> {
         self.url_encode.then_some("url")
     }
+}
+
+/// The page size of ListBuckets when `max-buckets` is absent and its cap
+/// (S3's default quota of general purpose buckets per account).
+pub(crate) const MAX_BUCKETS_PAGE: usize = 10_000;
+
+/// ListBuckets: a page of the caller's buckets in name order.
+#[derive(Debug, Default)]
+pub struct ListBucketsInput {
+    /// `max-buckets` (1 to [`MAX_BUCKETS_PAGE`]), or that cap.
+    pub max_buckets: usize,
+    /// The last bucket name of the previous page, from `continuation-token`.
+    pub after: Option<String>,
+    /// `prefix`, when not empty.
+    pub prefix: Option<String>,
+    /// `bucket-region`, when not empty.
+    pub bucket_region: Option<String>,
+}
+
+impl ListBucketsInput {
+    pub(crate) fn parse(q: &Query) -> Result<ListBucketsInput, S3Error> {
+        let max_buckets = match q.get("max-buckets") {
+            None => MAX_BUCKETS_PAGE,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_BUCKETS_PAGE).contains(n))
+                .ok_or_else(|| {
+                    S3Error::new(
+                        S3ErrorCode::InvalidArgument,
+                        "max-buckets must be an integer between 1 and 10000",
+                    )
+                })?,
+        };
+        let present = |name: &str| q.get(name).filter(|v| !v.is_empty()).map(str::to_owned);
+        let after = match present("continuation-token") {
+            None => None,
+            Some(t) => Some(decode_token(&t)?),
+        };
+        Ok(ListBucketsInput {
+            max_buckets,
+            after,
+            prefix: present("prefix"),
+            bucket_region: present("bucket-region"),
+        })
+    }
+}
+
+/// A continuation token: the last name or key a page returned, in
+/// URL-safe base64 (stateless, so any gateway continues any listing).
+pub(crate) fn encode_token(last: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last.as_bytes())
+}
+
+/// The name or key a continuation token carries.
+pub(crate) fn decode_token(token: &str) -> Result<String, S3Error> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+        })
 }
 
 /// ListObjects (v1).
@@ -263,6 +330,46 @@ mod tests {
         assert_eq!(ListUploadsInput::parse(&q).unwrap().upload_id_marker, "");
         let q = Query::parse(Some("key-marker=k&upload-id-marker=u")).unwrap();
         assert_eq!(ListUploadsInput::parse(&q).unwrap().upload_id_marker, "u");
+    }
+
+    #[test]
+    fn list_buckets_parameters() {
+        let parse = |q: &str| ListBucketsInput::parse(&Query::parse(Some(q)).unwrap());
+        let all = parse("").unwrap();
+        assert_eq!(all.max_buckets, MAX_BUCKETS_PAGE);
+        assert_eq!(
+            (all.after, all.prefix, all.bucket_region),
+            (None, None, None)
+        );
+        let token = encode_token("bucket-b");
+        let i = parse(&format!(
+            "max-buckets=2&continuation-token={token}&prefix=bu&bucket-region=eu-west-1"
+        ))
+        .unwrap();
+        assert_eq!(i.max_buckets, 2);
+        assert_eq!(i.after.as_deref(), Some("bucket-b"));
+        assert_eq!(i.prefix.as_deref(), Some("bu"));
+        assert_eq!(i.bucket_region.as_deref(), Some("eu-west-1"));
+        let empty = parse("continuation-token=&prefix=&bucket-region=").unwrap();
+        assert_eq!((empty.after, empty.prefix), (None, None));
+        for bad in [
+            "max-buckets=0",
+            "max-buckets=10001",
+            "max-buckets=-1",
+            "max-buckets=x",
+            "continuation-token=!!",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn tokens_round_trip() {
+        for k in ["a", "dir/ü", "x+y z"] {
+            assert_eq!(decode_token(&encode_token(k)).unwrap(), k);
+        }
+        assert!(decode_token("!!!").is_err());
     }
 
     #[test]

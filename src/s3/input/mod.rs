@@ -22,7 +22,8 @@ use crate::http::{BucketConfig, Endpoint, Route};
 use crate::types::{KeyError, ObjectKey};
 
 pub(crate) use list::{
-    ListParams, ListPartsInput, ListUploadsInput, ListV1Input, ListV2Input, ListVersionsInput,
+    decode_token, encode_token, ListBucketsInput, ListParams, ListPartsInput, ListUploadsInput,
+    ListV1Input, ListV2Input, ListVersionsInput,
 };
 pub use multipart::{
     CompleteInput, CreateUploadInput, PartCopyInput, PartNumber, PartTarget, UploadTarget,
@@ -35,7 +36,7 @@ pub(crate) use object::{
 /// One S3 operation with its typed parameters.
 #[derive(Debug)]
 pub enum Input {
-    ListBuckets,
+    ListBuckets(ListBucketsInput),
     CreateBucket,
     DeleteBucket,
     HeadBucket,
@@ -89,7 +90,7 @@ impl Input {
         let key = || object_key(route);
         let h = headers;
         Ok(match &route.endpoint {
-            E::ListBuckets => Input::ListBuckets,
+            E::ListBuckets => Input::ListBuckets(ListBucketsInput::parse(q)?),
             E::CreateBucket => Input::CreateBucket,
             E::DeleteBucket => Input::DeleteBucket,
             E::HeadBucket => Input::HeadBucket,
