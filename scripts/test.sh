@@ -9,7 +9,8 @@
 # on the single node for the metrics, outage and 1 GiB tests; then it
 # starts the 3-node, 3-gateway cluster behind Nginx (scripts/cluster), runs
 # the client suite through it over HTTPS with an application key, the
-# permissions scenario, the dashboard in headless Chromium, the fault
+# permissions scenario, the dashboard in headless Chromium, a web page of
+# another origin using a bucket in it (scripts/browser-test.py), the fault
 # tests on it (scripts/fault-cluster.py) and a smoke run of the benchmark
 # (scripts/bench --smoke), and last the compose stack (scripts/docker-test).
 # The metrics test runs on a gateway of each backend.
@@ -337,6 +338,8 @@ if [ "$OWN_CASSANDRA" = 1 ]; then
     --other http://127.0.0.1:9001 --other http://127.0.0.1:9002 --other http://127.0.0.1:9003 || failed
   step "dashboard in headless Chromium through Nginx (scripts/dashboard-browser-test.py)"
   .venv/bin/python scripts/dashboard-browser-test.py --out "$ROOT/tmp/test-output/dashboard" || failed
+  step "a web page from another origin in headless Chromium through Nginx: CORS, presigned PUT, a 40 MiB POST form, fetch (scripts/browser-test.py)"
+  timeout 300 .venv/bin/python scripts/browser-test.py --endpoint http://127.0.0.1:8080 || failed
   step "fault tests on the cluster: kill -9 Cassandra nodes and gateways under load (scripts/fault-cluster.py)"
   .venv/bin/python scripts/fault-cluster.py || failed
   bash scripts/cluster status || failed
