@@ -283,6 +283,15 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// The value of header `name` in the head of a raw answer
+/// ([`raw_request`]'s head text), its status line skipped.
+pub fn header_in<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
 /// Sends raw bytes and returns (status, head text, body) of the reply.
 pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -12,7 +12,7 @@ use crate::bucket_tagging::{owned, tagging, Pair};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, TaggingDirective};
 use aws_sdk_s3::Client;
-use common::{bucket_name, code, code_and_message, raw_request, RawSigned, TestServer};
+use common::{bucket_name, code, code_and_message, header_in, raw_request, RawSigned, TestServer};
 
 async fn put_tags(
     c: &Client,
@@ -70,16 +70,7 @@ async fn head_tag_count(srv: &TestServer, b: &str, k: &str) -> Option<String> {
     let req = RawSigned::new("HEAD", &path).build(srv.addr);
     let (status, head, _) = raw_request(srv.addr, &req).await;
     assert_eq!(status, 200, "{head}");
-    header(&head, "x-amz-tagging-count")
-}
-
-fn header(head: &str, name: &str) -> Option<String> {
-    head.lines().find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_owned())
-    })
+    header_in(&head, "x-amz-tagging-count").map(str::to_owned)
 }
 
 #[tokio::test]
@@ -453,7 +444,7 @@ async fn readers_read_tags_and_writers_change_them() {
     );
     let (status, head, body) = raw_request(srv.addr, request.as_bytes()).await;
     assert_eq!((status, &body[..]), (200, &b"data"[..]), "{head}");
-    assert_eq!(header(&head, "x-amz-tagging-count"), None, "{head}");
+    assert_eq!(header_in(&head, "x-amz-tagging-count"), None, "{head}");
     let anonymous_tags = format!(
         "GET /{b}/k?tagging HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
         srv.addr
