@@ -22,14 +22,19 @@ S3GW_ROOT_SECRET_KEY, else from the cluster's credentials file. Steps:
   3. A page from a second origin, which no rule allows: its fetch of the
      same presigned GET and its presigned PUT fail as the browser's CORS
      check refuses them (TypeError), and nothing it sent was stored.
-  4. From Python: the stored objects are what the page sent (the form's
+  4. A real HTML form (hidden fields from generate_presigned_post, a file
+     input): a file chosen and the button clicked, the browser is sent to
+     success_action_redirect with the bucket, key and ETag in its query.
+  5. From Python: the stored objects are what the page sent (the form's
      file compared byte for byte, by SHA-256), with the page's metadata.
 The page must raise no JavaScript error. Every wait is bounded; the
 bucket is deleted at the end. Exits 0 when every check passed, 1 otherwise.
 """
 import argparse
 import hashlib
+import html
 import http.server
+import urllib.parse
 import sys
 import threading
 import time
@@ -81,12 +86,17 @@ def pattern(mib):
 
 
 class Page(http.server.BaseHTTPRequestHandler):
+    """The application's pages: /form.html is the upload form (FORM, set
+    by the test), every other path the blank page."""
+    form = b""
+
     def do_GET(self):
+        body = Page.form if self.path == "/form.html" else PAGE
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(PAGE)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(PAGE)
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
@@ -97,6 +107,16 @@ def serve_page():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def upload_form(url, fields):
+    """An HTML form that posts `fields` and a chosen file to `url`, as an
+    application renders one from generate_presigned_post."""
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                     for k, v in fields.items())
+    return (f'<!doctype html><html><body><form id="upload" action="{html.escape(url)}" method="post" '
+            f'enctype="multipart/form-data">{inputs}<input type="file" name="file">'
+            f'<button id="send" type="submit">Upload</button></form></body></html>').encode()
 
 
 def check(what, ok, seen):
@@ -157,13 +177,32 @@ def run(endpoint, auth, mib):
                 out = page.evaluate(OTHER_PAGE_JS, urls)
                 check("a page from another origin is refused by the browser",
                       out == {"get": "refused: TypeError", "put": "refused: TypeError"}, out)
-                check("the page raised no JavaScript error", not errors, errors)
+                # A real <form>: the file chosen in its input, the button
+                # clicked, the browser sent to success_action_redirect.
+                redirect = s3.generate_presigned_post(
+                    bucket, "chosen/${filename}",
+                    Fields={"success_action_redirect": app_origin + "/done"},
+                    Conditions=[{"success_action_redirect": app_origin + "/done"}], ExpiresIn=600)
+                Page.form = upload_form(redirect["url"], redirect["fields"])
+                page.goto(app_origin + "/form.html")
+                page.set_input_files("input[type=file]", files=[{
+                    "name": "chosen.txt", "mimeType": "text/plain", "buffer": b"chosen in the form"}])
+                with page.expect_navigation(url=lambda u: u.startswith(app_origin + "/done")):
+                    page.click("#send")
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+                expected_etag = '"' + hashlib.md5(b"chosen in the form").hexdigest() + '"'
+                check("the form's submit was redirected with the bucket, key and ETag",
+                      query == {"bucket": [bucket], "key": ["chosen/chosen.txt"], "etag": [expected_etag]},
+                      page.url)
+                check("the pages raised no JavaScript error", not errors, errors)
             finally:
                 browser.close()
         got = s3.get_object(Bucket=bucket, Key="page/note.txt")
         check("the PUT stored the page's bytes and metadata, not the other origin's",
               got["Body"].read() == b"written by the page" and got["Metadata"] == {"color": "red"},
               got["Metadata"])
+        chosen = s3.get_object(Bucket=bucket, Key="chosen/chosen.txt")["Body"].read()
+        check("the file chosen in the HTML form is stored", chosen == b"chosen in the form", chosen)
         body = s3.get_object(Bucket=bucket, Key="form/big.bin")["Body"].read()
         check(f"the form's {mib} MiB file is stored byte for byte",
               hashlib.sha256(body).digest() == hashlib.sha256(pattern(mib)).digest(), len(body))
