@@ -142,32 +142,53 @@ fn header_bytes<'a>(parts: &'a Parts, name: &str) -> &'a [u8] {
         .map_or(&[][..], |v| v.as_bytes().trim_ascii())
 }
 
-/// The strings to sign to try, most likely first. With `x-amz-date` the
-/// Date line is empty and `x-amz-date` is one of the `x-amz-*` lines, as
-/// S3 says and clients do; AWS's own published DELETE example instead puts
-/// the `x-amz-date` value on the Date line and leaves it out of the
-/// headers, so that form is accepted too.
+/// The paths the resource may be signed with: the path as sent, and for a
+/// path-style request to a bucket (`/bucket`) also `/bucket/`, which is
+/// what botocore and s3cmd sign (S3 builds the resource from the bucket
+/// and the key: `/bucket/` + key).
+fn resource_paths(raw_path: &str, vhost_bucket: Option<&str>) -> Vec<String> {
+    let mut paths = vec![raw_path.to_string()];
+    let bucket_only = raw_path
+        .strip_prefix('/')
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+    if vhost_bucket.is_none() && bucket_only {
+        paths.push(format!("{raw_path}/"));
+    }
+    paths
+}
+
+/// The strings to sign to try, most likely first: for each of the
+/// [`resource_paths`], one Date line, or with `x-amz-date` two. With
+/// `x-amz-date` the Date line is empty and `x-amz-date` is one of the
+/// `x-amz-*` lines, as S3 says and clients do; AWS's own published DELETE
+/// example instead puts the `x-amz-date` value on the Date line and leaves
+/// it out of the headers, so that form is accepted too.
 pub fn strings_to_sign(req: &V2Request, parts: &Parts, vhost_bucket: Option<&str>) -> Vec<Vec<u8>> {
     let method = parts.method.as_str();
     let md5 = header_bytes(parts, "content-md5");
     let content_type = header_bytes(parts, "content-type");
-    let resource = canonical_resource(vhost_bucket, parts.uri.path(), parts.uri.query());
     let amz = canonical_amz_headers(&parts.headers, None);
-    let sts =
-        |date: &[u8], amz: &[u8]| string_to_sign(method, md5, content_type, date, amz, &resource);
-    match &req.kind {
-        V2Kind::Query { expires, .. } => vec![sts(expires.as_bytes(), &amz)],
-        V2Kind::Header { .. } => match parts.headers.get("x-amz-date") {
-            None => vec![sts(header_bytes(parts, "date"), &amz)],
-            Some(amz_date) => vec![
-                sts(b"", &amz),
-                sts(
-                    amz_date.as_bytes().trim_ascii(),
-                    &canonical_amz_headers(&parts.headers, Some("x-amz-date")),
-                ),
-            ],
-        },
+    let mut out = Vec::new();
+    for path in resource_paths(parts.uri.path(), vhost_bucket) {
+        let resource = canonical_resource(vhost_bucket, &path, parts.uri.query());
+        let sts = |date: &[u8], amz: &[u8]| {
+            string_to_sign(method, md5, content_type, date, amz, &resource)
+        };
+        match &req.kind {
+            V2Kind::Query { expires, .. } => out.push(sts(expires.as_bytes(), &amz)),
+            V2Kind::Header { .. } => match parts.headers.get("x-amz-date") {
+                None => out.push(sts(header_bytes(parts, "date"), &amz)),
+                Some(amz_date) => {
+                    out.push(sts(b"", &amz));
+                    out.push(sts(
+                        amz_date.as_bytes().trim_ascii(),
+                        &canonical_amz_headers(&parts.headers, Some("x-amz-date")),
+                    ));
+                }
+            },
+        }
     }
+    out
 }
 
 /// Checks the time (15 minutes of skew for the header form, `Expires` for

@@ -445,3 +445,31 @@ fn signature_is_compared_whole() {
         .insert("authorization", format!("AWS AL:{sig}").parse().unwrap());
     assert_eq!(parsed(&m).unwrap().unwrap().access_key, "AL");
 }
+
+/// A path-style bucket request is signed `/bucket` (as sent) or `/bucket/`
+/// (botocore, s3cmd); nothing else gets a slash.
+#[test]
+fn bucket_paths_may_be_signed_with_a_slash() {
+    let forms = |uri: &str, vhost: Option<&str>| {
+        let p = parts("PUT", uri, &[("authorization", "AWS AK:s"), ("date", DATE)]);
+        let req = parsed(&p).unwrap().unwrap();
+        strings_to_sign(&req, &p, vhost)
+            .into_iter()
+            .map(|s| {
+                String::from_utf8(s)
+                    .unwrap()
+                    .rsplit('\n')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(forms("/b", None), ["/b", "/b/"]);
+    assert_eq!(forms("/b?acl", None), ["/b?acl", "/b/?acl"]);
+    assert_eq!(forms("/b/", None), ["/b/"]);
+    assert_eq!(forms("/b/k", None), ["/b/k"]);
+    assert_eq!(forms("/", None), ["/"]);
+    assert_eq!(forms("/", Some("b")), ["/b/"]);
+    assert_eq!(forms("/k", Some("b")), ["/b/k"]);
+}
