@@ -26,7 +26,11 @@ type HmacSha1 = Hmac<Sha1>;
 /// policy, requestPayment, torrent, uploadId, uploads, versionId,
 /// versioning, versions, website, delete, the `response-*` overrides) with
 /// the later ones botocore signs, which is the widest list a V2 client
-/// uses (s3cmd's is a subset). Every other parameter is not signed.
+/// uses (s3cmd's is a subset). Every other parameter is not signed, so an
+/// operation the router chooses by a parameter outside this list is chosen
+/// unsigned under V2: today only reads (`list-type`, `policyStatus`, the
+/// newer configuration names); a write chosen that way must not be served
+/// to V2 (docs/security.md, "SigV2 is a legacy mode").
 pub const SUBRESOURCES: &[&str] = &[
     "accelerate",
     "acl",
