@@ -8,15 +8,15 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import boto3
 import pytest
 import requests
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
+from botocore.httpsession import URLLib3Session
 
 from s3util import MiB, VENV_BIN, clean_env, find_tool, missing_tool, run
 from test_s3cmd import S3cmd
@@ -47,16 +47,12 @@ def s3v2(cfg):
 
 
 def fetch(cfg, url: str):
-    """GET a URL with urllib (no client signing of its own)."""
-    ctx = None
-    if cfg.is_https:
-        import ssl
-        ctx = ssl.create_default_context(cafile=cfg.ca_bundle)
-    try:
-        with urllib.request.urlopen(url, timeout=60, context=ctx) as r:
-            return r.status, r.read(), r.headers
-    except urllib.error.HTTPError as e:
-        return e.code, e.read(), e.headers
+    """GET a URL as it is (no signing of its own): status, body, headers.
+    Sent through botocore's HTTP session, whose TLS setup accepts the test
+    certificate's `*.localhost` for virtual-hosted URLs (Python's own
+    hostname check does not)."""
+    r = URLLib3Session(verify=cfg.verify).send(AWSRequest("GET", url).prepare())
+    return r.status_code, r.content, r.headers
 
 
 def error_code(body: bytes) -> str:
@@ -188,7 +184,9 @@ def s3cmd_v2(cfg, tmp_path):
     if not exe:
         missing_tool(cfg, "s3cmd")
     cli = S3cmd(cfg, exe, tmp_path / "s3cmd-home", multipart_chunk_mb=5)
-    cli.conf.write_text(cli.conf.read_text().replace("signature_v2 = False", "signature_v2 = True"))
+    conf = cli.conf.read_text().replace("signature_v2 = False", "signature_v2 = True")
+    conf += f"signurl_use_https = {cfg.is_https}\n"
+    cli.conf.write_text(conf)
     return cli
 
 
