@@ -410,6 +410,11 @@ mod tests {
             (AuthError::MissingDecodedLength, MissingContentLength),
             (AuthError::UnsupportedAuthorizationType, InvalidArgument),
             (AuthError::MultipleAuthMechanisms, InvalidArgument),
+            (AuthError::UnsupportedSignatureVersion, InvalidRequest),
+            (AuthError::MalformedV2Authorization, InvalidArgument),
+            (AuthError::IncompleteV2Query, AccessDenied),
+            (AuthError::InvalidV2Expires("x".into()), AccessDenied),
+            (AuthError::StreamingWithV2, InvalidRequest),
         ];
         for (err, code) in table {
             let s3: S3Error = err.into();

@@ -19,4 +19,5 @@ upload, and the builders of builders.py, which sign with sigv4.py.
 
 import cases_auth  # noqa: F401  (registers its cases)
 import cases_ops  # noqa: F401
+import cases_sigv2  # noqa: F401
 from builders import CASES  # noqa: F401

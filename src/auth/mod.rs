@@ -6,6 +6,8 @@
 //! * [`sigv4`]: SigV4 header and presigned-URL verification, as pure
 //!   functions (canonical request, string to sign, signing key) plus
 //!   [`parse_auth`] / [`verify`].
+//! * [`sigv2`]: the legacy Signature Version 2 (header and query forms),
+//!   read by [`parse_claims`] when the gateway allows it.
 //! * [`chunked`]: the `aws-chunked` decoder ([`DecodedBody`]), which strips the
 //!   framing, checks chunk and trailer signatures as data streams through and
 //!   extracts the trailer checksum.
@@ -25,6 +27,7 @@ pub mod chunked;
 pub mod digest;
 mod s3_error;
 pub mod secret;
+pub mod sigv2;
 pub mod sigv4;
 
 pub use checksum::{
@@ -37,6 +40,29 @@ pub use sigv4::{
     canonical_request, check_region, hoist_query_headers, parse_auth, signing_key, string_to_sign,
     uri_encode, verify, AuthKind, AuthRequest, ChunkSigner, PayloadMode, VerifiedAuth,
 };
+
+/// The signature claims of a request, by signature version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claims {
+    V4(AuthRequest),
+    V2(sigv2::V2Request),
+}
+
+/// Reads the authentication claims of a request without checking them;
+/// `Ok(None)` is anonymous. With `sigv2` false a V2 request is
+/// `UnsupportedSignatureVersion`, as SigV4's parser answers it.
+pub fn parse_claims(
+    parts: &http::request::Parts,
+    query: &crate::http::Query,
+    sigv2: bool,
+) -> Result<Option<Claims>, AuthError> {
+    if sigv2 {
+        if let Some(request) = sigv2::parse(parts, query)? {
+            return Ok(Some(Claims::V2(request)));
+        }
+    }
+    Ok(parse_auth(parts, query)?.map(Claims::V4))
+}
 
 /// Every way authentication or body verification can fail.
 ///
@@ -54,9 +80,23 @@ pub enum AuthError {
     /// `Authorization` headers.
     #[error("more than one authentication mechanism")]
     MultipleAuthMechanisms,
-    /// SigV2 (`Authorization: AWS ...` or `AWSAccessKeyId` presign) or SigV4a.
+    /// SigV2 (`Authorization: AWS ...` or `AWSAccessKeyId` presign) while
+    /// it is switched off, or SigV4a.
     #[error("unsupported signature version")]
     UnsupportedSignatureVersion,
+    /// A SigV2 `Authorization` header that is not `AWS AKID:signature`.
+    #[error("malformed SigV2 Authorization header")]
+    MalformedV2Authorization,
+    /// A SigV2 query without all of `AWSAccessKeyId`, `Expires`, `Signature`.
+    #[error("incomplete SigV2 query authentication")]
+    IncompleteV2Query,
+    /// A SigV2 `Expires` that is not seconds since the epoch (as sent, cut short).
+    #[error("invalid SigV2 Expires {0:?}")]
+    InvalidV2Expires(String),
+    /// A SigV2 request with an aws-chunked body (a streaming
+    /// `x-amz-content-sha256` or `Content-Encoding: aws-chunked`).
+    #[error("aws-chunked body with a SigV2 signature")]
+    StreamingWithV2,
     /// Neither a valid `x-amz-date` nor a valid `Date` header.
     #[error("missing or invalid x-amz-date / Date header")]
     MissingDate,

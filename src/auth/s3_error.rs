@@ -28,6 +28,22 @@ impl From<AuthError> for S3Error {
                 C::InvalidRequest,
                 "Please use AWS4-HMAC-SHA256 (Signature Version 4).".into(),
             ),
+            AuthError::MalformedV2Authorization => (
+                C::InvalidArgument,
+                "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature".into(),
+            ),
+            AuthError::IncompleteV2Query => (
+                C::AccessDenied,
+                "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters".into(),
+            ),
+            AuthError::InvalidV2Expires(v) => (
+                C::AccessDenied,
+                format!("Invalid date (should be seconds since epoch): {v}").into(),
+            ),
+            AuthError::StreamingWithV2 => (
+                C::InvalidRequest,
+                "aws-chunked request bodies need AWS4-HMAC-SHA256 (Signature Version 4).".into(),
+            ),
             AuthError::MissingDate => (
                 C::AccessDenied,
                 "AWS authentication requires a valid Date or x-amz-date header".into(),

@@ -102,6 +102,11 @@ crate::settings::settings_table! {
         /// dashboard (one gateway counts for all) [default: 60].
         #[arg(long, env = "S3GW_USAGE_SCAN_SECS")]
         pub usage_scan_secs: u64 = 60,
+        /// Accept AWS Signature Version 2 (legacy: HMAC-SHA1, no payload
+        /// signing), header and presigned; `--sigv2 false` refuses it as S3
+        /// regions that never had it do [default: true].
+        #[arg(long, env = "S3GW_SIGV2", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+        pub sigv2: bool = true,
         /// Seconds between runs of the garbage collector (tests only) [default: 30].
         #[arg(long, env = "S3GW_GC_INTERVAL_SECS", hide = true)]
         #[serde(skip)]
@@ -162,6 +167,8 @@ pub struct Config {
     pub gc_interval_secs: u64,
     pub gateway_id: String,
     pub usage_scan_secs: u64,
+    /// SigV2 requests are verified (else refused as an unsupported version).
+    pub sigv2: bool,
     /// The backend chosen, with its own settings.
     pub backend: Backend,
 }
@@ -296,6 +303,7 @@ impl Config {
             gc_interval_secs: s.gc_interval_secs.max(1),
             gateway_id,
             usage_scan_secs: s.usage_scan_secs.max(1),
+            sigv2: s.sigv2,
             backend,
         }
     }
@@ -479,6 +487,31 @@ mod tests {
             resolve(&["--config", config, "--backend", "embedded"])
         });
         assert!(matches!(c.backend, Backend::Embedded));
+    }
+
+    /// `sigv2`: on by default; the file, the environment and the flag (bare
+    /// `--sigv2` is `true`) switch it, in that order of precedence.
+    #[test]
+    fn sigv2_switch() {
+        let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let off = write_file(&dir, "sigv2 = false\n");
+        let off = off.to_str().unwrap();
+        let sigv2 = |vars: &[(&str, Option<&str>)], flags: &[&str]| {
+            with_env(vars, || Config::resolve(&parse(flags)).unwrap().sigv2)
+        };
+        let unset = [("S3GW_SIGV2", None)];
+        assert!(sigv2(&unset, &[]));
+        assert!(Config::default().sigv2);
+        assert!(!sigv2(&unset, &["--config", off]));
+        assert!(!sigv2(&unset, &["--sigv2", "false"]));
+        assert!(sigv2(&unset, &["--config", off, "--sigv2"]));
+        assert!(!sigv2(&[("S3GW_SIGV2", Some("false"))], &[]));
+        assert!(sigv2(&[("S3GW_SIGV2", Some("true"))], &["--config", off]));
+        assert!(sigv2(
+            &[("S3GW_SIGV2", Some("false"))],
+            &["--sigv2", "true"]
+        ));
     }
 
     /// `--chunks-in-flight` and `S3GW_CHUNKS_IN_FLIGHT` still work, with a

@@ -422,6 +422,18 @@ fn verb(method: &Method) -> &'static str {
 }
 
 /// Host without port, lower-cased.
+/// The bucket a virtual-hosted request names in its Host
+/// (`<bucket>.<domain>`), before any decoding; `None` for path style.
+pub fn virtual_host_bucket(host: Option<&str>, domain: Option<&str>) -> Option<String> {
+    let (d, h) = (domain?, host?);
+    let h = host_name(h);
+    let d = d.to_ascii_lowercase();
+    h.strip_suffix(&d)
+        .and_then(|b| b.strip_suffix('.'))
+        .filter(|b| !b.is_empty())
+        .map(str::to_owned)
+}
+
 fn host_name(host: &str) -> String {
     let h = if host.starts_with('[') {
         host.split_once(']')
@@ -464,17 +476,7 @@ impl Route {
         copy_source: bool,
         domain: Option<&str>,
     ) -> Result<Routed, RouteError> {
-        let vhost_bucket = match (domain, host) {
-            (Some(d), Some(h)) => {
-                let h = host_name(h);
-                let d = d.to_ascii_lowercase();
-                h.strip_suffix(&d)
-                    .and_then(|b| b.strip_suffix('.'))
-                    .filter(|b| !b.is_empty())
-                    .map(str::to_owned)
-            }
-            _ => None,
-        };
+        let vhost_bucket = virtual_host_bucket(host, domain);
         if vhost_bucket.is_none() {
             if let Some(gateway) = GatewayPath::parse(path) {
                 return Ok(Routed::Gateway(gateway));

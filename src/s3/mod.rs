@@ -303,6 +303,9 @@ async fn gateway(
 fn route(state: &AppState, parts: &mut http::request::Parts) -> Result<Routed, S3Error> {
     let query = Query::parse(parts.uri.query()).ok_or(S3Error::code(S3ErrorCode::InvalidURI))?;
     auth::hoist_query_headers(parts, &query)?;
+    if state.config.sigv2 {
+        auth::sigv2::hoist_query_headers(parts, &query)?;
+    }
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -368,39 +371,51 @@ fn answers_without_continue(headers: &http::HeaderMap) -> impl Fn(http::StatusCo
 }
 
 /// Who signed the request, with the verified signature: the root pair or
-/// a stored key (from this gateway's cache, `access::cache`).
+/// a stored key (`principal_of`). SigV2 only when the gateway allows it,
+/// and never for the admin API (`endpoint` `None`), whose own client
+/// signs SigV4.
 pub(super) async fn authenticate(
     state: &AppState,
     parts: &http::request::Parts,
     query: &Query,
     endpoint: Option<&Endpoint>,
 ) -> Result<(Principal, auth::VerifiedAuth), S3Error> {
-    let Some(request) = auth::parse_auth(parts, query)? else {
-        // No signature: what bucket policies grant anyone, and no body.
-        let anonymous = auth::VerifiedAuth {
-            access_key: String::new(),
-            payload: auth::PayloadMode::Unsigned,
-            chunk_signer: None,
-        };
-        return Ok((Principal::Anonymous, anonymous));
+    let sigv2 = state.config.sigv2 && endpoint.is_some();
+    let now = time::OffsetDateTime::now_utc();
+    let (principal, verified) = match auth::parse_claims(parts, query, sigv2)? {
+        None => {
+            // No signature: what bucket policies grant anyone, and no body.
+            let anonymous = auth::VerifiedAuth {
+                access_key: String::new(),
+                payload: auth::PayloadMode::Unsigned,
+                chunk_signer: None,
+            };
+            return Ok((Principal::Anonymous, anonymous));
+        }
+        Some(auth::Claims::V4(request)) => {
+            auth::check_region(
+                &request,
+                &state.config.region,
+                endpoint == Some(&Endpoint::GetBucketLocation),
+            )?;
+            let principal = principal_of(state, &request.access_key).await?;
+            let verified = auth::verify(&request, parts, query, secret_of(state, &principal), now)?;
+            (principal, verified)
+        }
+        Some(auth::Claims::V2(request)) => {
+            let principal = principal_of(state, &request.access_key).await?;
+            let host = parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok());
+            let vhost =
+                crate::http::router::virtual_host_bucket(host, state.config.domain.as_deref());
+            let secret = secret_of(state, &principal);
+            let verified = auth::sigv2::verify(&request, parts, vhost.as_deref(), secret, now)?;
+            tracing::debug!("SigV2 (legacy) signature");
+            (principal, verified)
+        }
     };
-    auth::check_region(
-        &request,
-        &state.config.region,
-        endpoint == Some(&Endpoint::GetBucketLocation),
-    )?;
-    let principal = principal_of(state, &request.access_key).await?;
-    let secret = match &principal {
-        Principal::Key(k) => &k.secret,
-        _ => &state.root_secret_key,
-    };
-    let verified = auth::verify(
-        &request,
-        parts,
-        query,
-        secret,
-        time::OffsetDateTime::now_utc(),
-    )?;
     tracing::debug!(
         op = endpoint.map_or("AdminApi", Endpoint::name),
         payload = payload_name(&verified.payload),
@@ -431,6 +446,14 @@ pub(super) async fn principal_of(state: &AppState, access_key: &str) -> Result<P
         .await
         .map(Principal::Key)
         .ok_or(S3Error::code(S3ErrorCode::InvalidAccessKeyId))
+}
+
+/// The secret a principal signs with.
+fn secret_of<'a>(state: &'a AppState, principal: &'a Principal) -> &'a auth::SecretKey {
+    match principal {
+        Principal::Key(k) => &k.secret,
+        _ => &state.root_secret_key,
+    }
 }
 
 /// The payload mode as it appears in `x-amz-content-sha256`, for logs.

@@ -74,6 +74,7 @@ mod sdk_versions;
 mod shutdown;
 mod signed_headers;
 mod signed_streaming;
+mod sigv2;
 mod storage_contract;
 mod two_gateways;
 mod upload_expiry;

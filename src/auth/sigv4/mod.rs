@@ -33,6 +33,7 @@ pub use crate::auth::sigv4::canonical::{
 };
 pub use crate::auth::sigv4::coverage::{check_signed_headers, hoist_query_headers};
 
+pub(crate) use crate::auth::sigv4::parse::is_presigned;
 pub use crate::auth::sigv4::parse::{format_amz_date, parse_amz_date, parse_auth};
 
 /// The only SigV4 algorithm S3 accepts (SigV4a is not supported).
