@@ -155,6 +155,25 @@ def test_boto3_presigned(cfg, s3v2, admin, bucket):
     assert b"Request has expired" in body
 
 
+def test_boto3_presigned_post(cfg, s3v2, admin, bucket):
+    """generate_presigned_post with signature_version='s3': the legacy form
+    (AWSAccessKeyId and signature, base64 of HMAC-SHA1 over the policy)."""
+    post = s3v2.generate_presigned_post(
+        bucket, "v2/${filename}", Conditions=[["content-length-range", 1, 1024]], ExpiresIn=300)
+    assert {"AWSAccessKeyId", "signature", "policy"} <= set(post["fields"]), post["fields"]
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("a.txt", b"legacy form")},
+                      verify=cfg.verify, timeout=60)
+    assert r.status_code == 204, r.text
+    assert admin.get_object(Bucket=bucket, Key="v2/a.txt")["Body"].read() == b"legacy form"
+    forged = dict(post["fields"], signature="AAAA" + post["fields"]["signature"][4:])
+    r = requests.post(post["url"], data=forged, files={"file": ("b.txt", b"forged")},
+                      verify=cfg.verify, timeout=60)
+    assert (r.status_code, error_code(r.content)) == (403, "SignatureDoesNotMatch")
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("c.txt", b"x" * 1025)},
+                      verify=cfg.verify, timeout=60)
+    assert (r.status_code, error_code(r.content)) == (400, "EntityTooLarge")
+
+
 def test_boto3_virtual_hosted(cfg, bucket, admin, localhost_subdomains):
     if not cfg.vhost_domain:
         pytest.skip("set S3_VHOST_DOMAIN (gateway started with --domain) for virtual-hosted style")

@@ -265,8 +265,9 @@ case("form upload without a key", F, lambda c: form_post(c, form_body([("acl", "
      400, "InvalidArgument")
 case("form upload without a signature (anonymous)", F, lambda c: form_post(c, form_body([("key", "k")])),
      403, "AccessDenied")
-case("form upload signed with SigV2", F, lambda c: form_post(c, form_body([
-    ("key", "k"), ("AWSAccessKeyId", c.ak), ("policy", "e30="), ("signature", "AAAA")])), 400, "InvalidRequest")
+case("form upload with a forged SigV2 signature", F, lambda c: form_post(c, form_body([
+    ("key", "k"), ("AWSAccessKeyId", c.ak), ("policy", "e30="), ("signature", "AAAA")])), 403,
+     "SignatureDoesNotMatch")
 case("form upload with a forged policy signature", F, lambda c: form_post(c, form_body([
     ("key", "k"), ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
     ("x-amz-credential", f"{c.ak}/20250101/us-east-1/s3/aws4_request"), ("x-amz-date", "20250101T000000Z"),

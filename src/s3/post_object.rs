@@ -194,47 +194,66 @@ async fn authenticate(
     bucket: &str,
     now: time::OffsetDateTime,
 ) -> Result<(Principal, Option<(u64, u64)>), S3Error> {
-    let get = |name: &str| {
-        fields
+    let form = Fields(fields);
+    let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    let (principal, policy) =
+        if form.get("awsaccesskeyid").is_some() || form.get("signature").is_some() {
+            v2_signed(state, &form).await?
+        } else {
+            let signed = [
+                "policy",
+                "x-amz-signature",
+                "x-amz-credential",
+                "x-amz-algorithm",
+                "x-amz-date",
+            ];
+            if signed.iter().all(|f| form.get(f).is_none()) {
+                return Ok((Principal::Anonymous, None));
+            }
+            v4_signed(state, &form).await?
+        };
+    let range = parse_policy(policy)?.check(fields, bucket, now_ms)?;
+    Ok((principal, range))
+}
+
+/// The form's fields, by lower-case name.
+struct Fields<'a>(&'a [(String, String)]);
+
+impl<'a> Fields<'a> {
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.0
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.trim())
-    };
-    if get("awsaccesskeyid").is_some() || get("signature").is_some() {
-        return Err(S3Error::new(
-            S3ErrorCode::InvalidRequest,
-            "POST policies signed with Signature Version 2 are not supported; sign with AWS4-HMAC-SHA256.",
-        ));
     }
-    let signed = [
-        "policy",
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-algorithm",
-        "x-amz-date",
-    ];
-    if signed.iter().all(|f| get(f).is_none()) {
-        return Ok((Principal::Anonymous, None));
-    }
-    let need = |name: &'static str| {
-        get(name).ok_or_else(|| {
+
+    /// The field `name`, which the form's signature needs.
+    fn need(&self, name: &'static str) -> Result<&'a str, S3Error> {
+        self.get(name).ok_or_else(|| {
             S3Error::new(
                 S3ErrorCode::InvalidArgument,
                 format!("Bucket POST must contain a field named '{name}'."),
             )
         })
-    };
+    }
+}
+
+/// A policy signed with SigV4: who signed it, and the policy.
+async fn v4_signed<'a>(
+    state: &AppState,
+    form: &Fields<'a>,
+) -> Result<(Principal, &'a str), S3Error> {
     let (policy, signature, credential) = (
-        need("policy")?,
-        need("x-amz-signature")?,
-        need("x-amz-credential")?,
+        form.need("policy")?,
+        form.need("x-amz-signature")?,
+        form.need("x-amz-credential")?,
     );
-    if need("x-amz-algorithm")? != "AWS4-HMAC-SHA256" {
+    if form.need("x-amz-algorithm")? != "AWS4-HMAC-SHA256" {
         return Err(invalid_argument(
             "Only AWS4-HMAC-SHA256 is supported for x-amz-algorithm.",
         ));
     }
-    let date = need("x-amz-date")?;
+    let date = form.need("x-amz-date")?;
     let date_ok = auth::sigv4::parse_amz_date(date).is_some();
     let scope: Vec<&str> = credential.split('/').collect();
     let [access_key, day, region, "s3", "aws4_request"] = scope.as_slice() else {
@@ -258,18 +277,37 @@ async fn authenticate(
         ));
     }
     let principal = super::principal_of(state, access_key).await?;
-    let secret = match &principal {
-        Principal::Key(k) => &k.secret,
-        _ => &state.root_secret_key,
-    };
-    let key = auth::signing_key(secret, day, region);
+    let key = auth::signing_key(super::secret_of(state, &principal), day, region);
     if !signature_eq(&auth::sigv4::sign(&key, policy), signature) {
         return Err(S3Error::code(S3ErrorCode::SignatureDoesNotMatch));
     }
-    let policy = parse_policy(policy)?;
-    let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-    let range = policy.check(fields, bucket, now_ms)?;
-    Ok((principal, range))
+    Ok((principal, policy))
+}
+
+/// A policy signed the legacy way (`AWSAccessKeyId`, `signature`: base64
+/// of HMAC-SHA1 over the policy, as SigV2 signs), when the gateway takes
+/// SigV2 (`--sigv2`).
+async fn v2_signed<'a>(
+    state: &AppState,
+    form: &Fields<'a>,
+) -> Result<(Principal, &'a str), S3Error> {
+    if !state.config.sigv2 {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidRequest,
+            "POST policies signed with Signature Version 2 are switched off here; sign with AWS4-HMAC-SHA256.",
+        ));
+    }
+    let (access_key, signature, policy) = (
+        form.need("awsaccesskeyid")?,
+        form.need("signature")?,
+        form.need("policy")?,
+    );
+    let principal = super::principal_of(state, access_key).await?;
+    let expected = auth::sigv2::sign(super::secret_of(state, &principal), policy.as_bytes());
+    if !signature_eq(&expected, signature) {
+        return Err(S3Error::code(S3ErrorCode::SignatureDoesNotMatch));
+    }
+    Ok((principal, policy))
 }
 
 /// The fields a PutObject takes as headers: the content headers, `acl`

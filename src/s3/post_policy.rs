@@ -9,9 +9,10 @@
 //!   `["content-length-range", min, max]` (the file's size in bytes);
 //!   field names are compared without regard to case, values exactly;
 //!   `bucket` is the bucket the form is posted to;
-//! - every field of the form but `policy`, `x-amz-signature`, `file` and
-//!   those starting `x-ignore-` must be named by a condition, else the
-//!   form is refused ("Extra input fields");
+//! - every field of the form but `policy`, `x-amz-signature` (or the
+//!   legacy `signature` and `AWSAccessKeyId`), `file` and those starting
+//!   `x-ignore-` must be named by a condition, else the form is refused
+//!   ("Extra input fields");
 //! - a policy past its expiration is refused.
 //!
 //! The document is at most [`crate::http::form::MAX_FORM_HEAD`] bytes, as
@@ -38,9 +39,14 @@ pub enum Condition {
     LengthRange { min: u64, max: u64 },
 }
 
-/// Fields no condition needs to name.
+/// Fields no condition needs to name: the policy and its signature
+/// (SigV4's `x-amz-signature`, or the legacy `signature` with its
+/// `AWSAccessKeyId`), the file, and `x-ignore-*`.
 fn exempt(field: &str) -> bool {
-    matches!(field, "policy" | "x-amz-signature" | "file") || field.starts_with("x-ignore-")
+    matches!(
+        field,
+        "policy" | "x-amz-signature" | "file" | "signature" | "awsaccesskeyid"
+    ) || field.starts_with("x-ignore-")
 }
 
 fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> S3Error {

@@ -385,3 +385,54 @@ async fn a_form_upload_answer_carries_the_buckets_cors_headers() {
         Some("ETag")
     );
 }
+
+#[tokio::test]
+async fn a_form_signed_the_legacy_way_is_taken_when_sigv2_is() {
+    use hmac::{Hmac, Mac};
+    let policy_for = |b: &str| {
+        let expiration = (time::OffsetDateTime::now_utc() + time::Duration::seconds(300))
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("date");
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            r#"{{"expiration": "{expiration}", "conditions": [{}]}}"#,
+            bucket_condition(b)
+        ))
+    };
+    let sign = |policy: &str| {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(SECRET_KEY.as_bytes()).expect("key");
+        mac.update(policy.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    };
+    let form = |policy: &str, signature: &str| Form {
+        fields: vec![
+            ("key".into(), "up/legacy".into()),
+            ("AWSAccessKeyId".into(), ACCESS_KEY.into()),
+            ("policy".into(), policy.into()),
+            ("signature".into(), signature.into()),
+        ],
+        filename: "a",
+        file: b"legacy".to_vec(),
+    };
+    let srv = start().await;
+    let c = srv.client();
+    let b = create_bucket(&c, "post-v2").await;
+    let policy = policy_for(&b);
+    let (status, head, body) = send(&srv, &b, &form(&policy, &sign(&policy))).await;
+    assert_eq!(status, 204, "{head}\n{body}");
+    assert_eq!(get_bytes(&c, &b, "up/legacy").await, b"legacy");
+    let (status, _, body) = send(&srv, &b, &form(&policy, &sign("another policy"))).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{body}"
+    );
+
+    // Switched off with SigV2: refused whatever the signature.
+    let off = start_with(|cfg| cfg.sigv2 = false).await;
+    let c = off.client();
+    let b = create_bucket(&c, "post-v2-off").await;
+    let policy = policy_for(&b);
+    let (status, _, body) = send(&off, &b, &form(&policy, &sign(&policy))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("<Code>InvalidRequest</Code>"), "{body}");
+}
