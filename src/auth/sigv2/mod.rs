@@ -23,10 +23,9 @@ mod canonical;
 mod parse;
 
 use http::request::Parts;
-use http::{HeaderName, HeaderValue};
 use time::OffsetDateTime;
 
-use crate::auth::sigv4::{signature_eq, PayloadMode, VerifiedAuth, MAX_SKEW};
+use crate::auth::sigv4::{hoist_params, signature_eq, PayloadMode, VerifiedAuth, MAX_SKEW};
 use crate::auth::{AuthError, SecretKey};
 use crate::http::Query;
 
@@ -96,27 +95,9 @@ pub fn hoist_query_headers(parts: &mut Parts, query: &Query) -> Result<(), AuthE
     {
         return Ok(());
     }
-    for (name, value) in query.iter() {
-        let lower = name.to_ascii_lowercase();
-        if !(lower.starts_with("x-amz-") || lower == "content-type" || lower == "content-md5") {
-            continue;
-        }
-        let invalid = || AuthError::InvalidPresign(format!("invalid header parameter {lower}"));
-        let header = HeaderName::from_bytes(lower.as_bytes()).map_err(|_| invalid())?;
-        let value = HeaderValue::from_str(value).map_err(|_| invalid())?;
-        match parts.headers.get(&header) {
-            Some(sent) if *sent == value => {}
-            Some(_) => {
-                return Err(AuthError::InvalidPresign(format!(
-                    "{lower} is both a header and a query parameter, with different values"
-                )))
-            }
-            None => {
-                parts.headers.insert(header, value);
-            }
-        }
-    }
-    Ok(())
+    hoist_params(parts, query, |name| {
+        name.starts_with("x-amz-") || name == "content-type" || name == "content-md5"
+    })
 }
 
 fn check_time(req: &V2Request, now: OffsetDateTime) -> Result<(), AuthError> {

@@ -56,9 +56,20 @@ pub fn hoist_query_headers(parts: &mut Parts, query: &Query) -> Result<(), AuthE
     if parts.headers.contains_key(http::header::AUTHORIZATION) || !is_presigned(query) {
         return Ok(());
     }
+    hoist_params(parts, query, is_hoisted_header)
+}
+
+/// Applies the query parameters whose lower-cased names `hoisted` picks
+/// as headers of the request (a presigned URL's, SigV4 or SigV2); a
+/// header also sent with another value is `InvalidPresign`.
+pub(crate) fn hoist_params(
+    parts: &mut Parts,
+    query: &Query,
+    hoisted: impl Fn(&str) -> bool,
+) -> Result<(), AuthError> {
     for (name, value) in query.iter() {
         let lower = name.to_ascii_lowercase();
-        if !is_hoisted_header(&lower) {
+        if !hoisted(&lower) {
             continue;
         }
         let invalid = || AuthError::InvalidPresign(format!("invalid header parameter {lower}"));

@@ -31,6 +31,7 @@ pub use crate::auth::sigv4::canonical::{
     canonical_headers, canonical_query, canonical_query_of, canonical_request, hmac_sha256,
     reencoded_path, scope, sign, signing_key, string_to_sign, uri_encode,
 };
+pub(crate) use crate::auth::sigv4::coverage::hoist_params;
 pub use crate::auth::sigv4::coverage::{check_signed_headers, hoist_query_headers};
 
 pub(crate) use crate::auth::sigv4::parse::is_presigned;
