@@ -21,6 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::response::quoted;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::types::{xml_safe, CorsConfig, CorsRule, CORS_METHODS, MAX_CORS_RULES};
 use crate::xml::{self, S3_NS};
@@ -124,7 +125,7 @@ fn check_rule(rule: RuleXml) -> Result<CorsRule, S3Error> {
             S3ErrorCode::InvalidRequest,
             format!(
                 "Found unsupported HTTP method in CORS config. Unsupported method is {}",
-                printable(bad)
+                quoted(bad, MAX_CORS_ID_LEN)
             ),
         ));
     }
@@ -160,21 +161,11 @@ fn one_wildcard(element: &str, values: &[String]) -> Result<(), S3Error> {
             S3ErrorCode::InvalidRequest,
             format!(
                 "{element} \"{}\" can not have more than one wildcard.",
-                printable(v)
+                quoted(v, MAX_CORS_ID_LEN)
             ),
         )),
         None => Ok(()),
     }
-}
-
-/// A value quoted back in a message, cut short and without characters an
-/// XML answer cannot carry.
-fn printable(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_CORS_ID_LEN)
-        .collect()
 }
 
 /// GetBucketCors's answer: the rules as stored.

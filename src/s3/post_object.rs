@@ -22,6 +22,7 @@ use super::context::RawBody;
 use super::input::{key_error, Input, PutObjectInput};
 use super::object::commit_body;
 use super::post_policy::parse_policy;
+use super::response::quoted;
 use super::upload::store_stream;
 use super::{promises, response, versioned, RequestCx};
 use crate::access::Principal;
@@ -113,7 +114,10 @@ pub(crate) async fn accept(
         if fields.iter().any(|(k, _)| *k == name) {
             return Err(S3Error::new(
                 S3ErrorCode::InvalidArgument,
-                format!("POST form field {} appears more than once.", clip(&name)),
+                format!(
+                    "POST form field {} appears more than once.",
+                    quoted(&name, 128)
+                ),
             ));
         }
         fields.push((name, f.value));
@@ -271,7 +275,7 @@ async fn v4_signed<'a>(
             S3ErrorCode::AuthorizationQueryParametersError,
             format!(
                 "Error parsing the X-Amz-Credential parameter; the region '{}' is wrong; expecting '{}'",
-                clip(region),
+                quoted(region, 128),
                 state.config.region
             ),
         ));
@@ -341,7 +345,7 @@ fn as_headers(fields: &[(String, String)]) -> Result<HeaderMap, S3Error> {
         let bad = || {
             S3Error::new(
                 S3ErrorCode::InvalidArgument,
-                format!("Invalid value for POST form field {}.", clip(name)),
+                format!("Invalid value for POST form field {}.", quoted(name, 128)),
             )
         };
         let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| bad())?;
@@ -349,11 +353,6 @@ fn as_headers(fields: &[(String, String)]) -> Result<HeaderMap, S3Error> {
         headers.insert(name, value);
     }
     Ok(headers)
-}
-
-/// A name or value quoted back in a message, cut short.
-fn clip(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(128).collect()
 }
 
 /// The file's bytes as a request body: a form that is cut or malformed

@@ -20,6 +20,7 @@
 
 use serde_json::Value;
 
+use super::response::quoted;
 use crate::error::{S3Error, S3ErrorCode};
 use base64::Engine;
 
@@ -101,7 +102,7 @@ fn condition(v: &Value) -> Result<Condition, S3Error> {
     let bad = || {
         invalid(format!(
             "Invalid Policy: Invalid Condition: {}",
-            clip(&v.to_string())
+            quoted(&v.to_string(), 200)
         ))
     };
     if let Some(map) = v.as_object() {
@@ -145,11 +146,6 @@ fn condition(v: &Value) -> Result<Condition, S3Error> {
     }
 }
 
-/// A value quoted back in a message, cut short.
-fn clip(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(200).collect()
-}
-
 impl PostPolicy {
     /// Checks the form's `fields` (lower-case names) posted to `bucket`
     /// at `now_ms`; the file's size range, if the policy limits it.
@@ -191,7 +187,7 @@ impl PostPolicy {
                 };
                 return Err(denied(format!(
                     "Policy Condition failed: [\"{op}\", \"${field}\", \"{}\"]",
-                    clip(v)
+                    quoted(v, 200)
                 )));
             }
         }
@@ -204,7 +200,10 @@ impl PostPolicy {
             })
         };
         if let Some((extra, _)) = fields.iter().find(|(k, _)| !exempt(k) && !named(k)) {
-            return Err(denied(format!("Extra input fields: {}", clip(extra))));
+            return Err(denied(format!(
+                "Extra input fields: {}",
+                quoted(extra, 200)
+            )));
         }
         Ok(range)
     }

@@ -157,6 +157,16 @@ pub(crate) fn iso8601(ms: i64) -> String {
 
 pub(crate) use crate::storage::now_ms;
 
+/// A value the client sent, quoted back in an error message: without the
+/// characters an XML answer cannot carry, and cut to `max` characters.
+pub(crate) fn quoted(value: &str, max: usize) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect()
+}
+
 /// Sets a header from text, skipping values that are not valid headers.
 pub(crate) fn set(r: &mut Response<ResponseBody>, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
