@@ -138,24 +138,15 @@ pub(crate) async fn accept(
         .ok_or_else(|| invalid_argument("POST requires exactly one file upload per request."))?;
     let now = time::OffsetDateTime::now_utc();
     let (principal, range) = authenticate(state, &fields, bucket, now).await?;
+    // As for any unsigned request: nothing but that it is refused.
     let anonymous = matches!(principal, Principal::Anonymous);
-    let headers = as_headers(&fields)?;
-    if !anonymous {
-        promises::refuse_unkept_promises(&headers, &Endpoint::PutObject)?;
-    }
-    let key = key.replace("${filename}", file.filename.as_deref().unwrap_or_default());
-    let mut put = PutObjectInput::parse(ObjectKey::parse(key).map_err(key_error)?, &headers)?;
-    if let Some(xml) = get("tagging") {
-        if xml.len() > MAX_TAGGING_FIELD {
-            return Err(S3Error::code(S3ErrorCode::MaxMessageLengthExceeded));
-        }
-        put.tags = super::tagging::parse_tagging(xml.as_bytes(), MAX_OBJECT_TAGS)?;
-    }
-    let expect = Expectations {
-        sha256: None,
-        content_md5: auth::parse_content_md5(&headers)?,
-        checksum: auth::parse_checksum_request(&headers)?,
+    let hide = |e: S3Error| match e.code {
+        S3ErrorCode::InternalError | S3ErrorCode::ServiceUnavailable => e,
+        _ if anonymous => S3Error::code(S3ErrorCode::AccessDenied),
+        _ => e,
     };
+    let key = key.replace("${filename}", file.filename.as_deref().unwrap_or_default());
+    let (put, expect) = put_input(&fields, key, anonymous).map_err(hide)?;
     let success = match (
         get("success_action_redirect").or(get("redirect")),
         get("success_action_status"),
@@ -186,6 +177,33 @@ pub(crate) async fn accept(
         }),
         file: file_stream(reader, range),
     })
+}
+
+/// The PutObject the form's fields describe, as headers would (`key`
+/// with its `${filename}` filled in), and the digests its file must
+/// match. A signed form is refused what PutObject would be refused.
+fn put_input(
+    fields: &[(String, String)],
+    key: String,
+    anonymous: bool,
+) -> Result<(PutObjectInput, Expectations), S3Error> {
+    let headers = as_headers(fields)?;
+    if !anonymous {
+        promises::refuse_unkept_promises(&headers, &Endpoint::PutObject)?;
+    }
+    let mut put = PutObjectInput::parse(ObjectKey::parse(key).map_err(key_error)?, &headers)?;
+    if let Some((_, xml)) = fields.iter().find(|(k, _)| k == "tagging") {
+        if xml.len() > MAX_TAGGING_FIELD {
+            return Err(S3Error::code(S3ErrorCode::MaxMessageLengthExceeded));
+        }
+        put.tags = super::tagging::parse_tagging(xml.as_bytes(), MAX_OBJECT_TAGS)?;
+    }
+    let expect = Expectations {
+        sha256: None,
+        content_md5: auth::parse_content_md5(&headers)?,
+        checksum: auth::parse_checksum_request(&headers)?,
+    };
+    Ok((put, expect))
 }
 
 /// Who signed the form's policy, and the file's size range it allows.

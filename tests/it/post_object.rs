@@ -313,6 +313,15 @@ async fn what_the_policy_does_not_allow_is_refused_and_nothing_is_stored() {
     let (status, _, body) = send(&srv, &b, &anonymous).await;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("<Code>AccessDenied</Code>"));
+    // Nor what is wrong with its fields.
+    let bad_key = Form {
+        fields: vec![("key".into(), "k".repeat(1025))],
+        filename: "a",
+        file: b"12345".to_vec(),
+    };
+    let (status, _, body) = send(&srv, &b, &bad_key).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
     // No key, no file, not a form, a form cut short.
     let no_key = Form::signed(&[], &bucket_condition(&b), 300, b"x".to_vec());
     let (status, _, body) = send(&srv, &b, &no_key).await;
