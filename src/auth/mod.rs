@@ -169,3 +169,5 @@ pub enum AuthError {
 
 #[cfg(test)]
 mod aws_examples;
+#[cfg(test)]
+mod mutations;

@@ -509,31 +509,9 @@ fn random_v2_input_never_panics() {
         "+0000",
         "Tue, 27 Mar 2007 19:36:42",
     ];
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
+    let mut next = crate::auth::mutations::xorshift(0x9E37_79B9_7F4A_7C15);
     let mutate = |base: &str, next: &mut dyn FnMut(usize) -> usize| {
-        let mut out = base.to_string();
-        for _ in 0..next(4) {
-            let at = (0..=out.len())
-                .filter(|i| out.is_char_boundary(*i))
-                .nth(next(out.len() + 1))
-                .unwrap_or(0);
-            if next(2) == 0 {
-                out.insert_str(at, tokens[next(tokens.len())]);
-            } else {
-                let end = (at..=out.len())
-                    .filter(|i| out.is_char_boundary(*i))
-                    .nth(next(8))
-                    .unwrap_or(at);
-                out.replace_range(at..end, "");
-            }
-        }
-        out
+        crate::auth::mutations::splice(base.to_string(), &tokens, next)
     };
     let stranger = SecretKey::new("stranger".into());
     let mut kinds = std::collections::HashSet::new();

@@ -523,13 +523,7 @@ mod tests {
             "é",
             "\t",
         ];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::auth::mutations::xorshift(0x2545_F491_4F6C_DD1D);
         let secret = crate::auth::SecretKey::new("secret".into());
         let now = time::macros::datetime!(2013-05-24 00:00:00 UTC);
         let sig = "0123456789abcdef".repeat(4);
@@ -544,27 +538,12 @@ mod tests {
         );
         let mutate = |base: &str, next: &mut dyn FnMut(usize) -> usize| {
             // Random tokens, or a valid value with a few tokens spliced in or cut out.
-            let mut out = if next(3) == 0 {
+            let out = if next(3) == 0 {
                 String::new()
             } else {
                 base.to_string()
             };
-            for _ in 0..next(4) {
-                let at = (0..=out.len())
-                    .filter(|i| out.is_char_boundary(*i))
-                    .nth(next(out.len() + 1))
-                    .unwrap_or(0);
-                if next(2) == 0 {
-                    out.insert_str(at, tokens[next(tokens.len())]);
-                } else {
-                    let end = (at..=out.len())
-                        .filter(|i| out.is_char_boundary(*i))
-                        .nth(next(8))
-                        .unwrap_or(at);
-                    out.replace_range(at..end, "");
-                }
-            }
-            out
+            crate::auth::mutations::splice(out, &tokens, next)
         };
         let mut outcomes = std::collections::HashSet::new();
         for _ in 0..5_000 {
