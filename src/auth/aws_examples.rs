@@ -28,13 +28,7 @@ fn secret() -> SecretKey {
     SecretKey::new(SECRET.into())
 }
 
-fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
-    let mut b = http::Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    b.body(()).unwrap().into_parts().0
-}
+use crate::auth::test_support::parts;
 
 fn with_auth(mut p: Parts, signed: &str, signature: &str) -> Parts {
     let value = format!(

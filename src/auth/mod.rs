@@ -170,4 +170,4 @@ pub enum AuthError {
 #[cfg(test)]
 mod aws_examples;
 #[cfg(test)]
-mod mutations;
+mod test_support;

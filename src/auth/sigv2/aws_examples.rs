@@ -16,13 +16,7 @@ use crate::auth::SecretKey;
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const AK: &str = "AKIAIOSFODNN7EXAMPLE";
 
-fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
-    let mut b = http::Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    b.body(()).unwrap().into_parts().0
-}
+use crate::auth::test_support::parts;
 
 /// The published string to sign and signature, then the request itself
 /// through `parse` and `verify` at `now`.

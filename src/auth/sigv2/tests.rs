@@ -18,13 +18,7 @@ fn secret() -> SecretKey {
     SecretKey::new(SECRET.into())
 }
 
-fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
-    let mut b = http::Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    b.body(()).unwrap().into_parts().0
-}
+use crate::auth::test_support::parts;
 
 fn query(p: &Parts) -> Query {
     Query::parse(p.uri.query()).unwrap()
@@ -509,9 +503,9 @@ fn random_v2_input_never_panics() {
         "+0000",
         "Tue, 27 Mar 2007 19:36:42",
     ];
-    let mut next = crate::auth::mutations::xorshift(0x9E37_79B9_7F4A_7C15);
+    let mut next = crate::auth::test_support::xorshift(0x9E37_79B9_7F4A_7C15);
     let mutate = |base: &str, next: &mut dyn FnMut(usize) -> usize| {
-        crate::auth::mutations::splice(base.to_string(), &tokens, next)
+        crate::auth::test_support::splice(base.to_string(), &tokens, next)
     };
     let stranger = SecretKey::new("stranger".into());
     let mut kinds = std::collections::HashSet::new();

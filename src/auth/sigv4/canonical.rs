@@ -190,13 +190,7 @@ pub fn canonical_headers(parts: &Parts, signed_headers: &[String]) -> String {
 mod tests {
     use super::*;
 
-    fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
-        let mut b = http::Request::builder().method(method).uri(uri);
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        b.body(()).unwrap().into_parts().0
-    }
+    use crate::auth::test_support::parts;
 
     #[test]
     fn uri_encode_table() {

@@ -417,13 +417,7 @@ mod tests {
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     const NOW: OffsetDateTime = datetime!(2013-05-24 00:00:00 UTC);
 
-    fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
-        let mut b = http::Request::builder().method(method).uri(uri);
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        b.body(()).unwrap().into_parts().0
-    }
+    use crate::auth::test_support::parts;
 
     fn auth(signed: &str, sig: &str) -> String {
         format!(

@@ -279,13 +279,7 @@ mod tests {
     use crate::auth::sigv4::testing::{parse_auth, verify};
     use crate::auth::sigv4::*;
 
-    fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
-        let mut b = http::Request::builder().method(method).uri(uri);
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        b.body(()).unwrap().into_parts().0
-    }
+    use crate::auth::test_support::parts;
 
     #[test]
     fn authorization_parsing_tolerates_spacing_and_order() {
@@ -523,7 +517,7 @@ mod tests {
             "é",
             "\t",
         ];
-        let mut next = crate::auth::mutations::xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = crate::auth::test_support::xorshift(0x2545_F491_4F6C_DD1D);
         let secret = crate::auth::SecretKey::new("secret".into());
         let now = time::macros::datetime!(2013-05-24 00:00:00 UTC);
         let sig = "0123456789abcdef".repeat(4);
@@ -543,7 +537,7 @@ mod tests {
             } else {
                 base.to_string()
             };
-            crate::auth::mutations::splice(out, &tokens, next)
+            crate::auth::test_support::splice(out, &tokens, next)
         };
         let mut outcomes = std::collections::HashSet::new();
         for _ in 0..5_000 {

@@ -1,6 +1,18 @@
-//! Random mutations of request texts for the parsers' property tests
-//! (SigV4 and SigV2): a seeded xorshift, and a few tokens spliced into or
-//! cut out of a valid value. Tests only.
+//! What the authentication tests share: request heads built from a
+//! method, a URI and headers, and random mutations of request texts for
+//! the parsers' property tests (SigV4 and SigV2): a seeded xorshift, and a
+//! few tokens spliced into or cut out of a valid value. Tests only.
+
+use http::request::Parts;
+
+/// The head of a request.
+pub(crate) fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
+    let mut b = http::Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(()).expect("a test request").into_parts().0
+}
 
 /// A xorshift generator: `next(n)` is in `0..n`.
 pub(crate) fn xorshift(seed: u64) -> impl FnMut(usize) -> usize {
